@@ -1,0 +1,48 @@
+/**
+ * One base error with a stable `code`; one subclass per family. The CLI prints
+ * `error[code]: message` on one line for any SweeplabError and a stack trace only with --verbose.
+ */
+export class SweeplabError extends Error {
+	readonly code: string;
+
+	constructor(code: string, message: string, options?: {cause?: unknown}) {
+		super(message, options);
+		this.name = new.target.name;
+		this.code = code;
+	}
+}
+
+/** A sweep file that cannot be read, parsed or validated. The message starts with the file path. */
+export class SweepFileError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('sweep-file', message, options);
+	}
+}
+
+/** A dataset that cannot be found, downloaded, or whose files are corrupt. */
+export class DatasetError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('dataset', message, options);
+	}
+}
+
+/** The database cannot be opened, is of a newer schema, or refuses a write. */
+export class StoreError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('store', message, options);
+	}
+}
+
+/** A backend that cannot load, a model that cannot be built from a config, a trial that fails. */
+export class TrainingError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('training', message, options);
+	}
+}
+
+/** Bad command-line usage that yargs itself cannot catch (a sweep name that does not exist, ...). */
+export class UsageError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('usage', message, options);
+	}
+}
