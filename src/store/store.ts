@@ -1,0 +1,151 @@
+/**
+ * The storage interface: sweeps, their trials and every epoch. Only the main thread writes; workers stream
+ * epochs to it. Async so that a PostgreSQL implementation (claims via SELECT ... FOR UPDATE SKIP LOCKED)
+ * can sit behind the same interface as the synchronous SQLite one.
+ */
+import type {EpochRecord, SweepDefinition, TrialConfig, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import {StoreError} from '../errors.js';
+
+export interface SweepRecord {
+	id: number;
+	name: string;
+	definition: SweepDefinition;
+	definitionHash: string;
+	/** The sweep file text, kept so a report can show exactly what was run. */
+	source: string;
+	file: string;
+	/** ISO 8601. */
+	createdAt: string;
+}
+
+export interface TrialRecord {
+	id: number;
+	sweepId: number;
+	ordinal: number;
+	config: TrialConfig;
+	configHash: string;
+	repeat: number;
+	seed: number;
+	state: TrialState;
+	/** How many times the trial has been claimed. */
+	attempts: number;
+	/** Who holds the lease while running; null otherwise. */
+	owner: string | null;
+	/** Epoch milliseconds of the last sign of life while running. */
+	heartbeatAt: number | null;
+	backend: string | null;
+	trainingPath: string | null;
+	host: string | null;
+	paramCount: number | null;
+	/** ISO 8601, of the latest attempt. */
+	startedAt: string | null;
+	finishedAt: string | null;
+	epochsRun: number;
+	testLoss: number | null;
+	testAccuracy: number | null;
+	trainSeconds: number | null;
+	error: string | null;
+}
+
+export interface StoredEpoch extends EpochRecord {
+	trialId: number;
+}
+
+export interface SweepStatus {
+	sweep: SweepRecord;
+	total: number;
+	/** Every state is present, zero when no trial is in it. */
+	counts: Record<TrialState, number>;
+}
+
+/**
+ * The trial is no longer running under the caller's owner: its lease expired and someone else claimed it,
+ * it was requeued, or it already finished. The caller must drop its work on those trials; it never gets to
+ * write them again.
+ */
+export class LeaseLostError extends StoreError {
+	readonly trialIds: number[];
+
+	constructor(message: string, trialIds: number[], options?: {cause?: unknown}) {
+		super(message, options);
+		this.trialIds = trialIds;
+	}
+}
+
+/**
+ * Every method rejects with a StoreError (never a driver error) when the database cannot be read or written:
+ * locked past the busy timeout, read-only, closed, corrupt. Each call is one transaction: when its promise
+ * resolves the write is committed. Trials move pending -> running -> finished state; 'interrupted' and an
+ * expired lease make a trial claimable again; a finished trial (FINISHED_STATES) is never modified.
+ */
+export interface Store {
+	/**
+	 * Create the sweep named `definition.name`, or return the existing one when its definitionHash matches.
+	 * @throws StoreError when the name exists with a different definitionHash (rename the sweep or use another --db).
+	 */
+	openSweep(input: {definition: SweepDefinition; definitionHash: string; source: string; file: string}): Promise<SweepRecord>;
+
+	getSweep(name: string): Promise<SweepRecord | undefined>;
+
+	/** Every sweep, oldest first, with its trial counts per state. */
+	listSweeps(): Promise<SweepStatus[]>;
+
+	/**
+	 * Insert the specs not yet present (UNIQUE(sweep, configHash, repeat)); existing trials are left untouched.
+	 * @returns how many were new.
+	 * @throws StoreError when the sweep does not exist.
+	 */
+	addTrials(sweepId: number, specs: TrialSpec[]): Promise<number>;
+
+	/**
+	 * Atomically take the lowest-ordinal trial that is pending or interrupted, or running with a heartbeat
+	 * older than now - leaseMs; set it running under `owner` with heartbeat and startedAt now, attempts + 1,
+	 * and delete the epochs (and outcome) left by an earlier attempt.
+	 * @returns the claimed trial, or undefined when none is claimable.
+	 */
+	claimTrial(sweepId: number, owner: string, leaseMs: number): Promise<TrialRecord | undefined>;
+
+	/**
+	 * Record backend, training path, host and parameter count once the worker has built the model; refreshes the heartbeat.
+	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist.
+	 */
+	markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number}): Promise<void>;
+
+	/**
+	 * Insert one epoch, refresh the heartbeat and bump epochsRun. NaN and +/-Infinity metrics are kept as such.
+	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist or
+	 * already has that epoch number.
+	 */
+	recordEpoch(trialId: number, owner: string, epoch: EpochRecord): Promise<void>;
+
+	/**
+	 * Refresh the heartbeat of every listed trial still running under `owner` (those are updated even when
+	 * some are not).
+	 * @throws LeaseLostError listing (in `trialIds`) the trials no longer running under `owner`.
+	 */
+	heartbeat(trialIds: number[], owner: string): Promise<void>;
+
+	/**
+	 * running -> outcome.state (a finished state, or 'interrupted' which makes it claimable again); clears the
+	 * owner and records finishedAt and the outcome's metrics and error.
+	 * @throws LeaseLostError when the trial is not running under `owner` (including when it already finished).
+	 * StoreError when it does not exist.
+	 */
+	finishTrial(trialId: number, owner: string, outcome: TrialOutcome): Promise<void>;
+
+	/**
+	 * running -> pending, e.g. for a trial whose owning process is known dead. A no-op unless the trial is
+	 * running under `owner`, so it can never disturb a trial someone else has since claimed or finished.
+	 * @throws StoreError when the trial does not exist.
+	 */
+	requeueTrial(trialId: number, owner: string): Promise<void>;
+
+	/** The sweep's trials by ordinal. */
+	trials(sweepId: number): Promise<TrialRecord[]>;
+
+	/** The sweep's epochs, ordered by trial ordinal then epoch. */
+	epochs(sweepId: number): Promise<StoredEpoch[]>;
+
+	/** Idempotent; any later call rejects with StoreError. */
+	close(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+/**
+ * The Piscina worker: trains one trial per task and streams its epochs over a transferred MessagePort.
+ * tfjs and its backend load once per worker thread (module state), so a warm worker starts a trial
+ * without reloading anything; the pixel arrays arrive as views of SharedArrayBuffers (no copy).
+ */
+import type {MessagePort} from 'node:worker_threads';
+import type {SplitData} from '../data/load.js';
+import type {BackendName, EpochRecord, TrialConfig} from '../types.js';
+import {type BackendChoice, loadBackend} from './backend.js';
+import {trainTrial, type TrainResult} from './loop.js';
+import type {ModelShape} from './model.js';
+
+export interface TrainTask {
+	config: TrialConfig;
+	seed: number;
+	shape: ModelShape;
+	data: SplitData;
+	backend: BackendChoice;
+	port: MessagePort;
+}
+
+/** Worker -> main thread, over the task's port. */
+export type WorkerMessage =
+	| {type: 'started'; backend: BackendName; trainingPath: string; paramCount: number}
+	| {type: 'epoch'; record: EpochRecord};
+
+/** Main thread -> worker: finish the current epoch, then stop with `interrupted`. */
+export interface StopMessage {
+	type: 'stop';
+	reason: string;
+}
+
+export interface TrainTaskResult extends TrainResult {
+	backend: BackendName;
+}
+
+export async function train(task: TrainTask): Promise<TrainTaskResult> {
+	const {port} = task;
+	let stopReason: string | undefined;
+	port.on('message', (message: StopMessage) => {
+		if (message.type === 'stop') {
+			stopReason = message.reason;
+		}
+	});
+	try {
+		const {tf, backend} = await loadBackend(task.backend);
+		const result = await trainTrial(tf, task, {
+			onStart(info) {
+				port.postMessage({type: 'started', backend, ...info} satisfies WorkerMessage);
+			},
+			onEpoch(record) {
+				port.postMessage({type: 'epoch', record} satisfies WorkerMessage);
+			},
+			shouldStop: () => stopReason,
+		});
+		return {...result, backend};
+	} finally {
+		port.close();
+	}
+}

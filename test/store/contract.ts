@@ -1,0 +1,408 @@
+/**
+ * Behaviour every Store implementation must have. Each test gets a fresh, empty store from `makeStore`
+ * (the factory owns its temporary files); the suite closes the stores it opens.
+ */
+import {setTimeout as sleep} from 'node:timers/promises';
+import type {ExecutionContext, TestFn} from 'ava';
+import {StoreError} from '../../src/errors.js';
+import {LeaseLostError} from '../../src/store/store.js';
+import type {Store, TrialRecord} from '../../src/store/store.js';
+import {DEFAULT_TRIAL_CONFIG, FINISHED_STATES} from '../../src/types.js';
+import type {EpochRecord, SweepDefinition, TrialSpec} from '../../src/types.js';
+
+export const OWNER_A = 'host-a:101';
+export const OWNER_B = 'host-b:202';
+/** Long enough that no test ever sees a fresh heartbeat expire. */
+export const LONG_LEASE = 3_600_000;
+
+export function sweepDefinition(name: string, seed = 1): SweepDefinition {
+	return {
+		name,
+		question: 'does width help?',
+		method: 'grid',
+		seed,
+		repeats: 1,
+		dataset: {name: 'fashion-mnist-mini', trainLimit: 512, validation: 0.1},
+		base: {...DEFAULT_TRIAL_CONFIG, epochs: 3},
+		parameters: {hidden: {kind: 'values', values: [[32], [64], [128]]}},
+	};
+}
+
+export function sweepInput(name: string, definitionHash = `hash-${name}`, seed = 1) {
+	return {
+		definition: sweepDefinition(name, seed),
+		definitionHash,
+		source: `name: ${name}\nmethod: grid\nparameters:\n  hidden: [[32], [64], [128]]\n`,
+		file: `sweeps/${name}.yaml`,
+	};
+}
+
+/** Specs with ordinals `ordinals` (default 0..count-1), one distinct config each. */
+export function trialSpecs(count: number, ordinals: number[] = Array.from({length: count}, (_, index) => index)): TrialSpec[] {
+	return ordinals.map((ordinal) => ({
+		ordinal,
+		config: {...DEFAULT_TRIAL_CONFIG, hidden: [16 * (ordinal + 1)], epochs: 3},
+		configHash: `cfg${String(ordinal).padStart(13, '0')}`,
+		repeat: 0,
+		seed: 1000 + ordinal,
+	}));
+}
+
+export function epochRecord(epoch: number, overrides: Partial<EpochRecord> = {}): EpochRecord {
+	return {epoch, loss: 1 / epoch, accuracy: 0.5 + epoch / 100, valLoss: 1.1 / epoch, valAccuracy: 0.45 + epoch / 100, seconds: 0.25, ...overrides};
+}
+
+const leaseLost = {instanceOf: LeaseLostError};
+
+export function storeContract(test: TestFn, makeStore: () => Promise<Store>): void {
+	async function open(t: ExecutionContext): Promise<Store> {
+		const store = await makeStore();
+		t.teardown(async () => store.close());
+		return store;
+	}
+
+	/** A store with one sweep of `count` trials. */
+	async function withTrials(t: ExecutionContext, count = 3) {
+		const store = await open(t);
+		const sweep = await store.openSweep(sweepInput('widths'));
+		await store.addTrials(sweep.id, trialSpecs(count));
+		return {store, sweep};
+	}
+
+	async function claimed(store: Store, sweepId: number, owner = OWNER_A): Promise<TrialRecord> {
+		const trial = await store.claimTrial(sweepId, owner, LONG_LEASE);
+		if (!trial) {
+			throw new Error('expected a claimable trial');
+		}
+
+		return trial;
+	}
+
+	test('openSweep creates a sweep that getSweep returns with its definition, source and file', async (t) => {
+		const store = await open(t);
+		const input = sweepInput('widths');
+		const sweep = await store.openSweep(input);
+		t.is(sweep.name, 'widths');
+		t.deepEqual(sweep.definition, input.definition);
+		t.is(sweep.definitionHash, input.definitionHash);
+		t.is(sweep.source, input.source);
+		t.is(sweep.file, input.file);
+		t.false(Number.isNaN(Date.parse(sweep.createdAt)));
+		t.deepEqual(await store.getSweep('widths'), sweep);
+		t.is(await store.getSweep('depths'), undefined);
+	});
+
+	test('openSweep returns the existing sweep when name and definition hash match', async (t) => {
+		const store = await open(t);
+		const first = await store.openSweep(sweepInput('widths'));
+		const again = await store.openSweep({...sweepInput('widths'), source: 'edited whitespace', file: 'elsewhere.yaml'});
+		t.deepEqual(again, first);
+		t.is((await store.listSweeps()).length, 1);
+	});
+
+	test('openSweep refuses a known name with a different definition hash', async (t) => {
+		const store = await open(t);
+		await store.openSweep(sweepInput('widths', 'aaaa'));
+		const error = await t.throwsAsync(store.openSweep(sweepInput('widths', 'bbbb', 2)), {instanceOf: StoreError});
+		t.regex(error!.message, /"widths"/);
+		t.regex(error!.message, /rename the sweep or use another --db/);
+		t.false(error instanceof LeaseLostError);
+		t.is((await store.getSweep('widths'))!.definitionHash, 'aaaa');
+	});
+
+	test('addTrials inserts pending trials and counts only the new ones on a resume', async (t) => {
+		const store = await open(t);
+		const sweep = await store.openSweep(sweepInput('widths'));
+		t.is(await store.addTrials(sweep.id, trialSpecs(3)), 3);
+		t.is(await store.addTrials(sweep.id, trialSpecs(5)), 2);
+		t.is(await store.addTrials(sweep.id, trialSpecs(5)), 0);
+		const trials = await store.trials(sweep.id);
+		t.deepEqual(
+			trials.map((trial) => trial.ordinal),
+			[0, 1, 2, 3, 4],
+		);
+		const [first] = trials;
+		const [spec] = trialSpecs(1);
+		t.like(first, {
+			sweepId: sweep.id,
+			config: spec.config,
+			configHash: spec.configHash,
+			repeat: 0,
+			seed: 1000,
+			state: 'pending',
+			attempts: 0,
+			owner: null,
+			heartbeatAt: null,
+			backend: null,
+			paramCount: null,
+			startedAt: null,
+			finishedAt: null,
+			epochsRun: 0,
+			testLoss: null,
+			testAccuracy: null,
+			trainSeconds: null,
+			error: null,
+		});
+	});
+
+	test('addTrials keys trials on config hash and repeat, and leaves existing trials untouched', async (t) => {
+		const {store, sweep} = await withTrials(t, 2);
+		const running = await claimed(store, sweep.id);
+		const [spec] = trialSpecs(1);
+		t.is(await store.addTrials(sweep.id, [spec, {...spec, ordinal: 7, repeat: 1, seed: 77}]), 1);
+		const trials = await store.trials(sweep.id);
+		t.is(trials.length, 3);
+		t.like(trials.find((trial) => trial.id === running.id), {state: 'running', owner: OWNER_A, attempts: 1});
+		t.like(trials.find((trial) => trial.repeat === 1), {ordinal: 7, seed: 77, state: 'pending'});
+	});
+
+	test('addTrials rejects an unknown sweep', async (t) => {
+		const store = await open(t);
+		await t.throwsAsync(store.addTrials(999, trialSpecs(1)), {instanceOf: StoreError, message: /999/});
+	});
+
+	test('claimTrial takes the lowest ordinal first and marks it running under the owner', async (t) => {
+		const store = await open(t);
+		const sweep = await store.openSweep(sweepInput('widths'));
+		await store.addTrials(sweep.id, trialSpecs(3, [2, 0, 1]));
+		const before = Date.now();
+		const first = await claimed(store, sweep.id);
+		t.like(first, {ordinal: 0, state: 'running', owner: OWNER_A, attempts: 1, epochsRun: 0, finishedAt: null});
+		t.true(first.heartbeatAt! >= before - 1000);
+		t.false(Number.isNaN(Date.parse(first.startedAt!)));
+		t.is((await claimed(store, sweep.id, OWNER_B)).ordinal, 1);
+		t.is((await claimed(store, sweep.id)).ordinal, 2);
+		t.is(await store.claimTrial(sweep.id, OWNER_A, LONG_LEASE), undefined);
+		t.deepEqual(
+			(await store.trials(sweep.id)).map((trial) => [trial.ordinal, trial.owner]),
+			[
+				[0, OWNER_A],
+				[1, OWNER_B],
+				[2, OWNER_A],
+			],
+		);
+	});
+
+	test('claimTrial only hands out trials of the given sweep', async (t) => {
+		const store = await open(t);
+		const widths = await store.openSweep(sweepInput('widths'));
+		const depths = await store.openSweep(sweepInput('depths'));
+		await store.addTrials(widths.id, trialSpecs(1));
+		await store.addTrials(depths.id, trialSpecs(1));
+		t.is((await claimed(store, depths.id)).sweepId, depths.id);
+		t.is(await store.claimTrial(depths.id, OWNER_A, LONG_LEASE), undefined);
+		t.is((await claimed(store, widths.id)).sweepId, widths.id);
+	});
+
+	test('claimTrial does not take a running trial whose heartbeat is within the lease', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		await claimed(store, sweep.id);
+		t.is(await store.claimTrial(sweep.id, OWNER_B, LONG_LEASE), undefined);
+	});
+
+	test('claimTrial reclaims an expired lease, deletes the earlier attempt and locks the old owner out', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const first = await claimed(store, sweep.id);
+		await store.markStarted(first.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'host-a', paramCount: 1234});
+		await store.recordEpoch(first.id, OWNER_A, epochRecord(1));
+		await store.recordEpoch(first.id, OWNER_A, epochRecord(2));
+		await sleep(30);
+		const second = await store.claimTrial(sweep.id, OWNER_B, 10);
+		t.like(second, {id: first.id, owner: OWNER_B, state: 'running', attempts: 2, epochsRun: 0, backend: null, paramCount: null});
+		t.deepEqual(await store.epochs(sweep.id), []);
+
+		await t.throwsAsync(store.recordEpoch(first.id, OWNER_A, epochRecord(3)), leaseLost);
+		await t.throwsAsync(store.markStarted(first.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'host-a', paramCount: 1}), leaseLost);
+		await t.throwsAsync(store.finishTrial(first.id, OWNER_A, {state: 'completed', testAccuracy: 0.9}), leaseLost);
+		const lost = await t.throwsAsync<LeaseLostError>(store.heartbeat([first.id], OWNER_A), leaseLost);
+		t.deepEqual(lost!.trialIds, [first.id]);
+		await store.requeueTrial(first.id, OWNER_A);
+
+		await store.recordEpoch(first.id, OWNER_B, epochRecord(1));
+		const [trial] = await store.trials(sweep.id);
+		t.like(trial, {state: 'running', owner: OWNER_B, epochsRun: 1});
+		t.deepEqual(
+			(await store.epochs(sweep.id)).map((epoch) => epoch.epoch),
+			[1],
+		);
+	});
+
+	test('writes under an owner that never held the trial throw LeaseLostError and change nothing', async (t) => {
+		const {store, sweep} = await withTrials(t, 2);
+		const trial = await claimed(store, sweep.id);
+		const [pending] = (await store.trials(sweep.id)).filter((each) => each.state === 'pending');
+		for (const id of [trial.id, pending.id]) {
+			await t.throwsAsync(store.recordEpoch(id, OWNER_B, epochRecord(1)), leaseLost);
+			await t.throwsAsync(store.markStarted(id, OWNER_B, {backend: 'cpu', trainingPath: 'fit', host: 'b', paramCount: 1}), leaseLost);
+			await t.throwsAsync(store.finishTrial(id, OWNER_B, {state: 'failed', error: 'boom'}), leaseLost);
+		}
+
+		await store.requeueTrial(trial.id, OWNER_B);
+		const after = await store.trials(sweep.id);
+		t.like(after[0], {state: 'running', owner: OWNER_A, epochsRun: 0, backend: null});
+		t.like(after[1], {state: 'pending', owner: null});
+		t.deepEqual(await store.epochs(sweep.id), []);
+	});
+
+	test('owner-scoped writes to a trial that does not exist throw StoreError', async (t) => {
+		const store = await open(t);
+		await t.throwsAsync(store.recordEpoch(4242, OWNER_A, epochRecord(1)), {instanceOf: StoreError, message: /4242/});
+		await t.throwsAsync(store.finishTrial(4242, OWNER_A, {state: 'completed'}), {instanceOf: StoreError, message: /4242/});
+		await t.throwsAsync(store.requeueTrial(4242, OWNER_A), {instanceOf: StoreError, message: /4242/});
+	});
+
+	test('markStarted records backend, training path, host and parameter count', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const trial = await claimed(store, sweep.id);
+		await store.markStarted(trial.id, OWNER_A, {backend: 'wasm', trainingPath: 'manual-loop', host: 'host-a', paramCount: 52_650});
+		t.like((await store.trials(sweep.id))[0], {backend: 'wasm', trainingPath: 'manual-loop', host: 'host-a', paramCount: 52_650, state: 'running'});
+	});
+
+	test('recordEpoch stores each epoch once, bumps epochsRun, and epochs() orders by ordinal then epoch', async (t) => {
+		const store = await open(t);
+		const sweep = await store.openSweep(sweepInput('widths'));
+		await store.addTrials(sweep.id, trialSpecs(2, [1, 0]));
+		const early = await claimed(store, sweep.id);
+		const late = await claimed(store, sweep.id);
+		t.is(early.ordinal, 0);
+		await store.recordEpoch(late.id, OWNER_A, epochRecord(1));
+		await store.recordEpoch(early.id, OWNER_A, epochRecord(2));
+		await store.recordEpoch(early.id, OWNER_A, epochRecord(1));
+		await store.recordEpoch(late.id, OWNER_A, epochRecord(2));
+		const duplicate = await t.throwsAsync(store.recordEpoch(early.id, OWNER_A, epochRecord(1, {loss: 9})), {instanceOf: StoreError});
+		t.false(duplicate instanceof LeaseLostError);
+		t.regex(duplicate!.message, /epoch 1/);
+
+		const epochs = await store.epochs(sweep.id);
+		t.deepEqual(
+			epochs.map((epoch) => [epoch.trialId, epoch.epoch]),
+			[
+				[early.id, 1],
+				[early.id, 2],
+				[late.id, 1],
+				[late.id, 2],
+			],
+		);
+		t.deepEqual(epochs[0], {trialId: early.id, ...epochRecord(1)});
+		t.deepEqual(
+			(await store.trials(sweep.id)).map((trial) => trial.epochsRun),
+			[2, 2],
+		);
+	});
+
+	test('NaN and +/-Infinity metrics round-trip through epochs and outcomes', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const trial = await claimed(store, sweep.id);
+		const diverged = epochRecord(1, {loss: Number.NaN, accuracy: 0.1, valLoss: Number.POSITIVE_INFINITY, valAccuracy: Number.NaN, seconds: 0});
+		const odd = epochRecord(2, {loss: Number.NEGATIVE_INFINITY, valLoss: -0.5});
+		await store.recordEpoch(trial.id, OWNER_A, diverged);
+		await store.recordEpoch(trial.id, OWNER_A, odd);
+		await store.finishTrial(trial.id, OWNER_A, {state: 'diverged', testLoss: Number.NaN, testAccuracy: Number.POSITIVE_INFINITY, trainSeconds: 1.5, error: 'loss is NaN at epoch 1'});
+		t.deepEqual(await store.epochs(sweep.id), [
+			{trialId: trial.id, ...diverged},
+			{trialId: trial.id, ...odd},
+		]);
+		const [after] = await store.trials(sweep.id);
+		t.true(Number.isNaN(after.testLoss));
+		t.is(after.testAccuracy, Number.POSITIVE_INFINITY);
+		t.is(after.trainSeconds, 1.5);
+	});
+
+	test('heartbeat refreshes held trials and reports the lost ones', async (t) => {
+		const {store, sweep} = await withTrials(t, 3);
+		const mine = await claimed(store, sweep.id);
+		const theirs = await claimed(store, sweep.id, OWNER_B);
+		const [pending] = (await store.trials(sweep.id)).filter((trial) => trial.state === 'pending');
+		await store.heartbeat([mine.id], OWNER_A);
+		await store.heartbeat([], OWNER_A);
+		const error = await t.throwsAsync<LeaseLostError>(store.heartbeat([mine.id, theirs.id, pending.id], OWNER_A), leaseLost);
+		t.deepEqual(error!.trialIds, [theirs.id, pending.id]);
+		t.regex(error!.message, new RegExp(`${theirs.id}, ${pending.id}`));
+		t.like((await store.trials(sweep.id))[1], {owner: OWNER_B, state: 'running'});
+	});
+
+	test('finishTrial records the outcome, clears the owner, and the trial is never modified again', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const trial = await claimed(store, sweep.id);
+		await store.recordEpoch(trial.id, OWNER_A, epochRecord(1));
+		await store.finishTrial(trial.id, OWNER_A, {state: 'completed', testLoss: 0.41, testAccuracy: 0.86, trainSeconds: 12.5});
+		const [done] = await store.trials(sweep.id);
+		t.like(done, {state: 'completed', owner: null, testLoss: 0.41, testAccuracy: 0.86, trainSeconds: 12.5, error: null, epochsRun: 1, attempts: 1});
+		t.false(Number.isNaN(Date.parse(done.finishedAt!)));
+
+		await t.throwsAsync(store.recordEpoch(trial.id, OWNER_A, epochRecord(2)), {instanceOf: StoreError, message: /completed/});
+		await t.throwsAsync(store.finishTrial(trial.id, OWNER_A, {state: 'failed', error: 'late'}), {instanceOf: StoreError, message: /completed/});
+		await t.throwsAsync(store.markStarted(trial.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'a', paramCount: 1}), {instanceOf: StoreError});
+		await t.throwsAsync(store.heartbeat([trial.id], OWNER_A), {instanceOf: StoreError});
+		await store.requeueTrial(trial.id, OWNER_A);
+		t.is(await store.claimTrial(sweep.id, OWNER_B, 0), undefined);
+		t.is(await store.addTrials(sweep.id, trialSpecs(1)), 0);
+		t.deepEqual((await store.trials(sweep.id))[0], done);
+		t.is((await store.epochs(sweep.id)).length, 1);
+	});
+
+	test('every finished state is final and never claimed again', async (t) => {
+		const {store, sweep} = await withTrials(t, FINISHED_STATES.length);
+		for (const state of FINISHED_STATES) {
+			const trial = await claimed(store, sweep.id);
+			await store.finishTrial(trial.id, OWNER_A, {state: state as 'completed', error: `${state} on purpose`});
+		}
+
+		await sleep(5);
+		t.is(await store.claimTrial(sweep.id, OWNER_B, 1), undefined);
+		t.deepEqual(
+			(await store.trials(sweep.id)).map((trial) => [trial.state, trial.error]),
+			FINISHED_STATES.map((state) => [state, `${state} on purpose`]),
+		);
+	});
+
+	test('an interrupted trial is claimed again with a fresh attempt', async (t) => {
+		const {store, sweep} = await withTrials(t, 2);
+		const trial = await claimed(store, sweep.id);
+		await store.recordEpoch(trial.id, OWNER_A, epochRecord(1));
+		await store.finishTrial(trial.id, OWNER_A, {state: 'interrupted', error: 'SIGINT'});
+		t.like((await store.trials(sweep.id))[0], {state: 'interrupted', owner: null, error: 'SIGINT'});
+		const again = await claimed(store, sweep.id, OWNER_B);
+		t.like(again, {id: trial.id, state: 'running', owner: OWNER_B, attempts: 2, epochsRun: 0, error: null, finishedAt: null});
+		t.deepEqual(await store.epochs(sweep.id), []);
+	});
+
+	test('requeueTrial puts a trial running under the owner back to pending', async (t) => {
+		const {store, sweep} = await withTrials(t, 2);
+		const trial = await claimed(store, sweep.id);
+		await store.requeueTrial(trial.id, OWNER_A);
+		t.like((await store.trials(sweep.id))[0], {state: 'pending', owner: null, heartbeatAt: null, attempts: 1});
+		await t.throwsAsync(store.recordEpoch(trial.id, OWNER_A, epochRecord(1)), leaseLost);
+		const again = await claimed(store, sweep.id, OWNER_B);
+		t.like(again, {id: trial.id, attempts: 2});
+	});
+
+	test('listSweeps reports every sweep with its trial counts per state', async (t) => {
+		const store = await open(t);
+		const widths = await store.openSweep(sweepInput('widths'));
+		const empty = await store.openSweep(sweepInput('empty'));
+		await store.addTrials(widths.id, trialSpecs(4));
+		const first = await claimed(store, widths.id);
+		await store.finishTrial(first.id, OWNER_A, {state: 'completed'});
+		await claimed(store, widths.id);
+		const statuses = await store.listSweeps();
+		t.deepEqual(
+			statuses.map((status) => status.sweep.id),
+			[widths.id, empty.id],
+		);
+		t.is(statuses[0].total, 4);
+		t.deepEqual(statuses[0].counts, {pending: 2, running: 1, completed: 1, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0});
+		t.is(statuses[1].total, 0);
+		t.is(statuses[1].counts.pending, 0);
+		t.deepEqual(statuses[0].sweep, widths);
+	});
+
+	test('after close every call rejects with StoreError', async (t) => {
+		const store = await makeStore();
+		await store.openSweep(sweepInput('widths'));
+		await store.close();
+		await store.close();
+		await t.throwsAsync(store.getSweep('widths'), {instanceOf: StoreError});
+		await t.throwsAsync(store.openSweep(sweepInput('other')), {instanceOf: StoreError});
+	});
+}
