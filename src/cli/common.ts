@@ -1,0 +1,62 @@
+import {mkdirSync} from 'node:fs';
+import {dirname} from 'node:path';
+import type {Argv} from 'yargs';
+import {openSqliteStore} from '../store/sqlite.js';
+import type {Store} from '../store/store.js';
+
+/** Options every command takes. */
+export interface GlobalArgs {
+	db: string;
+	verbose: boolean;
+}
+
+export const DEFAULT_DB = 'db/sweeplab.db';
+
+export function globalOptions<T>(yargs: Argv<T>): Argv<T & GlobalArgs> {
+	return yargs
+		.option('db', {
+			type: 'string',
+			default: process.env.SWEEPLAB_DB ?? DEFAULT_DB,
+			defaultDescription: `$SWEEPLAB_DB or ${DEFAULT_DB}`,
+			describe: 'SQLite database file holding sweeps, trials and epochs',
+		})
+		.option('verbose', {type: 'boolean', default: false, describe: 'Print stack traces of errors'}) as Argv<T & GlobalArgs>;
+}
+
+/** Open the store behind --db; creates the file and its folder unless read-only is asked for. */
+export function openStore(path: string, options: {readonly?: boolean} = {}): Store {
+	if (!options.readonly && path !== ':memory:') {
+		mkdirSync(dirname(path), {recursive: true});
+	}
+
+	return openSqliteStore(path, options);
+}
+
+/** Where a command writes: the real streams, or buffers in tests. */
+export interface Io {
+	stdout: NodeJS.WritableStream & {isTTY?: boolean; columns?: number};
+	stderr: NodeJS.WritableStream & {isTTY?: boolean; columns?: number};
+}
+
+export const processIo: Io = {stdout: process.stdout, stderr: process.stderr};
+
+export function formatSeconds(seconds: number): string {
+	if (!Number.isFinite(seconds)) {
+		return '-';
+	}
+
+	if (seconds < 60) {
+		return `${seconds.toFixed(1)} s`;
+	}
+
+	const minutes = Math.floor(seconds / 60);
+	if (minutes < 60) {
+		return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+	}
+
+	return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function formatPercent(fraction: number, digits = 2): string {
+	return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(digits)}%` : '-';
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import yargs, {type Argv} from 'yargs';
+import {hideBin} from 'yargs/helpers';
+import {SweeplabError, UsageError} from '../errors.js';
+import {sweptKeys} from '../sweep/describe.js';
+import {loadSweepFile} from '../sweep/load.js';
+import {processIo} from './common.js';
+import {planBuilder, planCommand, renderPlan} from './plan.js';
+import {runBuilder, runCommand} from './run.js';
+import {statusBuilder, statusCommand} from './status.js';
+import {statusTable} from './tables.js';
+
+const EXIT_ERROR = 1;
+const EXIT_USAGE = 2;
+
+/**
+ * The first Ctrl-C stops claiming trials and lets running ones finish their epoch (marked interrupted,
+ * resumable); a second one exits at once, leaving running trials to be requeued by the next run.
+ */
+function interruptSignal(): AbortSignal {
+	const controller = new AbortController();
+	const onSignal = () => {
+		if (controller.signal.aborted) {
+			process.stderr.write('\nsweeplab: stopping now; unfinished trials will rerun on resume\n');
+			process.exit(130);
+		}
+
+		process.stderr.write('\nsweeplab: finishing the current epochs, then stopping (Ctrl-C again to stop now)\n');
+		controller.abort();
+	};
+
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+	return controller.signal;
+}
+
+export function buildCli(argv: string[]): Argv {
+	return yargs(argv)
+		.scriptName('sweeplab')
+		.usage('$0 <command> [options]\n\nHyperparameter sweeps for TensorFlow.js image classifiers: every epoch of every trial in SQLite.')
+		.command('run <file>', 'Train every trial of a sweep file (resumes where a previous run stopped)', runBuilder, async args => {
+			const {exitCode} = await runCommand(args, processIo, interruptSignal());
+			process.exitCode = exitCode;
+		})
+		.command('plan <file>', 'Show the trials a sweep file expands to, without training', planBuilder, async args => {
+			const plan = await planCommand(args);
+			if (args.json) {
+				processIo.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+				return;
+			}
+
+			const {definition} = await loadSweepFile(args.file);
+			processIo.stdout.write(renderPlan(plan, sweptKeys(definition)) + '\n');
+		})
+		.command('status', 'List the sweeps in the database with trial counts per state', statusBuilder, async args => {
+			const sweeps = await statusCommand(args);
+			processIo.stdout.write((args.json ? JSON.stringify(sweeps, null, 2) : sweeps.length === 0 ? `no sweeps in ${args.db}` : statusTable(sweeps)) + '\n');
+		})
+		.demandCommand(1, 'name a command: run, plan or status')
+		.strict()
+		.recommendCommands()
+		.help()
+		.alias('h', 'help')
+		.version()
+		.wrap(Math.min(110, process.stdout.columns ?? 110))
+		.fail((message, error) => {
+			throw error ?? new UsageError(message);
+		});
+}
+
+export async function main(argv: string[]): Promise<void> {
+	const verbose = argv.includes('--verbose');
+	try {
+		await buildCli(argv).parseAsync();
+	} catch (error) {
+		if (error instanceof SweeplabError) {
+			process.stderr.write(`sweeplab: ${error.message}${error instanceof UsageError ? ' (see sweeplab --help)' : ''}\n`);
+			if (verbose) {
+				process.stderr.write(`${error.stack ?? ''}\n`);
+			}
+
+			process.exitCode = error instanceof UsageError ? EXIT_USAGE : EXIT_ERROR;
+			return;
+		}
+
+		process.stderr.write(`sweeplab: unexpected error: ${(error as Error)?.message ?? String(error)}${verbose ? `\n${(error as Error)?.stack ?? ''}` : ' (rerun with --verbose for the stack trace)'}\n`);
+		process.exitCode = EXIT_ERROR;
+	}
+}
+
+await main(hideBin(process.argv));

@@ -1,0 +1,132 @@
+import type {RunEvent} from '../study/run.js';
+import type {TrialRecord} from '../store/store.js';
+import {describeConfig} from '../sweep/describe.js';
+import type {TrialConfig} from '../types.js';
+import {formatPercent, formatSeconds, type Io} from './common.js';
+
+/**
+ * Renders a run: one line per finished trial on stdout, and on a terminal a live status line on stderr
+ * (trials done/total, running, current best validation accuracy, ETA). The ETA is the epochs still to
+ * train times the mean measured seconds per epoch, divided by the workers.
+ */
+export class ProgressPrinter {
+	private readonly io: Io;
+	private readonly keys: Array<keyof TrialConfig>;
+	private readonly workers: number;
+	private readonly total: number;
+	private done: number;
+	private readonly remainingEpochs = new Map<number, number>();
+	private epochSeconds = 0;
+	private epochsSeen = 0;
+	private best: {valAccuracy: number; ordinal: number} | undefined;
+	private readonly running = new Set<number>();
+	private lineShown = false;
+
+	constructor(io: Io, options: {keys: Array<keyof TrialConfig>; workers: number; trials: TrialRecord[]}) {
+		this.io = io;
+		this.keys = options.keys;
+		this.workers = options.workers;
+		this.total = options.trials.length;
+		const unfinished = options.trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state));
+		this.done = this.total - unfinished.length;
+		for (const trial of unfinished) {
+			this.remainingEpochs.set(trial.id, trial.config.epochs);
+		}
+	}
+
+	handle(event: RunEvent): void {
+		switch (event.type) {
+			case 'trial-start': {
+				this.running.add(event.trial.id);
+				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs);
+				break;
+			}
+
+			case 'epoch': {
+				this.epochSeconds += event.record.seconds;
+				this.epochsSeen++;
+				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs - event.record.epoch);
+				if (Number.isFinite(event.record.valAccuracy) && (!this.best || event.record.valAccuracy > this.best.valAccuracy)) {
+					this.best = {valAccuracy: event.record.valAccuracy, ordinal: event.trial.ordinal};
+				}
+
+				break;
+			}
+
+			case 'trial-end': {
+				this.running.delete(event.trial.id);
+				if (event.outcome.state !== 'interrupted') {
+					this.done++;
+					this.remainingEpochs.delete(event.trial.id);
+				}
+
+				this.print(this.trialLine(event));
+				break;
+			}
+
+			case 'requeued': {
+				this.print(`  trial #${event.trial.ordinal} requeued: ${event.reason}`);
+				break;
+			}
+
+			case 'trial-built': {
+				break;
+			}
+		}
+
+		this.drawStatus();
+	}
+
+	/** Clear the live line before the caller prints something else. */
+	finish(): void {
+		this.clearStatus();
+	}
+
+	private trialLine(event: Extract<RunEvent, {type: 'trial-end'}>): string {
+		const {trial, outcome} = event;
+		const label = describeConfig(trial.config, this.keys);
+		const repeat = trial.repeat > 0 ? ` (repeat ${trial.repeat})` : '';
+		const head = `  [${this.done}/${this.total}] #${trial.ordinal} ${label}${repeat}`;
+		if (outcome.state === 'completed') {
+			return `${head}  test ${formatPercent(outcome.testAccuracy ?? Number.NaN)}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)} (${event.backend ?? '?'})`;
+		}
+
+		return `${head}  ${outcome.state.toUpperCase()}${outcome.error ? `: ${outcome.error}` : ''}`;
+	}
+
+	private print(line: string): void {
+		this.clearStatus();
+		this.io.stdout.write(line + '\n');
+	}
+
+	private drawStatus(): void {
+		if (!this.io.stderr.isTTY) {
+			return;
+		}
+
+		const best = this.best ? `best val ${formatPercent(this.best.valAccuracy)} (#${this.best.ordinal})` : 'best val -';
+		const line = `  ${this.done}/${this.total} done · ${this.running.size} running · ${best} · ETA ${formatSeconds(this.eta())}`;
+		this.io.stderr.write(`\r${line.slice(0, (this.io.stderr.columns ?? 100) - 1)}\u001B[K`);
+		this.lineShown = true;
+	}
+
+	private clearStatus(): void {
+		if (this.lineShown) {
+			this.io.stderr.write('\r\u001B[K');
+			this.lineShown = false;
+		}
+	}
+
+	private eta(): number {
+		if (this.epochsSeen === 0) {
+			return Number.NaN;
+		}
+
+		let epochs = 0;
+		for (const remaining of this.remainingEpochs.values()) {
+			epochs += remaining;
+		}
+
+		return (epochs * this.epochSeconds) / this.epochsSeen / this.workers;
+	}
+}

@@ -1,0 +1,91 @@
+import {availableParallelism} from 'node:os';
+import type {Argv} from 'yargs';
+import {loadDataset, splitDataset} from '../data/load.js';
+import {leaderboard} from '../report/leaderboard.js';
+import {runSweep, type RunSummary} from '../study/run.js';
+import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
+import {createTrainPool} from '../train/pool.js';
+import {sweptKeys} from '../sweep/describe.js';
+import {expandSweep} from '../sweep/expand.js';
+import {definitionHash} from '../sweep/hash.js';
+import {loadSweepFile} from '../sweep/load.js';
+import {BACKENDS} from '../types.js';
+import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore} from './common.js';
+import {ProgressPrinter} from './progress.js';
+import {leaderboardTable} from './tables.js';
+
+export interface RunArgs extends GlobalArgs {
+	file: string;
+	workers?: number;
+	backend: BackendChoice;
+	dataDir?: string;
+}
+
+/** Exit code of a run that was interrupted: resumable, but not done. */
+export const EXIT_INTERRUPTED = 130;
+
+export function runBuilder(yargs: Argv): Argv<RunArgs> {
+	return globalOptions(yargs)
+		.positional('file', {type: 'string', demandOption: true, describe: 'Sweep file (YAML or JSON)'})
+		.option('workers', {alias: 'w', type: 'number', describe: 'Trials trained side by side', defaultDescription: 'one per core (1 with --backend node)'})
+		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
+		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'}) as unknown as Argv<RunArgs>;
+}
+
+/**
+ * `sweeplab run <file>`: validate and expand the sweep, store its trials (new ones only, so a rerun
+ * resumes), train every unfinished trial on the pool, then print the leaderboard.
+ */
+export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): Promise<{summary: RunSummary; exitCode: number}> {
+	const {definition, source} = await loadSweepFile(args.file);
+	const specs = expandSweep(definition);
+	const store = openStore(args.db);
+	try {
+		const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source, file: args.file});
+		const added = await store.addTrials(sweep.id, specs);
+		const trials = await store.trials(sweep.id);
+		const unfinished = trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state)).length;
+		const backend = resolveBackend(args.backend);
+		const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), Math.max(unfinished, 1)));
+		const resumed = trials.length - added;
+		io.stdout.write(`sweep '${definition.name}': ${trials.length} trials (${resumed > 0 ? `${trials.length - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${args.db}\n`);
+
+		const dataset = await loadDataset(definition.dataset.name, {dataDir: args.dataDir});
+		const data = splitDataset(dataset, definition.dataset);
+		const keys = sweptKeys(definition);
+		const progress = new ProgressPrinter(io, {keys, workers, trials});
+		const pool = createTrainPool(workers);
+		let summary: RunSummary;
+		try {
+			summary = await runSweep({
+				store,
+				sweep,
+				data,
+				shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses},
+				pool,
+				workers,
+				backend: args.backend,
+				signal,
+				onEvent: event => {
+					progress.handle(event);
+				},
+			});
+		} finally {
+			progress.finish();
+			await pool.destroy();
+		}
+
+		const rows = leaderboard(await store.trials(sweep.id), await store.epochs(sweep.id));
+		io.stdout.write(`\n${leaderboardTable(rows, keys, 10)}\n`);
+		const ended = Object.entries(summary.ended).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ') || 'nothing to train';
+		io.stdout.write(`${ended} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${args.db}\n`);
+		if (summary.interrupted) {
+			io.stderr.write(`sweeplab: interrupted; finished trials and their epochs are saved. Resume with: sweeplab run ${args.file} --db ${args.db}\n`);
+			return {summary, exitCode: EXIT_INTERRUPTED};
+		}
+
+		return {summary, exitCode: 0};
+	} finally {
+		await store.close();
+	}
+}

@@ -1,0 +1,202 @@
+import {hostname} from 'node:os';
+import {MessageChannel} from 'node:worker_threads';
+import type {SplitData} from '../data/load.js';
+import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
+import type {BackendChoice} from '../train/backend.js';
+import type {ModelShape} from '../train/model.js';
+import type {TrainPool} from '../train/pool.js';
+import type {TrainTaskResult, WorkerMessage} from '../train/worker.js';
+import type {EpochRecord, TrialOutcome} from '../types.js';
+
+export interface RunOptions {
+	store: Store;
+	sweep: SweepRecord;
+	data: SplitData;
+	shape: ModelShape;
+	pool: TrainPool;
+	/** Trials trained side by side (normally the pool's thread count). */
+	workers: number;
+	backend: BackendChoice;
+	/** A running trial whose heartbeat is older than this is taken to be orphaned and may be reclaimed. */
+	leaseMs?: number;
+	heartbeatMs?: number;
+	/** Aborting stops claiming trials and asks running ones to stop after their current epoch. */
+	signal?: AbortSignal;
+	onEvent?(event: RunEvent): void;
+}
+
+export type RunEvent =
+	| {type: 'trial-start'; trial: TrialRecord}
+	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string}
+	| {type: 'epoch'; trial: TrialRecord; record: EpochRecord}
+	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
+	| {type: 'requeued'; trial: TrialRecord; reason: string};
+
+export interface RunSummary {
+	/** Trials this run claimed, by how they ended. */
+	ended: Record<TrialOutcome['state'], number>;
+	wallSeconds: number;
+	interrupted: boolean;
+}
+
+export const DEFAULT_LEASE_MS = 120_000;
+const DEFAULT_HEARTBEAT_MS = 10_000;
+
+/** `host:pid`: who holds a trial's lease. */
+export function ownerId(): string {
+	return `${hostname()}:${process.pid}`;
+}
+
+/**
+ * Train every claimable trial of a sweep: `workers` lanes each claim the next trial from the store,
+ * train it on the pool, write each epoch as it arrives and then the outcome. Claims are atomic in the
+ * store, so several processes can work on one sweep. Trials left running by a dead process on this
+ * host are requeued at once; those of other hosts when their lease expires.
+ */
+export async function runSweep(options: RunOptions): Promise<RunSummary> {
+	const {store, sweep, signal} = options;
+	const owner = ownerId();
+	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+	const started = performance.now();
+	const ended: RunSummary['ended'] = {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0};
+	await requeueDeadLocalOwners(options);
+
+	const active = new Set<number>();
+	const heartbeat = setInterval(() => {
+		if (active.size > 0) {
+			store.heartbeat([...active], owner).catch(() => undefined);
+		}
+	}, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+	heartbeat.unref();
+
+	const lane = async () => {
+		while (!signal?.aborted) {
+			const trial = await store.claimTrial(sweep.id, owner, leaseMs);
+			if (!trial) {
+				return;
+			}
+
+			active.add(trial.id);
+			try {
+				const outcome = await trainOne(options, trial, owner);
+				if (outcome) {
+					ended[outcome.state]++;
+				}
+			} finally {
+				active.delete(trial.id);
+			}
+		}
+	};
+
+	try {
+		await Promise.all(Array.from({length: options.workers}, async () => lane()));
+	} finally {
+		clearInterval(heartbeat);
+	}
+
+	return {ended, wallSeconds: (performance.now() - started) / 1000, interrupted: Boolean(signal?.aborted)};
+}
+
+/** Train one claimed trial; returns its outcome, or undefined when its lease was lost to another process. */
+async function trainOne(options: RunOptions, trial: TrialRecord, owner: string): Promise<TrialOutcome | undefined> {
+	const {store, signal, onEvent} = options;
+	onEvent?.({type: 'trial-start', trial});
+	const {port1, port2} = new MessageChannel();
+	const portClosed = new Promise<void>(resolve => {
+		port1.once('close', resolve);
+	});
+	// Store writes of one trial happen in message order; a failed write is kept and rethrown below.
+	let writes: Promise<void> = Promise.resolve();
+	let writeError: unknown;
+	const enqueue = (write: () => Promise<void>) => {
+		writes = writes.then(write).catch((error: unknown) => {
+			writeError ??= error;
+			port1.postMessage({type: 'stop', reason: 'lease lost'});
+		});
+	};
+
+	let backend: string | undefined;
+	port1.on('message', (message: WorkerMessage) => {
+		if (message.type === 'started') {
+			backend = message.backend;
+			enqueue(async () => store.markStarted(trial.id, owner, {backend: message.backend, trainingPath: message.trainingPath, host: owner.split(':')[0], paramCount: message.paramCount}));
+			onEvent?.({type: 'trial-built', trial, backend: message.backend, paramCount: message.paramCount, trainingPath: message.trainingPath});
+		} else {
+			enqueue(async () => store.recordEpoch(trial.id, owner, message.record));
+			onEvent?.({type: 'epoch', trial, record: message.record});
+		}
+	});
+	const onAbort = () => {
+		port1.postMessage({type: 'stop', reason: 'interrupted (SIGINT)'});
+	};
+
+	signal?.addEventListener('abort', onAbort, {once: true});
+	let result: TrainTaskResult | undefined;
+	let failure: string | undefined;
+	try {
+		result = await options.pool.run(
+			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2},
+			{transferList: [port2]},
+		);
+	} catch (error) {
+		failure = oneLine(error);
+	} finally {
+		signal?.removeEventListener('abort', onAbort);
+	}
+
+	// The task's result and the port's messages travel on different channels: drain the port first.
+	await Promise.race([portClosed, new Promise(resolve => {
+		setTimeout(resolve, 5000).unref();
+	})]);
+	port1.close();
+	await writes;
+	if (writeError) {
+		if (writeError instanceof LeaseLostError) {
+			return undefined;
+		}
+
+		throw writeError;
+	}
+
+	const outcome: TrialOutcome = result
+		? {state: result.state, testLoss: result.testLoss, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, error: result.error}
+		: {state: 'failed', error: failure ?? 'unknown failure'};
+	await store.finishTrial(trial.id, owner, outcome);
+	onEvent?.({type: 'trial-end', trial, outcome, epochsRun: result?.epochsRun ?? 0, backend: result?.backend ?? backend});
+	return outcome;
+}
+
+/** A process on this host that no longer exists cannot finish its trials: hand them back at once. */
+async function requeueDeadLocalOwners(options: RunOptions): Promise<void> {
+	const host = hostname();
+	for (const trial of await options.store.trials(options.sweep.id)) {
+		if (trial.state !== 'running' || !trial.owner) {
+			continue;
+		}
+
+		const [ownerHost, pidText] = trial.owner.split(':');
+		if (ownerHost === host && !processAlive(Number(pidText))) {
+			await options.store.requeueTrial(trial.id, trial.owner);
+			options.onEvent?.({type: 'requeued', trial, reason: `its process ${pidText} is gone`});
+		}
+	}
+}
+
+function processAlive(pid: number): boolean {
+	if (!Number.isInteger(pid) || pid <= 0) {
+		return false;
+	}
+
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+/** An error as one line: worker errors can carry multi-line stacks and tfjs diagnostics. */
+export function oneLine(error: unknown): string {
+	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
+	return text.split('\n')[0].slice(0, 500);
+}

@@ -1,0 +1,27 @@
+import type {SweepDefinition, TrialConfig} from '../types.js';
+
+/** The config keys that distinguish trials of a sweep: its parameters, in sorted order. */
+export function sweptKeys(definition: SweepDefinition): Array<keyof TrialConfig> {
+	return Object.keys(definition.parameters).sort() as Array<keyof TrialConfig>;
+}
+
+/** `learningRate=0.001 hidden=[64,64]`: the swept values of a config, or `base` for a single-config sweep. */
+export function describeConfig(config: TrialConfig, keys: Array<keyof TrialConfig>): string {
+	if (keys.length === 0) {
+		return 'base';
+	}
+
+	return keys.map(key => `${key}=${formatValue(config[key])}`).join(' ');
+}
+
+export function formatValue(value: unknown): string {
+	if (Array.isArray(value)) {
+		return `[${value.map(item => formatValue(item)).join(',')}]`;
+	}
+
+	if (typeof value === 'number' && value !== 0 && (Math.abs(value) < 0.001 || Math.abs(value) >= 1e6)) {
+		return value.toExponential().replace(/\.?0+e/, 'e').replace('e-', 'e-').replace('e+', 'e');
+	}
+
+	return String(value);
+}

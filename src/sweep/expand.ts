@@ -1,0 +1,130 @@
+/**
+ * Sweep definition -> the ordered list of trials. Deterministic by construction: parameter names are
+ * sorted, values keep file order, and random sampling uses a PRNG seeded from the sweep seed, so the same
+ * file always yields the same trials (which is what lets an interrupted sweep resume).
+ */
+import {SweepFileError} from '../errors.js';
+import type {ParameterSpec, SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
+import {createRng, deriveSeed} from '../util/random.js';
+import type {Rng} from '../util/random.js';
+import {configHash} from './hash.js';
+
+export interface ExpansionStats {
+	specs: TrialSpec[];
+	/** Distinct configs (before repeats). */
+	configs: number;
+	/** Random sweeps: samples identical to an earlier sample, dropped rather than resampled. Always 0 for grids. */
+	duplicatesSkipped: number;
+}
+
+/** The seed every config of repeat `r` trains with: configs are compared on the same initialisation. */
+export function repeatSeed(sweepSeed: number, repeat: number): number {
+	return deriveSeed(sweepSeed, 'repeat', repeat);
+}
+
+/**
+ * All trials of the sweep, repeat-major (every config of repeat 0, then repeat 1, ...), ordinal = position.
+ * @throws SweepFileError if a grid holds a distribution (checkSweep rejects such files; this guards hand-built definitions).
+ */
+export function expandSweep(definition: SweepDefinition): TrialSpec[] {
+	return expandSweepWithStats(definition).specs;
+}
+
+export function expandSweepWithStats(definition: SweepDefinition): ExpansionStats {
+	const {configs, duplicatesSkipped} =
+		definition.method === 'grid' ? {configs: gridConfigs(definition), duplicatesSkipped: 0} : randomConfigs(definition);
+	const hashes = configs.map((config) => configHash(config));
+	const specs: TrialSpec[] = [];
+	for (let repeat = 0; repeat < definition.repeats; repeat++) {
+		const seed = repeatSeed(definition.seed, repeat);
+		for (const [index, config] of configs.entries()) {
+			specs.push({ordinal: specs.length, config: structuredClone(config), configHash: hashes[index], repeat, seed});
+		}
+	}
+	return {specs, configs: configs.length, duplicatesSkipped};
+}
+
+/** Sum of config.epochs over the trials: the unit of work for progress and time estimates. */
+export function totalEpochs(specs: readonly TrialSpec[]): number {
+	let sum = 0;
+	for (const spec of specs) {
+		sum += spec.config.epochs;
+	}
+	return sum;
+}
+
+function sortedNames(definition: SweepDefinition): string[] {
+	return Object.keys(definition.parameters).sort();
+}
+
+function withValue(config: TrialConfig, key: string, value: unknown): TrialConfig {
+	// Values come from a validated definition; cloning keeps configs from sharing arrays such as `hidden`.
+	return {...config, [key]: structuredClone(value)} as TrialConfig;
+}
+
+function gridConfigs(definition: SweepDefinition): TrialConfig[] {
+	let configs: TrialConfig[] = [structuredClone(definition.base)];
+	// Each pass multiplies the list by one parameter, inner loop over its values: the first sorted name varies slowest.
+	for (const name of sortedNames(definition)) {
+		const spec = definition.parameters[name];
+		if (spec.kind !== 'values') {
+			throw new SweepFileError(`sweep "${definition.name}": parameters.${name}: a grid needs a list of values, got a ${spec.kind} distribution (use method: random)`);
+		}
+		const next: TrialConfig[] = [];
+		for (const config of configs) {
+			for (const value of spec.values) {
+				next.push(withValue(config, name, value));
+			}
+		}
+		configs = next;
+	}
+	return configs;
+}
+
+function sample(spec: ParameterSpec, rng: Rng): unknown {
+	switch (spec.kind) {
+		case 'values': {
+			return spec.values[rng.int(0, spec.values.length - 1)];
+		}
+		case 'uniform': {
+			return spec.min + rng.next() * (spec.max - spec.min);
+		}
+		case 'log-uniform': {
+			return Math.exp(Math.log(spec.min) + rng.next() * (Math.log(spec.max) - Math.log(spec.min)));
+		}
+		case 'int-uniform': {
+			return rng.int(spec.min, spec.max);
+		}
+		case 'log-int-uniform': {
+			// As Optuna does: widen by half a step on each side so the end values get their fair share, then round.
+			const low = Math.log(spec.min - 0.5);
+			const high = Math.log(spec.max + 0.5);
+			const value = Math.round(Math.exp(low + rng.next() * (high - low)));
+			return Math.min(spec.max, Math.max(spec.min, value));
+		}
+	}
+}
+
+function randomConfigs(definition: SweepDefinition): {configs: TrialConfig[]; duplicatesSkipped: number} {
+	const rng = createRng(deriveSeed(definition.seed, 'sample'));
+	const names = sortedNames(definition);
+	const seen = new Set<string>();
+	const configs: TrialConfig[] = [];
+	let duplicatesSkipped = 0;
+	const trials = definition.trials ?? 1;
+	for (let i = 0; i < trials; i++) {
+		let config = structuredClone(definition.base);
+		for (const name of names) {
+			config = withValue(config, name, sample(definition.parameters[name], rng));
+		}
+		const hash = configHash(config);
+		if (seen.has(hash)) {
+			// Skipping instead of resampling keeps sample i the same whatever happened to the samples before it.
+			duplicatesSkipped++;
+			continue;
+		}
+		seen.add(hash);
+		configs.push(config);
+	}
+	return {configs, duplicatesSkipped};
+}

@@ -1,0 +1,611 @@
+/**
+ * The sweep file schema (zod 4). Validation happens here, once; everything downstream trusts the
+ * resulting SweepDefinition. Every problem is reported as a key path plus a one-line message that names
+ * the bad value and what would be right; load.ts prefixes the file name.
+ */
+import {z} from 'zod';
+import {ACTIVATIONS, DATASETS, DEFAULT_TRIAL_CONFIG, LOSSES, MODELS, OPTIMIZERS} from '../types.js';
+import type {DatasetSpec, ParameterSpec, SweepDefinition, TrialConfig} from '../types.js';
+import {canonicalJson} from './hash.js';
+import {closestMatch, suggestionHint} from './suggest.js';
+
+export const METHODS = ['grid', 'random'] as const;
+export const DISTRIBUTIONS = ['uniform', 'log-uniform', 'int-uniform', 'log-int-uniform'] as const;
+export type Distribution = (typeof DISTRIBUTIONS)[number];
+
+/** Above this many trials (configs x repeats) a sweep file is almost certainly a mistake. */
+export const MAX_TOTAL_TRIALS = 100_000;
+export const MAX_RANDOM_TRIALS = 10_000;
+export const MAX_REPEATS = 20;
+
+export type KeyPath = Array<string | number>;
+
+/** One validation problem. `message` is one line: the problem, then a hint in parentheses. */
+export interface Problem {
+	path: KeyPath;
+	message: string;
+}
+
+export const CONFIG_KEYS = Object.keys(DEFAULT_TRIAL_CONFIG) as Array<keyof TrialConfig>;
+export const TOP_LEVEL_KEYS = [
+	'name',
+	'question',
+	'method',
+	'seed',
+	'repeats',
+	'trials',
+	'dataset',
+	'base',
+	'parameters',
+] as const;
+export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
+const CHOICE_KEYS = ['choice'] as const;
+const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
+
+/** `a.b[2].c`; the empty path (the document itself) is `(root)`. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+	let text = '';
+	for (const segment of path) {
+		if (typeof segment === 'number') {
+			text += `[${segment}]`;
+		} else {
+			text += text === '' ? String(segment) : `.${String(segment)}`;
+		}
+	}
+	return text === '' ? '(root)' : text;
+}
+
+/** A short, single-line rendering of a user value for messages: `string "abc"`, `list [64, 64]`, `number 3`. */
+export function describeValue(value: unknown): string {
+	if (value === null) {
+		return 'null';
+	}
+	if (Array.isArray(value)) {
+		return `list ${truncate(compactJson(value))}`;
+	}
+	switch (typeof value) {
+		case 'string': {
+			return `string ${truncate(JSON.stringify(value))}`;
+		}
+		case 'number': {
+			return `number ${formatNumber(value)}`;
+		}
+		case 'boolean': {
+			return `boolean ${String(value)}`;
+		}
+		case 'object': {
+			return `mapping ${truncate(compactJson(value))}`;
+		}
+		default: {
+			return typeof value;
+		}
+	}
+}
+
+function formatNumber(value: number): string {
+	return Number.isFinite(value) ? String(value) : String(value).replace('Infinity', 'infinity');
+}
+
+function compactJson(value: unknown): string {
+	try {
+		return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? String(item) : item)).replaceAll(',', ', ');
+	} catch {
+		return String(value);
+	}
+}
+
+function truncate(text: string, max = 48): string {
+	return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
+
+/** The error for a missing key or a value of the wrong type. */
+function typeError(expected: string, missingHint = '') {
+	return (issue: {input?: unknown}): string =>
+		issue.input === undefined ? `required key is missing${missingHint}` : `expected ${expected}, got ${describeValue(issue.input)}`;
+}
+
+function intIn(min: number, max: number, hint = '') {
+	const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+	return z.number({error: typeError(`an integer ${range}`)}).superRefine((value, ctx) => {
+		if (!Number.isInteger(value) || value < min || value > max) {
+			ctx.addIssue({code: 'custom', message: `must be an integer ${range}, got ${formatNumber(value)}${hint}`, input: value});
+		}
+	});
+}
+
+function enumOf<const T extends readonly [string, ...string[]]>(label: string, values: T, missingHint = '') {
+	return z.enum(values, {
+		error(issue) {
+			if (issue.input === undefined) {
+				return `required key is missing${missingHint}`;
+			}
+			if (typeof issue.input === 'string') {
+				return `unknown ${label} ${JSON.stringify(issue.input)}${suggestionHint(issue.input, values)}`;
+			}
+			return `expected a ${label} (one of ${values.join(', ')}), got ${describeValue(issue.input)}`;
+		},
+	});
+}
+
+function intList(what: string, example: string, minLength: number, maxLength: number, minItem: number, maxItem: number) {
+	return z
+		.array(intIn(minItem, maxItem), {error: typeError(`a list of ${what} such as ${example}`)})
+		.superRefine((list, ctx) => {
+			if (list.length < minLength || list.length > maxLength) {
+				const range = minLength === maxLength ? String(minLength) : `${minLength} to ${maxLength}`;
+				ctx.addIssue({
+					code: 'custom',
+					message: `has ${list.length} layers, expected ${range} (a list of ${what} such as ${example})`,
+					input: list,
+				});
+			}
+		});
+}
+
+/** The schema of every TrialConfig value, used for `base` and for every value (and range end) in `parameters`. */
+export const configValueSchemas = {
+	model: enumOf('model', MODELS),
+	hidden: intList('units', '[64, 64]', 0, 16, 1, 8192),
+	conv: intList('filter counts', '[16, 32]', 1, 4, 1, 512),
+	kernelSize: z.number({error: typeError('an odd integer in 1..7')}).superRefine((value, ctx) => {
+		if (!Number.isInteger(value) || value < 1 || value > 7 || value % 2 === 0) {
+			ctx.addIssue({code: 'custom', message: `must be an odd integer in 1..7, got ${formatNumber(value)} (use 1, 3, 5 or 7)`, input: value});
+		}
+	}),
+	activation: enumOf('activation', ACTIVATIONS),
+	optimizer: enumOf('optimizer', OPTIMIZERS),
+	learningRate: z.number({error: typeError('a number such as 0.001')}).superRefine((value, ctx) => {
+		if (!(value > 0 && value <= 10)) {
+			ctx.addIssue({
+				code: 'custom',
+				message: `must be > 0 and <= 10, got ${formatNumber(value)} (typical learning rates are 0.00001 to 0.1)`,
+				input: value,
+			});
+		}
+	}),
+	loss: enumOf('loss', LOSSES),
+	batchSize: intIn(1, 4096),
+	epochs: intIn(1, 1000),
+	dropout: z.number({error: typeError('a rate in [0, 0.95]')}).superRefine((value, ctx) => {
+		if (!(value >= 0 && value <= 0.95)) {
+			ctx.addIssue({code: 'custom', message: `must be in [0, 0.95], got ${formatNumber(value)} (0 turns dropout off)`, input: value});
+		}
+	}),
+	batchNorm: z.boolean({error: typeError('true or false')}),
+} satisfies {[K in keyof TrialConfig]: z.ZodType<TrialConfig[K]>};
+
+/** A complete TrialConfig, strict: for callers that receive configs from outside (a database, a message). */
+export const trialConfigSchema = z.strictObject(configValueSchemas);
+
+const partialConfigSchema = z.strictObject(
+	{
+	model: configValueSchemas.model.optional(),
+	hidden: configValueSchemas.hidden.optional(),
+	conv: configValueSchemas.conv.optional(),
+	kernelSize: configValueSchemas.kernelSize.optional(),
+	activation: configValueSchemas.activation.optional(),
+	optimizer: configValueSchemas.optimizer.optional(),
+	learningRate: configValueSchemas.learningRate.optional(),
+	loss: configValueSchemas.loss.optional(),
+	batchSize: configValueSchemas.batchSize.optional(),
+	epochs: configValueSchemas.epochs.optional(),
+	dropout: configValueSchemas.dropout.optional(),
+	batchNorm: configValueSchemas.batchNorm.optional(),
+},
+	{error: typeError('a mapping of trial settings such as {epochs: 10, hidden: [64]}')},
+);
+
+const FLOAT_KEYS: ReadonlySet<string> = new Set(['learningRate', 'dropout']);
+const INT_KEYS: ReadonlySet<string> = new Set(['batchSize', 'epochs']);
+const EXAMPLE_LISTS: Record<keyof TrialConfig, string> = {
+	model: '[mlp, cnn]',
+	hidden: '[[64], [128, 64]]',
+	conv: '[[16], [16, 32]]',
+	kernelSize: '[3, 5]',
+	activation: '[relu, tanh]',
+	optimizer: '[adam, sgd]',
+	learningRate: '[0.001, 0.01]',
+	loss: '[sparseCategoricalCrossentropy, meanSquaredError]',
+	batchSize: '[32, 128]',
+	epochs: '[10, 20]',
+	dropout: '[0, 0.2]',
+	batchNorm: '[false, true]',
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function issuesToProblems(issues: readonly z.core.$ZodIssue[], allowedKeysAt: (path: KeyPath) => readonly string[]): Problem[] {
+	const problems: Problem[] = [];
+	for (const issue of issues) {
+		const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
+		if (issue.code === 'unrecognized_keys') {
+			const allowed = allowedKeysAt(path);
+			for (const key of issue.keys) {
+				problems.push({path: [...path, key], message: unknownKeyMessage(key, allowed, path)});
+			}
+		} else {
+			problems.push({path, message: issue.message.replaceAll(/\s*\n\s*/g, ' ')});
+		}
+	}
+	return problems;
+}
+
+function unknownKeyMessage(key: string, allowed: readonly string[], parent: KeyPath): string {
+	const match = closestMatch(key, allowed);
+	if (match !== undefined) {
+		return `unknown key (did you mean "${match}"?)`;
+	}
+	if (parent.length === 0 && (CONFIG_KEYS as string[]).includes(key)) {
+		return `unknown key (trial settings such as ${key} go under base: or parameters:)`;
+	}
+	return allowed.length > 0 ? `unknown key (expected one of ${allowed.join(', ')})` : 'unknown key';
+}
+
+function allowedKeysAt(path: KeyPath): readonly string[] {
+	if (path.length === 0) {
+		return TOP_LEVEL_KEYS;
+	}
+	if (path.length === 1 && path[0] === 'dataset') {
+		return DATASET_KEYS;
+	}
+	if (path.length === 1 && (path[0] === 'base' || path[0] === 'parameters')) {
+		return CONFIG_KEYS;
+	}
+	return [];
+}
+
+function addProblems(ctx: z.RefinementCtx, problems: readonly Problem[], prefix: KeyPath = []): void {
+	for (const problem of problems) {
+		ctx.addIssue({code: 'custom', path: [...prefix, ...problem.path], message: problem.message});
+	}
+}
+
+function checkStrictKeys(raw: Record<string, unknown>, allowed: readonly string[]): Problem[] {
+	return Object.keys(raw)
+		.filter((key) => !allowed.includes(key))
+		.map((key) => ({path: [key], message: unknownKeyMessage(key, allowed, ['spec'])}));
+}
+
+function checkValueList(key: keyof TrialConfig, list: unknown[], where: KeyPath): {problems: Problem[]; values: unknown[]} {
+	const problems: Problem[] = [];
+	if (list.length === 0) {
+		problems.push({path: where, message: `empty list (give at least one value, e.g. ${key}: ${EXAMPLE_LISTS[key]})`});
+		return {problems, values: []};
+	}
+	const schema: z.ZodType = configValueSchemas[key];
+	const seen = new Map<string, number>();
+	const values: unknown[] = [];
+	for (const [index, item] of list.entries()) {
+		const result = schema.safeParse(item);
+		if (!result.success) {
+			problems.push(...issuesToProblems(result.error.issues, () => []).map((p) => ({path: [...where, index, ...p.path], message: p.message})));
+			continue;
+		}
+		const canonical = canonicalJson(result.data);
+		const earlier = seen.get(canonical);
+		if (earlier !== undefined) {
+			problems.push({
+				path: [...where, index],
+				message: `duplicate value ${compactJson(item)} (same as [${earlier}]; each value must appear once)`,
+			});
+			continue;
+		}
+		seen.set(canonical, index);
+		values.push(result.data);
+	}
+	return {problems, values};
+}
+
+function checkDistribution(key: keyof TrialConfig, raw: Record<string, unknown>): {problems: Problem[]; spec?: ParameterSpec} {
+	const problems = checkStrictKeys(raw, DISTRIBUTION_KEYS);
+	const distribution = raw.distribution;
+	if (typeof distribution !== 'string' || !(DISTRIBUTIONS as readonly string[]).includes(distribution)) {
+		const message =
+			typeof distribution === 'string'
+				? `unknown distribution ${JSON.stringify(distribution)}${suggestionHint(distribution, DISTRIBUTIONS)}`
+				: `expected a distribution (one of ${DISTRIBUTIONS.join(', ')}), got ${describeValue(distribution)}`;
+		problems.push({path: ['distribution'], message});
+		return {problems};
+	}
+	const kind = distribution as Distribution;
+	const isInt = kind === 'int-uniform' || kind === 'log-int-uniform';
+	const isLog = kind === 'log-uniform' || kind === 'log-int-uniform';
+	if (!FLOAT_KEYS.has(key) && !INT_KEYS.has(key)) {
+		const hint = key === 'kernelSize' ? 'kernel sizes must be odd; list them, e.g. kernelSize: [3, 5, 7]' : `list the values or use {choice: ${EXAMPLE_LISTS[key]}}`;
+		problems.push({path: ['distribution'], message: `a distribution needs a numeric key, and ${key} is not one (${hint})`});
+		return {problems};
+	}
+	if (INT_KEYS.has(key) && !isInt) {
+		problems.push({path: ['distribution'], message: `${key} takes integers, got distribution ${kind} (use int-uniform or log-int-uniform)`});
+		return {problems};
+	}
+	const ends: Array<['min' | 'max', unknown]> = [
+		['min', raw.min],
+		['max', raw.max],
+	];
+	for (const [end, value] of ends) {
+		if (value === undefined) {
+			problems.push({path: [end], message: `required key is missing (${kind} needs both min and max)`});
+		} else if (typeof value !== 'number' || !Number.isFinite(value)) {
+			problems.push({path: [end], message: `expected a number, got ${describeValue(value)}`});
+		} else if (isInt && !Number.isInteger(value)) {
+			problems.push({path: [end], message: `${kind} needs an integer, got ${formatNumber(value)}`});
+		} else if (isLog && value <= 0) {
+			problems.push({path: [end], message: `${kind} needs ${end} > 0, got ${formatNumber(value)} (a log scale cannot reach 0; e.g. min: 0.00001)`});
+		} else {
+			const result = configValueSchemas[key].safeParse(value);
+			if (!result.success) {
+				problems.push(...issuesToProblems(result.error.issues, () => []).map((p) => ({path: [end], message: `${p.message.replace(/ \(.*\)$/, '')} (every sampled ${key} must be valid)`})));
+			}
+		}
+	}
+	if (problems.length > 0) {
+		return {problems};
+	}
+	const min = raw.min as number;
+	const max = raw.max as number;
+	if (!(min < max)) {
+		problems.push({
+			path: ['max'],
+			message: `must be greater than min, got min ${formatNumber(min)} and max ${formatNumber(max)} (for a fixed value set ${key} in base:)`,
+		});
+		return {problems};
+	}
+	return {problems, spec: {kind, min, max}};
+}
+
+function parameterSpecSchema(key: keyof TrialConfig) {
+	return z.unknown().transform((raw, ctx): ParameterSpec => {
+		if (Array.isArray(raw)) {
+			const {problems, values} = checkValueList(key, raw, []);
+			addProblems(ctx, problems);
+			return {kind: 'values', values};
+		}
+		if (isPlainObject(raw)) {
+			if ('choice' in raw) {
+				const strict = checkStrictKeys(raw, CHOICE_KEYS).map((problem) =>
+					problem.path[0] === 'distribution' ? {...problem, message: 'a parameter takes either choice or distribution, not both (keep one)'} : problem,
+				);
+				if (!Array.isArray(raw.choice)) {
+					addProblems(ctx, [...strict, {path: ['choice'], message: `expected a list of values such as ${EXAMPLE_LISTS[key]}, got ${describeValue(raw.choice)}`}]);
+					return {kind: 'values', values: []};
+				}
+				const {problems, values} = checkValueList(key, raw.choice, ['choice']);
+				addProblems(ctx, [...strict, ...problems]);
+				return {kind: 'values', values};
+			}
+			if ('distribution' in raw) {
+				const {problems, spec} = checkDistribution(key, raw);
+				addProblems(ctx, problems);
+				return spec ?? {kind: 'values', values: []};
+			}
+			const nearMiss = Object.keys(raw).find((k) => closestMatch(k, [...CHOICE_KEYS, 'distribution']) !== undefined);
+			if (nearMiss !== undefined) {
+				addProblems(ctx, [{path: [nearMiss], message: unknownKeyMessage(nearMiss, [...CHOICE_KEYS, ...DISTRIBUTION_KEYS], ['spec'])}]);
+			} else if ('min' in raw || 'max' in raw) {
+				addProblems(ctx, [{path: ['distribution'], message: `required key is missing (add distribution: ${INT_KEYS.has(key) ? 'int-uniform' : 'log-uniform'} next to min and max)`}]);
+			} else {
+				addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (e.g. ${key}: ${EXAMPLE_LISTS[key]})`}]);
+			}
+			return {kind: 'values', values: []};
+		}
+		const got = raw === null ? 'nothing' : describeValue(raw);
+		addProblems(ctx, [{path: [], message: `expected a list of values, got ${got} (e.g. ${key}: ${EXAMPLE_LISTS[key]}; a fixed value belongs in base:)`}]);
+		return {kind: 'values', values: []};
+	});
+}
+
+const parametersSchema = z.strictObject(
+	{
+	model: parameterSpecSchema('model').optional(),
+	hidden: parameterSpecSchema('hidden').optional(),
+	conv: parameterSpecSchema('conv').optional(),
+	kernelSize: parameterSpecSchema('kernelSize').optional(),
+	activation: parameterSpecSchema('activation').optional(),
+	optimizer: parameterSpecSchema('optimizer').optional(),
+	learningRate: parameterSpecSchema('learningRate').optional(),
+	loss: parameterSpecSchema('loss').optional(),
+	batchSize: parameterSpecSchema('batchSize').optional(),
+	epochs: parameterSpecSchema('epochs').optional(),
+	dropout: parameterSpecSchema('dropout').optional(),
+	batchNorm: parameterSpecSchema('batchNorm').optional(),
+},
+	{error: typeError('a mapping from trial settings to lists such as {learningRate: [0.001, 0.01]}')},
+);
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const datasetSchema = z.strictObject(
+	{
+		name: enumOf('dataset', DATASETS, ` (add name: ${DATASETS[0]})`),
+		trainLimit: intIn(1, Number.MAX_SAFE_INTEGER, ' (a count of training images)').optional(),
+		testLimit: intIn(1, Number.MAX_SAFE_INTEGER, ' (a count of test images)').optional(),
+		validation: z
+			.union([z.number(), z.string()], {error: typeError('a fraction in (0, 0.5] or "test"')})
+			.superRefine((value, ctx) => {
+				const ok = typeof value === 'number' ? value > 0 && value <= 0.5 : value === 'test';
+				if (!ok) {
+					ctx.addIssue({
+						code: 'custom',
+						message: `expected a fraction in (0, 0.5] or "test", got ${describeValue(value)} (e.g. 0.1 holds out 10% of the training set)`,
+						input: value,
+					});
+				}
+			})
+			.default(0.1),
+	},
+	{error: typeError('a mapping such as {name: fashion-mnist}', ' (add dataset: {name: fashion-mnist})')},
+);
+
+export const sweepFileSchema = z
+	.strictObject({
+		name: z.string({error: typeError('a sweep name such as learning-rate', ' (add e.g. name: learning-rate)')}).superRefine((value, ctx) => {
+			if (!NAME_PATTERN.test(value)) {
+				ctx.addIssue({
+					code: 'custom',
+					message: `invalid name ${JSON.stringify(value)} (use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit)`,
+					input: value,
+				});
+			}
+		}),
+		question: z.string({error: typeError('a one-line question')}).optional(),
+		method: enumOf('method', METHODS, ' (add method: grid or method: random)'),
+		seed: intIn(0, Number.MAX_SAFE_INTEGER).default(0),
+		repeats: intIn(1, MAX_REPEATS, ' (independent seeds per config)').default(1),
+		trials: intIn(1, MAX_RANDOM_TRIALS, ` (at most ${MAX_RANDOM_TRIALS} trials per random sweep)`).optional(),
+		dataset: datasetSchema,
+		base: partialConfigSchema.nullish(),
+		parameters: parametersSchema.nullish(),
+	})
+	.superRefine((file, ctx) => {
+		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
+		const base = file.base ?? {};
+		if (file.method === 'grid' && file.trials !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
+		}
+		if (file.method === 'random' && file.trials === undefined) {
+			ctx.addIssue({code: 'custom', path: ['trials'], message: 'required key is missing for method: random (add e.g. trials: 20)'});
+		}
+		if (file.method === 'grid') {
+			for (const [key, spec] of Object.entries(parameters)) {
+				if (spec.kind !== 'values') {
+					ctx.addIssue({
+						code: 'custom',
+						path: ['parameters', key],
+						message: `a grid needs a list of values, got a ${spec.kind} distribution (list the values, e.g. ${key}: ${EXAMPLE_LISTS[key as keyof TrialConfig]}, or use method: random)`,
+					});
+				}
+			}
+			const configs = gridConfigCount(parameters);
+			const total = configs * file.repeats;
+			if (total > MAX_TOTAL_TRIALS) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['parameters'],
+					message: `the grid expands to ${total} trials (${configs} configs x ${file.repeats} repeats), over the limit of ${MAX_TOTAL_TRIALS} (shorten the lists or use method: random)`,
+				});
+			}
+		} else if (file.trials !== undefined && file.trials * file.repeats > MAX_TOTAL_TRIALS) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['trials'],
+				message: `${file.trials} trials x ${file.repeats} repeats = ${file.trials * file.repeats} trials, over the limit of ${MAX_TOTAL_TRIALS} (lower trials or repeats)`,
+			});
+		}
+		const modelSpec = parameters.model;
+		const models = modelSpec?.kind === 'values' ? modelSpec.values : [base.model ?? DEFAULT_TRIAL_CONFIG.model];
+		if (!models.includes('cnn')) {
+			for (const section of ['base', 'parameters'] as const) {
+				const given = section === 'base' ? base : parameters;
+				for (const key of ['conv', 'kernelSize'] as const) {
+					if (given[key] !== undefined) {
+						ctx.addIssue({
+							code: 'custom',
+							path: [section, key],
+							message: `${key} applies to model: cnn only, and no trial of this sweep is a cnn (remove ${key} or set model: cnn)`,
+						});
+					}
+				}
+			}
+		}
+	});
+
+/** Configs in a grid over these parameters (1 without parameters); distributions count as one value. */
+export function gridConfigCount(parameters: Partial<Record<string, ParameterSpec>>): number {
+	let count = 1;
+	for (const spec of Object.values(parameters)) {
+		if (spec?.kind === 'values') {
+			count *= spec.values.length;
+		}
+	}
+	return count;
+}
+
+/**
+ * Orders problems as they appear in the file, so the one reported first is the first a reader meets.
+ * A missing key sorts after the keys present beside it.
+ */
+function sortProblems(problems: Problem[], raw: unknown): Problem[] {
+	const position = (path: KeyPath): number[] => {
+		const ranks: number[] = [];
+		let node: unknown = raw;
+		for (const segment of path) {
+			if (typeof segment === 'number' && Array.isArray(node)) {
+				ranks.push(segment);
+				node = node[segment];
+			} else if (isPlainObject(node) && Object.hasOwn(node, segment)) {
+				ranks.push(Object.keys(node).indexOf(String(segment)));
+				node = node[segment];
+			} else {
+				ranks.push(Number.MAX_SAFE_INTEGER);
+				break;
+			}
+		}
+		return ranks;
+	};
+	const compare = (a: number[], b: number[]): number => {
+		for (let i = 0; i < Math.min(a.length, b.length); i++) {
+			if (a[i] !== b[i]) {
+				return a[i] - b[i];
+			}
+		}
+		return a.length - b.length;
+	};
+	return problems
+		.map((problem, index) => ({problem, index, position: position(problem.path)}))
+		.sort((a, b) => compare(a.position, b.position) || a.index - b.index)
+		.map(({problem}) => problem);
+}
+
+export type SweepCheck = {ok: true; definition: SweepDefinition} | {ok: false; problems: Problem[]};
+
+/**
+ * Validates parsed sweep-file data (the YAML/JSON document). Never throws for bad input: returns every
+ * problem found, the most useful first. On success, `base` is complete (defaults merged in) and parameters
+ * are normalised to ParameterSpec.
+ */
+export function checkSweep(raw: unknown): SweepCheck {
+	if (!isPlainObject(raw)) {
+		const message =
+			raw === null || raw === undefined
+				? 'the file holds no sweep definition (it needs at least name, method and dataset)'
+				: `expected a mapping with keys such as name, method and dataset, got ${describeValue(raw)}`;
+		return {ok: false, problems: [{path: [], message}]};
+	}
+	const result = sweepFileSchema.safeParse(raw);
+	if (!result.success) {
+		return {ok: false, problems: sortProblems(issuesToProblems(result.error.issues, allowedKeysAt), raw)};
+	}
+	const file = result.data;
+	const dataset: DatasetSpec = {
+		name: file.dataset.name,
+		...(file.dataset.trainLimit !== undefined && {trainLimit: file.dataset.trainLimit}),
+		...(file.dataset.testLimit !== undefined && {testLimit: file.dataset.testLimit}),
+		validation: file.dataset.validation as number | 'test',
+	};
+	const base: TrialConfig = structuredClone({...DEFAULT_TRIAL_CONFIG, ...stripUndefined(file.base ?? {})});
+	const parameters: Record<string, ParameterSpec> = {};
+	for (const [key, spec] of Object.entries(file.parameters ?? {})) {
+		if (spec !== undefined) {
+			parameters[key] = spec;
+		}
+	}
+	const definition: SweepDefinition = {
+		name: file.name,
+		...(file.question !== undefined && {question: file.question}),
+		method: file.method,
+		seed: file.seed,
+		repeats: file.repeats,
+		...(file.trials !== undefined && {trials: file.trials}),
+		dataset,
+		base,
+		parameters,
+	};
+	return {ok: true, definition};
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+	return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,62 @@
+import test from 'ava';
+import {canonicalJson, configHash, definitionHash} from '../../src/sweep/hash.js';
+import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
+import type {SweepDefinition, TrialConfig} from '../../src/types.js';
+
+test('canonicalJson sorts keys at every level and keeps array order', (t) => {
+	t.is(canonicalJson({b: 1, a: {d: [3, 1], c: 'x'}}), '{"a":{"c":"x","d":[3,1]},"b":1}');
+	t.is(canonicalJson({a: {c: 'x', d: [3, 1]}, b: 1}), canonicalJson({b: 1, a: {d: [3, 1], c: 'x'}}));
+	t.not(canonicalJson([1, 3]), canonicalJson([3, 1]));
+});
+
+test('canonicalJson drops undefined members as JSON does', (t) => {
+	t.is(canonicalJson({a: 1, b: undefined}), '{"a":1}');
+	t.is(canonicalJson([undefined, 1]), '[null,1]');
+	t.is(canonicalJson('q"uote'), '"q\\"uote"');
+});
+
+function reversedKeys(config: TrialConfig): TrialConfig {
+	return Object.fromEntries(Object.entries(config).reverse()) as unknown as TrialConfig;
+}
+
+test('configHash is 16 hex chars and ignores key order', (t) => {
+	const hash = configHash(DEFAULT_TRIAL_CONFIG);
+	t.regex(hash, /^[0-9a-f]{16}$/);
+	t.is(configHash(reversedKeys(DEFAULT_TRIAL_CONFIG)), hash);
+});
+
+test('configHash changes with any value', (t) => {
+	const hash = configHash(DEFAULT_TRIAL_CONFIG);
+	t.not(configHash({...DEFAULT_TRIAL_CONFIG, learningRate: 0.01}), hash);
+	t.not(configHash({...DEFAULT_TRIAL_CONFIG, hidden: [64]}), hash);
+	t.not(configHash({...DEFAULT_TRIAL_CONFIG, hidden: [64, 64, 64]}), hash);
+	t.not(configHash({...DEFAULT_TRIAL_CONFIG, batchNorm: true}), hash);
+});
+
+test('configHash is stable across releases (stored databases depend on it)', (t) => {
+	// Pinned: changing canonicalJson or the hash silently breaks resuming sweeps recorded earlier.
+	t.is(configHash(DEFAULT_TRIAL_CONFIG), '5696ce3493ae32a5');
+});
+
+const definition: SweepDefinition = {
+	name: 'lr',
+	question: 'Which learning rate?',
+	method: 'grid',
+	seed: 1,
+	repeats: 1,
+	dataset: {name: 'fashion-mnist', validation: 0.1},
+	base: DEFAULT_TRIAL_CONFIG,
+	parameters: {learningRate: {kind: 'values', values: [0.001, 0.01]}},
+};
+
+test('definitionHash ignores the question and key order but not the content', (t) => {
+	const hash = definitionHash(definition);
+	t.regex(hash, /^[0-9a-f]{16}$/);
+	t.is(definitionHash({...definition, question: 'Something else entirely?'}), hash);
+	const {question: _question, ...withoutQuestion} = definition;
+	t.is(definitionHash(withoutQuestion), hash);
+	const reordered = Object.fromEntries(Object.entries({...definition, base: reversedKeys(DEFAULT_TRIAL_CONFIG)}).reverse()) as unknown as SweepDefinition;
+	t.is(definitionHash(reordered), hash);
+	t.not(definitionHash({...definition, seed: 2}), hash);
+	t.not(definitionHash({...definition, parameters: {learningRate: {kind: 'values', values: [0.01, 0.001]}}}), hash);
+});
