@@ -98,6 +98,8 @@ export interface SweepDefinition {
 	dataset: DatasetSpec;
 	base: TrialConfig;
 	parameters: Record<string, ParameterSpec>;
+	/** Per-trial wall-time limit; a trial past it stops as `timeout`. A run policy: not part of the definition hash. */
+	timeoutMinutes?: number;
 }
 
 /** One trial to train: a config, its stable hash, which repeat, and the seed derived for that repeat. */

@@ -56,7 +56,3 @@ export function formatSeconds(seconds: number): string {
 
 	return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
-
-export function formatPercent(fraction: number, digits = 2): string {
-	return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(digits)}%` : '-';
-}

@@ -9,6 +9,9 @@ import {planBuilder, planCommand, renderPlan} from './plan.js';
 import {runBuilder, runCommand} from './run.js';
 import {statusBuilder, statusCommand} from './status.js';
 import {statusTable} from './tables.js';
+import {bestBuilder, bestCommand, bestJson, renderBest} from './best.js';
+import {reportBuilder, reportCommand} from './report.js';
+import {exportBuilder, exportCommand, writeExport} from './export.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -56,7 +59,24 @@ export function buildCli(argv: string[]): Argv {
 			const sweeps = await statusCommand(args);
 			processIo.stdout.write((args.json ? JSON.stringify(sweeps, null, 2) : sweeps.length === 0 ? `no sweeps in ${args.db}` : statusTable(sweeps)) + '\n');
 		})
-		.demandCommand(1, 'name a command: run, plan or status')
+		.command('best <sweep>', 'Rank the configs of a sweep: accuracy against training time, Pareto front, ties', bestBuilder, async args => {
+			const best = await bestCommand(args);
+			processIo.stdout.write((args.json ? JSON.stringify(bestJson(best), null, 2) : renderBest(best)) + '\n');
+		})
+		.command('report [sweep]', 'Write reports/<sweep>/README.md with the leaderboard and SVG plots (--all: every sweep)', reportBuilder, async args => {
+			const {written} = await reportCommand(args);
+			processIo.stdout.write(written.map(path => `wrote ${path}`).join('\n') + '\n');
+		})
+		.command('export <sweep>', 'Print or write the trials and epochs of a sweep as CSV or JSON', exportBuilder, async args => {
+			const text = await exportCommand(args);
+			if (args.out) {
+				writeExport(text, args.out);
+				processIo.stderr.write(`wrote ${args.out}\n`);
+			} else {
+				processIo.stdout.write(text);
+			}
+		})
+		.demandCommand(1, 'name a command: run, plan, status, best, report or export')
 		.strict()
 		.recommendCommands()
 		.help()

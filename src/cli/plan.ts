@@ -1,13 +1,12 @@
 import {availableParallelism} from 'node:os';
 import type {Argv} from 'yargs';
-import {getDatasetEntry} from '../data/registry.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
-import {countParams, type ModelShape} from '../train/model.js';
+import {countParams} from '../train/model.js';
 import {sweptKeys} from '../sweep/describe.js';
-import {expandSweepWithStats, totalEpochs} from '../sweep/expand.js';
-import {loadSweepFile} from '../sweep/load.js';
+import {totalEpochs} from '../sweep/expand.js';
 import {BACKENDS, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs} from './common.js';
+import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
 
 export interface PlanArgs extends GlobalArgs {
@@ -39,10 +38,7 @@ export function planBuilder(yargs: Argv): Argv<PlanArgs> {
 
 /** `sweeplab plan <file>`: the trials a run would train, without training or touching the database. */
 export async function planCommand(args: PlanArgs): Promise<Plan> {
-	const {definition} = await loadSweepFile(args.file);
-	const {specs, duplicatesSkipped} = expandSweepWithStats(definition);
-	const entry = getDatasetEntry(definition.dataset.name);
-	const shape: ModelShape = {imageShape: [...entry.imageShape], numClasses: entry.numClasses};
+	const {definition, specs, duplicatesSkipped, shape} = await loadSweepInput(args.file);
 	const backend = resolveBackend(args.backend);
 	const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), specs.length));
 	return {

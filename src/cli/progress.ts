@@ -2,7 +2,8 @@ import type {RunEvent} from '../study/run.js';
 import type {TrialRecord} from '../store/store.js';
 import {describeConfig} from '../sweep/describe.js';
 import type {TrialConfig} from '../types.js';
-import {formatPercent, formatSeconds, type Io} from './common.js';
+import {percent as formatPercent} from '../report/format.js';
+import {formatSeconds, type Io} from './common.js';
 
 /**
  * Renders a run: one line per finished trial on stdout, and on a terminal a live status line on stderr
@@ -66,6 +67,12 @@ export class ProgressPrinter {
 
 			case 'requeued': {
 				this.print(`  trial #${event.trial.ordinal} requeued: ${event.reason}`);
+				break;
+			}
+
+			case 'retry': {
+				this.running.delete(event.trial.id);
+				this.print(`  trial #${event.trial.ordinal} failed on attempt ${event.trial.attempts}, retrying: ${event.error}`);
 				break;
 			}
 

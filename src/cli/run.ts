@@ -1,24 +1,24 @@
 import {availableParallelism} from 'node:os';
 import type {Argv} from 'yargs';
 import {loadDataset, splitDataset} from '../data/load.js';
-import {leaderboard} from '../report/leaderboard.js';
 import {runSweep, type RunSummary} from '../study/run.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
 import {createTrainPool} from '../train/pool.js';
 import {sweptKeys} from '../sweep/describe.js';
-import {expandSweep} from '../sweep/expand.js';
 import {definitionHash} from '../sweep/hash.js';
-import {loadSweepFile} from '../sweep/load.js';
 import {BACKENDS} from '../types.js';
 import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore} from './common.js';
 import {ProgressPrinter} from './progress.js';
-import {leaderboardTable} from './tables.js';
+import {loadSweepInput} from './sweep-input.js';
+import {bestCommand, renderBest} from './best.js';
+import {DEFAULT_MARGIN} from '../report/ranking.js';
 
 export interface RunArgs extends GlobalArgs {
 	file: string;
 	workers?: number;
 	backend: BackendChoice;
 	dataDir?: string;
+	retries: number;
 }
 
 /** Exit code of a run that was interrupted: resumable, but not done. */
@@ -29,6 +29,7 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
 		.positional('file', {type: 'string', demandOption: true, describe: 'Sweep file (YAML or JSON)'})
 		.option('workers', {alias: 'w', type: 'number', describe: 'Trials trained side by side', defaultDescription: 'one per core (1 with --backend node)'})
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
+		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'}) as unknown as Argv<RunArgs>;
 }
 
@@ -37,8 +38,7 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
  * resumes), train every unfinished trial on the pool, then print the leaderboard.
  */
 export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): Promise<{summary: RunSummary; exitCode: number}> {
-	const {definition, source} = await loadSweepFile(args.file);
-	const specs = expandSweep(definition);
+	const {definition, source, specs} = await loadSweepInput(args.file);
 	const store = openStore(args.db);
 	try {
 		const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source, file: args.file});
@@ -66,6 +66,7 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 				workers,
 				backend: args.backend,
 				signal,
+				retries: args.retries,
 				onEvent: event => {
 					progress.handle(event);
 				},
@@ -75,10 +76,10 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 			await pool.destroy();
 		}
 
-		const rows = leaderboard(await store.trials(sweep.id), await store.epochs(sweep.id));
-		io.stdout.write(`\n${leaderboardTable(rows, keys, 10)}\n`);
+		const best = await bestCommand({db: args.db, verbose: args.verbose, sweep: definition.name, top: 10, sort: 'accuracy', margin: DEFAULT_MARGIN * 100, json: false});
+		io.stdout.write(`\n${renderBest(best)}\n`);
 		const ended = Object.entries(summary.ended).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ') || 'nothing to train';
-		io.stdout.write(`${ended} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${args.db}\n`);
+		io.stdout.write(`${ended} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${args.db}; see sweeplab best ${definition.name} / sweeplab report ${definition.name}\n`);
 		if (summary.interrupted) {
 			io.stderr.write(`sweeplab: interrupted; finished trials and their epochs are saved. Resume with: sweeplab run ${args.file} --db ${args.db}\n`);
 			return {summary, exitCode: EXIT_INTERRUPTED};

@@ -22,6 +22,8 @@ export interface RunOptions {
 	heartbeatMs?: number;
 	/** Aborting stops claiming trials and asks running ones to stop after their current epoch. */
 	signal?: AbortSignal;
+	/** A failed trial is requeued while it has had at most this many attempts (so it runs up to retries + 1 times). */
+	retries?: number;
 	onEvent?(event: RunEvent): void;
 }
 
@@ -30,7 +32,8 @@ export type RunEvent =
 	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string}
 	| {type: 'epoch'; trial: TrialRecord; record: EpochRecord}
 	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
-	| {type: 'requeued'; trial: TrialRecord; reason: string};
+	| {type: 'requeued'; trial: TrialRecord; reason: string}
+	| {type: 'retry'; trial: TrialRecord; error: string};
 
 export interface RunSummary {
 	/** Trials this run claimed, by how they ended. */
@@ -97,7 +100,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 	return {ended, wallSeconds: (performance.now() - started) / 1000, interrupted: Boolean(signal?.aborted)};
 }
 
-/** Train one claimed trial; returns its outcome, or undefined when its lease was lost to another process. */
+/** Train one claimed trial; returns its outcome, or undefined when its lease was lost or it was requeued for a retry. */
 async function trainOne(options: RunOptions, trial: TrialRecord, owner: string): Promise<TrialOutcome | undefined> {
 	const {store, signal, onEvent} = options;
 	onEvent?.({type: 'trial-start', trial});
@@ -131,17 +134,34 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 	};
 
 	signal?.addEventListener('abort', onAbort, {once: true});
+	// timeoutMinutes: ask the worker to stop after its current epoch; if it has not returned after a grace
+	// period (an epoch can be long), abort the task, which terminates the worker thread.
+	const timeoutMinutes = options.sweep.definition.timeoutMinutes;
+	const hardStop = new AbortController();
+	let timedOut = false;
+	const timers = timeoutMinutes === undefined ? [] : [
+		setTimeout(() => {
+			timedOut = true;
+			port1.postMessage({type: 'stop', reason: `exceeded timeoutMinutes: ${timeoutMinutes}`});
+		}, timeoutMinutes * 60_000),
+		setTimeout(() => {
+			hardStop.abort();
+		}, timeoutMinutes * 60_000 * 1.1 + 30_000),
+	];
 	let result: TrainTaskResult | undefined;
 	let failure: string | undefined;
 	try {
 		result = await options.pool.run(
 			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2},
-			{transferList: [port2]},
+			{transferList: [port2], signal: hardStop.signal},
 		);
 	} catch (error) {
-		failure = oneLine(error);
+		failure = hardStop.signal.aborted ? `exceeded timeoutMinutes: ${timeoutMinutes} (worker stopped mid-epoch)` : oneLine(error);
 	} finally {
 		signal?.removeEventListener('abort', onAbort);
+		for (const timer of timers) {
+			clearTimeout(timer);
+		}
 	}
 
 	// The task's result and the port's messages travel on different channels: drain the port first.
@@ -159,8 +179,14 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 	}
 
 	const outcome: TrialOutcome = result
-		? {state: result.state, testLoss: result.testLoss, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, error: result.error}
-		: {state: 'failed', error: failure ?? 'unknown failure'};
+		? {state: timedOut && result.state === 'interrupted' ? 'timeout' : result.state, testLoss: result.testLoss, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, error: result.error}
+		: {state: timedOut ? 'timeout' : 'failed', error: failure ?? 'unknown failure'};
+	if (outcome.state === 'failed' && trial.attempts <= (options.retries ?? 0)) {
+		await store.requeueTrial(trial.id, owner);
+		onEvent?.({type: 'retry', trial, error: outcome.error ?? ''});
+		return undefined;
+	}
+
 	await store.finishTrial(trial.id, owner, outcome);
 	onEvent?.({type: 'trial-end', trial, outcome, epochsRun: result?.epochsRun ?? 0, backend: result?.backend ?? backend});
 	return outcome;

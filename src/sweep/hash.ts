@@ -43,8 +43,11 @@ export function configHash(config: TrialConfig): string {
 	return sha256Prefix(canonicalJson(config));
 }
 
-/** Same as configHash over the whole definition minus `question`, which users may edit without changing the sweep. */
+/**
+ * Same as configHash over the whole definition minus `question` and `timeoutMinutes`, which users may edit
+ * without changing what the sweep trains.
+ */
 export function definitionHash(definition: SweepDefinition): string {
-	const {question: _question, ...rest} = definition;
+	const {question: _question, timeoutMinutes: _timeout, ...rest} = definition;
 	return sha256Prefix(canonicalJson(rest));
 }

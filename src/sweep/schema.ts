@@ -37,6 +37,7 @@ export const TOP_LEVEL_KEYS = [
 	'dataset',
 	'base',
 	'parameters',
+	'timeoutMinutes',
 ] as const;
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHOICE_KEYS = ['choice'] as const;
@@ -458,6 +459,10 @@ export const sweepFileSchema = z
 		dataset: datasetSchema,
 		base: partialConfigSchema.nullish(),
 		parameters: parametersSchema.nullish(),
+		timeoutMinutes: z
+			.number({error: typeError('a number of minutes such as 30')})
+			.refine(value => Number.isFinite(value) && value > 0 && value <= 10_080, {message: 'must be more than 0 and at most 10080 minutes (a week)'})
+			.optional(),
 	})
 	.superRefine((file, ctx) => {
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
@@ -602,6 +607,7 @@ export function checkSweep(raw: unknown): SweepCheck {
 		dataset,
 		base,
 		parameters,
+		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 	};
 	return {ok: true, definition};
 }

@@ -44,6 +44,25 @@ export function countParams(config: TrialConfig, shape: ModelShape): number {
 	return total + (features + 1) * shape.numClasses;
 }
 
+/**
+ * Above this a config is refused before any training: weights, gradients and two Adam moments of 20M
+ * parameters already take 320 MB of a worker's wasm memory, and initialising a network of a billion takes
+ * minutes only to fail.
+ */
+export const MAX_PARAMS = 20_000_000;
+
+/** The first config whose network is larger than MAX_PARAMS, with its count, or undefined. */
+export function findOversizedConfig<T extends {config: TrialConfig}>(items: T[], shape: ModelShape): {item: T; params: number} | undefined {
+	for (const item of items) {
+		const params = countParams(item.config, shape);
+		if (params > MAX_PARAMS) {
+			return {item, params};
+		}
+	}
+
+	return undefined;
+}
+
 /** How many 2x2 poolings a cnn may stack before the feature map vanishes. */
 export function maxConvLayers(shape: ModelShape): number {
 	return Math.floor(Math.log2(Math.min(shape.imageShape[0], shape.imageShape[1])));

@@ -1,0 +1,129 @@
+import {existsSync} from 'node:fs';
+import Table from 'cli-table3';
+import type {Argv} from 'yargs';
+import {UsageError} from '../errors.js';
+import {readSweep} from '../report/data.js';
+import {LEADERBOARD_ALIGN, LEADERBOARD_HEAD, leaderboardCells, percentSpread, seconds} from '../report/format.js';
+import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
+import type {Store} from '../store/store.js';
+import type {TrialConfig} from '../types.js';
+import {globalOptions, type GlobalArgs, openStore} from './common.js';
+
+export const SORTS = ['accuracy', 'time', 'pareto'] as const;
+
+export interface BestArgs extends GlobalArgs {
+	sweep: string;
+	top?: number;
+	sort: (typeof SORTS)[number];
+	budget?: number;
+	margin: number;
+	json: boolean;
+}
+
+/** `--margin` for best and report: accuracy points, given as a number of percentage points. */
+export function marginOption<T>(yargs: Argv<T>): Argv<T & {margin: number}> {
+	return yargs.option('margin', {
+		type: 'number',
+		default: DEFAULT_MARGIN * 100,
+		describe: 'Accuracy margin in percentage points for "the fastest config nearly as accurate as the best"',
+	}) as Argv<T & {margin: number}>;
+}
+
+export function bestBuilder(yargs: Argv): Argv<BestArgs> {
+	return marginOption(globalOptions(yargs))
+		.positional('sweep', {type: 'string', demandOption: true, describe: 'Sweep name (see sweeplab status)'})
+		.option('top', {alias: 'n', type: 'number', describe: 'Show only the first N configs'})
+		.option('sort', {choices: SORTS, default: 'accuracy' as const, describe: 'accuracy: ranked; time: fastest first; pareto: Pareto-optimal configs first'})
+		.option('budget', {type: 'number', describe: 'Only configs whose mean training time is at most this many seconds'})
+		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'}) as unknown as Argv<BestArgs>;
+}
+
+/**
+ * Open the database behind --db for a report. It must exist (a report never creates an empty database);
+ * it is opened read-write so that a database of an older schema is migrated (the views come with migration 2).
+ * @throws UsageError when the file does not exist.
+ */
+export function openForReport(db: string): Store {
+	if (db !== ':memory:' && !existsSync(db)) {
+		throw new UsageError(`no database at ${db}; run a sweep first (sweeplab run <file>) or point --db at one`);
+	}
+
+	return openStore(db);
+}
+
+export interface BestResult {
+	sweep: string;
+	label: (config: TrialConfig) => string;
+	result: Tradeoff;
+	/** The rows to show: sorted, within the budget when one was given, cut to --top. */
+	rows: RankedRow[];
+	budget?: {seconds: number; best?: RankedRow};
+}
+
+/** `sweeplab best <sweep>`: the ranked configs and the ones worth naming. */
+export async function bestCommand(args: BestArgs): Promise<BestResult> {
+	if (args.top !== undefined && (!Number.isInteger(args.top) || args.top < 1)) {
+		throw new UsageError(`--top ${args.top}: expected a whole number of configs, 1 or more`);
+	}
+
+	if (args.budget !== undefined && !(args.budget > 0)) {
+		throw new UsageError(`--budget ${args.budget}: expected a positive number of seconds`);
+	}
+
+	if (!(args.margin >= 0)) {
+		throw new UsageError(`--margin ${args.margin}: expected percentage points, 0 or more (e.g. 0.5)`);
+	}
+
+	const store = openForReport(args.db);
+	try {
+		const {label, result} = await readSweep(store, args.sweep, {margin: args.margin / 100, db: args.db});
+		let rows = sortRows(result.rows, args.sort);
+		let budget: BestResult['budget'];
+		if (args.budget !== undefined) {
+			rows = rows.filter(row => row.trainSeconds.mean <= args.budget!);
+			budget = {seconds: args.budget, best: bestWithinBudget(result.rows, args.budget)};
+		}
+
+		return {sweep: args.sweep, label, result, rows: rows.slice(0, args.top ?? rows.length), budget};
+	} finally {
+		await store.close();
+	}
+}
+
+/** The terminal leaderboard plus one line for each config worth naming. */
+export function renderBest(best: BestResult): string {
+	const {label, result} = best;
+	const table = new Table({head: [...LEADERBOARD_HEAD], colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
+	for (const row of best.rows) {
+		table.push(leaderboardCells(row, label));
+	}
+
+	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${percentSpread(row.valAccuracy)} in ${seconds(row.trainSeconds.mean)}` : 'none');
+	const lines = [best.rows.length > 0 ? table.toString() : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
+	lines.push(`most accurate:             ${name(result.mostAccurate)}`);
+	lines.push(`fastest within ${(result.margin * 100).toFixed(1)} points: ${name(result.fastestWithinMargin)}`);
+	lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
+	if (best.budget) {
+		lines.push(`best within ${best.budget.seconds} s:${' '.repeat(Math.max(1, 13 - String(best.budget.seconds).length))}${name(best.budget.best)}`);
+	}
+
+	if (best.rows.some(row => row.tied)) {
+		lines.push('"=" after a rank: tied, the mean ± std of the repeats overlap');
+	}
+
+	return lines.join('\n');
+}
+
+/** The shown rows for --json: plain data, each with its label; NaN spreads become null. */
+export function bestJson(best: BestResult): unknown {
+	const row = (value: RankedRow | undefined) => value && {label: best.label(value.config), ...value};
+	return {
+		sweep: best.sweep,
+		margin: best.result.margin,
+		rows: best.rows.map(row),
+		mostAccurate: row(best.result.mostAccurate)?.label ?? null,
+		fastestWithinMargin: row(best.result.fastestWithinMargin)?.label ?? null,
+		knee: row(best.result.knee)?.label ?? null,
+		...(best.budget ? {budget: {seconds: best.budget.seconds, best: row(best.budget.best)?.label ?? null}} : {}),
+	};
+}

@@ -1,0 +1,79 @@
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type {Argv} from 'yargs';
+import {UsageError} from '../errors.js';
+import {readSweep, type SweepData} from '../report/data.js';
+import {type IndexEntry, indexReadme, PLOT_FILES, sweepReadme} from '../report/markdown.js';
+import {learningCurvesSpec, renderSvg, tradeoffSpec, validationCurvesSpec} from '../report/plots.js';
+import {TRIAL_STATES} from '../types.js';
+import {marginOption, openForReport} from './best.js';
+import {globalOptions, type GlobalArgs} from './common.js';
+
+export interface ReportArgs extends GlobalArgs {
+	sweep?: string;
+	all: boolean;
+	out: string;
+	margin: number;
+}
+
+export function reportBuilder(yargs: Argv): Argv<ReportArgs> {
+	return marginOption(globalOptions(yargs))
+		.positional('sweep', {type: 'string', describe: 'Sweep name (see sweeplab status)'})
+		.option('all', {type: 'boolean', default: false, describe: 'Report every sweep in the database and write an index linking them'})
+		.option('out', {type: 'string', default: 'reports', describe: 'Folder to write <sweep>/README.md and its SVG plots into'}) as unknown as Argv<ReportArgs>;
+}
+
+/** The files of one sweep's report: README.md and the SVGs it links, by file name. */
+export async function renderSweepReport(data: SweepData): Promise<Map<string, string>> {
+	const {sweep, trials, epochs, label, result} = data;
+	const states = Object.fromEntries(TRIAL_STATES.map(state => [state, trials.filter(trial => trial.state === state).length]));
+	return new Map([
+		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states})],
+		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(result.rows, label))],
+		[PLOT_FILES.validation, await renderSvg(validationCurvesSpec(trials, epochs, result.rows, label))],
+		[PLOT_FILES.learningCurves, await renderSvg(learningCurvesSpec(trials, epochs, result.rows, label))],
+	]);
+}
+
+/**
+ * `sweeplab report <sweep>|--all`: write <out>/<sweep>/README.md with its plots; with --all, every sweep
+ * and <out>/README.md linking them.
+ * @returns the paths written.
+ */
+export async function reportCommand(args: ReportArgs): Promise<{written: string[]}> {
+	if (Boolean(args.sweep) === args.all) {
+		throw new UsageError(args.all ? `give either a sweep name or --all, not both (got "${args.sweep}" and --all)` : 'name a sweep to report, or pass --all for every sweep');
+	}
+
+	const store = openForReport(args.db);
+	try {
+		const margin = args.margin / 100;
+		const statuses = await store.listSweeps();
+		const names = args.all ? statuses.map(status => status.sweep.name) : [args.sweep!];
+		const written: string[] = [];
+		const entries: IndexEntry[] = [];
+		for (const name of names) {
+			const data = await readSweep(store, name, {margin, db: args.db});
+			written.push(...writeFiles(join(args.out, name), await renderSweepReport(data)));
+			const status = statuses.find(candidate => candidate.sweep.name === name)!;
+			entries.push({status, result: data.result, label: data.label});
+		}
+
+		if (args.all) {
+			written.push(...writeFiles(args.out, new Map([['README.md', indexReadme(entries)]])));
+		}
+
+		return {written};
+	} finally {
+		await store.close();
+	}
+}
+
+function writeFiles(folder: string, files: Map<string, string>): string[] {
+	mkdirSync(folder, {recursive: true});
+	return [...files].map(([name, text]) => {
+		const path = join(folder, name);
+		writeFileSync(path, text);
+		return path;
+	});
+}

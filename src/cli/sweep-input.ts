@@ -1,0 +1,33 @@
+import {getDatasetEntry} from '../data/registry.js';
+import {SweepFileError} from '../errors.js';
+import {findOversizedConfig, MAX_PARAMS, type ModelShape} from '../train/model.js';
+import {expandSweepWithStats} from '../sweep/expand.js';
+import {loadSweepFile} from '../sweep/load.js';
+import {describeConfig, sweptKeys} from '../sweep/describe.js';
+import type {SweepDefinition, TrialSpec} from '../types.js';
+
+export interface SweepInput {
+	definition: SweepDefinition;
+	source: string;
+	specs: TrialSpec[];
+	duplicatesSkipped: number;
+	shape: ModelShape;
+}
+
+/**
+ * A sweep file read, validated, expanded and checked against what a worker can train, before anything is
+ * stored: what `run` and `plan` both start from.
+ * @throws SweepFileError for any problem of the file, including a network over MAX_PARAMS parameters.
+ */
+export async function loadSweepInput(file: string): Promise<SweepInput> {
+	const {definition, source} = await loadSweepFile(file);
+	const {specs, duplicatesSkipped} = expandSweepWithStats(definition);
+	const entry = getDatasetEntry(definition.dataset.name);
+	const shape: ModelShape = {imageShape: [...entry.imageShape], numClasses: entry.numClasses};
+	const oversized = findOversizedConfig(specs, shape);
+	if (oversized) {
+		throw new SweepFileError(`${file}: trial #${oversized.item.ordinal} (${describeConfig(oversized.item.config, sweptKeys(definition))}): the network has ${oversized.params.toLocaleString('en-US')} parameters, over the limit of ${MAX_PARAMS.toLocaleString('en-US')} (use fewer or narrower hidden layers)`);
+	}
+
+	return {definition, source, specs, duplicatesSkipped, shape};
+}

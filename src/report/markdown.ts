@@ -1,0 +1,168 @@
+/**
+ * The report as markdown that renders on GitHub: pure functions of the data, no file access.
+ */
+import type {SweepRecord, SweepStatus} from '../store/store.js';
+import type {TrialConfig} from '../types.js';
+import {CONVERGENCE_ABSOLUTE_TOLERANCE, CONVERGENCE_RELATIVE_TOLERANCE} from './convergence.js';
+import {LEADERBOARD_HEAD, leaderboardCells, percent, percentSpread, seconds} from './format.js';
+import type {RankedRow, Tradeoff} from './ranking.js';
+
+export type Label = (config: TrialConfig) => string;
+
+/** The SVG files a sweep report links, relative to its README. */
+export const PLOT_FILES = {
+	tradeoff: 'accuracy-vs-time.svg',
+	validation: 'validation-accuracy.svg',
+	learningCurves: 'learning-curves.svg',
+} as const;
+
+const code = (text: string): string => `\`${text.replaceAll('`', "'")}\``;
+const escapeCell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function markdownTable(head: readonly string[], rows: ReadonlyArray<readonly string[]>, align: ReadonlyArray<'left' | 'right'> = []): string {
+	const line = (cells: readonly string[]) => `| ${cells.map(escapeCell).join(' | ')} |`;
+	const rule = head.map((_, index) => (align[index] === 'right' ? '---:' : '---'));
+	return [line(head), `|${rule.join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** "a third of the time", "36% of the time". */
+function shareOfTime(fraction: number): string {
+	const words: Record<number, string> = {2: 'half', 3: 'a third', 4: 'a quarter', 5: 'a fifth', 10: 'a tenth'};
+	const inverse = 1 / fraction;
+	const near = Math.round(inverse);
+	if (words[near] && Math.abs(inverse - near) / near < 0.05) {
+		return `${words[near]} of the time`;
+	}
+
+	return `${Math.round(fraction * 100)}% of the time`;
+}
+
+/** Seconds of training per percentage point of validation accuracy, going from `cheap` to `dear`. */
+function costPerPoint(cheap: RankedRow, dear: RankedRow): string | undefined {
+	const points = (dear.valAccuracy.mean - cheap.valAccuracy.mean) * 100;
+	const extra = dear.trainSeconds.mean - cheap.trainSeconds.mean;
+	return points > 0 && extra > 0 ? `${seconds(extra / points)} per point` : undefined;
+}
+
+/**
+ * The answer in plain words: the best accuracy and what it costs, the fastest config nearly as good, the
+ * configs the data cannot tell apart, the Pareto front and its knee.
+ */
+export function tradeoffStatement(result: Tradeoff, label: Label): string {
+	const {mostAccurate: best, fastestWithinMargin: fast, knee, rows, margin} = result;
+	if (!best) {
+		return 'No trial has completed with a finite validation accuracy yet, so there is nothing to rank.';
+	}
+
+	const repeats = (row: RankedRow) => (row.valAccuracy.n > 1 ? ` (mean of ${row.valAccuracy.n} repeats)` : '');
+	const parts = [
+		`The best validation accuracy is **${percentSpread(best.valAccuracy)}** (${code(label(best.config))}) in ${seconds(best.trainSeconds.mean)} of training${repeats(best)}; its test accuracy is ${percentSpread(best.testAccuracy)}.`,
+	];
+	const marginText = `${(margin * 100).toFixed(1)} points`;
+	if (fast && fast !== best) {
+		const gap = (best.valAccuracy.mean - fast.valAccuracy.mean) * 100;
+		const cost = costPerPoint(fast, best);
+		parts.push(
+			`${code(label(fast.config))} reaches ${percent(fast.valAccuracy.mean)} (${gap.toFixed(2)} points less) in ${shareOfTime(fast.trainSeconds.mean / best.trainSeconds.mean)} (${seconds(fast.trainSeconds.mean)}): the fastest config within ${marginText} of the best${cost ? `; the last ${gap.toFixed(2)} points cost ${cost}` : ''}.`,
+		);
+	} else {
+		parts.push(`No config within ${marginText} of it trains faster.`);
+	}
+
+	// The rank group, not every overlapping config, so the words match the table's `1=` marks.
+	const ties = rows.filter(row => row !== best && row.rank === best.rank);
+	if (ties.length > 0) {
+		parts.push(
+			`It is tied with ${ties.map(row => code(label(row.config))).join(', ')}: the differences are within the spread of the repeats (mean ± std overlap), so this sweep cannot tell them apart.`,
+		);
+	} else if (best.valAccuracy.n < 2) {
+		parts.push('With one repeat per config there is no spread to judge ties by; rerun with `repeats: 2` or more before trusting small differences.');
+	}
+
+	const front = rows.filter(row => row.pareto).sort((a, b) => a.trainSeconds.mean - b.trainSeconds.mean);
+	const ranked = rows.filter(row => row.rank !== null).length;
+	parts.push(
+		`${front.length} of ${ranked} configs ${front.length === 1 ? 'is' : 'are'} on the Pareto front (no other config is both at least as accurate and at least as fast), from fastest to most accurate: ${front.map(row => `${code(label(row.config))} ${percent(row.valAccuracy.mean)} in ${seconds(row.trainSeconds.mean)}`).join('; ')}.`,
+	);
+	if (knee) {
+		const cost = costPerPoint(knee, best);
+		parts.push(
+			`The knee of the front is ${code(label(knee.config))}: ${percent(knee.valAccuracy.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.`,
+		);
+	}
+
+	return parts.join('\n\n');
+}
+
+export interface SweepReportInput {
+	sweep: SweepRecord;
+	result: Tradeoff;
+	label: Label;
+	trialCount: number;
+	states: Record<string, number>;
+}
+
+/** reports/<sweep>/README.md. */
+export function sweepReadme({sweep, result, label, trialCount, states}: SweepReportInput): string {
+	const {definition} = sweep;
+	const dataset = [
+		definition.dataset.name,
+		definition.dataset.trainLimit === undefined ? undefined : `${definition.dataset.trainLimit.toLocaleString('en-US')} training images`,
+		definition.dataset.validation === 'test' ? 'validated on the test set' : `${definition.dataset.validation * 100}% held out for validation`,
+	].filter(Boolean).join(', ');
+	const stateText = Object.entries(states).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ');
+	const configs = result.rows.length;
+	const fence = sweep.file.endsWith('.json') ? 'json' : 'yaml';
+	const sections = [
+		`# Sweep ${code(sweep.name)}`,
+		definition.question ? `> ${definition.question}` : undefined,
+		`${configs} config${configs === 1 ? '' : 's'} × ${definition.repeats} repeat${definition.repeats === 1 ? '' : 's'} = ${trialCount} trials (${stateText || 'none yet'}) · ${definition.method} search · ${dataset} · created ${sweep.createdAt.slice(0, 10)}`,
+		'## Answer',
+		tradeoffStatement(result, label),
+		'## Leaderboard',
+		markdownTable(
+			LEADERBOARD_HEAD,
+			result.rows.map(row => leaderboardCells(row, label)),
+			['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+		),
+		[
+			'Ranked by validation accuracy at each trial\'s best epoch, mean ± sample standard deviation over repeats (completed trials only). ',
+			'A rank followed by `=` is shared: those configs\' mean ± std intervals overlap, so they are tied rather than ranked apart. ',
+			`*Converged at* is the first epoch whose validation loss is within max(${CONVERGENCE_RELATIVE_TOLERANCE * 100}% of the trial's minimum, ${CONVERGENCE_ABSOLUTE_TOLERANCE}) of that minimum. `,
+			'*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both accuracy and training time.',
+		].join(''),
+		'## Plots',
+		`![Validation accuracy against training time](${PLOT_FILES.tradeoff})`,
+		`![Validation accuracy per epoch](${PLOT_FILES.validation})`,
+		`![Learning curves](${PLOT_FILES.learningCurves})`,
+		'## Sweep definition',
+		`From ${code(sweep.file)}:`,
+		`\`\`\`${fence}\n${sweep.source.trimEnd()}\n\`\`\``,
+	];
+	return sections.filter(section => section !== undefined).join('\n\n') + '\n';
+}
+
+export interface IndexEntry {
+	status: SweepStatus;
+	result: Tradeoff;
+	label: Label;
+}
+
+/** reports/README.md: one line per sweep, linking its report. */
+export function indexReadme(entries: readonly IndexEntry[]): string {
+	const rows = entries.map(({status, result, label}) => {
+		const best = result.mostAccurate;
+		return [
+			`[${status.sweep.name}](${encodeURIComponent(status.sweep.name)}/README.md)`,
+			status.sweep.definition.question ?? '',
+			`${status.counts.completed}/${status.total}`,
+			best ? label(best.config) : '-',
+			best ? percentSpread(best.valAccuracy) : '-',
+			best ? seconds(best.trainSeconds.mean) : '-',
+		];
+	});
+	return [
+		'# Sweep reports',
+		entries.length === 0 ? 'No sweeps in the database yet.' : markdownTable(['sweep', 'question', 'completed', 'best config', 'val acc', 'train s'], rows, ['left', 'left', 'right', 'left', 'right', 'right']),
+	].join('\n\n') + '\n';
+}
