@@ -34,6 +34,26 @@ export interface TrainTaskResult extends TrainResult {
 	backend: BackendName;
 }
 
+/**
+ * Fault injection for the reliability tests, off unless SWEEPLAB_FAILPOINT is set: `throw:<learningRate>` makes
+ * trials with that learning rate throw after their first epoch, `exit:<learningRate>` kills the worker thread
+ * there (as a crash or an out-of-memory abort would).
+ */
+function injectFault(config: TrialConfig, epoch: number): void {
+	const [action, value] = (process.env.SWEEPLAB_FAILPOINT ?? '').split(':');
+	if (epoch !== 1 || value === undefined || Number(value) !== config.learningRate) {
+		return;
+	}
+
+	if (action === 'exit') {
+		process.exit(3);
+	}
+
+	if (action === 'throw') {
+		throw new Error(`injected failure (SWEEPLAB_FAILPOINT=${action}:${value})`);
+	}
+}
+
 export async function train(task: TrainTask): Promise<TrainTaskResult> {
 	const {port} = task;
 	let stopReason: string | undefined;
@@ -50,6 +70,7 @@ export async function train(task: TrainTask): Promise<TrainTaskResult> {
 			},
 			onEpoch(record) {
 				port.postMessage({type: 'epoch', record} satisfies WorkerMessage);
+				injectFault(task.config, record.epoch);
 			},
 			shouldStop: () => stopReason,
 		});
