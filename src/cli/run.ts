@@ -34,11 +34,14 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
 }
 
 /**
- * `sweeplab run <file>`: validate and expand the sweep, store its trials (new ones only, so a rerun
+ * `sweeplab run <file>`: validate and expand the sweep, load the data, store its trials (new ones only, so a rerun
  * resumes), train every unfinished trial on the pool, then print the leaderboard.
  */
 export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): Promise<{summary: RunSummary; exitCode: number}> {
 	const {definition, source, specs} = await loadSweepInput(args.file);
+	// The data is checked before the database is touched: a missing or corrupt dataset stores nothing.
+	const dataset = await loadDataset(definition.dataset.name, {dataDir: args.dataDir});
+	const data = splitDataset(dataset, definition.dataset);
 	const store = openStore(args.db);
 	try {
 		const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source, file: args.file});
@@ -50,8 +53,6 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 		const resumed = trials.length - added;
 		io.stdout.write(`sweep '${definition.name}': ${trials.length} trials (${resumed > 0 ? `${trials.length - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${args.db}\n`);
 
-		const dataset = await loadDataset(definition.dataset.name, {dataDir: args.dataDir});
-		const data = splitDataset(dataset, definition.dataset);
 		const keys = sweptKeys(definition);
 		const progress = new ProgressPrinter(io, {keys, workers, trials});
 		const pool = createTrainPool(workers);
