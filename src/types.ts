@@ -31,6 +31,17 @@ export type LossName = (typeof LOSSES)[number];
 export type DatasetName = (typeof DATASETS)[number];
 export type BackendName = (typeof BACKENDS)[number];
 
+/** Stop a trial when its monitored validation metric has not improved by minDelta for `patience` epochs. */
+export interface EarlyStopping {
+	monitor: 'val_loss' | 'val_accuracy';
+	patience: number;
+	minDelta: number;
+	/** Evaluate the test set with the weights of the best epoch rather than the last. */
+	restoreBest: boolean;
+}
+
+export const DEFAULT_EARLY_STOPPING: EarlyStopping = {monitor: 'val_loss', patience: 3, minDelta: 0.001, restoreBest: true};
+
 /** Everything that decides how one trial trains. Plain data; validated once when the sweep file loads. */
 export interface TrialConfig {
 	/** `mlp`: Flatten -> Dense(hidden...) -> Dense(10). `cnn`: [Conv(conv[i]) -> MaxPool(2)]... -> Flatten -> Dense(hidden...) -> Dense(10). */
@@ -51,6 +62,8 @@ export interface TrialConfig {
 	dropout: number;
 	/** Batch normalisation after every hidden Dense (and conv) layer, before the activation. */
 	batchNorm: boolean;
+	/** null: train all `epochs`. Config hashes leave a null out, so configs hashed before this key existed keep their hash. */
+	earlyStopping: EarlyStopping | null;
 }
 
 /** Defaults of every config key: the seed model of the study (64-64 relu, Adam 1e-3, batch 32). */
@@ -67,6 +80,7 @@ export const DEFAULT_TRIAL_CONFIG: TrialConfig = {
 	epochs: 10,
 	dropout: 0,
 	batchNorm: false,
+	earlyStopping: null,
 };
 
 export interface DatasetSpec {
@@ -86,15 +100,32 @@ export type ParameterSpec =
 	| {kind: 'int-uniform'; min: number; max: number}
 	| {kind: 'log-int-uniform'; min: number; max: number};
 
+export const OBJECTIVES = ['val_accuracy', 'val_loss'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
+
+/** Stops unpromising trials across a sweep (see src/study/pruners.ts). */
+export type PrunerSpec =
+	| {kind: 'median'; warmupEpochs: number; minTrials: number}
+	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}
+	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
+
 /** A validated sweep file. `base` is complete (defaults filled in); `parameters` keys are TrialConfig keys. */
 export interface SweepDefinition {
 	name: string;
 	question?: string;
-	method: 'grid' | 'random';
+	/** grid and random expand up front; tpe suggests each trial from the finished ones (Optuna's default sampler). */
+	method: 'grid' | 'random' | 'tpe';
 	seed: number;
 	repeats: number;
-	/** Number of sampled configs; required for `random`, absent for `grid`. */
+	/** Number of sampled configs; required for `random` and `tpe`, absent for `grid`. */
 	trials?: number;
+	/** tpe: how many trials are sampled at random before the estimator takes over (default 10). */
+	startupTrials?: number;
+	/** What tpe optimises: best validation accuracy (the default when absent) or lowest validation loss. */
+	objective?: Objective;
+	pruner?: PrunerSpec;
 	dataset: DatasetSpec;
 	base: TrialConfig;
 	parameters: Record<string, ParameterSpec>;

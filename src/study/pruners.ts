@@ -6,16 +6,11 @@
  * The objective is validation accuracy, higher is better; a NaN accuracy (a diverged epoch) counts as worse
  * than any number.
  */
-import type {EpochRecord} from '../types.js';
+import type {EpochRecord, PrunerSpec} from '../types.js';
 
-export type PrunerSpec =
-	| {kind: 'median'; warmupEpochs: number; minTrials: number}
-	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}
-	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
-
+export type {PrunerSpec} from '../types.js';
+export {PRUNER_KINDS} from '../types.js';
 export type PrunerKind = PrunerSpec['kind'];
-
-export const PRUNER_KINDS: readonly PrunerKind[] = ['median', 'asha', 'pareto'];
 
 /**
  * Defaults for keys a sweep file leaves out. Like Optuna's MedianPruner, wait for 5 completed trials; the

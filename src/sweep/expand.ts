@@ -31,8 +31,11 @@ export function expandSweep(definition: SweepDefinition): TrialSpec[] {
 }
 
 export function expandSweepWithStats(definition: SweepDefinition): ExpansionStats {
+	// A tpe sweep has no trials up front: the run loop asks the sampler for each one as results come in.
 	const {configs, duplicatesSkipped} =
-		definition.method === 'grid' ? {configs: gridConfigs(definition), duplicatesSkipped: 0} : randomConfigs(definition);
+		definition.method === 'grid'
+			? {configs: gridConfigs(definition), duplicatesSkipped: 0}
+			: (definition.method === 'tpe' ? {configs: [], duplicatesSkipped: 0} : randomConfigs(definition));
 	const hashes = configs.map((config) => configHash(config));
 	const specs: TrialSpec[] = [];
 	for (let repeat = 0; repeat < definition.repeats; repeat++) {
@@ -81,10 +84,11 @@ function gridConfigs(definition: SweepDefinition): TrialConfig[] {
 	return configs;
 }
 
-function sample(spec: ParameterSpec, rng: Rng): unknown {
+/** One value drawn uniformly from a parameter's space: random search's sampler, and TPE's during start-up. */
+export function sampleParameter(spec: ParameterSpec, rng: Rng): unknown {
 	switch (spec.kind) {
 		case 'values': {
-			return spec.values[rng.int(0, spec.values.length - 1)];
+			return structuredClone(spec.values[rng.int(0, spec.values.length - 1)]);
 		}
 		case 'uniform': {
 			return spec.min + rng.next() * (spec.max - spec.min);
@@ -115,7 +119,7 @@ function randomConfigs(definition: SweepDefinition): {configs: TrialConfig[]; du
 	for (let i = 0; i < trials; i++) {
 		let config = structuredClone(definition.base);
 		for (const name of names) {
-			config = withValue(config, name, sample(definition.parameters[name], rng));
+			config = withValue(config, name, sampleParameter(definition.parameters[name], rng));
 		}
 		const hash = configHash(config);
 		if (seen.has(hash)) {

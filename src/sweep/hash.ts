@@ -4,7 +4,8 @@ import type {SweepDefinition, TrialConfig} from '../types.js';
 /**
  * JSON with object keys sorted at every level, so equal data always serialises to equal text whatever
  * order the sweep file (or the code building an object) used. Undefined object members are dropped and
- * undefined array items become null, as JSON.stringify does.
+ * undefined array items become null, as JSON.stringify does. Null object members are dropped too: a config
+ * key added later with a null default (earlyStopping) leaves the hashes of earlier configs and sweeps as they were.
  */
 export function canonicalJson(value: unknown): string {
 	if (value === null || typeof value !== 'object') {
@@ -26,7 +27,7 @@ export function canonicalJson(value: unknown): string {
 	const members: string[] = [];
 	for (const key of Object.keys(record).sort()) {
 		const member = record[key];
-		if (member === undefined || typeof member === 'function' || typeof member === 'symbol') {
+		if (member === undefined || member === null || typeof member === 'function' || typeof member === 'symbol') {
 			continue;
 		}
 		members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);

@@ -4,12 +4,13 @@
  * the bad value and what would be right; load.ts prefixes the file name.
  */
 import {z} from 'zod';
-import {ACTIVATIONS, DATASETS, DEFAULT_TRIAL_CONFIG, LOSSES, MODELS, OPTIMIZERS} from '../types.js';
-import type {DatasetSpec, ParameterSpec, SweepDefinition, TrialConfig} from '../types.js';
+import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from '../study/pruners.js';
+import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, LOSSES, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS} from '../types.js';
+import type {DatasetSpec, ParameterSpec, PrunerSpec, SweepDefinition, TrialConfig} from '../types.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './suggest.js';
 
-export const METHODS = ['grid', 'random'] as const;
+export const METHODS = ['grid', 'random', 'tpe'] as const;
 export const DISTRIBUTIONS = ['uniform', 'log-uniform', 'int-uniform', 'log-int-uniform'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
@@ -38,6 +39,9 @@ export const TOP_LEVEL_KEYS = [
 	'base',
 	'parameters',
 	'timeoutMinutes',
+	'objective',
+	'pruner',
+	'startupTrials',
 ] as const;
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHOICE_KEYS = ['choice'] as const;
@@ -173,7 +177,24 @@ export const configValueSchemas = {
 		}
 	}),
 	batchNorm: z.boolean({error: typeError('true or false')}),
-} satisfies {[K in keyof TrialConfig]: z.ZodType<TrialConfig[K]>};
+	earlyStopping: z.preprocess(
+		value => (value === false ? null : value),
+		z
+			.strictObject(
+				{
+					monitor: enumOf('monitor', OBJECTIVES).default(DEFAULT_EARLY_STOPPING.monitor),
+					patience: intIn(1, 1000, ' (epochs without improvement before stopping)').default(DEFAULT_EARLY_STOPPING.patience),
+					minDelta: z
+						.number({error: typeError('a number >= 0 such as 0.001')})
+						.refine(value => value >= 0 && Number.isFinite(value), {message: 'must be a number >= 0 (the smallest change that counts as an improvement)'})
+						.default(DEFAULT_EARLY_STOPPING.minDelta),
+					restoreBest: z.boolean({error: typeError('true or false')}).default(DEFAULT_EARLY_STOPPING.restoreBest),
+				},
+				{error: typeError('null, false, or a mapping such as {monitor: val_loss, patience: 3}')},
+			)
+			.nullable(),
+	),
+} satisfies {[K in keyof TrialConfig]: z.ZodType<TrialConfig[K], unknown>};
 
 /** A complete TrialConfig, strict: for callers that receive configs from outside (a database, a message). */
 export const trialConfigSchema = z.strictObject(configValueSchemas);
@@ -192,6 +213,7 @@ const partialConfigSchema = z.strictObject(
 	epochs: configValueSchemas.epochs.optional(),
 	dropout: configValueSchemas.dropout.optional(),
 	batchNorm: configValueSchemas.batchNorm.optional(),
+	earlyStopping: configValueSchemas.earlyStopping.optional(),
 },
 	{error: typeError('a mapping of trial settings such as {epochs: 10, hidden: [64]}')},
 );
@@ -211,6 +233,7 @@ const EXAMPLE_LISTS: Record<keyof TrialConfig, string> = {
 	epochs: '[10, 20]',
 	dropout: '[0, 0.2]',
 	batchNorm: '[false, true]',
+	earlyStopping: '[null, {patience: 3}]',
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -412,6 +435,7 @@ const parametersSchema = z.strictObject(
 	epochs: parameterSpecSchema('epochs').optional(),
 	dropout: parameterSpecSchema('dropout').optional(),
 	batchNorm: parameterSpecSchema('batchNorm').optional(),
+	earlyStopping: parameterSpecSchema('earlyStopping').optional(),
 },
 	{error: typeError('a mapping from trial settings to lists such as {learningRate: [0.001, 0.01]}')},
 );
@@ -463,15 +487,42 @@ export const sweepFileSchema = z
 			.number({error: typeError('a number of minutes such as 30')})
 			.refine(value => Number.isFinite(value) && value > 0 && value <= 10_080, {message: 'must be more than 0 and at most 10080 minutes (a week)'})
 			.optional(),
+		objective: enumOf('objective', OBJECTIVES).optional(),
+		startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
+		pruner: z.preprocess(
+			value => (typeof value === 'string' ? {kind: value} : value),
+			z.strictObject(
+				{
+					kind: enumOf('pruner', PRUNER_KINDS),
+					warmupEpochs: intIn(0, 1000).optional(),
+					minTrials: intIn(1, 10_000).optional(),
+					minEpochs: intIn(1, 1000).optional(),
+					maxEpochs: intIn(1, 1000).optional(),
+					reductionFactor: intIn(2, 100).optional(),
+				},
+				{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
+			),
+		).optional(),
 	})
 	.superRefine((file, ctx) => {
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
 		const base = file.base ?? {};
 		if (file.method === 'grid' && file.trials !== undefined) {
-			ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
+			ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random and tpe sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
 		}
-		if (file.method === 'random' && file.trials === undefined) {
-			ctx.addIssue({code: 'custom', path: ['trials'], message: 'required key is missing for method: random (add e.g. trials: 20)'});
+		if (file.method !== 'grid' && file.trials === undefined) {
+			ctx.addIssue({code: 'custom', path: ['trials'], message: `required key is missing for method: ${file.method} (add e.g. trials: 20)`});
+		}
+		if (file.method === 'tpe' && file.repeats !== 1) {
+			ctx.addIssue({code: 'custom', path: ['repeats'], message: 'tpe samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)'});
+		}
+		if (file.method !== 'tpe' && file.startupTrials !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+		}
+		if (file.pruner) {
+			for (const problem of prunerSpecProblems(completePruner(file.pruner, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs))) {
+				ctx.addIssue({code: 'custom', path: ['pruner', problem.key], message: problem.message});
+			}
 		}
 		if (file.method === 'grid') {
 			for (const [key, spec] of Object.entries(parameters)) {
@@ -516,6 +567,21 @@ export const sweepFileSchema = z
 			}
 		}
 	});
+
+/** A pruner as written (name and optional settings) with the defaults filled; asha's maxEpochs defaults to base.epochs. */
+function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number}, epochs: number): PrunerSpec {
+	switch (raw.kind) {
+		case 'median':
+		case 'pareto': {
+			const defaults = PRUNER_DEFAULTS[raw.kind];
+			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials};
+		}
+
+		case 'asha': {
+			return {kind: 'asha', minEpochs: raw.minEpochs ?? PRUNER_DEFAULTS.asha.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? PRUNER_DEFAULTS.asha.reductionFactor};
+		}
+	}
+}
 
 /** Configs in a grid over these parameters (1 without parameters); distributions count as one value. */
 export function gridConfigCount(parameters: Partial<Record<string, ParameterSpec>>): number {
@@ -608,6 +674,9 @@ export function checkSweep(raw: unknown): SweepCheck {
 		base,
 		parameters,
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
+		...(file.objective !== undefined && {objective: file.objective}),
+		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
+		...(file.pruner && {pruner: completePruner(file.pruner, base.epochs)}),
 	};
 	return {ok: true, definition};
 }

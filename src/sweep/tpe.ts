@@ -7,6 +7,7 @@
 import type {ParameterSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
+import {sampleParameter} from './expand.js';
 import {canonicalJson} from './hash.js';
 
 export interface TpeObservation {
@@ -73,7 +74,7 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 
 	if (input.observations.length < input.startupTrials) {
 		for (const name of names) {
-			result[name] = sampleUniform(input.parameters[name], rng);
+			result[name] = sampleParameter(input.parameters[name], rng);
 		}
 		return result;
 	}
@@ -86,29 +87,6 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng) : suggestNumeric(spec, good, bad, candidates, rng);
 	}
 	return result;
-}
-
-/** Uniform over the space, the same distributions as random search (expand.ts). */
-export function sampleUniform(spec: ParameterSpec, rng: Rng): unknown {
-	switch (spec.kind) {
-		case 'values': {
-			return structuredClone(spec.values[rng.int(0, spec.values.length - 1)]);
-		}
-		case 'uniform': {
-			return spec.min + rng.next() * (spec.max - spec.min);
-		}
-		case 'log-uniform': {
-			return Math.exp(Math.log(spec.min) + rng.next() * (Math.log(spec.max) - Math.log(spec.min)));
-		}
-		case 'int-uniform': {
-			return rng.int(spec.min, spec.max);
-		}
-		case 'log-int-uniform': {
-			const low = Math.log(spec.min - 0.5);
-			const high = Math.log(spec.max + 0.5);
-			return clamp(Math.round(Math.exp(low + rng.next() * (high - low))), spec.min, spec.max);
-		}
-	}
 }
 
 /** Good and bad parameter sets, each oldest first. Pending trials always go to the bad group, as Optuna's liar does. */

@@ -1,16 +1,21 @@
 import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet, SplitData} from '../data/load.js';
+import {TrainingError} from '../errors.js';
 import type {EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
+import {LeanMlp, leanCovers} from './lean.js';
 import {buildModel, type ModelShape} from './model.js';
 import {lossFromLogits, makeOptimizer} from './objective.js';
+import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type TrainingPath} from './trainer.js';
 
 export interface TrainInput {
 	config: TrialConfig;
 	seed: number;
 	data: SplitData;
 	shape: ModelShape;
+	/** Force a training path (benchmarks, tests); by default MLPs take 'lean', the rest 'layers'. */
+	path?: TrainingPath;
 }
 
 export interface TrainHooks {
@@ -33,20 +38,22 @@ export interface TrainResult {
 	error?: string;
 }
 
-/** Rows per forward pass when evaluating: large enough to amortise dispatch, small enough for wasm memory. */
-const EVAL_CHUNK = 2000;
-
 /**
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
- * (a per-batch read forces a sync). Stops as `diverged` at the first epoch whose training or
- * validation loss is not finite.
+ * (a per-batch read forces a sync). MLPs take the lean path (lean.ts), anything else Keras-style layers;
+ * onStart reports which. Stops as `diverged` at the first epoch whose training or validation loss is
+ * not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;
-	const model = buildModel(tf, config, shape, seed);
-	const optimizer = makeOptimizer(tf, config.optimizer, config.learningRate);
-	hooks.onStart?.({paramCount: model.countParams(), trainingPath: 'layers'});
+	const lean = input.path === undefined ? leanCovers(config) : input.path === 'lean';
+	if (lean && !leanCovers(config)) {
+		throw new TrainingError(`the lean training path covers model 'mlp' only, not '${config.model}'; leave the path to trainTrial or ask for 'layers'`);
+	}
+
+	const trainer = lean ? new LeanMlp(tf, config, shape, seed) : new LayersTrainer(tf, config, shape, seed);
+	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath});
 	const dim = data.train.x.length / data.train.n;
 	const batchX = new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);
@@ -66,8 +73,6 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			}
 
 			createRng(deriveSeed(seed, 'shuffle', epoch)).shuffle(order);
-			let lossSum: TF.Scalar = tf.scalar(0);
-			let correctSum: TF.Scalar = tf.scalar(0);
 			for (let start = 0; start < order.length; start += config.batchSize) {
 				const rows = Math.min(config.batchSize, order.length - start);
 				for (let i = 0; i < rows; i++) {
@@ -76,25 +81,12 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 					batchY[i] = data.train.y[index];
 				}
 
-				const [batchLoss, batchCorrect] = tf.tidy(() => {
-					const xs = tf.tensor2d(rows === config.batchSize ? batchX : batchX.subarray(0, rows * dim), [rows, dim]);
-					const ys = tf.tensor1d(rows === config.batchSize ? batchY : batchY.subarray(0, rows), 'int32');
-					let correct: TF.Scalar | undefined;
-					const cost = optimizer.minimize(() => {
-						const logits = model.apply(xs, {training: true}) as TF.Tensor2D;
-						correct = tf.keep(tf.sum(tf.equal(tf.argMax(logits, 1), ys)).toFloat() as TF.Scalar);
-						return lossFromLogits(tf, config.loss, logits, ys);
-					}, true)!;
-					return [tf.mul(cost, rows) as TF.Scalar, correct!];
-				});
-				lossSum = accumulate(lossSum, batchLoss);
-				correctSum = accumulate(correctSum, batchCorrect);
+				trainer.trainBatch(batchX, batchY, rows);
 			}
 
-			const [loss, correct] = [lossSum.dataSync()[0] / order.length, correctSum.dataSync()[0]];
-			lossSum.dispose();
-			correctSum.dispose();
-			const validation = evaluate(tf, model, config, data.validation);
+			const sums = trainer.takeSums();
+			const [loss, correct] = [sums.loss / order.length, sums.correct];
+			const validation = trainer.evaluate(data.validation);
 			const seconds = (performance.now() - started) / 1000;
 			trainSeconds += seconds;
 			epochsRun = epoch;
@@ -117,43 +109,59 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			});
 		}
 
-		const test = evaluate(tf, model, config, data.test);
+		const test = trainer.evaluate(data.test);
 		return {state: 'completed', epochsRun, trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy};
 	} finally {
-		optimizer.dispose();
-		model.dispose();
+		trainer.dispose();
 	}
 }
 
-function accumulate(total: TF.Scalar, increment: TF.Scalar): TF.Scalar {
-	const sum = total.add(increment) as TF.Scalar;
-	total.dispose();
-	increment.dispose();
-	return sum;
-}
+/** The plain path: the Keras-style model of model.ts trained with a tfjs optimizer's minimize(). */
+export class LayersTrainer implements Trainer {
+	readonly trainingPath = 'layers';
+	readonly paramCount: number;
+	readonly model: TF.Sequential;
+	private readonly optimizer: TF.Optimizer;
+	private readonly sums: BackendSums;
 
-/** Mean loss and accuracy of the model on a set, in inference mode (dropout off, batch-norm moving statistics). */
-export function evaluate(tf: Tf, model: TF.LayersModel, config: TrialConfig, set: ImageSet): {loss: number; accuracy: number} {
-	const dim = set.x.length / set.n;
-	let lossSum: TF.Scalar = tf.scalar(0);
-	let correctSum: TF.Scalar = tf.scalar(0);
-	for (let start = 0; start < set.n; start += EVAL_CHUNK) {
-		const rows = Math.min(EVAL_CHUNK, set.n - start);
-		const [chunkLoss, chunkCorrect] = tf.tidy(() => {
-			const xs = tf.tensor2d(set.x.subarray(start * dim, (start + rows) * dim), [rows, dim]);
-			const ys = tf.tensor1d(Int32Array.from(set.y.subarray(start, start + rows)), 'int32');
+	constructor(private readonly tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
+		this.model = buildModel(tf, config, shape, seed);
+		this.optimizer = makeOptimizer(tf, config.optimizer, config.learningRate);
+		this.paramCount = this.model.countParams();
+		this.sums = new BackendSums(tf);
+	}
+
+	trainBatch(x: Float32Array, y: Int32Array, rows: number): void {
+		const {tf, model, config} = this;
+		const dim = x.length / config.batchSize;
+		this.sums.add(...tf.tidy(() => {
+			const xs = tf.tensor2d(rows === config.batchSize ? x : x.subarray(0, rows * dim), [rows, dim]);
+			const ys = tf.tensor1d(rows === config.batchSize ? y : y.subarray(0, rows), 'int32');
+			let correct: TF.Scalar | undefined;
+			const cost = this.optimizer.minimize(() => {
+				const logits = model.apply(xs, {training: true}) as TF.Tensor2D;
+				correct = tf.keep(countCorrect(tf, logits, ys));
+				return lossFromLogits(tf, config.loss, logits, ys);
+			}, true)!;
+			return [tf.mul(cost, rows) as TF.Scalar, correct!] as [TF.Scalar, TF.Scalar];
+		}));
+	}
+
+	takeSums(): {loss: number; correct: number} {
+		return this.sums.take();
+	}
+
+	evaluate(set: ImageSet): {loss: number; accuracy: number} {
+		const {tf, model, config} = this;
+		return evaluateInChunks(tf, set, (xs, ys) => {
 			const logits = model.apply(xs, {training: false}) as TF.Tensor2D;
-			return [
-				tf.mul(lossFromLogits(tf, config.loss, logits, ys), rows) as TF.Scalar,
-				tf.sum(tf.equal(tf.argMax(logits, 1), ys)).toFloat() as TF.Scalar,
-			];
+			return [tf.mul(lossFromLogits(tf, config.loss, logits, ys), xs.shape[0]), countCorrect(tf, logits, ys)];
 		});
-		lossSum = accumulate(lossSum, chunkLoss);
-		correctSum = accumulate(correctSum, chunkCorrect);
 	}
 
-	const result = {loss: lossSum.dataSync()[0] / set.n, accuracy: correctSum.dataSync()[0] / set.n};
-	lossSum.dispose();
-	correctSum.dispose();
-	return result;
+	dispose(): void {
+		this.sums.dispose();
+		this.optimizer.dispose();
+		this.model.dispose();
+	}
 }

@@ -76,6 +76,16 @@ export async function train(task: TrainTask): Promise<TrainTaskResult> {
 		});
 		return {...result, backend};
 	} finally {
-		port.close();
+		// Return only once the close is through: an idle Piscina thread blocks in Atomics.wait, and a close
+		// still queued then never reaches the main thread, whose drain of the port would wait out its timeout.
+		// The timeout covers a port the main thread closed first (its 'close' has fired already).
+		await new Promise<void>(resolve => {
+			const timer = setTimeout(resolve, 1000);
+			port.once('close', () => {
+				clearTimeout(timer);
+				resolve();
+			});
+			port.close();
+		});
 	}
 }

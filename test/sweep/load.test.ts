@@ -60,7 +60,8 @@ for (const name of goodFiles) {
 		const {definition, source} = await loadSweepFile(file);
 		t.is(source, await readFile(file, 'utf8'));
 		t.regex(definition.name, /^[a-z-]+$/);
-		t.true(expandSweep(definition).length >= 1);
+		// A tpe sweep has no trials up front: the run loop asks the sampler for each.
+		t.is(expandSweep(definition).length >= 1, definition.method !== 'tpe');
 	});
 }
 

@@ -1,0 +1,90 @@
+import type * as TF from '@tensorflow/tfjs';
+import type {ImageSet} from '../data/load.js';
+import type {Tf} from './backend.js';
+
+/** Which implementation trained a trial: the lean loop (lean.ts) or Keras-style layers (loop.ts). */
+export type TrainingPath = 'lean' | 'layers';
+
+/**
+ * One trial's network and optimizer behind the epoch loop of trainTrial. The loop owns shuffling,
+ * batching, hooks, divergence and stopping; a trainer owns the weights and how a step is computed.
+ */
+export interface Trainer {
+	readonly trainingPath: TrainingPath;
+	readonly paramCount: number;
+	/** One optimisation step on the first `rows` rows of the batch buffers; loss and hits stay on the backend. */
+	trainBatch(x: Float32Array, y: Int32Array, rows: number): void;
+	/** Summed (not mean) loss and correct predictions of the batches since the last call, read once. */
+	takeSums(): {loss: number; correct: number};
+	/** Mean loss and accuracy on a set in inference mode (dropout off, batch-norm moving statistics). */
+	evaluate(set: ImageSet): {loss: number; accuracy: number};
+	/** Frees every tensor the trainer holds. */
+	dispose(): void;
+}
+
+/** Rows per forward pass when evaluating: large enough to amortise dispatch, small enough for wasm memory. */
+export const EVAL_CHUNK = 2000;
+
+/** Running sums on the backend: adding a batch's figures is two kernels, reading them one sync. */
+export class BackendSums {
+	private loss: TF.Scalar | undefined;
+	private correct: TF.Scalar | undefined;
+
+	constructor(private readonly tf: Tf) {}
+
+	/** Takes ownership of both scalars. */
+	add(loss: TF.Scalar, correct: TF.Scalar): void {
+		this.loss = this.accumulate(this.loss, loss);
+		this.correct = this.accumulate(this.correct, correct);
+	}
+
+	take(): {loss: number; correct: number} {
+		const result = {loss: this.loss?.dataSync()[0] ?? 0, correct: this.correct?.dataSync()[0] ?? 0};
+		this.dispose();
+		return result;
+	}
+
+	dispose(): void {
+		this.loss?.dispose();
+		this.correct?.dispose();
+		this.loss = undefined;
+		this.correct = undefined;
+	}
+
+	private accumulate(total: TF.Scalar | undefined, increment: TF.Scalar): TF.Scalar {
+		if (!total) {
+			return this.tf.keep(increment);
+		}
+
+		// Kept, so that a caller's enclosing tidy cannot free the running sum.
+		const sum = this.tf.keep(this.tf.add(total, increment) as TF.Scalar);
+		total.dispose();
+		increment.dispose();
+		return sum;
+	}
+}
+
+/**
+ * Mean loss and accuracy of a set, in chunks of EVAL_CHUNK rows. `chunk` returns the chunk's summed
+ * loss and its number of correct predictions as scalars (it runs inside a tidy).
+ */
+export function evaluateInChunks(tf: Tf, set: ImageSet, chunk: (xs: TF.Tensor2D, ys: TF.Tensor1D) => [TF.Scalar, TF.Scalar]): {loss: number; accuracy: number} {
+	const dim = set.x.length / set.n;
+	const sums = new BackendSums(tf);
+	for (let start = 0; start < set.n; start += EVAL_CHUNK) {
+		const rows = Math.min(EVAL_CHUNK, set.n - start);
+		sums.add(...tf.tidy(() => {
+			const xs = tf.tensor2d(set.x.subarray(start * dim, (start + rows) * dim), [rows, dim]);
+			const ys = tf.tensor1d(Int32Array.from(set.y.subarray(start, start + rows)), 'int32');
+			return chunk(xs, ys);
+		}));
+	}
+
+	const {loss, correct} = sums.take();
+	return {loss: loss / set.n, accuracy: correct / set.n};
+}
+
+/** Number of rows whose largest logit is the label's, as a float scalar. */
+export function countCorrect(tf: Tf, logits: TF.Tensor2D, labels: TF.Tensor1D): TF.Scalar {
+	return tf.cast(tf.sum(tf.equal(tf.argMax(logits, 1), labels)), 'float32') as TF.Scalar;
+}
