@@ -5,6 +5,7 @@ import {UsageError} from '../errors.js';
 import {readSweep} from '../report/data.js';
 import {LEADERBOARD_ALIGN, LEADERBOARD_HEAD, leaderboardCells, percentSpread, seconds} from '../report/format.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
+import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
 import type {TrialConfig} from '../types.js';
 import {globalOptions, type GlobalArgs, openStore} from './common.js';
@@ -44,7 +45,7 @@ export function bestBuilder(yargs: Argv): Argv<BestArgs> {
  * @throws UsageError when the file does not exist.
  */
 export function openForReport(db: string): Store {
-	if (db !== ':memory:' && !existsSync(db)) {
+	if (db !== ':memory:' && !isPostgresUrl(db) && !existsSync(db)) {
 		throw new UsageError(`no database at ${db}; run a sweep first (sweeplab run <file>) or point --db at one`);
 	}
 

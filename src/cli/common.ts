@@ -1,6 +1,7 @@
 import {mkdirSync} from 'node:fs';
 import {dirname} from 'node:path';
 import type {Argv} from 'yargs';
+import {isPostgresUrl, openPostgresStore, redactUrl} from '../store/postgres.js';
 import {openSqliteStore} from '../store/sqlite.js';
 import type {Store} from '../store/store.js';
 
@@ -18,18 +19,31 @@ export function globalOptions<T>(yargs: Argv<T>): Argv<T & GlobalArgs> {
 			type: 'string',
 			default: process.env.SWEEPLAB_DB ?? DEFAULT_DB,
 			defaultDescription: `$SWEEPLAB_DB or ${DEFAULT_DB}`,
-			describe: 'SQLite database file holding sweeps, trials and epochs',
+			describe: 'SQLite database file, or postgres://user:pass@host:5432/dbname, holding sweeps, trials and epochs',
 		})
 		.option('verbose', {type: 'boolean', default: false, describe: 'Print stack traces of errors'}) as Argv<T & GlobalArgs>;
 }
 
-/** Open the store behind --db; creates the file and its folder unless read-only is asked for. */
-export function openStore(path: string, options: {readonly?: boolean} = {}): Store {
+/**
+ * Open the store behind --db: PostgreSQL for a postgres:// or postgresql:// URL (connecting on first use; a lost
+ * connection is retried for `reconnectMs`), else a SQLite file, created with its folder unless read-only is asked for.
+ */
+export function openStore(path: string, options: {readonly?: boolean; reconnectMs?: number} = {}): Store {
+	if (isPostgresUrl(path)) {
+		// Not read-only even for status: a new shared database gets its schema from whichever command touches it first.
+		return openPostgresStore(path, {reconnectMs: options.reconnectMs});
+	}
+
 	if (!options.readonly && path !== ':memory:') {
 		mkdirSync(dirname(path), {recursive: true});
 	}
 
-	return openSqliteStore(path, options);
+	return openSqliteStore(path, {readonly: options.readonly});
+}
+
+/** --db as messages show it: a PostgreSQL URL without its password. */
+export function showDb(db: string): string {
+	return isPostgresUrl(db) ? redactUrl(db) : db;
 }
 
 /** Where a command writes: the real streams, or buffers in tests. */

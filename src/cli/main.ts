@@ -4,14 +4,15 @@ import {hideBin} from 'yargs/helpers';
 import {SweeplabError, UsageError} from '../errors.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {loadSweepFile} from '../sweep/load.js';
-import {processIo} from './common.js';
+import {processIo, showDb} from './common.js';
 import {planBuilder, planCommand, renderPlan} from './plan.js';
 import {runBuilder, runCommand} from './run.js';
 import {statusBuilder, statusCommand} from './status.js';
 import {statusTable} from './tables.js';
 import {bestBuilder, bestCommand, bestJson, renderBest} from './best.js';
 import {reportBuilder, reportCommand} from './report.js';
-import {exportBuilder, exportCommand, writeExport} from './export.js';
+import {copySweep, exportBuilder, exportCommand, writeExport} from './export.js';
+import {workerBuilder, workerCommand} from './worker.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -45,6 +46,10 @@ export function buildCli(argv: string[]): Argv {
 			const {exitCode} = await runCommand(args, processIo, interruptSignal());
 			process.exitCode = exitCode;
 		})
+		.command('worker <sweep>', 'Join a sweep already in the database (e.g. on PostgreSQL from another host) and train its trials', workerBuilder, async args => {
+			const {exitCode} = await workerCommand(args, processIo, interruptSignal());
+			process.exitCode = exitCode;
+		})
 		.command('plan <file>', 'Show the trials a sweep file expands to, without training', planBuilder, async args => {
 			const plan = await planCommand(args);
 			if (args.json) {
@@ -57,7 +62,7 @@ export function buildCli(argv: string[]): Argv {
 		})
 		.command('status', 'List the sweeps in the database with trial counts per state', statusBuilder, async args => {
 			const sweeps = await statusCommand(args);
-			processIo.stdout.write((args.json ? JSON.stringify(sweeps, null, 2) : sweeps.length === 0 ? `no sweeps in ${args.db}` : statusTable(sweeps)) + '\n');
+			processIo.stdout.write((args.json ? JSON.stringify(sweeps, null, 2) : sweeps.length === 0 ? `no sweeps in ${showDb(args.db)}` : statusTable(sweeps)) + '\n');
 		})
 		.command('best <sweep>', 'Rank the configs of a sweep: accuracy against training time, Pareto front, ties', bestBuilder, async args => {
 			const best = await bestCommand(args);
@@ -67,7 +72,13 @@ export function buildCli(argv: string[]): Argv {
 			const {written} = await reportCommand(args);
 			processIo.stdout.write(written.map(path => `wrote ${path}`).join('\n') + '\n');
 		})
-		.command('export <sweep>', 'Print or write the trials and epochs of a sweep as CSV or JSON', exportBuilder, async args => {
+		.command('export <sweep>', 'Print or write the trials and epochs of a sweep as CSV or JSON, or copy it into a SQLite file (--to)', exportBuilder, async args => {
+			if (args.to) {
+				const {trials, epochs} = await copySweep({...args, to: args.to});
+				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs) into ${args.to}\n`);
+				return;
+			}
+
 			const text = await exportCommand(args);
 			if (args.out) {
 				writeExport(text, args.out);
@@ -76,7 +87,7 @@ export function buildCli(argv: string[]): Argv {
 				processIo.stdout.write(text);
 			}
 		})
-		.demandCommand(1, 'name a command: run, plan, status, best, report or export')
+		.demandCommand(1, 'name a command: run, worker, plan, status, best, report or export')
 		.strict()
 		.recommendCommands()
 		.help()

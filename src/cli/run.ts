@@ -7,7 +7,7 @@ import {createTrainPool} from '../train/pool.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {definitionHash} from '../sweep/hash.js';
 import {BACKENDS} from '../types.js';
-import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore} from './common.js';
+import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore, showDb} from './common.js';
 import {ProgressPrinter} from './progress.js';
 import {loadSweepInput} from './sweep-input.js';
 import {bestCommand, renderBest} from './best.js';
@@ -51,7 +51,7 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 		const backend = resolveBackend(args.backend);
 		const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), Math.max(unfinished, 1)));
 		const resumed = trials.length - added;
-		io.stdout.write(`sweep '${definition.name}': ${trials.length} trials (${resumed > 0 ? `${trials.length - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${args.db}\n`);
+		io.stdout.write(`sweep '${definition.name}': ${trials.length} trials (${resumed > 0 ? `${trials.length - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${showDb(args.db)}\n`);
 
 		const keys = sweptKeys(definition);
 		const progress = new ProgressPrinter(io, {keys, workers, trials});
@@ -80,9 +80,9 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 		const best = await bestCommand({db: args.db, verbose: args.verbose, sweep: definition.name, top: 10, sort: 'accuracy', margin: DEFAULT_MARGIN * 100, json: false});
 		io.stdout.write(`\n${renderBest(best)}\n`);
 		const ended = Object.entries(summary.ended).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ') || 'nothing to train';
-		io.stdout.write(`${ended} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${args.db}; see sweeplab best ${definition.name} / sweeplab report ${definition.name}\n`);
+		io.stdout.write(`${ended} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${showDb(args.db)}; see sweeplab best ${definition.name} / sweeplab report ${definition.name}\n`);
 		if (summary.interrupted) {
-			io.stderr.write(`sweeplab: interrupted; finished trials and their epochs are saved. Resume with: sweeplab run ${args.file} --db ${args.db}\n`);
+			io.stderr.write(`sweeplab: interrupted; finished trials and their epochs are saved. Resume with: sweeplab run ${args.file} --db ${showDb(args.db)}\n`);
 			return {summary, exitCode: EXIT_INTERRUPTED};
 		}
 

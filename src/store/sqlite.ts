@@ -253,6 +253,10 @@ export const MIGRATIONS: readonly string[] = [
 		AND (o.val_accuracy > l.val_accuracy OR o.train_seconds < l.train_seconds)
 	);
 	`,
+	// Hosts record their core count beside hostname and backend, so a sweep spread over machines can compare them.
+	`
+	ALTER TABLE trials ADD COLUMN cores INTEGER;
+	`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -293,6 +297,7 @@ interface TrialRow {
 	backend: string | null;
 	training_path: string | null;
 	host: string | null;
+	cores: number | null;
 	param_count: number | null;
 	started_at: string | null;
 	finished_at: string | null;
@@ -338,6 +343,7 @@ const toTrial = (row: TrialRow): TrialRecord => ({
 	backend: row.backend,
 	trainingPath: row.training_path,
 	host: row.host,
+	cores: row.cores,
 	paramCount: row.param_count,
 	startedAt: row.started_at,
 	finishedAt: row.finished_at,
@@ -522,10 +528,10 @@ export class SqliteStore implements Store {
 		});
 	}
 
-	async markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number}): Promise<void> {
+	async markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number; cores?: number}): Promise<void> {
 		return this.#write(`marking trial ${trialId} started`, () => {
 			this.#holdLease(trialId, owner);
-			this.#statements.markStarted.run({id: trialId, ...info, now: this.#now()});
+			this.#statements.markStarted.run({id: trialId, ...info, cores: info.cores ?? null, now: this.#now()});
 		});
 	}
 
@@ -596,6 +602,82 @@ export class SqliteStore implements Store {
 		return this.#write(`requeueing trial ${trialId}`, () => {
 			this.#lease(trialId);
 			this.#statements.requeue.run({id: trialId, owner});
+		});
+	}
+
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord> {
+		return this.#write(`importing sweep "${sweep.name}"`, () => {
+			const existing = this.#statements.sweepByName.get(sweep.name) as SweepRow | undefined;
+			if (existing && existing.definition_hash !== sweep.definitionHash) {
+				throw new StoreError(
+					`${this.path}: sweep "${sweep.name}" already exists with a different definition (hash ${existing.definition_hash}; the copy has ${sweep.definitionHash}); rename one or copy into another file`,
+				);
+			}
+
+			let sweepId: number;
+			if (existing) {
+				sweepId = existing.id;
+				this.#statements.deleteTrialsOfSweep.run(sweepId);
+			} else {
+				sweepId = (this.#statements.insertSweep.get({
+					name: sweep.name,
+					definition: JSON.stringify(sweep.definition),
+					definitionHash: sweep.definitionHash,
+					source: sweep.source,
+					file: sweep.file,
+					createdAt: sweep.createdAt,
+				}) as SweepRow).id;
+			}
+
+			const ids = new Map<number, number>();
+			for (const trial of trials) {
+				// In as pending so the epochs can follow; the real state is set last (a finished trial is immutable).
+				const row = this.#statements.importTrial.get({
+					sweepId,
+					ordinal: trial.ordinal,
+					config: JSON.stringify(trial.config),
+					configHash: trial.configHash,
+					repeat: trial.repeat,
+					seed: trial.seed,
+					attempts: trial.attempts,
+					owner: trial.owner,
+					heartbeatAt: trial.heartbeatAt,
+					backend: trial.backend,
+					trainingPath: trial.trainingPath,
+					host: trial.host,
+					cores: trial.cores ?? null,
+					paramCount: trial.paramCount,
+					startedAt: trial.startedAt,
+					finishedAt: trial.finishedAt,
+					epochsRun: trial.epochsRun,
+					testLoss: encodeReal(trial.testLoss),
+					testAccuracy: encodeReal(trial.testAccuracy),
+					trainSeconds: encodeReal(trial.trainSeconds),
+					error: trial.error,
+				}) as {id: number};
+				ids.set(trial.id, row.id);
+			}
+
+			for (const epoch of epochs) {
+				const trialId = ids.get(epoch.trialId);
+				if (trialId !== undefined) {
+					this.#statements.insertEpoch.run({
+						trialId,
+						epoch: epoch.epoch,
+						loss: encodeReal(epoch.loss),
+						accuracy: encodeReal(epoch.accuracy),
+						valLoss: encodeReal(epoch.valLoss),
+						valAccuracy: encodeReal(epoch.valAccuracy),
+						seconds: encodeReal(epoch.seconds),
+					});
+				}
+			}
+
+			for (const trial of trials) {
+				this.#statements.setState.run({id: ids.get(trial.id), state: trial.state});
+			}
+
+			return toSweep(this.#statements.sweepByName.get(sweep.name) as SweepRow);
 		});
 	}
 
@@ -752,13 +834,13 @@ function prepareStatements(db: Database.Database) {
 		claim: db.prepare(`
 			UPDATE trials SET state = 'running', owner = @owner, heartbeat_at = @now, started_at = @startedAt,
 				attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
-				train_seconds = NULL, error = NULL, backend = NULL, training_path = NULL, host = NULL, param_count = NULL
+				train_seconds = NULL, error = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL, param_count = NULL
 			WHERE id = @id`),
 		deleteEpochs: db.prepare('DELETE FROM epochs WHERE trial_id = ?'),
 		trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
 		leaseOf: db.prepare('SELECT state, owner FROM trials WHERE id = ?'),
 		markStarted: db.prepare(`
-			UPDATE trials SET backend = @backend, training_path = @trainingPath, host = @host, param_count = @paramCount,
+			UPDATE trials SET backend = @backend, training_path = @trainingPath, host = @host, cores = @cores, param_count = @paramCount,
 				heartbeat_at = @now
 			WHERE id = @id`),
 		insertEpoch: db.prepare(`
@@ -773,6 +855,14 @@ function prepareStatements(db: Database.Database) {
 		requeue: db.prepare(`
 			UPDATE trials SET state = 'pending', owner = NULL, heartbeat_at = NULL
 			WHERE id = @id AND owner = @owner AND state = 'running'`),
+		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
+		importTrial: db.prepare(`
+			INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed, state, attempts, owner, heartbeat_at, backend,
+				training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error)
+			VALUES (@sweepId, @ordinal, @config, @configHash, @repeat, @seed, 'pending', @attempts, @owner, @heartbeatAt, @backend,
+				@trainingPath, @host, @cores, @paramCount, @startedAt, @finishedAt, @epochsRun, @testLoss, @testAccuracy, @trainSeconds, @error)
+			RETURNING id`),
+		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
 		epochsOfSweep: db.prepare(`
 			SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id

@@ -36,6 +36,8 @@ export interface TrialRecord {
 	backend: string | null;
 	trainingPath: string | null;
 	host: string | null;
+	/** Cores of the host that trained it (with host and backend: where the time went). */
+	cores: number | null;
 	paramCount: number | null;
 	/** ISO 8601, of the latest attempt. */
 	startedAt: string | null;
@@ -106,10 +108,11 @@ export interface Store {
 	claimTrial(sweepId: number, owner: string, leaseMs: number): Promise<TrialRecord | undefined>;
 
 	/**
-	 * Record backend, training path, host and parameter count once the worker has built the model; refreshes the heartbeat.
+	 * Record backend, training path, host (and its cores) and parameter count once the worker has built the model;
+	 * refreshes the heartbeat.
 	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist.
 	 */
-	markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number}): Promise<void>;
+	markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number; cores?: number}): Promise<void>;
 
 	/**
 	 * Insert one epoch, refresh the heartbeat and bump epochsRun. NaN and +/-Infinity metrics are kept as such.
@@ -139,6 +142,14 @@ export interface Store {
 	 * @throws StoreError when the trial does not exist.
 	 */
 	requeueTrial(trialId: number, owner: string): Promise<void>;
+
+	/**
+	 * Copy a sweep with its trials and epochs as they are (states, owners, hosts, outcomes; new ids), e.g. from
+	 * PostgreSQL into a SQLite file to take home. A sweep of that name with the same definitionHash is replaced by
+	 * the copy, so exporting again refreshes it.
+	 * @throws StoreError when the name exists with a different definitionHash.
+	 */
+	importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord>;
 
 	/** The sweep's trials by ordinal. */
 	trials(sweepId: number): Promise<TrialRecord[]>;

@@ -1,4 +1,4 @@
-import {hostname} from 'node:os';
+import {availableParallelism, hostname} from 'node:os';
 import {MessageChannel} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
 import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
@@ -45,9 +45,14 @@ export interface RunSummary {
 export const DEFAULT_LEASE_MS = 120_000;
 const DEFAULT_HEARTBEAT_MS = 10_000;
 
+/** This machine's name on its trials: $SWEEPLAB_HOST when set (containers often get random hostnames), else the hostname. */
+export function hostName(): string {
+	return process.env.SWEEPLAB_HOST || hostname();
+}
+
 /** `host:pid`: who holds a trial's lease. */
 export function ownerId(): string {
-	return `${hostname()}:${process.pid}`;
+	return `${hostName()}:${process.pid}`;
 }
 
 /**
@@ -122,7 +127,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 	port1.on('message', (message: WorkerMessage) => {
 		if (message.type === 'started') {
 			backend = message.backend;
-			enqueue(async () => store.markStarted(trial.id, owner, {backend: message.backend, trainingPath: message.trainingPath, host: owner.split(':')[0], paramCount: message.paramCount}));
+			enqueue(async () => store.markStarted(trial.id, owner, {backend: message.backend, trainingPath: message.trainingPath, host: owner.split(':')[0], cores: availableParallelism(), paramCount: message.paramCount}));
 			onEvent?.({type: 'trial-built', trial, backend: message.backend, paramCount: message.paramCount, trainingPath: message.trainingPath});
 		} else {
 			enqueue(async () => store.recordEpoch(trial.id, owner, message.record));
@@ -194,7 +199,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 
 /** A process on this host that no longer exists cannot finish its trials: hand them back at once. */
 async function requeueDeadLocalOwners(options: RunOptions): Promise<void> {
-	const host = hostname();
+	const host = hostName();
 	for (const trial of await options.store.trials(options.sweep.id)) {
 		if (trial.state !== 'running' || !trial.owner) {
 			continue;
