@@ -178,6 +178,8 @@ export interface TrialOutcome {
 	testAccuracy?: number;
 	/** Wall seconds spent training and validating (excludes the final test evaluation). */
 	trainSeconds?: number;
-	/** For failed/diverged/interrupted/timeout/pruned: what happened, one line. */
+	/** For failed/diverged/interrupted/timeout: what happened, one line. */
 	error?: string;
+	/** For pruned trials and trials ended by early stopping: why, one line. */
+	stopReason?: string;
 }

@@ -6,6 +6,7 @@ import {sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
 import {BACKENDS, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs} from './common.js';
+import {DEFAULT_STARTUP_TRIALS} from '../study/sampler.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
 
@@ -26,6 +27,8 @@ export interface Plan {
 	paramCounts: number[];
 	backend: string;
 	workers: number;
+	/** tpe: trials the sampler will suggest during the run (none are known in advance), and how many at random first. */
+	suggested?: {trials: number; startupTrials: number};
 }
 
 export function planBuilder(yargs: Argv): Argv<PlanArgs> {
@@ -40,13 +43,15 @@ export function planBuilder(yargs: Argv): Argv<PlanArgs> {
 export async function planCommand(args: PlanArgs): Promise<Plan> {
 	const {definition, specs, duplicatesSkipped, shape} = await loadSweepInput(args.file);
 	const backend = resolveBackend(args.backend);
-	const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), specs.length));
+	const suggested = definition.method === 'tpe' ? {trials: definition.trials ?? 0, startupTrials: Math.min(definition.trials ?? 0, definition.startupTrials ?? DEFAULT_STARTUP_TRIALS)} : undefined;
+	const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), specs.length + (suggested?.trials ?? 0)));
 	return {
 		name: definition.name,
 		method: definition.method,
 		trials: specs,
 		duplicatesSkipped,
-		totalEpochs: totalEpochs(specs),
+		totalEpochs: totalEpochs(specs) + ((suggested?.trials ?? 0) * definition.base.epochs),
+		...(suggested && {suggested}),
 		paramCounts: specs.map(spec => countParams(spec.config, shape)),
 		backend,
 		workers,
@@ -54,10 +59,15 @@ export async function planCommand(args: PlanArgs): Promise<Plan> {
 }
 
 export function renderPlan(plan: Plan, keys: ReturnType<typeof sweptKeys>): string {
+	const pool = `the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`;
+	if (plan.suggested) {
+		return `${plan.suggested.trials} trials (tpe), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
+	}
+
 	const counts = new Map(plan.trials.map((spec, i) => [spec.config, plan.paramCounts[i]]));
 	const lines = [
 		planTable(plan.trials, keys, config => counts.get(config) ?? 0),
-		`${plan.trials.length} trials (${plan.method}${plan.duplicatesSkipped > 0 ? `, ${plan.duplicatesSkipped} duplicate samples skipped` : ''}), ${plan.totalEpochs} epochs in all; the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`,
+		`${plan.trials.length} trials (${plan.method}${plan.duplicatesSkipped > 0 ? `, ${plan.duplicatesSkipped} duplicate samples skipped` : ''}), ${plan.totalEpochs} epochs in all; ${pool}`,
 	];
 	return lines.join('\n');
 }

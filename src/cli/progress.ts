@@ -22,22 +22,37 @@ export class ProgressPrinter {
 	private best: {valAccuracy: number; ordinal: number} | undefined;
 	private readonly running = new Set<number>();
 	private lineShown = false;
+	private unsampledEpochs = 0;
+	private readonly epochsPerUnsampled: number;
 
-	constructor(io: Io, options: {keys: Array<keyof TrialConfig>; workers: number; trials: TrialRecord[]}) {
+	/**
+	 * `planned`: trials a tpe sweep will still suggest beyond those stored, each expected to train
+	 * `epochs` epochs (counted in the total and the ETA).
+	 */
+	constructor(io: Io, options: {keys: Array<keyof TrialConfig>; workers: number; trials: TrialRecord[]; planned?: {trials: number; epochs: number}}) {
 		this.io = io;
 		this.keys = options.keys;
 		this.workers = options.workers;
-		this.total = options.trials.length;
+		const planned = options.planned?.trials ?? 0;
+		this.total = options.trials.length + planned;
 		const unfinished = options.trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state));
-		this.done = this.total - unfinished.length;
+		this.done = options.trials.length - unfinished.length;
 		for (const trial of unfinished) {
 			this.remainingEpochs.set(trial.id, trial.config.epochs);
 		}
+
+		this.unsampledEpochs = planned * (options.planned?.epochs ?? 0);
+		this.epochsPerUnsampled = options.planned?.epochs ?? 0;
 	}
 
 	handle(event: RunEvent): void {
 		switch (event.type) {
 			case 'trial-start': {
+				if (!this.remainingEpochs.has(event.trial.id)) {
+					// A trial the sampler suggested during this run.
+					this.unsampledEpochs = Math.max(0, this.unsampledEpochs - this.epochsPerUnsampled);
+				}
+
 				this.running.add(event.trial.id);
 				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs);
 				break;
@@ -95,10 +110,11 @@ export class ProgressPrinter {
 		const repeat = trial.repeat > 0 ? ` (repeat ${trial.repeat})` : '';
 		const head = `  [${this.done}/${this.total}] #${trial.ordinal} ${label}${repeat}`;
 		if (outcome.state === 'completed') {
-			return `${head}  test ${formatPercent(outcome.testAccuracy ?? Number.NaN)}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)} (${event.backend ?? '?'})`;
+			return `${head}  test ${formatPercent(outcome.testAccuracy ?? Number.NaN)}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)} (${event.backend ?? '?'})${outcome.stopReason ? ` · ${outcome.stopReason.split(':')[0]}` : ''}`;
 		}
 
-		return `${head}  ${outcome.state.toUpperCase()}${outcome.error ? `: ${outcome.error}` : ''}`;
+		const why = outcome.error ?? outcome.stopReason;
+		return `${head}  ${outcome.state.toUpperCase()}${why ? `: ${why}` : ''}`;
 	}
 
 	private print(line: string): void {
@@ -129,7 +145,7 @@ export class ProgressPrinter {
 			return Number.NaN;
 		}
 
-		let epochs = 0;
+		let epochs = this.unsampledEpochs;
 		for (const remaining of this.remainingEpochs.values()) {
 			epochs += remaining;
 		}

@@ -47,14 +47,16 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 		const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source, file: args.file});
 		const added = await store.addTrials(sweep.id, specs);
 		const trials = await store.trials(sweep.id);
-		const unfinished = trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state)).length;
+		// A tpe sweep stores its trials as the sampler suggests them: count those still to come.
+		const toSuggest = definition.method === 'tpe' ? Math.max(0, (definition.trials ?? 0) - trials.length) : 0;
+		const unfinished = trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state)).length + toSuggest;
 		const backend = resolveBackend(args.backend);
 		const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), Math.max(unfinished, 1)));
 		const resumed = trials.length - added;
-		io.stdout.write(`sweep '${definition.name}': ${trials.length} trials (${resumed > 0 ? `${trials.length - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${showDb(args.db)}\n`);
+		io.stdout.write(`sweep '${definition.name}': ${trials.length + toSuggest} trials (${resumed > 0 ? `${trials.length + toSuggest - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${showDb(args.db)}\n`);
 
 		const keys = sweptKeys(definition);
-		const progress = new ProgressPrinter(io, {keys, workers, trials});
+		const progress = new ProgressPrinter(io, {keys, workers, trials, planned: {trials: toSuggest, epochs: definition.base.epochs}});
 		const pool = createTrainPool(workers);
 		let summary: RunSummary;
 		try {

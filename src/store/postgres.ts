@@ -233,6 +233,9 @@ export const PG_MIGRATIONS: readonly string[] = [
 	`
 	ALTER TABLE trials ADD COLUMN cores integer;
 	`,
+	`
+	ALTER TABLE trials ADD COLUMN stop_reason text;
+	`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -284,6 +287,7 @@ interface TrialRow {
 	test_accuracy: number | null;
 	train_seconds: number | null;
 	error: string | null;
+	stop_reason: string | null;
 }
 
 interface EpochRow {
@@ -330,6 +334,7 @@ const toTrial = (row: TrialRow): TrialRecord => ({
 	testAccuracy: row.test_accuracy,
 	trainSeconds: row.train_seconds,
 	error: row.error,
+	stopReason: row.stop_reason,
 });
 
 const toEpoch = (row: EpochRow): StoredEpoch => ({
@@ -528,7 +533,8 @@ export class PostgresStore implements Store {
 				await client.query<TrialRow>(
 					`UPDATE trials SET state = 'running', owner = $2, heartbeat_at = $3, started_at = $4,
 						attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
-						train_seconds = NULL, error = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL, param_count = NULL
+						train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
+						param_count = NULL
 					WHERE id = $1 RETURNING *`,
 					[candidate.id, owner, now, new Date(now).toISOString()],
 				)
@@ -608,9 +614,9 @@ export class PostgresStore implements Store {
 			await this.#holdLease(client, trialId, owner);
 			await client.query(
 				`UPDATE trials SET state = $2, finished_at = $3, owner = NULL, heartbeat_at = NULL,
-					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7
+					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8
 				WHERE id = $1`,
-				[trialId, outcome.state, new Date(await serverNow(client)).toISOString(), outcome.testLoss ?? null, outcome.testAccuracy ?? null, outcome.trainSeconds ?? null, outcome.error ?? null],
+				[trialId, outcome.state, new Date(await serverNow(client)).toISOString(), outcome.testLoss ?? null, outcome.testAccuracy ?? null, outcome.trainSeconds ?? null, outcome.error ?? null, outcome.stopReason ?? null],
 			);
 		});
 	}
@@ -651,11 +657,12 @@ export class PostgresStore implements Store {
 			for (const trial of trials) {
 				const {rows} = await client.query<{id: number}>(
 					`INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed, state, attempts, owner, heartbeat_at, backend,
-						training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error)
-					VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
+						training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error,
+						stop_reason)
+					VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
 					[sweepId, trial.ordinal, JSON.stringify(trial.config), trial.configHash, trial.repeat, trial.seed, trial.attempts, trial.owner,
 						trial.heartbeatAt, trial.backend, trial.trainingPath, trial.host, trial.cores ?? null, trial.paramCount, trial.startedAt,
-						trial.finishedAt, trial.epochsRun, trial.testLoss, trial.testAccuracy, trial.trainSeconds, trial.error],
+						trial.finishedAt, trial.epochsRun, trial.testLoss, trial.testAccuracy, trial.trainSeconds, trial.error, trial.stopReason ?? null],
 				);
 				ids.set(trial.id, rows[0].id);
 			}

@@ -257,6 +257,10 @@ export const MIGRATIONS: readonly string[] = [
 	`
 	ALTER TABLE trials ADD COLUMN cores INTEGER;
 	`,
+	// Why a trial stopped before its last epoch without failing: early stopping or a pruner.
+	`
+	ALTER TABLE trials ADD COLUMN stop_reason TEXT;
+	`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -306,6 +310,7 @@ interface TrialRow {
 	test_accuracy: Real;
 	train_seconds: Real;
 	error: string | null;
+	stop_reason: string | null;
 }
 
 interface EpochRow {
@@ -352,6 +357,7 @@ const toTrial = (row: TrialRow): TrialRecord => ({
 	testAccuracy: decodeReal(row.test_accuracy),
 	trainSeconds: decodeReal(row.train_seconds),
 	error: row.error,
+	stopReason: row.stop_reason,
 });
 
 const toEpoch = (row: EpochRow): StoredEpoch => ({
@@ -594,6 +600,7 @@ export class SqliteStore implements Store {
 				testAccuracy: encodeReal(outcome.testAccuracy),
 				trainSeconds: encodeReal(outcome.trainSeconds),
 				error: outcome.error ?? null,
+				stopReason: outcome.stopReason ?? null,
 			});
 		});
 	}
@@ -654,6 +661,7 @@ export class SqliteStore implements Store {
 					testAccuracy: encodeReal(trial.testAccuracy),
 					trainSeconds: encodeReal(trial.trainSeconds),
 					error: trial.error,
+					stopReason: trial.stopReason ?? null,
 				}) as {id: number};
 				ids.set(trial.id, row.id);
 			}
@@ -834,7 +842,8 @@ function prepareStatements(db: Database.Database) {
 		claim: db.prepare(`
 			UPDATE trials SET state = 'running', owner = @owner, heartbeat_at = @now, started_at = @startedAt,
 				attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
-				train_seconds = NULL, error = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL, param_count = NULL
+				train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
+				param_count = NULL
 			WHERE id = @id`),
 		deleteEpochs: db.prepare('DELETE FROM epochs WHERE trial_id = ?'),
 		trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
@@ -850,7 +859,8 @@ function prepareStatements(db: Database.Database) {
 		heartbeat: db.prepare(`UPDATE trials SET heartbeat_at = @now WHERE id = @id AND owner = @owner AND state = 'running'`),
 		finish: db.prepare(`
 			UPDATE trials SET state = @state, finished_at = @finishedAt, owner = NULL, heartbeat_at = NULL,
-				test_loss = @testLoss, test_accuracy = @testAccuracy, train_seconds = @trainSeconds, error = @error
+				test_loss = @testLoss, test_accuracy = @testAccuracy, train_seconds = @trainSeconds, error = @error,
+				stop_reason = @stopReason
 			WHERE id = @id`),
 		requeue: db.prepare(`
 			UPDATE trials SET state = 'pending', owner = NULL, heartbeat_at = NULL
@@ -858,9 +868,11 @@ function prepareStatements(db: Database.Database) {
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
 		importTrial: db.prepare(`
 			INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed, state, attempts, owner, heartbeat_at, backend,
-				training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error)
+				training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error,
+				stop_reason)
 			VALUES (@sweepId, @ordinal, @config, @configHash, @repeat, @seed, 'pending', @attempts, @owner, @heartbeatAt, @backend,
-				@trainingPath, @host, @cores, @paramCount, @startedAt, @finishedAt, @epochsRun, @testLoss, @testAccuracy, @trainSeconds, @error)
+				@trainingPath, @host, @cores, @paramCount, @startedAt, @finishedAt, @epochsRun, @testLoss, @testAccuracy, @trainSeconds, @error,
+				@stopReason)
 			RETURNING id`),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),

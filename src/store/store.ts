@@ -47,6 +47,8 @@ export interface TrialRecord {
 	testAccuracy: number | null;
 	trainSeconds: number | null;
 	error: string | null;
+	/** Why a trial stopped before its last epoch without failing (early stopping, a pruner). */
+	stopReason: string | null;
 }
 
 export interface StoredEpoch extends EpochRecord {

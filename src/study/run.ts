@@ -7,6 +7,9 @@ import type {ModelShape} from '../train/model.js';
 import type {TrainPool} from '../train/pool.js';
 import type {TrainTaskResult, WorkerMessage} from '../train/worker.js';
 import type {EpochRecord, TrialOutcome} from '../types.js';
+import {SweepHistory} from './history.js';
+import {decidePrune} from './pruners.js';
+import {suggestNextTrial} from './sampler.js';
 
 export interface RunOptions {
 	store: Store;
@@ -69,6 +72,22 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 	const ended: RunSummary['ended'] = {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0};
 	await requeueDeadLocalOwners(options);
 
+	// Pruners and the tpe sampler judge a trial by the others: keep the sweep's history at hand.
+	const {pruner, method} = sweep.definition;
+	const history = pruner || method === 'tpe' ? new SweepHistory(store, sweep.id) : undefined;
+	await history?.refresh();
+	// One suggestion at a time, so that each lane's suggestion sees the previous one as pending.
+	let suggesting: Promise<unknown> = Promise.resolve();
+	const suggest = async (): Promise<boolean> => {
+		const turn = suggesting.then(async () => {
+			await history!.refresh();
+			const spec = suggestNextTrial(sweep.definition, history!);
+			return spec ? (await store.addTrials(sweep.id, [spec])) > 0 : false;
+		});
+		suggesting = turn.catch(() => undefined);
+		return turn;
+	};
+
 	const active = new Set<number>();
 	const heartbeat = setInterval(() => {
 		if (active.size > 0) {
@@ -81,12 +100,26 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 		while (!signal?.aborted) {
 			const trial = await store.claimTrial(sweep.id, owner, leaseMs);
 			if (!trial) {
+				if (method === 'tpe' && await suggest()) {
+					continue;
+				}
+
 				return;
 			}
 
 			active.add(trial.id);
+			if (pruner) {
+				// Other processes' trials count too: see their epochs as of now.
+				await history!.refresh();
+			}
+
+			history?.started(trial.id, trial.config);
 			try {
-				const outcome = await trainOne(options, trial, owner);
+				const outcome = await trainOne(options, trial, owner, history);
+				if (outcome) {
+					history?.setState(trial.id, outcome.state);
+				}
+
 				if (outcome) {
 					ended[outcome.state]++;
 				}
@@ -106,8 +139,9 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 }
 
 /** Train one claimed trial; returns its outcome, or undefined when its lease was lost or it was requeued for a retry. */
-async function trainOne(options: RunOptions, trial: TrialRecord, owner: string): Promise<TrialOutcome | undefined> {
+async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, history?: SweepHistory): Promise<TrialOutcome | undefined> {
 	const {store, signal, onEvent} = options;
+	const {pruner} = options.sweep.definition;
 	onEvent?.({type: 'trial-start', trial});
 	const {port1, port2} = new MessageChannel();
 	const portClosed = new Promise<void>(resolve => {
@@ -132,6 +166,12 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 		} else {
 			enqueue(async () => store.recordEpoch(trial.id, owner, message.record));
 			onEvent?.({type: 'epoch', trial, record: message.record});
+			history?.addEpoch(trial.id, message.record);
+			if (pruner) {
+				// The worker waits for this verdict before its next epoch.
+				const decision = decidePrune(pruner, {id: trial.id, epochs: history!.epochs(trial.id)}, history!.peers(trial.id));
+				port1.postMessage({type: 'verdict', prune: decision.prune ? decision.reason : undefined});
+			}
 		}
 	});
 	const onAbort = () => {
@@ -157,7 +197,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 	let failure: string | undefined;
 	try {
 		result = await options.pool.run(
-			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2},
+			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2, awaitVerdict: Boolean(pruner)},
 			{transferList: [port2], signal: hardStop.signal},
 		);
 	} catch (error) {
@@ -184,7 +224,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string):
 	}
 
 	const outcome: TrialOutcome = result
-		? {state: timedOut && result.state === 'interrupted' ? 'timeout' : result.state, testLoss: result.testLoss, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, error: result.error}
+		? {state: timedOut && result.state === 'interrupted' ? 'timeout' : result.state, testLoss: result.testLoss, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason}
 		: {state: timedOut ? 'timeout' : 'failed', error: failure ?? 'unknown failure'};
 	if (outcome.state === 'failed' && trial.attempts <= (options.retries ?? 0)) {
 		await store.requeueTrial(trial.id, owner);

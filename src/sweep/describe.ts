@@ -19,8 +19,10 @@ export function formatValue(value: unknown): string {
 		return `[${value.map(item => formatValue(item)).join(',')}]`;
 	}
 
-	if (typeof value === 'number' && value !== 0 && (Math.abs(value) < 0.001 || Math.abs(value) >= 1e6)) {
-		return value.toExponential().replace(/\.?0+e/, 'e').replace('e-', 'e-').replace('e+', 'e');
+	if (typeof value === 'number' && !Number.isInteger(value)) {
+		// Sampled values carry 16 digits; 4 significant ones tell configs apart in a table.
+		const short = Number(value.toPrecision(4));
+		return Math.abs(short) < 0.001 ? short.toExponential() : String(short);
 	}
 
 	return String(value);

@@ -17,7 +17,7 @@ import {type ArrayOptimizer, makeArrayOptimizer} from './array-optimizers.js';
 import type {Tf} from './backend.js';
 import {countParams, LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
 import {lossFromLogits} from './objective.js';
-import {BackendSums, countCorrect, evaluateInChunks, type Trainer} from './trainer.js';
+import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from './trainer.js';
 
 /** Keras' BatchNormalization defaults, which tfjs' layer shares. */
 const BN_MOMENTUM = 0.99;
@@ -188,6 +188,18 @@ export class LeanMlp implements Trainer {
 				return [tf.mul(lossFromLogits(tf, this.config.loss, logits, ys), xs.shape[0]), countCorrect(tf, logits, ys)];
 			});
 		});
+	}
+
+	snapshot(): WeightsSnapshot {
+		const copy = [...this.parameters, ...this.movingStatistics].map(values => values.slice());
+		return {
+			restore: () => {
+				for (const [i, values] of [...this.parameters, ...this.movingStatistics].entries()) {
+					values.set(copy[i]);
+				}
+			},
+			dispose() {},
+		};
 	}
 
 	dispose(): void {

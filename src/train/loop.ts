@@ -1,13 +1,13 @@
 import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet, SplitData} from '../data/load.js';
 import {TrainingError} from '../errors.js';
-import type {EpochRecord, TrialConfig} from '../types.js';
+import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
 import {LeanMlp, leanCovers} from './lean.js';
 import {buildModel, type ModelShape} from './model.js';
 import {lossFromLogits, makeOptimizer} from './objective.js';
-import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type TrainingPath} from './trainer.js';
+import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type TrainingPath, type WeightsSnapshot} from './trainer.js';
 
 export interface TrainInput {
 	config: TrialConfig;
@@ -25,10 +25,15 @@ export interface TrainHooks {
 	onEpoch(record: EpochRecord): void;
 	/** Polled between epochs: a reason string stops training after the current epoch. */
 	shouldStop?(): string | undefined;
+	/**
+	 * Awaited after every epoch when given: a pruner's verdict on the epoch just streamed. A reason string
+	 * ends the trial as `pruned` before another epoch is spent on it.
+	 */
+	afterEpoch?(record: EpochRecord): Promise<string | undefined>;
 }
 
 export interface TrainResult {
-	state: 'completed' | 'diverged' | 'interrupted';
+	state: 'completed' | 'diverged' | 'interrupted' | 'pruned';
 	epochsRun: number;
 	/** Wall seconds of all epochs (training plus validation), without the test evaluation. */
 	trainSeconds: number;
@@ -36,6 +41,8 @@ export interface TrainResult {
 	testAccuracy?: number;
 	/** Why training ended early (diverged or interrupted). */
 	error?: string;
+	/** Why a trial stopped before its last epoch without failing: early stopping or a pruner. */
+	stopReason?: string;
 }
 
 /**
@@ -60,6 +67,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 	const order = new Uint32Array(data.train.n);
 	let trainSeconds = 0;
 	let epochsRun = 0;
+	const stopping = new EarlyStopper(config.earlyStopping, trainer);
 	try {
 		for (let epoch = 1; epoch <= config.epochs; epoch++) {
 			const stopReason = hooks.shouldStop?.();
@@ -103,16 +111,80 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 				return {state: 'diverged', epochsRun, trainSeconds, error: `loss became ${Number.isFinite(loss) ? validation.loss : loss} at epoch ${epoch}`};
 			}
 
+			const pruned = await hooks.afterEpoch?.(record);
+			if (pruned) {
+				return {state: 'pruned', epochsRun, trainSeconds, stopReason: pruned};
+			}
+
+			if (stopping.observe(record)) {
+				break;
+			}
+
 			// Let the worker's message port deliver a stop request between epochs.
 			await new Promise(resolve => {
 				setImmediate(resolve);
 			});
 		}
 
+		stopping.restoreBest();
 		const test = trainer.evaluate(data.test);
-		return {state: 'completed', epochsRun, trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy};
+		return {state: 'completed', epochsRun, trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, ...(stopping.reason && {stopReason: stopping.reason})};
 	} finally {
+		stopping.dispose();
 		trainer.dispose();
+	}
+}
+
+/**
+ * Keras' EarlyStopping: an epoch improves on the best when its monitored value is better by more than
+ * minDelta; after `patience` epochs without improvement training stops. With restoreBest the weights of
+ * the best epoch are put back before the test evaluation.
+ */
+export class EarlyStopper {
+	reason: string | undefined;
+	private best: number | undefined;
+	private bestEpoch = 0;
+	private saved: WeightsSnapshot | undefined;
+
+	constructor(private readonly settings: EarlyStopping | null, private readonly trainer: Trainer) {}
+
+	/** Record an epoch; true when training should stop after it. */
+	observe(record: EpochRecord): boolean {
+		const settings = this.settings;
+		if (!settings) {
+			return false;
+		}
+
+		const value = settings.monitor === 'val_loss' ? record.valLoss : record.valAccuracy;
+		const improved = this.best === undefined
+			|| (settings.monitor === 'val_loss' ? value < this.best - settings.minDelta : value > this.best + settings.minDelta);
+		if (improved) {
+			this.best = value;
+			this.bestEpoch = record.epoch;
+			if (settings.restoreBest) {
+				this.saved?.dispose();
+				this.saved = this.trainer.snapshot();
+			}
+
+			return false;
+		}
+
+		if (record.epoch - this.bestEpoch < settings.patience) {
+			return false;
+		}
+
+		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${settings.minDelta} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
+		return true;
+	}
+
+	/** Put the best epoch's weights back, when asked to and training stopped or ran out past the best epoch. */
+	restoreBest(): void {
+		this.saved?.restore();
+	}
+
+	dispose(): void {
+		this.saved?.dispose();
+		this.saved = undefined;
 	}
 }
 
@@ -157,6 +229,20 @@ export class LayersTrainer implements Trainer {
 			const logits = model.apply(xs, {training: false}) as TF.Tensor2D;
 			return [tf.mul(lossFromLogits(tf, config.loss, logits, ys), xs.shape[0]), countCorrect(tf, logits, ys)];
 		});
+	}
+
+	snapshot(): WeightsSnapshot {
+		const copy = this.model.getWeights().map(weight => weight.clone());
+		return {
+			restore: () => {
+				this.model.setWeights(copy);
+			},
+			dispose() {
+				for (const weight of copy) {
+					weight.dispose();
+				}
+			},
+		};
 	}
 
 	dispose(): void {

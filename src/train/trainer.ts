@@ -18,7 +18,16 @@ export interface Trainer {
 	takeSums(): {loss: number; correct: number};
 	/** Mean loss and accuracy on a set in inference mode (dropout off, batch-norm moving statistics). */
 	evaluate(set: ImageSet): {loss: number; accuracy: number};
+	/** A copy of the current weights (and batch-norm statistics), for early stopping's restoreBest. */
+	snapshot(): WeightsSnapshot;
 	/** Frees every tensor the trainer holds. */
+	dispose(): void;
+}
+
+export interface WeightsSnapshot {
+	/** Put the copied weights back into the trainer. */
+	restore(): void;
+	/** Free the copy (a no-op where it is plain memory). */
 	dispose(): void;
 }
 

@@ -17,6 +17,8 @@ export interface TrainTask {
 	data: SplitData;
 	backend: BackendChoice;
 	port: MessagePort;
+	/** A pruner watches this trial: after each epoch, wait for the main thread's verdict before the next. */
+	awaitVerdict?: boolean;
 }
 
 /** Worker -> main thread, over the task's port. */
@@ -24,11 +26,11 @@ export type WorkerMessage =
 	| {type: 'started'; backend: BackendName; trainingPath: string; paramCount: number}
 	| {type: 'epoch'; record: EpochRecord};
 
-/** Main thread -> worker: finish the current epoch, then stop with `interrupted`. */
-export interface StopMessage {
-	type: 'stop';
-	reason: string;
-}
+/**
+ * Main thread -> worker. `stop`: finish the current epoch, then stop with `interrupted`. `verdict`: the
+ * pruner's answer to the epoch just sent (a prune reason ends the trial as `pruned`).
+ */
+export type ControlMessage = {type: 'stop'; reason: string} | {type: 'verdict'; prune?: string};
 
 export interface TrainTaskResult extends TrainResult {
 	backend: BackendName;
@@ -57,9 +59,14 @@ function injectFault(config: TrialConfig, epoch: number): void {
 export async function train(task: TrainTask): Promise<TrainTaskResult> {
 	const {port} = task;
 	let stopReason: string | undefined;
-	port.on('message', (message: StopMessage) => {
+	let onVerdict: ((prune: string | undefined) => void) | undefined;
+	port.on('message', (message: ControlMessage) => {
 		if (message.type === 'stop') {
 			stopReason = message.reason;
+			// A stop also releases a wait for a verdict, so an interrupted run never hangs on a pruner.
+			onVerdict?.(undefined);
+		} else {
+			onVerdict?.(message.prune);
 		}
 	});
 	try {
@@ -73,6 +80,14 @@ export async function train(task: TrainTask): Promise<TrainTaskResult> {
 				injectFault(task.config, record.epoch);
 			},
 			shouldStop: () => stopReason,
+			...(task.awaitVerdict && {
+				afterEpoch: async () => new Promise<string | undefined>(resolve => {
+					onVerdict = prune => {
+						onVerdict = undefined;
+						resolve(prune);
+					};
+				}),
+			}),
 		});
 		return {...result, backend};
 	} finally {

@@ -75,3 +75,28 @@ test.serial('training leaves no tensors behind', async t => {
 	await train({model: 'cnn', conv: [4], hidden: [], epochs: 1}, 2);
 	t.is(tf.memory().numTensors, before);
 });
+
+test.serial('early stopping ends a trial after `patience` epochs without improvement and restores the best weights', async t => {
+	// No epoch can improve on the first by 10 in loss: training stops after epoch 1 + patience.
+	const stopped = await train({epochs: 6, earlyStopping: {monitor: 'val_loss', patience: 2, minDelta: 10, restoreBest: true}}, 21);
+	t.is(stopped.result.state, 'completed');
+	t.is(stopped.result.epochsRun, 3);
+	t.regex(stopped.result.stopReason!, /^early stopping at epoch 3: val_loss did not improve by more than 10 for 2 epochs \(best [\d.]+ at epoch 1, restored\)$/);
+	// Restored to epoch 1's weights, the test evaluation is that of a 1-epoch run with the same seed.
+	const oneEpoch = await train({epochs: 1}, 21);
+	t.is(stopped.result.testAccuracy, oneEpoch.result.testAccuracy);
+	t.is(stopped.result.testLoss, oneEpoch.result.testLoss);
+
+	const kept = await train({epochs: 6, earlyStopping: {monitor: 'val_loss', patience: 2, minDelta: 10, restoreBest: false}}, 21);
+	t.is(kept.result.epochsRun, 3);
+	t.not(kept.result.testLoss, oneEpoch.result.testLoss, 'without restoreBest the last epoch\'s weights are tested');
+});
+
+test.serial('a pruner verdict after an epoch ends the trial as pruned before another epoch runs', async t => {
+	const {result, epochs} = await train({epochs: 5}, 4, {afterEpoch: async record => (record.epoch === 2 ? 'below the median' : undefined)});
+	t.is(result.state, 'pruned');
+	t.is(result.epochsRun, 2);
+	t.is(result.stopReason, 'below the median');
+	t.is(epochs.length, 2);
+	t.is(result.testAccuracy, undefined);
+});
