@@ -3,7 +3,7 @@
  * the full grid, the grid with an ASHA pruner, and TPE with a smaller trial budget. Prints, for each, the
  * epochs trained, wall seconds, and the best validation accuracy found with the test accuracy of that trial.
  *
- *   npm run bench:search [-- --workers 2]
+ *   npm run bench:search [-- --workers 2] [--only grid,asha,tpe]
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
@@ -15,10 +15,12 @@ import Database from 'better-sqlite3';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const workersIndex = process.argv.indexOf('--workers');
 const workers = workersIndex < 0 ? '2' : process.argv[workersIndex + 1];
+const onlyIndex = process.argv.indexOf('--only');
+const kinds = onlyIndex < 0 ? ['grid', 'asha', 'tpe'] : process.argv[onlyIndex + 1].split(',');
 const dir = mkdtempSync(join(tmpdir(), 'sweeplab-search-'));
 
 try {
-	for (const kind of ['grid', 'asha', 'tpe']) {
+	for (const kind of kinds) {
 		const db = join(dir, `${kind}.db`);
 		const started = performance.now();
 		const run = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', join(root, `bench/sweeps/search-${kind}.yaml`), '--db', db, '--workers', workers], {encoding: 'utf8'});

@@ -1,4 +1,4 @@
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
@@ -14,13 +14,15 @@ export interface ReportArgs extends GlobalArgs {
 	all: boolean;
 	out: string;
 	margin: number;
+	intro?: string;
 }
 
 export function reportBuilder(yargs: Argv): Argv<ReportArgs> {
 	return marginOption(globalOptions(yargs))
 		.positional('sweep', {type: 'string', describe: 'Sweep name (see sweeplab status)'})
 		.option('all', {type: 'boolean', default: false, describe: 'Report every sweep in the database and write an index linking them'})
-		.option('out', {type: 'string', default: 'reports', describe: 'Folder to write <sweep>/README.md and its SVG plots into'}) as unknown as Argv<ReportArgs>;
+		.option('out', {type: 'string', default: 'reports', describe: 'Folder to write <sweep>/README.md and its SVG plots into'})
+		.option('intro', {type: 'string', describe: 'With --all: a markdown file put above the index in <out>/README.md (e.g. a study\'s conclusions)'}) as unknown as Argv<ReportArgs>;
 }
 
 /** The files of one sweep's report: README.md and the SVGs it links, by file name. */
@@ -41,6 +43,12 @@ export async function renderSweepReport(data: SweepData): Promise<Map<string, st
  * @returns the paths written.
  */
 export async function reportCommand(args: ReportArgs): Promise<{written: string[]}> {
+	if (args.intro !== undefined && !args.all) {
+		throw new UsageError('--intro goes with --all (it heads the index of every sweep)');
+	}
+
+	// Read before anything is written, so a missing file leaves the reports as they were.
+	const intro = args.intro === undefined ? undefined : readIntro(args.intro);
 	if (Boolean(args.sweep) === args.all) {
 		throw new UsageError(args.all ? `give either a sweep name or --all, not both (got "${args.sweep}" and --all)` : 'name a sweep to report, or pass --all for every sweep');
 	}
@@ -60,7 +68,8 @@ export async function reportCommand(args: ReportArgs): Promise<{written: string[
 		}
 
 		if (args.all) {
-			written.push(...writeFiles(args.out, new Map([['README.md', indexReadme(entries)]])));
+			const index = indexReadme(entries);
+			written.push(...writeFiles(args.out, new Map([['README.md', intro === undefined ? index : `${intro.trimEnd()}\n\n${index.replace(/^# Sweep reports/, '## Sweep reports')}`]])));
 		}
 
 		return {written};
@@ -76,4 +85,12 @@ function writeFiles(folder: string, files: Map<string, string>): string[] {
 		writeFileSync(path, text);
 		return path;
 	});
+}
+
+function readIntro(path: string): string {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch (error) {
+		throw new UsageError(`--intro ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+	}
 }

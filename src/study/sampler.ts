@@ -1,14 +1,20 @@
-import {repeatSeed} from '../sweep/expand.js';
+import {repeatSeed, sampleParameter} from '../sweep/expand.js';
 import {configHash} from '../sweep/hash.js';
 import {suggestTpe} from '../sweep/tpe.js';
 import type {SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
+import {createRng, deriveSeed} from '../util/random.js';
 import type {SweepHistory} from './history.js';
 
 /** Optuna's n_startup_trials default: random trials before the estimator takes over. */
 export const DEFAULT_STARTUP_TRIALS = 10;
 
-/** Tries before a space whose every suggestion is a config already in the sweep counts as exhausted. */
-const DUPLICATE_TRIES = 20;
+/**
+ * A suggestion equal to a config the sweep already has cannot be stored again (configs are unique per sweep):
+ * TPE is asked again with other random streams, then configs are drawn at random from the whole space, and
+ * only when all of that finds nothing new does the space count as exhausted.
+ */
+const TPE_TRIES = 10;
+const RANDOM_TRIES = 1000;
 
 /**
  * The next trial of a tpe sweep, asked of the sampler with everything the sweep knows so far (running
@@ -25,8 +31,8 @@ export function suggestNextTrial(definition: SweepDefinition, history: SweepHist
 	const known = new Set([...observations.map(observation => configHash(observation.config)), ...pending.map(config => configHash(config))]);
 	const keys = Object.keys(definition.parameters);
 	const params = (config: TrialConfig) => Object.fromEntries(keys.map(key => [key, config[key as keyof TrialConfig]]));
-	for (let attempt = 0; attempt < DUPLICATE_TRIES; attempt++) {
-		const suggestion = suggestTpe({
+	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
+		const suggestion = attempt < TPE_TRIES ? suggestTpe({
 			parameters: definition.parameters,
 			observations: observations.map(observation => ({params: params(observation.config), value: observation.value})),
 			pending: pending.map(config => params(config)),
@@ -35,7 +41,7 @@ export function suggestNextTrial(definition: SweepDefinition, history: SweepHist
 			seed: definition.seed,
 			// A suggestion equal to a config already tried is asked again with another random stream.
 			trialNumber: count + (attempt * 1_000_003),
-		});
+		}) : randomSuggestion(definition, deriveSeed(definition.seed, 'tpe-fallback', count, attempt));
 		const config = {...structuredClone(definition.base), ...suggestion} as TrialConfig;
 		const hash = configHash(config);
 		if (!known.has(hash)) {
@@ -44,4 +50,9 @@ export function suggestNextTrial(definition: SweepDefinition, history: SweepHist
 	}
 
 	return undefined;
+}
+
+function randomSuggestion(definition: SweepDefinition, seed: number): Record<string, unknown> {
+	const rng = createRng(seed);
+	return Object.fromEntries(Object.keys(definition.parameters).sort().map(key => [key, sampleParameter(definition.parameters[key], rng)]));
 }

@@ -1,0 +1,47 @@
+/**
+ * Writes the sweep file that retrains the most accurate config of a finished sweep with repeats, so its
+ * accuracy is known with a spread: `node dist/scripts/retrain-sweep.js --db reports/study.db --from best
+ * --out sweeps/best-retrain.yaml [--repeats 3] [--epochs 20]`.
+ */
+import {writeFileSync} from 'node:fs';
+import {stringify} from 'yaml';
+import {openStore} from '../src/cli/common.js';
+import {readSweep} from '../src/report/data.js';
+
+const option = (name: string, fallback?: string): string => {
+	const index = process.argv.indexOf(`--${name}`);
+	const value = index < 0 ? fallback : process.argv[index + 1];
+	if (value === undefined) {
+		throw new Error(`retrain-sweep: --${name} is required`);
+	}
+
+	return value;
+};
+
+const from = option('from');
+const store = openStore(option('db'), {readonly: true});
+try {
+	const {sweep, result, label} = await readSweep(store, from, {});
+	const winner = result.mostAccurate;
+	if (!winner) {
+		throw new Error(`retrain-sweep: sweep '${from}' has no completed trial to retrain`);
+	}
+
+	// Trained to the end (no early stopping); the conv keys only where they apply (the schema refuses them on an mlp).
+	const {earlyStopping: _earlyStopping, conv, kernelSize, ...rest} = winner.config;
+	const config = rest.model === 'cnn' ? {...rest, conv, kernelSize} : rest;
+	const file = {
+		name: `${from}-retrain`,
+		question: `How accurate is the winner of '${from}' (${label(winner.config)}) over several seeds, trained to the end?`,
+		method: 'grid',
+		seed: sweep.definition.seed + 1,
+		repeats: Number(option('repeats', '3')),
+		dataset: sweep.definition.dataset,
+		base: {...config, epochs: Number(option('epochs', '20'))},
+	};
+	const header = `# Written by scripts/retrain-sweep.ts from the most accurate config of sweep '${from}'\n# (validation accuracy ${(winner.valAccuracy.mean * 100).toFixed(2)}%); rerun npm run study to regenerate it.\n`;
+	writeFileSync(option('out'), header + stringify(file, {flow: false}));
+	console.log(`wrote ${option('out')}: ${label(winner.config)}`);
+} finally {
+	await store.close();
+}
