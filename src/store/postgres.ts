@@ -10,6 +10,7 @@ import pg from 'pg';
 import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
 import {FINISHED_STATES, TRIAL_STATES} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
+import {type EpochRow, type SweepRow, toEpoch, toSweep, toTrial, type TrialRow} from './rows.js';
 import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 import {LeaseLostError} from './store.js';
 
@@ -253,99 +254,12 @@ const TYPES: pg.CustomTypesConfig = {
 	}) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-interface SweepRow {
-	id: number;
-	name: string;
-	definition: string;
-	definition_hash: string;
-	source: string;
-	file: string;
-	created_at: string;
-}
 
-interface TrialRow {
-	id: number;
-	sweep_id: number;
-	ordinal: number;
-	config: string;
-	config_hash: string;
-	repeat: number;
-	seed: number;
-	state: TrialState;
-	attempts: number;
-	owner: string | null;
-	heartbeat_at: number | null;
-	backend: string | null;
-	training_path: string | null;
-	host: string | null;
-	cores: number | null;
-	param_count: number | null;
-	started_at: string | null;
-	finished_at: string | null;
-	epochs_run: number;
-	test_loss: number | null;
-	test_accuracy: number | null;
-	train_seconds: number | null;
-	error: string | null;
-	stop_reason: string | null;
-}
 
-interface EpochRow {
-	trial_id: number;
-	epoch: number;
-	loss: number | null;
-	accuracy: number | null;
-	val_loss: number | null;
-	val_accuracy: number | null;
-	seconds: number | null;
-}
-
-const toSweep = (row: SweepRow): SweepRecord => ({
-	id: row.id,
-	name: row.name,
-	definition: JSON.parse(row.definition) as SweepDefinition,
-	definitionHash: row.definition_hash,
-	source: row.source,
-	file: row.file,
-	createdAt: row.created_at,
-});
-
-const toTrial = (row: TrialRow): TrialRecord => ({
-	id: row.id,
-	sweepId: row.sweep_id,
-	ordinal: row.ordinal,
-	config: JSON.parse(row.config) as TrialRecord['config'],
-	configHash: row.config_hash,
-	repeat: row.repeat,
-	seed: row.seed,
-	state: row.state,
-	attempts: row.attempts,
-	owner: row.owner,
-	heartbeatAt: row.heartbeat_at,
-	backend: row.backend,
-	trainingPath: row.training_path,
-	host: row.host,
-	cores: row.cores,
-	paramCount: row.param_count,
-	startedAt: row.started_at,
-	finishedAt: row.finished_at,
-	epochsRun: row.epochs_run,
-	testLoss: row.test_loss,
-	testAccuracy: row.test_accuracy,
-	trainSeconds: row.train_seconds,
-	error: row.error,
-	stopReason: row.stop_reason,
-});
-
-const toEpoch = (row: EpochRow): StoredEpoch => ({
-	trialId: row.trial_id,
-	epoch: row.epoch,
-	loss: row.loss ?? Number.NaN,
-	accuracy: row.accuracy ?? Number.NaN,
-	valLoss: row.val_loss ?? Number.NaN,
-	valAccuracy: row.val_accuracy ?? Number.NaN,
-	seconds: row.seconds ?? Number.NaN,
-});
+// double precision comes back as a number (NaN and infinities included) or null.
+type PgTrialRow = TrialRow<number | null>;
+type PgEpochRow = EpochRow<number | null>;
+const pgReal = (value: number | null): number | null => value;
 
 const pgCode = (error: unknown): string => String((error as {code?: unknown} | undefined)?.code ?? '');
 
@@ -530,7 +444,7 @@ export class PostgresStore implements Store {
 
 			await client.query('DELETE FROM epochs WHERE trial_id = $1', [candidate.id]);
 			const row = (
-				await client.query<TrialRow>(
+				await client.query<PgTrialRow>(
 					`UPDATE trials SET state = 'running', owner = $2, heartbeat_at = $3, started_at = $4,
 						attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
 						train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
@@ -539,7 +453,7 @@ export class PostgresStore implements Store {
 					[candidate.id, owner, now, new Date(now).toISOString()],
 				)
 			).rows[0];
-			return toTrial(row);
+			return toTrial(row, pgReal);
 		});
 	}
 
@@ -688,18 +602,18 @@ export class PostgresStore implements Store {
 
 	async trials(sweepId: number): Promise<TrialRecord[]> {
 		return this.#read(`reading the trials of sweep ${sweepId}`, async client =>
-			(await client.query<TrialRow>('SELECT * FROM trials WHERE sweep_id = $1 ORDER BY ordinal, id', [sweepId])).rows.map(toTrial),
+			(await client.query<PgTrialRow>('SELECT * FROM trials WHERE sweep_id = $1 ORDER BY ordinal, id', [sweepId])).rows.map(row => toTrial(row, pgReal)),
 		);
 	}
 
 	async epochs(sweepId: number): Promise<StoredEpoch[]> {
 		return this.#read(`reading the epochs of sweep ${sweepId}`, async client =>
 			(
-				await client.query<EpochRow>(
+				await client.query<PgEpochRow>(
 					'SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $1 ORDER BY t.ordinal, t.id, e.epoch',
 					[sweepId],
 				)
-			).rows.map(toEpoch),
+			).rows.map(row => toEpoch(row, pgReal)),
 		);
 	}
 

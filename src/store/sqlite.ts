@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
 import {FINISHED_STATES, TRIAL_STATES} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
+import {type EpochRow, type SweepRow, toEpoch, toSweep, toTrial, type TrialRow} from './rows.js';
 import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 import {LeaseLostError} from './store.js';
 
@@ -274,101 +275,10 @@ const encodeReal = (value: number | null | undefined): Real =>
 
 const decodeReal = (value: Real): number | null => (value === 'NaN' ? Number.NaN : value === null ? null : Number(value));
 
-const decodeMetric = (value: Real): number => decodeReal(value) ?? Number.NaN;
+type SqliteTrialRow = TrialRow<Real>;
+type SqliteEpochRow = EpochRow<Real>;
 
-interface SweepRow {
-	id: number;
-	name: string;
-	definition: string;
-	definition_hash: string;
-	source: string;
-	file: string;
-	created_at: string;
-}
 
-interface TrialRow {
-	id: number;
-	sweep_id: number;
-	ordinal: number;
-	config: string;
-	config_hash: string;
-	repeat: number;
-	seed: number;
-	state: TrialState;
-	attempts: number;
-	owner: string | null;
-	heartbeat_at: number | null;
-	backend: string | null;
-	training_path: string | null;
-	host: string | null;
-	cores: number | null;
-	param_count: number | null;
-	started_at: string | null;
-	finished_at: string | null;
-	epochs_run: number;
-	test_loss: Real;
-	test_accuracy: Real;
-	train_seconds: Real;
-	error: string | null;
-	stop_reason: string | null;
-}
-
-interface EpochRow {
-	trial_id: number;
-	epoch: number;
-	loss: Real;
-	accuracy: Real;
-	val_loss: Real;
-	val_accuracy: Real;
-	seconds: Real;
-}
-
-const toSweep = (row: SweepRow): SweepRecord => ({
-	id: row.id,
-	name: row.name,
-	definition: JSON.parse(row.definition) as SweepDefinition,
-	definitionHash: row.definition_hash,
-	source: row.source,
-	file: row.file,
-	createdAt: row.created_at,
-});
-
-const toTrial = (row: TrialRow): TrialRecord => ({
-	id: row.id,
-	sweepId: row.sweep_id,
-	ordinal: row.ordinal,
-	config: JSON.parse(row.config) as TrialRecord['config'],
-	configHash: row.config_hash,
-	repeat: row.repeat,
-	seed: row.seed,
-	state: row.state,
-	attempts: row.attempts,
-	owner: row.owner,
-	heartbeatAt: row.heartbeat_at,
-	backend: row.backend,
-	trainingPath: row.training_path,
-	host: row.host,
-	cores: row.cores,
-	paramCount: row.param_count,
-	startedAt: row.started_at,
-	finishedAt: row.finished_at,
-	epochsRun: row.epochs_run,
-	testLoss: decodeReal(row.test_loss),
-	testAccuracy: decodeReal(row.test_accuracy),
-	trainSeconds: decodeReal(row.train_seconds),
-	error: row.error,
-	stopReason: row.stop_reason,
-});
-
-const toEpoch = (row: EpochRow): StoredEpoch => ({
-	trialId: row.trial_id,
-	epoch: row.epoch,
-	loss: decodeMetric(row.loss),
-	accuracy: decodeMetric(row.accuracy),
-	valLoss: decodeMetric(row.val_loss),
-	valAccuracy: decodeMetric(row.val_accuracy),
-	seconds: decodeMetric(row.seconds),
-});
 
 const sqliteCode = (error: unknown): string | undefined =>
 	error instanceof Database.SqliteError ? error.code : undefined;
@@ -530,7 +440,7 @@ export class SqliteStore implements Store {
 
 			this.#statements.deleteEpochs.run(candidate.id);
 			this.#statements.claim.run({id: candidate.id, owner, now, startedAt: new Date(now).toISOString()});
-			return toTrial(this.#statements.trialById.get(candidate.id) as TrialRow);
+			return toTrial(this.#statements.trialById.get(candidate.id) as SqliteTrialRow, decodeReal);
 		});
 	}
 
@@ -691,13 +601,13 @@ export class SqliteStore implements Store {
 
 	async trials(sweepId: number): Promise<TrialRecord[]> {
 		return this.#read(`reading the trials of sweep ${sweepId}`, () =>
-			(this.#statements.trialsOfSweep.all(sweepId) as TrialRow[]).map(toTrial),
+			(this.#statements.trialsOfSweep.all(sweepId) as SqliteTrialRow[]).map(row => toTrial(row, decodeReal)),
 		);
 	}
 
 	async epochs(sweepId: number): Promise<StoredEpoch[]> {
 		return this.#read(`reading the epochs of sweep ${sweepId}`, () =>
-			(this.#statements.epochsOfSweep.all(sweepId) as EpochRow[]).map(toEpoch),
+			(this.#statements.epochsOfSweep.all(sweepId) as SqliteEpochRow[]).map(row => toEpoch(row, decodeReal)),
 		);
 	}
 

@@ -15,15 +15,24 @@ interface Entry {
  */
 export class SweepHistory {
 	private entries = new Map<number, Entry>();
+	/** Trials this process is training: their epochs here are ahead of the store's (writes are queued). */
+	private readonly local = new Set<number>();
 
 	constructor(private readonly store: Store, private readonly sweepId: number) {}
 
-	/** Reload every trial and epoch from the store. */
+	/** Reload every trial and epoch from the store, except those this process is training. */
 	async refresh(): Promise<void> {
 		const [trials, epochs] = await Promise.all([this.store.trials(this.sweepId), this.store.epochs(this.sweepId)]);
 		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {state: trial.state, config: trial.config, epochs: []}]));
 		for (const {trialId, ...epoch} of epochs) {
 			entries.get(trialId)?.epochs.push(epoch);
+		}
+
+		for (const id of this.local) {
+			const entry = this.entries.get(id);
+			if (entry) {
+				entries.set(id, entry);
+			}
 		}
 
 		this.entries = entries;
@@ -36,17 +45,24 @@ export class SweepHistory {
 	/** A trial this process claimed: its earlier attempt's epochs are gone (the claim deleted them). */
 	started(trialId: number, config: TrialConfig): void {
 		this.entries.set(trialId, {state: 'running', config, epochs: []});
+		this.local.add(trialId);
 	}
 
 	addEpoch(trialId: number, record: EpochRecord): void {
 		this.entries.get(trialId)?.epochs.push(record);
 	}
 
+	/** The trial's outcome, once this process has stored it. */
 	setState(trialId: number, state: TrialState): void {
 		const entry = this.entries.get(trialId);
 		if (entry) {
 			entry.state = state;
 		}
+	}
+
+	/** This process no longer trains the trial: the next refresh takes it from the store. */
+	release(trialId: number): void {
+		this.local.delete(trialId);
 	}
 
 	epochs(trialId: number): EpochRecord[] {

@@ -118,13 +118,12 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 				const outcome = await trainOne(options, trial, owner, history);
 				if (outcome) {
 					history?.setState(trial.id, outcome.state);
-				}
-
-				if (outcome) {
 					ended[outcome.state]++;
 				}
 			} finally {
 				active.delete(trial.id);
+				// Requeued or lost to another process: the store knows its state from here on.
+				history?.release(trial.id);
 			}
 		}
 	};

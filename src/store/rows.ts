@@ -1,0 +1,104 @@
+/**
+ * Rows as both SQL stores return them, and their mapping to records. `R` is how a REAL metric column comes
+ * back: SQLite gives a number, the text 'NaN' or null; PostgreSQL a number (NaN included) or null. Each store
+ * passes its own decoder.
+ */
+import type {SweepDefinition, TrialState} from '../types.js';
+import type {StoredEpoch, SweepRecord, TrialRecord} from './store.js';
+
+export interface SweepRow {
+	id: number;
+	name: string;
+	definition: string;
+	definition_hash: string;
+	source: string;
+	file: string;
+	created_at: string;
+}
+
+export interface TrialRow<R> {
+	id: number;
+	sweep_id: number;
+	ordinal: number;
+	config: string;
+	config_hash: string;
+	repeat: number;
+	seed: number;
+	state: TrialState;
+	attempts: number;
+	owner: string | null;
+	heartbeat_at: number | null;
+	backend: string | null;
+	training_path: string | null;
+	host: string | null;
+	cores: number | null;
+	param_count: number | null;
+	started_at: string | null;
+	finished_at: string | null;
+	epochs_run: number;
+	test_loss: R;
+	test_accuracy: R;
+	train_seconds: R;
+	error: string | null;
+	stop_reason: string | null;
+}
+
+export interface EpochRow<R> {
+	trial_id: number;
+	epoch: number;
+	loss: R;
+	accuracy: R;
+	val_loss: R;
+	val_accuracy: R;
+	seconds: R;
+}
+
+export type RealDecoder<R> = (value: R) => number | null;
+
+export const toSweep = (row: SweepRow): SweepRecord => ({
+	id: row.id,
+	name: row.name,
+	definition: JSON.parse(row.definition) as SweepDefinition,
+	definitionHash: row.definition_hash,
+	source: row.source,
+	file: row.file,
+	createdAt: row.created_at,
+});
+
+export const toTrial = <R>(row: TrialRow<R>, real: RealDecoder<R>): TrialRecord => ({
+	id: row.id,
+	sweepId: row.sweep_id,
+	ordinal: row.ordinal,
+	config: JSON.parse(row.config) as TrialRecord['config'],
+	configHash: row.config_hash,
+	repeat: row.repeat,
+	seed: row.seed,
+	state: row.state,
+	attempts: row.attempts,
+	owner: row.owner,
+	heartbeatAt: row.heartbeat_at,
+	backend: row.backend,
+	trainingPath: row.training_path,
+	host: row.host,
+	cores: row.cores,
+	paramCount: row.param_count,
+	startedAt: row.started_at,
+	finishedAt: row.finished_at,
+	epochsRun: row.epochs_run,
+	testLoss: real(row.test_loss),
+	testAccuracy: real(row.test_accuracy),
+	trainSeconds: real(row.train_seconds),
+	error: row.error,
+	stopReason: row.stop_reason,
+});
+
+/** Epoch metrics are never null in a record: a missing value reads as NaN. */
+export const toEpoch = <R>(row: EpochRow<R>, real: RealDecoder<R>): StoredEpoch => ({
+	trialId: row.trial_id,
+	epoch: row.epoch,
+	loss: real(row.loss) ?? Number.NaN,
+	accuracy: real(row.accuracy) ?? Number.NaN,
+	valLoss: real(row.val_loss) ?? Number.NaN,
+	valAccuracy: real(row.val_accuracy) ?? Number.NaN,
+	seconds: real(row.seconds) ?? Number.NaN,
+});
