@@ -18,11 +18,17 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const workersIndex = process.argv.indexOf('--workers');
 const workers = Number(workersIndex < 0 ? 2 : process.argv[workersIndex + 1]);
 
-const check = spawnSync('python3', ['-c', 'import torch, optuna; print(torch.__version__, optuna.__version__)'], {encoding: 'utf8'});
-if (check.status !== 0) {
-	console.error('bench:peer needs python3 with torch and optuna (on Debian: apt-get install python3-torch python3-optuna)');
+// $PYTHON, else the first of python3 on PATH and Debian's /usr/bin/python3 that has torch and optuna
+// (a pyenv or venv python3 on PATH may lack the Debian packages).
+const probe = (python: string) => spawnSync(python, ['-c', 'import torch, optuna; print(torch.__version__, optuna.__version__)'], {encoding: 'utf8'});
+const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3'];
+const python = candidates.find(candidate => probe(candidate).status === 0);
+if (!python) {
+	console.error(`bench:peer needs python3 with torch and optuna (on Debian: apt-get install python3-torch python3-optuna; or set PYTHON); tried ${candidates.join(', ')}`);
 	process.exit(1);
 }
+
+const check = probe(python);
 
 const located = locateDataset(getDatasetEntry('fashion-mnist'));
 if (!located) {
@@ -55,8 +61,8 @@ try {
 
 	const storage = `sqlite:///${join(dir, 'optuna.db')}`;
 	const peer = await wall(async () => {
-		await exited('python3', ['-c', `import optuna; optuna.create_study(study_name="peer-lr", storage="${storage}", direction="maximize")`]);
-		await Promise.all(Array.from({length: workers}, async () => exited('python3', [join(root, 'bench/peer/optuna_torch.py'), '--storage', storage, '--study', 'peer-lr', '--data-dir', located.dir])));
+		await exited(python, ['-c', `import optuna; optuna.create_study(study_name="peer-lr", storage="${storage}", direction="maximize")`]);
+		await Promise.all(Array.from({length: workers}, async () => exited(python, [join(root, 'bench/peer/optuna_torch.py'), '--storage', storage, '--study', 'peer-lr', '--data-dir', located.dir])));
 	});
 	console.log(`Optuna + PyTorch (${workers} processes, one SQLite study): ${peer.toFixed(1)} s`);
 	console.log(`sweeplab_s=${sweeplab.toFixed(1)} peer_s=${peer.toFixed(1)} ratio=${(sweeplab / peer).toFixed(2)}`);
