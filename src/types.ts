@@ -171,6 +171,11 @@ export type TrialState = (typeof TRIAL_STATES)[number];
 /** States after which a trial is never modified again. */
 export const FINISHED_STATES: readonly TrialState[] = ['completed', 'failed', 'diverged', 'pruned', 'timeout'];
 
+/** A trial still to train: waiting, being trained, or interrupted (claimable again). */
+export function isUnfinished(state: TrialState): boolean {
+	return state === 'pending' || state === 'running' || state === 'interrupted';
+}
+
 /** How a trial ended, as the orchestrator hands it to the store. */
 export interface TrialOutcome {
 	state: Exclude<TrialState, 'pending' | 'running'>;

@@ -1,7 +1,7 @@
 import type {RunEvent} from '../study/run.js';
 import type {TrialRecord} from '../store/store.js';
 import {describeConfig} from '../sweep/describe.js';
-import type {TrialConfig} from '../types.js';
+import {isUnfinished, type TrialConfig} from '../types.js';
 import {percent as formatPercent} from '../report/format.js';
 import {formatSeconds, type Io} from './common.js';
 
@@ -35,7 +35,7 @@ export class ProgressPrinter {
 		this.workers = options.workers;
 		const planned = options.planned?.trials ?? 0;
 		this.total = options.trials.length + planned;
-		const unfinished = options.trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state));
+		const unfinished = options.trials.filter(trial => isUnfinished(trial.state));
 		this.done = options.trials.length - unfinished.length;
 		for (const trial of unfinished) {
 			this.remainingEpochs.set(trial.id, trial.config.epochs);

@@ -6,7 +6,7 @@ import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backe
 import {createTrainPool} from '../train/pool.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {definitionHash} from '../sweep/hash.js';
-import {BACKENDS} from '../types.js';
+import {BACKENDS, isUnfinished} from '../types.js';
 import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore, showDb} from './common.js';
 import {ProgressPrinter} from './progress.js';
 import {loadSweepInput} from './sweep-input.js';
@@ -49,7 +49,7 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 		const trials = await store.trials(sweep.id);
 		// A tpe sweep stores its trials as the sampler suggests them: count those still to come.
 		const toSuggest = definition.method === 'tpe' ? Math.max(0, (definition.trials ?? 0) - trials.length) : 0;
-		const unfinished = trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state)).length + toSuggest;
+		const unfinished = trials.filter(trial => isUnfinished(trial.state)).length + toSuggest;
 		const backend = resolveBackend(args.backend);
 		const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), Math.max(unfinished, 1)));
 		const resumed = trials.length - added;

@@ -9,7 +9,7 @@ import {DEFAULT_LEASE_MS, ownerId, runSweep, type RunSummary} from '../study/run
 import {sweptKeys} from '../sweep/describe.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
 import {createTrainPool} from '../train/pool.js';
-import {BACKENDS} from '../types.js';
+import {BACKENDS, isUnfinished} from '../types.js';
 import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore, showDb} from './common.js';
 import {ProgressPrinter} from './progress.js';
 import {EXIT_INTERRUPTED} from './run.js';
@@ -151,7 +151,7 @@ export async function workerCommand(args: WorkerArgs, io: Io, signal?: AbortSign
 	}
 }
 
-const unfinished = (trials: TrialRecord[]): TrialRecord[] => trials.filter(trial => ['pending', 'running', 'interrupted'].includes(trial.state));
+const unfinished = (trials: TrialRecord[]): TrialRecord[] => trials.filter(trial => isUnfinished(trial.state));
 
 /** @throws UsageError naming the sweeps the database has when `name` is not one of them. */
 async function findSweep(store: Store, name: string, db: string): Promise<SweepRecord> {

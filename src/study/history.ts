@@ -1,5 +1,5 @@
 import type {Store} from '../store/store.js';
-import type {EpochRecord, Objective, TrialConfig, TrialState} from '../types.js';
+import {type EpochRecord, isUnfinished, type Objective, type TrialConfig, type TrialState} from '../types.js';
 import type {PrunerPeer} from './pruners.js';
 
 interface Entry {
@@ -83,7 +83,7 @@ export class SweepHistory {
 		const observations: Array<{config: TrialConfig; value: number}> = [];
 		const pending: TrialConfig[] = [];
 		for (const entry of this.entries.values()) {
-			if (['pending', 'running', 'interrupted'].includes(entry.state)) {
+			if (isUnfinished(entry.state)) {
 				pending.push(entry.config);
 			} else if (entry.state === 'completed' || entry.state === 'pruned' || entry.state === 'timeout') {
 				observations.push({config: entry.config, value: bestValue(entry.epochs, objective)});
