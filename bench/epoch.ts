@@ -1,9 +1,10 @@
 /**
  * Seconds per epoch of the seed MLP on the full Fashion-MNIST (60k training images plus the 10k
- * validation pass), lean path vs the plain Keras-style path, per backend. Each (backend, path) runs in
- * its own process. The last line is `s_per_epoch=<median>` of the lean path on the first backend.
+ * validation pass) on each training path (sweeplab's SIMD kernels, the lean loop on tfjs kernels, the
+ * plain Keras-style layers), per backend. Each (backend, path) runs in its own process. The last line is
+ * `s_per_epoch=<median>` of the first path on the first backend.
  *
- *   npm run bench:epoch -- --batch 32 [--epochs 2] [--backends wasm,cpu] [--paths lean,layers]
+ *   npm run bench:epoch -- --batch 32 [--epochs 2] [--backends wasm,cpu] [--paths simd,lean,layers]
  */
 import {loadavg} from 'node:os';
 import {parseArgs} from 'node:util';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
 		batch: {type: 'string', default: '32'},
 		epochs: {type: 'string', default: '2'},
 		backends: {type: 'string'},
-		paths: {type: 'string', default: 'lean,layers'},
+		paths: {type: 'string', default: 'simd,lean,layers'},
 	}});
 	const batch = Number(values.batch);
 	const epochs = Number(values.epochs);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
 			// eslint-disable-next-line no-await-in-loop
 			const result = await runChild<Measurement>(import.meta.url, {backend, path, batch, epochs} satisfies Job);
 			const value = median(result.seconds);
-			headline ??= path === 'lean' ? value : undefined;
+			headline ??= value;
 			console.log(`${backend.padEnd(5)} ${path.padEnd(6)} s/epoch median ${value.toFixed(2)} (epochs: ${result.seconds.map(s => s.toFixed(2)).join(', ')}; cpu s/epoch median ${median(result.cpuSeconds).toFixed(2)}; last val accuracy ${result.valAccuracy.toFixed(4)})`);
 		}
 	}

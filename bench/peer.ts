@@ -1,26 +1,40 @@
 /**
  * sweeplab against an Optuna + PyTorch peer on the same learning-rate grid (7 rates, 3 epochs, batch 32, the
- * full data), in one run: sweeplab with 2 workers, then 2 Python processes sharing one SQLite Optuna study.
- * Prints both wall times and their ratio. Needs python3 with torch and optuna (Debian: python3-torch,
- * python3-optuna) and the full dataset.
+ * full data), in one run: sweeplab with 2 workers, then 2 Python processes sharing one SQLite Optuna study,
+ * alternating for `--rounds` rounds. Each side runs one compute thread per worker (the peer with
+ * torch.set_num_threads(1) and OPENBLAS_NUM_THREADS=1). Prints the BLAS library the peer's torch loaded (Debian's
+ * torch runs on whatever libblas.so.3 points to: the reference BLAS is ~4x slower than OpenBLAS), each run's
+ * wall time and trainings, and the median ratio. Needs python3 with torch and optuna (Debian: python3-torch,
+ * python3-optuna, and libopenblas0-pthread for a fast BLAS) and the full dataset.
  *
- *   npm run bench:peer [-- --workers 2]
+ *   npm run bench:peer [-- --workers 2 --rounds 3]
  */
 import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+import Database from 'better-sqlite3';
 import {getDatasetEntry} from '../src/data/registry.js';
 import {locateDataset} from '../src/data/locate.js';
+import {machineLine, median} from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const workersIndex = process.argv.indexOf('--workers');
-const workers = Number(workersIndex < 0 ? 2 : process.argv[workersIndex + 1]);
+const {values} = parseArgs({options: {workers: {type: 'string', default: '2'}, rounds: {type: 'string', default: '1'}}});
+const workers = Number(values.workers);
+const rounds = Number(values.rounds);
+// One compute thread per peer process, as each sweeplab worker is one thread.
+const peerEnv = {...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1'};
 
 // $PYTHON, else the first of python3 on PATH and Debian's /usr/bin/python3 that has torch and optuna
 // (a pyenv or venv python3 on PATH may lack the Debian packages).
-const probe = (python: string) => spawnSync(python, ['-c', 'import torch, optuna; print(torch.__version__, optuna.__version__)'], {encoding: 'utf8'});
+const PROBE = String.raw`
+import torch, optuna
+blas = sorted({line.split()[-1] for line in open('/proc/self/maps') if 'blas' in line.lower()})
+print(torch.__version__ + ', optuna ' + optuna.__version__ + '; BLAS ' + (', '.join(blas) or 'none found'))
+`;
+const probe = (python: string) => spawnSync(python, ['-c', PROBE], {encoding: 'utf8', env: peerEnv});
 const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3'];
 const python = candidates.find(candidate => probe(candidate).status === 0);
 if (!python) {
@@ -44,7 +58,7 @@ const wall = async (run: () => Promise<void>): Promise<number> => {
 };
 
 const exited = async (command: string, args: string[]): Promise<void> => new Promise((resolve, reject) => {
-	const child = spawn(command, args, {stdio: ['ignore', 'ignore', 'inherit']});
+	const child = spawn(command, args, {stdio: ['ignore', 'ignore', 'inherit'], env: peerEnv});
 	child.on('close', code => {
 		if (code === 0) {
 			resolve();
@@ -54,18 +68,44 @@ const exited = async (command: string, args: string[]): Promise<void> => new Pro
 	});
 });
 
-try {
-	console.log(`bench:peer learning-rate grid, 7 rates x 3 epochs, batch 32, full data; torch ${check.stdout.trim().replace(' ', ', optuna ')}; ${workers} workers/processes`);
-	const sweeplab = await wall(async () => exited(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', join(root, 'bench/sweeps/peer-lr.yaml'), '--db', join(dir, 'sweeplab.db'), '--workers', String(workers)]));
-	console.log(`sweeplab (${workers} worker threads): ${sweeplab.toFixed(1)} s`);
+/** Trials sweeplab trained to the end. */
+const sweeplabTrainings = (file: string): number => {
+	const db = new Database(file, {readonly: true});
+	try {
+		return (db.prepare(`SELECT count(*) AS n FROM trials WHERE state = 'completed'`).get() as {n: number}).n;
+	} finally {
+		db.close();
+	}
+};
 
-	const storage = `sqlite:///${join(dir, 'optuna.db')}`;
-	const peer = await wall(async () => {
-		await exited(python, ['-c', `import optuna; optuna.create_study(study_name="peer-lr", storage="${storage}", direction="maximize")`]);
-		await Promise.all(Array.from({length: workers}, async () => exited(python, [join(root, 'bench/peer/optuna_torch.py'), '--storage', storage, '--study', 'peer-lr', '--data-dir', located.dir])));
-	});
-	console.log(`Optuna + PyTorch (${workers} processes, one SQLite study): ${peer.toFixed(1)} s`);
-	console.log(`sweeplab_s=${sweeplab.toFixed(1)} peer_s=${peer.toFixed(1)} ratio=${(sweeplab / peer).toFixed(2)}`);
+/** Trials the peer's study holds once its processes are done: one per training it ran. */
+const peerTrainings = (storage: string): number => Number(spawnSync(python, ['-c', `import optuna; print(len(optuna.load_study(study_name="peer-lr", storage="${storage}").trials))`], {encoding: 'utf8', env: peerEnv}).stdout.trim());
+
+try {
+	const versions = check.stdout.trim();
+	console.log(`bench:peer learning-rate grid, 7 rates x 3 epochs, batch 32, full data; ${workers} workers/processes; ${machineLine()}; torch ${versions}`);
+	if (/\/blas\/libblas|libblas\.so\.3$/.test(versions) && !/openblas|mkl|blis/i.test(versions)) {
+		console.log('warning: the peer\'s torch runs on the reference BLAS, several times slower than OpenBLAS (Debian: apt-get install libopenblas0-pthread)');
+	}
+
+	const ratios: number[] = [];
+	for (let round = 1; round <= rounds; round++) {
+		const tag = `${round}`;
+		// eslint-disable-next-line no-await-in-loop
+		const sweeplab = await wall(async () => exited(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', join(root, 'bench/sweeps/peer-lr.yaml'), '--db', join(dir, `sweeplab-${tag}.db`), '--workers', String(workers)]));
+		console.log(`round ${round}: sweeplab (${workers} worker threads): ${sweeplab.toFixed(1)} s, ${sweeplabTrainings(join(dir, `sweeplab-${tag}.db`))} trainings`);
+		const storage = `sqlite:///${join(dir, `optuna-${tag}.db`)}`;
+		// eslint-disable-next-line no-await-in-loop
+		const peer = await wall(async () => {
+			await exited(python, ['-c', `import optuna; optuna.logging.set_verbosity(optuna.logging.WARNING); optuna.create_study(study_name="peer-lr", storage="${storage}", direction="maximize")`]);
+			await Promise.all(Array.from({length: workers}, async () => exited(python, [join(root, 'bench/peer/optuna_torch.py'), '--storage', storage, '--study', 'peer-lr', '--data-dir', located.dir])));
+		});
+		// GridSampler can hand the last point to two processes at once; count what the peer really trained.
+		console.log(`round ${round}: Optuna + PyTorch (${workers} processes, one SQLite study): ${peer.toFixed(1)} s, ${peerTrainings(storage)} trainings`);
+		ratios.push(sweeplab / peer);
+	}
+
+	console.log(`ratio=${median(ratios).toFixed(2)} (sweeplab / peer wall time, median of ${rounds} round${rounds === 1 ? '' : 's'}: ${ratios.map(ratio => ratio.toFixed(2)).join(', ')})`);
 } finally {
 	rmSync(dir, {recursive: true, force: true});
 }

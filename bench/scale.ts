@@ -1,10 +1,12 @@
 /**
  * Throughput of the real worker pool: the same set of identical trials (the seed MLP, one config,
- * `--trials` repeats) run through runSweep with a SQLite store, once with 1 worker and once with N
- * (default: one per core), each in a fresh process. Prints the throughput ratio, peak RSS, the RSS an
- * extra worker adds, and the orchestration overhead. The last line is `speedup=<x> rss_per_worker_mb=<y>`.
+ * `--trials` repeats) run through runSweep with a SQLite store, with 1 worker and with N (default: one
+ * per core), each in a fresh process, alternating for `--rounds` rounds (this machine's speed drifts by
+ * a third from one minute to the next, so one pair of runs proves little). Prints each run, the
+ * throughput ratio of each round, peak RSS, the RSS an extra worker adds, and the orchestration
+ * overhead. The last line is `speedup=<median over rounds> rss_per_worker_mb=<median>`.
  *
- *   npm run bench:scale -- [--trials 6] [--epochs 1] [--batch 32] [--workers 2] [--train-limit N]
+ *   npm run bench:scale -- [--trials 6] [--epochs 3] [--batch 32] [--workers 2] [--rounds 3] [--train-limit N]
  */
 import {mkdtempSync, rmSync} from 'node:fs';
 import {availableParallelism, loadavg, tmpdir} from 'node:os';
@@ -17,7 +19,7 @@ import {expandSweep} from '../src/sweep/expand.js';
 import {definitionHash} from '../src/sweep/hash.js';
 import {createTrainPool, type TrainPool} from '../src/train/pool.js';
 import {DEFAULT_TRIAL_CONFIG, type SweepDefinition} from '../src/types.js';
-import {childJob, machineLine, reportToParent, runChild} from './common.js';
+import {childJob, machineLine, median, reportToParent, runChild} from './common.js';
 
 interface Job {
 	workers: number;
@@ -143,7 +145,8 @@ async function main(): Promise<void> {
 
 	const {values} = parseArgs({options: {
 		trials: {type: 'string', default: '6'},
-		epochs: {type: 'string', default: '1'},
+		epochs: {type: 'string', default: '3'},
+		rounds: {type: 'string', default: '3'},
 		batch: {type: 'string', default: '32'},
 		workers: {type: 'string', default: String(availableParallelism())},
 		'train-limit': {type: 'string'},
@@ -156,14 +159,23 @@ async function main(): Promise<void> {
 	};
 	const workers = Math.max(2, Number(values.workers));
 	console.log(`bench:scale ${base.trials} identical trials of the seed MLP (batch ${base.batch}, ${base.epochs} epoch(s), ${base.trainLimit ?? 60000} train + 10000 validation + test), wasm; ${machineLine()}, load average ${loadavg().map(v => v.toFixed(2)).join(' ')}`);
-	const one = await runChild<Measurement>(import.meta.url, {...base, workers: 1} satisfies Job);
-	console.log(describe(one, base.trials));
-	const many = await runChild<Measurement>(import.meta.url, {...base, workers} satisfies Job);
-	console.log(describe(many, base.trials));
-	const speedup = (many.completed / many.wallSeconds) / (one.completed / one.wallSeconds);
-	const perWorker = (many.peakRssMb - one.peakRssMb) / (workers - 1);
+	const speedups: number[] = [];
+	const perWorker: number[] = [];
+	for (let round = 1; round <= Number(values.rounds); round++) {
+		// Sequential on purpose: the two measurements must not share the cores.
+		// eslint-disable-next-line no-await-in-loop
+		const one = await runChild<Measurement>(import.meta.url, {...base, workers: 1} satisfies Job);
+		console.log(`round ${round}: ${describe(one, base.trials)}`);
+		// eslint-disable-next-line no-await-in-loop
+		const many = await runChild<Measurement>(import.meta.url, {...base, workers} satisfies Job);
+		console.log(`round ${round}: ${describe(many, base.trials)}`);
+		speedups.push((many.completed / many.wallSeconds) / (one.completed / one.wallSeconds));
+		perWorker.push((many.peakRssMb - one.peakRssMb) / (workers - 1));
+		console.log(`round ${round}: speedup ${speedups.at(-1)!.toFixed(2)}x`);
+	}
+
 	console.log(`load average after: ${loadavg().map(v => v.toFixed(2)).join(' ')}`);
-	console.log(`speedup=${speedup.toFixed(2)} rss_per_worker_mb=${perWorker.toFixed(0)}`);
+	console.log(`speedup=${median(speedups).toFixed(2)} rss_per_worker_mb=${median(perWorker).toFixed(0)}`);
 }
 
 await main();

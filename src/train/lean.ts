@@ -7,15 +7,15 @@
  * - the first layer computes no gradient for its input (the pixels);
  * - weights live in Float32Arrays and the optimizer updates them in plain loops
  *   (array-optimizers.ts), which at batch 32 is cheaper than ~100 tiny optimizer kernels;
- * - dropout masks come from a seeded generator per layer, fresh for every batch.
+ * - dropout masks come from a seeded generator per layer, fresh for every batch (mlp-weights.ts).
  */
 import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet} from '../data/load.js';
 import type {Activation, TrialConfig} from '../types.js';
-import {createRng, deriveSeed, type Rng} from '../util/random.js';
 import {type ArrayOptimizer, makeArrayOptimizer} from './array-optimizers.js';
 import type {Tf} from './backend.js';
-import {countParams, LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
+import {LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
+import {type DenseLayer, MlpWeights} from './mlp-weights.js';
 import {lossFromLogits} from './objective.js';
 import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from './trainer.js';
 
@@ -39,34 +39,22 @@ export function leanCovers(config: TrialConfig): boolean {
 	return config.model === 'mlp';
 }
 
-interface LayerPlan {
-	units: number;
-	/** Indices into the trainable parameters. */
-	kernel: number;
-	bias?: number;
-	gamma?: number;
-	beta?: number;
-	/** Index of the layer's moving mean; its moving variance follows. */
-	moving?: number;
+interface LayerPlan extends DenseLayer {
 	/** Folded into the matmul when nothing stands between them. */
 	fused: FusedActivation;
 	/** Applied as its own op (after batch norm, or for activations the kernel cannot fuse). */
 	separate?: Activation;
-	dropout?: {rate: number; rng: Rng; mask: Float32Array};
 }
 
-/**
- * A trial's MLP on the lean path. `parameters` are ordered like the trainable weights of the
- * model buildModel() makes (per layer: kernel, then bias or batch-norm gamma and beta), and
- * `movingStatistics` like its non-trainable ones (per batch-norm layer: mean, variance).
- */
+/** A trial's MLP on the lean path; weights, their order and initialisation as in mlp-weights.ts. */
 export class LeanMlp implements Trainer {
 	readonly trainingPath = 'lean';
 	readonly paramCount: number;
-	readonly parameters: Float32Array[] = [];
-	readonly shapes: number[][] = [];
-	readonly movingStatistics: Float32Array[] = [];
-	private readonly layers: LayerPlan[] = [];
+	readonly parameters: Float32Array[];
+	readonly shapes: number[][];
+	readonly movingStatistics: Float32Array[];
+	private readonly weights: MlpWeights;
+	private readonly layers: LayerPlan[];
 	private readonly optimizer: ArrayOptimizer;
 	private readonly sums: BackendSums;
 	private readonly dim: number;
@@ -76,40 +64,12 @@ export class LeanMlp implements Trainer {
 
 	constructor(private readonly tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
-		this.paramCount = countParams(config, shape);
-		const widths = [...config.hidden, shape.numClasses];
-		let inputs = this.dim;
-		for (const [i, units] of widths.entries()) {
-			const hidden = i < config.hidden.length;
-			const batchNorm = hidden && config.batchNorm;
-			const kernel = this.addParameter([inputs, units], glorotUniform(tf, [inputs, units], deriveSeed(seed, 'layer', i)));
-			const layer: LayerPlan = {units, kernel, fused: 'linear'};
-			if (batchNorm) {
-				layer.gamma = this.addParameter([units], new Float32Array(units).fill(1));
-				layer.beta = this.addParameter([units], new Float32Array(units));
-				layer.moving = this.movingStatistics.length;
-				this.movingStatistics.push(new Float32Array(units), new Float32Array(units).fill(1));
-			} else {
-				layer.bias = this.addParameter([units], new Float32Array(units));
-			}
-
-			if (hidden) {
-				const fused = batchNorm ? undefined : FUSED[config.activation];
-				if (fused) {
-					layer.fused = fused;
-				} else {
-					layer.separate = config.activation;
-				}
-
-				if (config.dropout > 0) {
-					layer.dropout = {rate: config.dropout, rng: createRng(deriveSeed(seed, 'dropout', i)), mask: new Float32Array(config.batchSize * units)};
-				}
-			}
-
-			this.layers.push(layer);
-			inputs = units;
-		}
-
+		this.weights = new MlpWeights(tf, config, shape, seed);
+		({paramCount: this.paramCount, parameters: this.parameters, shapes: this.shapes, movingStatistics: this.movingStatistics} = this.weights);
+		this.layers = this.weights.layers.map(layer => {
+			const fused = layer.hidden && !config.batchNorm ? FUSED[config.activation] : undefined;
+			return {...layer, fused: fused ?? 'linear', separate: layer.hidden && !fused ? config.activation : undefined};
+		});
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon());
 		this.sums = new BackendSums(tf);
 		this.gradientBuffers = this.parameters.map(values => new Float32Array(values.length));
@@ -135,7 +95,7 @@ export class LeanMlp implements Trainer {
 	/** Forward and backward pass of one batch; gradients land in `into`. With `record`, the batch joins the epoch's sums. */
 	private step(x: Float32Array, y: Int32Array, rows: number, record: boolean, into: Float32Array[]): void {
 		const {tf, dim} = this;
-		const masks = this.drawMasks(rows);
+		const masks = this.weights.drawMasks(rows);
 		// The first layer's weight gradient needs the batch transposed; a strided copy here is cheaper than wasm's Transpose kernel.
 		const xt = this.transposed.subarray(0, rows * dim);
 		for (let i = 0; i < rows; i++) {
@@ -191,25 +151,11 @@ export class LeanMlp implements Trainer {
 	}
 
 	snapshot(): WeightsSnapshot {
-		const copy = [...this.parameters, ...this.movingStatistics].map(values => values.slice());
-		return {
-			restore: () => {
-				for (const [i, values] of [...this.parameters, ...this.movingStatistics].entries()) {
-					values.set(copy[i]);
-				}
-			},
-			dispose() {},
-		};
+		return this.weights.snapshot();
 	}
 
 	dispose(): void {
 		this.sums.dispose();
-	}
-
-	private addParameter(shape: number[], values: Float32Array): number {
-		this.parameters.push(values);
-		this.shapes.push(shape);
-		return this.parameters.length - 1;
 	}
 
 	/**
@@ -245,24 +191,6 @@ export class LeanMlp implements Trainer {
 		}
 
 		return h;
-	}
-
-	/** tf.dropout's rule (keep where u >= rate, scale by 1 / (1 - rate)) with a seeded stream per layer. */
-	private drawMasks(rows: number): Array<Float32Array | undefined> {
-		return this.layers.map(layer => {
-			if (!layer.dropout) {
-				return undefined;
-			}
-
-			const {rate, rng} = layer.dropout;
-			const mask = layer.dropout.mask.subarray(0, rows * layer.units);
-			const scale = 1 / (1 - rate);
-			for (let i = 0; i < mask.length; i++) {
-				mask[i] = rng.next() >= rate ? scale : 0;
-			}
-
-			return mask;
-		});
 	}
 
 	/** Keras' moving average, as tfjs' layer computes it: moving -= (moving - batch) * (1 - momentum). */
@@ -411,11 +339,6 @@ function activate(tf: Tf, z: TF.Tensor2D, activation: Activation): TF.Tensor2D {
 			return z;
 		}
 	}
-}
-
-/** The seeded initializer buildModel() gives each Dense kernel, so both paths start from the same weights. */
-function glorotUniform(tf: Tf, shape: [number, number], seed: number): Float32Array {
-	return tf.tidy(() => tf.initializers.glorotUniform({seed}).apply(shape).dataSync() as Float32Array);
 }
 
 interface TensorReader {

@@ -5,6 +5,7 @@ import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
 import {LeanMlp, leanCovers} from './lean.js';
+import {SimdMlp, simdCovers} from './simd-mlp.js';
 import {buildModel, type ModelShape} from './model.js';
 import {lossFromLogits, makeOptimizer} from './objective.js';
 import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type TrainingPath, type WeightsSnapshot} from './trainer.js';
@@ -14,7 +15,7 @@ export interface TrainInput {
 	seed: number;
 	data: SplitData;
 	shape: ModelShape;
-	/** Force a training path (benchmarks, tests); by default MLPs take 'lean', the rest 'layers'. */
+	/** Force a training path (benchmarks, tests); by default the first of simd, lean, layers that covers the config. */
 	path?: TrainingPath;
 }
 
@@ -45,21 +46,44 @@ export interface TrainResult {
 	stopReason?: string;
 }
 
+const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean}> = [
+	{path: 'simd', covers: simdCovers},
+	{path: 'lean', covers: leanCovers},
+	{path: 'layers', covers: () => true},
+];
+
+/** The trainer of `path`, or of the fastest path that covers the config. */
+export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number, path?: TrainingPath): Trainer {
+	const chosen = path ?? PATHS.find(candidate => candidate.covers(config))!.path;
+	if (!PATHS.find(candidate => candidate.path === chosen)!.covers(config)) {
+		throw new TrainingError(`the ${chosen} training path does not cover this config (model '${config.model}'${config.batchNorm ? ', batch norm' : ''}); leave the path to trainTrial or ask for 'layers'`);
+	}
+
+	switch (chosen) {
+		case 'simd': {
+			return new SimdMlp(tf, config, shape, seed);
+		}
+
+		case 'lean': {
+			return new LeanMlp(tf, config, shape, seed);
+		}
+
+		case 'layers': {
+			return new LayersTrainer(tf, config, shape, seed);
+		}
+	}
+}
+
 /**
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
- * (a per-batch read forces a sync). MLPs take the lean path (lean.ts), anything else Keras-style layers;
- * onStart reports which. Stops as `diverged` at the first epoch whose training or validation loss is
+ * (a per-batch read forces a sync). MLPs take the SIMD path (simd-mlp.ts), or the lean path (lean.ts)
+ * with batch norm, anything else Keras-style layers; onStart reports which. Stops as `diverged` at the first epoch whose training or validation loss is
  * not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;
-	const lean = input.path === undefined ? leanCovers(config) : input.path === 'lean';
-	if (lean && !leanCovers(config)) {
-		throw new TrainingError(`the lean training path covers model 'mlp' only, not '${config.model}'; leave the path to trainTrial or ask for 'layers'`);
-	}
-
-	const trainer = lean ? new LeanMlp(tf, config, shape, seed) : new LayersTrainer(tf, config, shape, seed);
+	const trainer = makeTrainer(tf, config, shape, seed, input.path);
 	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath});
 	const dim = data.train.x.length / data.train.n;
 	const batchX = new Float32Array(config.batchSize * dim);

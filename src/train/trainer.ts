@@ -2,8 +2,11 @@ import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet} from '../data/load.js';
 import type {Tf} from './backend.js';
 
-/** Which implementation trained a trial: the lean loop (lean.ts) or Keras-style layers (loop.ts). */
-export type TrainingPath = 'lean' | 'layers';
+/**
+ * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (simd-mlp.ts), the lean loop
+ * on tfjs kernels (lean.ts), or Keras-style layers (loop.ts).
+ */
+export type TrainingPath = 'simd' | 'lean' | 'layers';
 
 /**
  * One trial's network and optimizer behind the epoch loop of trainTrial. The loop owns shuffling,

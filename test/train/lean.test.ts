@@ -1,61 +1,9 @@
 import test from 'ava';
-import type * as TF from '@tensorflow/tfjs';
-import {loadDataset, splitDataset} from '../../src/data/load.js';
-import {loadBackend, type Tf} from '../../src/train/backend.js';
-import {LeanMlp, leanCovers} from '../../src/train/lean.js';
-import {LayersTrainer, trainTrial} from '../../src/train/loop.js';
-import type {ModelShape} from '../../src/train/model.js';
-import {lossFromLogits} from '../../src/train/objective.js';
-import {DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../../src/types.js';
-
-const shape: ModelShape = {imageShape: [28, 28, 1], numClasses: 10};
-const DIM = 784;
-
-async function batches(count: number, size: number): Promise<Array<{x: Float32Array; y: Int32Array}>> {
-	const {train} = await loadDataset('fashion-mnist-mini');
-	return Array.from({length: count}, (_, b) => ({
-		x: train.x.slice(b * size * DIM, (b + 1) * size * DIM),
-		y: Int32Array.from(train.y.subarray(b * size, (b + 1) * size)),
-	}));
-}
-
-function seedConfig(overrides: Partial<TrialConfig>): TrialConfig {
-	return {...DEFAULT_TRIAL_CONFIG, hidden: [24, 16], batchSize: 16, ...overrides};
-}
-
-/** Gradients of the plain path: autodiff through the Keras-style model, in training mode. */
-function layersGradients(tf: Tf, trainer: LayersTrainer, config: TrialConfig, x: Float32Array, y: Int32Array): Float32Array[] {
-	return tf.tidy(() => {
-		const xs = tf.tensor2d(x, [y.length, DIM]);
-		const ys = tf.tensor1d(y, 'int32');
-		const variables = trainer.model.trainableWeights.map(weight => weight.read() as TF.Variable);
-		const {grads} = tf.variableGrads(() => lossFromLogits(tf, config.loss, trainer.model.apply(xs, {training: true}) as TF.Tensor2D, ys), variables);
-		return variables.map(variable => grads[variable.name].dataSync() as Float32Array);
-	});
-}
-
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-	let max = 0;
-	for (let i = 0; i < a.length; i++) {
-		max = Math.max(max, Math.abs(a[i] - b[i]));
-	}
-
-	return max;
-}
-
-function assertClose(t: {true(value: boolean, message?: string): void; is(a: unknown, b: unknown, message?: string): void}, actual: Float32Array[], expected: ArrayLike<number>[], tolerance: number, what: string): void {
-	t.is(actual.length, expected.length, `${what}: number of tensors`);
-	for (const [k, values] of expected.entries()) {
-		t.is(actual[k].length, values.length, `${what}[${k}] length`);
-		let scale = 0;
-		for (let i = 0; i < values.length; i++) {
-			scale = Math.max(scale, Math.abs(values[i]));
-		}
-
-		const difference = maxDifference(actual[k], values);
-		t.true(difference <= tolerance * Math.max(scale, 1e-3), `${what}[${k}]: max difference ${difference} (scale ${scale})`);
-	}
-}
+import {loadBackend} from '../../src/train/backend.js';
+import {LeanMlp} from '../../src/train/lean.js';
+import {LayersTrainer} from '../../src/train/loop.js';
+import type {TrialConfig} from '../../src/types.js';
+import {assertClose, batches, layersGradients, maxDifference, seedConfig, shape} from './helpers.js';
 
 const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	['the seed MLP (relu, cross-entropy)', {}],
@@ -162,24 +110,4 @@ test.serial('dropout draws a fresh seeded mask for every batch', async t => {
 	t.true(maxDifference(one[0], two[0]) > 0, 'the same batch twice sees two masks');
 	assertClose(t, twin.gradients(x, y, y.length), one, 0, 'same seed, same mask');
 	t.true(maxDifference(plain.gradients(x, y, y.length)[0], one[0]) > 0, 'dropout changes the gradient');
-});
-
-test.serial('trainTrial takes the lean path for MLPs and the layers for CNNs, and says which', async t => {
-	const {tf} = await loadBackend('wasm');
-	const dataset = await loadDataset('fashion-mnist-mini');
-	const data = splitDataset(dataset, {name: 'fashion-mnist-mini', trainLimit: 300, testLimit: 100, validation: 0.2});
-	const paths: string[] = [];
-	for (const config of [seedConfig({epochs: 1}), seedConfig({epochs: 1, model: 'cnn', conv: [2], hidden: []})]) {
-		t.is(leanCovers(config), config.model === 'mlp');
-		// eslint-disable-next-line no-await-in-loop
-		const result = await trainTrial(tf, {config, seed: 1, data, shape}, {
-			onStart(info) {
-				paths.push(info.trainingPath);
-			},
-			onEpoch() {},
-		});
-		t.is(result.state, 'completed');
-	}
-
-	t.deepEqual(paths, ['lean', 'layers']);
 });

@@ -1,0 +1,107 @@
+/**
+ * sweeplab's own WebAssembly SIMD kernels (kernels/mlp.c, built by scripts/build-kernels.sh into
+ * kernels/mlp-wasm.ts): the matrix products of the SIMD training path and the optimizers' updates.
+ * A KernelArena is one instance with its own memory, grown once and handed out as Float32Array views.
+ */
+import {MLP_WASM_BASE64} from './kernels/mlp-wasm.js';
+
+/** The exports of mlp.c; pointers are byte addresses in the arena's memory. */
+export interface Kernels {
+	gemm_nn(a: number, b: number, c: number, m: number, k: number, n: number, bias: number): void;
+	gemm_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
+	transpose(source: number, target: number, rows: number, cols: number): void;
+	sgd(p: number, g: number, n: number, learningRate: number): void;
+	momentum(p: number, g: number, accumulation: number, n: number, learningRate: number, momentum: number): void;
+	rmsprop(p: number, g: number, meanSquares: number, n: number, learningRate: number, decay: number, epsilon: number): void;
+	adagrad(p: number, g: number, accumulator: number, n: number, learningRate: number, epsilon: number): void;
+	adam(p: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, step: number, rootCorrection2: number, epsilon: number): void;
+	adamax(p: number, g: number, m: number, u: number, n: number, beta1: number, beta2: number, step: number, epsilon: number): void;
+}
+
+/** The slice of the WebAssembly API used here (the project's `lib` setting leaves the global undeclared). */
+type WasmModule = object;
+interface WasmMemory {
+	readonly buffer: ArrayBuffer;
+	grow(pages: number): number;
+}
+interface WasmApi {
+	validate(bytes: Uint8Array): boolean;
+	Module: new (bytes: Uint8Array) => WasmModule;
+	Instance: new (module: WasmModule) => {exports: Record<string, unknown>};
+}
+
+const wasmApi = (globalThis as unknown as {WebAssembly?: WasmApi}).WebAssembly;
+let compiled: WasmModule | null | undefined;
+
+/** The compiled kernels, once per thread; undefined where WebAssembly SIMD is missing. */
+function kernelModule(): WasmModule | undefined {
+	if (compiled === undefined) {
+		const bytes = Uint8Array.from(Buffer.from(MLP_WASM_BASE64, 'base64'));
+		compiled = wasmApi?.validate(bytes) ? new wasmApi.Module(bytes) : null;
+	}
+
+	return compiled ?? undefined;
+}
+
+/** Whether this runtime runs the kernels (WebAssembly with 128-bit SIMD). */
+export function kernelsAvailable(): boolean {
+	return kernelModule() !== undefined;
+}
+
+const PAGE_BYTES = 65_536;
+const FLOAT_BYTES = 4;
+/** Arrays start on 16-byte boundaries, so every row of a 4-multiple width is lane-aligned. */
+const ALIGN_FLOATS = 4;
+
+export class KernelArena {
+	/** Room needed for arrays of these lengths, with their alignment. */
+	static floats(lengths: number[]): number {
+		return lengths.reduce((sum, length) => sum + (Math.ceil(length / ALIGN_FLOATS) * ALIGN_FLOATS), 0);
+	}
+
+	readonly kernels: Kernels;
+	private readonly buffer: ArrayBuffer;
+	private next: number;
+	private readonly end: number;
+
+	/** An instance whose memory holds `floats` floats (KernelArena.floats of the arrays to come). Throws where kernelsAvailable() is false. */
+	constructor(floats: number) {
+		const module = kernelModule();
+		if (!module) {
+			throw new RangeError('KernelArena: this runtime has no WebAssembly SIMD (check kernelsAvailable() first)');
+		}
+
+		const {exports} = new wasmApi!.Instance(module);
+		this.kernels = exports as unknown as Kernels;
+		const memory = exports.memory as WasmMemory;
+		const base = (exports.__heap_base as {value: number}).value;
+		this.next = Math.ceil(base / (ALIGN_FLOATS * FLOAT_BYTES)) * ALIGN_FLOATS * FLOAT_BYTES;
+		this.end = this.next + (floats * FLOAT_BYTES);
+		const missing = Math.ceil(this.end / PAGE_BYTES) - (memory.buffer.byteLength / PAGE_BYTES);
+		if (missing > 0) {
+			memory.grow(missing);
+		}
+
+		// The memory never grows again, so views into it stay valid.
+		this.buffer = memory.buffer;
+	}
+
+	/** A zeroed array in the arena. */
+	allocate(length: number): Float32Array {
+		const view = new Float32Array(this.buffer, this.next, length);
+		this.next += Math.ceil(length / ALIGN_FLOATS) * ALIGN_FLOATS * FLOAT_BYTES;
+		if (this.next > this.end) {
+			throw new RangeError(`KernelArena: out of room (${this.end} bytes laid out for fewer arrays than asked for)`);
+		}
+
+		return view;
+	}
+
+	/** Whether `view` lies in this arena's memory, so kernels can work on it in place. */
+	holds(view: Float32Array): boolean {
+		return view.buffer === this.buffer;
+	}
+}
+
+/** Address of an arena's view, for the kernel calls. */
+export const at = (view: Float32Array): number => view.byteOffset;

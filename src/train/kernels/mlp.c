@@ -1,0 +1,209 @@
+/*
+ * The kernels of sweeplab's SIMD training path (src/train/simd-mlp.ts) and array optimizers, compiled to WebAssembly with
+ * 128-bit SIMD by scripts/build-kernels.sh. Freestanding: no libc; the caller lays out memory from
+ * __heap_base and passes byte addresses. All matrices are row-major float32.
+ */
+#include <wasm_simd128.h>
+
+typedef float f32;
+typedef v128_t f4;
+
+static inline f4 load(const f32 *p) { return wasm_v128_load(p); }
+static inline void store(f32 *p, f4 v) { wasm_v128_store(p, v); }
+static inline f4 splat(f32 x) { return wasm_f32x4_splat(x); }
+static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+
+/*
+ * c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0).
+ * Tiles of 4 rows x 8 columns held in registers; leftover rows one at a time, leftover columns 4 then 1 wide.
+ */
+void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
+	int i = 0;
+	for (; i + 4 <= m; i += 4) {
+		const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+		int j = 0;
+		for (; j + 8 <= n; j += 8) {
+			f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+			f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+			const f32 *bp = b + j;
+			for (int p = 0; p < k; p++, bp += n) {
+				f4 b0 = load(bp), b1 = load(bp + 4);
+				f4 x0 = splat(a0[p]), x1 = splat(a1[p]), x2 = splat(a2[p]), x3 = splat(a3[p]);
+				c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
+				c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
+				c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
+				c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
+			}
+			if (bias) {
+				f4 z0 = load(bias + j), z1 = load(bias + j + 4);
+				c00 = wasm_f32x4_add(c00, z0); c01 = wasm_f32x4_add(c01, z1);
+				c10 = wasm_f32x4_add(c10, z0); c11 = wasm_f32x4_add(c11, z1);
+				c20 = wasm_f32x4_add(c20, z0); c21 = wasm_f32x4_add(c21, z1);
+				c30 = wasm_f32x4_add(c30, z0); c31 = wasm_f32x4_add(c31, z1);
+			}
+			f32 *cp = c + i * n + j;
+			store(cp, c00); store(cp + 4, c01); cp += n;
+			store(cp, c10); store(cp + 4, c11); cp += n;
+			store(cp, c20); store(cp + 4, c21); cp += n;
+			store(cp, c30); store(cp + 4, c31);
+		}
+		for (; j + 4 <= n; j += 4) {
+			f4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
+			const f32 *bp = b + j;
+			for (int p = 0; p < k; p++, bp += n) {
+				f4 b0 = load(bp);
+				c0 = madd(c0, splat(a0[p]), b0); c1 = madd(c1, splat(a1[p]), b0);
+				c2 = madd(c2, splat(a2[p]), b0); c3 = madd(c3, splat(a3[p]), b0);
+			}
+			if (bias) {
+				f4 z = load(bias + j);
+				c0 = wasm_f32x4_add(c0, z); c1 = wasm_f32x4_add(c1, z); c2 = wasm_f32x4_add(c2, z); c3 = wasm_f32x4_add(c3, z);
+			}
+			f32 *cp = c + i * n + j;
+			store(cp, c0); store(cp + n, c1); store(cp + 2 * n, c2); store(cp + 3 * n, c3);
+		}
+		for (; j < n; j++) {
+			f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+			for (int p = 0; p < k; p++) {
+				f32 bv = b[p * n + j];
+				s0 += a0[p] * bv; s1 += a1[p] * bv; s2 += a2[p] * bv; s3 += a3[p] * bv;
+			}
+			f32 z = bias ? bias[j] : 0;
+			c[i * n + j] = s0 + z; c[(i + 1) * n + j] = s1 + z; c[(i + 2) * n + j] = s2 + z; c[(i + 3) * n + j] = s3 + z;
+		}
+	}
+	for (; i < m; i++) {
+		const f32 *ar = a + i * k;
+		int j = 0;
+		for (; j + 4 <= n; j += 4) {
+			f4 acc = splat(0);
+			for (int p = 0; p < k; p++) {
+				acc = madd(acc, splat(ar[p]), load(b + p * n + j));
+			}
+			if (bias) {
+				acc = wasm_f32x4_add(acc, load(bias + j));
+			}
+			store(c + i * n + j, acc);
+		}
+		for (; j < n; j++) {
+			f32 s = 0;
+			for (int p = 0; p < k; p++) {
+				s += ar[p] * b[p * n + j];
+			}
+			c[i * n + j] = s + (bias ? bias[j] : 0);
+		}
+	}
+}
+
+/*
+ * c[k x n] = a^T . b for a[m x k] and b[m x n]: the weight gradient x^T . dz of a dense layer, without
+ * transposing x. Tiles of 4 rows of c (4 adjacent columns of a, one load) x 8 columns.
+ */
+void gemm_tn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
+	int i = 0;
+	for (; i + 4 <= k; i += 4) {
+		int j = 0;
+		for (; j + 8 <= n; j += 8) {
+			f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+			f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+			const f32 *ap = a + i, *bp = b + j;
+			for (int p = 0; p < m; p++, ap += k, bp += n) {
+				f4 av = load(ap), b0 = load(bp), b1 = load(bp + 4);
+				f4 x0 = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0), x1 = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
+				f4 x2 = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2), x3 = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
+				c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
+				c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
+				c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
+				c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
+			}
+			f32 *cp = c + i * n + j;
+			store(cp, c00); store(cp + 4, c01); cp += n;
+			store(cp, c10); store(cp + 4, c11); cp += n;
+			store(cp, c20); store(cp + 4, c21); cp += n;
+			store(cp, c30); store(cp + 4, c31);
+		}
+		for (; j < n; j++) {
+			f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+			for (int p = 0; p < m; p++) {
+				f32 bv = b[p * n + j];
+				const f32 *ap = a + p * k + i;
+				s0 += ap[0] * bv; s1 += ap[1] * bv; s2 += ap[2] * bv; s3 += ap[3] * bv;
+			}
+			c[i * n + j] = s0; c[(i + 1) * n + j] = s1; c[(i + 2) * n + j] = s2; c[(i + 3) * n + j] = s3;
+		}
+	}
+	for (; i < k; i++) {
+		for (int j = 0; j < n; j++) {
+			f32 s = 0;
+			for (int p = 0; p < m; p++) {
+				s += a[p * k + i] * b[p * n + j];
+			}
+			c[i * n + j] = s;
+		}
+	}
+}
+
+/* dst[cols x rows] = src[rows x cols]^T. */
+void transpose(const f32 *src, f32 *dst, int rows, int cols) {
+	for (int r = 0; r < rows; r++) {
+		for (int c = 0; c < cols; c++) {
+			dst[c * rows + r] = src[r * cols + c];
+		}
+	}
+}
+
+/*
+ * The optimizers' updates, in place over n floats, with tfjs 4.22's rules (array-optimizers.ts documents
+ * each); plain loops that clang vectorises to 4 lanes. sqrt is the wasm instruction; no libc.
+ */
+void sgd(f32 *restrict p, const f32 *restrict g, int n, f32 lr) {
+	for (int i = 0; i < n; i++) {
+		p[i] -= lr * g[i];
+	}
+}
+
+void momentum(f32 *restrict p, const f32 *restrict g, f32 *restrict acc, int n, f32 lr, f32 mom) {
+	for (int i = 0; i < n; i++) {
+		f32 a = mom * acc[i] + g[i];
+		acc[i] = a;
+		p[i] -= lr * a;
+	}
+}
+
+void rmsprop(f32 *restrict p, const f32 *restrict g, f32 *restrict ms, int n, f32 lr, f32 decay, f32 eps) {
+	for (int i = 0; i < n; i++) {
+		f32 s = decay * ms[i] + (1 - decay) * g[i] * g[i];
+		ms[i] = s;
+		p[i] -= lr * g[i] / __builtin_sqrtf(s + eps);
+	}
+}
+
+void adagrad(f32 *restrict p, const f32 *restrict g, f32 *restrict acc, int n, f32 lr, f32 eps) {
+	for (int i = 0; i < n; i++) {
+		f32 a = acc[i] + g[i] * g[i];
+		acc[i] = a;
+		p[i] -= lr * g[i] / __builtin_sqrtf(a + eps);
+	}
+}
+
+void adam(f32 *restrict p, const f32 *restrict g, f32 *restrict m, f32 *restrict v, int n, f32 beta1, f32 beta2, f32 step, f32 root_correction2, f32 eps) {
+	for (int i = 0; i < n; i++) {
+		f32 mi = beta1 * m[i] + (1 - beta1) * g[i];
+		f32 vi = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+		m[i] = mi;
+		v[i] = vi;
+		p[i] -= step * mi / (__builtin_sqrtf(vi) * root_correction2 + eps);
+	}
+}
+
+void adamax(f32 *restrict p, const f32 *restrict g, f32 *restrict m, f32 *restrict u, int n, f32 beta1, f32 beta2, f32 step, f32 eps) {
+	for (int i = 0; i < n; i++) {
+		f32 mi = beta1 * m[i] + (1 - beta1) * g[i];
+		f32 decayed = beta2 * u[i];
+		f32 magnitude = g[i] < 0 ? -g[i] : g[i];
+		f32 ui = decayed > magnitude ? decayed : magnitude;
+		m[i] = mi;
+		u[i] = ui;
+		p[i] -= step * mi / (ui + eps);
+	}
+}

@@ -1,0 +1,143 @@
+import {spawnSync} from 'node:child_process';
+import test from 'ava';
+import {loadDataset, splitDataset} from '../../src/data/load.js';
+import {loadBackend} from '../../src/train/backend.js';
+import {LeanMlp} from '../../src/train/lean.js';
+import {LayersTrainer, makeTrainer, trainTrial} from '../../src/train/loop.js';
+import {SimdMlp, simdCovers} from '../../src/train/simd-mlp.js';
+import {ACTIVATIONS, type TrialConfig} from '../../src/types.js';
+import {assertClose, batches, layersGradients, maxDifference, seedConfig, shape} from './helpers.js';
+
+const gradientCases: Array<[string, Partial<TrialConfig>]> = [
+	...ACTIVATIONS.map((activation): [string, Partial<TrialConfig>] => [activation, {activation}]),
+	['sigmoid, mean squared error', {activation: 'sigmoid', loss: 'meanSquaredError'}],
+	['elu, categorical hinge', {activation: 'elu', loss: 'categoricalHinge'}],
+	['relu, categorical hinge', {loss: 'categoricalHinge'}],
+	['a deeper net', {activation: 'swish', hidden: [12, 10, 8]}],
+	// Widths and rows that are not multiples of the kernels' 4x8 tiles exercise every leftover loop.
+	['odd widths', {activation: 'tanh', hidden: [13, 7, 3]}],
+	['no hidden layer', {hidden: []}],
+];
+
+for (const [title, overrides] of gradientCases) {
+	test.serial(`simd gradients equal autodiff through the layers: ${title}`, async t => {
+		const {tf} = await loadBackend('wasm');
+		const config = seedConfig(overrides);
+		const [{x, y}] = await batches(1, config.batchSize);
+		const rows = config.hidden.includes(13) ? 11 : y.length;
+		const layers = new LayersTrainer(tf, config, shape, 7);
+		const simd = new SimdMlp(tf, config, shape, 7);
+		t.teardown(() => {
+			layers.dispose();
+		});
+		const initial = layers.model.trainableWeights.map(weight => weight.read().dataSync());
+		assertClose(t, simd.parameters, initial, 0, 'initial weights');
+		const expected = layersGradients(tf, layers, config, x.subarray(0, rows * 784), y.subarray(0, rows));
+		assertClose(t, simd.gradients(x, y, rows), expected, 1e-4, 'gradients');
+	});
+}
+
+test.serial('simd dropout draws the same seeded masks as the lean path', async t => {
+	const {tf} = await loadBackend('wasm');
+	const config = seedConfig({dropout: 0.5, activation: 'elu'});
+	const [{x, y}] = await batches(1, config.batchSize);
+	const simd = new SimdMlp(tf, config, shape, 4);
+	const lean = new LeanMlp(tf, config, shape, 4);
+	t.teardown(() => {
+		lean.dispose();
+	});
+	for (let batch = 0; batch < 2; batch++) {
+		assertClose(t, simd.gradients(x, y, y.length), lean.gradients(x, y, y.length), 1e-4, `gradients of batch ${batch}`);
+	}
+});
+
+const trainingCases: Array<[string, Partial<TrialConfig>]> = [
+	['adam', {}],
+	['sgd', {optimizer: 'sgd', learningRate: 0.1}],
+	['momentum, dropout', {optimizer: 'momentum', learningRate: 0.05, dropout: 0.3}],
+	['rmsprop', {optimizer: 'rmsprop'}],
+	['adagrad', {optimizer: 'adagrad', learningRate: 0.05}],
+	['adamax, sigmoid', {optimizer: 'adamax', activation: 'sigmoid'}],
+];
+
+for (const [title, overrides] of trainingCases) {
+	test.serial(`a few simd training steps land where the lean path's steps land: ${title}`, async t => {
+		const {tf} = await loadBackend('wasm');
+		const config = seedConfig({learningRate: 0.01, ...overrides});
+		// The lean path, itself checked step by step against the Keras-style layers (lean.test.ts), draws the same dropout masks.
+		const lean = new LeanMlp(tf, config, shape, 21);
+		const simd = new SimdMlp(tf, config, shape, 21);
+		t.teardown(() => {
+			lean.dispose();
+		});
+		const initial = simd.parameters.map(values => values.slice());
+		for (const {x, y} of await batches(4, config.batchSize)) {
+			lean.trainBatch(x, y, y.length);
+			simd.trainBatch(x, y, y.length);
+		}
+
+		const leanSums = lean.takeSums();
+		const simdSums = simd.takeSums();
+		t.true(Math.abs(leanSums.loss - simdSums.loss) < 1e-3 * leanSums.loss, `summed loss ${simdSums.loss} vs ${leanSums.loss}`);
+		t.is(simdSums.correct, leanSums.correct);
+		t.deepEqual(simd.takeSums(), {loss: 0, correct: 0}, 'taking the sums resets them');
+		assertClose(t, simd.parameters, lean.parameters, 1e-4, 'weights after 4 steps');
+		t.true(simd.parameters.some((values, k) => maxDifference(values, initial[k]) > config.learningRate / 10), 'the weights moved');
+
+		const [set] = await batches(1, 2500);
+		const images = {x: set.x, y: Uint8Array.from(set.y), n: 2500};
+		const plain = lean.evaluate(images);
+		const ours = simd.evaluate(images);
+		t.true(Math.abs(plain.loss - ours.loss) < 1e-4 * plain.loss, `evaluation loss ${ours.loss} vs ${plain.loss} (two chunks)`);
+		t.is(ours.accuracy, plain.accuracy);
+	});
+}
+
+test.serial('a simd snapshot restores the weights it copied', async t => {
+	const {tf} = await loadBackend('wasm');
+	const config = seedConfig({});
+	const simd = new SimdMlp(tf, config, shape, 2);
+	const snapshot = simd.snapshot();
+	const before = simd.parameters.map(values => values.slice());
+	for (const {x, y} of await batches(2, config.batchSize)) {
+		simd.trainBatch(x, y, y.length);
+	}
+
+	t.true(maxDifference(simd.parameters[0], before[0]) > 0);
+	snapshot.restore();
+	assertClose(t, simd.parameters, before, 0, 'restored weights');
+});
+
+test.serial('trainTrial picks simd for MLPs, lean with batch norm, layers for CNNs, and says which', async t => {
+	const {tf} = await loadBackend('wasm');
+	const dataset = await loadDataset('fashion-mnist-mini');
+	const data = splitDataset(dataset, {name: 'fashion-mnist-mini', trainLimit: 300, testLimit: 100, validation: 0.2});
+	const configs = [seedConfig({epochs: 1}), seedConfig({epochs: 1, batchNorm: true}), seedConfig({epochs: 1, model: 'cnn', conv: [2], hidden: []})];
+	t.deepEqual(configs.map(config => simdCovers(config)), [true, false, false]);
+	const paths: string[] = [];
+	for (const config of configs) {
+		// eslint-disable-next-line no-await-in-loop
+		const result = await trainTrial(tf, {config, seed: 1, data, shape}, {
+			onStart(info) {
+				paths.push(info.trainingPath);
+			},
+			onEpoch() {},
+		});
+		t.is(result.state, 'completed');
+	}
+
+	t.deepEqual(paths, ['simd', 'lean', 'layers']);
+	t.throws(() => makeTrainer(tf, configs[1], shape, 1, 'simd'), {message: /simd training path does not cover this config.*batch norm/});
+});
+
+test('the committed kernel module is the build of kernels/mlp.c', t => {
+	const clang = spawnSync('sh', ['-c', 'command -v clang-14 || command -v clang'], {encoding: 'utf8'}).stdout.trim();
+	if (!clang && process.env.CI !== 'true') {
+		t.log('no clang here: the check runs in CI (.ci/run installs clang-14 and lld-14)');
+		t.pass();
+		return;
+	}
+
+	const check = spawnSync('bash', ['scripts/build-kernels.sh', '--check'], {encoding: 'utf8'});
+	t.is(check.status, 0, check.stderr);
+});
