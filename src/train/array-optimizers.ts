@@ -1,7 +1,7 @@
 /**
  * The optimizers of the sweep format over Float32Arrays. On wasm at batch 32 the ~100 small kernels per
  * step of a tfjs optimizer cost more than the network itself; the same update as one SIMD kernel call
- * per weight array (kernels/mlp.c) takes ~1 ns a weight, with plain JS loops as the fallback where
+ * per weight array (kernels/simd.c) takes ~1 ns a weight, with plain JS loops as the fallback where
  * WebAssembly SIMD is missing. Each rule copies tfjs 4.22's applyGradients (same defaults, same epsilon
  * placement, same bias correction); a test checks both forms of every one against tfjs step by step.
  */

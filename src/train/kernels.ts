@@ -1,15 +1,25 @@
 /**
- * sweeplab's own WebAssembly SIMD kernels (kernels/mlp.c, built by scripts/build-kernels.sh into
- * kernels/mlp-wasm.ts): the matrix products of the SIMD training path and the optimizers' updates.
+ * sweeplab's own WebAssembly SIMD kernels (kernels/simd.c, built by scripts/build-kernels.sh into
+ * kernels/simd-wasm.ts): the matrix products, im2col and pooling of the SIMD training path and the
+ * optimizers' updates.
  * A KernelArena is one instance with its own memory, grown once and handed out as Float32Array views.
  */
-import {MLP_WASM_BASE64} from './kernels/mlp-wasm.js';
+import {SIMD_WASM_BASE64} from './kernels/simd-wasm.js';
 
-/** The exports of mlp.c; pointers are byte addresses in the arena's memory. */
+/** The exports of simd.c; pointers are byte addresses in the arena's memory. */
 export interface Kernels {
 	gemm_nn(a: number, b: number, c: number, m: number, k: number, n: number, bias: number): void;
 	gemm_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
 	transpose(source: number, target: number, rows: number, cols: number): void;
+	im2col(input: number, patches: number, batch: number, height: number, width: number, channels: number, kernelSize: number): void;
+	col2im(patches: number, input: number, batch: number, height: number, width: number, channels: number, kernelSize: number): void;
+	maxpool(input: number, output: number, which: number, batch: number, height: number, width: number, channels: number): void;
+	maxpool_backward(dOutput: number, which: number, dInput: number, outputs: number, inputs: number): void;
+	relu(z: number, y: number, n: number): void;
+	relu_backward(dy: number, z: number, dz: number, n: number): void;
+	leaky_relu(z: number, y: number, n: number, alpha: number): void;
+	leaky_relu_backward(dy: number, z: number, dz: number, n: number, alpha: number): void;
+	column_sums(matrix: number, out: number, rows: number, cols: number): void;
 	sgd(p: number, g: number, n: number, learningRate: number): void;
 	momentum(p: number, g: number, accumulation: number, n: number, learningRate: number, momentum: number): void;
 	rmsprop(p: number, g: number, meanSquares: number, n: number, learningRate: number, decay: number, epsilon: number): void;
@@ -36,7 +46,7 @@ let compiled: WasmModule | null | undefined;
 /** The compiled kernels, once per thread; undefined where WebAssembly SIMD is missing. */
 function kernelModule(): WasmModule | undefined {
 	if (compiled === undefined) {
-		const bytes = Uint8Array.from(Buffer.from(MLP_WASM_BASE64, 'base64'));
+		const bytes = Uint8Array.from(Buffer.from(SIMD_WASM_BASE64, 'base64'));
 		compiled = wasmApi?.validate(bytes) ? new wasmApi.Module(bytes) : null;
 	}
 
@@ -88,13 +98,22 @@ export class KernelArena {
 
 	/** A zeroed array in the arena. */
 	allocate(length: number): Float32Array {
-		const view = new Float32Array(this.buffer, this.next, length);
+		return new Float32Array(this.buffer, this.reserve(length), length);
+	}
+
+	/** A zeroed int32 array in the arena (4-byte elements, laid out like floats). */
+	allocateInt(length: number): Int32Array {
+		return new Int32Array(this.buffer, this.reserve(length), length);
+	}
+
+	private reserve(length: number): number {
+		const offset = this.next;
 		this.next += Math.ceil(length / ALIGN_FLOATS) * ALIGN_FLOATS * FLOAT_BYTES;
 		if (this.next > this.end) {
 			throw new RangeError(`KernelArena: out of room (${this.end} bytes laid out for fewer arrays than asked for)`);
 		}
 
-		return view;
+		return offset;
 	}
 
 	/** Whether `view` lies in this arena's memory, so kernels can work on it in place. */
@@ -104,4 +123,4 @@ export class KernelArena {
 }
 
 /** Address of an arena's view, for the kernel calls. */
-export const at = (view: Float32Array): number => view.byteOffset;
+export const at = (view: Float32Array | Int32Array): number => view.byteOffset;

@@ -15,7 +15,7 @@ import type {Activation, TrialConfig} from '../types.js';
 import {type ArrayOptimizer, makeArrayOptimizer} from './array-optimizers.js';
 import type {Tf} from './backend.js';
 import {LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
-import {type DenseLayer, MlpWeights} from './mlp-weights.js';
+import {type DenseLayer, NetWeights} from './net-weights.js';
 import {lossFromLogits} from './objective.js';
 import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from './trainer.js';
 
@@ -53,7 +53,7 @@ export class LeanMlp implements Trainer {
 	readonly parameters: Float32Array[];
 	readonly shapes: number[][];
 	readonly movingStatistics: Float32Array[];
-	private readonly weights: MlpWeights;
+	private readonly weights: NetWeights;
 	private readonly layers: LayerPlan[];
 	private readonly optimizer: ArrayOptimizer;
 	private readonly sums: BackendSums;
@@ -64,7 +64,7 @@ export class LeanMlp implements Trainer {
 
 	constructor(private readonly tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
-		this.weights = new MlpWeights(tf, config, shape, seed);
+		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, parameters: this.parameters, shapes: this.shapes, movingStatistics: this.movingStatistics} = this.weights);
 		this.layers = this.weights.layers.map(layer => {
 			const fused = layer.hidden && !config.batchNorm ? FUSED[config.activation] : undefined;

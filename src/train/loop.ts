@@ -5,7 +5,7 @@ import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
 import {LeanMlp, leanCovers} from './lean.js';
-import {SimdMlp, simdCovers} from './simd-mlp.js';
+import {SimdNet, simdCovers} from './simd-net.js';
 import {buildModel, type ModelShape} from './model.js';
 import {lossFromLogits, makeOptimizer} from './objective.js';
 import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type TrainingPath, type WeightsSnapshot} from './trainer.js';
@@ -61,7 +61,7 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 
 	switch (chosen) {
 		case 'simd': {
-			return new SimdMlp(tf, config, shape, seed);
+			return new SimdNet(tf, config, shape, seed);
 		}
 
 		case 'lean': {
@@ -77,9 +77,9 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 /**
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
- * (a per-batch read forces a sync). MLPs take the SIMD path (simd-mlp.ts), or the lean path (lean.ts)
- * with batch norm, anything else Keras-style layers; onStart reports which. Stops as `diverged` at the first epoch whose training or validation loss is
- * not finite.
+ * (a per-batch read forces a sync). Networks without batch norm take the SIMD path (simd-net.ts), MLPs
+ * with batch norm the lean path (lean.ts), CNNs with batch norm Keras-style layers; onStart reports which.
+ * Stops as `diverged` at the first epoch whose training or validation loss is not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;

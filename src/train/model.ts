@@ -68,15 +68,20 @@ export function maxConvLayers(shape: ModelShape): number {
 	return Math.floor(Math.log2(Math.min(shape.imageShape[0], shape.imageShape[1])));
 }
 
+/** Throws TrainingError when a cnn stacks more poolings than the images allow. */
+export function checkConvLayers(config: TrialConfig, shape: ModelShape): void {
+	if (config.model === 'cnn' && config.conv.length > maxConvLayers(shape)) {
+		throw new TrainingError(`conv has ${config.conv.length} layers, but ${shape.imageShape[0]}x${shape.imageShape[1]} images allow at most ${maxConvLayers(shape)} poolings`);
+	}
+}
+
 /**
  * The Keras-style network of a trial config, with seeded initialisers so a trial's weights are a
  * function of its seed. The last layer outputs logits: the loss applies softmax itself, which is
  * Keras' Dense(10, softmax) + cross-entropy computed stably.
  */
 export function buildModel(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number): TF.Sequential {
-	if (config.model === 'cnn' && config.conv.length > maxConvLayers(shape)) {
-		throw new TrainingError(`conv has ${config.conv.length} layers, but ${shape.imageShape[0]}x${shape.imageShape[1]} images allow at most ${maxConvLayers(shape)} poolings`);
-	}
+	checkConvLayers(config, shape);
 
 	const model = tf.sequential();
 	let layerIndex = 0;

@@ -3,7 +3,7 @@ import type {ImageSet} from '../data/load.js';
 import type {Tf} from './backend.js';
 
 /**
- * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (simd-mlp.ts), the lean loop
+ * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (simd-net.ts), the lean loop
  * on tfjs kernels (lean.ts), or Keras-style layers (loop.ts).
  */
 export type TrainingPath = 'simd' | 'lean' | 'layers';

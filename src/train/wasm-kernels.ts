@@ -5,12 +5,20 @@ type KernelArgs = Parameters<TF.KernelFunc>[0];
 type KernelFn = (args: KernelArgs) => TF.TensorInfo;
 
 /**
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so a conv layer cannot train on it. Its
- * Conv3DBackpropFilterV2 computes the same thing for a depth-1 volume: this registers the 2-D kernel as
- * reshapes around the 3-D one (no data is copied; reshape shares the buffer). A test compares the
- * filter gradient with the cpu backend's.
+ * Mends tfjs-backend-wasm 4.22 for training CNNs on the layers path (CNNs with batch norm; the rest take
+ * the SIMD path). Both kernels are checked against the cpu backend by tests.
  */
 export function registerMissingWasmKernels(tf: Tf): void {
+	registerConv2dBackpropFilter(tf);
+	replaceMaxPoolGrad(tf);
+}
+
+/**
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so a conv layer cannot train on it. Its
+ * Conv3DBackpropFilterV2 computes the same thing for a depth-1 volume: this registers the 2-D kernel as
+ * reshapes around the 3-D one (no data is copied; reshape shares the buffer).
+ */
+function registerConv2dBackpropFilter(tf: Tf): void {
 	if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
 		return;
 	}
@@ -51,4 +59,73 @@ export function registerMissingWasmKernels(tf: Tf): void {
 			return dw;
 		},
 	});
+}
+
+interface WasmBackendData {
+	readSync(dataId: object): Float32Array;
+	makeOutput(shape: number[], dtype: 'float32'): TF.TensorInfo;
+	typedArrayFromHeap(info: TF.TensorInfo): Float32Array;
+}
+
+/** Marks the MaxPoolGrad this module registered, so loading the backend twice replaces it once. */
+const MENDED = Symbol('sweeplab.maxPoolGrad');
+
+/**
+ * tfjs-backend-wasm 4.22's MaxPoolGrad routes gradients to the wrong inputs for many shapes (2x2 pooling of a
+ * [2, 14, 14, 4] map differs from cpu's by up to the full gradient; [2, 14, 14, 3] agrees), so a CNN trained
+ * on wasm's layers path learned from wrong gradients. This replaces it, for 'valid' pooling (what model.ts
+ * builds), with cpu's rule: each output's gradient goes to the first largest input of its window in
+ * row-major order; other padding keeps the original kernel.
+ */
+function replaceMaxPoolGrad(tf: Tf): void {
+	const original = tf.getKernel('MaxPoolGrad', 'wasm');
+	if (!original || (original.kernelFunc as unknown as Record<symbol, boolean>)[MENDED]) {
+		return;
+	}
+
+	const kernelFunc = (args: KernelArgs): TF.TensorInfo => {
+		const {dy, input} = args.inputs as {dy: TF.TensorInfo; input: TF.TensorInfo};
+		const {filterSize, strides, pad} = args.attrs as unknown as {filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown};
+		if (pad !== 'valid') {
+			return (original.kernelFunc as KernelFn)(args);
+		}
+
+		const backend = args.backend as unknown as WasmBackendData;
+		const [filterHeight, filterWidth] = typeof filterSize === 'number' ? [filterSize, filterSize] : filterSize;
+		const [strideHeight, strideWidth] = typeof strides === 'number' ? [strides, strides] : strides;
+		const [batch, height, width, channels] = input.shape;
+		const [, outHeight, outWidth] = dy.shape;
+		const x = backend.readSync(input.dataId);
+		const gradient = backend.readSync(dy.dataId);
+		const output = backend.makeOutput(input.shape, 'float32');
+		const dx = backend.typedArrayFromHeap(output);
+		dx.fill(0);
+		for (let b = 0; b < batch; b++) {
+			for (let i = 0; i < outHeight; i++) {
+				for (let j = 0; j < outWidth; j++) {
+					for (let c = 0; c < channels; c++) {
+						let best = -1;
+						let max = Number.NEGATIVE_INFINITY;
+						for (let u = 0; u < filterHeight; u++) {
+							for (let v = 0; v < filterWidth; v++) {
+								const at = ((((b * height) + (i * strideHeight) + u) * width) + (j * strideWidth) + v) * channels + c;
+								if (x[at] > max || best < 0) {
+									max = x[at];
+									best = at;
+								}
+							}
+						}
+
+						dx[best] += gradient[(((((b * outHeight) + i) * outWidth) + j) * channels) + c];
+					}
+				}
+			}
+		}
+
+		return output;
+	};
+
+	Object.defineProperty(kernelFunc, MENDED, {value: true});
+	tf.unregisterKernel('MaxPoolGrad', 'wasm');
+	tf.registerKernel({kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: kernelFunc as unknown as TF.KernelFunc});
 }

@@ -1,6 +1,6 @@
 /*
- * The kernels of sweeplab's SIMD training path (src/train/simd-mlp.ts) and array optimizers, compiled to WebAssembly with
- * 128-bit SIMD by scripts/build-kernels.sh. Freestanding: no libc; the caller lays out memory from
+ * The kernels of sweeplab's SIMD training path (src/train/simd-net.ts) and the array optimizers, compiled to
+ * WebAssembly with 128-bit SIMD by scripts/build-kernels.sh. Freestanding: no libc; the caller lays out memory from
  * __heap_base and passes byte addresses. All matrices are row-major float32.
  */
 #include <wasm_simd128.h>
@@ -205,5 +205,176 @@ void adamax(f32 *restrict p, const f32 *restrict g, f32 *restrict m, f32 *restri
 		m[i] = mi;
 		u[i] = ui;
 		p[i] -= step * mi / (ui + eps);
+	}
+}
+
+/*
+ * Convolution by im2col, for NHWC images with 'same' padding (TensorFlow's: (k - 1) / 2 before, the rest
+ * after) and stride 1. Row (b, y, x) of the patch matrix holds the k x k x c window around pixel (y, x) of
+ * image b in the order (dy, dx, channel) that a [k, k, c, filters] kernel flattens to, zeros outside.
+ * Within one window row the in-image pixels are contiguous in both matrices, so each is one run.
+ */
+void im2col(const f32 *restrict input, f32 *restrict patches, int batch, int h, int w, int c, int k) {
+	int pad = (k - 1) / 2;
+	int span = k * c;
+	for (int b = 0; b < batch; b++) {
+		const f32 *image = input + b * h * w * c;
+		for (int y = 0; y < h; y++) {
+			for (int x = 0; x < w; x++) {
+				f32 *out = patches + ((b * h + y) * w + x) * k * span;
+				int dx0 = x - pad < 0 ? pad - x : 0;
+				int dx1 = x - pad + k > w ? w - x + pad : k;
+				for (int dy = 0; dy < k; dy++, out += span) {
+					int sy = y + dy - pad;
+					if (sy < 0 || sy >= h) {
+						for (int i = 0; i < span; i++) {
+							out[i] = 0;
+						}
+						continue;
+					}
+					const f32 *run = image + (sy * w + x - pad + dx0) * c;
+					for (int i = 0; i < dx0 * c; i++) {
+						out[i] = 0;
+					}
+					for (int i = 0; i < (dx1 - dx0) * c; i++) {
+						out[dx0 * c + i] = run[i];
+					}
+					for (int i = dx1 * c; i < span; i++) {
+						out[i] = 0;
+					}
+				}
+			}
+		}
+	}
+}
+
+/* The transpose of im2col: every patch entry's gradient added back to the pixel it came from. */
+void col2im(const f32 *restrict patches, f32 *restrict input, int batch, int h, int w, int c, int k) {
+	int pad = (k - 1) / 2;
+	int span = k * c;
+	for (int i = 0; i < batch * h * w * c; i++) {
+		input[i] = 0;
+	}
+	for (int b = 0; b < batch; b++) {
+		f32 *image = input + b * h * w * c;
+		for (int y = 0; y < h; y++) {
+			for (int x = 0; x < w; x++) {
+				const f32 *in = patches + ((b * h + y) * w + x) * k * span;
+				int dx0 = x - pad < 0 ? pad - x : 0;
+				int dx1 = x - pad + k > w ? w - x + pad : k;
+				for (int dy = 0; dy < k; dy++, in += span) {
+					int sy = y + dy - pad;
+					if (sy < 0 || sy >= h) {
+						continue;
+					}
+					f32 *run = image + (sy * w + x - pad + dx0) * c;
+					for (int i = 0; i < (dx1 - dx0) * c; i++) {
+						run[i] += in[dx0 * c + i];
+					}
+				}
+			}
+		}
+	}
+}
+
+/*
+ * 2x2 max pooling with stride 2 (odd edges dropped, as 'valid' pooling does). `which` keeps, per output,
+ * the offset of the input that won: the first largest in row-major window order, as tfjs picks.
+ */
+void maxpool(const f32 *input, f32 *output, int *which, int batch, int h, int w, int c) {
+	int oh = h / 2, ow = w / 2;
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < oh; y++) {
+			for (int x = 0; x < ow; x++) {
+				for (int ch = 0; ch < c; ch++) {
+					int best = ((b * h + 2 * y) * w + 2 * x) * c + ch;
+					f32 max = input[best];
+					for (int dy = 0; dy < 2; dy++) {
+						for (int dx = 0; dx < 2; dx++) {
+							int at = ((b * h + 2 * y + dy) * w + 2 * x + dx) * c + ch;
+							if (input[at] > max) {
+								max = input[at];
+								best = at;
+							}
+						}
+					}
+					int out = ((b * oh + y) * ow + x) * c + ch;
+					output[out] = max;
+					which[out] = best;
+				}
+			}
+		}
+	}
+}
+
+/* The gradient of maxpool: each output's gradient to the input that won, zero elsewhere. */
+void maxpool_backward(const f32 *doutput, const int *which, f32 *dinput, int outputs, int inputs) {
+	for (int i = 0; i < inputs; i++) {
+		dinput[i] = 0;
+	}
+	for (int i = 0; i < outputs; i++) {
+		dinput[which[i]] += doutput[i];
+	}
+}
+
+/*
+ * Elementwise work of the piecewise-linear activations (the others need exp, and run in JS) and the bias
+ * gradient. y may be z, and dz may be dy.
+ */
+/* Explicit lanes: y may be z (and dz dy), which keeps the compiler from vectorising the plain loops. */
+void relu(const f32 *z, f32 *y, int n) {
+	int i = 0;
+	for (; i + 4 <= n; i += 4) {
+		store(y + i, wasm_f32x4_pmax(load(z + i), splat(0)));
+	}
+	for (; i < n; i++) {
+		y[i] = z[i] > 0 ? z[i] : 0;
+	}
+}
+
+void relu_backward(const f32 *dy, const f32 *z, f32 *dz, int n) {
+	int i = 0;
+	for (; i + 4 <= n; i += 4) {
+		store(dz + i, wasm_v128_and(load(dy + i), wasm_f32x4_gt(load(z + i), splat(0))));
+	}
+	for (; i < n; i++) {
+		dz[i] = z[i] > 0 ? dy[i] : 0;
+	}
+}
+
+void leaky_relu(const f32 *z, f32 *y, int n, f32 alpha) {
+	int i = 0;
+	f4 a = splat(alpha);
+	for (; i + 4 <= n; i += 4) {
+		f4 v = load(z + i);
+		store(y + i, wasm_v128_bitselect(v, wasm_f32x4_mul(a, v), wasm_f32x4_gt(v, splat(0))));
+	}
+	for (; i < n; i++) {
+		y[i] = z[i] > 0 ? z[i] : alpha * z[i];
+	}
+}
+
+void leaky_relu_backward(const f32 *dy, const f32 *z, f32 *dz, int n, f32 alpha) {
+	int i = 0;
+	f4 a = splat(alpha);
+	for (; i + 4 <= n; i += 4) {
+		f4 g = load(dy + i);
+		store(dz + i, wasm_v128_bitselect(g, wasm_f32x4_mul(a, g), wasm_f32x4_gt(load(z + i), splat(0))));
+	}
+	for (; i < n; i++) {
+		dz[i] = z[i] > 0 ? dy[i] : alpha * dy[i];
+	}
+}
+
+/* out[j] = sum over rows of m[r][j]. */
+void column_sums(const f32 *restrict m, f32 *restrict out, int rows, int cols) {
+	for (int j = 0; j < cols; j++) {
+		out[j] = 0;
+	}
+	for (int r = 0; r < rows; r++) {
+		const f32 *row = m + r * cols;
+		for (int j = 0; j < cols; j++) {
+			out[j] += row[j];
+		}
 	}
 }

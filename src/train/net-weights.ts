@@ -1,14 +1,27 @@
 /**
- * The weights of an MLP as plain Float32Arrays, shared by the two array-based training paths (lean.ts on
- * tfjs kernels, simd-mlp.ts on sweeplab's own WebAssembly kernels): the same layout, seeded
+ * The weights of a trial's network as plain Float32Arrays, shared by the array-based training paths
+ * (lean.ts on tfjs kernels, simd-net.ts on sweeplab's own WebAssembly kernels): the same layout, seeded
  * initialisation and dropout streams as the Keras-style model of model.ts, so that every path starts
  * from the same weights and draws the same masks.
  */
 import type {TrialConfig} from '../types.js';
 import {createRng, deriveSeed, type Rng} from '../util/random.js';
 import type {Tf} from './backend.js';
-import {countParams, type ModelShape} from './model.js';
+import {checkConvLayers, countParams, type ModelShape} from './model.js';
 import type {WeightsSnapshot} from './trainer.js';
+
+/** A 'same'-padded, stride-1 convolution with bias, its activation, then 2x2 max pooling (model.ts' cnn block). */
+export interface ConvLayer {
+	/** Input feature map, NHWC without the batch. */
+	height: number;
+	width: number;
+	channels: number;
+	kernelSize: number;
+	filters: number;
+	/** Indices into `parameters`: kernel [k, k, channels, filters] and bias [filters]. */
+	kernel: number;
+	bias: number;
+}
 
 export interface DenseLayer {
 	inputs: number;
@@ -24,24 +37,24 @@ export interface DenseLayer {
 	dropout?: {rate: number; rng: Rng; mask: Float32Array};
 }
 
-/** Where an array lives: the JS heap by default, or a region of a WebAssembly memory. */
-export type Allocate = (length: number) => Float32Array;
-
-export class MlpWeights {
+export class NetWeights {
 	readonly paramCount: number;
 	/** Ordered like the trainable weights of buildModel()'s model: per layer the kernel, then the bias or batch-norm gamma and beta. */
 	readonly parameters: Float32Array[] = [];
 	readonly shapes: number[][] = [];
 	/** Per batch-norm layer: moving mean, moving variance (the model's non-trainable weights). */
 	readonly movingStatistics: Float32Array[] = [];
+	/** A cnn's convolution blocks, in order (none for an mlp). */
+	readonly convs: ConvLayer[] = [];
+	/** The Dense layers after them, the last one the logits. */
 	readonly layers: DenseLayer[] = [];
 
-	constructor(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number, allocate: Allocate = length => new Float32Array(length)) {
+	/** Throws RangeError for batch norm in a cnn, which no array path covers (the layers path trains it). */
+	constructor(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number) {
+		checkConvLayers(config, shape);
 		this.paramCount = countParams(config, shape);
-		const widths = [...config.hidden, shape.numClasses];
-		let inputs = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
 		const add = (dims: number[], values?: Float32Array): number => {
-			const array = allocate(dims.reduce((product, dim) => product * dim, 1));
+			const array = new Float32Array(dims.reduce((product, dim) => product * dim, 1));
 			if (values) {
 				array.set(values);
 			}
@@ -51,9 +64,27 @@ export class MlpWeights {
 			return this.parameters.length - 1;
 		};
 
-		for (const [i, units] of widths.entries()) {
+		let [height, width, channels] = shape.imageShape;
+		let layerIndex = 0;
+		if (config.model === 'cnn') {
+			if (config.batchNorm) {
+				throw new RangeError('NetWeights: batch norm in a cnn is trained by the layers path only');
+			}
+
+			for (const filters of config.conv) {
+				const dims = [config.kernelSize, config.kernelSize, channels, filters];
+				const kernel = add(dims, glorotUniform(tf, dims, deriveSeed(seed, 'layer', layerIndex++)));
+				this.convs.push({height, width, channels, kernelSize: config.kernelSize, filters, kernel, bias: add([filters])});
+				height = Math.floor(height / 2);
+				width = Math.floor(width / 2);
+				channels = filters;
+			}
+		}
+
+		let inputs = height * width * channels;
+		for (const [i, units] of [...config.hidden, shape.numClasses].entries()) {
 			const hidden = i < config.hidden.length;
-			const layer: DenseLayer = {inputs, units, hidden, kernel: add([inputs, units], glorotUniform(tf, [inputs, units], deriveSeed(seed, 'layer', i)))};
+			const layer: DenseLayer = {inputs, units, hidden, kernel: add([inputs, units], glorotUniform(tf, [inputs, units], deriveSeed(seed, 'layer', layerIndex++)))};
 			if (hidden && config.batchNorm) {
 				layer.gamma = add([units], new Float32Array(units).fill(1));
 				layer.beta = add([units]);
@@ -72,7 +103,16 @@ export class MlpWeights {
 		}
 	}
 
-	/** Every layer's dropout mask for a batch of `rows`: tf.dropout's rule (keep where u >= rate, scale by 1 / (1 - rate)) from the layer's seeded stream. */
+	/** Moves every parameter into arrays from `allocate` (a WebAssembly memory, say), values kept. */
+	relocate(allocate: (length: number) => Float32Array): void {
+		for (const [k, values] of this.parameters.entries()) {
+			const moved = allocate(values.length);
+			moved.set(values);
+			this.parameters[k] = moved;
+		}
+	}
+
+	/** Every Dense layer's dropout mask for a batch of `rows`: tf.dropout's rule (keep where u >= rate, scale by 1 / (1 - rate)) from the layer's seeded stream. */
 	drawMasks(rows: number): Array<Float32Array | undefined> {
 		return this.layers.map(layer => {
 			if (!layer.dropout) {
@@ -104,7 +144,7 @@ export class MlpWeights {
 	}
 }
 
-/** The seeded initializer buildModel() gives each Dense kernel, so every path starts from the same weights. */
-function glorotUniform(tf: Tf, shape: [number, number], seed: number): Float32Array {
+/** The seeded initializer buildModel() gives each Dense and Conv2D kernel, so every path starts from the same weights. */
+function glorotUniform(tf: Tf, shape: number[], seed: number): Float32Array {
 	return tf.tidy(() => tf.initializers.glorotUniform({seed}).apply(shape).dataSync() as Float32Array);
 }

@@ -4,7 +4,7 @@ import {loadDataset, splitDataset} from '../../src/data/load.js';
 import {loadBackend} from '../../src/train/backend.js';
 import {LeanMlp} from '../../src/train/lean.js';
 import {LayersTrainer, makeTrainer, trainTrial} from '../../src/train/loop.js';
-import {SimdMlp, simdCovers} from '../../src/train/simd-mlp.js';
+import {SimdNet, simdCovers} from '../../src/train/simd-net.js';
 import {ACTIVATIONS, type TrialConfig} from '../../src/types.js';
 import {assertClose, batches, layersGradients, maxDifference, seedConfig, shape} from './helpers.js';
 
@@ -17,6 +17,11 @@ const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	// Widths and rows that are not multiples of the kernels' 4x8 tiles exercise every leftover loop.
 	['odd widths', {activation: 'tanh', hidden: [13, 7, 3]}],
 	['no hidden layer', {hidden: []}],
+	// CNNs: im2col convolution, pooling with odd feature maps (7 -> 3), even and odd kernel sizes.
+	['a cnn with one conv block and no hidden layer', {model: 'cnn', conv: [4], hidden: []}],
+	['a cnn with two conv blocks, tanh', {model: 'cnn', conv: [3, 5], hidden: [8], activation: 'tanh'}],
+	['a cnn with three blocks and 2x2 kernels, elu', {model: 'cnn', conv: [2, 3, 4], kernelSize: 2, hidden: [6], activation: 'elu'}],
+	['a cnn with 5x5 kernels, leakyRelu, categorical hinge', {model: 'cnn', conv: [3, 2], kernelSize: 5, hidden: [], activation: 'leakyRelu', loss: 'categoricalHinge'}],
 ];
 
 for (const [title, overrides] of gradientCases) {
@@ -26,7 +31,7 @@ for (const [title, overrides] of gradientCases) {
 		const [{x, y}] = await batches(1, config.batchSize);
 		const rows = config.hidden.includes(13) ? 11 : y.length;
 		const layers = new LayersTrainer(tf, config, shape, 7);
-		const simd = new SimdMlp(tf, config, shape, 7);
+		const simd = new SimdNet(tf, config, shape, 7);
 		t.teardown(() => {
 			layers.dispose();
 		});
@@ -41,7 +46,7 @@ test.serial('simd dropout draws the same seeded masks as the lean path', async t
 	const {tf} = await loadBackend('wasm');
 	const config = seedConfig({dropout: 0.5, activation: 'elu'});
 	const [{x, y}] = await batches(1, config.batchSize);
-	const simd = new SimdMlp(tf, config, shape, 4);
+	const simd = new SimdNet(tf, config, shape, 4);
 	const lean = new LeanMlp(tf, config, shape, 4);
 	t.teardown(() => {
 		lean.dispose();
@@ -49,6 +54,32 @@ test.serial('simd dropout draws the same seeded masks as the lean path', async t
 	for (let batch = 0; batch < 2; batch++) {
 		assertClose(t, simd.gradients(x, y, y.length), lean.gradients(x, y, y.length), 1e-4, `gradients of batch ${batch}`);
 	}
+});
+
+test.serial('a few simd training steps of a cnn land where the layers\' steps land', async t => {
+	const {tf} = await loadBackend('wasm');
+	const config = seedConfig({model: 'cnn', conv: [4, 6], hidden: [10], learningRate: 0.01});
+	const layers = new LayersTrainer(tf, config, shape, 5);
+	const simd = new SimdNet(tf, config, shape, 5);
+	t.teardown(() => {
+		layers.dispose();
+	});
+	for (const {x, y} of await batches(3, config.batchSize)) {
+		layers.trainBatch(x, y, y.length);
+		simd.trainBatch(x, y, y.length);
+	}
+
+	const layerSums = layers.takeSums();
+	const simdSums = simd.takeSums();
+	t.true(Math.abs(layerSums.loss - simdSums.loss) < 1e-3 * layerSums.loss, `summed loss ${simdSums.loss} vs ${layerSums.loss}`);
+	t.is(simdSums.correct, layerSums.correct);
+	assertClose(t, simd.parameters, layers.model.trainableWeights.map(weight => weight.read().dataSync()), 1e-4, 'weights after 3 steps');
+	const [set] = await batches(1, 300);
+	const images = {x: set.x, y: Uint8Array.from(set.y), n: 300};
+	const plain = layers.evaluate(images);
+	const ours = simd.evaluate(images);
+	t.true(Math.abs(plain.loss - ours.loss) < 1e-3 * plain.loss, `evaluation loss ${ours.loss} vs ${plain.loss} (two chunks)`);
+	t.is(ours.accuracy, plain.accuracy);
 });
 
 const trainingCases: Array<[string, Partial<TrialConfig>]> = [
@@ -66,7 +97,7 @@ for (const [title, overrides] of trainingCases) {
 		const config = seedConfig({learningRate: 0.01, ...overrides});
 		// The lean path, itself checked step by step against the Keras-style layers (lean.test.ts), draws the same dropout masks.
 		const lean = new LeanMlp(tf, config, shape, 21);
-		const simd = new SimdMlp(tf, config, shape, 21);
+		const simd = new SimdNet(tf, config, shape, 21);
 		t.teardown(() => {
 			lean.dispose();
 		});
@@ -96,7 +127,7 @@ for (const [title, overrides] of trainingCases) {
 test.serial('a simd snapshot restores the weights it copied', async t => {
 	const {tf} = await loadBackend('wasm');
 	const config = seedConfig({});
-	const simd = new SimdMlp(tf, config, shape, 2);
+	const simd = new SimdNet(tf, config, shape, 2);
 	const snapshot = simd.snapshot();
 	const before = simd.parameters.map(values => values.slice());
 	for (const {x, y} of await batches(2, config.batchSize)) {
@@ -108,12 +139,13 @@ test.serial('a simd snapshot restores the weights it copied', async t => {
 	assertClose(t, simd.parameters, before, 0, 'restored weights');
 });
 
-test.serial('trainTrial picks simd for MLPs, lean with batch norm, layers for CNNs, and says which', async t => {
+test.serial('trainTrial picks simd without batch norm, then lean for MLPs and layers for CNNs, and says which', async t => {
 	const {tf} = await loadBackend('wasm');
 	const dataset = await loadDataset('fashion-mnist-mini');
 	const data = splitDataset(dataset, {name: 'fashion-mnist-mini', trainLimit: 300, testLimit: 100, validation: 0.2});
-	const configs = [seedConfig({epochs: 1}), seedConfig({epochs: 1, batchNorm: true}), seedConfig({epochs: 1, model: 'cnn', conv: [2], hidden: []})];
-	t.deepEqual(configs.map(config => simdCovers(config)), [true, false, false]);
+	const cnn: Partial<TrialConfig> = {epochs: 1, model: 'cnn', conv: [2], hidden: []};
+	const configs = [seedConfig({epochs: 1}), seedConfig({epochs: 1, batchNorm: true}), seedConfig(cnn), seedConfig({...cnn, batchNorm: true})];
+	t.deepEqual(configs.map(config => simdCovers(config)), [true, false, true, false]);
 	const paths: string[] = [];
 	for (const config of configs) {
 		// eslint-disable-next-line no-await-in-loop
@@ -126,11 +158,11 @@ test.serial('trainTrial picks simd for MLPs, lean with batch norm, layers for CN
 		t.is(result.state, 'completed');
 	}
 
-	t.deepEqual(paths, ['simd', 'lean', 'layers']);
+	t.deepEqual(paths, ['simd', 'lean', 'simd', 'layers']);
 	t.throws(() => makeTrainer(tf, configs[1], shape, 1, 'simd'), {message: /simd training path does not cover this config.*batch norm/});
 });
 
-test('the committed kernel module is the build of kernels/mlp.c', t => {
+test('the committed kernel module is the build of kernels/simd.c', t => {
 	const clang = spawnSync('sh', ['-c', 'command -v clang-14 || command -v clang'], {encoding: 'utf8'}).stdout.trim();
 	if (!clang && process.env.CI !== 'true') {
 		t.log('no clang here: the check runs in CI (.ci/run installs clang-14 and lld-14)');
