@@ -1,5 +1,5 @@
 /** Helpers shared by the benchmarks: each measurement runs in a fresh child process for clean timings and peaks. */
-import {fork} from 'node:child_process';
+import {fork, spawnSync} from 'node:child_process';
 import {availableParallelism} from 'node:os';
 import {fileURLToPath} from 'node:url';
 
@@ -49,4 +49,37 @@ export async function reportToParent(result: unknown): Promise<void> {
 
 export function machineLine(): string {
 	return `node ${process.version}, ${availableParallelism()} cores`;
+}
+
+/** The peer's environment: one compute thread per Python process, as each sweeplab worker is one thread. */
+export const PEER_ENV = {...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1'};
+
+const PEER_PROBE = String.raw`
+import torch, optuna
+blas = sorted({line.split()[-1] for line in open('/proc/self/maps') if 'blas' in line.lower()})
+print(torch.__version__ + ', optuna ' + optuna.__version__ + '; BLAS ' + (', '.join(blas) or 'none found'))
+`;
+
+/**
+ * A python3 with torch and optuna: $PYTHON, else the first of python3 on PATH and Debian's /usr/bin/python3
+ * that has them (a pyenv or venv python3 on PATH may lack the Debian packages). `versions` names torch, optuna
+ * and the BLAS library torch loaded (Debian's torch runs on whatever libblas.so.3 points to).
+ */
+export function findPeerPython(): {python: string; versions: string} | {tried: string[]} {
+	const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3'];
+	for (const python of candidates) {
+		const probe = spawnSync(python, ['-c', PEER_PROBE], {encoding: 'utf8', env: PEER_ENV});
+		if (probe.status === 0) {
+			return {python, versions: probe.stdout.trim()};
+		}
+	}
+
+	return {tried: candidates};
+}
+
+/** A warning line when the peer's torch runs on the reference BLAS (several times slower than OpenBLAS), else undefined. */
+export function referenceBlasWarning(versions: string): string | undefined {
+	return /libblas\.so\.3/.test(versions) && !/openblas|mkl|blis/i.test(versions)
+		? 'warning: the peer\'s torch runs on the reference BLAS, several times slower than OpenBLAS (Debian: apt-get install libopenblas0-pthread)'
+		: undefined;
 }

@@ -18,31 +18,19 @@ import {parseArgs} from 'node:util';
 import Database from 'better-sqlite3';
 import {getDatasetEntry} from '../src/data/registry.js';
 import {locateDataset} from '../src/data/locate.js';
-import {machineLine, median} from './common.js';
+import {findPeerPython, machineLine, median, PEER_ENV, referenceBlasWarning} from './common.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const {values} = parseArgs({options: {workers: {type: 'string', default: '2'}, rounds: {type: 'string', default: '1'}}});
 const workers = Number(values.workers);
 const rounds = Number(values.rounds);
-// One compute thread per peer process, as each sweeplab worker is one thread.
-const peerEnv = {...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1'};
-
-// $PYTHON, else the first of python3 on PATH and Debian's /usr/bin/python3 that has torch and optuna
-// (a pyenv or venv python3 on PATH may lack the Debian packages).
-const PROBE = String.raw`
-import torch, optuna
-blas = sorted({line.split()[-1] for line in open('/proc/self/maps') if 'blas' in line.lower()})
-print(torch.__version__ + ', optuna ' + optuna.__version__ + '; BLAS ' + (', '.join(blas) or 'none found'))
-`;
-const probe = (python: string) => spawnSync(python, ['-c', PROBE], {encoding: 'utf8', env: peerEnv});
-const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3'];
-const python = candidates.find(candidate => probe(candidate).status === 0);
-if (!python) {
-	console.error(`bench:peer needs python3 with torch and optuna (on Debian: apt-get install python3-torch python3-optuna; or set PYTHON); tried ${candidates.join(', ')}`);
+const peer = findPeerPython();
+if (!('python' in peer)) {
+	console.error(`bench:peer needs python3 with torch and optuna (on Debian: apt-get install python3-torch python3-optuna; or set PYTHON); tried ${peer.tried.join(', ')}`);
 	process.exit(1);
 }
 
-const check = probe(python);
+const {python, versions} = peer;
 
 const located = locateDataset(getDatasetEntry('fashion-mnist'));
 if (!located) {
@@ -58,7 +46,7 @@ const wall = async (run: () => Promise<void>): Promise<number> => {
 };
 
 const exited = async (command: string, args: string[]): Promise<void> => new Promise((resolve, reject) => {
-	const child = spawn(command, args, {stdio: ['ignore', 'ignore', 'inherit'], env: peerEnv});
+	const child = spawn(command, args, {stdio: ['ignore', 'ignore', 'inherit'], env: PEER_ENV});
 	child.on('close', code => {
 		if (code === 0) {
 			resolve();
@@ -78,14 +66,14 @@ const sweeplabTrainings = (file: string): number => {
 	}
 };
 
-/** Trials the peer's study holds once its processes are done: one per training it ran. */
-const peerTrainings = (storage: string): number => Number(spawnSync(python, ['-c', `import optuna; print(len(optuna.load_study(study_name="peer-lr", storage="${storage}").trials))`], {encoding: 'utf8', env: peerEnv}).stdout.trim());
+/** Trainings the peer ran to the end (a grid point handed out twice is skipped as pruned). */
+const peerTrainings = (storage: string): number => Number(spawnSync(python, ['-c', `import optuna; print(sum(t.state == optuna.trial.TrialState.COMPLETE for t in optuna.load_study(study_name="peer-lr", storage="${storage}").trials))`], {encoding: 'utf8', env: PEER_ENV}).stdout.trim());
 
 try {
-	const versions = check.stdout.trim();
 	console.log(`bench:peer learning-rate grid, 7 rates x 3 epochs, batch 32, full data; ${workers} workers/processes; ${machineLine()}; torch ${versions}`);
-	if (/\/blas\/libblas|libblas\.so\.3$/.test(versions) && !/openblas|mkl|blis/i.test(versions)) {
-		console.log('warning: the peer\'s torch runs on the reference BLAS, several times slower than OpenBLAS (Debian: apt-get install libopenblas0-pthread)');
+	const warning = referenceBlasWarning(versions);
+	if (warning) {
+		console.log(warning);
 	}
 
 	const ratios: number[] = [];
@@ -100,7 +88,7 @@ try {
 			await exited(python, ['-c', `import optuna; optuna.logging.set_verbosity(optuna.logging.WARNING); optuna.create_study(study_name="peer-lr", storage="${storage}", direction="maximize")`]);
 			await Promise.all(Array.from({length: workers}, async () => exited(python, [join(root, 'bench/peer/optuna_torch.py'), '--storage', storage, '--study', 'peer-lr', '--data-dir', located.dir])));
 		});
-		// GridSampler can hand the last point to two processes at once; count what the peer really trained.
+		// GridSampler can hand a point to two processes at once; the peer skips the second, and this counts what it trained.
 		console.log(`round ${round}: Optuna + PyTorch (${workers} processes, one SQLite study): ${peer.toFixed(1)} s, ${peerTrainings(storage)} trainings`);
 		ratios.push(sweeplab / peer);
 	}

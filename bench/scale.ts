@@ -6,7 +6,7 @@
  * throughput ratio of each round, peak RSS, the RSS an extra worker adds, and the orchestration
  * overhead. The last line is `speedup=<median over rounds> rss_per_worker_mb=<median>`.
  *
- *   npm run bench:scale -- [--trials 6] [--epochs 3] [--batch 32] [--workers 2] [--rounds 3] [--train-limit N]
+ *   npm run bench:scale -- [--trials 6] [--epochs 10] [--batch 32] [--workers 2] [--rounds 2] [--train-limit N]
  */
 import {mkdtempSync, rmSync} from 'node:fs';
 import {availableParallelism, loadavg, tmpdir} from 'node:os';
@@ -145,8 +145,8 @@ async function main(): Promise<void> {
 
 	const {values} = parseArgs({options: {
 		trials: {type: 'string', default: '6'},
-		epochs: {type: 'string', default: '3'},
-		rounds: {type: 'string', default: '3'},
+		epochs: {type: 'string', default: '10'},
+		rounds: {type: 'string', default: '2'},
 		batch: {type: 'string', default: '32'},
 		workers: {type: 'string', default: String(availableParallelism())},
 		'train-limit': {type: 'string'},

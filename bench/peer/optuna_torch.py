@@ -38,6 +38,11 @@ def load(data_dir):
 
 def objective(trial, train, validation):
     lr = trial.suggest_float("learningRate", 1e-5, 0.1, log=True)
+    # GridSampler can hand the same point to two processes at once (it warns when it re-evaluates); train each
+    # rate once, as sweeplab does, so both sides do the same work.
+    for other in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)):
+        if other.number != trial.number and other.params.get("learningRate") == lr:
+            raise optuna.TrialPruned()
     torch.manual_seed(trial.number)
     model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)
