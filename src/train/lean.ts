@@ -1,13 +1,14 @@
 /**
- * The lean training path for MLPs: the same network, initialisation, loss and optimizer rules as the
- * Keras-style layers of model.ts, computed the way tfjs-backend-wasm is fast (see issue 3):
+ * The lean training path, for MLPs with batch norm (the rest of the MLPs take the SIMD path, simd-net.ts):
+ * the same network, initialisation, loss and optimizer rules as the Keras-style layers of model.ts,
+ * computed the way tfjs-backend-wasm is fast (see issue 3):
  * - each Dense layer is one `_FusedMatMul` (matmul + bias + activation) forward, and its gradient is
  *   written by hand with an explicit transpose and a plain matMul, because wasm's XNNPACK path
  *   refuses transposed operands and the autodiff gradient falls to a scalar loop 8-10x slower;
  * - the first layer computes no gradient for its input (the pixels);
- * - weights live in Float32Arrays and the optimizer updates them in plain loops
+ * - weights live in Float32Arrays and the optimizer updates them with one kernel call per array
  *   (array-optimizers.ts), which at batch 32 is cheaper than ~100 tiny optimizer kernels;
- * - dropout masks come from a seeded generator per layer, fresh for every batch (mlp-weights.ts).
+ * - dropout masks come from a seeded generator per layer, fresh for every batch (net-weights.ts).
  */
 import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet} from '../data/load.js';
