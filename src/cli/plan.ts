@@ -1,7 +1,9 @@
 import {availableParallelism} from 'node:os';
 import type {Argv} from 'yargs';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
+import {trainingPathFor} from '../train/loop.js';
 import {countParams} from '../train/model.js';
+import type {TrainingPath} from '../train/trainer.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
 import {BACKENDS, type TrialSpec} from '../types.js';
@@ -25,6 +27,8 @@ export interface Plan {
 	duplicatesSkipped: number;
 	totalEpochs: number;
 	paramCounts: number[];
+	/** The training path each trial would take (simd, lean or layers; see README, Performance). */
+	trainingPaths: TrainingPath[];
 	backend: string;
 	workers: number;
 	/** tpe: trials the sampler will suggest during the run (none are known in advance), and how many at random first. */
@@ -53,6 +57,7 @@ export async function planCommand(args: PlanArgs): Promise<Plan> {
 		totalEpochs: totalEpochs(specs) + ((suggested?.trials ?? 0) * definition.base.epochs),
 		...(suggested && {suggested}),
 		paramCounts: specs.map(spec => countParams(spec.config, shape)),
+		trainingPaths: specs.map(spec => trainingPathFor(spec.config)),
 		backend,
 		workers,
 	};
@@ -64,9 +69,8 @@ export function renderPlan(plan: Plan, keys: ReturnType<typeof sweptKeys>): stri
 		return `${plan.suggested.trials} trials (tpe), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
 	}
 
-	const counts = new Map(plan.trials.map((spec, i) => [spec.config, plan.paramCounts[i]]));
 	const lines = [
-		planTable(plan.trials, keys, config => counts.get(config) ?? 0),
+		planTable(plan.trials, keys, plan.paramCounts, plan.trainingPaths),
 		`${plan.trials.length} trials (${plan.method}${plan.duplicatesSkipped > 0 ? `, ${plan.duplicatesSkipped} duplicate samples skipped` : ''}), ${plan.totalEpochs} epochs in all; ${pool}`,
 	];
 	return lines.join('\n');

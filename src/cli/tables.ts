@@ -7,14 +7,14 @@ import {TRIAL_STATES} from '../types.js';
 /** Plain borders: tables are pasted into issues and logs as often as they are read in a terminal. */
 const style = {head: [], border: []};
 
-export function planTable(specs: TrialSpec[], keys: Array<keyof TrialConfig>, paramCount: (config: TrialConfig) => number): string {
+export function planTable(specs: TrialSpec[], keys: Array<keyof TrialConfig>, paramCounts: number[], paths: string[]): string {
 	const table = new Table({
-		head: ['#', 'repeat', 'seed', 'config', 'params', 'epochs', 'batch'],
-		colAligns: ['right', 'right', 'right', 'left', 'right', 'right', 'right'],
+		head: ['#', 'repeat', 'seed', 'config', 'params', 'epochs', 'batch', 'path'],
+		colAligns: ['right', 'right', 'right', 'left', 'right', 'right', 'right', 'left'],
 		style,
 	});
-	for (const spec of specs) {
-		table.push([spec.ordinal, spec.repeat, spec.seed, describeConfig(spec.config, keys), paramCount(spec.config).toLocaleString('en-US'), spec.config.epochs, spec.config.batchSize]);
+	for (const [i, spec] of specs.entries()) {
+		table.push([spec.ordinal, spec.repeat, spec.seed, describeConfig(spec.config, keys), paramCounts[i].toLocaleString('en-US'), spec.config.epochs, spec.config.batchSize, paths[i]]);
 	}
 
 	return table.toString();

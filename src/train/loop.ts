@@ -52,9 +52,14 @@ const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean}> =
 	{path: 'layers', covers: () => true},
 ];
 
+/** The fastest path that covers the config: the one a trial takes unless a path is forced. */
+export function trainingPathFor(config: TrialConfig): TrainingPath {
+	return PATHS.find(candidate => candidate.covers(config))!.path;
+}
+
 /** The trainer of `path`, or of the fastest path that covers the config. */
 export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number, path?: TrainingPath): Trainer {
-	const chosen = path ?? PATHS.find(candidate => candidate.covers(config))!.path;
+	const chosen = path ?? trainingPathFor(config);
 	if (!PATHS.find(candidate => candidate.path === chosen)!.covers(config)) {
 		throw new TrainingError(`the ${chosen} training path does not cover this config (model '${config.model}'${config.batchNorm ? ', batch norm' : ''}); leave the path to trainTrial or ask for 'layers'`);
 	}

@@ -143,14 +143,15 @@ test('plan lists the expansion without training or creating a database', async t
 	const db = join(tempDir(t), 'plan.db');
 	const result = await runCli(['plan', fixture('e2e/tiny.yaml'), '--db', db, '--json']);
 	t.is(result.code, 0, result.stderr);
-	const plan = JSON.parse(result.stdout) as {trials: unknown[]; totalEpochs: number; paramCounts: number[]};
+	const plan = JSON.parse(result.stdout) as {trials: unknown[]; totalEpochs: number; paramCounts: number[]; trainingPaths: string[]};
 	t.is(plan.trials.length, 4);
 	t.is(plan.totalEpochs, 8);
 	t.deepEqual(plan.paramCounts, [25_450, 25_450, 25_450, 25_450]);
+	t.deepEqual(plan.trainingPaths, ['simd', 'simd', 'simd', 'simd']);
 	t.false(existsSync(db));
 
 	const table = await runCli(['plan', fixture('e2e/tiny.yaml')]);
-	t.regex(table.stdout, /learningRate=0\.01/);
+	t.regex(table.stdout, /learningRate=0\.01 .*│ simd/);
 	t.regex(table.stdout, /4 trials \(grid\), 8 epochs in all/);
 });
 
