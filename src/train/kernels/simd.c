@@ -13,84 +13,105 @@ static inline void store(f32 *p, f4 v) { wasm_v128_store(p, v); }
 static inline f4 splat(f32 x) { return wasm_f32x4_splat(x); }
 static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 
+/* c[i..i+4][j..j+8] of a . b (+ bias): the 4x8 tile of eight accumulators that does most of the work. */
+static inline void tile_4x8(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
+	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+	f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+	f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+	const f32 *bp = b + j;
+	for (int p = 0; p < k; p++, bp += n) {
+		f4 b0 = load(bp), b1 = load(bp + 4);
+		f4 x0 = splat(a0[p]), x1 = splat(a1[p]), x2 = splat(a2[p]), x3 = splat(a3[p]);
+		c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
+		c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
+		c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
+		c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
+	}
+	if (bias) {
+		f4 z0 = load(bias + j), z1 = load(bias + j + 4);
+		c00 = wasm_f32x4_add(c00, z0); c01 = wasm_f32x4_add(c01, z1);
+		c10 = wasm_f32x4_add(c10, z0); c11 = wasm_f32x4_add(c11, z1);
+		c20 = wasm_f32x4_add(c20, z0); c21 = wasm_f32x4_add(c21, z1);
+		c30 = wasm_f32x4_add(c30, z0); c31 = wasm_f32x4_add(c31, z1);
+	}
+	f32 *cp = c + i * n + j;
+	store(cp, c00); store(cp + 4, c01); cp += n;
+	store(cp, c10); store(cp + 4, c11); cp += n;
+	store(cp, c20); store(cp + 4, c21); cp += n;
+	store(cp, c30); store(cp + 4, c31);
+}
+
+static inline void tile_4x4(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
+	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+	f4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
+	const f32 *bp = b + j;
+	for (int p = 0; p < k; p++, bp += n) {
+		f4 b0 = load(bp);
+		c0 = madd(c0, splat(a0[p]), b0); c1 = madd(c1, splat(a1[p]), b0);
+		c2 = madd(c2, splat(a2[p]), b0); c3 = madd(c3, splat(a3[p]), b0);
+	}
+	if (bias) {
+		f4 z = load(bias + j);
+		c0 = wasm_f32x4_add(c0, z); c1 = wasm_f32x4_add(c1, z); c2 = wasm_f32x4_add(c2, z); c3 = wasm_f32x4_add(c3, z);
+	}
+	f32 *cp = c + i * n + j;
+	store(cp, c0); store(cp + n, c1); store(cp + 2 * n, c2); store(cp + 3 * n, c3);
+}
+
+static inline void tile_4x1(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
+	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+	f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	for (int p = 0; p < k; p++) {
+		f32 bv = b[p * n + j];
+		s0 += a0[p] * bv; s1 += a1[p] * bv; s2 += a2[p] * bv; s3 += a3[p] * bv;
+	}
+	f32 z = bias ? bias[j] : 0;
+	c[i * n + j] = s0 + z; c[(i + 1) * n + j] = s1 + z; c[(i + 2) * n + j] = s2 + z; c[(i + 3) * n + j] = s3 + z;
+}
+
 /*
  * c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0).
- * Tiles of 4 rows x 8 columns held in registers; leftover rows one at a time, leftover columns 4 then 1 wide.
+ * Column panels outside, row tiles inside: a k x 8 panel of b stays in cache while every 4-row tile of a
+ * passes over it, so b (the weights, the larger operand in a wide layer) is read from memory once.
+ * Leftover columns go 4 then 1 wide, leftover rows one at a time.
  */
 void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
-	int i = 0;
-	for (; i + 4 <= m; i += 4) {
-		const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-		int j = 0;
-		for (; j + 8 <= n; j += 8) {
-			f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
-			f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-			const f32 *bp = b + j;
-			for (int p = 0; p < k; p++, bp += n) {
-				f4 b0 = load(bp), b1 = load(bp + 4);
-				f4 x0 = splat(a0[p]), x1 = splat(a1[p]), x2 = splat(a2[p]), x3 = splat(a3[p]);
-				c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
-				c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
-				c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
-				c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
-			}
-			if (bias) {
-				f4 z0 = load(bias + j), z1 = load(bias + j + 4);
-				c00 = wasm_f32x4_add(c00, z0); c01 = wasm_f32x4_add(c01, z1);
-				c10 = wasm_f32x4_add(c10, z0); c11 = wasm_f32x4_add(c11, z1);
-				c20 = wasm_f32x4_add(c20, z0); c21 = wasm_f32x4_add(c21, z1);
-				c30 = wasm_f32x4_add(c30, z0); c31 = wasm_f32x4_add(c31, z1);
-			}
-			f32 *cp = c + i * n + j;
-			store(cp, c00); store(cp + 4, c01); cp += n;
-			store(cp, c10); store(cp + 4, c11); cp += n;
-			store(cp, c20); store(cp + 4, c21); cp += n;
-			store(cp, c30); store(cp + 4, c31);
-		}
-		for (; j + 4 <= n; j += 4) {
-			f4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
-			const f32 *bp = b + j;
-			for (int p = 0; p < k; p++, bp += n) {
-				f4 b0 = load(bp);
-				c0 = madd(c0, splat(a0[p]), b0); c1 = madd(c1, splat(a1[p]), b0);
-				c2 = madd(c2, splat(a2[p]), b0); c3 = madd(c3, splat(a3[p]), b0);
-			}
-			if (bias) {
-				f4 z = load(bias + j);
-				c0 = wasm_f32x4_add(c0, z); c1 = wasm_f32x4_add(c1, z); c2 = wasm_f32x4_add(c2, z); c3 = wasm_f32x4_add(c3, z);
-			}
-			f32 *cp = c + i * n + j;
-			store(cp, c0); store(cp + n, c1); store(cp + 2 * n, c2); store(cp + 3 * n, c3);
-		}
-		for (; j < n; j++) {
-			f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-			for (int p = 0; p < k; p++) {
-				f32 bv = b[p * n + j];
-				s0 += a0[p] * bv; s1 += a1[p] * bv; s2 += a2[p] * bv; s3 += a3[p] * bv;
-			}
-			f32 z = bias ? bias[j] : 0;
-			c[i * n + j] = s0 + z; c[(i + 1) * n + j] = s1 + z; c[(i + 2) * n + j] = s2 + z; c[(i + 3) * n + j] = s3 + z;
+	int m4 = m & ~3;
+	int j = 0;
+	for (; j + 8 <= n; j += 8) {
+		for (int i = 0; i < m4; i += 4) {
+			tile_4x8(a, b, c, i, j, k, n, bias);
 		}
 	}
-	for (; i < m; i++) {
+	for (; j + 4 <= n; j += 4) {
+		for (int i = 0; i < m4; i += 4) {
+			tile_4x4(a, b, c, i, j, k, n, bias);
+		}
+	}
+	for (; j < n; j++) {
+		for (int i = 0; i < m4; i += 4) {
+			tile_4x1(a, b, c, i, j, k, n, bias);
+		}
+	}
+	for (int i = m4; i < m; i++) {
 		const f32 *ar = a + i * k;
-		int j = 0;
-		for (; j + 4 <= n; j += 4) {
+		int jj = 0;
+		for (; jj + 4 <= n; jj += 4) {
 			f4 acc = splat(0);
 			for (int p = 0; p < k; p++) {
-				acc = madd(acc, splat(ar[p]), load(b + p * n + j));
+				acc = madd(acc, splat(ar[p]), load(b + p * n + jj));
 			}
 			if (bias) {
-				acc = wasm_f32x4_add(acc, load(bias + j));
+				acc = wasm_f32x4_add(acc, load(bias + jj));
 			}
-			store(c + i * n + j, acc);
+			store(c + i * n + jj, acc);
 		}
-		for (; j < n; j++) {
+		for (; jj < n; jj++) {
 			f32 s = 0;
 			for (int p = 0; p < k; p++) {
-				s += ar[p] * b[p * n + j];
+				s += ar[p] * b[p * n + jj];
 			}
-			c[i * n + j] = s + (bias ? bias[j] : 0);
+			c[i * n + jj] = s + (bias ? bias[jj] : 0);
 		}
 	}
 }
