@@ -3,13 +3,13 @@ import type {Argv} from 'yargs';
 import {loadDataset, splitDataset} from '../data/load.js';
 import {runSweep, type RunSummary} from '../study/run.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
-import {createTrainPool} from '../train/pool.js';
+import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {definitionHash} from '../sweep/hash.js';
-import {BACKENDS, isUnfinished} from '../types.js';
+import {BACKENDS, type BackendName, isUnfinished} from '../types.js';
 import {formatSeconds, globalOptions, type GlobalArgs, type Io, openStore, showDb} from './common.js';
 import {ProgressPrinter} from './progress.js';
-import {loadSweepInput} from './sweep-input.js';
+import {loadSweepInput, type SweepInput} from './sweep-input.js';
 import {bestCommand, renderBest} from './best.js';
 import {DEFAULT_MARGIN} from '../report/ranking.js';
 
@@ -39,6 +39,21 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
  */
 export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): Promise<{summary: RunSummary; exitCode: number}> {
 	const {definition, source, specs} = await loadSweepInput(args.file);
+	const backend = resolveBackend(args.backend);
+	// The pool starts before the data is decoded, so its threads load tfjs meanwhile (warm start). Its size is
+	// the most the sweep can use; a resumed sweep with fewer trials left runs fewer lanes on it.
+	const poolSize = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), specs.length + (definition.method === 'tpe' ? definition.trials ?? 0 : 0)));
+	const pool = createTrainPool(poolSize, {backend: args.backend});
+	try {
+		return await runOnPool(args, io, {definition, source, specs, backend, pool, poolSize}, signal);
+	} finally {
+		await pool.destroy();
+	}
+}
+
+/** The rest of `run`, on a pool already warming up. */
+async function runOnPool(args: RunArgs, io: Io, input: Pick<SweepInput, 'definition' | 'source' | 'specs'> & {backend: BackendName; pool: TrainPool; poolSize: number}, signal?: AbortSignal): Promise<{summary: RunSummary; exitCode: number}> {
+	const {definition, source, specs, backend, pool, poolSize} = input;
 	// The data is checked before the database is touched: a missing or corrupt dataset stores nothing.
 	const dataset = await loadDataset(definition.dataset.name, {dataDir: args.dataDir});
 	const data = splitDataset(dataset, definition.dataset);
@@ -50,14 +65,12 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 		// A tpe sweep stores its trials as the sampler suggests them: count those still to come.
 		const toSuggest = definition.method === 'tpe' ? Math.max(0, (definition.trials ?? 0) - trials.length) : 0;
 		const unfinished = trials.filter(trial => isUnfinished(trial.state)).length + toSuggest;
-		const backend = resolveBackend(args.backend);
-		const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), Math.max(unfinished, 1)));
+		const workers = Math.max(1, Math.min(poolSize, unfinished));
 		const resumed = trials.length - added;
 		io.stdout.write(`sweep '${definition.name}': ${trials.length + toSuggest} trials (${resumed > 0 ? `${trials.length + toSuggest - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · backend ${args.backend === 'auto' ? `auto (${backend})` : backend} · ${workers} worker${workers === 1 ? '' : 's'} · db ${showDb(args.db)}\n`);
 
 		const keys = sweptKeys(definition);
 		const progress = new ProgressPrinter(io, {keys, workers, trials, planned: {trials: toSuggest, epochs: definition.base.epochs}});
-		const pool = createTrainPool(workers);
 		let summary: RunSummary;
 		try {
 			summary = await runSweep({
@@ -76,7 +89,6 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 			});
 		} finally {
 			progress.finish();
-			await pool.destroy();
 		}
 
 		const best = await bestCommand({db: args.db, verbose: args.verbose, sweep: definition.name, top: 10, sort: 'accuracy', margin: DEFAULT_MARGIN * 100, json: false});

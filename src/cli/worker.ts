@@ -86,7 +86,7 @@ export async function workerCommand(args: WorkerArgs, io: Io, signal?: AbortSign
 		);
 
 		const progress = new ProgressPrinter(io, {keys: sweptKeys(definition), workers, trials});
-		const pool = createTrainPool(workers);
+		const pool = createTrainPool(workers, {backend: args.backend});
 		const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
 		try {
 			for (;;) {

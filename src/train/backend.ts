@@ -40,16 +40,34 @@ export function defaultWorkers(backend: BackendName, cores: number): number {
 }
 
 let loaded: {tf: Tf; backend: BackendName} | undefined;
+/** A load in flight: a second caller (a task arriving during a worker's warm start) waits for it instead of loading again. */
+let pending: {choice: BackendChoice; promise: Promise<{tf: Tf; backend: BackendName}>} | undefined;
 
 /**
  * Load tfjs with the wanted backend, once per thread. `auto` tries node, then wasm, then cpu.
- * Throws TrainingError when a forced backend cannot load.
+ * Throws TrainingError when a forced backend cannot load (a later call tries again).
  */
 export async function loadBackend(choice: BackendChoice): Promise<{tf: Tf; backend: BackendName}> {
 	if (loaded && (choice === 'auto' || choice === loaded.backend)) {
 		return loaded;
 	}
 
+	if (pending?.choice === choice) {
+		return pending.promise;
+	}
+
+	const promise = loadInOrder(choice);
+	pending = {choice, promise};
+	try {
+		return await promise;
+	} finally {
+		if (pending?.promise === promise) {
+			pending = undefined;
+		}
+	}
+}
+
+async function loadInOrder(choice: BackendChoice): Promise<{tf: Tf; backend: BackendName}> {
 	const order: BackendName[] = choice === 'auto' ? (nativeBackendInstalled() ? ['node', 'wasm', 'cpu'] : ['wasm', 'cpu']) : [choice];
 	const failures: string[] = [];
 	for (const backend of order) {

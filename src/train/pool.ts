@@ -1,15 +1,19 @@
 import {Piscina} from 'piscina';
-import type {TrainTask, TrainTaskResult} from './worker.js';
+import type {BackendChoice} from './backend.js';
+import type {TrainTask, TrainTaskResult, WorkerData} from './worker.js';
 
 export type TrainPool = Piscina<TrainTask, TrainTaskResult>;
 
 /**
  * A fixed-size pool of warm training threads: all threads start at once and never idle out, so
- * tfjs loads once per thread for the whole sweep. Each thread gets a V8 heap limit, so a runaway
- * trial fails that trial (the pool replaces the thread) instead of taking the process down.
+ * tfjs loads once per thread for the whole sweep. With `backend`, each thread starts loading it as soon
+ * as it starts, so a caller that creates the pool before decoding the dataset overlaps the two. Each
+ * thread gets a V8 heap limit, so a runaway trial fails that trial (the pool replaces the thread)
+ * instead of taking the process down.
  */
-export function createTrainPool(workers: number, options: {maxHeapMb?: number} = {}): TrainPool {
+export function createTrainPool(workers: number, options: {maxHeapMb?: number; backend?: BackendChoice} = {}): TrainPool {
 	return new Piscina<TrainTask, TrainTaskResult>({
+		workerData: {warmBackend: options.backend} satisfies WorkerData,
 		filename: new URL('worker.js', import.meta.url).href,
 		name: 'train',
 		minThreads: workers,

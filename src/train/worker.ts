@@ -3,12 +3,24 @@
  * tfjs and its backend load once per worker thread (module state), so a warm worker starts a trial
  * without reloading anything; the pixel arrays arrive as views of SharedArrayBuffers (no copy).
  */
-import type {MessagePort} from 'node:worker_threads';
+import {type MessagePort, workerData} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
 import type {BackendName, EpochRecord, TrialConfig} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
 import {trainTrial, type TrainResult} from './loop.js';
 import type {ModelShape} from './model.js';
+
+/** What createTrainPool hands every thread at start. */
+export interface WorkerData {
+	/** Start loading this backend at once (warm start); a task asking for it then waits for that load. */
+	warmBackend?: BackendChoice;
+}
+
+const {warmBackend} = (workerData ?? {}) as WorkerData;
+if (warmBackend) {
+	// A failure is left to the first task, whose own loadBackend call retries and reports it.
+	loadBackend(warmBackend).catch(() => undefined);
+}
 
 export interface TrainTask {
 	config: TrialConfig;
