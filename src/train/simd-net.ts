@@ -87,56 +87,68 @@ export class SimdNet implements Trainer {
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers} = this.weights);
-		const {convs, layers} = this;
-		const batch = config.batchSize;
-		const evalRows = convs.length > 0 ? CNN_EVAL_ROWS : EVAL_CHUNK;
 		const parameterLengths = this.weights.parameters.map(values => values.length);
-		const passLengths = (rows: number): number[] => [
-			rows * this.dim,
-			...convs.flatMap(conv => [rows * pixels(conv) * patchWidth(conv), rows * pixels(conv) * conv.filters, rows * pixels(conv) * conv.filters, rows * pooledSize(conv), rows * pooledSize(conv)]),
-			...layers.flatMap(layer => [rows * layer.units, rows * layer.units, rows * layer.units]),
-		];
-		const widest = Math.max(...layers.map(layer => Math.max(layer.units, layer.inputs)));
-		const convGradient = Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters));
-		const patchGradient = Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)));
-		const featureGradient = Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels));
-		const transposedLength = Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters));
-		const arena = new KernelArena(KernelArena.floats([
-			...parameterLengths, ...parameterLengths, ...optimizerStateLengths(config.optimizer, parameterLengths),
-			...passLengths(batch), ...passLengths(evalRows),
-			batch * widest, batch * widest, batch * convGradient, batch * patchGradient, batch * featureGradient, transposedLength,
-		]));
+		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
+		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
+		let floats = KernelArena.floats([...parameterLengths, ...optimizerStateLengths(config.optimizer, parameterLengths)]);
+		const counting = {
+			allocate: (length: number) => {
+				floats += KernelArena.floats([length]);
+				return new Float32Array(0);
+			},
+			allocateInt: (length: number) => {
+				floats += KernelArena.floats([length]);
+				return new Int32Array(0);
+			},
+		};
+		this.buffers(counting);
+		const arena = new KernelArena(floats);
 		this.kernels = arena.kernels;
-		const allocate = (length: number) => arena.allocate(length);
-		this.weights.relocate(allocate);
+		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		this.grads = parameterLengths.map(allocate);
-		const pass = (rows: number): Pass => ({
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, transposed: this.transposed} = this.buffers(arena));
+		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
+	}
+
+	/** Every buffer but the weights and the optimizer state, from `memory`. */
+	private buffers(memory: Pick<KernelArena, 'allocate' | 'allocateInt'>) {
+		const {convs, layers, dim, config} = this;
+		const allocate = (length: number) => memory.allocate(length);
+		const batch = config.batchSize;
+		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
+		const pass = (rows: number, training: boolean): Pass => ({
 			rows,
-			input: allocate(rows * this.dim),
-			convs: convs.map(conv => ({
-				patches: allocate(rows * pixels(conv) * patchWidth(conv)),
-				z: allocate(rows * pixels(conv) * conv.filters),
-				y: allocate(rows * pixels(conv) * conv.filters),
-				pooled: allocate(rows * pooledSize(conv)),
-				which: arena.allocateInt(rows * pooledSize(conv)),
-			})),
+			input: allocate(rows * dim),
+			convs: convs.map(conv => {
+				const size = rows * pixels(conv) * conv.filters;
+				const z = allocate(size);
+				return {
+					patches: allocate(rows * pixels(conv) * patchWidth(conv)),
+					z,
+					y: training ? allocate(size) : z,
+					pooled: allocate(rows * pooledSize(conv)),
+					which: memory.allocateInt(rows * pooledSize(conv)),
+				};
+			}),
 			dense: layers.map(layer => {
-				const z = allocate(rows * layer.units);
-				const y = allocate(rows * layer.units);
-				const out = allocate(rows * layer.units);
-				return {z, y, out: layer.dropout ? out : y};
+				const size = rows * layer.units;
+				const z = allocate(size);
+				const y = training ? allocate(size) : z;
+				return {z, y, out: training && layer.dropout ? allocate(size) : y};
 			}),
 		});
-		this.train = pass(batch);
-		this.evaluation = pass(evalRows);
-		this.dz = allocate(batch * widest);
-		this.dInput = allocate(batch * widest);
-		this.dConv = allocate(batch * convGradient);
-		this.dPatches = allocate(batch * patchGradient);
-		this.dFeatures = allocate(batch * featureGradient);
-		this.transposed = allocate(transposedLength);
-		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
+		const widest = Math.max(...layers.map(layer => Math.max(layer.units, layer.inputs)));
+		return {
+			grads: this.weights.parameters.map(values => allocate(values.length)),
+			train: pass(batch, true),
+			evaluation: pass(convs.length > 0 ? CNN_EVAL_ROWS : EVAL_CHUNK, false),
+			dz: allocate(batch * widest),
+			dInput: allocate(batch * widest),
+			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
+			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
+			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
+			transposed: allocate(Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters))),
+		};
 	}
 
 	trainBatch(x: Float32Array, y: Int32Array, rows: number): void {
