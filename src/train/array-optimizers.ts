@@ -219,17 +219,13 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 		case 'adam': {
 			const first = new Slots(0);
 			const second = new Slots(0);
-			// tfjs starts the running powers at beta (not 1) and raises them after the step.
-			let accBeta1 = BETA1;
-			let accBeta2 = BETA2;
+			const beta1 = new Powers(BETA1);
+			const beta2 = new Powers(BETA2);
 			return {
 				update(params, grads) {
 					// Hoisted bias corrections: sqrt(v / c2) = sqrt(v) / sqrt(c2), equal up to rounding.
-					const step = learningRate / (1 - accBeta1);
-					const rootCorrection2 = 1 / Math.sqrt(1 - accBeta2);
-					accBeta1 *= BETA1;
-					accBeta2 *= BETA2;
-
+					const step = learningRate / (1 - beta1.take());
+					const rootCorrection2 = 1 / Math.sqrt(1 - beta2.take());
 					for (const [k, p] of params.entries()) {
 						const g = grads[k];
 						const m = first.get(k, p.length);
@@ -250,10 +246,10 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 			// tfjs' adamax with decay 0, so the learning rate does not shrink with the iteration.
 			const first = new Slots(0);
 			const infNorm = new Slots(0);
-			let accBeta1 = BETA1;
+			const beta1 = new Powers(BETA1);
 			return {
 				update(params, grads) {
-					const step = learningRate / (1 - accBeta1);
+					const step = learningRate / (1 - beta1.take());
 					for (const [k, p] of params.entries()) {
 						const g = grads[k];
 						const m = first.get(k, p.length);
@@ -266,8 +262,6 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 							p[i] -= step * mi / (ui + epsilon);
 						}
 					}
-
-					accBeta1 *= BETA1;
 				},
 			};
 		}
