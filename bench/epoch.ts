@@ -5,7 +5,7 @@
  * and where python3 has torch, the same epoch in PyTorch on one thread (bench/peer/torch_epoch.py). The last
  * line is `s_per_epoch=<median>` of the first path on the first backend.
  *
- *   npm run bench:epoch -- --batch 32 [--epochs 2] [--model mlp|cnn] [--backends wasm,cpu] [--paths simd,lean,layers]
+ *   npm run bench:epoch -- --batch 32 [--epochs 2] [--model mlp|cnn] [--batch-norm] [--backends wasm,cpu] [--paths simd,lean,layers]
  */
 import {spawnSync} from 'node:child_process';
 import {loadavg} from 'node:os';
@@ -25,6 +25,7 @@ const CNN: Partial<TrialConfig> = {model: 'cnn', conv: [8, 16], kernelSize: 3};
 
 interface Job {
 	model: 'mlp' | 'cnn';
+	batchNorm: boolean;
 	backend: BackendName;
 	path: TrainingPath;
 	batch: number;
@@ -47,7 +48,7 @@ async function measure(job: Job): Promise<Measurement> {
 	let valAccuracy = Number.NaN;
 	let cpu = process.cpuUsage();
 	await trainTrial(tf, {
-		config: {...DEFAULT_TRIAL_CONFIG, ...(job.model === 'cnn' ? CNN : {}), batchSize: job.batch, epochs: job.epochs},
+		config: {...DEFAULT_TRIAL_CONFIG, ...(job.model === 'cnn' ? CNN : {}), batchNorm: job.batchNorm, batchSize: job.batch, epochs: job.epochs},
 		seed: 1,
 		data,
 		shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses},
@@ -104,7 +105,9 @@ async function main(): Promise<void> {
 		backends: {type: 'string'},
 		paths: {type: 'string'},
 		model: {type: 'string', default: 'mlp'},
+		'batch-norm': {type: 'boolean', default: false},
 	}});
+	const batchNorm = values['batch-norm'];
 	const model = values.model === 'cnn' ? 'cnn' : 'mlp';
 	const batch = Number(values.batch);
 	const epochs = Number(values.epochs);
@@ -113,20 +116,20 @@ async function main(): Promise<void> {
 	// The lean path covers MLPs only.
 	const paths = (values.paths ?? (model === 'cnn' ? 'simd,layers' : 'simd,lean,layers')).split(',') as TrainingPath[];
 	const network = model === 'cnn' ? 'small CNN (conv 8-16 3x3, 2x2 max pool, 64-64) relu adam' : 'seed MLP 784-64-64-10 relu adam';
-	console.log(`bench:epoch ${network}, batch ${batch}, ${epochs} epochs, 60000 train + 10000 validation; ${machineLine()}, load average ${loadavg().map(v => v.toFixed(2)).join(' ')}`);
+	console.log(`bench:epoch ${network}${batchNorm ? ' with batch norm' : ''}, batch ${batch}, ${epochs} epochs, 60000 train + 10000 validation; ${machineLine()}, load average ${loadavg().map(v => v.toFixed(2)).join(' ')}`);
 	let headline: number | undefined;
 	for (const backend of backends) {
 		for (const path of paths) {
 			// Sequential on purpose: two measurements side by side would share the cores.
 			// eslint-disable-next-line no-await-in-loop
-			const result = await runChild<Measurement>(import.meta.url, {model, backend, path, batch, epochs} satisfies Job);
+			const result = await runChild<Measurement>(import.meta.url, {model, batchNorm, backend, path, batch, epochs} satisfies Job);
 			const value = median(result.seconds);
 			headline ??= value;
 			console.log(`${backend.padEnd(5)} ${path.padEnd(6)} s/epoch median ${value.toFixed(2)} (epochs: ${result.seconds.map(s => s.toFixed(2)).join(', ')}; cpu s/epoch median ${median(result.cpuSeconds).toFixed(2)}; last val accuracy ${result.valAccuracy.toFixed(4)})`);
 		}
 	}
 
-	if (model === 'mlp') {
+	if (model === 'mlp' && !batchNorm) {
 		printTorchEpoch(batch, epochs);
 	}
 

@@ -1,5 +1,6 @@
 /**
- * The lean training path, for MLPs with batch norm (the rest of the MLPs take the SIMD path, simd-net.ts):
+ * The lean training path: MLPs on tfjs kernels, where WebAssembly SIMD is missing (elsewhere every network
+ * takes the SIMD path, simd-net.ts), and the reference the SIMD path is tested against:
  * the same network, initialisation, loss and optimizer rules as the Keras-style layers of model.ts,
  * computed the way tfjs-backend-wasm is fast (see issue 3):
  * - each Dense layer is one `_FusedMatMul` (matmul + bias + activation) forward, and its gradient is

@@ -61,7 +61,7 @@ export function trainingPathFor(config: TrialConfig): TrainingPath {
 export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number, path?: TrainingPath): Trainer {
 	const chosen = path ?? trainingPathFor(config);
 	if (!PATHS.find(candidate => candidate.path === chosen)!.covers(config)) {
-		throw new TrainingError(`the ${chosen} training path does not cover this config (model '${config.model}'${config.batchNorm ? ', batch norm' : ''}); leave the path to trainTrial or ask for 'layers'`);
+		throw new TrainingError(`the ${chosen} training path does not cover this config (model '${config.model}'); leave the path to trainTrial or ask for 'layers'`);
 	}
 
 	switch (chosen) {
@@ -82,8 +82,8 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 /**
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
- * (a per-batch read forces a sync). Networks without batch norm take the SIMD path (simd-net.ts), MLPs
- * with batch norm the lean path (lean.ts), CNNs with batch norm Keras-style layers; onStart reports which.
+ * (a per-batch read forces a sync). Every network takes the SIMD path (simd-net.ts) where WebAssembly SIMD
+ * runs; elsewhere MLPs take the lean path (lean.ts) and CNNs Keras-style layers. onStart reports which.
  * Stops as `diverged` at the first epoch whose training or validation loss is not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {

@@ -18,9 +18,13 @@ export interface ConvLayer {
 	channels: number;
 	kernelSize: number;
 	filters: number;
-	/** Indices into `parameters`: kernel [k, k, channels, filters] and bias [filters]. */
+	/** Indices into `parameters`: kernel [k, k, channels, filters], then bias [filters] or batch-norm gamma and beta. */
 	kernel: number;
-	bias: number;
+	bias?: number;
+	gamma?: number;
+	beta?: number;
+	/** Index into `movingStatistics` of the block's moving mean; its moving variance follows. */
+	moving?: number;
 }
 
 export interface DenseLayer {
@@ -49,7 +53,6 @@ export class NetWeights {
 	/** The Dense layers after them, the last one the logits. */
 	readonly layers: DenseLayer[] = [];
 
-	/** Throws RangeError for batch norm in a cnn, which no array path covers (the layers path trains it). */
 	constructor(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number) {
 		checkConvLayers(config, shape);
 		this.paramCount = countParams(config, shape);
@@ -67,14 +70,19 @@ export class NetWeights {
 		let [height, width, channels] = shape.imageShape;
 		let layerIndex = 0;
 		if (config.model === 'cnn') {
-			if (config.batchNorm) {
-				throw new RangeError('NetWeights: batch norm in a cnn is trained by the layers path only');
-			}
-
 			for (const filters of config.conv) {
 				const dims = [config.kernelSize, config.kernelSize, channels, filters];
-				const kernel = add(dims, glorotUniform(tf, dims, deriveSeed(seed, 'layer', layerIndex++)));
-				this.convs.push({height, width, channels, kernelSize: config.kernelSize, filters, kernel, bias: add([filters])});
+				const conv: ConvLayer = {height, width, channels, kernelSize: config.kernelSize, filters, kernel: add(dims, glorotUniform(tf, dims, deriveSeed(seed, 'layer', layerIndex++)))};
+				if (config.batchNorm) {
+					conv.gamma = add([filters], new Float32Array(filters).fill(1));
+					conv.beta = add([filters]);
+					conv.moving = this.movingStatistics.length;
+					this.movingStatistics.push(new Float32Array(filters), new Float32Array(filters).fill(1));
+				} else {
+					conv.bias = add([filters]);
+				}
+
+				this.convs.push(conv);
 				height = Math.floor(height / 2);
 				width = Math.floor(width / 2);
 				channels = filters;

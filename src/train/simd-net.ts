@@ -1,7 +1,7 @@
 /**
- * The SIMD training path for MLPs and CNNs without batch norm: the whole step (forward, loss, backward,
- * optimizer) runs on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products,
- * im2col convolution, max pooling, optimizer updates) with the elementwise work in plain JS loops, on
+ * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
+ * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, im2col convolution, max
+ * pooling, optimizer updates) with the elementwise work (activations, batch norm, loss) in plain JS loops, on
  * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
  * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
  * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
@@ -17,26 +17,35 @@ import {LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
 import {type ConvLayer, type DenseLayer, NetWeights} from './net-weights.js';
 import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from './trainer.js';
 
-/** Whether the SIMD path trains this config (where WebAssembly SIMD is available); batch norm takes the lean or layers path. */
-export function simdCovers(config: TrialConfig): boolean {
-	return !config.batchNorm && kernelsAvailable();
+/** Whether the SIMD path trains this config: every MLP and CNN, where WebAssembly SIMD is available. */
+export function simdCovers(_config: TrialConfig): boolean {
+	return kernelsAvailable();
 }
+
+/** Keras' BatchNormalization defaults, which tfjs' layer shares (as lean.ts uses them). */
+const BN_MOMENTUM = 0.99;
+const BN_EPSILON = 1e-3;
 
 /** Rows per evaluation pass of a cnn: its im2col patches take k*k*channels floats per pixel. */
 const CNN_EVAL_ROWS = 256;
 
-/** A convolution block's buffers for one pass: the patch matrix, pre-activation, activation, pooled output and the pool's winners. */
+/**
+ * A convolution block's buffers for one pass: the patch matrix, the convolution, its batch-normalised form (the
+ * convolution itself without batch norm), the activation, the pooled output and the pool's winners.
+ */
 interface ConvBuffers {
 	patches: Float32Array;
 	z: Float32Array;
+	a: Float32Array;
 	y: Float32Array;
 	pooled: Float32Array;
 	which: Int32Array;
 }
 
-/** A Dense layer's buffers for one pass: pre-activation, activation, and (with dropout) the masked activation. */
+/** A Dense layer's buffers for one pass: the product, its batch-normalised form (or the product), the activation, and (with dropout) the masked activation. */
 interface DenseBuffers {
 	z: Float32Array;
+	a: Float32Array;
 	y: Float32Array;
 	out: Float32Array;
 }
@@ -49,6 +58,20 @@ interface Pass {
 	dense: DenseBuffers[];
 }
 
+/** A layer's normalisation: its parameters' indices, and the batch's statistics kept for the backward pass. */
+interface Norm {
+	gamma: number;
+	beta: number;
+	moving: number;
+	mean: Float64Array;
+	invStd: Float64Array;
+}
+
+const normOf = (layer: {units?: number; filters?: number; gamma?: number; beta?: number; moving?: number}, units: number): Norm | undefined => (
+	layer.gamma === undefined || layer.beta === undefined || layer.moving === undefined
+		? undefined
+		: {gamma: layer.gamma, beta: layer.beta, moving: layer.moving, mean: new Float64Array(units), invStd: new Float64Array(units)});
+
 const pixels = (conv: ConvLayer): number => conv.height * conv.width;
 const patchWidth = (conv: ConvLayer): number => conv.kernelSize * conv.kernelSize * conv.channels;
 const pooledSize = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2) * conv.filters;
@@ -57,9 +80,13 @@ export class SimdNet implements Trainer {
 	readonly trainingPath = 'simd';
 	readonly paramCount: number;
 	readonly parameters: Float32Array[];
+	/** Per batch-norm layer: moving mean, moving variance (as the model's non-trainable weights). */
+	readonly movingStatistics: Float32Array[];
 	private readonly weights: NetWeights;
 	private readonly convs: ConvLayer[];
 	private readonly layers: DenseLayer[];
+	private readonly convNorms: Array<Norm | undefined>;
+	private readonly denseNorms: Array<Norm | undefined>;
 	private readonly kernels: Kernels;
 	private readonly grads: Float32Array[];
 	private readonly train: Pass;
@@ -86,7 +113,9 @@ export class SimdNet implements Trainer {
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
-		({paramCount: this.paramCount, convs: this.convs, layers: this.layers} = this.weights);
+		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
+		this.convNorms = this.convs.map(conv => normOf(conv, conv.filters));
+		this.denseNorms = this.layers.map(layer => normOf(layer, layer.units));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
 		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
@@ -125,6 +154,7 @@ export class SimdNet implements Trainer {
 				return {
 					patches: allocate(rows * pixels(conv) * patchWidth(conv)),
 					z,
+					a: training && conv.gamma !== undefined ? allocate(size) : z,
 					y: training ? allocate(size) : z,
 					pooled: allocate(rows * pooledSize(conv)),
 					which: memory.allocateInt(rows * pooledSize(conv)),
@@ -133,8 +163,9 @@ export class SimdNet implements Trainer {
 			dense: layers.map(layer => {
 				const size = rows * layer.units;
 				const z = allocate(size);
+				const a = training && layer.gamma !== undefined ? allocate(size) : z;
 				const y = training ? allocate(size) : z;
-				return {z, y, out: training && layer.dropout ? allocate(size) : y};
+				return {z, a, y, out: training && layer.dropout ? allocate(size) : y};
 			}),
 		});
 		const widest = Math.max(...layers.map(layer => Math.max(layer.units, layer.inputs)));
@@ -229,29 +260,126 @@ export class SimdNet implements Trainer {
 		}
 	}
 
+	/**
+	 * a = gamma (z - mean) / sqrt(var + epsilon) + beta per column of z (positions x units). Training uses the
+	 * batch's mean and biased variance (tf.moments), keeps them for the backward pass and moves the moving
+	 * statistics as tfjs' layer does (moving -= (moving - batch) (1 - momentum)); inference uses the moving ones.
+	 */
+	private normalize(z: Float32Array, a: Float32Array, positions: number, units: number, norm: Norm, training: boolean): void {
+		const gamma = this.parameters[norm.gamma];
+		const beta = this.parameters[norm.beta];
+		const movingMean = this.movingStatistics[norm.moving];
+		const movingVariance = this.movingStatistics[norm.moving + 1];
+		const {mean, invStd} = norm;
+		if (training) {
+			mean.fill(0);
+			invStd.fill(0);
+			for (let r = 0; r < positions; r++) {
+				const offset = r * units;
+				for (let j = 0; j < units; j++) {
+					mean[j] += z[offset + j];
+				}
+			}
+
+			for (let j = 0; j < units; j++) {
+				mean[j] /= positions;
+			}
+
+			for (let r = 0; r < positions; r++) {
+				const offset = r * units;
+				for (let j = 0; j < units; j++) {
+					const d = z[offset + j] - mean[j];
+					invStd[j] += d * d;
+				}
+			}
+
+			for (let j = 0; j < units; j++) {
+				const variance = invStd[j] / positions;
+				invStd[j] = 1 / Math.sqrt(variance + BN_EPSILON);
+				movingMean[j] -= (movingMean[j] - mean[j]) * (1 - BN_MOMENTUM);
+				movingVariance[j] -= (movingVariance[j] - variance) * (1 - BN_MOMENTUM);
+			}
+		} else {
+			for (let j = 0; j < units; j++) {
+				mean[j] = movingMean[j];
+				invStd[j] = 1 / Math.sqrt(movingVariance[j] + BN_EPSILON);
+			}
+		}
+
+		for (let r = 0; r < positions; r++) {
+			const offset = r * units;
+			for (let j = 0; j < units; j++) {
+				a[offset + j] = (gamma[j] * (z[offset + j] - mean[j]) * invStd[j]) + beta[j];
+			}
+		}
+	}
+
+	/**
+	 * From dL/da in `d`, the gamma and beta gradients, then dL/dz into `d` itself: through the batch's mean and
+	 * variance too, dz = gamma invStd / n (n da - sum(da) - zhat sum(da zhat)).
+	 */
+	private normalizeBackward(d: Float32Array, z: Float32Array, positions: number, units: number, norm: Norm): void {
+		const gamma = this.parameters[norm.gamma];
+		const dGamma = this.grads[norm.gamma];
+		const dBeta = this.grads[norm.beta];
+		const {mean, invStd} = norm;
+		const sumD = new Float64Array(units);
+		const sumDHat = new Float64Array(units);
+		for (let r = 0; r < positions; r++) {
+			const offset = r * units;
+			for (let j = 0; j < units; j++) {
+				sumD[j] += d[offset + j];
+				sumDHat[j] += d[offset + j] * (z[offset + j] - mean[j]) * invStd[j];
+			}
+		}
+
+		for (let j = 0; j < units; j++) {
+			dBeta[j] = sumD[j];
+			dGamma[j] = sumDHat[j];
+		}
+
+		for (let r = 0; r < positions; r++) {
+			const offset = r * units;
+			for (let j = 0; j < units; j++) {
+				const zHat = (z[offset + j] - mean[j]) * invStd[j];
+				d[offset + j] = gamma[j] * invStd[j] / positions * ((positions * d[offset + j]) - sumD[j] - (zHat * sumDHat[j]));
+			}
+		}
+	}
+
 	/** Logits of the first `rows` rows of `pass.input`; `masks` (training) applies dropout. */
 	private forward(pass: Pass, rows: number, masks: Array<Float32Array | undefined> | undefined): Float32Array {
 		const {kernels, parameters, config} = this;
 		let input = pass.input;
 		for (const [l, conv] of this.convs.entries()) {
-			const {patches, z, y, pooled, which} = pass.convs[l];
+			const {patches, z, a, y, pooled, which} = pass.convs[l];
 			const positions = rows * pixels(conv);
 			kernels.im2col(at(input), at(patches), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
-			kernels.gemm_nn(at(patches), at(parameters[conv.kernel]), at(z), positions, patchWidth(conv), conv.filters, at(parameters[conv.bias]));
-			this.activate(z.subarray(0, positions * conv.filters), y);
+			kernels.gemm_nn(at(patches), at(parameters[conv.kernel]), at(z), positions, patchWidth(conv), conv.filters, conv.bias === undefined ? 0 : at(parameters[conv.bias]));
+			const norm = this.convNorms[l];
+			if (norm) {
+				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
+			}
+
+			this.activate(a.subarray(0, positions * conv.filters), y);
 			kernels.maxpool(at(y), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
 			input = pooled;
 		}
 
 		for (const [i, layer] of this.layers.entries()) {
-			const {z, y, out} = pass.dense[i];
+			const {z, a, y, out} = pass.dense[i];
 			const n = rows * layer.units;
-			kernels.gemm_nn(at(input), at(parameters[layer.kernel]), at(z), rows, layer.inputs, layer.units, at(parameters[layer.bias!]));
+			kernels.gemm_nn(at(input), at(parameters[layer.kernel]), at(z), rows, layer.inputs, layer.units, layer.bias === undefined ? 0 : at(parameters[layer.bias]));
 			if (!layer.hidden) {
 				return z.subarray(0, n);
 			}
 
-			this.activate(z.subarray(0, n), y);
+			const norm = this.denseNorms[i];
+			if (norm) {
+				this.normalize(z, a, rows, layer.units, norm, Boolean(masks));
+			}
+
+			this.activate(a.subarray(0, n), y);
 			const mask = masks?.[i];
 			if (mask) {
 				for (let j = 0; j < n; j++) {
@@ -289,12 +417,14 @@ export class SimdNet implements Trainer {
 			const layer = layers[i];
 			const delta = this.dz.subarray(0, rows * layer.units);
 			kernels.gemm_tn(at(inputOf(i)), at(delta), at(grads[layer.kernel]), rows, layer.inputs, layer.units);
-			kernels.column_sums(at(delta), at(grads[layer.bias!]), rows, layer.units);
+			if (layer.bias !== undefined) {
+				kernels.column_sums(at(delta), at(grads[layer.bias]), rows, layer.units);
+			}
 			if (i === 0 && convs.length === 0) {
 				return;
 			}
 
-			// dL/d(input) = dz . W^T; then (between Dense layers) back through the previous layer's dropout and activation into dz.
+			// dL/d(input) = dz . W^T; then (between Dense layers) back through the previous layer's dropout, activation and batch norm into dz.
 			kernels.transpose(at(parameters[layer.kernel]), at(this.transposed), layer.inputs, layer.units);
 			const dInput = this.dInput.subarray(0, rows * layer.inputs);
 			kernels.gemm_nn(at(delta), at(this.transposed), at(dInput), rows, layer.units, layer.inputs, 0);
@@ -307,20 +437,32 @@ export class SimdNet implements Trainer {
 				}
 
 				const previous = train.dense[i - 1];
-				this.activationGradient(dInput, previous.z, previous.y, this.dz.subarray(0, dInput.length));
+				const dz = this.dz.subarray(0, dInput.length);
+				this.activationGradient(dInput, previous.a, previous.y, dz);
+				const norm = this.denseNorms[i - 1];
+				if (norm) {
+					this.normalizeBackward(dz, previous.z, rows, layers[i - 1].units, norm);
+				}
 			}
 		}
 
 		let dOutput = this.dInput;
 		for (let l = convs.length - 1; l >= 0; l--) {
 			const conv = convs[l];
-			const {patches, z, y, which} = train.convs[l];
+			const {patches, z, a, y, which} = train.convs[l];
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
 			kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows * pooledSize(conv), dz.length);
-			this.activationGradient(dz, z, y, dz);
+			this.activationGradient(dz, a, y, dz);
+			const norm = this.convNorms[l];
+			if (norm) {
+				this.normalizeBackward(dz, z, positions, conv.filters, norm);
+			}
+
 			kernels.gemm_tn(at(patches), at(dz), at(grads[conv.kernel]), positions, patchWidth(conv), conv.filters);
-			kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
+			if (conv.bias !== undefined) {
+				kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
+			}
 			if (l === 0) {
 				break;
 			}

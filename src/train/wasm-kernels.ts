@@ -5,8 +5,8 @@ type KernelArgs = Parameters<TF.KernelFunc>[0];
 type KernelFn = (args: KernelArgs) => TF.TensorInfo;
 
 /**
- * Mends tfjs-backend-wasm 4.22 for training CNNs on the layers path (CNNs with batch norm; the rest take
- * the SIMD path). Both kernels are checked against the cpu backend by tests.
+ * Mends tfjs-backend-wasm 4.22 for training CNNs on the layers path (where WebAssembly SIMD is missing, or
+ * when asked for; otherwise CNNs take the SIMD path). Both kernels are checked against the cpu backend by tests.
  */
 export function registerMissingWasmKernels(tf: Tf): void {
 	registerConv2dBackpropFilter(tf);
