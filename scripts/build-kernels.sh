@@ -16,7 +16,7 @@ fi
 source=src/train/kernels/simd.c
 target=src/train/kernels/simd-wasm.ts
 # The functions kernels.ts calls, and where the caller's memory starts.
-exports=(gemm_nn gemm_tn transpose im2col col2im maxpool maxpool_backward relu relu_backward leaky_relu leaky_relu_backward column_sums sgd momentum rmsprop adagrad adam adamax __heap_base)
+exports=(gemm_nn gemm_tn transpose im2col col2im maxpool maxpool_backward relu relu_backward leaky_relu leaky_relu_backward column_sums batchnorm_stats scale_shift batchnorm_backward sgd momentum rmsprop adagrad adam adamax __heap_base)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # -mbulk-memory lets the compiler's memset/memcpy idioms become memory.fill/copy (there is no libc to call).

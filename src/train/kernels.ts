@@ -20,6 +20,9 @@ export interface Kernels {
 	leaky_relu(z: number, y: number, n: number, alpha: number): void;
 	leaky_relu_backward(dy: number, z: number, dz: number, n: number, alpha: number): void;
 	column_sums(matrix: number, out: number, rows: number, cols: number): void;
+	batchnorm_stats(z: number, rows: number, units: number, mean: number, variance: number, invStd: number, epsilon: number): void;
+	scale_shift(z: number, a: number, rows: number, units: number, scale: number, shift: number): void;
+	batchnorm_backward(d: number, z: number, rows: number, units: number, gamma: number, mean: number, invStd: number, sumD: number, sumDHat: number): void;
 	sgd(p: number, g: number, n: number, learningRate: number): void;
 	momentum(p: number, g: number, accumulation: number, n: number, learningRate: number, momentum: number): void;
 	rmsprop(p: number, g: number, meanSquares: number, n: number, learningRate: number, decay: number, epsilon: number): void;
@@ -101,6 +104,11 @@ export class KernelArena {
 		return new Float32Array(this.buffer, this.reserve(length), length);
 	}
 
+	/** A zeroed float64 array in the arena (two floats' room per element). */
+	allocateF64(length: number): Float64Array {
+		return new Float64Array(this.buffer, this.reserve(2 * length), length);
+	}
+
 	/** A zeroed int32 array in the arena (4-byte elements, laid out like floats). */
 	allocateInt(length: number): Int32Array {
 		return new Int32Array(this.buffer, this.reserve(length), length);
@@ -123,4 +131,4 @@ export class KernelArena {
 }
 
 /** Address of an arena's view, for the kernel calls. */
-export const at = (view: Float32Array | Int32Array): number => view.byteOffset;
+export const at = (view: Float32Array | Float64Array | Int32Array): number => view.byteOffset;

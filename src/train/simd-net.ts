@@ -1,7 +1,7 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
  * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, im2col convolution, max
- * pooling, optimizer updates) with the elementwise work (activations, batch norm, loss) in plain JS loops, on
+ * pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops, on
  * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
  * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
  * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
@@ -58,19 +58,40 @@ interface Pass {
 	dense: DenseBuffers[];
 }
 
-/** A layer's normalisation: its parameters' indices, and the batch's statistics kept for the backward pass. */
+/**
+ * A layer's batch normalisation: its parameters' indices, and (in the kernels' memory) the batch's statistics kept
+ * for the backward pass, the per-column scale and shift that apply it, and the backward pass's column sums.
+ */
 interface Norm {
 	gamma: number;
 	beta: number;
 	moving: number;
 	mean: Float64Array;
+	variance: Float64Array;
 	invStd: Float64Array;
+	scale: Float32Array;
+	shift: Float32Array;
+	sumD: Float64Array;
+	sumDHat: Float64Array;
 }
 
-const normOf = (layer: {units?: number; filters?: number; gamma?: number; beta?: number; moving?: number}, units: number): Norm | undefined => (
+type Memory = Pick<KernelArena, 'allocate' | 'allocateInt' | 'allocateF64'>;
+
+const normOf = (layer: {gamma?: number; beta?: number; moving?: number}, units: number, memory: Memory): Norm | undefined => (
 	layer.gamma === undefined || layer.beta === undefined || layer.moving === undefined
 		? undefined
-		: {gamma: layer.gamma, beta: layer.beta, moving: layer.moving, mean: new Float64Array(units), invStd: new Float64Array(units)});
+		: {
+			gamma: layer.gamma,
+			beta: layer.beta,
+			moving: layer.moving,
+			mean: memory.allocateF64(units),
+			variance: memory.allocateF64(units),
+			invStd: memory.allocateF64(units),
+			scale: memory.allocate(units),
+			shift: memory.allocate(units),
+			sumD: memory.allocateF64(units),
+			sumDHat: memory.allocateF64(units),
+		});
 
 const pixels = (conv: ConvLayer): number => conv.height * conv.width;
 const patchWidth = (conv: ConvLayer): number => conv.kernelSize * conv.kernelSize * conv.channels;
@@ -114,8 +135,6 @@ export class SimdNet implements Trainer {
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
-		this.convNorms = this.convs.map(conv => normOf(conv, conv.filters));
-		this.denseNorms = this.layers.map(layer => normOf(layer, layer.units));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
 		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
@@ -129,18 +148,22 @@ export class SimdNet implements Trainer {
 				floats += KernelArena.floats([length]);
 				return new Int32Array(0);
 			},
+			allocateF64: (length: number) => {
+				floats += KernelArena.floats([2 * length]);
+				return new Float64Array(0);
+			},
 		};
 		this.buffers(counting);
 		const arena = new KernelArena(floats);
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, transposed: this.transposed} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, transposed: this.transposed, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
 	}
 
 	/** Every buffer but the weights and the optimizer state, from `memory`. */
-	private buffers(memory: Pick<KernelArena, 'allocate' | 'allocateInt'>) {
+	private buffers(memory: Memory) {
 		const {convs, layers, dim, config} = this;
 		const allocate = (length: number) => memory.allocate(length);
 		const batch = config.batchSize;
@@ -179,6 +202,8 @@ export class SimdNet implements Trainer {
 			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
 			transposed: allocate(Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters))),
+			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
+			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
 		};
 	}
 
@@ -270,34 +295,12 @@ export class SimdNet implements Trainer {
 		const beta = this.parameters[norm.beta];
 		const movingMean = this.movingStatistics[norm.moving];
 		const movingVariance = this.movingStatistics[norm.moving + 1];
-		const {mean, invStd} = norm;
+		const {mean, variance, invStd, scale, shift} = norm;
 		if (training) {
-			mean.fill(0);
-			invStd.fill(0);
-			for (let r = 0; r < positions; r++) {
-				const offset = r * units;
-				for (let j = 0; j < units; j++) {
-					mean[j] += z[offset + j];
-				}
-			}
-
+			this.kernels.batchnorm_stats(at(z), positions, units, at(mean), at(variance), at(invStd), BN_EPSILON);
 			for (let j = 0; j < units; j++) {
-				mean[j] /= positions;
-			}
-
-			for (let r = 0; r < positions; r++) {
-				const offset = r * units;
-				for (let j = 0; j < units; j++) {
-					const d = z[offset + j] - mean[j];
-					invStd[j] += d * d;
-				}
-			}
-
-			for (let j = 0; j < units; j++) {
-				const variance = invStd[j] / positions;
-				invStd[j] = 1 / Math.sqrt(variance + BN_EPSILON);
 				movingMean[j] -= (movingMean[j] - mean[j]) * (1 - BN_MOMENTUM);
-				movingVariance[j] -= (movingVariance[j] - variance) * (1 - BN_MOMENTUM);
+				movingVariance[j] -= (movingVariance[j] - variance[j]) * (1 - BN_MOMENTUM);
 			}
 		} else {
 			for (let j = 0; j < units; j++) {
@@ -306,45 +309,20 @@ export class SimdNet implements Trainer {
 			}
 		}
 
-		for (let r = 0; r < positions; r++) {
-			const offset = r * units;
-			for (let j = 0; j < units; j++) {
-				a[offset + j] = (gamma[j] * (z[offset + j] - mean[j]) * invStd[j]) + beta[j];
-			}
+		for (let j = 0; j < units; j++) {
+			scale[j] = gamma[j] * invStd[j];
+			shift[j] = beta[j] - (mean[j] * gamma[j] * invStd[j]);
 		}
+
+		this.kernels.scale_shift(at(z), at(a), positions, units, at(scale), at(shift));
 	}
 
-	/**
-	 * From dL/da in `d`, the gamma and beta gradients, then dL/dz into `d` itself: through the batch's mean and
-	 * variance too, dz = gamma invStd / n (n da - sum(da) - zhat sum(da zhat)).
-	 */
+	/** From dL/da in `d`: gamma's and beta's gradients, then dL/dz into `d` itself, through the batch's mean and variance too. */
 	private normalizeBackward(d: Float32Array, z: Float32Array, positions: number, units: number, norm: Norm): void {
-		const gamma = this.parameters[norm.gamma];
-		const dGamma = this.grads[norm.gamma];
-		const dBeta = this.grads[norm.beta];
-		const {mean, invStd} = norm;
-		const sumD = new Float64Array(units);
-		const sumDHat = new Float64Array(units);
-		for (let r = 0; r < positions; r++) {
-			const offset = r * units;
-			for (let j = 0; j < units; j++) {
-				sumD[j] += d[offset + j];
-				sumDHat[j] += d[offset + j] * (z[offset + j] - mean[j]) * invStd[j];
-			}
-		}
-
-		for (let j = 0; j < units; j++) {
-			dBeta[j] = sumD[j];
-			dGamma[j] = sumDHat[j];
-		}
-
-		for (let r = 0; r < positions; r++) {
-			const offset = r * units;
-			for (let j = 0; j < units; j++) {
-				const zHat = (z[offset + j] - mean[j]) * invStd[j];
-				d[offset + j] = gamma[j] * invStd[j] / positions * ((positions * d[offset + j]) - sumD[j] - (zHat * sumDHat[j]));
-			}
-		}
+		const {mean, invStd, sumD, sumDHat} = norm;
+		this.kernels.batchnorm_backward(at(d), at(z), positions, units, at(this.parameters[norm.gamma]), at(mean), at(invStd), at(sumD), at(sumDHat));
+		this.grads[norm.beta].set(sumD);
+		this.grads[norm.gamma].set(sumDHat);
 	}
 
 	/** Logits of the first `rows` rows of `pass.input`; `masks` (training) applies dropout. */

@@ -399,3 +399,71 @@ void column_sums(const f32 *restrict m, f32 *restrict out, int rows, int cols) {
 		}
 	}
 }
+
+/*
+ * Batch normalisation over the rows of z[rows x units] (the batch, and for a conv block its pixels too):
+ * the columns' mean, biased variance and 1 / sqrt(variance + eps), accumulated in double.
+ */
+void batchnorm_stats(const f32 *z, int rows, int units, double *mean, double *variance, double *inv_std, f32 eps) {
+	for (int j = 0; j < units; j++) {
+		mean[j] = 0;
+		variance[j] = 0;
+	}
+	for (int r = 0; r < rows; r++) {
+		const f32 *row = z + r * units;
+		for (int j = 0; j < units; j++) {
+			mean[j] += row[j];
+		}
+	}
+	for (int j = 0; j < units; j++) {
+		mean[j] /= rows;
+	}
+	for (int r = 0; r < rows; r++) {
+		const f32 *row = z + r * units;
+		for (int j = 0; j < units; j++) {
+			double d = row[j] - mean[j];
+			variance[j] += d * d;
+		}
+	}
+	for (int j = 0; j < units; j++) {
+		variance[j] /= rows;
+		inv_std[j] = 1 / __builtin_sqrt(variance[j] + eps);
+	}
+}
+
+/* a[r][j] = z[r][j] scale[j] + shift[j]: batch norm applied, with scale = gamma inv_std and shift = beta - mean scale. */
+void scale_shift(const f32 *z, f32 *a, int rows, int units, const f32 *scale, const f32 *shift) {
+	for (int r = 0; r < rows; r++) {
+		const f32 *in = z + r * units;
+		f32 *out = a + r * units;
+		for (int j = 0; j < units; j++) {
+			out[j] = in[j] * scale[j] + shift[j];
+		}
+	}
+}
+
+/*
+ * The gradient through batch norm, mean and variance included: from dL/da in d, the column sums of d and of
+ * d zhat (for beta's and gamma's gradients), then dL/dz into d: gamma inv_std / n (n d - sum d - zhat sum(d zhat)).
+ */
+void batchnorm_backward(f32 *d, const f32 *z, int rows, int units, const f32 *gamma, const double *mean, const double *inv_std, double *sum_d, double *sum_dhat) {
+	for (int j = 0; j < units; j++) {
+		sum_d[j] = 0;
+		sum_dhat[j] = 0;
+	}
+	for (int r = 0; r < rows; r++) {
+		const f32 *dr = d + r * units, *zr = z + r * units;
+		for (int j = 0; j < units; j++) {
+			sum_d[j] += dr[j];
+			sum_dhat[j] += dr[j] * (zr[j] - mean[j]) * inv_std[j];
+		}
+	}
+	for (int r = 0; r < rows; r++) {
+		f32 *dr = d + r * units;
+		const f32 *zr = z + r * units;
+		for (int j = 0; j < units; j++) {
+			double z_hat = (zr[j] - mean[j]) * inv_std[j];
+			dr[j] = (f32) (gamma[j] * inv_std[j] / rows * (rows * (double) dr[j] - sum_d[j] - z_hat * sum_dhat[j]));
+		}
+	}
+}
