@@ -67,22 +67,24 @@ export class NetWeights {
 			return this.parameters.length - 1;
 		};
 
+		// After a linear layer of `units` outputs: batch norm's gamma (ones), beta and moving statistics, or a bias.
+		const addShiftOrNorm = (units: number, normalised: boolean): Pick<DenseLayer, 'bias' | 'gamma' | 'beta' | 'moving'> => {
+			if (!normalised) {
+				return {bias: add([units])};
+			}
+
+			const parts = {gamma: add([units], new Float32Array(units).fill(1)), beta: add([units]), moving: this.movingStatistics.length};
+			this.movingStatistics.push(new Float32Array(units), new Float32Array(units).fill(1));
+			return parts;
+		};
+
 		let [height, width, channels] = shape.imageShape;
 		let layerIndex = 0;
 		if (config.model === 'cnn') {
 			for (const filters of config.conv) {
 				const dims = [config.kernelSize, config.kernelSize, channels, filters];
-				const conv: ConvLayer = {height, width, channels, kernelSize: config.kernelSize, filters, kernel: add(dims, glorotUniform(tf, dims, deriveSeed(seed, 'layer', layerIndex++)))};
-				if (config.batchNorm) {
-					conv.gamma = add([filters], new Float32Array(filters).fill(1));
-					conv.beta = add([filters]);
-					conv.moving = this.movingStatistics.length;
-					this.movingStatistics.push(new Float32Array(filters), new Float32Array(filters).fill(1));
-				} else {
-					conv.bias = add([filters]);
-				}
-
-				this.convs.push(conv);
+				const kernel = add(dims, glorotUniform(tf, dims, deriveSeed(seed, 'layer', layerIndex++)));
+				this.convs.push({height, width, channels, kernelSize: config.kernelSize, filters, kernel, ...addShiftOrNorm(filters, config.batchNorm)});
 				height = Math.floor(height / 2);
 				width = Math.floor(width / 2);
 				channels = filters;
@@ -92,15 +94,8 @@ export class NetWeights {
 		let inputs = height * width * channels;
 		for (const [i, units] of [...config.hidden, shape.numClasses].entries()) {
 			const hidden = i < config.hidden.length;
-			const layer: DenseLayer = {inputs, units, hidden, kernel: add([inputs, units], glorotUniform(tf, [inputs, units], deriveSeed(seed, 'layer', layerIndex++)))};
-			if (hidden && config.batchNorm) {
-				layer.gamma = add([units], new Float32Array(units).fill(1));
-				layer.beta = add([units]);
-				layer.moving = this.movingStatistics.length;
-				this.movingStatistics.push(new Float32Array(units), new Float32Array(units).fill(1));
-			} else {
-				layer.bias = add([units]);
-			}
+			const kernel = add([inputs, units], glorotUniform(tf, [inputs, units], deriveSeed(seed, 'layer', layerIndex++)));
+			const layer: DenseLayer = {inputs, units, hidden, kernel, ...addShiftOrNorm(units, hidden && config.batchNorm)};
 
 			if (hidden && config.dropout > 0) {
 				layer.dropout = {rate: config.dropout, rng: createRng(deriveSeed(seed, 'dropout', i)), mask: new Float32Array(config.batchSize * units)};
