@@ -1,9 +1,11 @@
 /** Data, configs and comparisons shared by the training-path tests. */
 import type * as TF from '@tensorflow/tfjs';
+import type {ExecutionContext} from 'ava';
 import {loadDataset} from '../../src/data/load.js';
 import type {Tf} from '../../src/train/backend.js';
 import type {LayersTrainer} from '../../src/train/loop.js';
 import {lossFromLogits} from '../../src/train/objective.js';
+import type {Trainer} from '../../src/train/trainer.js';
 import type {ModelShape} from '../../src/train/model.js';
 import {DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../../src/types.js';
 
@@ -54,4 +56,32 @@ export function layersGradients(tf: Tf, trainer: LayersTrainer, config: TrialCon
 		const {grads} = tf.variableGrads(() => lossFromLogits(tf, config.loss, trainer.model.apply(xs, {training: true}) as TF.Tensor2D, ys), variables);
 		return variables.map(variable => grads[variable.name].dataSync() as Float32Array);
 	});
+}
+
+/** Trains both on the same `steps` batches; their summed losses agree within 1e-3 and their correct counts exactly. */
+export async function trainSideBySide(t: ExecutionContext, reference: Trainer, candidate: Trainer, steps: number, batchSize: number): Promise<void> {
+	for (const {x, y} of await batches(steps, batchSize)) {
+		reference.trainBatch(x, y, y.length);
+		candidate.trainBatch(x, y, y.length);
+	}
+
+	const expected = reference.takeSums();
+	const actual = candidate.takeSums();
+	t.true(Math.abs(expected.loss - actual.loss) < 1e-3 * expected.loss, `summed loss ${actual.loss} vs ${expected.loss}`);
+	t.is(actual.correct, expected.correct);
+}
+
+/** Both evaluate the first `rows` bundled images to the same accuracy, and to losses within `tolerance` (relative). */
+export async function assertSameEvaluation(t: ExecutionContext, reference: Trainer, candidate: Trainer, rows: number, tolerance: number): Promise<void> {
+	const [set] = await batches(1, rows);
+	const images = {x: set.x, y: Uint8Array.from(set.y), n: rows};
+	const expected = reference.evaluate(images);
+	const actual = candidate.evaluate(images);
+	t.true(Math.abs(expected.loss - actual.loss) < tolerance * expected.loss, `evaluation loss ${actual.loss} vs ${expected.loss}`);
+	t.is(actual.accuracy, expected.accuracy);
+}
+
+/** A Keras-style model's batch-norm moving statistics: its non-trainable weights, in order. */
+export function layersMovingStatistics(trainer: LayersTrainer): ArrayLike<number>[] {
+	return trainer.model.getWeights(false).filter((_, i) => !trainer.model.weights[i].trainable).map(tensor => tensor.dataSync());
 }

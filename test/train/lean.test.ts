@@ -3,7 +3,7 @@ import {loadBackend} from '../../src/train/backend.js';
 import {LeanMlp} from '../../src/train/lean.js';
 import {LayersTrainer} from '../../src/train/loop.js';
 import type {TrialConfig} from '../../src/types.js';
-import {assertClose, batches, layersGradients, maxDifference, seedConfig, shape} from './helpers.js';
+import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from './helpers.js';
 
 const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	['the seed MLP (relu, cross-entropy)', {}],
@@ -68,28 +68,15 @@ for (const [title, overrides] of trainingCases) {
 			lean.dispose();
 		});
 		const initial = lean.parameters.map(values => values.slice());
-		for (const {x, y} of await batches(4, config.batchSize)) {
-			layers.trainBatch(x, y, y.length);
-			lean.trainBatch(x, y, y.length);
-		}
-
-		const layerSums = layers.takeSums();
-		const leanSums = lean.takeSums();
-		t.true(Math.abs(layerSums.loss - leanSums.loss) < 1e-3 * layerSums.loss, `summed loss ${leanSums.loss} vs ${layerSums.loss}`);
-		t.is(leanSums.correct, layerSums.correct);
+		await trainSideBySide(t, layers, lean, 4, config.batchSize);
 		const trained = layers.model.trainableWeights.map(weight => weight.read().dataSync());
 		assertClose(t, lean.parameters, trained, 1e-4, 'weights after 4 steps');
 		t.true(lean.parameters.some((values, k) => maxDifference(values, initial[k]) > config.learningRate / 10), 'the weights moved');
 		if (config.batchNorm) {
-			const moving = layers.model.getWeights(false).filter((_, i) => !layers.model.weights[i].trainable).map(tensor => tensor.dataSync());
-			assertClose(t, lean.movingStatistics, moving, 1e-4, 'moving statistics');
+			assertClose(t, lean.movingStatistics, layersMovingStatistics(layers), 1e-4, 'moving statistics');
 		}
 
-		const [set] = await batches(1, 200);
-		const plain = layers.evaluate({x: set.x, y: Uint8Array.from(set.y), n: 200});
-		const ours = lean.evaluate({x: set.x, y: Uint8Array.from(set.y), n: 200});
-		t.true(Math.abs(plain.loss - ours.loss) < 1e-3 * plain.loss, `evaluation loss ${ours.loss} vs ${plain.loss}`);
-		t.is(ours.accuracy, plain.accuracy);
+		await assertSameEvaluation(t, layers, lean, 200, 1e-3);
 	});
 }
 

@@ -7,7 +7,7 @@ import {LayersTrainer, makeTrainer, trainTrial} from '../../src/train/loop.js';
 import {SimdNet, simdCovers} from '../../src/train/simd-net.js';
 import type {TrainingPath} from '../../src/train/trainer.js';
 import {ACTIVATIONS, type TrialConfig} from '../../src/types.js';
-import {assertClose, batches, layersGradients, maxDifference, seedConfig, shape} from './helpers.js';
+import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from './helpers.js';
 
 const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	...ACTIVATIONS.map((activation): [string, Partial<TrialConfig>] => [activation, {activation}]),
@@ -72,25 +72,12 @@ test.serial(`a few simd training steps of ${title} land where the layers' steps 
 	t.teardown(() => {
 		layers.dispose();
 	});
-	for (const {x, y} of await batches(3, config.batchSize)) {
-		layers.trainBatch(x, y, y.length);
-		simd.trainBatch(x, y, y.length);
-	}
-
-	const layerSums = layers.takeSums();
-	const simdSums = simd.takeSums();
-	t.true(Math.abs(layerSums.loss - simdSums.loss) < 1e-3 * layerSums.loss, `summed loss ${simdSums.loss} vs ${layerSums.loss}`);
-	t.is(simdSums.correct, layerSums.correct);
+	await trainSideBySide(t, layers, simd, 3, config.batchSize);
 	assertClose(t, simd.parameters, layers.model.trainableWeights.map(weight => weight.read().dataSync()), 1e-4, 'weights after 3 steps');
-	const [set] = await batches(1, 300);
-	const images = {x: set.x, y: Uint8Array.from(set.y), n: 300};
-	const plain = layers.evaluate(images);
-	const ours = simd.evaluate(images);
-	t.true(Math.abs(plain.loss - ours.loss) < 1e-3 * plain.loss, `evaluation loss ${ours.loss} vs ${plain.loss} (two chunks)`);
-	t.is(ours.accuracy, plain.accuracy);
+	// 300 rows: two evaluation chunks of a cnn.
+	await assertSameEvaluation(t, layers, simd, 300, 1e-3);
 	if (config.batchNorm) {
-		const moving = layers.model.getWeights(false).filter((_, i) => !layers.model.weights[i].trainable).map(tensor => tensor.dataSync());
-		assertClose(t, simd.movingStatistics, moving, 1e-4, 'moving statistics');
+		assertClose(t, simd.movingStatistics, layersMovingStatistics(layers), 1e-4, 'moving statistics');
 	}
 });
 }
@@ -116,26 +103,14 @@ for (const [title, overrides] of trainingCases) {
 			lean.dispose();
 		});
 		const initial = simd.parameters.map(values => values.slice());
-		for (const {x, y} of await batches(4, config.batchSize)) {
-			lean.trainBatch(x, y, y.length);
-			simd.trainBatch(x, y, y.length);
-		}
-
-		const leanSums = lean.takeSums();
-		const simdSums = simd.takeSums();
-		t.true(Math.abs(leanSums.loss - simdSums.loss) < 1e-3 * leanSums.loss, `summed loss ${simdSums.loss} vs ${leanSums.loss}`);
-		t.is(simdSums.correct, leanSums.correct);
+		await trainSideBySide(t, lean, simd, 4, config.batchSize);
 		t.deepEqual(simd.takeSums(), {loss: 0, correct: 0}, 'taking the sums resets them');
 		assertClose(t, simd.parameters, lean.parameters, 1e-4, 'weights after 4 steps');
 		assertClose(t, simd.movingStatistics, lean.movingStatistics, 1e-4, 'moving statistics');
 		t.true(simd.parameters.some((values, k) => maxDifference(values, initial[k]) > config.learningRate / 10), 'the weights moved');
 
-		const [set] = await batches(1, 2500);
-		const images = {x: set.x, y: Uint8Array.from(set.y), n: 2500};
-		const plain = lean.evaluate(images);
-		const ours = simd.evaluate(images);
-		t.true(Math.abs(plain.loss - ours.loss) < 1e-4 * plain.loss, `evaluation loss ${ours.loss} vs ${plain.loss} (two chunks)`);
-		t.is(ours.accuracy, plain.accuracy);
+		// 2,500 rows: two evaluation chunks of an mlp.
+		await assertSameEvaluation(t, lean, simd, 2500, 1e-4);
 	});
 }
 
