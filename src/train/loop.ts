@@ -46,10 +46,11 @@ export interface TrainResult {
 	stopReason?: string;
 }
 
-const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean}> = [
-	{path: 'simd', covers: simdCovers},
-	{path: 'lean', covers: leanCovers},
-	{path: 'layers', covers: () => true},
+/** The paths, fastest first; `limit` says what a path needs, for the error when one is forced where it cannot run. */
+const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean; limit: string}> = [
+	{path: 'simd', covers: simdCovers, limit: 'needs WebAssembly SIMD, which this runtime lacks'},
+	{path: 'lean', covers: leanCovers, limit: 'covers model \'mlp\' only'},
+	{path: 'layers', covers: () => true, limit: ''},
 ];
 
 /** The fastest path that covers the config: the one a trial takes unless a path is forced. */
@@ -60,8 +61,9 @@ export function trainingPathFor(config: TrialConfig): TrainingPath {
 /** The trainer of `path`, or of the fastest path that covers the config. */
 export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number, path?: TrainingPath): Trainer {
 	const chosen = path ?? trainingPathFor(config);
-	if (!PATHS.find(candidate => candidate.path === chosen)!.covers(config)) {
-		throw new TrainingError(`the ${chosen} training path does not cover this config (model '${config.model}'); leave the path to trainTrial or ask for 'layers'`);
+	const candidate = PATHS.find(entry => entry.path === chosen)!;
+	if (!candidate.covers(config)) {
+		throw new TrainingError(`the ${chosen} training path does not cover this config (model '${config.model}'): it ${candidate.limit}; leave the path to trainTrial or ask for 'layers'`);
 	}
 
 	switch (chosen) {
