@@ -46,3 +46,10 @@ export class UsageError extends SweeplabError {
 		super('usage', message, options);
 	}
 }
+
+/** The dashboard cannot start: its port is taken, its address cannot be bound. */
+export class ServeError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('serve', message, options);
+	}
+}

@@ -1,49 +1,392 @@
 /**
- * The report's charts as Vega-Lite specs (pure data in, spec out) and their rendering to SVG in Node.
+ * The charts as Vega-Lite specs (pure data in, spec out), shared by the static reports (rendered to SVG here)
+ * and the dashboard (drawn by vega-embed in the browser), and their rendering to SVG in Node.
+ *
+ * What makes them readable: axes fitted to the informative range, with configs that learned nothing (chance
+ * level) or diverged marked apart rather than stretching the scale; log axes where the values span decades;
+ * ordered colours for an ordered parameter and panels in the parameter's order; the top configs in colour over
+ * the rest in grey, and small multiples for the top few only, so a 400-config sweep stays a readable chart.
  * Non-finite metrics (diverged epochs) are left out of every chart: a single NaN would blank a scale.
  */
 import * as vega from 'vega';
 import {compile, type TopLevelSpec} from 'vega-lite';
 import type {StoredEpoch, TrialRecord} from '../store/store.js';
-import type {TrialConfig} from '../types.js';
+import type {SweepDefinition, TrialConfig, TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
+import {kneeIndex} from './pareto.js';
 import type {RankedRow} from './ranking.js';
 
 export type Label = (config: TrialConfig) => string;
 
-/** Configs beyond this many get small multiples in rows of this many. */
-const FACET_COLUMNS = 4;
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const font = {labelFontSize: 11, titleFontSize: 12};
+/** Both datasets have ten classes: a config at or below this validation accuracy has learned (next to) nothing. */
+export const CHANCE_LEVEL = 0.15;
+/** Configs drawn in colour; the rest are grey context. */
+export const TOP_IN_COLOUR = 10;
+/** Panels of the learning-curves small multiples. */
+export const TOP_PANELS = 6;
+const FACET_COLUMNS = 3;
+const GREY = '#c8c8c8';
+const TITLE = {anchor: 'start' as const, subtitleColor: '#555', subtitleFontSize: 11};
 
-/** Completed trials' epochs, grouped by trial, in epoch order. */
-function historiesOf(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[]): Array<{trial: TrialRecord; history: StoredEpoch[]}> {
-	const byTrial = new Map<number, StoredEpoch[]>();
-	for (const epoch of epochs) {
-		byTrial.set(epoch.trialId, [...(byTrial.get(epoch.trialId) ?? []), epoch]);
+// --- Parameter order -------------------------------------------------------------------------------------
+
+/** The config keys whose values differ between these configs, sorted: what tells them apart. */
+export function varyingKeys(configs: readonly TrialConfig[]): Array<keyof TrialConfig> {
+	if (configs.length === 0) {
+		return [];
 	}
 
-	return trials
-		.filter(trial => trial.state === 'completed')
-		.map(trial => ({trial, history: (byTrial.get(trial.id) ?? []).sort((a, b) => a.epoch - b.epoch)}));
+	const keys = Object.keys(configs[0]).sort() as Array<keyof TrialConfig>;
+	return keys.filter(key => new Set(configs.map(config => JSON.stringify(config[key]))).size > 1);
 }
 
-/** Configs in leaderboard order, so facets and legends list the best first. */
-function configOrder(rows: readonly RankedRow[], label: Label): string[] {
-	return [...new Set(rows.map(row => label(row.config)))];
+/** Numbers by value, arrays (layer widths) by length then element by element, the rest as text. */
+export function compareValues(a: unknown, b: unknown): number {
+	if (typeof a === 'number' && typeof b === 'number') {
+		return a - b;
+	}
+
+	if (Array.isArray(a) && Array.isArray(b)) {
+		if (a.length !== b.length) {
+			return a.length - b.length;
+		}
+
+		for (const [index, value] of a.entries()) {
+			const order = compareValues(value, b[index]);
+			if (order !== 0) {
+				return order;
+			}
+		}
+
+		return 0;
+	}
+
+	return String(a).localeCompare(String(b));
+}
+
+/** Configs in the order of their parameter values (first varying key first), as a reader scans a sweep. */
+export function parameterOrder(configs: readonly TrialConfig[], keys = varyingKeys(configs)): (a: TrialConfig, b: TrialConfig) => number {
+	return (a, b) => {
+		for (const key of keys) {
+			const order = compareValues(a[key], b[key]);
+			if (order !== 0) {
+				return order;
+			}
+		}
+
+		return 0;
+	};
+}
+
+/** One numeric parameter varies: its configs have an order, and their colours should show it. */
+function orderedParameter(configs: readonly TrialConfig[]): boolean {
+	const keys = varyingKeys(configs);
+	return keys.length === 1 && configs.every(config => typeof config[keys[0]] === 'number');
+}
+
+/** Colour of the configs in colour: an ordered (sequential) scale for an ordered parameter, else categories. */
+function colourScale(labels: readonly string[], ordered: boolean) {
+	return ordered
+		? {type: 'ordinal' as const, sort: [...labels], scale: {domain: [...labels], scheme: {name: 'viridis', extent: [0, 0.85]}}}
+		: {type: 'nominal' as const, sort: [...labels], scale: {domain: [...labels], scheme: labels.length > 10 ? 'category20' : 'tableau10'}};
+}
+
+/** [low, high] around the values with `pad` of their range (at least `minPad`) on each side, or undefined for none. */
+export function fittedDomain(values: readonly number[], minPad: number, pad = 0.08): [number, number] | undefined {
+	const finite = values.filter(value => Number.isFinite(value));
+	if (finite.length === 0) {
+		return undefined;
+	}
+
+	const [low, high] = [Math.min(...finite), Math.max(...finite)];
+	const margin = Math.max((high - low) * pad, minPad);
+	return [low - margin, high + margin];
+}
+
+// --- Accuracy against training time ----------------------------------------------------------------------
+
+export interface TradeoffOptions {
+	/** Draw at most this many configs (the front and the best first, then an even sample of the rest by rank). */
+	maxPoints?: number;
 }
 
 /**
- * Learning curves: train and validation accuracy (top) and loss (bottom) per epoch, one panel per config,
- * each line the mean over the config's repeats; the dashed rule marks the mean convergence epoch.
+ * Mean validation accuracy against mean training seconds, one point per config with ±1 std error bars over
+ * repeats; the Pareto front is the step line through the red points, each labelled with its rank (the
+ * leaderboard names them; the dashboard shows the config on hover). The accuracy axis covers the configs that
+ * learned something; chance-level configs sit on the bottom edge as grey triangles. Time is on a log axis when it
+ * spans more than a factor of 20.
  */
-export function learningCurvesSpec(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
-	const values: Array<Record<string, unknown>> = [];
+export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: TradeoffOptions = {}): TopLevelSpec {
+	const usable = rows.filter(row => Number.isFinite(row.valAccuracy.mean) && Number.isFinite(row.trainSeconds.mean));
+	const shown = sample(usable, options.maxPoints ?? Number.POSITIVE_INFINITY, row => row.pareto);
+	const informative = shown.filter(row => row.valAccuracy.mean > CHANCE_LEVEL);
+	const kneeAt = kneeIndex(rows.map(row => ({accuracy: row.valAccuracy.mean, seconds: row.trainSeconds.mean})), rows.map(row => row.pareto));
+	const knee = kneeAt === undefined ? undefined : rows[kneeAt];
+	const domain = fittedDomain((informative.length > 0 ? informative : shown).map(row => row.valAccuracy.mean * 100), 0.5) ?? [0, 100];
+	const values = shown.map(row => {
+		const apart = row.valAccuracy.mean * 100 < domain[0];
+		const std = (value: number) => (Number.isFinite(value) ? value : 0);
+		return {
+			config: label(row.config),
+			rank: row.rank === null ? '' : `#${row.rank}${row.tied ? '=' : ''}`,
+			accuracy: apart ? domain[0] : row.valAccuracy.mean * 100,
+			trueAccuracy: row.valAccuracy.mean * 100,
+			accuracyLow: apart ? domain[0] : Math.max(domain[0], (row.valAccuracy.mean - std(row.valAccuracy.std)) * 100),
+			accuracyHigh: apart ? domain[0] : Math.min(domain[1], (row.valAccuracy.mean + std(row.valAccuracy.std)) * 100),
+			seconds: row.trainSeconds.mean,
+			secondsLow: Math.max(row.trainSeconds.mean - std(row.trainSeconds.std), row.trainSeconds.mean / 2),
+			secondsHigh: row.trainSeconds.mean + std(row.trainSeconds.std),
+			group: apart ? 'chance level (drawn at the bottom edge)' : row.pareto ? 'Pareto front' : 'dominated',
+			knee: row === knee,
+		};
+	});
+	const front = values.filter(value => value.group === 'Pareto front').sort((a, b) => a.seconds - b.seconds);
+	const sides = new Map(front.map((value, index) => [value, index % 2]));
+	const sided = values.map(value => ({...value, side: sides.get(value) ?? 0}));
+	const seconds = values.map(value => value.seconds);
+	const logTime = seconds.length > 1 && Math.min(...seconds) > 0 && Math.max(...seconds) / Math.min(...seconds) > 20;
+	const x = {field: 'seconds', type: 'quantitative' as const, title: `training time (s, mean over repeats${logTime ? ', log scale' : ''})`, scale: logTime ? {type: 'log' as const} : {zero: false, nice: true}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain, nice: false}};
+	const apartCount = values.filter(value => value.group.startsWith('chance')).length;
+	const subtitle = [
+		shown.length < usable.length ? `${shown.length} of ${usable.length} configs drawn (the front, then an even sample by rank).` : undefined,
+		apartCount > 0 ? `${apartCount} config${apartCount === 1 ? '' : 's'} at chance level (≤ ${CHANCE_LEVEL * 100}%) drawn as triangles on the bottom edge.` : undefined,
+		'Labels: leaderboard rank of each front config.',
+	].filter(line => line !== undefined);
+	return {
+		$schema: SCHEMA,
+		title: {text: 'Validation accuracy against training time (±1 std over repeats)', subtitle, ...TITLE},
+		width: 520,
+		height: 340,
+		data: {values: sided},
+		layer: [
+			{transform: [{filter: 'datum.accuracyHigh > datum.accuracyLow'}], mark: {type: 'rule', color: '#aaa'}, encoding: {x, y: {...y, field: 'accuracyLow'}, y2: {field: 'accuracyHigh'}}},
+			{transform: [{filter: 'datum.secondsHigh > datum.secondsLow'}], mark: {type: 'rule', color: '#aaa'}, encoding: {y, x: {...x, field: 'secondsLow'}, x2: {field: 'secondsHigh'}}},
+			{
+				transform: [{filter: "datum.group === 'Pareto front'"}],
+				mark: {type: 'line', interpolate: 'step-after', color: '#e45756', strokeWidth: 1.5},
+				encoding: {x, y, order: {field: 'seconds'}},
+			},
+			{
+				mark: {type: 'point', filled: true, size: 70, opacity: 0.9},
+				encoding: {
+					x,
+					y,
+					color: {field: 'group', type: 'nominal', title: null, scale: {domain: ['Pareto front', 'dominated', 'chance level (drawn at the bottom edge)'], range: ['#e45756', '#4c78a8', '#999999']}},
+					shape: {field: 'group', type: 'nominal', title: null, scale: {domain: ['Pareto front', 'dominated', 'chance level (drawn at the bottom edge)'], range: ['circle', 'circle', 'triangle-down']}},
+					tooltip: [{field: 'rank'}, {field: 'config'}, {field: 'trueAccuracy', title: 'val acc (%)', format: '.2f'}, {field: 'seconds', title: 'train s', format: '.1f'}],
+				},
+			},
+			// Front points sit close together: their labels alternate below-right and above-left along the front.
+			...[0, 1].map(side => ({
+				transform: [{filter: `datum.group === 'Pareto front' && datum.side === ${side}`}],
+				mark: {type: 'text', align: side === 0 ? 'left' : 'right', baseline: side === 0 ? 'top' : 'bottom', dx: side === 0 ? 5 : -5, dy: side === 0 ? 3 : -3, fontSize: 10, color: '#b03a3a'},
+				encoding: {x, y, text: {field: 'rank'}},
+			})),
+			{
+				transform: [{filter: 'datum.knee'}],
+				mark: {type: 'text', align: 'center', baseline: 'bottom', dy: -14, fontSize: 10, fontWeight: 'bold', text: 'knee'},
+				encoding: {x, y},
+			},
+		],
+		config: {axis: font, legend: {...font, orient: 'bottom', labelLimit: 0}},
+	} as TopLevelSpec;
+}
+
+/** `keep` first, then an even sample (by position) of the others, `max` in all, in the original order. */
+function sample<T>(items: readonly T[], max: number, keep: (item: T) => boolean): T[] {
+	if (items.length <= max) {
+		return [...items];
+	}
+
+	const kept = new Set(items.filter(keep).slice(0, max));
+	const rest = items.filter(item => !kept.has(item));
+	const room = max - kept.size;
+	for (let i = 0; i < room; i++) {
+		kept.add(rest[Math.floor((i * rest.length) / room)]);
+	}
+
+	return items.filter(item => kept.has(item));
+}
+
+// --- Validation accuracy per epoch -----------------------------------------------------------------------
+
+/** One line of the per-epoch chart: a config's mean over repeats (reports) or one trial (the dashboard). */
+export interface CurveSeries {
+	/** Distinct per line. */
+	id: string;
+	config: string;
+	/** Drawn in colour (a top config, or a running trial on the dashboard) or grey. */
+	colour: boolean;
+	state?: TrialState;
+	points: Array<{epoch: number; accuracy: number}>;
+}
+
+export interface CurvesOptions {
+	/** Config labels in colour, in the legend's order (the parameter's order). */
+	coloured: readonly string[];
+	/** Their colours show an order (one numeric parameter). */
+	ordered: boolean;
+	title: string;
+	subtitle?: string[];
+	/** Name of the data set, so the dashboard can insert epochs as they arrive. */
+	dataName?: string;
+	/** Fixed accuracy axis (%); fitted to the coloured lines otherwise. */
+	domain?: [number, number];
+}
+
+/** Flat rows of the per-epoch chart, as `curvesSpec` draws them (and as the dashboard inserts new epochs). */
+export function curveRows(series: readonly CurveSeries[]): Array<Record<string, unknown>> {
+	return series.flatMap(line =>
+		line.points.filter(point => Number.isFinite(point.accuracy)).map(point => ({
+			id: line.id,
+			config: line.config,
+			colour: line.colour,
+			state: line.state ?? 'completed',
+			epoch: point.epoch,
+			accuracy: point.accuracy * 100,
+		})),
+	);
+}
+
+/** The per-epoch validation accuracy chart: grey context lines under the coloured ones. */
+export function curvesSpec(series: readonly CurveSeries[], options: CurvesOptions): TopLevelSpec {
+	const rows = curveRows(series);
+	const informative = series.filter(line => line.colour && line.points.some(point => point.accuracy > CHANCE_LEVEL));
+	const domain = options.domain ?? fittedDomain(informative.flatMap(line => line.points.map(point => point.accuracy * 100)), 1) ?? [0, 100];
+	const x = {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain: [Math.max(0, domain[0]), Math.min(100, domain[1])], nice: false}};
+	const detail = {field: 'id', type: 'nominal' as const};
+	const colour = colourScale(options.coloured, options.ordered);
+	return {
+		$schema: SCHEMA,
+		title: {text: options.title, subtitle: options.subtitle, ...TITLE},
+		width: 520,
+		height: 320,
+		data: {name: options.dataName ?? 'curves', values: rows},
+		layer: [
+			{
+				transform: [{filter: '!datum.colour'}],
+				mark: {type: 'line', color: GREY, strokeWidth: 1, clip: true},
+				encoding: {x, y, detail, tooltip: [{field: 'config'}, {field: 'state'}]},
+			},
+			{
+				transform: [{filter: 'datum.colour'}],
+				mark: {type: 'line', point: {size: 16}, clip: true, strokeWidth: 1.8},
+				encoding: {
+					x,
+					y,
+					detail,
+					color: {field: 'config', title: 'config', ...colour, legend: {labelLimit: 0, symbolType: 'stroke'}},
+					strokeDash: {condition: {test: "datum.state === 'running'", value: [4, 2]}, value: [1, 0]},
+					tooltip: [{field: 'config'}, {field: 'state'}, {field: 'epoch'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}],
+				},
+			},
+		],
+		config: {axis: font, legend: {...font, orient: options.coloured.length > 6 ? 'bottom' : 'right', columns: options.coloured.length > 6 ? 2 : undefined}},
+	} as TopLevelSpec;
+}
+
+/** Completed trials' epochs, grouped by trial, in epoch order. */
+function historiesOf(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], all = false): Array<{trial: TrialRecord; history: StoredEpoch[]}> {
+	const byTrial = new Map<number, StoredEpoch[]>();
+	for (const epoch of epochs) {
+		let list = byTrial.get(epoch.trialId);
+		if (!list) {
+			list = [];
+			byTrial.set(epoch.trialId, list);
+		}
+
+		list.push(epoch);
+	}
+
+	return trials
+		.filter(trial => all || trial.state === 'completed')
+		.map(trial => ({trial, history: (byTrial.get(trial.id) ?? []).sort((a, b) => a.epoch - b.epoch)}));
+}
+
+/** The best `count` ranked configs, then put in the parameter's order. */
+function topConfigs(rows: readonly RankedRow[], count: number): RankedRow[] {
+	const top = rows.filter(row => row.rank !== null).slice(0, count);
+	return top.sort((a, b) => parameterOrder(rows.map(row => row.config))(a.config, b.config));
+}
+
+/**
+ * Mean validation accuracy per epoch of every config (mean over repeats): the top configs in colour, in the
+ * parameter's order and with ordered colours for a numeric parameter, the rest in grey.
+ */
+export function validationCurvesSpec(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
+	const top = topConfigs(rows, TOP_IN_COLOUR);
+	const coloured = top.map(row => label(row.config));
+	const byConfig = new Map<string, Map<number, number[]>>();
 	for (const {trial, history} of historiesOf(trials, epochs)) {
 		const config = label(trial.config);
+		const perEpoch = byConfig.get(config) ?? new Map<number, number[]>();
+		byConfig.set(config, perEpoch);
+		for (const epoch of history) {
+			if (Number.isFinite(epoch.valAccuracy)) {
+				perEpoch.set(epoch.epoch, [...(perEpoch.get(epoch.epoch) ?? []), epoch.valAccuracy]);
+			}
+		}
+	}
+
+	const series: CurveSeries[] = [...byConfig].map(([config, perEpoch]) => ({
+		id: config,
+		config,
+		colour: coloured.includes(config),
+		points: [...perEpoch].sort(([a], [b]) => a - b).map(([epoch, values]) => ({epoch, accuracy: values.reduce((sum, value) => sum + value, 0) / values.length})),
+	}));
+	const chance = series.filter(line => line.points.length > 0 && line.points.every(point => point.accuracy <= CHANCE_LEVEL)).length;
+	const grey = series.length - coloured.length;
+	return curvesSpec(series, {
+		coloured,
+		ordered: orderedParameter(top.map(row => row.config)),
+		title: 'Validation accuracy per epoch (mean over repeats)',
+		subtitle: [
+			grey > 0 ? `The top ${coloured.length} configs in colour, the other ${grey} in grey.` : undefined,
+			chance > 0 ? `${chance} config${chance === 1 ? '' : 's'} at chance level (≤ ${CHANCE_LEVEL * 100}%) below the axis.` : undefined,
+		].filter((line): line is string => line !== undefined),
+	});
+}
+
+// --- Learning curves -------------------------------------------------------------------------------------
+
+export interface LearningCurvesOptions {
+	/** Include running and unfinished trials (the dashboard's view of one trial). Default: completed only. */
+	allStates?: boolean;
+	/** Panels to draw (default TOP_PANELS). */
+	panels?: number;
+}
+
+/**
+ * Learning curves: train and validation accuracy (top) and loss (bottom) per epoch for the top few configs,
+ * one panel each in the parameter's order, each line the mean over the config's repeats; the dashed rule marks
+ * the mean convergence epoch. Accuracy is in percent on an axis fitted to the panels' values.
+ */
+export function learningCurvesSpec(
+	trials: readonly TrialRecord[],
+	epochs: readonly StoredEpoch[],
+	rows: readonly RankedRow[],
+	label: Label,
+	options: LearningCurvesOptions = {},
+): TopLevelSpec {
+	const top = options.allStates ? [...rows] : topConfigs(rows, options.panels ?? TOP_PANELS);
+	const order = [...new Set(top.map(row => label(row.config)))];
+	const shown = new Set(order);
+	const values: Array<Record<string, unknown>> = [];
+	for (const {trial, history} of historiesOf(trials, epochs, options.allStates)) {
+		const config = label(trial.config);
+		if (!shown.has(config)) {
+			continue;
+		}
+
 		for (const epoch of history) {
 			for (const [metric, split, value] of [
-				['accuracy', 'train', epoch.accuracy],
-				['accuracy', 'validation', epoch.valAccuracy],
+				['accuracy', 'train', epoch.accuracy * 100],
+				['accuracy', 'validation', epoch.valAccuracy * 100],
 				['loss', 'train', epoch.loss],
 				['loss', 'validation', epoch.valLoss],
 			] as const) {
@@ -59,23 +402,23 @@ export function learningCurvesSpec(trials: readonly TrialRecord[], epochs: reado
 		}
 	}
 
-	const order = configOrder(rows, label);
+	const domainOf = (metric: string, minPad: number) => fittedDomain(values.filter(value => value.kind === 'curve' && value.metric === metric).map(value => value.value as number), minPad);
 	const columns = Math.min(FACET_COLUMNS, Math.max(1, order.length));
-	const panel = (metric: 'accuracy' | 'loss') => ({
+	const panel = (metric: 'accuracy' | 'loss', title: string, domain: [number, number] | undefined) => ({
 		transform: [{filter: `datum.metric === '${metric}'`}],
 		// One swept key per header line: a panel is narrower than a config label.
 		facet: {field: 'config', type: 'nominal' as const, sort: order, header: {title: null, labelLimit: 0, labelFontSize: 10, labelExpr: "split(datum.label, ' ')"}},
 		columns,
 		spec: {
 			width: 200,
-			height: 130,
+			height: 120,
 			layer: [
 				{
 					transform: [{filter: "datum.kind === 'curve'"}],
-					mark: {type: 'line' as const, point: {size: 18}},
+					mark: {type: 'line' as const, point: {size: 14}, clip: true},
 					encoding: {
-						x: {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}},
-						y: {aggregate: 'mean' as const, field: 'value', type: 'quantitative' as const, title: metric, scale: {zero: false}},
+						x: {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}},
+						y: {aggregate: 'mean' as const, field: 'value', type: 'quantitative' as const, title, scale: domain ? {domain: metric === 'accuracy' ? [Math.max(0, domain[0]), Math.min(100, domain[1])] : [Math.max(0, domain[0]), domain[1]], nice: false} : {zero: false}},
 						color: {field: 'split', type: 'nominal' as const, title: null, scale: {domain: ['train', 'validation'], range: ['#4c78a8', '#f58518']}},
 					},
 				},
@@ -88,88 +431,124 @@ export function learningCurvesSpec(trials: readonly TrialRecord[], epochs: reado
 		},
 		resolve: {scale: {y: 'shared' as const}},
 	});
+	const configs = new Set(rows.filter(row => row.rank !== null).map(row => label(row.config))).size;
 	return {
-		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: 'Learning curves (mean over repeats; dashed: converged at)', anchor: 'start'},
+		$schema: SCHEMA,
+		title: {
+			text: 'Learning curves (mean over repeats; dashed: converged at)',
+			subtitle: !options.allStates && configs > order.length ? [`The top ${order.length} of ${configs} configs, in the parameter's order.`] : undefined,
+			...TITLE,
+		},
 		data: {values},
-		vconcat: [panel('accuracy'), panel('loss')],
+		vconcat: [panel('accuracy', 'accuracy (%)', domainOf('accuracy', 0.5)), panel('loss', 'loss', domainOf('loss', 0.01))],
 		config: {axis: font, legend: {...font, orient: 'top'}},
 	} as TopLevelSpec;
 }
 
+// --- Parallel coordinates --------------------------------------------------------------------------------
+
+const LOG_KINDS = new Set(['log-uniform', 'log-int-uniform']);
+
+/** The swept parameters drawn on a log axis: log-distributed ones, and numeric grids spanning over a factor of 20. */
+export function logKeys(definition: SweepDefinition): string[] {
+	return Object.entries(definition.parameters)
+		.filter(([, spec]) => LOG_KINDS.has(spec.kind) || (spec.kind === 'values' && spec.values.every(value => typeof value === 'number' && value > 0) && Math.max(...(spec.values as number[])) / Math.min(...(spec.values as number[])) > 20))
+		.map(([key]) => key);
+}
+
 /**
- * Mean validation accuracy against mean training seconds, one point per config with ±1 std error bars
- * over repeats; the Pareto front is the step line through the filled points (the best accuracy
- * reachable within each time budget).
+ * Parallel coordinates: one vertical axis per swept parameter (log axes for log-distributed ones) and one for
+ * validation accuracy, one line per config coloured by its accuracy, the best drawn on top. At most `maxLines`
+ * configs (the best by rank).
  */
-export function tradeoffSpec(rows: readonly RankedRow[], label: Label): TopLevelSpec {
-	const values = rows
-		.filter(row => Number.isFinite(row.valAccuracy.mean) && Number.isFinite(row.trainSeconds.mean))
-		.map(row => ({
-			config: label(row.config),
-			accuracy: row.valAccuracy.mean * 100,
-			accuracyLow: (row.valAccuracy.mean - row.valAccuracy.std) * 100,
-			accuracyHigh: (row.valAccuracy.mean + row.valAccuracy.std) * 100,
-			seconds: row.trainSeconds.mean,
-			secondsLow: row.trainSeconds.mean - row.trainSeconds.std,
-			secondsHigh: row.trainSeconds.mean + row.trainSeconds.std,
-			front: row.pareto ? 'Pareto front' : 'dominated',
+export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, options: {maxLines?: number} = {}): TopLevelSpec {
+	const keys = Object.keys(definition.parameters).sort() as Array<keyof TrialConfig>;
+	const ranked = rows.filter(row => Number.isFinite(row.valAccuracy.mean));
+	const shown = ranked.slice(0, options.maxLines ?? 500);
+	const logs = new Set(logKeys(definition));
+	const axes: Array<{name: string; position: (value: unknown) => number; ticks: Array<{position: number; text: string}>}> = [];
+	for (const key of keys) {
+		const values = shown.map(row => row.config[key]);
+		if (values.every(value => typeof value === 'number')) {
+			const numbers = values as number[];
+			const log = logs.has(key) && numbers.every(value => value > 0);
+			const scale = (value: number) => (log ? Math.log10(value) : value);
+			const [low, high] = [Math.min(...numbers.map(scale)), Math.max(...numbers.map(scale))];
+			const position = (value: unknown) => (high === low ? 0.5 : (scale(value as number) - low) / (high - low));
+			const ticks = [...new Set(log ? decadeTicks(low, high) : evenTicks(Math.min(...numbers), Math.max(...numbers)))].map(value => ({position: position(value), text: formatTick(value)}));
+			axes.push({name: log ? `${key} (log)` : key, position, ticks});
+		} else {
+			const distinct = [...new Set(values.map(value => JSON.stringify(value)))].sort((a, b) => compareValues(JSON.parse(a), JSON.parse(b)));
+			const position = (value: unknown) => (distinct.length === 1 ? 0.5 : distinct.indexOf(JSON.stringify(value)) / (distinct.length - 1));
+			const every = Math.ceil(distinct.length / 12);
+			axes.push({name: key, position, ticks: distinct.filter((_, index) => index % every === 0).map(text => ({position: position(JSON.parse(text)), text: text.replaceAll('"', '')}))});
+		}
+	}
+
+	const accuracies = shown.map(row => row.valAccuracy.mean * 100);
+	const accuracyDomain = fittedDomain(accuracies, 0.5, 0) ?? [0, 100];
+	const accuracyPosition = (value: unknown) => (accuracyDomain[1] === accuracyDomain[0] ? 0.5 : ((value as number) - accuracyDomain[0]) / (accuracyDomain[1] - accuracyDomain[0]));
+	axes.push({name: 'val acc (%)', position: accuracyPosition, ticks: evenTicks(...accuracyDomain).map(value => ({position: accuracyPosition(value), text: formatTick(value)}))});
+	const lines = shown.flatMap((row, index) => {
+		const config = label(row.config);
+		const accuracy = row.valAccuracy.mean * 100;
+		return axes.map((axis, position) => ({
+			kind: 'line',
+			config,
+			rank: ranked.length - index,
+			accuracy,
+			axis: axis.name,
+			position: axis.name === 'val acc (%)' ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]]),
 		}));
-	const x = {field: 'seconds', type: 'quantitative' as const, title: 'training time (s, mean over repeats)', scale: {zero: true}};
-	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {zero: false}};
+	});
+	const ticks = axes.flatMap(axis => axis.ticks.map(tick => ({kind: 'tick', axis: axis.name, position: tick.position, text: tick.text})));
+	const x = {field: 'axis', type: 'nominal' as const, sort: axes.map(axis => axis.name), title: null, axis: {orient: 'top' as const, labelAngle: 0, domain: false, ticks: false, labelFontWeight: 'bold' as const}, scale: {padding: 0.3}};
+	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [0, 1]}};
 	return {
-		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: 'Validation accuracy against training time (±1 std over repeats)', anchor: 'start'},
-		width: 520,
-		height: 340,
-		data: {values},
+		$schema: SCHEMA,
+		title: {text: 'Parallel coordinates (one line per config, coloured by validation accuracy)', subtitle: shown.length < ranked.length ? [`The best ${shown.length} of ${ranked.length} configs.`] : undefined, ...TITLE},
+		width: Math.max(360, 130 * axes.length),
+		height: 300,
+		data: {values: [...lines, ...ticks]},
 		layer: [
-			{mark: {type: 'rule', color: '#999'}, encoding: {x, y: {field: 'accuracyLow', type: 'quantitative'}, y2: {field: 'accuracyHigh'}}},
-			{mark: {type: 'rule', color: '#999'}, encoding: {y, x: {field: 'secondsLow', type: 'quantitative'}, x2: {field: 'secondsHigh'}}},
+			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'rule', color: '#ddd'}, encoding: {x, y: {datum: 0, type: 'quantitative', scale: {domain: [0, 1]}, axis: null}, y2: {datum: 1}}},
 			{
-				transform: [{filter: "datum.front === 'Pareto front'"}],
-				mark: {type: 'line', interpolate: 'step-after', color: '#e45756', strokeWidth: 1.5},
-				encoding: {x, y, order: {field: 'seconds'}},
-			},
-			{
-				mark: {type: 'point', filled: true, size: 70},
+				transform: [{filter: "datum.kind === 'line'"}],
+				mark: {type: 'line', strokeWidth: 1.5, opacity: 0.8},
 				encoding: {
 					x,
 					y,
-					color: {field: 'front', type: 'nominal', title: null, scale: {domain: ['Pareto front', 'dominated'], range: ['#e45756', '#4c78a8']}},
-					tooltip: [{field: 'config'}, {field: 'accuracy', format: '.2f'}, {field: 'seconds', format: '.1f'}],
+					detail: {field: 'config', type: 'nominal'},
+					order: {field: 'rank', type: 'quantitative'},
+					color: {field: 'accuracy', type: 'quantitative', title: 'val acc (%)', scale: {scheme: 'viridis', domain: accuracyDomain}},
+					tooltip: [{field: 'config'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}],
 				},
 			},
-			{
-				transform: [{filter: "datum.front === 'Pareto front'"}],
-				mark: {type: 'text', align: 'left', baseline: 'bottom', dx: 6, dy: -4, fontSize: 10, lineBreak: ' '},
-				encoding: {x, y, text: {field: 'config'}},
-			},
+			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'text', align: 'right', dx: -4, fontSize: 10, color: '#333'}, encoding: {x, y, text: {field: 'text'}}},
 		],
-		config: {axis: font, legend: {...font, orient: 'bottom'}},
+		config: {axis: font, legend: font, view: {stroke: null}},
 	} as TopLevelSpec;
 }
 
-/** Mean validation accuracy per epoch of every config in one chart, to compare how fast they converge. */
-export function validationCurvesSpec(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
-	const values = historiesOf(trials, epochs).flatMap(({trial, history}) =>
-		history.filter(epoch => Number.isFinite(epoch.valAccuracy)).map(epoch => ({config: label(trial.config), epoch: epoch.epoch, accuracy: epoch.valAccuracy * 100})),
-	);
-	const order = configOrder(rows, label);
-	return {
-		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: 'Validation accuracy per epoch (mean over repeats)', anchor: 'start'},
-		width: 520,
-		height: 320,
-		data: {values},
-		mark: {type: 'line', point: {size: 18}},
-		encoding: {
-			x: {field: 'epoch', type: 'quantitative', title: 'epoch', axis: {tickMinStep: 1, format: 'd'}},
-			y: {aggregate: 'mean', field: 'accuracy', type: 'quantitative', title: 'validation accuracy (%)', scale: {zero: false}},
-			color: {field: 'config', type: 'nominal', sort: order, title: 'config', scale: {scheme: order.length > 10 ? 'category20' : 'tableau10'}},
-		},
-		config: {axis: font, legend: {...font, labelLimit: 0, orient: order.length > 8 ? 'bottom' : 'right', columns: order.length > 8 ? 2 : undefined}},
-	} as TopLevelSpec;
+function decadeTicks(low: number, high: number): number[] {
+	const ticks = [];
+	for (let power = Math.ceil(low - 1e-9); power <= Math.floor(high + 1e-9); power++) {
+		ticks.push(10 ** power);
+	}
+
+	return ticks.length >= 2 ? ticks : [10 ** low, 10 ** high];
+}
+
+function evenTicks(low: number, high: number): number[] {
+	return low === high ? [low] : Array.from({length: 5}, (_, index) => low + ((high - low) * index) / 4);
+}
+
+function formatTick(value: number): string {
+	if (value !== 0 && (Math.abs(value) < 0.01 || Math.abs(value) >= 1e5)) {
+		return value.toExponential(0);
+	}
+
+	return String(Number(value.toPrecision(3)));
 }
 
 /** Render a Vega-Lite spec to a standalone SVG document (no browser, no canvas). */
