@@ -13,6 +13,7 @@ import {bestBuilder, bestCommand, bestJson, renderBest} from './best.js';
 import {reportBuilder, reportCommand} from './report.js';
 import {copySweep, exportBuilder, exportCommand, writeExport} from './export.js';
 import {workerBuilder, workerCommand} from './worker.js';
+import {serveBuilder, serveCommand} from './serve.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -87,7 +88,10 @@ export function buildCli(argv: string[]): Argv {
 				processIo.stdout.write(text);
 			}
 		})
-		.demandCommand(1, 'name a command: run, worker, plan, status, best, report or export')
+		.command('serve', 'Serve a live dashboard of the database, read-only (http://127.0.0.1:8080 by default)', serveBuilder, async args => {
+			await serveCommand(args, processIo);
+		})
+		.demandCommand(1, 'name a command: run, worker, plan, status, best, report, export or serve')
 		.strict()
 		.recommendCommands()
 		.help()

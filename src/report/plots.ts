@@ -86,11 +86,14 @@ function orderedParameter(configs: readonly TrialConfig[]): boolean {
 	return keys.length === 1 && configs.every(config => typeof config[keys[0]] === 'number');
 }
 
-/** Colour of the configs in colour: an ordered (sequential) scale for an ordered parameter, else categories. */
+/**
+ * Colour of the configs in colour: an ordered (sequential) scale for an ordered parameter, else categories. The
+ * domain is the data's, in `labels`' order, so the dashboard can add a config that starts running later.
+ */
 function colourScale(labels: readonly string[], ordered: boolean) {
 	return ordered
-		? {type: 'ordinal' as const, sort: [...labels], scale: {domain: [...labels], scheme: {name: 'viridis', extent: [0, 0.85]}}}
-		: {type: 'nominal' as const, sort: [...labels], scale: {domain: [...labels], scheme: labels.length > 10 ? 'category20' : 'tableau10'}};
+		? {type: 'ordinal' as const, sort: [...labels], scale: {scheme: {name: 'viridis', extent: [0, 0.85]}}}
+		: {type: 'nominal' as const, sort: [...labels], scale: {scheme: labels.length > 10 ? 'category20' : 'tableau10'}};
 }
 
 /** [low, high] around the values with `pad` of their range (at least `minPad`) on each side, or undefined for none. */
@@ -255,8 +258,9 @@ export function curveRows(series: readonly CurveSeries[]): Array<Record<string, 
 /** The per-epoch validation accuracy chart: grey context lines under the coloured ones. */
 export function curvesSpec(series: readonly CurveSeries[], options: CurvesOptions): TopLevelSpec {
 	const rows = curveRows(series);
-	const informative = series.filter(line => line.colour && line.points.some(point => point.accuracy > CHANCE_LEVEL));
-	const domain = options.domain ?? fittedDomain(informative.flatMap(line => line.points.map(point => point.accuracy * 100)), 1) ?? [0, 100];
+	// Points above chance level set the axis: a config that learned nothing would squeeze every other line flat.
+	const informative = series.flatMap(line => line.points.filter(point => point.accuracy > CHANCE_LEVEL).map(point => point.accuracy * 100));
+	const domain = options.domain ?? fittedDomain(informative, 1) ?? [0, 100];
 	const x = {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}};
 	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain: [Math.max(0, domain[0]), Math.min(100, domain[1])], nice: false}};
 	const detail = {field: 'id', type: 'nominal' as const};
@@ -485,9 +489,11 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 		}
 	}
 
+	// As on the other charts, configs at chance level sit on the bottom of the accuracy axis instead of stretching it.
 	const accuracies = shown.map(row => row.valAccuracy.mean * 100);
-	const accuracyDomain = fittedDomain(accuracies, 0.5, 0) ?? [0, 100];
-	const accuracyPosition = (value: unknown) => (accuracyDomain[1] === accuracyDomain[0] ? 0.5 : ((value as number) - accuracyDomain[0]) / (accuracyDomain[1] - accuracyDomain[0]));
+	const informative = accuracies.filter(value => value > CHANCE_LEVEL * 100);
+	const accuracyDomain = fittedDomain(informative.length > 0 ? informative : accuracies, 0.5, 0) ?? [0, 100];
+	const accuracyPosition = (value: unknown) => (accuracyDomain[1] === accuracyDomain[0] ? 0.5 : Math.max(0, ((value as number) - accuracyDomain[0]) / (accuracyDomain[1] - accuracyDomain[0])));
 	axes.push({name: 'val acc (%)', position: accuracyPosition, ticks: evenTicks(...accuracyDomain).map(value => ({position: accuracyPosition(value), text: formatTick(value)}))});
 	const lines = shown.flatMap((row, index) => {
 		const config = label(row.config);
@@ -506,7 +512,14 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [0, 1]}};
 	return {
 		$schema: SCHEMA,
-		title: {text: 'Parallel coordinates (one line per config, coloured by validation accuracy)', subtitle: shown.length < ranked.length ? [`The best ${shown.length} of ${ranked.length} configs.`] : undefined, ...TITLE},
+		title: {
+			text: 'Parallel coordinates (one line per config, coloured by validation accuracy)',
+			subtitle: [
+				shown.length < ranked.length ? `The best ${shown.length} of ${ranked.length} configs.` : undefined,
+				informative.length < accuracies.length ? `${accuracies.length - informative.length} at chance level (≤ ${CHANCE_LEVEL * 100}%) end at the bottom of the accuracy axis.` : undefined,
+			].filter(line => line !== undefined),
+			...TITLE,
+		},
 		width: Math.max(360, 130 * axes.length),
 		height: 300,
 		data: {values: [...lines, ...ticks]},
@@ -520,7 +533,7 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 					y,
 					detail: {field: 'config', type: 'nominal'},
 					order: {field: 'rank', type: 'quantitative'},
-					color: {field: 'accuracy', type: 'quantitative', title: 'val acc (%)', scale: {scheme: 'viridis', domain: accuracyDomain}},
+					color: {field: 'accuracy', type: 'quantitative', title: 'val acc (%)', scale: {scheme: 'viridis', domain: accuracyDomain, clamp: true}},
 					tooltip: [{field: 'config'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}],
 				},
 			},

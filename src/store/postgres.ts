@@ -617,6 +617,30 @@ export class PostgresStore implements Store {
 		);
 	}
 
+	async trial(trialId: number): Promise<TrialRecord | undefined> {
+		return this.#read(`reading trial ${trialId}`, async client => {
+			const row = (await client.query<PgTrialRow>('SELECT * FROM trials WHERE id = $1', [trialId])).rows[0];
+			return row && toTrial(row, pgReal);
+		});
+	}
+
+	async trialEpochs(trialIds: readonly number[]): Promise<StoredEpoch[]> {
+		return this.#read(`reading the epochs of trials ${trialIds.slice(0, 5).join(', ')}${trialIds.length > 5 ? ', ...' : ''}`, async client =>
+			(await client.query<PgEpochRow>('SELECT * FROM epochs WHERE trial_id = ANY($1::integer[]) ORDER BY trial_id, epoch', [[...trialIds]])).rows.map(row => toEpoch(row, pgReal)),
+		);
+	}
+
+	async trialsChangedSince(sinceMs: number): Promise<TrialRecord[]> {
+		return this.#read('reading the trials changed lately', async client =>
+			(
+				await client.query<PgTrialRow>(
+					'SELECT * FROM trials WHERE heartbeat_at >= $1 OR started_at >= $2 OR finished_at >= $2 ORDER BY id',
+					[sinceMs, new Date(sinceMs).toISOString()],
+				)
+			).rows.map(row => toTrial(row, pgReal)),
+		);
+	}
+
 	async close(): Promise<void> {
 		if (this.#closed) {
 			return;

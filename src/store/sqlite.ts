@@ -611,6 +611,25 @@ export class SqliteStore implements Store {
 		);
 	}
 
+	async trial(trialId: number): Promise<TrialRecord | undefined> {
+		return this.#read(`reading trial ${trialId}`, () => {
+			const row = this.#statements.trialById.get(trialId) as SqliteTrialRow | undefined;
+			return row && toTrial(row, decodeReal);
+		});
+	}
+
+	async trialEpochs(trialIds: readonly number[]): Promise<StoredEpoch[]> {
+		return this.#read(`reading the epochs of trials ${trialIds.slice(0, 5).join(', ')}${trialIds.length > 5 ? ', ...' : ''}`, () =>
+			(this.#statements.epochsOfTrials.all(JSON.stringify(trialIds)) as SqliteEpochRow[]).map(row => toEpoch(row, decodeReal)),
+		);
+	}
+
+	async trialsChangedSince(sinceMs: number): Promise<TrialRecord[]> {
+		return this.#read('reading the trials changed lately', () =>
+			(this.#statements.trialsChangedSince.all({since: sinceMs, sinceIso: new Date(sinceMs).toISOString()}) as SqliteTrialRow[]).map(row => toTrial(row, decodeReal)),
+		);
+	}
+
 	async close(): Promise<void> {
 		if (this.#db.open) {
 			this.#db.close();
@@ -786,6 +805,10 @@ function prepareStatements(db: Database.Database) {
 			RETURNING id`),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
+		epochsOfTrials: db.prepare('SELECT * FROM epochs WHERE trial_id IN (SELECT value FROM json_each(?)) ORDER BY trial_id, epoch'),
+		// ISO 8601 texts of one format compare as their times do.
+		trialsChangedSince: db.prepare(`
+			SELECT * FROM trials WHERE heartbeat_at >= @since OR started_at >= @sinceIso OR finished_at >= @sinceIso ORDER BY id`),
 		epochsOfSweep: db.prepare(`
 			SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id
 			WHERE t.sweep_id = ? ORDER BY t.ordinal, t.id, e.epoch`),

@@ -159,6 +159,19 @@ export interface Store {
 	/** The sweep's epochs, ordered by trial ordinal then epoch. */
 	epochs(sweepId: number): Promise<StoredEpoch[]>;
 
+	/** One trial by id, or undefined. */
+	trial(trialId: number): Promise<TrialRecord | undefined>;
+
+	/** The epochs of these trials (of any sweeps), ordered by trial id then epoch; unknown ids have none. */
+	trialEpochs(trialIds: readonly number[]): Promise<StoredEpoch[]>;
+
+	/**
+	 * The trials (of every sweep) claimed, heartbeating, recording an epoch or finished at or after `sinceMs`
+	 * (epoch milliseconds on the writers' clocks), by id: what a live view polls for. A trial sent back to pending
+	 * (requeued) or newly added carries no time and is not included.
+	 */
+	trialsChangedSince(sinceMs: number): Promise<TrialRecord[]>;
+
 	/** Idempotent; any later call rejects with StoreError. */
 	close(): Promise<void>;
 }

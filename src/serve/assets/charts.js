@@ -1,0 +1,23 @@
+// Vega-Lite specs from the server (the report's own), drawn by vega-embed. Expressions go through
+// vega-interpreter, so the page's Content-Security-Policy needs neither 'unsafe-eval' nor inline styles.
+import {expressionInterpreter} from '/vendor/vega-interpreter.js';
+
+const options = {
+	ast: true,
+	expr: expressionInterpreter,
+	actions: false,
+	renderer: 'svg',
+	defaultStyle: false,
+	tooltip: {disableDefaultStyle: true},
+};
+
+/** Draw `spec` into `element`; resolves with the Vega view (to insert data into later). */
+export async function chart(element, spec) {
+	const {view} = await globalThis.vegaEmbed(element, spec, options);
+	return view;
+}
+
+/** Replace every tuple of the named data set. */
+export async function replaceData(view, name, rows) {
+	await view.change(name, globalThis.vega.changeset().remove(() => true).insert(rows)).runAsync();
+}

@@ -1,0 +1,366 @@
+/**
+ * What the dashboard shows, computed from the store with the report's own code (readSweep, the ranking, the
+ * chart specs), so the leaderboard is the one `sweeplab best` prints. Whole-sweep work happens once per change
+ * of the sweep and is kept; what a page downloads is bounded (a page of the table, thinned curves, capped
+ * charts) whatever the number of trials and epochs.
+ */
+import type {TopLevelSpec} from 'vega-lite';
+import {readSweep} from '../report/data.js';
+import {
+	CHANCE_LEVEL,
+	compareValues,
+	type CurveSeries,
+	fittedDomain,
+	curvesSpec,
+	learningCurvesSpec,
+	parallelCoordinatesSpec,
+	parameterOrder,
+	TOP_IN_COLOUR,
+	tradeoffSpec,
+	varyingKeys,
+} from '../report/plots.js';
+import {LEADERBOARD_HEAD, leaderboardCells} from '../report/format.js';
+import {bestEpochIndex} from '../report/leaderboard.js';
+import type {RankedRow, Tradeoff} from '../report/ranking.js';
+import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
+import {formatValue} from '../sweep/describe.js';
+import {isUnfinished, type TrialConfig, type TrialState} from '../types.js';
+
+/** Points kept per curve: beyond this many epochs a line is thinned (first, last and best epoch always kept). */
+export const CURVE_POINTS = 40;
+/** Grey context lines on the per-epoch chart; past this many, an even sample of the rest by rank. */
+export const GREY_LINES = 150;
+/** Points on the accuracy/time chart and lines on the parallel coordinates. */
+export const MAX_POINTS = 1500;
+export const MAX_LINES = 300;
+
+export interface TrialLite {
+	id: number;
+	ordinal: number;
+	repeat: number;
+	state: TrialState;
+	config: string;
+	configHash: string;
+	/** Planned epochs. */
+	epochs: number;
+	epochsRun: number;
+	bestValAccuracy: number | null;
+	stopReason: string | null;
+	host: string | null;
+}
+
+export interface SweepSummary {
+	name: string;
+	question: string | null;
+	method: string;
+	createdAt: string;
+	counts: Record<TrialState, number>;
+	total: number;
+	/** Trials the sweep will have once every one is added (tpe and random add theirs as they go). */
+	planned: number;
+	finished: number;
+	/** Finished trials per hour over the sweep's active time so far; null before the first one. */
+	trialsPerHour: number | null;
+	/** Mean measured seconds per epoch; null before the first epoch. */
+	secondsPerEpoch: number | null;
+	/** Seconds of training left at the measured pace with the trials now running in parallel; null when done or unmeasured. */
+	etaSeconds: number | null;
+	best: {label: string; valAccuracy: number; trainSeconds: number} | null;
+}
+
+export interface SweepAnalysis {
+	sweep: SweepRecord;
+	label: (config: TrialConfig) => string;
+	result: Tradeoff;
+	summary: SweepSummary;
+	trials: TrialLite[];
+	/** Thinned validation-accuracy points of every trial that has epochs. */
+	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
+	/** Swept values per parameter, in the parameter's order, for the table's filters. */
+	values: Record<string, string[]>;
+}
+
+/** Keep at most `max` points: evenly spaced, plus the first, the last and the best. */
+export function thin<T extends {epoch: number; valAccuracy: number}>(history: readonly T[], max = CURVE_POINTS): T[] {
+	if (history.length <= max) {
+		return [...history];
+	}
+
+	const keep = new Set<number>([0, history.length - 1, Math.max(0, bestEpochIndex([...history]))]);
+	for (let i = 0; keep.size < max && i < max; i++) {
+		keep.add(Math.round((i * (history.length - 1)) / (max - 1)));
+	}
+
+	return [...keep].sort((a, b) => a - b).map(index => history[index]);
+}
+
+function summarise(status: SweepStatus, trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], result: Tradeoff, label: (config: TrialConfig) => string, now: number): SweepSummary {
+	const {sweep, counts, total} = status;
+	const {definition} = sweep;
+	const planned = Math.max(total, definition.method === 'grid' ? total : (definition.trials ?? 0) * definition.repeats);
+	const finished = total - counts.pending - counts.running - counts.interrupted;
+	const epochSeconds = epochs.filter(epoch => Number.isFinite(epoch.seconds));
+	const secondsPerEpoch = epochSeconds.length > 0 ? epochSeconds.reduce((sum, epoch) => sum + epoch.seconds, 0) / epochSeconds.length : null;
+	const started = trials.flatMap(trial => (trial.startedAt ? [Date.parse(trial.startedAt)] : []));
+	const ended = trials.flatMap(trial => (trial.finishedAt && !isUnfinished(trial.state) ? [Date.parse(trial.finishedAt)] : []));
+	const done = finished >= planned;
+	let trialsPerHour: number | null = null;
+	if (ended.length > 0 && started.length > 0) {
+		const hours = ((done ? Math.max(...ended) : now) - Math.min(...started)) / 3_600_000;
+		trialsPerHour = hours > 0 ? ended.length / hours : null;
+	}
+
+	let etaSeconds: number | null = null;
+	if (!done && secondsPerEpoch !== null) {
+		const remaining = trials.filter(trial => isUnfinished(trial.state)).reduce((sum, trial) => sum + Math.max(0, trial.config.epochs - trial.epochsRun), 0)
+			+ (planned - total) * definition.base.epochs;
+		etaSeconds = (remaining * secondsPerEpoch) / Math.max(1, counts.running);
+	}
+
+	const best = result.mostAccurate;
+	return {
+		name: sweep.name,
+		question: definition.question ?? null,
+		method: definition.method,
+		createdAt: sweep.createdAt,
+		counts,
+		total,
+		planned,
+		finished,
+		trialsPerHour,
+		secondsPerEpoch,
+		etaSeconds,
+		best: best ? {label: label(best.config), valAccuracy: best.valAccuracy.mean, trainSeconds: best.trainSeconds.mean} : null,
+	};
+}
+
+/**
+ * Read and rank one sweep, then keep only what the pages draw from: the ranked configs, a light record per
+ * trial and thinned curves. The raw epochs are dropped here, so memory does not grow with the epoch count.
+ */
+export async function analyseSweep(store: Store, status: SweepStatus, now = Date.now()): Promise<SweepAnalysis> {
+	const data = await readSweep(store, status.sweep.name);
+	const byTrial = new Map<number, StoredEpoch[]>();
+	for (const epoch of data.epochs) {
+		let list = byTrial.get(epoch.trialId);
+		if (!list) {
+			list = [];
+			byTrial.set(epoch.trialId, list);
+		}
+
+		list.push(epoch);
+	}
+
+	const curves = new Map<number, Array<{epoch: number; accuracy: number}>>();
+	const trials = data.trials.map(trial => {
+		const history = byTrial.get(trial.id) ?? [];
+		const best = bestEpochIndex(history);
+		if (history.length > 0) {
+			curves.set(trial.id, thin(history).map(epoch => ({epoch: epoch.epoch, accuracy: epoch.valAccuracy})));
+		}
+
+		return {
+			id: trial.id,
+			ordinal: trial.ordinal,
+			repeat: trial.repeat,
+			state: trial.state,
+			config: data.label(trial.config),
+			configHash: trial.configHash,
+			epochs: trial.config.epochs,
+			epochsRun: trial.epochsRun,
+			bestValAccuracy: best < 0 ? null : history[best].valAccuracy,
+			stopReason: trial.stopReason,
+			host: trial.host,
+		} satisfies TrialLite;
+	});
+	const configs = data.result.rows.map(row => row.config);
+	const order = parameterOrder(configs, data.keys);
+	const values: Record<string, string[]> = {};
+	for (const key of data.keys) {
+		const distinct = [...new Map(configs.map(config => [formatValue(config[key]), config])).entries()];
+		values[key] = distinct.sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
+	}
+
+	return {
+		sweep: data.sweep,
+		label: data.label,
+		result: data.result,
+		summary: summarise(status, data.trials, data.epochs, data.result, data.label, now),
+		trials,
+		curves,
+		values,
+	};
+}
+
+/** A ranked row as `sweeplab best --json` prints it: the label first, NaN spreads as null (by JSON.stringify). */
+export function rowJson(row: RankedRow, label: (config: TrialConfig) => string): Record<string, unknown> {
+	return {label: label(row.config), ...row};
+}
+
+export interface TableQuery {
+	offset: number;
+	limit: number;
+	/** A column of the row (rank, valAccuracy, trainSeconds, paramCount, ...) or `param:<key>`. */
+	sort: string;
+	descending: boolean;
+	/** Keep configs with at least one trial in this state. */
+	state?: TrialState;
+	/** Keep configs whose swept value of each key prints as given (describe.ts formatting). */
+	params: Record<string, string>;
+}
+
+const spreadMean = (value: unknown): number => (typeof value === 'object' && value !== null && 'mean' in value ? (value as {mean: number}).mean : Number.NaN);
+
+/** One page of the leaderboard, filtered and sorted; the rows are exactly `best --json`'s. */
+export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
+	let rows = analysis.result.rows.filter(row => (query.state ? (row.states[query.state] ?? 0) > 0 : true));
+	for (const [key, value] of Object.entries(query.params)) {
+		rows = rows.filter(row => formatValue(row.config[key as keyof TrialConfig]) === value);
+	}
+
+	if (query.sort !== 'rank' || query.descending) {
+		const sortKey = (row: RankedRow): number => {
+			const value = (row as unknown as Record<string, unknown>)[query.sort];
+			return typeof value === 'number' ? value : spreadMean(value);
+		};
+		const direction = query.descending ? -1 : 1;
+		rows = [...rows].sort((a, b) => {
+			if (query.sort.startsWith('param:')) {
+				const key = query.sort.slice('param:'.length) as keyof TrialConfig;
+				return direction * compareValues(a.config[key], b.config[key]);
+			}
+
+			const [x, y] = [sortKey(a), sortKey(b)];
+			// Rows without a value go last whichever the direction, as in `best --sort time`.
+			if (!Number.isFinite(x) || !Number.isFinite(y)) {
+				return Number.isFinite(x) ? -1 : Number.isFinite(y) ? 1 : 0;
+			}
+
+			return direction * (x - y);
+		});
+	}
+
+	const page = rows.slice(query.offset, query.offset + query.limit);
+	const hashes = new Set(page.map(row => row.configHash));
+	const trials: Record<string, TrialLite[]> = {};
+	for (const trial of analysis.trials) {
+		if (hashes.has(trial.configHash)) {
+			(trials[trial.configHash] ??= []).push(trial);
+		}
+	}
+
+	return {
+		total: rows.length,
+		head: LEADERBOARD_HEAD,
+		// The table's cells as `best` and the markdown report print them.
+		cells: page.map(row => leaderboardCells(row, analysis.label)),
+		rows: page.map(row => rowJson(row, analysis.label)),
+		trials,
+	};
+}
+
+/**
+ * The per-epoch chart of the dashboard: every trial that has epochs, running ones included (dashed). The top
+ * configs' trials and the running ones are in colour; the rest are grey, at most GREY_LINES of them.
+ */
+export function liveCurvesSpec(analysis: SweepAnalysis): TopLevelSpec {
+	const top = analysis.result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
+	const order = parameterOrder(analysis.result.rows.map(row => row.config));
+	const coloured = top.sort((a, b) => order(a.config, b.config)).map(row => analysis.label(row.config));
+	const inColour = new Set(coloured);
+	const withCurves = analysis.trials.filter(trial => analysis.curves.has(trial.id));
+	const colour = (trial: TrialLite) => inColour.has(trial.config) || trial.state === 'running';
+	const rank = new Map(analysis.result.rows.map((row, index) => [row.configHash, index]));
+	const grey = withCurves.filter(trial => !colour(trial)).sort((a, b) => (rank.get(a.configHash) ?? 0) - (rank.get(b.configHash) ?? 0));
+	const greyShown = new Set(grey.filter((_, index) => index % Math.ceil(grey.length / GREY_LINES) === 0));
+	const series: CurveSeries[] = withCurves
+		.filter(trial => colour(trial) || greyShown.has(trial))
+		.map(trial => ({id: String(trial.id), config: trial.config, colour: colour(trial), state: trial.state, points: analysis.curves.get(trial.id)!}));
+	const running = withCurves.filter(trial => trial.state === 'running').map(trial => trial.config);
+	const legend = [...coloured, ...running.filter(config => !inColour.has(config))];
+	const keys = varyingKeys(top.map(row => row.config));
+	return curvesSpec(series, {
+		coloured: [...new Set(legend)],
+		ordered: keys.length === 1 && top.every(row => typeof row.config[keys[0]] === 'number') && running.every(config => inColour.has(config)),
+		title: 'Validation accuracy per epoch, every trial (dashed: running)',
+		subtitle: [
+			`The top ${coloured.length} configs and the running trials in colour${grey.length > 0 ? `, ${greyShown.size === grey.length ? `the other ${grey.length} trials` : `${greyShown.size} of the other ${grey.length} trials`} in grey` : ''}.`,
+		],
+		dataName: 'curves',
+	});
+}
+
+export function sweepCharts(analysis: SweepAnalysis, include: {curves: boolean} = {curves: true}): Record<string, TopLevelSpec> {
+	return {
+		tradeoff: tradeoffSpec(analysis.result.rows, analysis.label, {maxPoints: MAX_POINTS}),
+		...(include.curves ? {curves: liveCurvesSpec(analysis)} : {}),
+		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, {maxLines: MAX_LINES}),
+	};
+}
+
+/** The learning curves of one trial (train against validation), drawn with the report's spec. */
+export function trialCurvesSpec(trial: TrialRecord, epochs: readonly StoredEpoch[], row: RankedRow | undefined, label: (config: TrialConfig) => string): TopLevelSpec {
+	const own = row ?? ({config: trial.config, rank: null} as unknown as RankedRow);
+	const spec = learningCurvesSpec([trial], epochs, [own], label, {allStates: true}) as unknown as Record<string, unknown>;
+	return {...spec, title: {text: `Learning curves of trial ${trial.id} (${trial.state}; dashed: converged at)`, anchor: 'start'}} as TopLevelSpec;
+}
+
+/**
+ * Two or more sweeps on one plot: each sweep's configs against training time with its Pareto front (left), and
+ * the validation curve of each sweep's best config, mean over its trials (right).
+ */
+export function compareSpec(analyses: readonly SweepAnalysis[]): TopLevelSpec {
+	const points = analyses.flatMap(analysis =>
+		analysis.result.rows
+			.filter(row => Number.isFinite(row.valAccuracy.mean) && Number.isFinite(row.trainSeconds.mean))
+			.slice(0, MAX_POINTS)
+			.map(row => ({sweep: analysis.sweep.name, config: analysis.label(row.config), accuracy: row.valAccuracy.mean * 100, seconds: row.trainSeconds.mean, front: row.pareto})),
+	);
+	const curves = analyses.flatMap(analysis => {
+		const best = analysis.result.mostAccurate;
+		if (!best) {
+			return [];
+		}
+
+		const perEpoch = new Map<number, number[]>();
+		for (const trial of analysis.trials.filter(trial => trial.configHash === best.configHash && trial.state === 'completed')) {
+			for (const point of analysis.curves.get(trial.id) ?? []) {
+				if (Number.isFinite(point.accuracy)) {
+					perEpoch.set(point.epoch, [...(perEpoch.get(point.epoch) ?? []), point.accuracy]);
+				}
+			}
+		}
+
+		return [...perEpoch].map(([epoch, values]) => ({sweep: analysis.sweep.name, config: analysis.label(best.config), epoch, accuracy: (values.reduce((sum, value) => sum + value, 0) / values.length) * 100}));
+	});
+	const informative = points.filter(point => point.accuracy > CHANCE_LEVEL * 100).map(point => point.accuracy);
+	const domain = fittedDomain(informative, 0.5) ?? [0, 100];
+	const colour = {field: 'sweep', type: 'nominal' as const, title: 'sweep', sort: analyses.map(analysis => analysis.sweep.name), legend: {labelLimit: 0}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain, nice: false}};
+	const tooltip = [{field: 'sweep'}, {field: 'config'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}];
+	return {
+		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+		title: {text: `Comparing ${analyses.map(analysis => analysis.sweep.name).join(', ')}`, subtitle: [`Configs at chance level (≤ ${CHANCE_LEVEL * 100}%) are off the accuracy axis.`], anchor: 'start'},
+		hconcat: [
+			{
+				title: 'Accuracy against training time (lines: Pareto fronts)',
+				width: 420,
+				height: 300,
+				data: {values: points},
+				layer: [
+					{mark: {type: 'point', filled: true, size: 40, opacity: 0.35, clip: true}, encoding: {x: {field: 'seconds', type: 'quantitative', title: 'training time (s)', scale: {zero: false}}, y, color: colour, tooltip}},
+					{transform: [{filter: 'datum.front'}], mark: {type: 'line', interpolate: 'step-after', point: {size: 50, filled: true}, clip: true}, encoding: {x: {field: 'seconds', type: 'quantitative'}, y, color: colour, order: {field: 'seconds'}, tooltip}},
+				],
+			},
+			{
+				title: "Each sweep's best config, validation accuracy per epoch",
+				width: 420,
+				height: 300,
+				data: {values: curves},
+				mark: {type: 'line', point: {size: 16}, clip: true},
+				encoding: {x: {field: 'epoch', type: 'quantitative', axis: {tickMinStep: 1, format: 'd'}}, y: {...y, scale: {zero: false}}, color: colour, tooltip},
+			},
+		],
+		config: {axis: {labelFontSize: 11, titleFontSize: 12}, legend: {orient: 'bottom'}},
+	} as TopLevelSpec;
+}
