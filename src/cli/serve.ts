@@ -6,6 +6,8 @@ import {generateToken, isLoopback, startDashboard} from '../serve/server.js';
 import {isPostgresUrl} from '../store/postgres.js';
 import {globalOptions, type GlobalArgs, type Io, openStore, showDb} from './common.js';
 
+const SERVE_RECONNECT_MS = 10_000;
+
 export interface ServeArgs extends GlobalArgs {
 	port: number;
 	host: string;
@@ -39,7 +41,8 @@ export async function serveCommand(args: ServeArgs, io: Io): Promise<void> {
 		throw new StoreError(`${args.db}: no database there; run a sweep first (sweeplab run <file>) or point --db at one`);
 	}
 
-	const store = openStore(args.db, {readonly: true});
+	// A dashboard says within seconds that PostgreSQL is away, rather than waiting out a worker's five minutes.
+	const store = openStore(args.db, {readonly: true, reconnectMs: SERVE_RECONNECT_MS});
 	let dashboard;
 	try {
 		// Fails here, before listening, on a database that is not sweeplab's or cannot be read.

@@ -146,6 +146,9 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: 
 			knee: row === knee,
 		};
 	});
+	// Legend entries for the groups present only.
+	const groups = ([['Pareto front', '#e45756', 'circle'], ['dominated', '#4c78a8', 'circle'], ['chance level (drawn at the bottom edge)', '#999999', 'triangle-down']] as const)
+		.filter(([group]) => values.some(value => value.group === group));
 	const front = values.filter(value => value.group === 'Pareto front').sort((a, b) => a.seconds - b.seconds);
 	const sides = new Map(front.map((value, index) => [value, index % 2]));
 	const sided = values.map(value => ({...value, side: sides.get(value) ?? 0}));
@@ -178,8 +181,8 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: 
 				encoding: {
 					x,
 					y,
-					color: {field: 'group', type: 'nominal', title: null, scale: {domain: ['Pareto front', 'dominated', 'chance level (drawn at the bottom edge)'], range: ['#e45756', '#4c78a8', '#999999']}},
-					shape: {field: 'group', type: 'nominal', title: null, scale: {domain: ['Pareto front', 'dominated', 'chance level (drawn at the bottom edge)'], range: ['circle', 'circle', 'triangle-down']}},
+					color: {field: 'group', type: 'nominal', title: null, scale: {domain: groups.map(([group]) => group), range: groups.map(([, colour]) => colour)}},
+					shape: {field: 'group', type: 'nominal', title: null, scale: {domain: groups.map(([group]) => group), range: groups.map(([, , shape]) => shape)}},
 					tooltip: [{field: 'rank'}, {field: 'config'}, {field: 'trueAccuracy', title: 'val acc (%)', format: '.2f'}, {field: 'seconds', title: 'train s', format: '.1f'}],
 				},
 			},
@@ -260,9 +263,10 @@ export function curvesSpec(series: readonly CurveSeries[], options: CurvesOption
 	const rows = curveRows(series);
 	// Points above chance level set the axis: a config that learned nothing would squeeze every other line flat.
 	const informative = series.flatMap(line => line.points.filter(point => point.accuracy > CHANCE_LEVEL).map(point => point.accuracy * 100));
-	const domain = options.domain ?? fittedDomain(informative, 1) ?? [0, 100];
+	const domain = options.domain ?? fittedDomain(informative, 1);
 	const x = {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}};
-	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain: [Math.max(0, domain[0]), Math.min(100, domain[1])], nice: false}};
+	// Without a point above chance yet (a sweep that has just started), the axis follows the data as it arrives.
+	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: domain ? {domain: [Math.max(0, domain[0]), Math.min(100, domain[1])], nice: false} : {zero: false}};
 	const detail = {field: 'id', type: 'nominal' as const};
 	const colour = colourScale(options.coloured, options.ordered);
 	return {
@@ -479,7 +483,10 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 			const scale = (value: number) => (log ? Math.log10(value) : value);
 			const [low, high] = [Math.min(...numbers.map(scale)), Math.max(...numbers.map(scale))];
 			const position = (value: unknown) => (high === low ? 0.5 : (scale(value as number) - low) / (high - low));
-			const ticks = [...new Set(log ? decadeTicks(low, high) : evenTicks(Math.min(...numbers), Math.max(...numbers)))].map(value => ({position: position(value), text: formatTick(value)}));
+			// A grid's few values label themselves; sampled values get round ticks (decades on a log axis).
+			const distinct = [...new Set(numbers)].sort((a, b) => a - b);
+			const tickValues = distinct.length <= 12 ? distinct : log ? decadeTicks(low, high) : evenTicks(distinct[0], distinct.at(-1)!);
+			const ticks = tickValues.map(value => ({position: position(value), text: formatTick(value)}));
 			axes.push({name: log ? `${key} (log)` : key, position, ticks});
 		} else {
 			const distinct = [...new Set(values.map(value => JSON.stringify(value)))].sort((a, b) => compareValues(JSON.parse(a), JSON.parse(b)));
@@ -557,11 +564,8 @@ function evenTicks(low: number, high: number): number[] {
 }
 
 function formatTick(value: number): string {
-	if (value !== 0 && (Math.abs(value) < 0.01 || Math.abs(value) >= 1e5)) {
-		return value.toExponential(0);
-	}
-
-	return String(Number(value.toPrecision(3)));
+	const short = Number(value.toPrecision(3));
+	return short !== 0 && (Math.abs(short) < 0.01 || Math.abs(short) >= 1e5) ? short.toExponential() : String(short);
 }
 
 /** Render a Vega-Lite spec to a standalone SVG document (no browser, no canvas). */

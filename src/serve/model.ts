@@ -284,7 +284,7 @@ export function liveCurvesSpec(analysis: SweepAnalysis): TopLevelSpec {
 		ordered: keys.length === 1 && top.every(row => typeof row.config[keys[0]] === 'number') && running.every(config => inColour.has(config)),
 		title: 'Validation accuracy per epoch, every trial (dashed: running)',
 		subtitle: [
-			`The top ${coloured.length} configs and the running trials in colour${grey.length > 0 ? `, ${greyShown.size === grey.length ? `the other ${grey.length} trials` : `${greyShown.size} of the other ${grey.length} trials`} in grey` : ''}.`,
+			`${coloured.length > 0 ? `The top ${coloured.length} configs and the running trials` : 'The running trials'} in colour${grey.length > 0 ? `, ${greyShown.size === grey.length ? `the other ${grey.length} trials` : `${greyShown.size} of the other ${grey.length} trials`} in grey` : ''}.`,
 		],
 		dataName: 'curves',
 	});

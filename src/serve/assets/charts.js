@@ -17,7 +17,7 @@ export async function chart(element, spec) {
 	return view;
 }
 
-/** Replace every tuple of the named data set. */
+/** Replace every tuple of the named data set; the view resizes to fit new legend entries. */
 export async function replaceData(view, name, rows) {
-	await view.change(name, globalThis.vega.changeset().remove(() => true).insert(rows)).runAsync();
+	await view.change(name, globalThis.vega.changeset().remove(() => true).insert(rows)).resize().runAsync();
 }

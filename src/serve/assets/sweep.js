@@ -53,6 +53,7 @@ export async function sweepPage(main, name) {
 
 	document.title = `${data.sweep.name} · sweeplab`;
 	const summary = h('p', {class: 'summary', id: 'summary'}, summaryLine(data.summary));
+	const activity = h('p', {class: 'activity muted', id: 'activity', 'aria-live': 'polite'});
 	const table = h('table', {class: 'grid board', id: 'leaderboard'});
 	const pager = h('div', {class: 'pager'});
 	const repeats = h('div', {class: 'repeats', id: 'repeats'});
@@ -72,6 +73,7 @@ export async function sweepPage(main, name) {
 		h('h1', {}, data.sweep.name),
 		data.sweep.question ? h('p', {class: 'question', id: 'question'}, data.sweep.question) : null,
 		summary,
+		activity,
 		h('p', {class: 'muted'}, `${data.sweep.method} search · ${data.sweep.dataset.name} · created ${data.sweep.createdAt.replace('T', ' ').slice(0, 16)} · `,
 			data.knee ? ['knee of the front: ', h('span', {class: 'config'}, data.knee)] : 'the front has no knee'),
 		h('section', {},
@@ -224,11 +226,16 @@ export async function sweepPage(main, name) {
 		let finished = false;
 		for (const change of event.trials) {
 			const id = String(change.id);
-			const colour = coloured.has(change.config) || change.state === 'running';
+			// A trial seen running keeps its colour when it ends, so the lines watched live stay told apart.
+			const colour = coloured.has(change.config) || change.state === 'running' || (trialRows.get(id)?.[0]?.colour ?? false);
 			const points = change.points.filter(point => point.accuracy !== null).map(point => ({id, config: change.config, colour, state: change.state, epoch: point.epoch, accuracy: point.accuracy * 100}));
 			const old = change.reset ? [] : (trialRows.get(id) ?? []).map(row => ({...row, colour, state: change.state}));
 			trialRows.set(id, [...old.filter(row => !points.some(point => point.epoch === row.epoch)), ...points].sort((a, b) => a.epoch - b.epoch));
 			finished ||= change.state !== 'running';
+			const last = points.at(-1);
+			if (last) {
+				fill(activity, `latest: trial ${change.id} (${change.config}) epoch ${last.epoch}/${change.epochs}, val acc ${last.accuracy.toFixed(2)}% · ${change.state}`);
+			}
 			if (shownTrial === change.id) {
 				showTrial(change.id).catch(error => showError(figures.trial, error));
 			}
