@@ -39,7 +39,10 @@ export function varyingKeys(configs: readonly TrialConfig[]): Array<keyof TrialC
 	}
 
 	const keys = Object.keys(configs[0]).sort() as Array<keyof TrialConfig>;
-	return keys.filter(key => new Set(configs.map(config => JSON.stringify(config[key]))).size > 1);
+	return keys.filter(key => {
+		const first = JSON.stringify(configs[0][key]);
+		return configs.some(config => JSON.stringify(config[key]) !== first);
+	});
 }
 
 /** Numbers by value, arrays (layer widths) by length then element by element, the rest as text. */
@@ -96,6 +99,11 @@ function colourScale(labels: readonly string[], ordered: boolean) {
 		: {type: 'nominal' as const, sort: [...labels], scale: {scheme: labels.length > 10 ? 'category20' : 'tableau10'}};
 }
 
+/** Five significant digits: more than a chart can show, and a third of the bytes of a full double in JSON. */
+function round(value: number): number {
+	return Number.isFinite(value) ? Number(value.toPrecision(5)) : value;
+}
+
 /** [low, high] around the values with `pad` of their range (at least `minPad`) on each side, or undefined for none. */
 export function fittedDomain(values: readonly number[], minPad: number, pad = 0.08): [number, number] | undefined {
 	const finite = values.filter(value => Number.isFinite(value));
@@ -135,13 +143,13 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: 
 		return {
 			config: label(row.config),
 			rank: row.rank === null ? '' : `#${row.rank}${row.tied ? '=' : ''}`,
-			accuracy: apart ? domain[0] : row.valAccuracy.mean * 100,
-			trueAccuracy: row.valAccuracy.mean * 100,
-			accuracyLow: apart ? domain[0] : Math.max(domain[0], (row.valAccuracy.mean - std(row.valAccuracy.std)) * 100),
-			accuracyHigh: apart ? domain[0] : Math.min(domain[1], (row.valAccuracy.mean + std(row.valAccuracy.std)) * 100),
-			seconds: row.trainSeconds.mean,
-			secondsLow: Math.max(row.trainSeconds.mean - std(row.trainSeconds.std), row.trainSeconds.mean / 2),
-			secondsHigh: row.trainSeconds.mean + std(row.trainSeconds.std),
+			accuracy: round(apart ? domain[0] : row.valAccuracy.mean * 100),
+			trueAccuracy: round(row.valAccuracy.mean * 100),
+			accuracyLow: round(apart ? domain[0] : Math.max(domain[0], (row.valAccuracy.mean - std(row.valAccuracy.std)) * 100)),
+			accuracyHigh: round(apart ? domain[0] : Math.min(domain[1], (row.valAccuracy.mean + std(row.valAccuracy.std)) * 100)),
+			seconds: round(row.trainSeconds.mean),
+			secondsLow: round(Math.max(row.trainSeconds.mean - std(row.trainSeconds.std), row.trainSeconds.mean / 2)),
+			secondsHigh: round(row.trainSeconds.mean + std(row.trainSeconds.std)),
 			group: apart ? 'chance level (drawn at the bottom edge)' : row.pareto ? 'Pareto front' : 'dominated',
 			knee: row === knee,
 		};
@@ -253,7 +261,7 @@ export function curveRows(series: readonly CurveSeries[]): Array<Record<string, 
 			colour: line.colour,
 			state: line.state ?? 'completed',
 			epoch: point.epoch,
-			accuracy: point.accuracy * 100,
+			accuracy: round(point.accuracy * 100),
 		})),
 	);
 }
@@ -319,7 +327,8 @@ function historiesOf(trials: readonly TrialRecord[], epochs: readonly StoredEpoc
 /** The best `count` ranked configs, then put in the parameter's order. */
 function topConfigs(rows: readonly RankedRow[], count: number): RankedRow[] {
 	const top = rows.filter(row => row.rank !== null).slice(0, count);
-	return top.sort((a, b) => parameterOrder(rows.map(row => row.config))(a.config, b.config));
+	const order = parameterOrder(top.map(row => row.config), varyingKeys(rows.map(row => row.config)));
+	return top.sort((a, b) => order(a.config, b.config));
 }
 
 /**
@@ -509,9 +518,9 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 			kind: 'line',
 			config,
 			rank: ranked.length - index,
-			accuracy,
+			accuracy: round(accuracy),
 			axis: axis.name,
-			position: axis.name === 'val acc (%)' ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]]),
+			position: round(axis.name === 'val acc (%)' ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]])),
 		}));
 	});
 	const ticks = axes.flatMap(axis => axis.ticks.map(tick => ({kind: 'tick', axis: axis.name, position: tick.position, text: tick.text})));

@@ -26,13 +26,13 @@ import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from '..
 import {formatValue} from '../sweep/describe.js';
 import {isUnfinished, type TrialConfig, type TrialState} from '../types.js';
 
-/** Points kept per curve: beyond this many epochs a line is thinned (first, last and best epoch always kept). */
-export const CURVE_POINTS = 40;
+/** Points kept per curve: beyond this many epochs a line is thinned (first, last and best epoch always kept), so page weight stops growing with the epoch count. */
+export const CURVE_POINTS = 20;
 /** Grey context lines on the per-epoch chart; past this many, an even sample of the rest by rank. */
-export const GREY_LINES = 150;
+export const GREY_LINES = 60;
 /** Points on the accuracy/time chart and lines on the parallel coordinates. */
-export const MAX_POINTS = 1500;
-export const MAX_LINES = 300;
+export const MAX_POINTS = 500;
+export const MAX_LINES = 150;
 
 export interface TrialLite {
 	id: number;
@@ -70,6 +70,8 @@ export interface SweepSummary {
 
 export interface SweepAnalysis {
 	sweep: SweepRecord;
+	/** The swept keys, sorted. */
+	keys: Array<keyof TrialConfig>;
 	label: (config: TrialConfig) => string;
 	result: Tradeoff;
 	summary: SweepSummary;
@@ -183,6 +185,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 
 	return {
 		sweep: data.sweep,
+		keys: data.keys,
 		label: data.label,
 		result: data.result,
 		summary: summarise(status, data.trials, data.epochs, data.result, data.label, now),
@@ -265,7 +268,7 @@ export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
  */
 export function liveCurvesSpec(analysis: SweepAnalysis): TopLevelSpec {
 	const top = analysis.result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
-	const order = parameterOrder(analysis.result.rows.map(row => row.config));
+	const order = parameterOrder(top.map(row => row.config), analysis.keys);
 	const coloured = top.sort((a, b) => order(a.config, b.config)).map(row => analysis.label(row.config));
 	const inColour = new Set(coloured);
 	const withCurves = analysis.trials.filter(trial => analysis.curves.has(trial.id));

@@ -7,6 +7,7 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import {gzipSync} from 'node:zlib';
 import {ServeError, StoreError, SweeplabError, UsageError} from '../errors.js';
 import {DEFAULT_MARGIN} from '../report/ranking.js';
 import type {Store, SweepStatus} from '../store/store.js';
@@ -291,7 +292,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 		}
 
 		if (path.startsWith('/api/')) {
-			send(response, 200, 'application/json; charset=utf-8', JSON.stringify(await api(path, url.searchParams)), request.method === 'HEAD');
+			send(response, 200, 'application/json; charset=utf-8', JSON.stringify(await api(path, url.searchParams)), request);
 			return;
 		}
 
@@ -300,7 +301,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			throw new HttpError(404, 'not found');
 		}
 
-		send(response, 200, file.type, file.body, request.method === 'HEAD');
+		send(response, 200, file.type, file.gzipped && accepts(request) ? file.gzipped : file.body, request, file.gzipped !== undefined);
 	}
 
 	const server = createServer((request, response) => {
@@ -316,7 +317,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			}
 
 			const wantsJson = (request.url ?? '').startsWith('/api/');
-			send(response, status, wantsJson ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8', wantsJson ? JSON.stringify({error: message}) : `${status}: ${message}\n`, request.method === 'HEAD');
+			send(response, status, wantsJson ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8', wantsJson ? JSON.stringify({error: message}) : `${status}: ${message}\n`, request);
 		});
 	});
 	server.keepAliveTimeout = 5000;
@@ -355,9 +356,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 	};
 }
 
-function send(response: ServerResponse, status: number, type: string, body: string | Buffer, head = false): void {
-	response.writeHead(status, {...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body)});
-	response.end(head ? undefined : body);
+const accepts = (request: IncomingMessage): boolean => /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+
+/**
+ * Write a whole response. Bodies over 1 KB go gzipped to a client that accepts it (the Vega bundles and a large
+ * sweep's JSON shrink four to eight times); `compressed` says the body already is, when the client accepts it.
+ */
+function send(response: ServerResponse, status: number, type: string, body: string | Buffer, request: IncomingMessage, compressed = false): void {
+	const gzip = accepts(request) && (compressed || Buffer.byteLength(body) > 1024);
+	const payload = gzip && !compressed ? gzipSync(body) : body;
+	response.writeHead(status, {
+		...SECURITY_HEADERS,
+		'Content-Type': type,
+		'Cache-Control': 'no-store',
+		'Content-Length': Buffer.byteLength(payload),
+		Vary: 'Accept-Encoding',
+		...(gzip ? {'Content-Encoding': 'gzip'} : {}),
+	});
+	response.end(request.method === 'HEAD' ? undefined : payload);
 }
 
 /** Status and the one line a client may see: never a stack trace, never a driver message with a password. */

@@ -6,9 +6,12 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, extname, join, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {gzipSync} from 'node:zlib';
 
 export interface StaticFile {
 	body: Buffer;
+	/** The body gzipped once, for clients that accept it. */
+	gzipped: Buffer;
 	type: string;
 }
 
@@ -105,7 +108,7 @@ export class StaticFiles {
 			}
 
 			const text = readFileSync(vendor.path, 'utf8');
-			return {body: Buffer.from(vendor.rewrite ? vendor.rewrite(text) : text), type: TYPES['.js']};
+			return file(Buffer.from(vendor.rewrite ? vendor.rewrite(text) : text), TYPES['.js']);
 		}
 
 		if (!urlPath.startsWith('/assets/')) {
@@ -118,10 +121,14 @@ export class StaticFiles {
 		}
 
 		try {
-			return {body: readFileSync(path), type: TYPES[extname(path)]};
+			return file(readFileSync(path), TYPES[extname(path)]);
 		} catch {
 			// A directory named like a file, or unreadable: the same 404 as a missing file.
 			return undefined;
 		}
 	}
+}
+
+function file(body: Buffer, type: string): StaticFile {
+	return {body, gzipped: gzipSync(body), type};
 }

@@ -102,13 +102,13 @@ if (requireChromium(test, 'dashboard browser tests')) {
 		// The JSON behind the table, fetched by the page itself: the same rows as `best --json`.
 		const api = await page.evaluate("fetch('/api/sweeps/tiny/leaderboard').then(response => response.json())") as {rows: unknown};
 		t.deepEqual(api.rows, expected);
-		for (const id of ['#tradeoff-chart svg', '#curves-chart svg', '#parallel-chart svg']) {
+		for (const id of ['#tradeoff-chart canvas', '#curves-chart canvas', '#parallel-chart canvas']) {
 			t.truthy(await page.$(id), id);
 		}
 
 		t.is(await page.textContent('#question'), 'Does a larger learning rate help the seed MLP on a few hundred images?');
 		await page.click('#leaderboard tbody tr:first-child');
-		await page.waitForSelector('#trial-chart svg');
+		await page.waitForSelector('#trial-chart canvas');
 		await save(page, 'dashboard-sweep.png');
 		t.deepEqual(problems, []);
 	});
@@ -142,7 +142,7 @@ if (requireChromium(test, 'dashboard browser tests')) {
 		}
 
 		t.is(await page.$$eval('#epochs tbody tr', rows => rows.length), 2);
-		t.truthy(await page.$('#trial-chart svg'));
+		t.truthy(await page.$('#trial-chart canvas'));
 		t.deepEqual(problems, []);
 	});
 
