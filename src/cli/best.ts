@@ -1,5 +1,4 @@
 import {existsSync} from 'node:fs';
-import Table from 'cli-table3';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep} from '../report/data.js';
@@ -9,6 +8,7 @@ import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
 import type {TrialConfig} from '../types.js';
 import {globalOptions, type GlobalArgs, openStore} from './common.js';
+import {type Column, fitTable, terminalWidth} from './tables.js';
 
 export const SORTS = ['accuracy', 'time', 'pareto'] as const;
 
@@ -91,16 +91,34 @@ export async function bestCommand(args: BestArgs): Promise<BestResult> {
 	}
 }
 
-/** The terminal leaderboard plus one line for each config worth naming. */
-export function renderBest(best: BestResult): string {
+/**
+ * Which leaderboard columns a narrow terminal gives up first (higher first); rank, config, accuracy and training
+ * time always stay, and the config is cut short last.
+ */
+const DROP_ORDER: Partial<Record<(typeof LEADERBOARD_HEAD)[number], number>> = {
+	backend: 10,
+	'converged at': 9,
+	'best epoch': 8,
+	's to best': 7,
+	params: 6,
+	epochs: 5,
+	's/epoch': 4,
+	trials: 3,
+	'test acc': 2,
+	Pareto: 1,
+};
+
+/** The terminal leaderboard, fitted to `width` columns, plus one line for each config worth naming. */
+export function renderBest(best: BestResult, width = terminalWidth()): string {
 	const {label, result} = best;
-	const table = new Table({head: [...LEADERBOARD_HEAD], colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
-	for (const row of best.rows) {
-		table.push(leaderboardCells(row, label));
+	const columns: Column[] = LEADERBOARD_HEAD.map((head, index) => ({head, align: LEADERBOARD_ALIGN[index], drop: DROP_ORDER[head], shrink: head === 'config' ? {comfortable: 36, min: 16, after: 4} : undefined}));
+	const table = fitTable(columns, best.rows.map(row => leaderboardCells(row, label)), width);
+	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${percentSpread(row.valAccuracy)} in ${seconds(row.trainSeconds.mean)}` : 'none');
+	const lines = [best.rows.length > 0 ? table.text : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
+	if (best.rows.length > 0 && table.dropped.length > 0) {
+		lines.push(`(left out to fit ${width} columns: ${table.dropped.join(', ')}; a wider terminal or --json shows them)`);
 	}
 
-	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${percentSpread(row.valAccuracy)} in ${seconds(row.trainSeconds.mean)}` : 'none');
-	const lines = [best.rows.length > 0 ? table.toString() : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
 	lines.push(`most accurate:             ${name(result.mostAccurate)}`);
 	lines.push(`fastest within ${(result.margin * 100).toFixed(1)} points: ${name(result.fastestWithinMargin)}`);
 	lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
