@@ -302,7 +302,8 @@ export function curvesSpec(series: readonly CurveSeries[], options: CurvesOption
 				},
 			},
 		],
-		config: {axis: font, legend: {...font, orient: options.coloured.length > 6 ? 'bottom' : 'right', columns: options.coloured.length > 6 ? 2 : undefined}},
+		// A long legend goes under the chart, in two columns when its labels are short enough to sit side by side.
+		config: {axis: font, legend: {...font, orient: options.coloured.length > 6 ? 'bottom' : 'right', columns: options.coloured.length > 6 && Math.max(...options.coloured.map(label => label.length)) <= 40 ? 2 : 1}},
 	} as TopLevelSpec;
 }
 
