@@ -1,7 +1,9 @@
 /*
- * The kernels of sweeplab's SIMD training path (src/train/simd-net.ts) and the array optimizers, compiled to
+ * The kernels of sweeplab's SIMD training path (src/train/paths/simd.ts) and the array optimizers (math/optimizers.ts), compiled to
  * WebAssembly with 128-bit SIMD by scripts/build-kernels.sh. Freestanding: no libc; the caller lays out memory from
  * __heap_base and passes byte addresses. All matrices are row-major float32.
+ * Every non-static function is exported, written on one line as `void name(params) {`: build-kernels.sh reads
+ * the export list and the TypeScript signatures (exports.ts) from those lines.
  */
 #include <wasm_simd128.h>
 
