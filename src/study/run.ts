@@ -5,7 +5,7 @@ import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '..
 import type {BackendChoice} from '../train/backend.js';
 import type {ModelShape} from '../train/model.js';
 import type {TrainPool} from '../train/pool.js';
-import type {TrainTaskResult, WorkerMessage} from '../train/worker.js';
+import type {TrainTaskResult, WorkerMessage} from '../train/thread.js';
 import type {EpochRecord, TrialOutcome} from '../types.js';
 import {SweepHistory} from './history.js';
 import {decidePrune} from './pruners.js';

@@ -1,9 +1,9 @@
 import test from 'ava';
-import {loadBackend} from '../../src/train/backend.js';
-import {LeanMlp} from '../../src/train/lean.js';
-import {LayersTrainer} from '../../src/train/loop.js';
-import type {TrialConfig} from '../../src/types.js';
-import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from './helpers.js';
+import {loadBackend} from '../../../src/train/backend.js';
+import {LayersTrainer} from '../../../src/train/paths/layers.js';
+import {LeanMlp} from '../../../src/train/paths/lean.js';
+import type {TrialConfig} from '../../../src/types.js';
+import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from '../helpers.js';
 
 const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	['the seed MLP (relu, cross-entropy)', {}],

@@ -1,5 +1,5 @@
 /**
- * The Piscina worker: trains one trial per task and streams its epochs over a transferred MessagePort.
+ * The Piscina thread (resolved by pool.ts): trains one trial per task and streams its epochs over a transferred MessagePort.
  * tfjs and its backend load once per worker thread (module state), so a warm worker starts a trial
  * without reloading anything; the pixel arrays arrive as views of SharedArrayBuffers (no copy).
  */

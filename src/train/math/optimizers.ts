@@ -1,24 +1,57 @@
 /**
- * The optimizers of the sweep format over Float32Arrays. On wasm at batch 32 the ~100 small kernels per
- * step of a tfjs optimizer cost more than the network itself; the same update as one SIMD kernel call
- * per weight array (kernels/simd.c) takes ~1 ns a weight, with plain JS loops as the fallback where
- * WebAssembly SIMD is missing. Each rule copies tfjs 4.22's applyGradients (same defaults, same epsilon
- * placement, same bias correction); a test checks both forms of every one against tfjs step by step.
+ * The optimizers of the sweep format, in one place: makeOptimizer builds tfjs' own (the layers path),
+ * makeArrayOptimizer the same rules over Float32Arrays (the lean and SIMD paths). On wasm at batch 32 the
+ * ~100 small kernels per step of a tfjs optimizer cost more than the network itself; the same update as one
+ * SIMD kernel call per weight array (kernels/simd.c) takes ~1 ns a weight, with plain JS loops as the
+ * fallback where WebAssembly SIMD is missing. Each array rule copies tfjs 4.22's applyGradients (same
+ * defaults, same epsilon placement, same bias correction); a test checks both forms of every one against
+ * tfjs step by step.
  */
-import type {OptimizerName} from '../types.js';
-import {at, KernelArena, kernelsAvailable} from './kernels.js';
+import type * as TF from '@tensorflow/tfjs';
+import type {OptimizerName} from '../../types.js';
+import type {Tf} from '../backend.js';
+import {at, KernelArena, kernelsAvailable} from '../kernels/load.js';
 
 export interface ArrayOptimizer {
 	/** Updates every parameter in place from its gradient; params[i] and grads[i] have equal length. */
 	update(params: Float32Array[], grads: Float32Array[]): void;
 }
 
-/** Keras' (and tfjs') defaults, as makeOptimizer() in objective.ts passes them. */
+/** Keras' (and tfjs') defaults: Adam's and Adamax' betas (epsilon is the backend's), momentum, RMSprop's rho, Adagrad's initial accumulator. */
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const MOMENTUM = 0.9;
 const RMSPROP_DECAY = 0.9;
 const ADAGRAD_INITIAL = 0.1;
+
+/** tfjs' optimizer of a config with the defaults above (which tfjs' own defaults equal), for the layers path. */
+export function makeOptimizer(tf: Tf, name: OptimizerName, learningRate: number): TF.Optimizer {
+	switch (name) {
+		case 'adam': {
+			return tf.train.adam(learningRate);
+		}
+
+		case 'sgd': {
+			return tf.train.sgd(learningRate);
+		}
+
+		case 'momentum': {
+			return tf.train.momentum(learningRate, MOMENTUM);
+		}
+
+		case 'rmsprop': {
+			return tf.train.rmsprop(learningRate, RMSPROP_DECAY);
+		}
+
+		case 'adagrad': {
+			return tf.train.adagrad(learningRate, ADAGRAD_INITIAL);
+		}
+
+		case 'adamax': {
+			return tf.train.adamax(learningRate);
+		}
+	}
+}
 
 /** Per-weight state arrays each optimizer keeps, as tfjs' slot variables. */
 const SLOTS: Record<OptimizerName, number> = {sgd: 0, momentum: 1, rmsprop: 1, adagrad: 1, adam: 2, adamax: 2};

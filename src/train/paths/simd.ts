@@ -1,30 +1,29 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
  * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, im2col convolution, max
- * pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops, on
+ * pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops (math/), on
  * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
  * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
  * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
  * batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
- * (net-weights.ts, array-optimizers.ts); the tests check gradients and training steps against them.
+ * (net-weights.ts, math/); the tests check gradients and training steps against them.
  */
-import type {ImageSet} from '../data/load.js';
-import type {Activation, LossName, TrialConfig} from '../types.js';
-import {type ArrayOptimizer, makeArrayOptimizer, optimizerStateLengths} from './array-optimizers.js';
-import type {Tf} from './backend.js';
-import {at, KernelArena, type Kernels, kernelsAvailable} from './kernels.js';
-import {LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
-import {type ConvLayer, type DenseLayer, NetWeights} from './net-weights.js';
-import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from './trainer.js';
+import type {ImageSet} from '../../data/load.js';
+import type {TrialConfig} from '../../types.js';
+import type {Tf} from '../backend.js';
+import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
+import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
+import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
+import {lossOf} from '../math/losses.js';
+import {type ArrayOptimizer, makeArrayOptimizer, optimizerStateLengths} from '../math/optimizers.js';
+import type {ModelShape} from '../model.js';
+import {type ConvLayer, type DenseLayer, NetWeights} from '../net-weights.js';
+import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from '../trainer.js';
 
 /** Whether the SIMD path trains this config: every MLP and CNN, where WebAssembly SIMD is available. */
 export function simdCovers(_config: TrialConfig): boolean {
 	return kernelsAvailable();
 }
-
-/** Keras' BatchNormalization defaults, which tfjs' layer shares (as lean.ts uses them). */
-const BN_MOMENTUM = 0.99;
-const BN_EPSILON = 1e-3;
 
 /** Rows per evaluation pass of a cnn: its im2col patches take k*k*channels floats per pixel. */
 const CNN_EVAL_ROWS = 256;
@@ -298,10 +297,8 @@ export class SimdNet implements Trainer {
 		const {mean, variance, invStd, scale, shift} = norm;
 		if (training) {
 			this.kernels.batchnorm_stats(at(z), positions, units, at(mean), at(variance), at(invStd), BN_EPSILON);
-			for (let j = 0; j < units; j++) {
-				movingMean[j] -= (movingMean[j] - mean[j]) * (1 - BN_MOMENTUM);
-				movingVariance[j] -= (movingVariance[j] - variance[j]) * (1 - BN_MOMENTUM);
-			}
+			updateMovingStatistic(movingMean, mean);
+			updateMovingStatistic(movingVariance, variance);
 		} else {
 			for (let j = 0; j < units; j++) {
 				mean[j] = movingMean[j];
@@ -450,285 +447,5 @@ export class SimdNet implements Trainer {
 			kernels.col2im(at(this.dPatches), at(this.dFeatures), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
 			dOutput = this.dFeatures;
 		}
-	}
-}
-
-// Constants of tfjs 4.22's kernels (selu_util.ts, erf_util.ts, softplus), so the activations are the same functions.
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_SCALE_ALPHA = 1.7580993408473768599402175208123;
-const ERF_P = 0.3275911;
-const [ERF_A1, ERF_A2, ERF_A3, ERF_A4, ERF_A5] = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429];
-const SOFTPLUS_THRESHOLD = Math.log(1.1920928955078125e-7) + 2;
-
-/** tfjs' erf: Abramowitz and Stegun 7.1.26. */
-function erf(x: number): number {
-	const v = Math.abs(x);
-	const t = 1 / (1 + (ERF_P * v));
-	return Math.sign(x) * (1 - ((((((((ERF_A5 * t) + ERF_A4) * t) + ERF_A3) * t) + ERF_A2) * t) + ERF_A1) * t * Math.exp(-v * v));
-}
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-/**
- * y = act(z) elementwise over `z` (y may be z), the functions of tfjs-layers' activations (as in
- * lean.ts' activate), for those that are not kernels (relu, leakyRelu). One loop per activation, so
- * each loop stays monomorphic.
- */
-function activate(activation: Activation, z: Float32Array, y: Float32Array): void {
-	const n = z.length;
-	switch (activation) {
-		case 'sigmoid': {
-			for (let i = 0; i < n; i++) {
-				y[i] = sigmoid(z[i]);
-			}
-
-			break;
-		}
-
-		case 'tanh': {
-			for (let i = 0; i < n; i++) {
-				y[i] = Math.tanh(z[i]);
-			}
-
-			break;
-		}
-
-		case 'elu': {
-			for (let i = 0; i < n; i++) {
-				y[i] = z[i] >= 0 ? z[i] : Math.exp(z[i]) - 1;
-			}
-
-			break;
-		}
-
-		case 'selu': {
-			for (let i = 0; i < n; i++) {
-				y[i] = z[i] >= 0 ? SELU_SCALE * z[i] : SELU_SCALE_ALPHA * (Math.exp(z[i]) - 1);
-			}
-
-			break;
-		}
-
-		case 'softplus': {
-			for (let i = 0; i < n; i++) {
-				const v = z[i];
-				y[i] = v < SOFTPLUS_THRESHOLD ? Math.exp(v) : (v > -SOFTPLUS_THRESHOLD ? v : Math.log(1 + Math.exp(v)));
-			}
-
-			break;
-		}
-
-		case 'softsign': {
-			for (let i = 0; i < n; i++) {
-				y[i] = z[i] / (Math.abs(z[i]) + 1);
-			}
-
-			break;
-		}
-
-		case 'swish': {
-			for (let i = 0; i < n; i++) {
-				y[i] = z[i] * sigmoid(z[i]);
-			}
-
-			break;
-		}
-
-		case 'gelu': {
-			for (let i = 0; i < n; i++) {
-				y[i] = z[i] * 0.5 * (1 + erf(z[i] / Math.SQRT2));
-			}
-
-			break;
-		}
-
-		case 'linear': {
-			if (y !== z) {
-				y.set(z);
-			}
-
-			break;
-		}
-	}
-}
-
-/** dz = dy * act'(z), with act' as tfjs' gradients compute it (some from y = act(z)), for the activations that are not kernels. `dz` may be `dy`. */
-function activationGradient(activation: Activation, dy: Float32Array, z: Float32Array, y: Float32Array, dz: Float32Array): void {
-	const n = dy.length;
-	switch (activation) {
-		case 'sigmoid': {
-			for (let i = 0; i < n; i++) {
-				dz[i] = dy[i] * y[i] * (1 - y[i]);
-			}
-
-			break;
-		}
-
-		case 'tanh': {
-			for (let i = 0; i < n; i++) {
-				dz[i] = dy[i] * (1 - (y[i] * y[i]));
-			}
-
-			break;
-		}
-
-		case 'elu': {
-			for (let i = 0; i < n; i++) {
-				dz[i] = y[i] >= 0 ? dy[i] : dy[i] * (y[i] + 1);
-			}
-
-			break;
-		}
-
-		case 'selu': {
-			for (let i = 0; i < n; i++) {
-				dz[i] = z[i] > 0 ? dy[i] * SELU_SCALE : dy[i] * SELU_SCALE_ALPHA * Math.exp(z[i]);
-			}
-
-			break;
-		}
-
-		case 'softplus': {
-			for (let i = 0; i < n; i++) {
-				dz[i] = dy[i] * sigmoid(z[i]);
-			}
-
-			break;
-		}
-
-		case 'softsign': {
-			for (let i = 0; i < n; i++) {
-				const d = Math.abs(z[i]) + 1;
-				dz[i] = dy[i] / (d * d);
-			}
-
-			break;
-		}
-
-		case 'swish': {
-			for (let i = 0; i < n; i++) {
-				const s = sigmoid(z[i]);
-				dz[i] = dy[i] * (s + (z[i] * s * (1 - s)));
-			}
-
-			break;
-		}
-
-		case 'gelu': {
-			for (let i = 0; i < n; i++) {
-				const v = z[i];
-				dz[i] = dy[i] * ((0.5 * (1 + erf(v / Math.SQRT2))) + (v * Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI)));
-			}
-
-			break;
-		}
-
-		case 'linear': {
-			if (dz !== dy) {
-				dz.set(dy);
-			}
-
-			break;
-		}
-	}
-}
-
-/**
- * Summed loss and correct predictions of `rows` rows of logits, as objective.ts' lossFromLogits defines
- * the loss (its batch mean times the rows), and, when `dLogits` is given, the gradient of the batch's
- * mean loss with respect to the logits. A row is correct when its first largest logit is the label's,
- * as tf.argMax picks.
- */
-function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<number>, rows: number, classes: number, dLogits: Float32Array | undefined): {loss: number; correct: number} {
-	const probabilities = new Float64Array(classes);
-	let loss = 0;
-	let correct = 0;
-	for (let r = 0; r < rows; r++) {
-		const offset = r * classes;
-		const label = labels[r];
-		let max = logits[offset];
-		let argmax = 0;
-		for (let c = 1; c < classes; c++) {
-			if (logits[offset + c] > max) {
-				max = logits[offset + c];
-				argmax = c;
-			}
-		}
-
-		if (argmax === label) {
-			correct++;
-		}
-
-		let total = 0;
-		for (let c = 0; c < classes; c++) {
-			probabilities[c] = Math.exp(logits[offset + c] - max);
-			total += probabilities[c];
-		}
-
-		for (let c = 0; c < classes; c++) {
-			probabilities[c] /= total;
-		}
-
-		switch (name) {
-			case 'sparseCategoricalCrossentropy': {
-				loss += max + Math.log(total) - logits[offset + label];
-				if (dLogits) {
-					for (let c = 0; c < classes; c++) {
-						dLogits[offset + c] = (probabilities[c] - (c === label ? 1 : 0)) / rows;
-					}
-				}
-
-				break;
-			}
-
-			case 'meanSquaredError': {
-				// Mean over rows and classes of (p - onehot)^2; dL/dp = 2 (p - onehot) / (rows classes), then through the softmax.
-				let rowLoss = 0;
-				for (let c = 0; c < classes; c++) {
-					const difference = probabilities[c] - (c === label ? 1 : 0);
-					rowLoss += difference * difference;
-				}
-
-				loss += rowLoss / classes;
-				if (dLogits) {
-					softmaxBackward(probabilities, c => 2 * (probabilities[c] - (c === label ? 1 : 0)) / (rows * classes), dLogits, offset);
-				}
-
-				break;
-			}
-
-			case 'categoricalHinge': {
-				// max(0, 1 + max_{wrong} p - p_true); the max's gradient goes to every class that attains it, as tf.max's does.
-				let negative = 0;
-				for (let c = 0; c < classes; c++) {
-					if (c !== label && probabilities[c] > negative) {
-						negative = probabilities[c];
-					}
-				}
-
-				const margin = 1 + negative - probabilities[label];
-				loss += Math.max(0, margin);
-				if (dLogits) {
-					const active = margin > 0 ? 1 / rows : 0;
-					softmaxBackward(probabilities, c => (c === label ? -active : (probabilities[c] === negative ? active : 0)), dLogits, offset);
-				}
-
-				break;
-			}
-		}
-	}
-
-	return {loss, correct};
-}
-
-/** dL/dz_c = p_c (g_c - sum_k g_k p_k) for dL/dp = g, into one row of `into`. */
-function softmaxBackward(p: Float64Array, g: (c: number) => number, into: Float32Array, offset: number): void {
-	let dot = 0;
-	for (let c = 0; c < p.length; c++) {
-		dot += g(c) * p[c];
-	}
-
-	for (let c = 0; c < p.length; c++) {
-		into[offset + c] = p[c] * (g(c) - dot);
 	}
 }

@@ -1,35 +1,13 @@
 /**
- * sweeplab's own WebAssembly SIMD kernels (kernels/simd.c, built by scripts/build-kernels.sh into
- * kernels/simd-wasm.ts): the matrix products, im2col and pooling of the SIMD training path and the
- * optimizers' updates.
+ * Loads sweeplab's own WebAssembly SIMD kernels (simd.c, built by scripts/build-kernels.sh into simd-wasm.ts,
+ * with their signatures in exports.ts): the matrix products, im2col, pooling, activations and batch norm of
+ * the SIMD training path and the optimizers' updates.
  * A KernelArena is one instance with its own memory, grown once and handed out as Float32Array views.
  */
-import {SIMD_WASM_BASE64} from './kernels/simd-wasm.js';
+import type {Kernels} from './exports.js';
+import {SIMD_WASM_BASE64} from './simd-wasm.js';
 
-/** The exports of simd.c; pointers are byte addresses in the arena's memory. */
-export interface Kernels {
-	gemm_nn(a: number, b: number, c: number, m: number, k: number, n: number, bias: number): void;
-	gemm_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
-	transpose(source: number, target: number, rows: number, cols: number): void;
-	im2col(input: number, patches: number, batch: number, height: number, width: number, channels: number, kernelSize: number): void;
-	col2im(patches: number, input: number, batch: number, height: number, width: number, channels: number, kernelSize: number): void;
-	maxpool(input: number, output: number, which: number, batch: number, height: number, width: number, channels: number): void;
-	maxpool_backward(dOutput: number, which: number, dInput: number, outputs: number, inputs: number): void;
-	relu(z: number, y: number, n: number): void;
-	relu_backward(dy: number, z: number, dz: number, n: number): void;
-	leaky_relu(z: number, y: number, n: number, alpha: number): void;
-	leaky_relu_backward(dy: number, z: number, dz: number, n: number, alpha: number): void;
-	column_sums(matrix: number, out: number, rows: number, cols: number): void;
-	batchnorm_stats(z: number, rows: number, units: number, mean: number, variance: number, invStd: number, epsilon: number): void;
-	scale_shift(z: number, a: number, rows: number, units: number, scale: number, shift: number): void;
-	batchnorm_backward(d: number, z: number, rows: number, units: number, gamma: number, mean: number, invStd: number, sumD: number, sumDHat: number): void;
-	sgd(p: number, g: number, n: number, learningRate: number): void;
-	momentum(p: number, g: number, accumulation: number, n: number, learningRate: number, momentum: number): void;
-	rmsprop(p: number, g: number, meanSquares: number, n: number, learningRate: number, decay: number, epsilon: number): void;
-	adagrad(p: number, g: number, accumulator: number, n: number, learningRate: number, epsilon: number): void;
-	adam(p: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, step: number, rootCorrection2: number, epsilon: number): void;
-	adamax(p: number, g: number, m: number, u: number, n: number, beta1: number, beta2: number, step: number, epsilon: number): void;
-}
+export type {Kernels} from './exports.js';
 
 /** The slice of the WebAssembly API used here (the project's `lib` setting leaves the global undeclared). */
 type WasmModule = object;

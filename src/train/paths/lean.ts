@@ -1,29 +1,27 @@
 /**
  * The lean training path: MLPs on tfjs kernels, where WebAssembly SIMD is missing (elsewhere every network
- * takes the SIMD path, simd-net.ts), and the reference the SIMD path is tested against:
- * the same network, initialisation, loss and optimizer rules as the Keras-style layers of model.ts,
- * computed the way tfjs-backend-wasm is fast (see issue 3):
+ * takes the SIMD path, paths/simd.ts), and the reference the SIMD path is tested against:
+ * the same network, initialisation, loss and optimizer rules as the Keras-style layers of paths/layers.ts,
+ * computed the way tfjs-backend-wasm is fast:
  * - each Dense layer is one `_FusedMatMul` (matmul + bias + activation) forward, and its gradient is
  *   written by hand with an explicit transpose and a plain matMul, because wasm's XNNPACK path
  *   refuses transposed operands and the autodiff gradient falls to a scalar loop 8-10x slower;
  * - the first layer computes no gradient for its input (the pixels);
  * - weights live in Float32Arrays and the optimizer updates them with one kernel call per array
- *   (array-optimizers.ts), which at batch 32 is cheaper than ~100 tiny optimizer kernels;
+ *   (math/optimizers.ts), which at batch 32 is cheaper than ~100 tiny optimizer kernels;
  * - dropout masks come from a seeded generator per layer, fresh for every batch (net-weights.ts).
  */
 import type * as TF from '@tensorflow/tfjs';
-import type {ImageSet} from '../data/load.js';
-import type {Activation, TrialConfig} from '../types.js';
-import {type ArrayOptimizer, makeArrayOptimizer} from './array-optimizers.js';
-import type {Tf} from './backend.js';
-import {LEAKY_RELU_ALPHA, type ModelShape} from './model.js';
-import {type DenseLayer, NetWeights} from './net-weights.js';
-import {lossFromLogits} from './objective.js';
-import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from './trainer.js';
-
-/** Keras' BatchNormalization defaults, which tfjs' layer shares. */
-const BN_MOMENTUM = 0.99;
-const BN_EPSILON = 1e-3;
+import type {ImageSet} from '../../data/load.js';
+import type {Activation, TrialConfig} from '../../types.js';
+import type {Tf} from '../backend.js';
+import {activateTensor, LEAKY_RELU_ALPHA} from '../math/activations.js';
+import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
+import {lossFromLogits} from '../math/losses.js';
+import {type ArrayOptimizer, makeArrayOptimizer} from '../math/optimizers.js';
+import type {ModelShape} from '../model.js';
+import {type DenseLayer, NetWeights} from '../net-weights.js';
+import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from '../trainer.js';
 
 /** Activations the wasm `_FusedMatMul` kernel applies itself (its FusableActivation enum). */
 type FusedActivation = 'linear' | 'relu' | 'sigmoid' | 'elu' | 'leakyrelu';
@@ -48,7 +46,7 @@ interface LayerPlan extends DenseLayer {
 	separate?: Activation;
 }
 
-/** A trial's MLP on the lean path; weights, their order and initialisation as in mlp-weights.ts. */
+/** A trial's MLP on the lean path; weights, their order and initialisation as in net-weights.ts. */
 export class LeanMlp implements Trainer {
 	readonly trainingPath = 'lean';
 	readonly paramCount: number;
@@ -183,7 +181,7 @@ export class LeanMlp implements Trainer {
 			}
 
 			if (layer.separate) {
-				h = activate(tf, h, layer.separate);
+				h = activateTensor(tf, h, layer.separate);
 			}
 
 			const mask = 'masks' in mode ? mode.masks[i] : undefined;
@@ -195,14 +193,10 @@ export class LeanMlp implements Trainer {
 		return h;
 	}
 
-	/** Keras' moving average, as tfjs' layer computes it: moving -= (moving - batch) * (1 - momentum). */
+	/** Moves each batch-norm layer's moving mean and variance towards the batch's. */
 	private updateMovingStatistics(statistics: TF.Tensor[]): void {
 		for (const [k, tensor] of statistics.entries()) {
-			const moving = this.movingStatistics[k];
-			const batch = tensor.dataSync();
-			for (let i = 0; i < moving.length; i++) {
-				moving[i] -= (moving[i] - batch[i]) * (1 - BN_MOMENTUM);
-			}
+			updateMovingStatistic(this.movingStatistics[k], tensor.dataSync());
 		}
 	}
 }
@@ -290,55 +284,6 @@ function activationGradient(tf: Tf, dy: TF.Tensor2D, y: TF.Tensor2D, activation:
 		case 'leakyrelu': {
 			// y > 0 exactly where z > 0, since the slope is positive.
 			return tf.where(tf.greater(y, 0), dy, tf.mul(dy, LEAKY_RELU_ALPHA)) as TF.Tensor2D;
-		}
-	}
-}
-
-/** The activation functions of tfjs-layers (activations.ts), op for op. */
-function activate(tf: Tf, z: TF.Tensor2D, activation: Activation): TF.Tensor2D {
-	switch (activation) {
-		case 'relu': {
-			return tf.relu(z);
-		}
-
-		case 'sigmoid': {
-			return tf.sigmoid(z);
-		}
-
-		case 'tanh': {
-			return tf.tanh(z);
-		}
-
-		case 'leakyRelu': {
-			return tf.leakyRelu(z, LEAKY_RELU_ALPHA);
-		}
-
-		case 'elu': {
-			return tf.elu(z);
-		}
-
-		case 'selu': {
-			return tf.selu(z);
-		}
-
-		case 'softplus': {
-			return tf.softplus(z);
-		}
-
-		case 'softsign': {
-			return tf.div(z, tf.add(tf.abs(z), 1));
-		}
-
-		case 'swish': {
-			return tf.mul(tf.sigmoid(z), z);
-		}
-
-		case 'gelu': {
-			return tf.mul(z, tf.mul(0.5, tf.add(1, tf.erf(tf.div(z, Math.SQRT2))))) as TF.Tensor2D;
-		}
-
-		case 'linear': {
-			return z;
 		}
 	}
 }

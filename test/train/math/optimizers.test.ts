@@ -1,9 +1,8 @@
 import test from 'ava';
-import {makeArrayOptimizer} from '../../src/train/array-optimizers.js';
-import {loadBackend} from '../../src/train/backend.js';
-import {makeOptimizer} from '../../src/train/objective.js';
-import {OPTIMIZERS} from '../../src/types.js';
-import {createRng} from '../../src/util/random.js';
+import {loadBackend} from '../../../src/train/backend.js';
+import {makeArrayOptimizer, makeOptimizer} from '../../../src/train/math/optimizers.js';
+import {OPTIMIZERS} from '../../../src/types.js';
+import {createRng} from '../../../src/util/random.js';
 
 /** Gradients of mixed scale, with exact zeros, so epsilon placement and slot initialisation matter. */
 function gradientSequence(seed: number, steps: number, length: number): Float32Array[] {
@@ -50,3 +49,18 @@ for (const {name, simd} of variants) {
 		t.true(params[0].some((value, i) => Math.abs(value - initial[0][i]) > learningRate / 100));
 	});
 }
+
+test('every optimizer of the sweep format minimises a quadratic', async t => {
+	const {tf} = await loadBackend('cpu');
+	for (const name of OPTIMIZERS) {
+		const optimizer = makeOptimizer(tf, name, 0.05);
+		const x = tf.variable(tf.scalar(3));
+		for (let i = 0; i < 50; i++) {
+			optimizer.minimize(() => x.square());
+		}
+
+		t.true(Math.abs(x.dataSync()[0]) < 3, `${name} moved x from 3 to ${x.dataSync()[0]}`);
+		x.dispose();
+		optimizer.dispose();
+	}
+});

@@ -73,7 +73,7 @@ const MENDED = Symbol('sweeplab.maxPoolGrad');
 /**
  * tfjs-backend-wasm 4.22's MaxPoolGrad routes gradients to the wrong inputs for many shapes (2x2 pooling of a
  * [2, 14, 14, 4] map differs from cpu's by up to the full gradient; [2, 14, 14, 3] agrees), so a CNN trained
- * on wasm's layers path learned from wrong gradients. This replaces it, for 'valid' pooling (what model.ts
+ * on wasm's layers path learned from wrong gradients. This replaces it, for 'valid' pooling (what paths/layers.ts
  * builds), with cpu's rule: each output's gradient goes to the first largest input of its window in
  * row-major order; other padding keeps the original kernel.
  */
