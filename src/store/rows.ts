@@ -4,7 +4,8 @@
  * passes its own decoder.
  */
 import type {SweepDefinition, TrialState} from '../types.js';
-import type {StoredEpoch, SweepRecord, TrialRecord} from './store.js';
+import {TRIAL_STATES} from '../types.js';
+import type {StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
 	id: number;
@@ -102,3 +103,22 @@ export const toEpoch = <R>(row: EpochRow<R>, real: RealDecoder<R>): StoredEpoch 
 	valAccuracy: real(row.val_accuracy) ?? Number.NaN,
 	seconds: real(row.seconds) ?? Number.NaN,
 });
+
+/** Every sweep, with its trial counts per state (every state present, zero when no trial is in it). */
+export function toSweepStatuses(sweeps: SweepRow[], counts: Array<{sweep_id: number; state: TrialState; n: number}>): SweepStatus[] {
+	const statuses = sweeps.map(row => ({
+		sweep: toSweep(row),
+		total: 0,
+		counts: Object.fromEntries(TRIAL_STATES.map(state => [state, 0])) as Record<TrialState, number>,
+	}));
+	const byId = new Map(statuses.map(status => [status.sweep.id, status]));
+	for (const {sweep_id: sweepId, state, n} of counts) {
+		const status = byId.get(sweepId);
+		if (status) {
+			status.counts[state] = n;
+			status.total += n;
+		}
+	}
+
+	return statuses;
+}
