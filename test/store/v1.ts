@@ -1,15 +1,16 @@
 /**
- * A database as sweeplab's first schema (v1) left it, for the tests that upgrade one: the v1 migration as it was
- * released (test/fixtures/store/<dialect>-v1.sql, with the first trial_summary view that v2 replaced) and a few
- * rows that read the same in both dialects.
+ * A database as sweeplab's first schema (v1) left it, for the tests that upgrade one: the first migration's tables
+ * and triggers with the first trial_summary view, which v2 replaced and new databases never create
+ * (test/fixtures/store/<dialect>-v1-trial-summary.sql keeps it as released), and a few rows that read the same in
+ * both dialects.
  */
 import {readFileSync} from 'node:fs';
 import type {ExecutionContext} from 'ava';
-import type {Dialect} from '../../src/store/migrations.js';
+import {type Dialect, loadMigrations} from '../../src/store/migrations.js';
 import type {Store} from '../../src/store/store.js';
 
 export const v1Schema = (dialect: Dialect): string =>
-	readFileSync(new URL(`../../../test/fixtures/store/${dialect}-v1.sql`, import.meta.url), 'utf8');
+	loadMigrations(dialect)[0] + readFileSync(new URL(`../../../test/fixtures/store/${dialect}-v1-trial-summary.sql`, import.meta.url), 'utf8');
 
 /** One sweep with one completed trial of two epochs; epochs go in while it runs (a finished trial is immutable). */
 export const V1_ROWS = `

@@ -1,9 +1,9 @@
--- v1: sweeps, their trials and every epoch. Migration N brings PRAGMA user_version from N-1 to N; a released
--- migration is never edited in a way that changes the schema it leaves: add one instead.
+-- v1: sweeps, their trials and every epoch. Migration N brings PRAGMA user_version from N-1 to N. A released
+-- migration is never edited in a way that changes the schema a database ends up with: add one instead.
 -- Metric columns are REAL but hold the TEXT 'NaN' for NaN (a bound NaN would become NULL); +/-Infinity are REAL
 -- infinities. The state lists spell TRIAL_STATES and FINISHED_STATES of src/types.ts (a test checks they agree).
 -- v1 as released also created a first trial_summary view, which 002 replaces; a new database goes straight to
--- 002's (test/fixtures/store/sqlite-v1.sql keeps the v1 text, and a test upgrades a database made from it).
+-- 002's (test/fixtures/store/sqlite-v1-trial-summary.sql keeps it, and a test upgrades a database made from it).
 
 CREATE TABLE sweeps (
 	id INTEGER PRIMARY KEY,
