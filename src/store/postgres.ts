@@ -14,7 +14,9 @@ import {
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
-import {type EpochRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow} from './rows.js';
+import {
+	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
+} from './rows.js';
 import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
@@ -352,15 +354,8 @@ export class PostgresStore implements Store {
 
 			const ids = new Map<number, number>();
 			for (const trial of trials) {
-				const {rows} = await client.query<{id: number}>(
-					`INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed, state, attempts, owner, heartbeat_at, backend,
-						training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error,
-						stop_reason)
-					VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id`,
-					[sweepId, trial.ordinal, JSON.stringify(trial.config), trial.configHash, trial.repeat, trial.seed, trial.attempts, trial.owner,
-						trial.heartbeatAt, trial.backend, trial.trainingPath, trial.host, trial.cores ?? null, trial.paramCount, trial.startedAt,
-						trial.finishedAt, trial.epochsRun, trial.testLoss, trial.testAccuracy, trial.trainSeconds, trial.error, trial.stopReason ?? null],
-				);
+				const row = importedTrialRow(sweepId, trial, real => real);
+				const {rows} = await client.query<{id: number}>(insertTrialRow(row, (_, index) => `$${index + 1}`), Object.values(row));
 				ids.set(trial.id, rows[0].id);
 			}
 
@@ -374,7 +369,7 @@ export class PostgresStore implements Store {
 				}
 			}
 
-			// Trials go in pending so their epochs can be inserted; their states are set last (finished ones become immutable).
+			// Trials went in pending so their epochs could follow; their states are set last (finished ones become immutable).
 			for (const trial of trials) {
 				await client.query('UPDATE trials SET state = $2 WHERE id = $1', [ids.get(trial.id), trial.state]);
 			}

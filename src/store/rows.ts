@@ -122,3 +122,39 @@ export function toSweepStatuses(sweeps: SweepRow[], counts: Array<{sweep_id: num
 
 	return statuses;
 }
+
+/**
+ * A copied trial as importSweep inserts it, keyed by column; `real` encodes a metric for the store. It goes in
+ * pending so its epochs can follow; the store sets its real state last (a finished trial is immutable).
+ */
+export const importedTrialRow = <R>(sweepId: number, trial: TrialRecord, real: (value: number | null) => R) => ({
+	sweep_id: sweepId,
+	ordinal: trial.ordinal,
+	config: JSON.stringify(trial.config),
+	config_hash: trial.configHash,
+	repeat: trial.repeat,
+	seed: trial.seed,
+	state: 'pending',
+	attempts: trial.attempts,
+	owner: trial.owner,
+	heartbeat_at: trial.heartbeatAt,
+	backend: trial.backend,
+	training_path: trial.trainingPath,
+	host: trial.host,
+	cores: trial.cores ?? null,
+	param_count: trial.paramCount,
+	started_at: trial.startedAt,
+	finished_at: trial.finishedAt,
+	epochs_run: trial.epochsRun,
+	test_loss: real(trial.testLoss),
+	test_accuracy: real(trial.testAccuracy),
+	train_seconds: real(trial.trainSeconds),
+	error: trial.error,
+	stop_reason: trial.stopReason ?? null,
+});
+
+/** The INSERT for rows of importedTrialRow, with the dialect's placeholder for each column. */
+export function insertTrialRow(row: Record<string, unknown>, placeholder: (column: string, index: number) => string): string {
+	const columns = Object.keys(row);
+	return `INSERT INTO trials (${columns.join(', ')}) VALUES (${columns.map(placeholder).join(', ')}) RETURNING id`;
+}

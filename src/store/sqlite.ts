@@ -9,11 +9,13 @@ import Database from 'better-sqlite3';
 import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, duplicateEpoch, existingTrial, type Lease, needsMigration,
+	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease, needsMigration,
 	noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
-import {type EpochRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow} from './rows.js';
+import {
+	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
+} from './rows.js';
 import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SqliteStoreOptions {
@@ -39,6 +41,16 @@ const encodeReal = (value: number | null | undefined): Real =>
 	value === undefined || value === null ? null : Number.isNaN(value) ? 'NaN' : value;
 
 const decodeReal = (value: Real): number | null => (value === 'NaN' ? Number.NaN : value === null ? null : Number(value));
+
+const epochParams = (trialId: number, epoch: EpochRecord) => ({
+	trialId,
+	epoch: epoch.epoch,
+	loss: encodeReal(epoch.loss),
+	accuracy: encodeReal(epoch.accuracy),
+	valLoss: encodeReal(epoch.valLoss),
+	valAccuracy: encodeReal(epoch.valAccuracy),
+	seconds: encodeReal(epoch.seconds),
+});
 
 type SqliteTrialRow = TrialRow<Real>;
 type SqliteEpochRow = EpochRow<Real>;
@@ -69,7 +81,7 @@ function storeError(path: string, doing: string, error: unknown, busyTimeoutMs: 
 	} else if (code === 'SQLITE_FULL') {
 		text = `${where}: disk is full`;
 	} else if (message === 'The database connection is not open') {
-		text = `${where}: the store is closed`;
+		return closed(path, doing, {cause: error});
 	} else {
 		text = `${where}: ${message.replaceAll('\n', ' ')}`;
 	}
@@ -202,15 +214,7 @@ export class SqliteStore implements Store {
 		return this.#write(`recording epoch ${epoch.epoch} of trial ${trialId}`, () => {
 			checkLease(this.path, trialId, owner, this.#lease(trialId));
 			try {
-				this.#statements.insertEpoch.run({
-					trialId,
-					epoch: epoch.epoch,
-					loss: encodeReal(epoch.loss),
-					accuracy: encodeReal(epoch.accuracy),
-					valLoss: encodeReal(epoch.valLoss),
-					valAccuracy: encodeReal(epoch.valAccuracy),
-					seconds: encodeReal(epoch.seconds),
-				});
+				this.#statements.insertEpoch.run(epochParams(trialId, epoch));
 			} catch (error) {
 				if (sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
 					throw duplicateEpoch(this.path, trialId, epoch.epoch, {cause: error});
@@ -279,47 +283,17 @@ export class SqliteStore implements Store {
 			}
 
 			const ids = new Map<number, number>();
+			let insert: Database.Statement | undefined;
 			for (const trial of trials) {
-				// In as pending so the epochs can follow; the real state is set last (a finished trial is immutable).
-				const row = this.#statements.importTrial.get({
-					sweepId,
-					ordinal: trial.ordinal,
-					config: JSON.stringify(trial.config),
-					configHash: trial.configHash,
-					repeat: trial.repeat,
-					seed: trial.seed,
-					attempts: trial.attempts,
-					owner: trial.owner,
-					heartbeatAt: trial.heartbeatAt,
-					backend: trial.backend,
-					trainingPath: trial.trainingPath,
-					host: trial.host,
-					cores: trial.cores ?? null,
-					paramCount: trial.paramCount,
-					startedAt: trial.startedAt,
-					finishedAt: trial.finishedAt,
-					epochsRun: trial.epochsRun,
-					testLoss: encodeReal(trial.testLoss),
-					testAccuracy: encodeReal(trial.testAccuracy),
-					trainSeconds: encodeReal(trial.trainSeconds),
-					error: trial.error,
-					stopReason: trial.stopReason ?? null,
-				}) as {id: number};
-				ids.set(trial.id, row.id);
+				const row = importedTrialRow(sweepId, trial, encodeReal);
+				insert ??= this.#db.prepare(insertTrialRow(row, (column) => `@${column}`));
+				ids.set(trial.id, (insert.get(row) as {id: number}).id);
 			}
 
 			for (const epoch of epochs) {
 				const trialId = ids.get(epoch.trialId);
 				if (trialId !== undefined) {
-					this.#statements.insertEpoch.run({
-						trialId,
-						epoch: epoch.epoch,
-						loss: encodeReal(epoch.loss),
-						accuracy: encodeReal(epoch.accuracy),
-						valLoss: encodeReal(epoch.valLoss),
-						valAccuracy: encodeReal(epoch.valAccuracy),
-						seconds: encodeReal(epoch.seconds),
-					});
+					this.#statements.insertEpoch.run(epochParams(trialId, epoch));
 				}
 			}
 
@@ -476,14 +450,6 @@ function prepareStatements(db: Database.Database) {
 			UPDATE trials SET state = 'pending', owner = NULL, heartbeat_at = NULL
 			WHERE id = @id AND owner = @owner AND state = 'running'`),
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
-		importTrial: db.prepare(`
-			INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed, state, attempts, owner, heartbeat_at, backend,
-				training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error,
-				stop_reason)
-			VALUES (@sweepId, @ordinal, @config, @configHash, @repeat, @seed, 'pending', @attempts, @owner, @heartbeatAt, @backend,
-				@trainingPath, @host, @cores, @paramCount, @startedAt, @finishedAt, @epochsRun, @testLoss, @testAccuracy, @trainSeconds, @error,
-				@stopReason)
-			RETURNING id`),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
 		epochsOfSweep: db.prepare(`
