@@ -3,7 +3,7 @@ import yargs, {type Argv} from 'yargs';
 import {hideBin} from 'yargs/helpers';
 import {SweeplabError, UsageError} from '../errors.js';
 import {sweptKeys} from '../sweep/describe.js';
-import {loadSweepFile} from '../sweep/load.js';
+import {readSweepFile} from '../sweep/read.js';
 import {processIo, showDb} from './common.js';
 import {planBuilder, planCommand, renderPlan} from './plan.js';
 import {runBuilder, runCommand} from './run.js';
@@ -57,7 +57,7 @@ export function buildCli(argv: string[]): Argv {
 				return;
 			}
 
-			const {definition} = await loadSweepFile(args.file);
+			const {definition} = await readSweepFile(args.file);
 			processIo.stdout.write(renderPlan(plan, sweptKeys(definition)) + '\n');
 		})
 		.command('status', 'List the sweeps in the database with trial counts per state', statusBuilder, async args => {

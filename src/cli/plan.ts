@@ -8,7 +8,7 @@ import {sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
 import {BACKENDS, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs} from './common.js';
-import {DEFAULT_STARTUP_TRIALS} from '../study/sampler.js';
+import {DEFAULT_STARTUP_TRIALS} from '../samplers/next.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
 

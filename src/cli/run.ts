@@ -1,7 +1,7 @@
 import {availableParallelism} from 'node:os';
 import type {Argv} from 'yargs';
 import {loadDataset, splitDataset} from '../data/load.js';
-import {runSweep, type RunSummary} from '../study/run.js';
+import {runSweep, type RunSummary} from '../run/loop.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {sweptKeys} from '../sweep/describe.js';

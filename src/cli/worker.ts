@@ -5,7 +5,7 @@ import {loadDataset, splitDataset} from '../data/load.js';
 import {UsageError} from '../errors.js';
 import {DEFAULT_RECONNECT_MS} from '../store/postgres.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
-import {DEFAULT_LEASE_MS, ownerId, runSweep, type RunSummary} from '../study/run.js';
+import {DEFAULT_LEASE_MS, ownerId, runSweep, type RunSummary} from '../run/loop.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
 import {createTrainPool} from '../train/pool.js';
