@@ -27,7 +27,7 @@ export interface Plan {
 	duplicatesSkipped: number;
 	totalEpochs: number;
 	paramCounts: number[];
-	/** The training path each trial would take (simd, lean or layers; see README, Performance). */
+	/** The training path each trial would take: simd, lean or layers, as trainingPathFor picks it. */
 	trainingPaths: TrainingPath[];
 	backend: string;
 	workers: number;
