@@ -1,3 +1,7 @@
+/**
+ * What `run` and `worker` share: the options of how this host trains, and the wiring from them to the run loop
+ * (pool, dataset, progress display). `run` creates or resumes a sweep from its file; `worker` joins one from the database.
+ */
 import {availableParallelism} from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
@@ -12,10 +16,7 @@ import {BACKENDS, type BackendName, isUnfinished, type SweepDefinition} from '..
 import {globalOptions, type GlobalArgs, type Io} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
-/**
- * What `run` and `worker` share: the options of how this host trains, and the wiring from them to the run loop
- * (pool, dataset, progress display). `run` creates or resumes a sweep from its file; `worker` joins one from the database.
- */
+/** The options of how this host trains. */
 export interface TrainArgs extends GlobalArgs {
 	workers?: number;
 	backend: BackendChoice;
