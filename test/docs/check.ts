@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import yargs, {type Argv} from 'yargs';
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml';
 import {CONFIG_KEYS} from '../../src/sweep/schema.js';
-import {parseSweep} from '../../src/sweep/load.js';
+import {parseSweep} from '../../src/sweep/read.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 
 const run = promisify(execFile);
