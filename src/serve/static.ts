@@ -6,6 +6,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, extname, join, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {ServeError} from '../errors.js';
 import {gzipSync} from 'node:zlib';
 
 export interface StaticFile {
@@ -24,12 +25,17 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The assets folder: beside this module once the build has copied it (dist/src/serve/assets), else the source
- * folder of a clone (src/serve/assets, three levels up from dist/src/serve).
+ * The assets folder beside this module: the build (scripts/copy-assets.mjs) copies src/serve/assets to
+ * dist/src/serve/assets.
+ * @throws ServeError when the copy is missing (tsc was run without the copy step).
  */
 export function assetsFolder(): string {
-	const copied = fileURLToPath(new URL('./assets/', import.meta.url));
-	return existsSync(join(copied, 'index.html')) ? copied : fileURLToPath(new URL('../../../src/serve/assets/', import.meta.url));
+	const folder = fileURLToPath(new URL('./assets/', import.meta.url));
+	if (!existsSync(join(folder, 'index.html'))) {
+		throw new ServeError(`the dashboard's page is missing from ${folder}; build with npm run build (tsc alone does not copy it)`);
+	}
+
+	return folder;
 }
 
 /** The package's entry file resolved the way Node resolves it; the bundles we serve sit beside it in build/. */

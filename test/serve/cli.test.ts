@@ -16,7 +16,7 @@ function oneLine(t: import('ava').ExecutionContext, stderr: string, pattern: Reg
 	t.notRegex(stderr, /^\s+at |\.js:\d+/m);
 }
 
-test('a missing database, a text file, a newer schema: one line each and exit 1', async t => {
+test('a missing database, another program\'s SQLite, a text file, a newer schema: one line each and exit 1', async t => {
 	const dir = tempDir(t);
 	const text = join(dir, 'notes.db');
 	writeFileSync(text, 'not a database\n');
@@ -24,8 +24,13 @@ test('a missing database, a text file, a newer schema: one line each and exit 1'
 	const db = new Database(newer);
 	db.pragma('user_version = 99');
 	db.close();
+	const foreign = join(dir, 'foreign.db');
+	const other = new Database(foreign);
+	other.exec('CREATE TABLE notes (body TEXT)');
+	other.close();
 	for (const [path, pattern] of [
 		[join(dir, 'missing.db'), /missing\.db: no database there/],
+		[foreign, /foreign\.db: not a sweeplab database/],
 		[text, /notes\.db: not a SQLite database/],
 		[newer, /newer\.db: database schema v99 is newer than this sweeplab supports/],
 	] as const) {
@@ -59,7 +64,7 @@ test('serve prints its URL, answers, and exits 0 on SIGTERM; the password of a P
 	// An empty file is a new database to `run`, but serve opens read-only and says what it is.
 	const empty = await runCli(['serve', '--db', db, '--port', '0']);
 	t.is(empty.code, 1);
-	oneLine(t, empty.stderr, /sweeps\.db: .*(not a sweeplab database|older)/);
+	oneLine(t, empty.stderr, /sweeps\.db: not a sweeplab database/);
 
 	t.is((await runCli(['run', fixture('e2e/tiny.yaml'), '--db', db, '--workers', '1'])).code, 0);
 	const serve = await startServe(['--db', db]);
