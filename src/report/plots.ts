@@ -493,9 +493,10 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 			const scale = (value: number) => (log ? Math.log10(value) : value);
 			const [low, high] = [Math.min(...numbers.map(scale)), Math.max(...numbers.map(scale))];
 			const position = (value: unknown) => (high === low ? 0.5 : (scale(value as number) - low) / (high - low));
-			// A grid's few values label themselves; sampled values get round ticks (decades on a log axis).
+			// A grid's values label themselves; sampled values get round ticks (decades on a log axis).
 			const distinct = [...new Set(numbers)].sort((a, b) => a - b);
-			const tickValues = distinct.length <= 12 ? distinct : log ? decadeTicks(low, high) : evenTicks(distinct[0], distinct.at(-1)!);
+			const grid = definition.parameters[key]?.kind === 'values' && distinct.length <= 12;
+			const tickValues = grid ? distinct : log ? decadeTicks(low, high) : evenTicks(distinct[0], distinct.at(-1)!);
 			const ticks = tickValues.map(value => ({position: position(value), text: formatTick(value)}));
 			axes.push({name: log ? `${key} (log)` : key, position, ticks});
 		} else {

@@ -5,7 +5,7 @@ import {chart, replaceData} from './charts.js';
 import {debounce, duration, fill, getJson, h, percent, showError, trialHref} from './dom.js';
 import {subscribe} from './live.js';
 
-const PAGE = 50;
+const PAGE = 20;
 const TRIAL_STATES = ['completed', 'running', 'pending', 'interrupted', 'pruned', 'diverged', 'failed', 'timeout'];
 /** Leaderboard columns that sort on click, by header text. */
 const SORT_BY = {
@@ -76,16 +76,18 @@ export async function sweepPage(main, name) {
 		activity,
 		h('p', {class: 'muted'}, `${data.sweep.method} search · ${data.sweep.dataset.name} · created ${data.sweep.createdAt.replace('T', ' ').slice(0, 16)} · `,
 			data.knee ? ['knee of the front: ', h('span', {class: 'config'}, data.knee)] : 'the front has no knee'),
-		h('section', {},
-			h('h2', {}, 'Leaderboard'),
-			h('div', {class: 'controls'}, stateFilter, paramFilters),
-			h('div', {class: 'scroll'}, table),
-			pager,
-			repeats),
 		h('section', {class: 'charts'},
 			h('figure', {}, figures.tradeoff),
-			h('figure', {}, h('label', {class: 'toggle'}, hidePruned, ' hide pruned trials'), figures.curves),
-			h('figure', {}, figures.trial),
+			h('figure', {}, h('label', {class: 'toggle'}, hidePruned, ' hide pruned trials'), figures.curves)),
+		h('section', {class: 'split'},
+			h('div', {class: 'board-column'},
+				h('h2', {}, 'Leaderboard'),
+				h('div', {class: 'controls'}, stateFilter, paramFilters),
+				h('div', {class: 'scroll'}, table),
+				pager,
+				repeats),
+			h('figure', {class: 'trial-figure'}, figures.trial)),
+		h('section', {class: 'charts'},
 			h('figure', {class: 'wide'}, figures.parallel)),
 		h('section', {},
 			h('h2', {}, 'Sweep file'),
@@ -120,7 +122,7 @@ export async function sweepPage(main, name) {
 					'data-config': page.rows[index].configHash,
 					class: [page.rows[index].pareto ? 'pareto' : '', page.rows[index].configHash === state.selected ? 'selected' : ''].join(' ').trim() || undefined,
 					tabindex: 0,
-				}, cells.map((cell, column) => h('td', {class: column === 1 ? 'config' : column === 0 || (column >= 2 && column <= 10) ? 'num' : undefined}, cell))))),
+				}, cells.map((cell, column) => h('td', {class: column === 1 ? 'config' : column === 0 || (column >= 2 && column <= 10) ? 'num' : undefined, title: column === 1 ? cell : undefined}, cell))))),
 		);
 		table.trials = page.trials;
 		fill(pager,
