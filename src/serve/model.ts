@@ -80,6 +80,8 @@ export interface SweepAnalysis {
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
 	/** Swept values per parameter, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
+	/** The sweep page's charts, built once per analysis. */
+	charts: {tradeoff: TopLevelSpec; curves: TopLevelSpec; parallel: TopLevelSpec};
 }
 
 /** Keep at most `max` points: evenly spaced, plus the first, the last and the best. */
@@ -183,7 +185,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		values[key] = distinct.sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
 	}
 
-	return {
+	const analysis = {
 		sweep: data.sweep,
 		keys: data.keys,
 		label: data.label,
@@ -193,6 +195,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		curves,
 		values,
 	};
+	return {...analysis, charts: sweepCharts(analysis)};
 }
 
 /** A ranked row as `sweeplab best --json` prints it: the label first, NaN spreads as null (by JSON.stringify). */
@@ -266,7 +269,7 @@ export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
  * The per-epoch chart of the dashboard: every trial that has epochs, running ones included (dashed). The top
  * configs' trials and the running ones are in colour; the rest are grey, at most GREY_LINES of them.
  */
-export function liveCurvesSpec(analysis: SweepAnalysis): TopLevelSpec {
+export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLevelSpec {
 	const top = analysis.result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
 	const order = parameterOrder(top.map(row => row.config), analysis.keys);
 	const coloured = top.sort((a, b) => order(a.config, b.config)).map(row => analysis.label(row.config));
@@ -293,10 +296,10 @@ export function liveCurvesSpec(analysis: SweepAnalysis): TopLevelSpec {
 	});
 }
 
-export function sweepCharts(analysis: SweepAnalysis, include: {curves: boolean} = {curves: true}): Record<string, TopLevelSpec> {
+function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['charts'] {
 	return {
 		tradeoff: tradeoffSpec(analysis.result.rows, analysis.label, {maxPoints: MAX_POINTS}),
-		...(include.curves ? {curves: liveCurvesSpec(analysis)} : {}),
+		curves: liveCurvesSpec(analysis),
 		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, {maxLines: MAX_LINES}),
 	};
 }

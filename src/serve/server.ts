@@ -13,7 +13,7 @@ import {DEFAULT_MARGIN} from '../report/ranking.js';
 import type {Store, SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';
 import {type LiveClient, LiveFeed} from './live.js';
-import {analyseSweep, compareSpec, leaderboardPage, type SweepAnalysis, sweepCharts, type TableQuery, trialCurvesSpec} from './model.js';
+import {analyseSweep, compareSpec, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
 import {StaticFiles} from './static.js';
 
 export const CSP = [
@@ -36,6 +36,8 @@ const SECURITY_HEADERS = {
 };
 
 const COOKIE = 'sweeplab_token';
+/** Whole-sweep analyses kept in memory: the sweeps a user is looking at, not every sweep of the database. */
+const ANALYSES_KEPT = 2;
 /** Page routes: each serves the same shell, whose script reads the path. */
 const PAGES = [/^\/$/, /^\/sweeps\/[^/]+$/, /^\/trials\/\d+$/, /^\/compare$/];
 const SORTABLE = new Set(['rank', 'valAccuracy', 'testAccuracy', 'paramCount', 'epochsRun', 'convergedEpoch', 'bestEpoch', 'secondsToBest', 'trainSeconds', 'secondsPerEpoch', 'trials']);
@@ -144,7 +146,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 	const log = options.log ?? (line => process.stderr.write(`${line}\n`));
 	const files = new StaticFiles();
 	const feed = new LiveFeed(store, {pollMs: options.pollMs, onError: error => log(`sweeplab serve: polling for changes: ${oneLine(error)}`)});
+	// The analyses of the sweeps looked at last (a Map keeps insertion order: the first entry is the oldest), and
+	// every sweep's small summary, so the sweeps page does not keep every sweep's whole analysis in memory.
 	const cache = new Map<string, {version: number; analysis: Promise<SweepAnalysis>}>();
+	const summaries = new Map<string, {version: number; summary: SweepSummary}>();
 	const streams = new Set<ServerResponse>();
 	const loopback = isLoopback(options.host);
 
@@ -159,23 +164,38 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
 	/** The sweep's analysis, recomputed only after the live feed has seen it change. */
 	async function analysis(status: SweepStatus): Promise<SweepAnalysis> {
-		const version = feed.version(status.sweep.name);
-		const cached = cache.get(status.sweep.name);
+		const {name} = status.sweep;
+		const version = feed.version(name);
+		const cached = cache.get(name);
+		cache.delete(name);
 		if (cached && cached.version === version) {
+			cache.set(name, cached);
 			return cached.analysis;
 		}
 
 		const fresh = analyseSweep(store, status);
-		cache.set(status.sweep.name, {version, analysis: fresh});
-		fresh.catch(() => cache.delete(status.sweep.name));
+		cache.set(name, {version, analysis: fresh});
+		for (const oldest of [...cache.keys()].slice(0, Math.max(0, cache.size - ANALYSES_KEPT))) {
+			cache.delete(oldest);
+		}
+
+		fresh.then(
+			done => summaries.set(name, {version, summary: done.summary}),
+			() => cache.delete(name),
+		);
 		return fresh;
+	}
+
+	async function summary(status: SweepStatus): Promise<SweepSummary> {
+		const known = summaries.get(status.sweep.name);
+		return known && known.version === feed.version(status.sweep.name) ? known.summary : (await analysis(status)).summary;
 	}
 
 	async function api(path: string, search: URLSearchParams): Promise<unknown> {
 		const cursor = feed.cursor;
 		if (path === '/api/sweeps') {
 			const statuses = await store.listSweeps();
-			return {cursor, margin: DEFAULT_MARGIN, sweeps: await Promise.all(statuses.map(async status => (await analysis(status)).summary))};
+			return {cursor, margin: DEFAULT_MARGIN, sweeps: await Promise.all(statuses.map(async status => summary(status)))};
 		}
 
 		let match = /^\/api\/sweeps\/([^/]+)(\/leaderboard)?$/.exec(path);
@@ -196,7 +216,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 				knee: current.result.knee ? current.label(current.result.knee.config) : null,
 				fastestWithinMargin: current.result.fastestWithinMargin ? current.label(current.result.fastestWithinMargin.config) : null,
 				// The page asks for the aggregates alone when a trial finishes; its per-epoch chart is kept live by events.
-				charts: sweepCharts(current, {curves: search.get('part') !== 'aggregates'}),
+				charts: search.get('part') === 'aggregates' ? {tradeoff: current.charts.tradeoff, parallel: current.charts.parallel} : current.charts,
 			};
 		}
 
