@@ -137,6 +137,13 @@ async function render(page: Page, url: string): Promise<Render> {
 	return {milliseconds, vendorBytes, pageBytes};
 }
 
+/** CPU seconds a process has used so far (Linux; user + system): a figure the machine's load bends less than wall time. */
+function cpuSeconds(pid: number): number {
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	// utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+	return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Peak resident set of a process (Linux). */
 function peakRssMb(pid: number): number {
 	const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(text => text.startsWith('VmHWM:'));
@@ -155,6 +162,7 @@ async function main(): Promise<void> {
 	}});
 	const [trials, epochs, wide, rounds] = [Number(values.trials), Number(values.epochs), Number(values.wide), Number(values.rounds)];
 	console.log(`bench:serve ${machineLine()}, load average ${loadavg().map(v => v.toFixed(2)).join(' ')}`);
+	process.on('exit', () => console.log(`load average after: ${loadavg().map(v => v.toFixed(2)).join(' ')}`));
 	const directory = mkdtempSync(join(tmpdir(), 'sweeplab-bench-serve-'));
 	const db = values.db ?? join(directory, 'bench.db');
 	const reuse = values.db !== undefined && existsSync(values.db);
@@ -164,7 +172,7 @@ async function main(): Promise<void> {
 			{name: `trials-${trials}-epochs-1`, trials, epochs: 1},
 			{name: `trials-${wide}-epochs-1`, trials: wide, epochs: 1},
 		];
-		const results = new Map<string, {cold: number[]; warm: number[]; bytes: number}>();
+		const results = new Map<string, {cold: number[]; coldCpu: number[]; warm: number[]; bytes: number}>();
 		const writing = performance.now();
 		for (const sweep of reuse ? [] : sweeps) {
 			// eslint-disable-next-line no-await-in-loop
@@ -183,12 +191,15 @@ async function main(): Promise<void> {
 					for (const sweep of sweeps) {
 						const url = `${serve.url}sweeps/${sweep.name}`;
 						// eslint-disable-next-line no-await-in-loop
+						const before = cpuSeconds(serve.child.pid!);
+						// eslint-disable-next-line no-await-in-loop
 						const cold = await render(page, url);
+						const coldCpu = cpuSeconds(serve.child.pid!) - before;
 						// eslint-disable-next-line no-await-in-loop
 						const warm = await render(page, url);
-						console.log(`round ${round}: ${sweep.name}: first render cold ${cold.milliseconds.toFixed(0)} ms, warm ${warm.milliseconds.toFixed(0)} ms; downloaded ${kb(cold.pageBytes)} (page, data) + ${kb(cold.vendorBytes)} (Vega bundles) over the wire`);
-						const result = results.get(sweep.name) ?? {cold: [], warm: [], bytes: 0};
-						results.set(sweep.name, {cold: [...result.cold, cold.milliseconds], warm: [...result.warm, warm.milliseconds], bytes: cold.pageBytes});
+						console.log(`round ${round}: ${sweep.name}: first render cold ${cold.milliseconds.toFixed(0)} ms (server CPU ${coldCpu.toFixed(2)} s), warm ${warm.milliseconds.toFixed(0)} ms; downloaded ${kb(cold.pageBytes)} (page, data) + ${kb(cold.vendorBytes)} (Vega bundles) over the wire`);
+						const result = results.get(sweep.name) ?? {cold: [], coldCpu: [], warm: [], bytes: 0};
+						results.set(sweep.name, {cold: [...result.cold, cold.milliseconds], coldCpu: [...result.coldCpu, coldCpu], warm: [...result.warm, warm.milliseconds], bytes: cold.pageBytes});
 					}
 
 					console.log(`round ${round}: server peak RSS ${peakRssMb(serve.child.pid!).toFixed(0)} MB`);
@@ -203,7 +214,7 @@ async function main(): Promise<void> {
 		}
 
 		for (const [name, result] of results) {
-			console.log(`${name}: cold_ms=${median(result.cold).toFixed(0)} warm_ms=${median(result.warm).toFixed(0)} page_kb=${(result.bytes / 1024).toFixed(0)}`);
+			console.log(`${name}: cold_ms=${median(result.cold).toFixed(0)} cold_server_cpu_s=${median(result.coldCpu).toFixed(2)} warm_ms=${median(result.warm).toFixed(0)} page_kb=${(result.bytes / 1024).toFixed(0)}`);
 		}
 	} finally {
 		rmSync(directory, {recursive: true, force: true});

@@ -33,6 +33,7 @@ export const GREY_LINES = 60;
 /** Points on the accuracy/time chart and lines on the parallel coordinates. */
 export const MAX_POINTS = 500;
 export const MAX_LINES = 150;
+export const MAX_FILTER_VALUES = 50;
 
 export interface TrialLite {
 	id: number;
@@ -78,7 +79,7 @@ export interface SweepAnalysis {
 	trials: TrialLite[];
 	/** Thinned validation-accuracy points of every trial that has epochs. */
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
-	/** Swept values per parameter, in the parameter's order, for the table's filters. */
+	/** Swept values per parameter with at most MAX_FILTER_VALUES of them, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
 	/** The sweep page's charts, built once per analysis. */
 	charts: {tradeoff: TopLevelSpec; curves: TopLevelSpec; parallel: TopLevelSpec};
@@ -182,7 +183,10 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 	const values: Record<string, string[]> = {};
 	for (const key of data.keys) {
 		const distinct = [...new Map(configs.map(config => [formatValue(config[key]), config])).entries()];
-		values[key] = distinct.sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
+		// A sampled parameter has as many values as configs: a list to pick one from would be no filter at all.
+		if (distinct.length <= MAX_FILTER_VALUES) {
+			values[key] = distinct.sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
+		}
 	}
 
 	const analysis = {

@@ -65,7 +65,7 @@ export async function sweepPage(main, name) {
 	};
 	const stateFilter = h('select', {id: 'filter-state', 'aria-label': 'filter by state'},
 		h('option', {value: ''}, 'any state'), TRIAL_STATES.map(value => h('option', {value}, `has ${value} trials`)));
-	const paramFilters = data.keys.map(key => h('label', {}, `${key} `, h('select', {'data-key': key, class: 'filter-param'},
+	const paramFilters = data.keys.filter(key => data.values[key]).map(key => h('label', {}, `${key} `, h('select', {'data-key': key, class: 'filter-param'},
 		h('option', {value: ''}, 'any'), data.values[key].map(value => h('option', {value}, value)))));
 	const hidePruned = h('input', {type: 'checkbox', id: 'hide-pruned'});
 
