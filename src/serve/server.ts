@@ -84,11 +84,20 @@ function cookieToken(request: IncomingMessage): string | undefined {
 	for (const part of (request.headers.cookie ?? '').split(';')) {
 		const [name, ...value] = part.trim().split('=');
 		if (name === COOKIE) {
-			return decodeURIComponent(value.join('='));
+			return decodePart(value.join('='));
 		}
 	}
 
 	return undefined;
+}
+
+/** A percent-encoded path segment or cookie value; malformed encoding is the client's error. */
+function decodePart(text: string): string {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		throw new HttpError(400, `malformed percent-encoding in ${JSON.stringify(text.slice(0, 60))}`);
+	}
 }
 
 class HttpError extends Error {
@@ -200,7 +209,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
 		let match = /^\/api\/sweeps\/([^/]+)(\/leaderboard)?$/.exec(path);
 		if (match) {
-			const current = await analysis(await statusOf(decodeURIComponent(match[1])));
+			const current = await analysis(await statusOf(decodePart(match[1])));
 			const keys = Object.keys(current.sweep.definition.parameters).sort();
 			if (match[2]) {
 				return {cursor, ...leaderboardPage(current, tableQuery(search, keys))};

@@ -103,6 +103,7 @@ test('errors are one line of JSON: no stack trace, no file paths of the server',
 		['/api/sweeps/widths/leaderboard?p.nope=1', 400, /p\.nope: not a swept parameter/],
 		['/api/sweeps/widths/leaderboard?state=sleeping', 400, /state=sleeping/],
 		['/api/compare?sweeps=widths', 400, /two or more sweeps/],
+		['/api/sweeps/%E0%A4%A', 400, /malformed percent-encoding/],
 	] as const) {
 		const response = await raw(dashboard.port, path);
 		t.is(response.status, status, path);
