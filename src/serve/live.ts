@@ -49,7 +49,7 @@ export class LiveFeed {
 	readonly #seen = new Map<number, Seen>();
 	/** Bumped per sweep whenever something of it changes; the dashboard's caches key on it. */
 	readonly #versions = new Map<string, number>();
-	#counts = '';
+	#counts = new Map<string, string>();
 	#cursor: number;
 	#timer: NodeJS.Timeout | undefined;
 	#polling: Promise<void> | undefined;
@@ -131,8 +131,9 @@ export class LiveFeed {
 			}
 		}
 
-		const counts = JSON.stringify(statuses.map(status => [status.sweep.name, status.total, status.counts]));
-		const countsChanged = counts !== this.#counts;
+		const counts = new Map(statuses.map(status => [status.sweep.name, JSON.stringify([status.sweep.id, status.total, status.counts])]));
+		const recounted = statuses.filter(status => this.#counts.get(status.sweep.name) !== counts.get(status.sweep.name));
+		const countsChanged = recounted.length > 0 || counts.size !== this.#counts.size;
 		this.#counts = counts;
 		this.#cursor = now;
 		const changes = await this.#changes(statuses, fresh);
@@ -145,11 +146,9 @@ export class LiveFeed {
 			this.#versions.set(sweep, this.version(sweep) + 1);
 		}
 
-		if (countsChanged) {
-			// New pending trials and requeues change the counts without a timestamp: refresh every sweep's caches.
-			for (const status of statuses) {
-				this.#versions.set(status.sweep.name, this.version(status.sweep.name) + 1);
-			}
+		// New pending trials and requeues change the counts without a timestamp: those sweeps' caches go stale too.
+		for (const status of recounted) {
+			this.#versions.set(status.sweep.name, this.version(status.sweep.name) + 1);
 		}
 
 		const id = String(now);
