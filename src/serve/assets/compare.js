@@ -7,6 +7,8 @@ export async function comparePage(main) {
 	const picker = h('form', {class: 'controls', id: 'compare-form'});
 	const box = h('div', {class: 'chart', id: 'compare-chart'});
 	fill(main, h('h1', {}, 'Compare sweeps'), picker, box);
+	// A comparison is drawn once from what the sweeps hold now; reload for newer trials.
+	fill(document.getElementById('live'), 'snapshot');
 	try {
 		const {sweeps} = await getJson('/api/sweeps');
 		fill(picker,
