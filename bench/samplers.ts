@@ -1,0 +1,238 @@
+/**
+ * sweeplab's samplers against Optuna's on the same problems (bench/sampler-problems.ts), in one run: simple
+ * regret (best value so far minus the optimum) after 10, 30 and 60 trials, median and quartiles over seeds, and
+ * seconds per TPE suggestion with 1,000 finished trials. Optuna runs in one python3 (bench/peer/optuna_samplers.py),
+ * found as bench:peer finds it. Writes an SVG plot of median regret per trial.
+ *
+ *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--svg reports/samplers.svg] [--db reports/study.db]
+ */
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import type {TopLevelSpec} from 'vega-lite';
+import {renderSvg} from '../src/report/plots.js';
+import {sampleParameter} from '../src/sweep/expand.js';
+import {suggestTpe} from '../src/sweep/tpe.js';
+import {createRng, deriveSeed} from '../src/util/random.js';
+import {findPeerPython, machineLine, median, PEER_ENV} from './common.js';
+import {samplerProblems, type Problem} from './sampler-problems.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function option(name: string, fallback: string): string {
+	const index = process.argv.indexOf(`--${name}`);
+	return index < 0 ? fallback : process.argv[index + 1];
+}
+
+const seeds = Number(option('seeds', '20'));
+const trials = Number(option('trials', '60'));
+const timingHistory = Number(option('timing-trials', '1000'));
+const timingRepeats = Number(option('timing-repeats', '20'));
+const svgPath = option('svg', join(root, 'reports/samplers.svg'));
+const studyDatabase = option('db', join(root, 'reports/study.db'));
+const checkpoints = [10, 30, 60].filter(n => n <= trials);
+const STARTUP = 10;
+
+type SamplerName = 'sweeplab-random' | 'sweeplab-tpe' | 'optuna-random' | 'optuna-tpe';
+
+interface Job {
+	problem: string;
+	sampler: string;
+	seed: number;
+}
+
+const problems = samplerProblems(studyDatabase).filter(problem => option('only', '') === '' || option('only', '').split(',').includes(problem.name));
+const found = findPeerPython();
+if ('tried' in found) {
+	console.error(`bench:samplers: no python3 with optuna (tried ${found.tried.join(', ')}; set PYTHON, or apt-get install python3-optuna python3-torch)`);
+	process.exit(1);
+}
+
+const peer = found;
+
+const scratch = mkdtempSync(join(tmpdir(), 'sweeplab-samplers-'));
+
+function askPeer<T>(request: Record<string, unknown>): T {
+	const file = join(scratch, 'spec.json');
+	writeFileSync(file, JSON.stringify({...request, problems: problems.map(problem => ({name: problem.name, parameters: problem.parameters, data: problem.data}))}));
+	const run = spawnSync(peer.python, [join(root, 'bench/peer/optuna_samplers.py'), file], {encoding: 'utf8', env: PEER_ENV, maxBuffer: 256 * 1024 * 1024});
+	if (run.status !== 0) {
+		throw new Error(`optuna_samplers.py failed (${run.status}): ${run.stderr}`);
+	}
+
+	return (JSON.parse(run.stdout) as {result: T}).result;
+}
+
+function randomParams(problem: Problem, seed: number): Record<string, unknown> {
+	const rng = createRng(seed);
+	return Object.fromEntries(Object.keys(problem.parameters).sort().map(name => [name, sampleParameter(problem.parameters[name], rng)]));
+}
+
+/** A sequential study: each suggestion is evaluated before the next is asked. */
+function runSweeplab(problem: Problem, sampler: 'random' | 'tpe', seed: number): number[] {
+	const observations: Array<{params: Record<string, unknown>; value: number}> = [];
+	for (let trialNumber = 0; trialNumber < trials; trialNumber++) {
+		const params = suggestTpe({
+			parameters: problem.parameters,
+			observations,
+			pending: [],
+			direction: 'minimize',
+			startupTrials: sampler === 'random' ? Number.POSITIVE_INFINITY : STARTUP,
+			seed,
+			trialNumber,
+		});
+		observations.push({params, value: problem.evaluate(params)});
+	}
+
+	return observations.map(observation => observation.value);
+}
+
+function regretCurve(values: number[], optimum: number): number[] {
+	let best = Number.POSITIVE_INFINITY;
+	return values.map(value => {
+		best = Math.min(best, Number.isNaN(value) ? Number.POSITIVE_INFINITY : value);
+		return Math.max(0, best - optimum);
+	});
+}
+
+function quantile(values: number[], q: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const position = (sorted.length - 1) * q;
+	const low = Math.floor(position);
+	const high = Math.ceil(position);
+	return sorted[low] + ((sorted[high] - sorted[low]) * (position - low));
+}
+
+const format = (x: number): string => (x === 0 ? '0' : (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)));
+
+try {
+	console.log(`bench:samplers  ${new Date().toISOString()}  ${machineLine()}; peer ${peer.python}: ${peer.versions}`);
+	console.log(`${problems.length} problems x ${seeds} seeds x ${trials} trials; TPE start-up ${STARTUP} random trials on both sides`);
+
+	// 1. Both sides must compute the same objectives.
+	const points = Object.fromEntries(problems.map(problem => [problem.name, Array.from({length: 20}, (_, i) => randomParams(problem, deriveSeed('check', problem.name, i)))]));
+	const theirs = askPeer<Record<string, number[]>>({mode: 'check', points});
+	for (const problem of problems) {
+		for (const [i, params] of points[problem.name].entries()) {
+			const ours = problem.evaluate(params);
+			const other = theirs[problem.name][i];
+			if (!(Math.abs(ours - other) <= 1e-9 * Math.max(1, Math.abs(ours)))) {
+				throw new Error(`${problem.name}: objectives disagree at ${JSON.stringify(params)}: sweeplab ${ours}, python ${other}`);
+			}
+		}
+	}
+
+	console.log(`objectives agree on ${problems.length} x 20 random points`);
+
+	// 2. Regret curves. Optuna's side runs in one process; sweeplab's in this one.
+	const curves = new Map<string, number[][]>();
+	const add = (problem: string, sampler: SamplerName, curve: number[]) => {
+		const key = `${problem}\t${sampler}`;
+		curves.set(key, [...(curves.get(key) ?? []), curve]);
+	};
+
+	const jobs: Job[] = problems.flatMap(problem => ['random', 'tpe'].flatMap(sampler => Array.from({length: seeds}, (_, seed) => ({problem: problem.name, sampler, seed}))));
+	let started = performance.now();
+	const peerRuns = askPeer<Array<Job & {values: number[]}>>({mode: 'run', trials, jobs});
+	const peerSeconds = (performance.now() - started) / 1000;
+	for (const run of peerRuns) {
+		const problem = problems.find(p => p.name === run.problem)!;
+		add(run.problem, `optuna-${run.sampler}` as SamplerName, regretCurve(run.values, problem.optimum));
+	}
+
+	started = performance.now();
+	for (const problem of problems) {
+		for (const sampler of ['random', 'tpe'] as const) {
+			for (let seed = 0; seed < seeds; seed++) {
+				add(problem.name, `sweeplab-${sampler}`, regretCurve(runSweeplab(problem, sampler, seed), problem.optimum));
+			}
+		}
+	}
+
+	const oursSeconds = (performance.now() - started) / 1000;
+	console.log(`wall: optuna ${peerSeconds.toFixed(1)} s (incl. python start), sweeplab ${oursSeconds.toFixed(1)} s`);
+
+	const samplers: SamplerName[] = ['sweeplab-random', 'optuna-random', 'sweeplab-tpe', 'optuna-tpe'];
+	console.log('');
+	console.log(`simple regret, median [q1, q3] over ${seeds} seeds`);
+	console.log(['problem', 'sampler', ...checkpoints.map(n => `after ${n}`)].join(' | '));
+	const ratios: Array<{problem: string; ratios: number[]}> = [];
+	const plotValues: Array<Record<string, unknown>> = [];
+	for (const problem of problems) {
+		const medians = new Map<SamplerName, number[]>();
+		for (const sampler of samplers) {
+			const runs = curves.get(`${problem.name}\t${sampler}`)!;
+			const cells = checkpoints.map(n => {
+				const at = runs.map(curve => curve[n - 1]);
+				return {median: median(at), q1: quantile(at, 0.25), q3: quantile(at, 0.75)};
+			});
+			medians.set(sampler, cells.map(cell => cell.median));
+			console.log([problem.name, sampler, ...cells.map(cell => `${format(cell.median)} [${format(cell.q1)}, ${format(cell.q3)}]`)].join(' | '));
+			for (let n = 1; n <= trials; n++) {
+				plotValues.push({problem: problem.name, sampler, trial: n, regret: median(runs.map(curve => curve[n - 1]))});
+			}
+		}
+
+		const ours = medians.get('sweeplab-tpe')!;
+		const theirsTpe = medians.get('optuna-tpe')!;
+		ratios.push({problem: problem.name, ratios: ours.map((value, i) => (value === theirsTpe[i] ? 1 : value / theirsTpe[i]))});
+	}
+
+	console.log('');
+	console.log(`median regret ratio, sweeplab TPE / Optuna TPE (<= 1: sweeplab as good or better), after ${checkpoints.join(' / ')} trials`);
+	for (const {problem, ratios: r} of ratios) {
+		console.log(`${problem.padEnd(18)} ${r.map(x => x.toFixed(2)).join(' / ')}`);
+	}
+
+	const last = ratios.filter(entry => entry.ratios.at(-1)! <= 1).length;
+	console.log(`sweeplab TPE <= Optuna TPE after ${checkpoints.at(-1)} trials on ${last} of ${ratios.length} problems`);
+
+	// 3. Seconds per suggestion with a long history, on the two largest mixed spaces.
+	const timed = problems.filter(problem => ['mixed-hpo', 'hartmann6'].includes(problem.name));
+	if (timed.length > 0 && timingHistory > 0) {
+		const histories = Object.fromEntries(timed.map(problem => [problem.name, Array.from({length: timingHistory}, (_, i) => {
+			const params = randomParams(problem, deriveSeed('timing', problem.name, i));
+			return {params, value: problem.evaluate(params)};
+		})]));
+		const peerTimes = askPeer<Record<string, number[]>>({mode: 'timing', histories, repeats: timingRepeats});
+		console.log('');
+		console.log(`seconds per TPE suggestion with ${timingHistory} finished trials (median of ${timingRepeats}; sweeplab: suggestTpe, Optuna: ask + suggest_*)`);
+		for (const problem of timed) {
+			const ours: number[] = [];
+			for (let i = 0; i < timingRepeats; i++) {
+				const t0 = performance.now();
+				suggestTpe({parameters: problem.parameters, observations: histories[problem.name], pending: [], direction: 'minimize', startupTrials: STARTUP, seed: 1, trialNumber: timingHistory + i});
+				ours.push((performance.now() - t0) / 1000);
+			}
+
+			const a = median(ours);
+			const b = median(peerTimes[problem.name]);
+			console.log(`${problem.name.padEnd(18)} sweeplab ${(a * 1000).toFixed(2)} ms, optuna ${(b * 1000).toFixed(2)} ms (${(b / a).toFixed(1)}x)`);
+		}
+	}
+
+	const spec = {
+		$schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+		data: {values: plotValues},
+		facet: {field: 'problem', type: 'nominal', title: null},
+		columns: 3,
+		resolve: {scale: {y: 'independent'}},
+		spec: {
+			width: 220,
+			height: 160,
+			mark: {type: 'line'},
+			encoding: {
+				x: {field: 'trial', type: 'quantitative', title: 'trials'},
+				y: {field: 'regret', type: 'quantitative', scale: {type: 'symlog'}, title: `median simple regret (${seeds} seeds)`},
+				color: {field: 'sampler', type: 'nominal', scale: {domain: samplers}},
+				strokeDash: {field: 'sampler', type: 'nominal', scale: {domain: samplers}},
+			},
+		},
+	} as TopLevelSpec;
+	writeFileSync(svgPath, await renderSvg(spec));
+	console.log(`\nplot: ${svgPath}`);
+} finally {
+	rmSync(scratch, {recursive: true, force: true});
+}
