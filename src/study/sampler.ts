@@ -34,7 +34,7 @@ export function suggestNextTrial(definition: SweepDefinition, history: SweepHist
 	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
 		const suggestion = attempt < TPE_TRIES ? suggestTpe({
 			parameters: definition.parameters,
-			observations: observations.map(observation => ({params: params(observation.config), value: observation.value})),
+			observations: observations.map(observation => ({params: params(observation.config), value: observation.value, stoppedAt: observation.stoppedAt})),
 			pending: pending.map(config => params(config)),
 			direction: definition.objective === 'val_loss' ? 'minimize' : 'maximize',
 			startupTrials: definition.startupTrials ?? DEFAULT_STARTUP_TRIALS,
