@@ -4,7 +4,11 @@
  * seconds per TPE suggestion with 1,000 finished trials. Optuna runs in one python3 (bench/peer/optuna_samplers.py),
  * found as bench:peer finds it. Writes an SVG plot of median regret per trial.
  *
- *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--svg reports/samplers.svg] [--db reports/study.db]
+ *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--optuna random,tpe,tpe-5110]
+ *                          [--svg reports/samplers.svg] [--db reports/study.db] [--timing-trials 1000]
+ *
+ * Optuna's samplers: `random`, `tpe` (TPESampler as shipped, Debian's 3.1) and `tpe-5110` (the same with the fix
+ * Optuna 3.5 made to its truncated-normal log density, PR #5110, which sweeplab's TPE has).
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -35,7 +39,7 @@ const studyDatabase = option('db', join(root, 'reports/study.db'));
 const checkpoints = [10, 30, 60].filter(n => n <= trials);
 const STARTUP = 10;
 
-type SamplerName = 'sweeplab-random' | 'sweeplab-tpe' | 'optuna-random' | 'optuna-tpe';
+const optunaSamplers = option('optuna', 'random,tpe,tpe-5110').split(',');
 
 interface Job {
 	problem: string;
@@ -128,18 +132,18 @@ try {
 
 	// 2. Regret curves. Optuna's side runs in one process; sweeplab's in this one.
 	const curves = new Map<string, number[][]>();
-	const add = (problem: string, sampler: SamplerName, curve: number[]) => {
+	const add = (problem: string, sampler: string, curve: number[]) => {
 		const key = `${problem}\t${sampler}`;
 		curves.set(key, [...(curves.get(key) ?? []), curve]);
 	};
 
-	const jobs: Job[] = problems.flatMap(problem => ['random', 'tpe'].flatMap(sampler => Array.from({length: seeds}, (_, seed) => ({problem: problem.name, sampler, seed}))));
+	const jobs: Job[] = problems.flatMap(problem => optunaSamplers.flatMap(sampler => Array.from({length: seeds}, (_, seed) => ({problem: problem.name, sampler, seed}))));
 	let started = performance.now();
 	const peerRuns = askPeer<Array<Job & {values: number[]}>>({mode: 'run', trials, jobs});
 	const peerSeconds = (performance.now() - started) / 1000;
 	for (const run of peerRuns) {
 		const problem = problems.find(p => p.name === run.problem)!;
-		add(run.problem, `optuna-${run.sampler}` as SamplerName, regretCurve(run.values, problem.optimum));
+		add(run.problem, `optuna-${run.sampler}`, regretCurve(run.values, problem.optimum));
 	}
 
 	started = performance.now();
@@ -154,14 +158,15 @@ try {
 	const oursSeconds = (performance.now() - started) / 1000;
 	console.log(`wall: optuna ${peerSeconds.toFixed(1)} s (incl. python start), sweeplab ${oursSeconds.toFixed(1)} s`);
 
-	const samplers: SamplerName[] = ['sweeplab-random', 'optuna-random', 'sweeplab-tpe', 'optuna-tpe'];
+	const samplers = ['sweeplab-random', 'sweeplab-tpe', ...optunaSamplers.map(name => `optuna-${name}`)];
+	const peers = optunaSamplers.filter(name => name.startsWith('tpe')).map(name => `optuna-${name}`);
 	console.log('');
 	console.log(`simple regret, median [q1, q3] over ${seeds} seeds`);
 	console.log(['problem', 'sampler', ...checkpoints.map(n => `after ${n}`)].join(' | '));
-	const ratios: Array<{problem: string; ratios: number[]}> = [];
+	const ratios: Array<{problem: string; peer: string; ratios: number[]}> = [];
 	const plotValues: Array<Record<string, unknown>> = [];
 	for (const problem of problems) {
-		const medians = new Map<SamplerName, number[]>();
+		const medians = new Map<string, number[]>();
 		for (const sampler of samplers) {
 			const runs = curves.get(`${problem.name}\t${sampler}`)!;
 			const cells = checkpoints.map(n => {
@@ -176,18 +181,23 @@ try {
 		}
 
 		const ours = medians.get('sweeplab-tpe')!;
-		const theirsTpe = medians.get('optuna-tpe')!;
-		ratios.push({problem: problem.name, ratios: ours.map((value, i) => (value === theirsTpe[i] ? 1 : value / theirsTpe[i]))});
+		for (const peerName of peers) {
+			const theirsTpe = medians.get(peerName)!;
+			ratios.push({problem: problem.name, peer: peerName, ratios: ours.map((value, i) => (value === theirsTpe[i] ? 1 : value / theirsTpe[i]))});
+		}
 	}
 
-	console.log('');
-	console.log(`median regret ratio, sweeplab TPE / Optuna TPE (<= 1: sweeplab as good or better), after ${checkpoints.join(' / ')} trials`);
-	for (const {problem, ratios: r} of ratios) {
-		console.log(`${problem.padEnd(18)} ${r.map(x => x.toFixed(2)).join(' / ')}`);
-	}
+	for (const peerName of peers) {
+		const rows = ratios.filter(entry => entry.peer === peerName);
+		console.log('');
+		console.log(`median regret ratio, sweeplab TPE / ${peerName} (<= 1: sweeplab as good or better), after ${checkpoints.join(' / ')} trials`);
+		for (const {problem, ratios: r} of rows) {
+			console.log(`${problem.padEnd(18)} ${r.map(x => x.toFixed(2)).join(' / ')}`);
+		}
 
-	const last = ratios.filter(entry => entry.ratios.at(-1)! <= 1).length;
-	console.log(`sweeplab TPE <= Optuna TPE after ${checkpoints.at(-1)} trials on ${last} of ${ratios.length} problems`);
+		const last = rows.filter(entry => entry.ratios.at(-1)! <= 1).length;
+		console.log(`sweeplab TPE <= ${peerName} after ${checkpoints.at(-1)} trials on ${last} of ${rows.length} problems`);
+	}
 
 	// 3. Seconds per suggestion with a long history, on the two largest mixed spaces.
 	const timed = problems.filter(problem => ['mixed-hpo', 'hartmann6'].includes(problem.name));

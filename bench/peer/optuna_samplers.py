@@ -12,7 +12,9 @@ import math
 import sys
 import time
 
+import numpy as np
 import optuna
+from optuna.samplers._tpe import _truncnorm
 
 
 def num(params, name):
@@ -134,22 +136,35 @@ def suggest(trial, name, spec):
 def make_sampler(kind, seed):
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    if kind == "tpe":
+    if kind in ("tpe", "tpe-5110"):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10)
     raise ValueError("unknown sampler %r" % kind)
+
+
+_SHIPPED_LOGPDF = _truncnorm.logpdf
+
+
+def logpdf_5110(x, a, b, loc=0, scale=1):
+    """Optuna 3.1's truncated-normal log density without the -log(scale) it omits (optuna issue #5109, fixed by
+    PR #5110 in Optuna 3.5): sampler `tpe-5110` is Optuna 3.1's TPESampler with that one fix."""
+    return _SHIPPED_LOGPDF(x, a, b, loc=loc, scale=scale) - np.log(scale)
 
 
 def run(problem, sampler, seed, trials):
     objective = OBJECTIVES[problem["name"]]
     study = optuna.create_study(sampler=make_sampler(sampler, seed), direction="minimize")
+    _truncnorm.logpdf = logpdf_5110 if sampler == "tpe-5110" else _SHIPPED_LOGPDF
     values = []
-    for _ in range(trials):
-        trial = study.ask()
-        # Sorted names, as sweeplab: Optuna's independent sampler draws each parameter from the shared stream in call order.
-        params = {name: suggest(trial, name, problem["parameters"][name]) for name in sorted(problem["parameters"])}
-        value = objective(params, problem.get("data"))
-        study.tell(trial, value)
-        values.append(value)
+    try:
+        for _ in range(trials):
+            trial = study.ask()
+            # Sorted names, as sweeplab: Optuna's independent sampler draws each parameter from the shared stream in call order.
+            params = {name: suggest(trial, name, problem["parameters"][name]) for name in sorted(problem["parameters"])}
+            value = objective(params, problem.get("data"))
+            study.tell(trial, value)
+            values.append(value)
+    finally:
+        _truncnorm.logpdf = _SHIPPED_LOGPDF
     return values
 
 

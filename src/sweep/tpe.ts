@@ -211,6 +211,8 @@ export interface Parzen {
 	/** The truncation interval. */
 	low: number;
 	high: number;
+	/** log(weight / mass inside [low, high]) per kernel. */
+	logKernelWeights: number[];
 }
 
 /** l(x) or g(x) for one numeric parameter, with what maps its values into the estimator's space. */
@@ -319,7 +321,8 @@ export function parzen(observations: readonly number[], low: number, high: numbe
 		sigmas[i] = clamp(sigmas[i], minSigma, range);
 	}
 	sigmas[sigmas.length - 1] = range;
-	return {mus, sigmas, weights: mixtureWeights(observations.length), low, high};
+	const weights = mixtureWeights(observations.length);
+	return {mus, sigmas, weights, low, high, logKernelWeights: kernelLogWeights(mus, sigmas, weights, low, high)};
 }
 
 function sampleParzen(estimator: Parzen, rng: Rng): number {
@@ -348,32 +351,40 @@ const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Log density of the truncated mixture at x (in the transformed space). */
 function logDensity(estimator: Parzen, x: number): number {
-	const terms = estimator.mus.map((mu, i) => {
-		const sigma = estimator.sigmas[i];
-		const z = (x - mu) / sigma;
-		const mass = normalMass((estimator.low - mu) / sigma, (estimator.high - mu) / sigma);
-		return Math.log(estimator.weights[i]) - 0.5 * z * z - LOG_SQRT_2PI - Math.log(sigma) - Math.log(mass);
-	});
+	const {mus, sigmas, logKernelWeights} = estimator;
+	const terms = new Float64Array(mus.length);
+	for (let i = 0; i < mus.length; i++) {
+		const z = (x - mus[i]) / sigmas[i];
+		terms[i] = logKernelWeights[i] - 0.5 * z * z - LOG_SQRT_2PI - Math.log(sigmas[i]);
+	}
 	return logSumExp(terms);
 }
 
 /** Log of the mixture's probability of [a, b] (in the transformed space). */
 function logBinMass(estimator: Parzen, a: number, b: number): number {
-	const terms = estimator.mus.map((mu, i) => {
-		const sigma = estimator.sigmas[i];
-		const truncation = normalMass((estimator.low - mu) / sigma, (estimator.high - mu) / sigma);
-		const za = (a - mu) / sigma;
-		const zb = (b - mu) / sigma;
+	const {mus, sigmas, logKernelWeights} = estimator;
+	const terms = new Float64Array(mus.length);
+	for (let i = 0; i < mus.length; i++) {
+		const za = (a - mus[i]) / sigmas[i];
+		const zb = (b - mus[i]) / sigmas[i];
 		const mass = normalMass(za, zb);
 		// Far in a tail the difference of two CDFs underflows; the midpoint density times the width is then exact enough.
-		const logMass = mass > 1e-12 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
-		return Math.log(estimator.weights[i]) + logMass - Math.log(truncation);
-	});
+		const logMass = mass > 1e-300 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
+		terms[i] = logKernelWeights[i] + logMass;
+	}
 	return logSumExp(terms);
 }
 
-function logSumExp(terms: number[]): number {
-	const max = Math.max(...terms);
+/** log(weight / truncated mass) per kernel: fixed for an estimator, so computed once rather than per candidate. */
+function kernelLogWeights(mus: readonly number[], sigmas: readonly number[], weights: readonly number[], low: number, high: number): number[] {
+	return mus.map((mu, i) => Math.log(weights[i]) - Math.log(normalMass((low - mu) / sigmas[i], (high - mu) / sigmas[i])));
+}
+
+function logSumExp(terms: Float64Array): number {
+	let max = Number.NEGATIVE_INFINITY;
+	for (const term of terms) {
+		max = Math.max(max, term);
+	}
 	if (!Number.isFinite(max)) {
 		return max;
 	}
