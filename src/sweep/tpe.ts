@@ -36,6 +36,12 @@ export interface TpeInput {
 	trialNumber: number;
 	/** Draws from l(x) per parameter; Optuna's default 24. */
 	candidates?: number;
+	/**
+	 * Optuna's multivariate TPE: one joint Parzen estimator over all parameters (each kernel a product over the
+	 * parameters, with a Scott-like bandwidth) instead of one per parameter, so that parameters that work together
+	 * are sampled together. Observations missing a parameter are left out of the joint estimators.
+	 */
+	multivariate?: boolean;
 	/** Size of the good group for n observations (pending trials not counted, as in Optuna); Optuna's default min(ceil(0.1 n), 25). */
 	gamma?: (n: number) => number;
 }
@@ -86,6 +92,9 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 	}
 
 	const {below, above} = splitObservations(input);
+	if (input.multivariate === true) {
+		return suggestJoint(input.parameters, names, below, above, candidates, rng);
+	}
 	for (const name of names) {
 		const spec = input.parameters[name];
 		const good = below.map((params) => params[name]);
@@ -198,6 +207,111 @@ function drawIndex(probabilities: number[], rng: Rng): number {
 	return probabilities.length - 1;
 }
 
+// ---- multivariate ---------------------------------------------------------------------------------------
+
+/** Optuna's SIGMA0_MAGNITUDE: the multivariate bandwidth is 0.2 n^(-1 / (d + 4)) of each parameter's range (Scott's rule as in BOHB). */
+const SIGMA0_MAGNITUDE = 0.2;
+
+type JointPart =
+	| {name: string; kind: 'numeric'; model: NumericModel}
+	| {name: string; kind: 'categorical'; values: unknown[]; indexOf: Map<string, number>; rows: number[][]};
+
+/** Kernel i of the joint estimator is the product of kernel i of every part; the last kernel is the prior. */
+export interface JointModel {
+	weights: number[];
+	logWeights: number[];
+	parts: JointPart[];
+}
+
+export function fitJoint(parameters: Record<string, ParameterSpec>, names: readonly string[], observations: ReadonlyArray<Record<string, unknown>>): JointModel {
+	const keys = new Map(names.map((name) => {
+		const spec = parameters[name];
+		return [name, spec.kind === 'values' ? new Set(spec.values.map((value) => canonicalJson(value))) : undefined];
+	}));
+	const usable = observations.filter((params) => names.every((name) => inSpace(parameters[name], params[name], keys.get(name))));
+	const n = usable.length;
+	const bandwidth = SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (names.length + 4));
+	const weights = mixtureWeights(n);
+	const parts = names.map((name): JointPart => {
+		const spec = parameters[name];
+		const observed = usable.map((params) => params[name]);
+		if (spec.kind !== 'values') {
+			return {name, kind: 'numeric', model: fitNumeric(spec, observed, bandwidth)};
+		}
+		const indexOf = new Map<string, number>();
+		for (const [index, value] of spec.values.entries()) {
+			if (!indexOf.has(canonicalJson(value))) {
+				indexOf.set(canonicalJson(value), index);
+			}
+		}
+		// As the univariate estimator, kernel by kernel: weight 1 on the observed value and prior_weight / (n + 1) on every value.
+		const k = spec.values.length;
+		const fill = PRIOR_WEIGHT / (n + 1);
+		const rows = observed.map((value) => {
+			const row = new Array<number>(k).fill(fill / (1 + fill * k));
+			row[indexOf.get(canonicalJson(value))!] += 1 / (1 + fill * k);
+			return row;
+		});
+		rows.push(new Array<number>(k).fill(1 / k));
+		return {name, kind: 'categorical', values: spec.values, indexOf, rows};
+	});
+	return {weights, logWeights: weights.map((w) => Math.log(w)), parts};
+}
+
+/** One joint draw: a kernel, then every parameter from that kernel. */
+function sampleJoint(model: JointModel, rng: Rng): unknown[] {
+	const kernel = drawIndex(model.weights, rng);
+	return model.parts.map((part) => (part.kind === 'numeric' ? sampleNumeric(part.model, rng, kernel) : drawIndex(part.rows[kernel], rng)));
+}
+
+/** log of the joint density (numbers) or mass (integers, listed values) at a candidate, in sampleJoint's encoding. */
+function jointLogPdf(model: JointModel, candidate: readonly unknown[], canonical: readonly string[]): number {
+	const terms = new Float64Array(model.weights.length);
+	for (let i = 0; i < terms.length; i++) {
+		let sum = model.logWeights[i];
+		for (const [p, part] of model.parts.entries()) {
+			sum += part.kind === 'numeric' ? kernelLogPdf(part.model, i, candidate[p] as number) : Math.log(part.rows[i][part.indexOf.get(canonical[p])!]);
+		}
+		terms[i] = sum;
+	}
+	return logSumExp(terms);
+}
+
+/** The joint estimator's log density at one config (listed values matched by canonical JSON): for tests against Optuna. */
+export function jointLogPdfAt(model: JointModel, params: Record<string, unknown>): number {
+	const canonical = model.parts.map((part) => (part.kind === 'categorical' ? canonicalJson(params[part.name]) : ''));
+	const encoded = model.parts.map((part, p) => (part.kind === 'categorical' ? part.indexOf.get(canonical[p]) : params[part.name]));
+	return jointLogPdf(model, encoded, canonical);
+}
+
+function suggestJoint(
+	parameters: Record<string, ParameterSpec>,
+	names: readonly string[],
+	below: ReadonlyArray<Record<string, unknown>>,
+	above: ReadonlyArray<Record<string, unknown>>,
+	candidates: number,
+	rng: Rng,
+): Record<string, unknown> {
+	const l = fitJoint(parameters, names, below);
+	const g = fitJoint(parameters, names, above);
+	let best: unknown[] | undefined;
+	let bestScore = Number.NEGATIVE_INFINITY;
+	for (let c = 0; c < candidates; c++) {
+		const draw = sampleJoint(l, rng);
+		// Listed values are drawn as indices; both estimators look them up by canonical JSON.
+		const canonical = draw.map((x, p) => {
+			const part = l.parts[p];
+			return part.kind === 'categorical' ? canonicalJson(part.values[x as number]) : '';
+		});
+		const score = jointLogPdf(l, draw, canonical) - jointLogPdf(g, draw, canonical);
+		if (best === undefined || score > bestScore) {
+			best = draw;
+			bestScore = score;
+		}
+	}
+	return Object.fromEntries(l.parts.map((part, p) => [part.name, part.kind === 'numeric' ? best![p] : structuredClone(part.values[best![p] as number])]));
+}
+
 // ---- numeric --------------------------------------------------------------------------------------------
 
 type NumericSpec = Exclude<ParameterSpec, {kind: 'values'}>;
@@ -208,11 +322,12 @@ export interface Parzen {
 	sigmas: number[];
 	/** Normalised mixture weights; the prior's is last. */
 	weights: number[];
+	logWeights: number[];
 	/** The truncation interval. */
 	low: number;
 	high: number;
-	/** log(weight / mass inside [low, high]) per kernel. */
-	logKernelWeights: number[];
+	/** Per kernel, the log of its Gaussian's mass inside [low, high]: fixed for an estimator, so computed once. */
+	logMasses: number[];
 }
 
 /** l(x) or g(x) for one numeric parameter, with what maps its values into the estimator's space. */
@@ -250,12 +365,27 @@ function domain(spec: NumericSpec): {low: number; high: number; log: boolean; in
 }
 
 /** The Parzen estimator of the observed values (those that are numbers inside the space; others are ignored). */
-export function fitNumeric(spec: NumericSpec, observed: readonly unknown[]): NumericModel {
+export function fitNumeric(spec: NumericSpec, observed: readonly unknown[], bandwidth?: number): NumericModel {
 	const space = domain(spec);
-	const values = observed
-		.filter((value): value is number => typeof value === 'number' && value >= spec.min && value <= spec.max)
-		.map((value) => (space.log ? Math.log(value) : value));
-	return {spec, estimator: parzen(values, space.low, space.high), log: space.log, integer: space.integer};
+	const values = observed.filter((value) => inSpace(spec, value)).map((value) => (space.log ? Math.log(value as number) : (value as number)));
+	const sigma = bandwidth === undefined ? undefined : bandwidth * (space.high - space.low);
+	return {spec, estimator: parzen(values, space.low, space.high, sigma), log: space.log, integer: space.integer};
+}
+
+function inSpace(spec: ParameterSpec, value: unknown, keys?: Set<string>): boolean {
+	if (spec.kind === 'values') {
+		return value !== undefined && keys!.has(canonicalJson(value));
+	}
+	return typeof value === 'number' && value >= spec.min && value <= spec.max;
+}
+
+/** log l(value) or log g(value) of kernel i alone (its mixture weight left out). */
+function kernelLogPdf(model: NumericModel, i: number, value: number): number {
+	const toSpace = (v: number): number => (model.log ? Math.log(v) : v);
+	const {low, high} = model.estimator;
+	return model.integer
+		? kernelLogBinMass(model.estimator, i, Math.max(toSpace(value - 0.5), low), Math.min(toSpace(value + 0.5), high))
+		: kernelLogDensity(model.estimator, i, toSpace(value));
 }
 
 /**
@@ -264,17 +394,17 @@ export function fitNumeric(spec: NumericSpec, observed: readonly unknown[]): Num
  * Optuna 3.5) and a log-scaled integer's bin mass (PR #6258).
  */
 export function numericLogPdf(model: NumericModel, value: number): number {
-	const toSpace = (v: number): number => (model.log ? Math.log(v) : v);
-	if (!model.integer) {
-		return logDensity(model.estimator, toSpace(value));
+	const {logWeights} = model.estimator;
+	const terms = new Float64Array(logWeights.length);
+	for (let i = 0; i < logWeights.length; i++) {
+		terms[i] = logWeights[i] + kernelLogPdf(model, i, value);
 	}
-	const {low, high} = model.estimator;
-	return logBinMass(model.estimator, Math.max(toSpace(value - 0.5), low), Math.min(toSpace(value + 0.5), high));
+	return logSumExp(terms);
 }
 
-/** A draw from the mixture mapped back to the parameter: exp for log kinds, then rounding and clipping for integers. */
-function sampleNumeric(model: NumericModel, rng: Rng): number {
-	const x = sampleParzen(model.estimator, rng);
+/** A draw from the mixture (or from kernel `kernel` alone) mapped back to the parameter: exp for log kinds, then rounding and clipping for integers. */
+function sampleNumeric(model: NumericModel, rng: Rng, kernel = drawIndex(model.estimator.weights, rng)): number {
+	const x = sampleKernel(model.estimator, kernel, rng);
 	const value = model.log ? Math.exp(x) : x;
 	// exp(log(max)) can land an ulp outside the range; Optuna clips integers only, sweeplab keeps every value in its range.
 	return clamp(model.integer ? Math.round(value) : value, model.spec.min, model.spec.max);
@@ -302,9 +432,22 @@ function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], cand
  * is the larger gap to its sorted neighbours (the outermost kernels look only inwards), clipped to
  * [range / min(100, 1 + kernels), range]. Exported for the tests that check it against Optuna's numbers.
  */
-export function parzen(observations: readonly number[], low: number, high: number): Parzen {
+export function parzen(observations: readonly number[], low: number, high: number, bandwidth?: number): Parzen {
 	const range = high - low;
 	const mus = [...observations, (low + high) / 2];
+	const sigmas = bandwidth === undefined ? neighbourBandwidths(mus, low, high) : mus.map(() => bandwidth);
+	const minSigma = range / Math.min(100, 1 + mus.length);
+	for (let i = 0; i < sigmas.length; i++) {
+		sigmas[i] = clamp(sigmas[i], minSigma, range);
+	}
+	sigmas[sigmas.length - 1] = range;
+	const weights = mixtureWeights(observations.length);
+	const logMasses = mus.map((mu, i) => Math.log(normalMass((low - mu) / sigmas[i], (high - mu) / sigmas[i])));
+	return {mus, sigmas, weights, logWeights: weights.map((w) => Math.log(w)), low, high, logMasses};
+}
+
+/** Each kernel's larger gap to its sorted neighbours; the outermost kernels look only inwards (no consider_endpoints). */
+function neighbourBandwidths(mus: readonly number[], low: number, high: number): number[] {
 	const order = mus.map((_, i) => i).sort((a, b) => mus[a] - mus[b] || a - b);
 	const sorted = [low, ...order.map((i) => mus[i]), high];
 	const sortedSigmas = order.map((_, j) => Math.max(sorted[j + 1] - sorted[j], sorted[j + 2] - sorted[j + 1]));
@@ -316,17 +459,11 @@ export function parzen(observations: readonly number[], low: number, high: numbe
 	for (const [j, i] of order.entries()) {
 		sigmas[i] = sortedSigmas[j];
 	}
-	const minSigma = range / Math.min(100, 1 + mus.length);
-	for (let i = 0; i < sigmas.length; i++) {
-		sigmas[i] = clamp(sigmas[i], minSigma, range);
-	}
-	sigmas[sigmas.length - 1] = range;
-	const weights = mixtureWeights(observations.length);
-	return {mus, sigmas, weights, low, high, logKernelWeights: kernelLogWeights(mus, sigmas, weights, low, high)};
+	return sigmas;
 }
 
-function sampleParzen(estimator: Parzen, rng: Rng): number {
-	const k = drawIndex(estimator.weights, rng);
+/** A draw from kernel k's Gaussian truncated to [low, high]. */
+function sampleKernel(estimator: Parzen, k: number, rng: Rng): number {
 	const mu = estimator.mus[k];
 	const sigma = estimator.sigmas[k];
 	// Every kernel centre lies inside [low, high] and sigma <= the range, so at least a third of the mass is inside:
@@ -349,38 +486,23 @@ function standardNormal(rng: Rng): number {
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Log density of the truncated mixture at x (in the transformed space). */
-function logDensity(estimator: Parzen, x: number): number {
-	const {mus, sigmas, logKernelWeights} = estimator;
-	const terms = new Float64Array(mus.length);
-	for (let i = 0; i < mus.length; i++) {
-		const z = (x - mus[i]) / sigmas[i];
-		terms[i] = logKernelWeights[i] - 0.5 * z * z - LOG_SQRT_2PI - Math.log(sigmas[i]);
-	}
-	return logSumExp(terms);
+/** Log density at x (in the transformed space) of kernel i truncated to [low, high]. */
+function kernelLogDensity(estimator: Parzen, i: number, x: number): number {
+	const z = (x - estimator.mus[i]) / estimator.sigmas[i];
+	return -0.5 * z * z - LOG_SQRT_2PI - Math.log(estimator.sigmas[i]) - estimator.logMasses[i];
 }
 
-/** Log of the mixture's probability of [a, b] (in the transformed space). */
-function logBinMass(estimator: Parzen, a: number, b: number): number {
-	const {mus, sigmas, logKernelWeights} = estimator;
-	const terms = new Float64Array(mus.length);
-	for (let i = 0; i < mus.length; i++) {
-		const za = (a - mus[i]) / sigmas[i];
-		const zb = (b - mus[i]) / sigmas[i];
-		const mass = normalMass(za, zb);
-		// Far in a tail the difference of two CDFs underflows; the midpoint density times the width is then exact enough.
-		const logMass = mass > 1e-300 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
-		terms[i] = logKernelWeights[i] + logMass;
-	}
-	return logSumExp(terms);
+/** Log of kernel i's probability of [a, b] (in the transformed space), truncated to [low, high]. */
+function kernelLogBinMass(estimator: Parzen, i: number, a: number, b: number): number {
+	const za = (a - estimator.mus[i]) / estimator.sigmas[i];
+	const zb = (b - estimator.mus[i]) / estimator.sigmas[i];
+	const mass = normalMass(za, zb);
+	// Far in a tail the difference of two CDFs underflows; the midpoint density times the width is then exact enough.
+	const logMass = mass > 1e-300 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
+	return logMass - estimator.logMasses[i];
 }
 
-/** log(weight / truncated mass) per kernel: fixed for an estimator, so computed once rather than per candidate. */
-function kernelLogWeights(mus: readonly number[], sigmas: readonly number[], weights: readonly number[], low: number, high: number): number[] {
-	return mus.map((mu, i) => Math.log(weights[i]) - Math.log(normalMass((low - mu) / sigmas[i], (high - mu) / sigmas[i])));
-}
-
-function logSumExp(terms: Float64Array): number {
+function logSumExp(terms: Float64Array | number[]): number {
 	let max = Number.NEGATIVE_INFINITY;
 	for (const term of terms) {
 		max = Math.max(max, term);

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs';
 import test from 'ava';
-import {categoricalProbabilities, defaultGamma, defaultWeights, fitNumeric, numericLogPdf, suggestTpe} from '../../src/sweep/tpe.js';
+import {categoricalProbabilities, defaultGamma, defaultWeights, fitJoint, fitNumeric, jointLogPdfAt, numericLogPdf, suggestTpe} from '../../src/sweep/tpe.js';
 import type {TpeInput, TpeObservation} from '../../src/sweep/tpe.js';
 import type {ParameterSpec} from '../../src/types.js';
 
@@ -22,7 +22,15 @@ interface ReferenceCase {
 	logPdf31: number[];
 }
 
-const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/tpe/optuna-reference.json', import.meta.url), 'utf8')) as {cases: Record<string, ReferenceCase>};
+interface JointReference {
+	observations: Array<Record<string, unknown>>;
+	points: Array<Record<string, unknown>>;
+	sigmas: Record<string, number[]>;
+	logPdf: number[];
+	logPdf31: number[];
+}
+
+const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/tpe/optuna-reference.json', import.meta.url), 'utf8')) as {cases: Record<string, ReferenceCase>; joint: JointReference};
 
 const SPACE: Record<string, ParameterSpec> = {
 	learningRate: {kind: 'log-uniform', min: 1e-5, max: 1e-1},
@@ -303,4 +311,37 @@ test('trials stopped early rank after every finished trial, those that got furth
 	t.is(ask(pruned, 1), 'deep');
 	// Without the steps the ranking is by value alone.
 	t.is(ask(pruned.map(({params, value}) => ({params, value})), 1), 'shallow');
+});
+
+test('multivariate: the joint estimator matches Optuna\'s (Scott-like bandwidth after the magic clip, product kernels, categorical rows)', (t) => {
+	const parameters: Record<string, ParameterSpec> = {c: {kind: 'values', values: ['a', 'b', 'c']}, n: {kind: 'int-uniform', min: 1, max: 10}, x: {kind: 'uniform', min: 0, max: 10}};
+	const model = fitJoint(parameters, ['c', 'n', 'x'], reference.joint.observations);
+	for (const part of model.parts) {
+		if (part.kind === 'numeric') {
+			assertClose(t, part.model.estimator.sigmas, reference.joint.sigmas[part.name], 1e-12, `sigmas of ${part.name}`);
+		}
+	}
+	assertClose(t, reference.joint.points.map((point) => jointLogPdfAt(model, point)), reference.joint.logPdf, 1e-9, 'joint log pdf');
+});
+
+test('multivariate TPE: deterministic, in the space, and well below random search on the test objective', (t) => {
+	const study = (seed: number, startupTrials: number, multivariate: boolean): TpeObservation[] => {
+		const observations: TpeObservation[] = [];
+		for (let trialNumber = 0; trialNumber < 40; trialNumber++) {
+			const params = suggestTpe(input({observations, seed, trialNumber, startupTrials, multivariate}));
+			observations.push({params, value: objective(params)});
+		}
+		return observations;
+	};
+	t.deepEqual(study(3, 10, true), study(3, 10, true));
+	for (const observation of study(4, 10, true)) {
+		assertInSpace(t, observation.params);
+	}
+	const seeds = Array.from({length: 20}, (_, i) => 200 + i);
+	const regret = (startup: number) => seeds.map((seed) => -Math.max(...study(seed, startup, true).map((o) => o.value)));
+	const joint = regret(10);
+	const random = regret(40);
+	const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+	t.log(`mean regret: multivariate TPE ${mean(joint).toFixed(3)}, random ${mean(random).toFixed(3)}`);
+	t.true(mean(joint) < 0.8 * mean(random), `multivariate TPE ${mean(joint)} vs random ${mean(random)}`);
 });
