@@ -7,8 +7,10 @@
  *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--optuna random,tpe,tpe-5110]
  *                          [--svg reports/samplers.svg] [--db reports/study.db] [--timing-trials 1000]
  *
- * Optuna's samplers: `random`, `tpe` (TPESampler as shipped, Debian's 3.1) and `tpe-5110` (the same with the fix
- * Optuna 3.5 made to its truncated-normal log density, PR #5110, which sweeplab's TPE has).
+ * Optuna's samplers: `random`, `tpe` (TPESampler as shipped, Debian's 3.1), `tpe-5110` (the same with the fix
+ * Optuna 3.5 made to its truncated-normal log density, PR #5110, which sweeplab's TPE has) and `tpe-mv`
+ * (multivariate=True, against sweeplab's multivariate TPE). A last comparison runs sweeplab's TPE on a second block
+ * of seeds: the ratio that chance alone gives.
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -38,8 +40,10 @@ const svgPath = option('svg', join(root, 'reports/samplers.svg'));
 const studyDatabase = option('db', join(root, 'reports/study.db'));
 const checkpoints = [10, 30, 60].filter(n => n <= trials);
 const STARTUP = 10;
+/** The plot's log scale starts here: a sampler that finds the optimum (regret 0) sits on the floor. */
+const PLOT_FLOOR = 1e-3;
 
-const optunaSamplers = option('optuna', 'random,tpe,tpe-5110').split(',');
+const optunaSamplers = option('optuna', 'random,tpe,tpe-5110,tpe-mv').split(',');
 
 interface Job {
 	problem: string;
@@ -75,7 +79,7 @@ function randomParams(problem: Problem, seed: number): Record<string, unknown> {
 }
 
 /** A sequential study: each suggestion is evaluated before the next is asked. */
-function runSweeplab(problem: Problem, sampler: 'random' | 'tpe', seed: number): number[] {
+function runSweeplab(problem: Problem, sampler: 'random' | 'tpe' | 'mtpe', seed: number): number[] {
 	const observations: Array<{params: Record<string, unknown>; value: number}> = [];
 	for (let trialNumber = 0; trialNumber < trials; trialNumber++) {
 		const params = suggestTpe({
@@ -86,6 +90,7 @@ function runSweeplab(problem: Problem, sampler: 'random' | 'tpe', seed: number):
 			startupTrials: sampler === 'random' ? Number.POSITIVE_INFINITY : STARTUP,
 			seed,
 			trialNumber,
+			multivariate: sampler === 'mtpe',
 		});
 		observations.push({params, value: problem.evaluate(params)});
 	}
@@ -148,22 +153,31 @@ try {
 
 	started = performance.now();
 	for (const problem of problems) {
-		for (const sampler of ['random', 'tpe'] as const) {
+		for (const sampler of ['random', 'tpe', 'mtpe'] as const) {
 			for (let seed = 0; seed < seeds; seed++) {
 				add(problem.name, `sweeplab-${sampler}`, regretCurve(runSweeplab(problem, sampler, seed), problem.optimum));
 			}
+		}
+
+		// The same sampler on the next block of seeds: how far a ratio moves by chance alone.
+		for (let seed = seeds; seed < 2 * seeds; seed++) {
+			add(problem.name, 'sweeplab-tpe (other seeds)', regretCurve(runSweeplab(problem, 'tpe', seed), problem.optimum));
 		}
 	}
 
 	const oursSeconds = (performance.now() - started) / 1000;
 	console.log(`wall: optuna ${peerSeconds.toFixed(1)} s (incl. python start), sweeplab ${oursSeconds.toFixed(1)} s`);
 
-	const samplers = ['sweeplab-random', 'sweeplab-tpe', ...optunaSamplers.map(name => `optuna-${name}`)];
-	const peers = optunaSamplers.filter(name => name.startsWith('tpe')).map(name => `optuna-${name}`);
+	const samplers = ['sweeplab-random', 'sweeplab-tpe', 'sweeplab-mtpe', ...optunaSamplers.map(name => `optuna-${name}`)];
+	// Which of ours each comparison takes: multivariate against multivariate, independent against the rest.
+	const comparisons = [
+		...optunaSamplers.filter(name => name.startsWith('tpe')).map(name => ({ours: name === 'tpe-mv' ? 'sweeplab-mtpe' : 'sweeplab-tpe', theirs: `optuna-${name}`})),
+		{ours: 'sweeplab-tpe (other seeds)', theirs: 'sweeplab-tpe'},
+	];
 	console.log('');
 	console.log(`simple regret, median [q1, q3] over ${seeds} seeds`);
 	console.log(['problem', 'sampler', ...checkpoints.map(n => `after ${n}`)].join(' | '));
-	const ratios: Array<{problem: string; peer: string; ratios: number[]}> = [];
+	const ratios: Array<{problem: string; comparison: string; ratios: number[]}> = [];
 	const plotValues: Array<Record<string, unknown>> = [];
 	for (const problem of problems) {
 		const medians = new Map<string, number[]>();
@@ -178,25 +192,35 @@ try {
 			for (let n = 1; n <= trials; n++) {
 				plotValues.push({problem: problem.name, sampler, trial: n, regret: median(runs.map(curve => curve[n - 1]))});
 			}
+
 		}
 
-		const ours = medians.get('sweeplab-tpe')!;
-		for (const peerName of peers) {
-			const theirsTpe = medians.get(peerName)!;
-			ratios.push({problem: problem.name, peer: peerName, ratios: ours.map((value, i) => (value === theirsTpe[i] ? 1 : value / theirsTpe[i]))});
+		// One scale for every panel: regret relative to random search's after the start-up trials, floored for the log scale.
+		const reference = median(curves.get(`${problem.name}\tsweeplab-random`)!.map(curve => curve[Math.min(STARTUP, trials) - 1]));
+		for (const value of plotValues.filter(entry => entry.problem === problem.name)) {
+			value.relative = Math.max(PLOT_FLOOR, (value.regret as number) / reference);
+		}
+
+		const otherSeeds = curves.get(`${problem.name}\tsweeplab-tpe (other seeds)`)!;
+		medians.set('sweeplab-tpe (other seeds)', checkpoints.map(n => median(otherSeeds.map(curve => curve[n - 1]))));
+		for (const {ours, theirs: peerName} of comparisons) {
+			const a = medians.get(ours)!;
+			const b = medians.get(peerName)!;
+			ratios.push({problem: problem.name, comparison: `${ours} / ${peerName}`, ratios: a.map((value, i) => (value === b[i] ? 1 : value / b[i]))});
 		}
 	}
 
-	for (const peerName of peers) {
-		const rows = ratios.filter(entry => entry.peer === peerName);
+	for (const {ours, theirs: peerName} of comparisons) {
+		const comparison = `${ours} / ${peerName}`;
+		const rows = ratios.filter(entry => entry.comparison === comparison);
 		console.log('');
-		console.log(`median regret ratio, sweeplab TPE / ${peerName} (<= 1: sweeplab as good or better), after ${checkpoints.join(' / ')} trials`);
+		console.log(`median regret ratio, ${comparison} (<= 1: the first as good or better), after ${checkpoints.join(' / ')} trials`);
 		for (const {problem, ratios: r} of rows) {
 			console.log(`${problem.padEnd(18)} ${r.map(x => x.toFixed(2)).join(' / ')}`);
 		}
 
 		const last = rows.filter(entry => entry.ratios.at(-1)! <= 1).length;
-		console.log(`sweeplab TPE <= ${peerName} after ${checkpoints.at(-1)} trials on ${last} of ${rows.length} problems`);
+		console.log(`ratio <= 1 after ${checkpoints.at(-1)} trials on ${last} of ${rows.length} problems`);
 	}
 
 	// 3. Seconds per suggestion with a long history, on the two largest mixed spaces.
@@ -228,14 +252,13 @@ try {
 		data: {values: plotValues},
 		facet: {field: 'problem', type: 'nominal', title: null},
 		columns: 3,
-		resolve: {scale: {y: 'independent'}},
 		spec: {
 			width: 220,
 			height: 160,
 			mark: {type: 'line'},
 			encoding: {
 				x: {field: 'trial', type: 'quantitative', title: 'trials'},
-				y: {field: 'regret', type: 'quantitative', scale: {type: 'symlog'}, title: `median simple regret (${seeds} seeds)`},
+				y: {field: 'relative', type: 'quantitative', scale: {type: 'log'}, title: `median regret ÷ random's at ${STARTUP}`},
 				color: {field: 'sampler', type: 'nominal', scale: {domain: samplers}},
 				strokeDash: {field: 'sampler', type: 'nominal', scale: {domain: samplers}},
 			},

@@ -11,6 +11,7 @@ import json
 import math
 import sys
 import time
+import warnings
 
 import numpy as np
 import optuna
@@ -138,6 +139,8 @@ def make_sampler(kind, seed):
         return optuna.samplers.RandomSampler(seed=seed)
     if kind in ("tpe", "tpe-5110"):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10)
+    if kind == "tpe-mv":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
     raise ValueError("unknown sampler %r" % kind)
 
 
@@ -200,6 +203,8 @@ def timing(problem, history, repeats):
 
 def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # multivariate=True warns that it is experimental, once per sampler.
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
     with open(sys.argv[1]) as f:
         spec = json.load(f)
     problems = {problem["name"]: problem for problem in spec["problems"]}
