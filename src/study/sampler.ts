@@ -38,6 +38,7 @@ export function suggestNextTrial(definition: SweepDefinition, history: SweepHist
 			pending: pending.map(config => params(config)),
 			direction: definition.objective === 'val_loss' ? 'minimize' : 'maximize',
 			startupTrials: definition.startupTrials ?? DEFAULT_STARTUP_TRIALS,
+			multivariate: definition.multivariate === true,
 			seed: definition.seed,
 			// A suggestion equal to a config already tried is asked again with another random stream.
 			trialNumber: count + (attempt * 1_000_003),

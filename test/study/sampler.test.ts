@@ -90,3 +90,13 @@ test('the history tells TPE how far a pruned or timed-out trial got, so it ranks
 		{value: 0.3, stoppedAt: 3},
 	]);
 });
+
+test('multivariate: true in the sweep reaches the sampler (past start-up its draws differ from independent TPE), still never a repeated config', async t => {
+	const values = [[8], [16], [32], [8, 8], [16, 16], [32, 32], [8, 8, 8], [16, 16, 16], [32, 32, 32], [64]];
+	const independent = await suggestAll(definition(8, values));
+	const joint = await suggestAll({...definition(8, values), multivariate: true});
+	t.is(new Set(joint.map(value => JSON.stringify(value))).size, 8);
+	// The start-up trials are the same random draws; past them the samplers differ.
+	t.deepEqual(joint.slice(0, 2), independent.slice(0, 2));
+	t.notDeepEqual(joint, independent);
+});
