@@ -20,7 +20,7 @@ import {fileURLToPath} from 'node:url';
 import type {TopLevelSpec} from 'vega-lite';
 import {renderSvg} from '../src/report/plots.js';
 import {sampleParameter} from '../src/sweep/expand.js';
-import {suggestTpe} from '../src/sweep/tpe.js';
+import {suggestTpe} from '../src/samplers/tpe.js';
 import {createRng, deriveSeed} from '../src/util/random.js';
 import {findPeerPython, machineLine, median, PEER_ENV} from './common.js';
 import {samplerProblems, type Problem} from './sampler-problems.js';

@@ -4,7 +4,7 @@ import {dirname, join} from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import {TrainingError} from '../errors.js';
 import type {BackendName} from '../types.js';
-import {registerMissingWasmKernels} from './wasm-kernels.js';
+import {registerMissingWasmKernels} from './tfjs-wasm-fixes.js';
 
 export type Tf = typeof TF;
 export type BackendChoice = BackendName | 'auto';

@@ -1,14 +1,13 @@
-import type * as TF from '@tensorflow/tfjs';
-import type {ImageSet, SplitData} from '../data/load.js';
+import type {SplitData} from '../data/load.js';
 import {TrainingError} from '../errors.js';
 import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
-import {LeanMlp, leanCovers} from './lean.js';
-import {SimdNet, simdCovers} from './simd-net.js';
-import {buildModel, type ModelShape} from './model.js';
-import {lossFromLogits, makeOptimizer} from './objective.js';
-import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type TrainingPath, type WeightsSnapshot} from './trainer.js';
+import type {ModelShape} from './model.js';
+import {LayersTrainer} from './paths/layers.js';
+import {LeanMlp, leanCovers} from './paths/lean.js';
+import {SimdNet, simdCovers} from './paths/simd.js';
+import type {Trainer, TrainingPath, WeightsSnapshot} from './trainer.js';
 
 export interface TrainInput {
 	config: TrialConfig;
@@ -84,8 +83,8 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 /**
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
- * (a per-batch read forces a sync). Every network takes the SIMD path (simd-net.ts) where WebAssembly SIMD
- * runs; elsewhere MLPs take the lean path (lean.ts) and CNNs Keras-style layers. onStart reports which.
+ * (a per-batch read forces a sync). Every network takes the SIMD path (paths/simd.ts) where WebAssembly SIMD
+ * runs; elsewhere MLPs take the lean path (paths/lean.ts) and CNNs Keras-style layers (paths/layers.ts). onStart reports which.
  * Stops as `diverged` at the first epoch whose training or validation loss is not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
@@ -216,69 +215,5 @@ export class EarlyStopper {
 	dispose(): void {
 		this.saved?.dispose();
 		this.saved = undefined;
-	}
-}
-
-/** The plain path: the Keras-style model of model.ts trained with a tfjs optimizer's minimize(). */
-export class LayersTrainer implements Trainer {
-	readonly trainingPath = 'layers';
-	readonly paramCount: number;
-	readonly model: TF.Sequential;
-	private readonly optimizer: TF.Optimizer;
-	private readonly sums: BackendSums;
-
-	constructor(private readonly tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
-		this.model = buildModel(tf, config, shape, seed);
-		this.optimizer = makeOptimizer(tf, config.optimizer, config.learningRate);
-		this.paramCount = this.model.countParams();
-		this.sums = new BackendSums(tf);
-	}
-
-	trainBatch(x: Float32Array, y: Int32Array, rows: number): void {
-		const {tf, model, config} = this;
-		const dim = x.length / config.batchSize;
-		this.sums.add(...tf.tidy(() => {
-			const xs = tf.tensor2d(rows === config.batchSize ? x : x.subarray(0, rows * dim), [rows, dim]);
-			const ys = tf.tensor1d(rows === config.batchSize ? y : y.subarray(0, rows), 'int32');
-			let correct: TF.Scalar | undefined;
-			const cost = this.optimizer.minimize(() => {
-				const logits = model.apply(xs, {training: true}) as TF.Tensor2D;
-				correct = tf.keep(countCorrect(tf, logits, ys));
-				return lossFromLogits(tf, config.loss, logits, ys);
-			}, true)!;
-			return [tf.mul(cost, rows) as TF.Scalar, correct!] as [TF.Scalar, TF.Scalar];
-		}));
-	}
-
-	takeSums(): {loss: number; correct: number} {
-		return this.sums.take();
-	}
-
-	evaluate(set: ImageSet): {loss: number; accuracy: number} {
-		const {tf, model, config} = this;
-		return evaluateInChunks(tf, set, (xs, ys) => {
-			const logits = model.apply(xs, {training: false}) as TF.Tensor2D;
-			return [tf.mul(lossFromLogits(tf, config.loss, logits, ys), xs.shape[0]), countCorrect(tf, logits, ys)];
-		});
-	}
-
-	snapshot(): WeightsSnapshot {
-		const copy = this.model.getWeights().map(weight => weight.clone());
-		return {
-			restore: () => {
-				this.model.setWeights(copy);
-			},
-			dispose() {
-				for (const weight of copy) {
-					weight.dispose();
-				}
-			},
-		};
-	}
-
-	dispose(): void {
-		this.sums.dispose();
-		this.optimizer.dispose();
-		this.model.dispose();
 	}
 }

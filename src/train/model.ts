@@ -1,8 +1,9 @@
-import type * as TF from '@tensorflow/tfjs';
+/**
+ * The network a trial config describes, as far as every path and the CLI need it without tfjs: the input
+ * geometry, the parameter count and the limits checked before any training.
+ */
 import {TrainingError} from '../errors.js';
-import type {Activation, TrialConfig} from '../types.js';
-import {deriveSeed} from '../util/random.js';
-import type {Tf} from './backend.js';
+import type {TrialConfig} from '../types.js';
 
 /** Input geometry of a dataset as the model sees it. */
 export interface ModelShape {
@@ -10,9 +11,6 @@ export interface ModelShape {
 	imageShape: [number, number, number];
 	numClasses: number;
 }
-
-/** Keras' LeakyReLU default negative slope, which tfjs' layer shares. */
-export const LEAKY_RELU_ALPHA = 0.3;
 
 /**
  * Parameter count of the network a config builds, computed from the config alone (no tfjs needed, so
@@ -73,77 +71,4 @@ export function checkConvLayers(config: TrialConfig, shape: ModelShape): void {
 	if (config.model === 'cnn' && config.conv.length > maxConvLayers(shape)) {
 		throw new TrainingError(`conv has ${config.conv.length} layers, but ${shape.imageShape[0]}x${shape.imageShape[1]} images allow at most ${maxConvLayers(shape)} poolings`);
 	}
-}
-
-/**
- * The Keras-style network of a trial config, with seeded initialisers so a trial's weights are a
- * function of its seed. The last layer outputs logits: the loss applies softmax itself, which is
- * Keras' Dense(10, softmax) + cross-entropy computed stably.
- */
-export function buildModel(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number): TF.Sequential {
-	checkConvLayers(config, shape);
-
-	const model = tf.sequential();
-	let layerIndex = 0;
-	const kernelInitializer = () => tf.initializers.glorotUniform({seed: deriveSeed(seed, 'layer', layerIndex++)});
-	const [height, width, channels] = shape.imageShape;
-	const flat = height * width * channels;
-
-	if (config.model === 'cnn') {
-		model.add(tf.layers.reshape({inputShape: [flat], targetShape: shape.imageShape}));
-		for (const filters of config.conv) {
-			model.add(tf.layers.conv2d({filters, kernelSize: config.kernelSize, padding: 'same', useBias: !config.batchNorm, activation: fusedActivation(config), kernelInitializer: kernelInitializer()}));
-			addNormAndActivation(tf, model, config);
-			model.add(tf.layers.maxPooling2d({poolSize: 2, strides: 2}));
-		}
-
-		model.add(tf.layers.flatten());
-	}
-
-	config.hidden.forEach((units, i) => {
-		model.add(tf.layers.dense({
-			units,
-			useBias: !config.batchNorm,
-			activation: fusedActivation(config),
-			kernelInitializer: kernelInitializer(),
-			...(i === 0 && config.model === 'mlp' ? {inputShape: [flat]} : {}),
-		}));
-		addNormAndActivation(tf, model, config);
-		if (config.dropout > 0) {
-			model.add(tf.layers.dropout({rate: config.dropout, seed: deriveSeed(seed, 'dropout', i)}));
-		}
-	});
-
-	model.add(tf.layers.dense({
-		units: shape.numClasses,
-		kernelInitializer: kernelInitializer(),
-		...(config.hidden.length === 0 && config.model === 'mlp' ? {inputShape: [flat]} : {}),
-	}));
-	return model;
-}
-
-/** The activation folded into the Dense/Conv layer itself when nothing stands between them (faster). */
-function fusedActivation(config: TrialConfig): Exclude<Activation, 'leakyRelu'> | undefined {
-	return config.batchNorm || config.activation === 'leakyRelu' ? undefined : config.activation;
-}
-
-/** Batch norm sits between the linear layer and its activation, so the activation becomes its own layer. */
-function addNormAndActivation(tf: Tf, model: TF.Sequential, config: TrialConfig): void {
-	if (fusedActivation(config)) {
-		return;
-	}
-
-	if (config.batchNorm) {
-		model.add(tf.layers.batchNormalization());
-	}
-
-	model.add(activationLayer(tf, config.activation));
-}
-
-function activationLayer(tf: Tf, activation: Activation): TF.layers.Layer {
-	if (activation === 'leakyRelu') {
-		return tf.layers.leakyReLU({alpha: LEAKY_RELU_ALPHA});
-	}
-
-	return tf.layers.activation({activation});
 }

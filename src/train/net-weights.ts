@@ -1,7 +1,7 @@
 /**
  * The weights of a trial's network as plain Float32Arrays, shared by the array-based training paths
- * (lean.ts on tfjs kernels, simd-net.ts on sweeplab's own WebAssembly kernels): the same layout, seeded
- * initialisation and dropout streams as the Keras-style model of model.ts, so that every path starts
+ * (paths/lean.ts on tfjs kernels, paths/simd.ts on sweeplab's own WebAssembly kernels): the same layout, seeded
+ * initialisation and dropout streams as the Keras-style model of paths/layers.ts, so that every path starts
  * from the same weights and draws the same masks.
  */
 import type {TrialConfig} from '../types.js';
@@ -10,7 +10,7 @@ import type {Tf} from './backend.js';
 import {checkConvLayers, countParams, type ModelShape} from './model.js';
 import type {WeightsSnapshot} from './trainer.js';
 
-/** A 'same'-padded, stride-1 convolution with bias, its activation, then 2x2 max pooling (model.ts' cnn block). */
+/** A 'same'-padded, stride-1 convolution with bias, its activation, then 2x2 max pooling (buildModel's cnn block). */
 export interface ConvLayer {
 	/** Input feature map, NHWC without the batch. */
 	height: number;

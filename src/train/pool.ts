@@ -1,6 +1,6 @@
 import {Piscina} from 'piscina';
 import type {BackendChoice} from './backend.js';
-import type {TrainTask, TrainTaskResult, WorkerData} from './worker.js';
+import type {TrainTask, TrainTaskResult, WorkerData} from './thread.js';
 
 export type TrainPool = Piscina<TrainTask, TrainTaskResult>;
 
@@ -14,7 +14,7 @@ export type TrainPool = Piscina<TrainTask, TrainTaskResult>;
 export function createTrainPool(workers: number, options: {maxHeapMb?: number; backend?: BackendChoice} = {}): TrainPool {
 	return new Piscina<TrainTask, TrainTaskResult>({
 		workerData: {warmBackend: options.backend} satisfies WorkerData,
-		filename: new URL('worker.js', import.meta.url).href,
+		filename: new URL('./thread.js', import.meta.url).href,
 		name: 'train',
 		minThreads: workers,
 		maxThreads: workers,

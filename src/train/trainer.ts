@@ -3,8 +3,8 @@ import type {ImageSet} from '../data/load.js';
 import type {Tf} from './backend.js';
 
 /**
- * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (simd-net.ts), the lean loop
- * on tfjs kernels (lean.ts), or Keras-style layers (loop.ts).
+ * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (paths/simd.ts), the lean loop
+ * on tfjs kernels (paths/lean.ts), or Keras-style layers (paths/layers.ts).
  */
 export type TrainingPath = 'simd' | 'lean' | 'layers';
 

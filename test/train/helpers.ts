@@ -3,10 +3,10 @@ import type * as TF from '@tensorflow/tfjs';
 import type {ExecutionContext} from 'ava';
 import {loadDataset} from '../../src/data/load.js';
 import type {Tf} from '../../src/train/backend.js';
-import type {LayersTrainer} from '../../src/train/loop.js';
-import {lossFromLogits} from '../../src/train/objective.js';
-import type {Trainer} from '../../src/train/trainer.js';
+import {lossFromLogits} from '../../src/train/math/losses.js';
 import type {ModelShape} from '../../src/train/model.js';
+import type {LayersTrainer} from '../../src/train/paths/layers.js';
+import type {Trainer} from '../../src/train/trainer.js';
 import {DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../../src/types.js';
 
 export const shape: ModelShape = {imageShape: [28, 28, 1], numClasses: 10};

@@ -1,7 +1,9 @@
 /*
- * The kernels of sweeplab's SIMD training path (src/train/simd-net.ts) and the array optimizers, compiled to
- * WebAssembly with 128-bit SIMD by scripts/build-kernels.sh. Freestanding: no libc; the caller lays out memory from
- * __heap_base and passes byte addresses. All matrices are row-major float32.
+ * The kernels of sweeplab's SIMD training path (src/train/paths/simd.ts) and the array optimizers
+ * (src/train/math/optimizers.ts), compiled to WebAssembly with 128-bit SIMD by scripts/build-kernels.sh.
+ * Freestanding: no libc; the caller lays out memory from __heap_base and passes byte addresses. All matrices
+ * are row-major float32. Every non-static function is exported, written on one line as `void name(params) {`:
+ * build-kernels.sh reads the export list and the TypeScript signatures (exports.ts) from those lines.
  */
 #include <wasm_simd128.h>
 
@@ -174,7 +176,7 @@ void transpose(const f32 *src, f32 *dst, int rows, int cols) {
 }
 
 /*
- * The optimizers' updates, in place over n floats, with tfjs 4.22's rules (array-optimizers.ts documents
+ * The optimizers' updates, in place over n floats, with tfjs 4.22's rules (math/optimizers.ts documents
  * each); plain loops that clang vectorises to 4 lanes. sqrt is the wasm instruction; no libc.
  */
 void sgd(f32 *restrict p, const f32 *restrict g, int n, f32 lr) {

@@ -1,0 +1,533 @@
+/**
+ * Tree-structured Parzen Estimator sampling (Bergstra et al. 2011), following Optuna's independent
+ * TPESampler: per parameter, the observations are split into a good group (the best gamma(n)) and a bad
+ * group; each group becomes a Parzen estimator (l for good, g for bad), candidates are drawn from l and the
+ * one with the highest l(x)/g(x) wins. A pure function of its input: the run loop owns the trial history.
+ */
+import type {ParameterSpec} from '../types.js';
+import {erfc} from '../util/erfc.js';
+import {createRng, deriveSeed} from '../util/random.js';
+import type {Rng} from '../util/random.js';
+import {sampleParameter} from '../sweep/expand.js';
+import {canonicalJson} from '../sweep/hash.js';
+
+export interface TpeObservation {
+	params: Record<string, unknown>;
+	/** The objective; NaN (a diverged trial) ranks worst whatever the direction. */
+	value: number;
+	/**
+	 * Set for a trial stopped before its last epoch (pruned, timed out): the epochs it ran. As Optuna ranks
+	 * pruned trials, such a trial ranks after every trial that finished, those that got further first, then by value.
+	 */
+	stoppedAt?: number;
+}
+
+export interface TpeInput {
+	parameters: Record<string, ParameterSpec>;
+	/** Finished trials, oldest first: Optuna weights recent observations more once there are over 25. */
+	observations: TpeObservation[];
+	/** Params of trials still running; they count as the worst value seen so far (constant liar). */
+	pending: Array<Record<string, unknown>>;
+	direction: 'maximize' | 'minimize';
+	/** Sample at random until this many observations exist. */
+	startupTrials: number;
+	seed: number;
+	/** Picks the random stream, so the same history gives the same suggestion for the same trial. */
+	trialNumber: number;
+	/** Draws from l(x) per parameter; Optuna's default 24. */
+	candidates?: number;
+	/**
+	 * Optuna's multivariate TPE: one joint Parzen estimator over all parameters (each kernel a product over the
+	 * parameters, with a Scott-like bandwidth) instead of one per parameter, so that parameters that work together
+	 * are sampled together. Observations missing a parameter are left out of the joint estimators.
+	 */
+	multivariate?: boolean;
+	/** Size of the good group for n observations (pending trials not counted, as in Optuna); Optuna's default min(ceil(0.1 n), 25). */
+	gamma?: (n: number) => number;
+}
+
+export const TPE_DEFAULT_CANDIDATES = 24;
+
+export function defaultGamma(n: number): number {
+	return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+/**
+ * Optuna's default_weights: flat for up to 25 observations, then a linear ramp from 1/n for all but the
+ * 25 most recent, so that early (pre-convergence) observations fade without being forgotten.
+ */
+export function defaultWeights(n: number): number[] {
+	if (n < 25) {
+		return new Array<number>(n).fill(1);
+	}
+	const rampLength = n - 25;
+	const ramp = Array.from({length: rampLength}, (_, i) => (rampLength === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (rampLength - 1)));
+	return [...ramp, ...new Array<number>(25).fill(1)];
+}
+
+const PRIOR_WEIGHT = 1;
+
+/**
+ * One suggested value per parameter (keys of `parameters`); numbers for distributions (integers for the
+ * int kinds), one of the listed values (a copy) for `values`.
+ * @throws RangeError for a non-integer trialNumber or seed, or candidates < 1: programming errors, not user input.
+ */
+export function suggestTpe(input: TpeInput): Record<string, unknown> {
+	const candidates = input.candidates ?? TPE_DEFAULT_CANDIDATES;
+	if (!Number.isInteger(candidates) || candidates < 1) {
+		throw new RangeError(`suggestTpe: candidates must be an integer >= 1, got ${candidates}`);
+	}
+	if (!Number.isSafeInteger(input.trialNumber)) {
+		throw new RangeError(`suggestTpe: trialNumber must be a safe integer, got ${input.trialNumber}`);
+	}
+	const rng = createRng(deriveSeed(input.seed, 'tpe', input.trialNumber));
+	const names = Object.keys(input.parameters).sort();
+	const result: Record<string, unknown> = {};
+
+	if (input.observations.length < input.startupTrials) {
+		for (const name of names) {
+			result[name] = sampleParameter(input.parameters[name], rng);
+		}
+		return result;
+	}
+
+	const {below, above} = splitObservations(input);
+	if (input.multivariate === true) {
+		return suggestJoint(input.parameters, names, below, above, candidates, rng);
+	}
+	for (const name of names) {
+		const spec = input.parameters[name];
+		const good = below.map((params) => params[name]);
+		const bad = above.map((params) => params[name]);
+		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng) : suggestNumeric(spec, good, bad, candidates, rng);
+	}
+	return result;
+}
+
+/**
+ * Good and bad parameter sets, each oldest first. Finished trials rank by value, then trials stopped early by how far
+ * they got and by value (Optuna's (-step, value) order for pruned trials); pending trials always go to the bad group,
+ * as Optuna's constant liar ranks running trials after everything, and do not count towards gamma's n.
+ */
+function splitObservations(input: TpeInput): {below: Array<Record<string, unknown>>; above: Array<Record<string, unknown>>} {
+	const sign = input.direction === 'maximize' ? -1 : 1;
+	const order = input.observations.map((observation, index) => ({
+		index,
+		stage: observation.stoppedAt === undefined ? Number.NEGATIVE_INFINITY : -observation.stoppedAt,
+		key: Number.isNaN(observation.value) ? Number.POSITIVE_INFINITY : sign * observation.value,
+	}));
+	// Ties keep the older trial first; NaN keys sort after every number, including -Infinity * sign.
+	order.sort((a, b) => (a.stage === b.stage ? (a.key === b.key ? a.index - b.index : (a.key < b.key ? -1 : 1)) : (a.stage < b.stage ? -1 : 1)));
+	const gamma = input.gamma ?? defaultGamma;
+	const nBelow = clamp(Math.floor(gamma(input.observations.length)), 0, input.observations.length);
+	const belowIndices = new Set(order.slice(0, nBelow).map((entry) => entry.index));
+	const below: Array<Record<string, unknown>> = [];
+	const above: Array<Record<string, unknown>> = [];
+	for (const [index, observation] of input.observations.entries()) {
+		(belowIndices.has(index) ? below : above).push(observation.params);
+	}
+	// The liar's value is the worst seen, so a pending trial ranks after every observation: the end of the bad group.
+	above.push(...input.pending);
+	return {below, above};
+}
+
+// ---- categorical ----------------------------------------------------------------------------------------
+
+function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], candidates: number, rng: Rng): unknown {
+	const l = categoricalProbabilities(values, good);
+	const g = categoricalProbabilities(values, bad);
+	let best = -1;
+	let bestScore = Number.NEGATIVE_INFINITY;
+	for (let i = 0; i < candidates; i++) {
+		const index = drawIndex(l, rng);
+		const score = Math.log(l[index]) - Math.log(g[index]);
+		if (best === -1 || score > bestScore) {
+			best = index;
+			bestScore = score;
+		}
+	}
+	return structuredClone(values[best]);
+}
+
+/**
+ * Optuna's categorical Parzen estimator, collapsed to one probability per listed value: each observation is a
+ * kernel putting weight 1 on its value and prior_weight / (kernels) on every value (so the smoothing fades as
+ * evidence grows); the prior kernel is uniform; kernels are mixed with the same weights as numeric ones.
+ * Observed values are matched by canonical JSON; values not in the list are ignored.
+ */
+export function categoricalProbabilities(values: readonly unknown[], observed: readonly unknown[]): number[] {
+	const indexOf = new Map<string, number>();
+	for (const [index, value] of values.entries()) {
+		const key = canonicalJson(value);
+		if (!indexOf.has(key)) {
+			indexOf.set(key, index);
+		}
+	}
+	const k = values.length;
+	const indices: number[] = [];
+	for (const value of observed) {
+		const index = value === undefined ? undefined : indexOf.get(canonicalJson(value));
+		if (index !== undefined) {
+			indices.push(index);
+		}
+	}
+	const weights = mixtureWeights(indices.length);
+	const fill = PRIOR_WEIGHT / (indices.length + 1);
+	const rowSum = 1 + fill * k;
+	const probabilities = new Array<number>(k).fill(0);
+	for (const [i, index] of indices.entries()) {
+		for (let c = 0; c < k; c++) {
+			probabilities[c] += (weights[i] * fill) / rowSum;
+		}
+		probabilities[index] += weights[i] / rowSum;
+	}
+	const priorShare = weights[weights.length - 1];
+	for (let c = 0; c < k; c++) {
+		probabilities[c] += priorShare / k;
+	}
+	return probabilities;
+}
+
+/** defaultWeights for the observations plus the prior's weight last, normalised to sum 1 (Optuna's _calculate_weights). */
+function mixtureWeights(n: number): number[] {
+	const raw = [...defaultWeights(n), PRIOR_WEIGHT];
+	const total = raw.reduce((sum, w) => sum + w, 0);
+	return raw.map((w) => w / total);
+}
+
+function drawIndex(probabilities: number[], rng: Rng): number {
+	const u = rng.next();
+	let cumulative = 0;
+	for (const [index, p] of probabilities.entries()) {
+		cumulative += p;
+		if (u < cumulative) {
+			return index;
+		}
+	}
+	return probabilities.length - 1;
+}
+
+// ---- multivariate ---------------------------------------------------------------------------------------
+
+/** Optuna's SIGMA0_MAGNITUDE: the multivariate bandwidth is 0.2 n^(-1 / (d + 4)) of each parameter's range (Scott's rule as in BOHB). */
+const SIGMA0_MAGNITUDE = 0.2;
+
+type JointPart =
+	| {name: string; kind: 'numeric'; model: NumericModel}
+	| {name: string; kind: 'categorical'; values: unknown[]; indexOf: Map<string, number>; rows: number[][]};
+
+/** Kernel i of the joint estimator is the product of kernel i of every part; the last kernel is the prior. */
+export interface JointModel {
+	weights: number[];
+	logWeights: number[];
+	parts: JointPart[];
+}
+
+export function fitJoint(parameters: Record<string, ParameterSpec>, names: readonly string[], observations: ReadonlyArray<Record<string, unknown>>): JointModel {
+	const keys = new Map(names.map((name) => {
+		const spec = parameters[name];
+		return [name, spec.kind === 'values' ? new Set(spec.values.map((value) => canonicalJson(value))) : undefined];
+	}));
+	const usable = observations.filter((params) => names.every((name) => inSpace(parameters[name], params[name], keys.get(name))));
+	const n = usable.length;
+	const bandwidth = SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (names.length + 4));
+	const weights = mixtureWeights(n);
+	const parts = names.map((name): JointPart => {
+		const spec = parameters[name];
+		const observed = usable.map((params) => params[name]);
+		if (spec.kind !== 'values') {
+			return {name, kind: 'numeric', model: fitNumeric(spec, observed, bandwidth)};
+		}
+		const indexOf = new Map<string, number>();
+		for (const [index, value] of spec.values.entries()) {
+			if (!indexOf.has(canonicalJson(value))) {
+				indexOf.set(canonicalJson(value), index);
+			}
+		}
+		// As the univariate estimator, kernel by kernel: weight 1 on the observed value and prior_weight / (n + 1) on every value.
+		const k = spec.values.length;
+		const fill = PRIOR_WEIGHT / (n + 1);
+		const rows = observed.map((value) => {
+			const row = new Array<number>(k).fill(fill / (1 + fill * k));
+			row[indexOf.get(canonicalJson(value))!] += 1 / (1 + fill * k);
+			return row;
+		});
+		rows.push(new Array<number>(k).fill(1 / k));
+		return {name, kind: 'categorical', values: spec.values, indexOf, rows};
+	});
+	return {weights, logWeights: weights.map((w) => Math.log(w)), parts};
+}
+
+/** One joint draw: a kernel, then every parameter from that kernel. */
+function sampleJoint(model: JointModel, rng: Rng): unknown[] {
+	const kernel = drawIndex(model.weights, rng);
+	return model.parts.map((part) => (part.kind === 'numeric' ? sampleNumeric(part.model, rng, kernel) : drawIndex(part.rows[kernel], rng)));
+}
+
+/** log of the joint density (numbers) or mass (integers, listed values) at a candidate, in sampleJoint's encoding. */
+function jointLogPdf(model: JointModel, candidate: readonly unknown[], canonical: readonly string[]): number {
+	const terms = new Float64Array(model.weights.length);
+	for (let i = 0; i < terms.length; i++) {
+		let sum = model.logWeights[i];
+		for (const [p, part] of model.parts.entries()) {
+			sum += part.kind === 'numeric' ? kernelLogPdf(part.model, i, candidate[p] as number) : Math.log(part.rows[i][part.indexOf.get(canonical[p])!]);
+		}
+		terms[i] = sum;
+	}
+	return logSumExp(terms);
+}
+
+/** The joint estimator's log density at one config (listed values matched by canonical JSON): for tests against Optuna. */
+export function jointLogPdfAt(model: JointModel, params: Record<string, unknown>): number {
+	const canonical = model.parts.map((part) => (part.kind === 'categorical' ? canonicalJson(params[part.name]) : ''));
+	const encoded = model.parts.map((part, p) => (part.kind === 'categorical' ? part.indexOf.get(canonical[p]) : params[part.name]));
+	return jointLogPdf(model, encoded, canonical);
+}
+
+function suggestJoint(
+	parameters: Record<string, ParameterSpec>,
+	names: readonly string[],
+	below: ReadonlyArray<Record<string, unknown>>,
+	above: ReadonlyArray<Record<string, unknown>>,
+	candidates: number,
+	rng: Rng,
+): Record<string, unknown> {
+	const l = fitJoint(parameters, names, below);
+	const g = fitJoint(parameters, names, above);
+	let best: unknown[] | undefined;
+	let bestScore = Number.NEGATIVE_INFINITY;
+	for (let c = 0; c < candidates; c++) {
+		const draw = sampleJoint(l, rng);
+		// Listed values are drawn as indices; both estimators look them up by canonical JSON.
+		const canonical = draw.map((x, p) => {
+			const part = l.parts[p];
+			return part.kind === 'categorical' ? canonicalJson(part.values[x as number]) : '';
+		});
+		const score = jointLogPdf(l, draw, canonical) - jointLogPdf(g, draw, canonical);
+		if (best === undefined || score > bestScore) {
+			best = draw;
+			bestScore = score;
+		}
+	}
+	return Object.fromEntries(l.parts.map((part, p) => [part.name, part.kind === 'numeric' ? best![p] : structuredClone(part.values[best![p] as number])]));
+}
+
+// ---- numeric --------------------------------------------------------------------------------------------
+
+type NumericSpec = Exclude<ParameterSpec, {kind: 'values'}>;
+
+/** A mixture of truncated Gaussians in the parameter's transformed space (log space for the log kinds). */
+export interface Parzen {
+	mus: number[];
+	sigmas: number[];
+	/** Normalised mixture weights; the prior's is last. */
+	weights: number[];
+	logWeights: number[];
+	/** The truncation interval. */
+	low: number;
+	high: number;
+	/** Per kernel, the log of its Gaussian's mass inside [low, high]: fixed for an estimator, so computed once. */
+	logMasses: number[];
+}
+
+/** l(x) or g(x) for one numeric parameter, with what maps its values into the estimator's space. */
+export interface NumericModel {
+	spec: NumericSpec;
+	estimator: Parzen;
+	log: boolean;
+	/**
+	 * Integers are scored by the mixture's mass over the bin that rounds to the value ([v - 0.5, v + 0.5], in log
+	 * space for log-int), continuous values by the density. Optuna 3.1 scored a log-int by the density at log(v);
+	 * Optuna fixed that in 2025 (PR #6258) to the bin mass, which sweeplab has always used.
+	 */
+	integer: boolean;
+}
+
+/**
+ * Optuna's bounds: log kinds work in log space; integer kinds widen the interval by half a step each side
+ * (log-int: log(min - 0.5) .. log(max + 0.5)) so that the end values get whole bins.
+ */
+function domain(spec: NumericSpec): {low: number; high: number; log: boolean; integer: boolean} {
+	switch (spec.kind) {
+		case 'uniform': {
+			return {low: spec.min, high: spec.max, log: false, integer: false};
+		}
+		case 'log-uniform': {
+			return {low: Math.log(spec.min), high: Math.log(spec.max), log: true, integer: false};
+		}
+		case 'int-uniform': {
+			return {low: spec.min - 0.5, high: spec.max + 0.5, log: false, integer: true};
+		}
+		case 'log-int-uniform': {
+			return {low: Math.log(spec.min - 0.5), high: Math.log(spec.max + 0.5), log: true, integer: true};
+		}
+	}
+}
+
+/** The Parzen estimator of the observed values (those that are numbers inside the space; others are ignored). */
+export function fitNumeric(spec: NumericSpec, observed: readonly unknown[], bandwidth?: number): NumericModel {
+	const space = domain(spec);
+	const values = observed.filter((value) => inSpace(spec, value)).map((value) => (space.log ? Math.log(value as number) : (value as number)));
+	const sigma = bandwidth === undefined ? undefined : bandwidth * (space.high - space.low);
+	return {spec, estimator: parzen(values, space.low, space.high, sigma), log: space.log, integer: space.integer};
+}
+
+function inSpace(spec: ParameterSpec, value: unknown, keys?: Set<string>): boolean {
+	if (spec.kind === 'values') {
+		return value !== undefined && keys!.has(canonicalJson(value));
+	}
+	return typeof value === 'number' && value >= spec.min && value <= spec.max;
+}
+
+/** log l(value) or log g(value) of kernel i alone (its mixture weight left out). */
+function kernelLogPdf(model: NumericModel, i: number, value: number): number {
+	const toSpace = (v: number): number => (model.log ? Math.log(v) : v);
+	const {low, high} = model.estimator;
+	return model.integer
+		? kernelLogBinMass(model.estimator, i, Math.max(toSpace(value - 0.5), low), Math.min(toSpace(value + 0.5), high))
+		: kernelLogDensity(model.estimator, i, toSpace(value));
+}
+
+/**
+ * The log of l(value) or g(value), in the parameter's own units: Optuna's _ParzenEstimator.log_pdf with two of its
+ * later fixes, a truncated Gaussian's density divided by its sigma (Optuna 3.1 left that out; fixed in PR #5110,
+ * Optuna 3.5) and a log-scaled integer's bin mass (PR #6258).
+ */
+export function numericLogPdf(model: NumericModel, value: number): number {
+	const {logWeights} = model.estimator;
+	const terms = new Float64Array(logWeights.length);
+	for (let i = 0; i < logWeights.length; i++) {
+		terms[i] = logWeights[i] + kernelLogPdf(model, i, value);
+	}
+	return logSumExp(terms);
+}
+
+/** A draw from the mixture (or from kernel `kernel` alone) mapped back to the parameter: exp for log kinds, then rounding and clipping for integers. */
+function sampleNumeric(model: NumericModel, rng: Rng, kernel = drawIndex(model.estimator.weights, rng)): number {
+	const x = sampleKernel(model.estimator, kernel, rng);
+	const value = model.log ? Math.exp(x) : x;
+	// exp(log(max)) can land an ulp outside the range; Optuna clips integers only, sweeplab keeps every value in its range.
+	return clamp(model.integer ? Math.round(value) : value, model.spec.min, model.spec.max);
+}
+
+function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng): number {
+	const l = fitNumeric(spec, good);
+	const g = fitNumeric(spec, bad);
+	let best: number | undefined;
+	let bestScore = Number.NEGATIVE_INFINITY;
+	for (let i = 0; i < candidates; i++) {
+		const value = sampleNumeric(l, rng);
+		const score = numericLogPdf(l, value) - numericLogPdf(g, value);
+		if (best === undefined || score > bestScore) {
+			best = value;
+			bestScore = score;
+		}
+	}
+	return best as number;
+}
+
+/**
+ * Optuna's univariate Parzen estimator (consider_prior, prior_weight 1, consider_magic_clip, no
+ * consider_endpoints): one Gaussian per observation plus a prior of sigma = range at the centre; each bandwidth
+ * is the larger gap to its sorted neighbours (the outermost kernels look only inwards), clipped to
+ * [range / min(100, 1 + kernels), range]. Exported for the tests that check it against Optuna's numbers.
+ */
+export function parzen(observations: readonly number[], low: number, high: number, bandwidth?: number): Parzen {
+	const range = high - low;
+	const mus = [...observations, (low + high) / 2];
+	const sigmas = bandwidth === undefined ? neighbourBandwidths(mus, low, high) : mus.map(() => bandwidth);
+	const minSigma = range / Math.min(100, 1 + mus.length);
+	for (let i = 0; i < sigmas.length; i++) {
+		sigmas[i] = clamp(sigmas[i], minSigma, range);
+	}
+	sigmas[sigmas.length - 1] = range;
+	const weights = mixtureWeights(observations.length);
+	const logMasses = mus.map((mu, i) => Math.log(normalMass((low - mu) / sigmas[i], (high - mu) / sigmas[i])));
+	return {mus, sigmas, weights, logWeights: weights.map((w) => Math.log(w)), low, high, logMasses};
+}
+
+/** Each kernel's larger gap to its sorted neighbours; the outermost kernels look only inwards (no consider_endpoints). */
+function neighbourBandwidths(mus: readonly number[], low: number, high: number): number[] {
+	const order = mus.map((_, i) => i).sort((a, b) => mus[a] - mus[b] || a - b);
+	const sorted = [low, ...order.map((i) => mus[i]), high];
+	const sortedSigmas = order.map((_, j) => Math.max(sorted[j + 1] - sorted[j], sorted[j + 2] - sorted[j + 1]));
+	if (sorted.length >= 4) {
+		sortedSigmas[0] = sorted[2] - sorted[1];
+		sortedSigmas[sortedSigmas.length - 1] = sorted[sorted.length - 2] - sorted[sorted.length - 3];
+	}
+	const sigmas = new Array<number>(mus.length);
+	for (const [j, i] of order.entries()) {
+		sigmas[i] = sortedSigmas[j];
+	}
+	return sigmas;
+}
+
+/** A draw from kernel k's Gaussian truncated to [low, high]. */
+function sampleKernel(estimator: Parzen, k: number, rng: Rng): number {
+	const mu = estimator.mus[k];
+	const sigma = estimator.sigmas[k];
+	// Every kernel centre lies inside [low, high] and sigma <= the range, so at least a third of the mass is inside:
+	// rejection ends fast. The cap only guards against a pathological stream.
+	for (let attempt = 0; attempt < 1000; attempt++) {
+		const x = mu + sigma * standardNormal(rng);
+		if (x >= estimator.low && x <= estimator.high) {
+			return x;
+		}
+	}
+	return clamp(mu, estimator.low, estimator.high);
+}
+
+function standardNormal(rng: Rng): number {
+	// Box-Muller; 1 - next() is in (0, 1], so the log is finite.
+	const u = 1 - rng.next();
+	const v = rng.next();
+	return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Log density at x (in the transformed space) of kernel i truncated to [low, high]. */
+function kernelLogDensity(estimator: Parzen, i: number, x: number): number {
+	const z = (x - estimator.mus[i]) / estimator.sigmas[i];
+	return -0.5 * z * z - LOG_SQRT_2PI - Math.log(estimator.sigmas[i]) - estimator.logMasses[i];
+}
+
+/** Log of kernel i's probability of [a, b] (in the transformed space), truncated to [low, high]. */
+function kernelLogBinMass(estimator: Parzen, i: number, a: number, b: number): number {
+	const za = (a - estimator.mus[i]) / estimator.sigmas[i];
+	const zb = (b - estimator.mus[i]) / estimator.sigmas[i];
+	const mass = normalMass(za, zb);
+	// Far in a tail the difference of two CDFs underflows; the midpoint density times the width is then exact enough.
+	const logMass = mass > 1e-300 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
+	return logMass - estimator.logMasses[i];
+}
+
+function logSumExp(terms: Float64Array | number[]): number {
+	let max = Number.NEGATIVE_INFINITY;
+	for (const term of terms) {
+		max = Math.max(max, term);
+	}
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+	let sum = 0;
+	for (const term of terms) {
+		sum += Math.exp(term - max);
+	}
+	return max + Math.log(sum);
+}
+
+/** P(za <= Z <= zb) for a standard normal Z, computed from the nearer tail to keep precision. */
+function normalMass(za: number, zb: number): number {
+	if (za >= 0) {
+		return 0.5 * (erfc(za / Math.SQRT2) - erfc(zb / Math.SQRT2));
+	}
+	if (zb <= 0) {
+		return 0.5 * (erfc(-zb / Math.SQRT2) - erfc(-za / Math.SQRT2));
+	}
+	return 1 - 0.5 * erfc(-za / Math.SQRT2) - 0.5 * erfc(zb / Math.SQRT2);
+}
+
+function clamp(value: number, min: number, max: number): number {
+	return Math.min(max, Math.max(min, value));
+}

@@ -1,0 +1,314 @@
+/**
+ * The optimizers of the sweep format, in one place: makeOptimizer builds tfjs' own (the layers path),
+ * makeArrayOptimizer the same rules over Float32Arrays (the lean and SIMD paths). On wasm at batch 32 the
+ * ~100 small kernels per step of a tfjs optimizer cost more than the network itself; the same update as one
+ * SIMD kernel call per weight array (kernels/simd.c) takes ~1 ns a weight, with plain JS loops as the
+ * fallback where WebAssembly SIMD is missing. Each array rule copies tfjs 4.22's applyGradients (same
+ * defaults, same epsilon placement, same bias correction); a test checks both forms of every one against
+ * tfjs step by step.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import type {OptimizerName} from '../../types.js';
+import type {Tf} from '../backend.js';
+import {at, KernelArena, kernelsAvailable} from '../kernels/load.js';
+
+export interface ArrayOptimizer {
+	/** Updates every parameter in place from its gradient; params[i] and grads[i] have equal length. */
+	update(params: Float32Array[], grads: Float32Array[]): void;
+}
+
+/** Keras' (and tfjs') defaults: Adam's and Adamax' betas (epsilon is the backend's), momentum, RMSprop's rho, Adagrad's initial accumulator. */
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const MOMENTUM = 0.9;
+const RMSPROP_DECAY = 0.9;
+const ADAGRAD_INITIAL = 0.1;
+
+/** tfjs' optimizer of a config with the defaults above (which tfjs' own defaults equal), for the layers path. */
+export function makeOptimizer(tf: Tf, name: OptimizerName, learningRate: number): TF.Optimizer {
+	switch (name) {
+		case 'adam': {
+			return tf.train.adam(learningRate);
+		}
+
+		case 'sgd': {
+			return tf.train.sgd(learningRate);
+		}
+
+		case 'momentum': {
+			return tf.train.momentum(learningRate, MOMENTUM);
+		}
+
+		case 'rmsprop': {
+			return tf.train.rmsprop(learningRate, RMSPROP_DECAY);
+		}
+
+		case 'adagrad': {
+			return tf.train.adagrad(learningRate, ADAGRAD_INITIAL);
+		}
+
+		case 'adamax': {
+			return tf.train.adamax(learningRate);
+		}
+	}
+}
+
+/** Per-weight state arrays each optimizer keeps, as tfjs' slot variables. */
+const SLOTS: Record<OptimizerName, number> = {sgd: 0, momentum: 1, rmsprop: 1, adagrad: 1, adam: 2, adamax: 2};
+
+/** Floats of optimizer state for parameters of these lengths, to reserve in a KernelArena that the optimizer will share. */
+export function optimizerStateLengths(name: OptimizerName, lengths: number[]): number[] {
+	return Array.from({length: SLOTS[name]}, () => lengths).flat();
+}
+
+/**
+ * @param epsilon the backend's epsilon (`tf.backend().epsilon()`, 1e-7 on float32 backends), which
+ * tfjs' adam, adamax, rmsprop and adagrad use when none is given.
+ * @param options.simd false: plain JS loops even where the kernels run.
+ * @param options.arena the arena that holds the parameters and gradients (with room for
+ * optimizerStateLengths), so updates run in place; without it the optimizer copies into its own.
+ */
+export function makeArrayOptimizer(name: OptimizerName, learningRate: number, epsilon: number, options: {simd?: boolean; arena?: KernelArena} = {}): ArrayOptimizer {
+	if (options.arena ?? (options.simd !== false && kernelsAvailable())) {
+		return new KernelOptimizer(name, learningRate, epsilon, options.arena);
+	}
+
+	return loopOptimizer(name, learningRate, epsilon);
+}
+
+/** Bias-correction powers as tfjs keeps them: they start at beta (not 1) and are raised after each step. */
+class Powers {
+	private power: number;
+
+	constructor(private readonly beta: number) {
+		this.power = beta;
+	}
+
+	/** The current power, then raise it. */
+	take(): number {
+		const power = this.power;
+		this.power *= this.beta;
+		return power;
+	}
+}
+
+/** The update as kernel calls on arrays in a KernelArena: in place in a shared arena, else through copies in its own. */
+class KernelOptimizer implements ArrayOptimizer {
+	private arena: KernelArena | undefined;
+	private readonly copies: boolean;
+	private state: Array<{p: Float32Array; g: Float32Array; slots: Float32Array[]}> = [];
+	private readonly beta1 = new Powers(BETA1);
+	private readonly beta2 = new Powers(BETA2);
+
+	constructor(private readonly name: OptimizerName, private readonly learningRate: number, private readonly epsilon: number, shared?: KernelArena) {
+		this.arena = shared;
+		this.copies = !shared;
+	}
+
+	update(params: Float32Array[], grads: Float32Array[]): void {
+		if (this.state.length !== params.length) {
+			this.layOut(params, grads);
+		}
+
+		const {kernels} = this.arena!;
+		const {learningRate: rate, epsilon} = this;
+		// Adam hoists its bias corrections: sqrt(v / c2) = sqrt(v) / sqrt(c2), equal up to rounding.
+		const step = this.name === 'adam' || this.name === 'adamax' ? rate / (1 - this.beta1.take()) : 0;
+		const rootCorrection2 = this.name === 'adam' ? 1 / Math.sqrt(1 - this.beta2.take()) : 0;
+		for (const [k, {p, g, slots}] of this.state.entries()) {
+			if (this.copies) {
+				p.set(params[k]);
+				g.set(grads[k]);
+			}
+
+			const n = p.length;
+			switch (this.name) {
+				case 'sgd': {
+					kernels.sgd(at(p), at(g), n, rate);
+					break;
+				}
+
+				case 'momentum': {
+					kernels.momentum(at(p), at(g), at(slots[0]), n, rate, MOMENTUM);
+					break;
+				}
+
+				case 'rmsprop': {
+					kernels.rmsprop(at(p), at(g), at(slots[0]), n, rate, RMSPROP_DECAY, epsilon);
+					break;
+				}
+
+				case 'adagrad': {
+					kernels.adagrad(at(p), at(g), at(slots[0]), n, rate, epsilon);
+					break;
+				}
+
+				case 'adam': {
+					kernels.adam(at(p), at(g), at(slots[0]), at(slots[1]), n, BETA1, BETA2, step, rootCorrection2, epsilon);
+					break;
+				}
+
+				case 'adamax': {
+					kernels.adamax(at(p), at(g), at(slots[0]), at(slots[1]), n, BETA1, BETA2, step, epsilon);
+					break;
+				}
+			}
+
+			if (this.copies) {
+				params[k].set(p);
+			}
+		}
+	}
+
+	private layOut(params: Float32Array[], grads: Float32Array[]): void {
+		const lengths = params.map(values => values.length);
+		if (this.copies) {
+			this.arena = new KernelArena(KernelArena.floats([...lengths, ...lengths, ...optimizerStateLengths(this.name, lengths)]));
+		}
+
+		const arena = this.arena!;
+		this.state = params.map((values, k) => {
+			if (!this.copies && !(arena.holds(values) && arena.holds(grads[k]))) {
+				throw new RangeError('KernelOptimizer: parameters and gradients must live in the shared arena');
+			}
+
+			return {
+				p: this.copies ? arena.allocate(values.length) : values,
+				g: this.copies ? arena.allocate(values.length) : grads[k],
+				slots: Array.from({length: SLOTS[this.name]}, () => arena.allocate(values.length).fill(this.name === 'adagrad' ? ADAGRAD_INITIAL : 0)),
+			};
+		});
+	}
+}
+
+/** The same rules as plain loops over Float32Arrays. */
+function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: number): ArrayOptimizer {
+	switch (name) {
+		case 'sgd': {
+			return {
+				update(params, grads) {
+					for (const [k, p] of params.entries()) {
+						const g = grads[k];
+						for (let i = 0; i < p.length; i++) {
+							p[i] -= learningRate * g[i];
+						}
+					}
+				},
+			};
+		}
+
+		case 'momentum': {
+			const slots = new Slots(0);
+			return {
+				update(params, grads) {
+					for (const [k, p] of params.entries()) {
+						const g = grads[k];
+						const accumulation = slots.get(k, p.length);
+						for (let i = 0; i < p.length; i++) {
+							const a = (MOMENTUM * accumulation[i]) + g[i];
+							accumulation[i] = a;
+							p[i] -= learningRate * a;
+						}
+					}
+				},
+			};
+		}
+
+		case 'rmsprop': {
+			// tfjs' rmsprop with momentum 0 and centered false, which is what makeOptimizer asks for.
+			const meanSquares = new Slots(0);
+			return {
+				update(params, grads) {
+					for (const [k, p] of params.entries()) {
+						const g = grads[k];
+						const ms = meanSquares.get(k, p.length);
+						for (let i = 0; i < p.length; i++) {
+							const s = (RMSPROP_DECAY * ms[i]) + ((1 - RMSPROP_DECAY) * g[i] * g[i]);
+							ms[i] = s;
+							p[i] -= learningRate * g[i] / Math.sqrt(s + epsilon);
+						}
+					}
+				},
+			};
+		}
+
+		case 'adagrad': {
+			const accumulators = new Slots(ADAGRAD_INITIAL);
+			return {
+				update(params, grads) {
+					for (const [k, p] of params.entries()) {
+						const g = grads[k];
+						const accumulator = accumulators.get(k, p.length);
+						for (let i = 0; i < p.length; i++) {
+							const a = accumulator[i] + (g[i] * g[i]);
+							accumulator[i] = a;
+							p[i] -= learningRate * g[i] / Math.sqrt(a + epsilon);
+						}
+					}
+				},
+			};
+		}
+
+		case 'adam': {
+			const first = new Slots(0);
+			const second = new Slots(0);
+			const beta1 = new Powers(BETA1);
+			const beta2 = new Powers(BETA2);
+			return {
+				update(params, grads) {
+					// Hoisted bias corrections: sqrt(v / c2) = sqrt(v) / sqrt(c2), equal up to rounding.
+					const step = learningRate / (1 - beta1.take());
+					const rootCorrection2 = 1 / Math.sqrt(1 - beta2.take());
+					for (const [k, p] of params.entries()) {
+						const g = grads[k];
+						const m = first.get(k, p.length);
+						const v = second.get(k, p.length);
+						for (let i = 0; i < p.length; i++) {
+							const mi = (BETA1 * m[i]) + ((1 - BETA1) * g[i]);
+							const vi = (BETA2 * v[i]) + ((1 - BETA2) * g[i] * g[i]);
+							m[i] = mi;
+							v[i] = vi;
+							p[i] -= step * mi / ((Math.sqrt(vi) * rootCorrection2) + epsilon);
+						}
+					}
+				},
+			};
+		}
+
+		case 'adamax': {
+			// tfjs' adamax with decay 0, so the learning rate does not shrink with the iteration.
+			const first = new Slots(0);
+			const infNorm = new Slots(0);
+			const beta1 = new Powers(BETA1);
+			return {
+				update(params, grads) {
+					const step = learningRate / (1 - beta1.take());
+					for (const [k, p] of params.entries()) {
+						const g = grads[k];
+						const m = first.get(k, p.length);
+						const u = infNorm.get(k, p.length);
+						for (let i = 0; i < p.length; i++) {
+							const mi = (BETA1 * m[i]) + ((1 - BETA1) * g[i]);
+							const ui = Math.max(BETA2 * u[i], Math.abs(g[i]));
+							m[i] = mi;
+							u[i] = ui;
+							p[i] -= step * mi / (ui + epsilon);
+						}
+					}
+				},
+			};
+		}
+	}
+}
+
+/** Per-parameter optimizer state, created on first use like tfjs' slot variables. */
+class Slots {
+	private readonly slots: Float32Array[] = [];
+
+	constructor(private readonly initial: number) {}
+
+	get(index: number, length: number): Float32Array {
+		this.slots[index] ??= new Float32Array(length).fill(this.initial);
+		return this.slots[index];
+	}
+}

@@ -1,0 +1,451 @@
+/**
+ * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
+ * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, im2col convolution, max
+ * pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops (math/), on
+ * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
+ * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
+ * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
+ * batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
+ * (net-weights.ts, math/); the tests check gradients and training steps against them.
+ */
+import type {ImageSet} from '../../data/load.js';
+import type {TrialConfig} from '../../types.js';
+import type {Tf} from '../backend.js';
+import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
+import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
+import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
+import {lossOf} from '../math/losses.js';
+import {type ArrayOptimizer, makeArrayOptimizer, optimizerStateLengths} from '../math/optimizers.js';
+import type {ModelShape} from '../model.js';
+import {type ConvLayer, type DenseLayer, NetWeights} from '../net-weights.js';
+import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from '../trainer.js';
+
+/** Whether the SIMD path trains this config: every MLP and CNN, where WebAssembly SIMD is available. */
+export function simdCovers(_config: TrialConfig): boolean {
+	return kernelsAvailable();
+}
+
+/** Rows per evaluation pass of a cnn: its im2col patches take k*k*channels floats per pixel. */
+const CNN_EVAL_ROWS = 256;
+
+/**
+ * A convolution block's buffers for one pass: the patch matrix, the convolution, its batch-normalised form (the
+ * convolution itself without batch norm), the activation, the pooled output and the pool's winners.
+ */
+interface ConvBuffers {
+	patches: Float32Array;
+	z: Float32Array;
+	a: Float32Array;
+	y: Float32Array;
+	pooled: Float32Array;
+	which: Int32Array;
+}
+
+/** A Dense layer's buffers for one pass: the product, its batch-normalised form (or the product), the activation, and (with dropout) the masked activation. */
+interface DenseBuffers {
+	z: Float32Array;
+	a: Float32Array;
+	y: Float32Array;
+	out: Float32Array;
+}
+
+/** Everything a forward pass of up to `rows` rows writes. */
+interface Pass {
+	rows: number;
+	input: Float32Array;
+	convs: ConvBuffers[];
+	dense: DenseBuffers[];
+}
+
+/**
+ * A layer's batch normalisation: its parameters' indices, and (in the kernels' memory) the batch's statistics kept
+ * for the backward pass, the per-column scale and shift that apply it, and the backward pass's column sums.
+ */
+interface Norm {
+	gamma: number;
+	beta: number;
+	moving: number;
+	mean: Float64Array;
+	variance: Float64Array;
+	invStd: Float64Array;
+	scale: Float32Array;
+	shift: Float32Array;
+	sumD: Float64Array;
+	sumDHat: Float64Array;
+}
+
+type Memory = Pick<KernelArena, 'allocate' | 'allocateInt' | 'allocateF64'>;
+
+const normOf = (layer: {gamma?: number; beta?: number; moving?: number}, units: number, memory: Memory): Norm | undefined => (
+	layer.gamma === undefined || layer.beta === undefined || layer.moving === undefined
+		? undefined
+		: {
+			gamma: layer.gamma,
+			beta: layer.beta,
+			moving: layer.moving,
+			mean: memory.allocateF64(units),
+			variance: memory.allocateF64(units),
+			invStd: memory.allocateF64(units),
+			scale: memory.allocate(units),
+			shift: memory.allocate(units),
+			sumD: memory.allocateF64(units),
+			sumDHat: memory.allocateF64(units),
+		});
+
+const pixels = (conv: ConvLayer): number => conv.height * conv.width;
+const patchWidth = (conv: ConvLayer): number => conv.kernelSize * conv.kernelSize * conv.channels;
+const pooledSize = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2) * conv.filters;
+
+export class SimdNet implements Trainer {
+	readonly trainingPath = 'simd';
+	readonly paramCount: number;
+	readonly parameters: Float32Array[];
+	/** Per batch-norm layer: moving mean, moving variance (as the model's non-trainable weights). */
+	readonly movingStatistics: Float32Array[];
+	private readonly weights: NetWeights;
+	private readonly convs: ConvLayer[];
+	private readonly layers: DenseLayer[];
+	private readonly convNorms: Array<Norm | undefined>;
+	private readonly denseNorms: Array<Norm | undefined>;
+	private readonly kernels: Kernels;
+	private readonly grads: Float32Array[];
+	private readonly train: Pass;
+	private readonly evaluation: Pass;
+	/** dL/dz of the Dense layer being differentiated, and dL/d(its input). */
+	private readonly dz: Float32Array;
+	private readonly dInput: Float32Array;
+	/** A convolution block's dL/dz (after the pool's gradient), dL/d(patches), and dL/d(its input feature map). */
+	private readonly dConv: Float32Array;
+	private readonly dPatches: Float32Array;
+	private readonly dFeatures: Float32Array;
+	private readonly transposed: Float32Array;
+	private readonly optimizer: ArrayOptimizer;
+	private readonly dim: number;
+	private readonly classes: number;
+	private loss = 0;
+	private correct = 0;
+
+	constructor(tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
+		if (!simdCovers(config)) {
+			throw new RangeError('SimdNet: this config or this runtime is not covered (check simdCovers first)');
+		}
+
+		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
+		this.classes = shape.numClasses;
+		this.weights = new NetWeights(tf, config, shape, seed);
+		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
+		const parameterLengths = this.weights.parameters.map(values => values.length);
+		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
+		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
+		let floats = KernelArena.floats([...parameterLengths, ...optimizerStateLengths(config.optimizer, parameterLengths)]);
+		const counting = {
+			allocate: (length: number) => {
+				floats += KernelArena.floats([length]);
+				return new Float32Array(0);
+			},
+			allocateInt: (length: number) => {
+				floats += KernelArena.floats([length]);
+				return new Int32Array(0);
+			},
+			allocateF64: (length: number) => {
+				floats += KernelArena.floats([2 * length]);
+				return new Float64Array(0);
+			},
+		};
+		this.buffers(counting);
+		const arena = new KernelArena(floats);
+		this.kernels = arena.kernels;
+		this.weights.relocate(length => arena.allocate(length));
+		this.parameters = this.weights.parameters;
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, transposed: this.transposed, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
+		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
+	}
+
+	/** Every buffer but the weights and the optimizer state, from `memory`. */
+	private buffers(memory: Memory) {
+		const {convs, layers, dim, config} = this;
+		const allocate = (length: number) => memory.allocate(length);
+		const batch = config.batchSize;
+		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
+		const pass = (rows: number, training: boolean): Pass => ({
+			rows,
+			input: allocate(rows * dim),
+			convs: convs.map(conv => {
+				const size = rows * pixels(conv) * conv.filters;
+				const z = allocate(size);
+				return {
+					patches: allocate(rows * pixels(conv) * patchWidth(conv)),
+					z,
+					a: training && conv.gamma !== undefined ? allocate(size) : z,
+					y: training ? allocate(size) : z,
+					pooled: allocate(rows * pooledSize(conv)),
+					which: memory.allocateInt(rows * pooledSize(conv)),
+				};
+			}),
+			dense: layers.map(layer => {
+				const size = rows * layer.units;
+				const z = allocate(size);
+				const a = training && layer.gamma !== undefined ? allocate(size) : z;
+				const y = training ? allocate(size) : z;
+				return {z, a, y, out: training && layer.dropout ? allocate(size) : y};
+			}),
+		});
+		const widest = Math.max(...layers.map(layer => Math.max(layer.units, layer.inputs)));
+		return {
+			grads: this.weights.parameters.map(values => allocate(values.length)),
+			train: pass(batch, true),
+			evaluation: pass(convs.length > 0 ? CNN_EVAL_ROWS : EVAL_CHUNK, false),
+			dz: allocate(batch * widest),
+			dInput: allocate(batch * widest),
+			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
+			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
+			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
+			transposed: allocate(Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters))),
+			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
+			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
+		};
+	}
+
+	trainBatch(x: Float32Array, y: Int32Array, rows: number): void {
+		this.step(x, y, rows, true);
+		this.optimizer.update(this.parameters, this.grads);
+	}
+
+	/** Gradients of the batch's mean loss with respect to `parameters` (copies), in training mode (draws dropout masks). */
+	gradients(x: Float32Array, y: Int32Array, rows: number): Float32Array[] {
+		this.step(x, y, rows, false);
+		return this.grads.map(values => values.slice());
+	}
+
+	takeSums(): {loss: number; correct: number} {
+		const sums = {loss: this.loss, correct: this.correct};
+		this.loss = 0;
+		this.correct = 0;
+		return sums;
+	}
+
+	evaluate(set: ImageSet): {loss: number; accuracy: number} {
+		const {dim, evaluation} = this;
+		let loss = 0;
+		let correct = 0;
+		for (let start = 0; start < set.n; start += evaluation.rows) {
+			const rows = Math.min(evaluation.rows, set.n - start);
+			evaluation.input.set(set.x.subarray(start * dim, (start + rows) * dim));
+			const logits = this.forward(evaluation, rows, undefined);
+			const sums = lossOf(this.config.loss, logits, set.y.subarray(start, start + rows), rows, this.classes, undefined);
+			loss += sums.loss;
+			correct += sums.correct;
+		}
+
+		return {loss: loss / set.n, accuracy: correct / set.n};
+	}
+
+	snapshot(): WeightsSnapshot {
+		return this.weights.snapshot();
+	}
+
+	dispose(): void {}
+
+	/** y = act(z) over z's length: the piecewise-linear activations as kernels, the rest in JS. */
+	private activate(z: Float32Array, y: Float32Array): void {
+		switch (this.config.activation) {
+			case 'relu': {
+				this.kernels.relu(at(z), at(y), z.length);
+				break;
+			}
+
+			case 'leakyRelu': {
+				this.kernels.leaky_relu(at(z), at(y), z.length, LEAKY_RELU_ALPHA);
+				break;
+			}
+
+			default: {
+				activate(this.config.activation, z, y);
+			}
+		}
+	}
+
+	/** dz = dy * act'(z) over dy's length (dz may be dy). */
+	private activationGradient(dy: Float32Array, z: Float32Array, y: Float32Array, dz: Float32Array): void {
+		switch (this.config.activation) {
+			case 'relu': {
+				this.kernels.relu_backward(at(dy), at(z), at(dz), dy.length);
+				break;
+			}
+
+			case 'leakyRelu': {
+				this.kernels.leaky_relu_backward(at(dy), at(z), at(dz), dy.length, LEAKY_RELU_ALPHA);
+				break;
+			}
+
+			default: {
+				activationGradient(this.config.activation, dy, z, y, dz);
+			}
+		}
+	}
+
+	/**
+	 * a = gamma (z - mean) / sqrt(var + epsilon) + beta per column of z (positions x units). Training uses the
+	 * batch's mean and biased variance (tf.moments), keeps them for the backward pass and moves the moving
+	 * statistics as tfjs' layer does (moving -= (moving - batch) (1 - momentum)); inference uses the moving ones.
+	 */
+	private normalize(z: Float32Array, a: Float32Array, positions: number, units: number, norm: Norm, training: boolean): void {
+		const gamma = this.parameters[norm.gamma];
+		const beta = this.parameters[norm.beta];
+		const movingMean = this.movingStatistics[norm.moving];
+		const movingVariance = this.movingStatistics[norm.moving + 1];
+		const {mean, variance, invStd, scale, shift} = norm;
+		if (training) {
+			this.kernels.batchnorm_stats(at(z), positions, units, at(mean), at(variance), at(invStd), BN_EPSILON);
+			updateMovingStatistic(movingMean, mean);
+			updateMovingStatistic(movingVariance, variance);
+		} else {
+			for (let j = 0; j < units; j++) {
+				mean[j] = movingMean[j];
+				invStd[j] = 1 / Math.sqrt(movingVariance[j] + BN_EPSILON);
+			}
+		}
+
+		for (let j = 0; j < units; j++) {
+			scale[j] = gamma[j] * invStd[j];
+			shift[j] = beta[j] - (mean[j] * gamma[j] * invStd[j]);
+		}
+
+		this.kernels.scale_shift(at(z), at(a), positions, units, at(scale), at(shift));
+	}
+
+	/** From dL/da in `d`: gamma's and beta's gradients, then dL/dz into `d` itself, through the batch's mean and variance too. */
+	private normalizeBackward(d: Float32Array, z: Float32Array, positions: number, units: number, norm: Norm): void {
+		const {mean, invStd, sumD, sumDHat} = norm;
+		this.kernels.batchnorm_backward(at(d), at(z), positions, units, at(this.parameters[norm.gamma]), at(mean), at(invStd), at(sumD), at(sumDHat));
+		this.grads[norm.beta].set(sumD);
+		this.grads[norm.gamma].set(sumDHat);
+	}
+
+	/** Logits of the first `rows` rows of `pass.input`; `masks` (training) applies dropout. */
+	private forward(pass: Pass, rows: number, masks: Array<Float32Array | undefined> | undefined): Float32Array {
+		const {kernels, parameters, config} = this;
+		let input = pass.input;
+		for (const [l, conv] of this.convs.entries()) {
+			const {patches, z, a, y, pooled, which} = pass.convs[l];
+			const positions = rows * pixels(conv);
+			kernels.im2col(at(input), at(patches), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
+			kernels.gemm_nn(at(patches), at(parameters[conv.kernel]), at(z), positions, patchWidth(conv), conv.filters, conv.bias === undefined ? 0 : at(parameters[conv.bias]));
+			const norm = this.convNorms[l];
+			if (norm) {
+				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
+			}
+
+			this.activate(a.subarray(0, positions * conv.filters), y);
+			kernels.maxpool(at(y), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+			input = pooled;
+		}
+
+		for (const [i, layer] of this.layers.entries()) {
+			const {z, a, y, out} = pass.dense[i];
+			const n = rows * layer.units;
+			kernels.gemm_nn(at(input), at(parameters[layer.kernel]), at(z), rows, layer.inputs, layer.units, layer.bias === undefined ? 0 : at(parameters[layer.bias]));
+			if (!layer.hidden) {
+				return z.subarray(0, n);
+			}
+
+			const norm = this.denseNorms[i];
+			if (norm) {
+				this.normalize(z, a, rows, layer.units, norm, Boolean(masks));
+			}
+
+			this.activate(a.subarray(0, n), y);
+			const mask = masks?.[i];
+			if (mask) {
+				for (let j = 0; j < n; j++) {
+					out[j] = y[j] * mask[j];
+				}
+			}
+
+			input = layer.dropout && masks ? out : y;
+		}
+
+		throw new RangeError('SimdNet: a network ends with its logits layer');
+	}
+
+	/** Forward and backward pass of one batch; gradients land in grads. With `record`, the batch joins the epoch's sums. */
+	private step(x: Float32Array, labels: Int32Array, rows: number, record: boolean): void {
+		const {kernels, layers, convs, parameters, grads, train, config} = this;
+		const masks = this.weights.drawMasks(rows);
+		train.input.set(x.subarray(0, rows * this.dim));
+		const logits = this.forward(train, rows, masks);
+		const sums = lossOf(config.loss, logits, labels, rows, this.classes, this.dz.subarray(0, logits.length));
+		if (record) {
+			this.loss += sums.loss;
+			this.correct += sums.correct;
+		}
+
+		const inputOf = (i: number): Float32Array => {
+			if (i > 0) {
+				return train.dense[i - 1].out;
+			}
+
+			return convs.length > 0 ? train.convs.at(-1)!.pooled : train.input;
+		};
+
+		for (let i = layers.length - 1; i >= 0; i--) {
+			const layer = layers[i];
+			const delta = this.dz.subarray(0, rows * layer.units);
+			kernels.gemm_tn(at(inputOf(i)), at(delta), at(grads[layer.kernel]), rows, layer.inputs, layer.units);
+			if (layer.bias !== undefined) {
+				kernels.column_sums(at(delta), at(grads[layer.bias]), rows, layer.units);
+			}
+			if (i === 0 && convs.length === 0) {
+				return;
+			}
+
+			// dL/d(input) = dz . W^T; then (between Dense layers) back through the previous layer's dropout, activation and batch norm into dz.
+			kernels.transpose(at(parameters[layer.kernel]), at(this.transposed), layer.inputs, layer.units);
+			const dInput = this.dInput.subarray(0, rows * layer.inputs);
+			kernels.gemm_nn(at(delta), at(this.transposed), at(dInput), rows, layer.units, layer.inputs, 0);
+			if (i > 0) {
+				const mask = masks[i - 1];
+				if (mask) {
+					for (let j = 0; j < dInput.length; j++) {
+						dInput[j] *= mask[j];
+					}
+				}
+
+				const previous = train.dense[i - 1];
+				const dz = this.dz.subarray(0, dInput.length);
+				this.activationGradient(dInput, previous.a, previous.y, dz);
+				const norm = this.denseNorms[i - 1];
+				if (norm) {
+					this.normalizeBackward(dz, previous.z, rows, layers[i - 1].units, norm);
+				}
+			}
+		}
+
+		let dOutput = this.dInput;
+		for (let l = convs.length - 1; l >= 0; l--) {
+			const conv = convs[l];
+			const {patches, z, a, y, which} = train.convs[l];
+			const positions = rows * pixels(conv);
+			const dz = this.dConv.subarray(0, positions * conv.filters);
+			kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows * pooledSize(conv), dz.length);
+			this.activationGradient(dz, a, y, dz);
+			const norm = this.convNorms[l];
+			if (norm) {
+				this.normalizeBackward(dz, z, positions, conv.filters, norm);
+			}
+
+			kernels.gemm_tn(at(patches), at(dz), at(grads[conv.kernel]), positions, patchWidth(conv), conv.filters);
+			if (conv.bias !== undefined) {
+				kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
+			}
+			if (l === 0) {
+				break;
+			}
+
+			kernels.transpose(at(parameters[conv.kernel]), at(this.transposed), patchWidth(conv), conv.filters);
+			kernels.gemm_nn(at(dz), at(this.transposed), at(this.dPatches), positions, conv.filters, patchWidth(conv), 0);
+			kernels.col2im(at(this.dPatches), at(this.dFeatures), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
+			dOutput = this.dFeatures;
+		}
+	}
+}

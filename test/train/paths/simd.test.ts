@@ -1,0 +1,154 @@
+import test from 'ava';
+import {loadDataset, splitDataset} from '../../../src/data/load.js';
+import {loadBackend} from '../../../src/train/backend.js';
+import {makeTrainer, trainTrial} from '../../../src/train/loop.js';
+import {LayersTrainer} from '../../../src/train/paths/layers.js';
+import {LeanMlp} from '../../../src/train/paths/lean.js';
+import {SimdNet, simdCovers} from '../../../src/train/paths/simd.js';
+import type {TrainingPath} from '../../../src/train/trainer.js';
+import {ACTIVATIONS, type TrialConfig} from '../../../src/types.js';
+import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from '../helpers.js';
+
+const gradientCases: Array<[string, Partial<TrialConfig>]> = [
+	...ACTIVATIONS.map((activation): [string, Partial<TrialConfig>] => [activation, {activation}]),
+	['sigmoid, mean squared error', {activation: 'sigmoid', loss: 'meanSquaredError'}],
+	['elu, categorical hinge', {activation: 'elu', loss: 'categoricalHinge'}],
+	['relu, categorical hinge', {loss: 'categoricalHinge'}],
+	['a deeper net', {activation: 'swish', hidden: [12, 10, 8]}],
+	// Widths and rows that are not multiples of the kernels' 4x8 tiles exercise every leftover loop.
+	['odd widths', {activation: 'tanh', hidden: [13, 7, 3]}],
+	['no hidden layer', {hidden: []}],
+	// CNNs: im2col convolution, pooling with odd feature maps (7 -> 3), even and odd kernel sizes.
+	['a cnn with one conv block and no hidden layer', {model: 'cnn', conv: [4], hidden: []}],
+	['a cnn with two conv blocks, tanh', {model: 'cnn', conv: [3, 5], hidden: [8], activation: 'tanh'}],
+	['a cnn with three blocks and 2x2 kernels, elu', {model: 'cnn', conv: [2, 3, 4], kernelSize: 2, hidden: [6], activation: 'elu'}],
+	['a cnn with 5x5 kernels, leakyRelu, categorical hinge', {model: 'cnn', conv: [3, 2], kernelSize: 5, hidden: [], activation: 'leakyRelu', loss: 'categoricalHinge'}],
+	// Batch norm: through the batch's mean and variance, in Dense layers and per channel of a conv block.
+	['batch norm, tanh', {batchNorm: true, activation: 'tanh'}],
+	['batch norm, relu, odd widths and a ragged batch', {batchNorm: true, hidden: [13, 7, 3]}],
+	['a cnn with batch norm', {model: 'cnn', conv: [3, 4], hidden: [6], batchNorm: true, activation: 'elu'}],
+];
+
+for (const [title, overrides] of gradientCases) {
+	test.serial(`simd gradients equal autodiff through the layers: ${title}`, async t => {
+		const {tf} = await loadBackend('wasm');
+		const config = seedConfig(overrides);
+		const [{x, y}] = await batches(1, config.batchSize);
+		const rows = config.hidden.includes(13) ? 11 : y.length;
+		const layers = new LayersTrainer(tf, config, shape, 7);
+		const simd = new SimdNet(tf, config, shape, 7);
+		t.teardown(() => {
+			layers.dispose();
+		});
+		const initial = layers.model.trainableWeights.map(weight => weight.read().dataSync());
+		assertClose(t, simd.parameters, initial, 0, 'initial weights');
+		const expected = layersGradients(tf, layers, config, x.subarray(0, rows * 784), y.subarray(0, rows));
+		assertClose(t, simd.gradients(x, y, rows), expected, 1e-4, 'gradients');
+	});
+}
+
+test.serial('simd dropout draws the same seeded masks as the lean path', async t => {
+	const {tf} = await loadBackend('wasm');
+	const config = seedConfig({dropout: 0.5, activation: 'elu'});
+	const [{x, y}] = await batches(1, config.batchSize);
+	const simd = new SimdNet(tf, config, shape, 4);
+	const lean = new LeanMlp(tf, config, shape, 4);
+	t.teardown(() => {
+		lean.dispose();
+	});
+	for (let batch = 0; batch < 2; batch++) {
+		assertClose(t, simd.gradients(x, y, y.length), lean.gradients(x, y, y.length), 1e-4, `gradients of batch ${batch}`);
+	}
+});
+
+// No dropout here: the layers path's Dropout repeats one mask (tfjs behaviour); dropout is compared with the lean path below.
+// With batch norm, SGD: Adam turns a gradient that rounds to 0 on one path and 1e-9 on the other into steps that differ by a percent.
+for (const [title, overrides] of [['a cnn', {}], ['a cnn with batch norm', {batchNorm: true, optimizer: 'sgd', learningRate: 0.05}], ['an mlp with batch norm', {model: 'mlp', batchNorm: true, optimizer: 'sgd', learningRate: 0.05}]] as Array<[string, Partial<TrialConfig>]>) {
+test.serial(`a few simd training steps of ${title} land where the layers' steps land`, async t => {
+	const {tf} = await loadBackend('wasm');
+	const config = seedConfig({model: 'cnn', conv: [4, 6], hidden: [10], learningRate: 0.01, ...overrides});
+	const layers = new LayersTrainer(tf, config, shape, 5);
+	const simd = new SimdNet(tf, config, shape, 5);
+	t.teardown(() => {
+		layers.dispose();
+	});
+	await trainSideBySide(t, layers, simd, 3, config.batchSize);
+	assertClose(t, simd.parameters, layers.model.trainableWeights.map(weight => weight.read().dataSync()), 1e-4, 'weights after 3 steps');
+	// 300 rows: two evaluation chunks of a cnn.
+	await assertSameEvaluation(t, layers, simd, 300, 1e-3);
+	if (config.batchNorm) {
+		assertClose(t, simd.movingStatistics, layersMovingStatistics(layers), 1e-4, 'moving statistics');
+	}
+});
+}
+
+const trainingCases: Array<[string, Partial<TrialConfig>]> = [
+	['adam', {}],
+	['sgd', {optimizer: 'sgd', learningRate: 0.1}],
+	['momentum, dropout', {optimizer: 'momentum', learningRate: 0.05, dropout: 0.3}],
+	['batch norm, dropout', {batchNorm: true, dropout: 0.2, optimizer: 'sgd', learningRate: 0.05}],
+	['rmsprop', {optimizer: 'rmsprop'}],
+	['adagrad', {optimizer: 'adagrad', learningRate: 0.05}],
+	['adamax, sigmoid', {optimizer: 'adamax', activation: 'sigmoid'}],
+];
+
+for (const [title, overrides] of trainingCases) {
+	test.serial(`a few simd training steps land where the lean path's steps land: ${title}`, async t => {
+		const {tf} = await loadBackend('wasm');
+		const config = seedConfig({learningRate: 0.01, ...overrides});
+		// The lean path, itself checked step by step against the Keras-style layers (lean.test.ts), draws the same dropout masks.
+		const lean = new LeanMlp(tf, config, shape, 21);
+		const simd = new SimdNet(tf, config, shape, 21);
+		t.teardown(() => {
+			lean.dispose();
+		});
+		const initial = simd.parameters.map(values => values.slice());
+		await trainSideBySide(t, lean, simd, 4, config.batchSize);
+		t.deepEqual(simd.takeSums(), {loss: 0, correct: 0}, 'taking the sums resets them');
+		assertClose(t, simd.parameters, lean.parameters, 1e-4, 'weights after 4 steps');
+		assertClose(t, simd.movingStatistics, lean.movingStatistics, 1e-4, 'moving statistics');
+		t.true(simd.parameters.some((values, k) => maxDifference(values, initial[k]) > config.learningRate / 10), 'the weights moved');
+
+		// 2,500 rows: two evaluation chunks of an mlp.
+		await assertSameEvaluation(t, lean, simd, 2500, 1e-4);
+	});
+}
+
+test.serial('a simd snapshot restores the weights it copied', async t => {
+	const {tf} = await loadBackend('wasm');
+	const config = seedConfig({});
+	const simd = new SimdNet(tf, config, shape, 2);
+	const snapshot = simd.snapshot();
+	const before = simd.parameters.map(values => values.slice());
+	for (const {x, y} of await batches(2, config.batchSize)) {
+		simd.trainBatch(x, y, y.length);
+	}
+
+	t.true(maxDifference(simd.parameters[0], before[0]) > 0);
+	snapshot.restore();
+	assertClose(t, simd.parameters, before, 0, 'restored weights');
+});
+
+test.serial('trainTrial takes the simd path by default and the others when asked, and says which', async t => {
+	const {tf} = await loadBackend('wasm');
+	const dataset = await loadDataset('fashion-mnist-mini');
+	const data = splitDataset(dataset, {name: 'fashion-mnist-mini', trainLimit: 300, testLimit: 100, validation: 0.2});
+	const cnn: Partial<TrialConfig> = {epochs: 1, model: 'cnn', conv: [2], hidden: []};
+	const configs = [seedConfig({epochs: 1}), seedConfig({epochs: 1, batchNorm: true}), seedConfig(cnn), seedConfig({...cnn, batchNorm: true})];
+	t.deepEqual(configs.map(config => simdCovers(config)), [true, true, true, true]);
+	const paths: string[] = [];
+	const forced: Array<TrainingPath | undefined> = [undefined, 'lean', undefined, 'layers'];
+	for (const [k, config] of configs.entries()) {
+		// eslint-disable-next-line no-await-in-loop
+		const result = await trainTrial(tf, {config, seed: 1, data, shape, path: forced[k]}, {
+			onStart(info) {
+				paths.push(info.trainingPath);
+			},
+			onEpoch() {},
+		});
+		t.is(result.state, 'completed');
+	}
+
+	t.deepEqual(paths, ['simd', 'lean', 'simd', 'layers']);
+	t.throws(() => makeTrainer(tf, configs[2], shape, 1, 'lean'), {message: /lean training path does not cover this config \(model 'cnn'/});
+});
