@@ -4,7 +4,7 @@
  * seconds per TPE suggestion with 1,000 finished trials. Optuna runs in one python3 (bench/peer/optuna_samplers.py),
  * found as bench:peer finds it. Writes an SVG plot of median regret per trial.
  *
- *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--optuna random,tpe,tpe-5110]
+ *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--optuna random,tpe,tpe-5110,tpe-mv] [--processes 2]
  *                          [--svg reports/samplers.svg] [--db reports/study.db] [--timing-trials 1000]
  *
  * Optuna's samplers: `random`, `tpe` (TPESampler as shipped, Debian's 3.1), `tpe-5110` (the same with the fix
@@ -12,9 +12,10 @@
  * (multivariate=True, against sweeplab's multivariate TPE). A last comparison runs sweeplab's TPE on a second block
  * of seeds: the ratio that chance alone gives.
  */
-import {spawnSync} from 'node:child_process';
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {availableParallelism, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TopLevelSpec} from 'vega-lite';
@@ -36,6 +37,8 @@ const seeds = Number(option('seeds', '20'));
 const trials = Number(option('trials', '60'));
 const timingHistory = Number(option('timing-trials', '1000'));
 const timingRepeats = Number(option('timing-repeats', '20'));
+/** Python processes for Optuna's runs: one per core of this 2-core machine by default. */
+const processes = Number(option('processes', String(Math.max(1, Math.min(2, availableParallelism())))));
 const svgPath = option('svg', join(root, 'reports/samplers.svg'));
 const studyDatabase = option('db', join(root, 'reports/study.db'));
 const checkpoints = [10, 30, 60].filter(n => n <= trials);
@@ -62,15 +65,21 @@ const peer = found;
 
 const scratch = mkdtempSync(join(tmpdir(), 'sweeplab-samplers-'));
 
-function askPeer<T>(request: Record<string, unknown>): T {
-	const file = join(scratch, 'spec.json');
+/** One python3 answering one request; several may run at once (the run's jobs are split over `processes`). */
+async function askPeer<T>(request: Record<string, unknown>, name = 'spec'): Promise<T> {
+	const file = join(scratch, `${name}.json`);
 	writeFileSync(file, JSON.stringify({...request, problems: problems.map(problem => ({name: problem.name, parameters: problem.parameters, data: problem.data}))}));
-	const run = spawnSync(peer.python, [join(root, 'bench/peer/optuna_samplers.py'), file], {encoding: 'utf8', env: PEER_ENV, maxBuffer: 256 * 1024 * 1024});
-	if (run.status !== 0) {
-		throw new Error(`optuna_samplers.py failed (${run.status}): ${run.stderr}`);
+	const child = spawn(peer.python, [join(root, 'bench/peer/optuna_samplers.py'), file], {env: PEER_ENV, stdio: ['ignore', 'pipe', 'pipe']});
+	const out: Buffer[] = [];
+	const err: Buffer[] = [];
+	child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+	child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+	const [code] = await once(child, 'close') as [number | null];
+	if (code !== 0) {
+		throw new Error(`optuna_samplers.py failed (${code}): ${Buffer.concat(err).toString('utf8')}`);
 	}
 
-	return (JSON.parse(run.stdout) as {result: T}).result;
+	return (JSON.parse(Buffer.concat(out).toString('utf8')) as {result: T}).result;
 }
 
 function randomParams(problem: Problem, seed: number): Record<string, unknown> {
@@ -122,7 +131,7 @@ try {
 
 	// 1. Both sides must compute the same objectives.
 	const points = Object.fromEntries(problems.map(problem => [problem.name, Array.from({length: 20}, (_, i) => randomParams(problem, deriveSeed('check', problem.name, i)))]));
-	const theirs = askPeer<Record<string, number[]>>({mode: 'check', points});
+	const theirs = await askPeer<Record<string, number[]>>({mode: 'check', points});
 	for (const problem of problems) {
 		for (const [i, params] of points[problem.name].entries()) {
 			const ours = problem.evaluate(params);
@@ -144,7 +153,9 @@ try {
 
 	const jobs: Job[] = problems.flatMap(problem => optunaSamplers.flatMap(sampler => Array.from({length: seeds}, (_, seed) => ({problem: problem.name, sampler, seed}))));
 	let started = performance.now();
-	const peerRuns = askPeer<Array<Job & {values: number[]}>>({mode: 'run', trials, jobs});
+	// Split over processes round-robin so each gets a share of every sampler's (unequal) work; the order of results does not matter.
+	const chunks = Array.from({length: processes}, (_, p) => jobs.filter((_, i) => i % processes === p)).filter(chunk => chunk.length > 0);
+	const peerRuns = (await Promise.all(chunks.map(async (chunk, p) => askPeer<Array<Job & {values: number[]}>>({mode: 'run', trials, jobs: chunk}, `run-${p}`)))).flat();
 	const peerSeconds = (performance.now() - started) / 1000;
 	for (const run of peerRuns) {
 		const problem = problems.find(p => p.name === run.problem)!;
@@ -230,7 +241,7 @@ try {
 			const params = randomParams(problem, deriveSeed('timing', problem.name, i));
 			return {params, value: problem.evaluate(params)};
 		})]));
-		const peerTimes = askPeer<Record<string, number[]>>({mode: 'timing', histories, repeats: timingRepeats});
+		const peerTimes = await askPeer<Record<string, number[]>>({mode: 'timing', histories, repeats: timingRepeats});
 		console.log('');
 		console.log(`seconds per TPE suggestion with ${timingHistory} finished trials (median of ${timingRepeats}; sweeplab: suggestTpe, Optuna: ask + suggest_*)`);
 		for (const problem of timed) {
