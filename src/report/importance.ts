@@ -13,6 +13,7 @@
  */
 import {UsageError} from '../errors.js';
 import {canonicalJson} from '../sweep/hash.js';
+import type {SweepData} from './data.js';
 import type {ParameterSpec} from '../types.js';
 import {createRng, type Rng} from '../util/random.js';
 
@@ -349,4 +350,17 @@ function decompose(features: readonly Feature[], leaves: readonly Leaf[]): {main
 		}
 	}
 	return {mains, pairs};
+}
+
+/**
+ * The importances behind `sweeplab best <sweep> --importance`: the sweep's parameters against each config's mean
+ * best validation accuracy over its completed repeats (the leaderboard's value).
+ * @throws UsageError naming the sweep when it has fewer than two configs with a finished, finite accuracy.
+ */
+export function sweepImportance(data: Pick<SweepData, 'sweep' | 'result'>, options: ImportanceOptions = {}): ImportanceResult {
+	const observations = data.result.rows.filter((row) => Number.isFinite(row.valAccuracy.mean)).map((row) => ({params: row.config as unknown as Record<string, unknown>, value: row.valAccuracy.mean}));
+	if (observations.length < 2) {
+		throw new UsageError(`sweep "${data.sweep.definition.name}": --importance needs at least two configs with a finished validation accuracy, it has ${observations.length}`);
+	}
+	return parameterImportance(data.sweep.definition.parameters, observations, options);
 }
