@@ -9,7 +9,7 @@
  *
  * Optuna's samplers: `random`, `tpe` (TPESampler as shipped, Debian's 3.1), `tpe-5110` (the same with the fix
  * Optuna 3.5 made to its truncated-normal log density, PR #5110, which sweeplab's TPE has) and `tpe-mv`
- * (multivariate=True, against sweeplab's multivariate TPE). A last comparison runs sweeplab's TPE on a second block
+ * (multivariate=True, against sweeplab's multivariate TPE; `tpe-mv-5110` with the fix). A last comparison runs sweeplab's TPE on a second block
  * of seeds: the ratio that chance alone gives.
  */
 import {spawn} from 'node:child_process';
@@ -182,7 +182,7 @@ try {
 	const samplers = ['sweeplab-random', 'sweeplab-tpe', 'sweeplab-mtpe', ...optunaSamplers.map(name => `optuna-${name}`)];
 	// Which of ours each comparison takes: multivariate against multivariate, independent against the rest.
 	const comparisons = [
-		...optunaSamplers.filter(name => name.startsWith('tpe')).map(name => ({ours: name === 'tpe-mv' ? 'sweeplab-mtpe' : 'sweeplab-tpe', theirs: `optuna-${name}`})),
+		...optunaSamplers.filter(name => name.startsWith('tpe')).map(name => ({ours: name.startsWith('tpe-mv') ? 'sweeplab-mtpe' : 'sweeplab-tpe', theirs: `optuna-${name}`})),
 		{ours: 'sweeplab-tpe (other seeds)', theirs: 'sweeplab-tpe'},
 	];
 	console.log('');

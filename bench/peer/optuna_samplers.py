@@ -139,7 +139,7 @@ def make_sampler(kind, seed):
         return optuna.samplers.RandomSampler(seed=seed)
     if kind in ("tpe", "tpe-5110"):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10)
-    if kind == "tpe-mv":
+    if kind in ("tpe-mv", "tpe-mv-5110"):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
     raise ValueError("unknown sampler %r" % kind)
 
@@ -156,7 +156,7 @@ def logpdf_5110(x, a, b, loc=0, scale=1):
 def run(problem, sampler, seed, trials):
     objective = OBJECTIVES[problem["name"]]
     study = optuna.create_study(sampler=make_sampler(sampler, seed), direction="minimize")
-    _truncnorm.logpdf = logpdf_5110 if sampler == "tpe-5110" else _SHIPPED_LOGPDF
+    _truncnorm.logpdf = logpdf_5110 if sampler.endswith("-5110") else _SHIPPED_LOGPDF
     values = []
     try:
         for _ in range(trials):
