@@ -153,18 +153,12 @@ function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], 
 
 /**
  * Optuna's categorical Parzen estimator, collapsed to one probability per listed value: each observation is a
- * kernel putting weight 1 on its value and prior_weight / (kernels) on every value (so the smoothing fades as
+ * kernel putting weight 1 on its value and prior_weight / (observations + 1) on every value (so the smoothing fades as
  * evidence grows); the prior kernel is uniform; kernels are mixed with the same weights as numeric ones.
  * Observed values are matched by canonical JSON; values not in the list are ignored.
  */
 export function categoricalProbabilities(values: readonly unknown[], observed: readonly unknown[]): number[] {
-	const indexOf = new Map<string, number>();
-	for (const [index, value] of values.entries()) {
-		const key = canonicalJson(value);
-		if (!indexOf.has(key)) {
-			indexOf.set(key, index);
-		}
-	}
+	const indexOf = valueIndex(values);
 	const k = values.length;
 	const indices: number[] = [];
 	for (const value of observed) {
@@ -188,6 +182,18 @@ export function categoricalProbabilities(values: readonly unknown[], observed: r
 		probabilities[c] += priorShare / k;
 	}
 	return probabilities;
+}
+
+/** Each listed value's position by canonical JSON (the first, should two be equal), so that {a, b} and {b, a} match. */
+function valueIndex(values: readonly unknown[]): Map<string, number> {
+	const indexOf = new Map<string, number>();
+	for (const [index, value] of values.entries()) {
+		const key = canonicalJson(value);
+		if (!indexOf.has(key)) {
+			indexOf.set(key, index);
+		}
+	}
+	return indexOf;
 }
 
 /** defaultWeights for the observations plus the prior's weight last, normalised to sum 1 (Optuna's _calculate_weights). */
@@ -240,12 +246,7 @@ export function fitJoint(parameters: Record<string, ParameterSpec>, names: reado
 		if (spec.kind !== 'values') {
 			return {name, kind: 'numeric', model: fitNumeric(spec, observed, bandwidth)};
 		}
-		const indexOf = new Map<string, number>();
-		for (const [index, value] of spec.values.entries()) {
-			if (!indexOf.has(canonicalJson(value))) {
-				indexOf.set(canonicalJson(value), index);
-			}
-		}
+		const indexOf = valueIndex(spec.values);
 		// As the univariate estimator, kernel by kernel: weight 1 on the observed value and prior_weight / (n + 1) on every value.
 		const k = spec.values.length;
 		const fill = PRIOR_WEIGHT / (n + 1);
