@@ -3,6 +3,7 @@
  * implements the same objectives for Optuna; the bench checks that both sides agree on a set of points before it
  * compares anything. Categorical values are strings, numbers or booleans so that Optuna can take them as choices.
  */
+import {existsSync} from 'node:fs';
 import Database from 'better-sqlite3';
 import type {ParameterSpec} from '../src/types.js';
 
@@ -175,6 +176,10 @@ const label = (value: unknown): string => (Array.isArray(value) ? value.join('x'
  * the sum assumes the factors add, which the one-factor design cannot check. Minimised as 1 - accuracy.
  */
 function studyTable(databasePath: string): Problem {
+	if (!existsSync(databasePath)) {
+		throw new Error(`${databasePath}: no such database; the study-table problem is built from the study's sweeps (npm run study, or pass --db)`);
+	}
+
 	const database = new Database(databasePath, {readonly: true, fileMustExist: true});
 	const effects: Record<string, Record<string, number>> = {};
 	const values: Record<string, unknown[]> = {};
