@@ -133,7 +133,8 @@ export function renderBest(best: BestResult): string {
 function renderImportance(importance: ImportanceResult): string[] {
 	const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 	const width = Math.max(0, ...importance.parameters.map(p => p.name.length));
-	const lines = [`parameter importance (fANOVA over ${importance.trials} configs: share of validation accuracy's variance, ± over the forest's trees):`];
+	const configs = importance.sampledFrom === undefined ? `${importance.trials} configs` : `a random ${importance.trials} of ${importance.sampledFrom} configs`;
+	const lines = [`parameter importance (fANOVA over ${configs}: share of validation accuracy's variance, ± over the forest's trees):`];
 	if (importance.parameters.length === 0) {
 		lines.push('  no parameter of this sweep varies');
 	}

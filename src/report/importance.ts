@@ -43,8 +43,10 @@ export interface ImportanceResult {
 	parameters: ParameterImportance[];
 	/** The pair whose interaction explains the most variance beyond their main effects; undefined for fewer than two parameters. */
 	topInteraction?: {names: [string, string]; importance: number};
-	/** Trials the forest was fitted to. */
+	/** Configs the forest was fitted to. */
 	trials: number;
+	/** Set when the sweep had more configs than the forest takes: how many it had (the forest saw a random `trials` of them). */
+	sampledFrom?: number;
 }
 
 /** A feature as the forest sees it: numeric in [0, 1], or a category index with a uniform measure over k values. */
@@ -115,43 +117,55 @@ export function parameterImportance(parameters: Record<string, ParameterSpec>, o
 		return {parameters: [], trials: rows.length};
 	}
 
+	// A forest over thousands of configs costs quadratic time per pair of parameters; a random subset of that size
+	// estimates shares of variance as well as all of them would, to within the spread the trees already show.
+	const used = rows.length > MAX_FOREST_CONFIGS ? sampleWithoutReplacement(rows.length, MAX_FOREST_CONFIGS, createRng(options.seed ?? 0)) : rows.map((_, i) => i);
 	const trees = options.trees ?? 64;
 	const rng = createRng(options.seed ?? 0);
-	const mains = features.map(() => [] as number[]);
-	const pairs = new Map<string, number[]>();
+	const fitted: Tree[] = [];
 	for (let t = 0; t < trees; t++) {
-		const sample = Array.from({length: rows.length}, () => rng.int(0, rows.length - 1));
-		const leaves = growTree(features, rows, targets, sample, options.maxDepth ?? 64, rng);
-		const decomposition = decompose(features, leaves);
-		if (decomposition === undefined) {
-			continue;
-		}
-		for (const [d, share] of decomposition.mains.entries()) {
-			mains[d].push(share);
-		}
-		for (const [key, share] of decomposition.pairs) {
-			pairs.set(key, [...(pairs.get(key) ?? []), share]);
+		const sample = Array.from({length: used.length}, () => used[rng.int(0, used.length - 1)]);
+		const tree = analyse(features, growTree(features, rows, targets, sample, options.maxDepth ?? 64, rng));
+		if (tree !== undefined) {
+			fitted.push(tree);
 		}
 	}
 
 	const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
 	const std = (xs: number[]): number => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+	const mains = features.map((_, d) => fitted.map((tree) => tree.mains[d]));
 	const result: ImportanceResult = {
 		parameters: features.map((feature, d) => ({name: feature.name, importance: mean(mains[d]), std: std(mains[d])})).sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : 1)),
-		trials: rows.length,
+		trials: used.length,
+		...(used.length < rows.length && {sampledFrom: rows.length}),
 	};
+	// Pairs among the parameters that matter most on their own: every pair costs a grid per tree, and in
+	// hyperparameter spaces an interaction between parameters that do nothing alone is rare.
+	const top = result.parameters.slice(0, PAIR_CANDIDATES).map((p) => features.findIndex((feature) => feature.name === p.name)).sort((a, b) => a - b);
 	let best: {names: [string, string]; importance: number} | undefined;
-	for (const [key, shares] of pairs) {
-		const [d, e] = key.split(',').map(Number);
-		const importance = mean(shares);
-		if (best === undefined || importance > best.importance) {
-			best = {names: [features[d].name, features[e].name], importance};
+	for (const [i, d] of top.entries()) {
+		for (const e of top.slice(i + 1)) {
+			const importance = mean(fitted.map((tree) => pairShare(tree, d, e)));
+			if (best === undefined || importance > best.importance) {
+				best = {names: [features[d].name, features[e].name], importance};
+			}
 		}
 	}
 	if (best !== undefined) {
 		result.topInteraction = best;
 	}
 	return result;
+}
+
+/** More configs than this are subsampled (seeded) before the forest is fitted. */
+const MAX_FOREST_CONFIGS = 500;
+/** Interactions are computed among this many parameters, those with the largest main effects. */
+const PAIR_CANDIDATES = 6;
+
+function sampleWithoutReplacement(n: number, k: number, rng: Rng): number[] {
+	const indices = Array.from({length: n}, (_, i) => i);
+	rng.shuffle(indices);
+	return indices.slice(0, k).sort((a, b) => a - b);
 }
 
 // ---- the forest ------------------------------------------------------------------------------------------
@@ -276,17 +290,30 @@ function categoricalSplit(d: number, rows: readonly number[][], targets: readonl
 /** How one feature's axis is cut into atoms by the tree, with each atom's measure and each leaf's atoms. */
 interface Axis {
 	widths: number[];
-	/** Per leaf: the atoms it covers. */
-	cover: number[][];
+	/** Per leaf: the atoms it covers, as half-open runs [start, end). */
+	runs: Array<Array<[number, number]>>;
 	/** Per leaf: its measure along this axis. */
 	extent: number[];
+}
+
+/** One tree ready for the decomposition: its leaves' values and volumes, the axes, f0, the variance, the main effects. */
+interface Tree {
+	leaves: readonly Leaf[];
+	axes: Axis[];
+	volume: number[];
+	f0: number;
+	total: number;
+	/** Per feature: the marginal prediction a_d on each atom. */
+	marginals: number[][];
+	/** Per feature: its main effect's share of the tree's variance. */
+	mains: number[];
 }
 
 function axisOf(feature: Feature, d: number, leaves: readonly Leaf[]): Axis {
 	if (feature.kind === 'categorical') {
 		return {
 			widths: new Array<number>(feature.k).fill(1 / feature.k),
-			cover: leaves.map((leaf) => [...leaf.categories[d]!]),
+			runs: leaves.map((leaf) => [...leaf.categories[d]!].sort((a, b) => a - b).map((c): [number, number] => [c, c + 1])),
 			extent: leaves.map((leaf) => leaf.categories[d]!.size / feature.k),
 		};
 	}
@@ -294,19 +321,17 @@ function axisOf(feature: Feature, d: number, leaves: readonly Leaf[]): Axis {
 	const position = new Map(cuts.map((cut, i) => [cut, i]));
 	return {
 		widths: cuts.slice(1).map((cut, i) => cut - cuts[i]),
-		cover: leaves.map((leaf) => {
-			const [lo, hi] = leaf.intervals[d]!;
-			return Array.from({length: position.get(hi)! - position.get(lo)!}, (_, i) => position.get(lo)! + i);
-		}),
+		runs: leaves.map((leaf) => [[position.get(leaf.intervals[d]![0])!, position.get(leaf.intervals[d]![1])!]]),
 		extent: leaves.map((leaf) => leaf.intervals[d]![1] - leaf.intervals[d]![0]),
 	};
 }
 
 /**
- * The tree's variance shares: main effect of each feature and pure interaction of each pair, each divided by
- * the tree's total variance. Undefined for a tree that predicts one value everywhere.
+ * The tree's mean, variance and main effects over the whole space; undefined for a tree that predicts one value
+ * everywhere. a_d(atom) is the tree's mean over every other feature with feature d in that atom: each leaf adds
+ * value x (volume / extent along d) to the atoms it covers, through a difference array.
  */
-function decompose(features: readonly Feature[], leaves: readonly Leaf[]): {mains: number[]; pairs: Map<string, number>} | undefined {
+function analyse(features: readonly Feature[], leaves: readonly Leaf[]): Tree | undefined {
 	const axes = features.map((feature, d) => axisOf(feature, d, leaves));
 	const volume = leaves.map((_, l) => axes.reduce((v, axis) => v * axis.extent[l], 1));
 	const f0 = leaves.reduce((sum, leaf, l) => sum + leaf.value * volume[l], 0);
@@ -314,42 +339,58 @@ function decompose(features: readonly Feature[], leaves: readonly Leaf[]): {main
 	if (!(total > 1e-12 * Math.max(1, f0 * f0))) {
 		return undefined;
 	}
-	// a_d(atom): the tree's mean over every other feature with feature d fixed in that atom.
 	const marginals = axes.map((axis) => {
-		const a = new Array<number>(axis.widths.length).fill(0);
+		const diff = new Float64Array(axis.widths.length + 1);
 		for (const [l, leaf] of leaves.entries()) {
-			const rest = volume[l] / axis.extent[l];
-			for (const atom of axis.cover[l]) {
-				a[atom] += leaf.value * rest;
+			const contribution = leaf.value * (volume[l] / axis.extent[l]);
+			for (const [start, end] of axis.runs[l]) {
+				diff[start] += contribution;
+				diff[end] -= contribution;
 			}
+		}
+		const a = new Array<number>(axis.widths.length);
+		let running = 0;
+		for (let s = 0; s < a.length; s++) {
+			running += diff[s];
+			a[s] = running;
 		}
 		return a;
 	});
 	const mains = axes.map((axis, d) => axis.widths.reduce((sum, w, s) => sum + w * (marginals[d][s] - f0) ** 2, 0) / total);
-	const pairs = new Map<string, number>();
-	for (let d = 0; d < axes.length; d++) {
-		for (let e = d + 1; e < axes.length; e++) {
-			const [ad, ae] = [axes[d], axes[e]];
-			const columns = ae.widths.length;
-			const joint = new Float64Array(ad.widths.length * columns);
-			for (const [l, leaf] of leaves.entries()) {
-				const contribution = leaf.value * (volume[l] / (ad.extent[l] * ae.extent[l]));
-				for (const s of ad.cover[l]) {
-					for (const u of ae.cover[l]) {
-						joint[s * columns + u] += contribution;
-					}
-				}
+	return {leaves, axes, volume, f0, total, marginals, mains};
+}
+
+/** The pure interaction of features d and e: the variance of a_de - a_d - a_e + f0, as a share of the tree's. */
+function pairShare(tree: Tree, d: number, e: number): number {
+	const {leaves, axes, volume, f0, total, marginals} = tree;
+	const [ad, ae] = [axes[d], axes[e]];
+	const columns = ae.widths.length + 1;
+	const diff = new Float64Array((ad.widths.length + 1) * columns);
+	for (const [l, leaf] of leaves.entries()) {
+		const contribution = leaf.value * (volume[l] / (ad.extent[l] * ae.extent[l]));
+		for (const [s0, s1] of ad.runs[l]) {
+			for (const [u0, u1] of ae.runs[l]) {
+				diff[s0 * columns + u0] += contribution;
+				diff[s0 * columns + u1] -= contribution;
+				diff[s1 * columns + u0] -= contribution;
+				diff[s1 * columns + u1] += contribution;
 			}
-			let variance = 0;
-			for (const [s, ws] of ad.widths.entries()) {
-				for (const [u, wu] of ae.widths.entries()) {
-					variance += ws * wu * (joint[s * columns + u] - marginals[d][s] - marginals[e][u] + f0) ** 2;
-				}
-			}
-			pairs.set(`${d},${e}`, variance / total);
 		}
 	}
-	return {mains, pairs};
+	// 2-D prefix sums turn the rectangle updates into a_de on every (atom of d, atom of e) cell.
+	for (let s = 0; s < ad.widths.length; s++) {
+		for (let u = 0; u < ae.widths.length; u++) {
+			const i = s * columns + u;
+			diff[i] += (s > 0 ? diff[i - columns] : 0) + (u > 0 ? diff[i - 1] : 0) - (s > 0 && u > 0 ? diff[i - columns - 1] : 0);
+		}
+	}
+	let variance = 0;
+	for (const [s, ws] of ad.widths.entries()) {
+		for (const [u, wu] of ae.widths.entries()) {
+			variance += ws * wu * (diff[s * columns + u] - marginals[d][s] - marginals[e][u] + f0) ** 2;
+		}
+	}
+	return variance / total;
 }
 
 /**

@@ -87,3 +87,13 @@ test('a parameter that cannot vary is left out rather than given a share', t => 
 	t.deepEqual(result.parameters.map(p => p.name), ['x']);
 	t.is(result.topInteraction, undefined);
 });
+
+test('a sweep of more configs than the forest takes is subsampled, and says so', t => {
+	const observations = sample(['x', 'y'], 650, p => (3 * p.x) + p.y);
+	const result = parameterImportance({x: UNIT, y: UNIT}, observations);
+	t.is(result.trials, 500);
+	t.is(result.sampledFrom, 650);
+	t.deepEqual(result.parameters.map(p => p.name), ['x', 'y']);
+	t.true(Math.abs(share(result, 'x') - 0.9) < 0.05, `x ${share(result, 'x')}`);
+	t.is(parameterImportance({x: UNIT, y: UNIT}, observations.slice(0, 100)).sampledFrom, undefined);
+});
