@@ -13,6 +13,7 @@ import {compile, type TopLevelSpec} from 'vega-lite';
 import type {StoredEpoch, TrialRecord} from '../store/store.js';
 import type {SweepDefinition, TrialConfig, TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
+import type {ImportanceResult} from './importance.js';
 import {kneeIndex} from './pareto.js';
 import type {RankedRow} from './ranking.js';
 
@@ -527,7 +528,8 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 	});
 	const ticks = axes.flatMap(axis => axis.ticks.map(tick => ({kind: 'tick', axis: axis.name, position: tick.position, text: tick.text})));
 	const x = {field: 'axis', type: 'nominal' as const, sort: axes.map(axis => axis.name), title: null, axis: {orient: 'top' as const, labelAngle: 0, domain: false, ticks: false, labelFontWeight: 'bold' as const}, scale: {padding: 0.3}};
-	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [0, 1]}};
+	// Room above the top tick and below the bottom one, so their labels clear the axis names.
+	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [-0.04, 1.07]}};
 	return {
 		$schema: SCHEMA,
 		title: {
@@ -542,7 +544,7 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 		height: 300,
 		data: {values: [...lines, ...ticks]},
 		layer: [
-			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'rule', color: '#ddd'}, encoding: {x, y: {datum: 0, type: 'quantitative', scale: {domain: [0, 1]}, axis: null}, y2: {datum: 1}}},
+			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'rule', color: '#ddd'}, encoding: {x, y: {datum: 0, type: 'quantitative', scale: y.scale, axis: null}, y2: {datum: 1}}},
 			{
 				transform: [{filter: "datum.kind === 'line'"}],
 				mark: {type: 'line', strokeWidth: 1.5, opacity: 0.8},
@@ -558,6 +560,38 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'text', align: 'right', dx: -4, fontSize: 10, color: '#333'}, encoding: {x, y, text: {field: 'text'}}},
 		],
 		config: {axis: font, legend: font, view: {stroke: null}},
+	} as TopLevelSpec;
+}
+
+/**
+ * Parameter importance (fANOVA, src/report/importance.ts): each swept parameter's share of the variance of
+ * validation accuracy, most important on top, with ±1 std over the forest's trees; the subtitle names the pair
+ * that interacts most.
+ */
+export function importanceSpec(result: ImportanceResult): TopLevelSpec {
+	const values = result.parameters.map(parameter => ({
+		name: parameter.name,
+		share: round(parameter.importance * 100),
+		low: round(Math.max(0, parameter.importance - parameter.std) * 100),
+		high: round(Math.min(1, parameter.importance + parameter.std) * 100),
+	}));
+	const y = {field: 'name', type: 'nominal' as const, title: null, sort: values.map(value => value.name)};
+	const subtitle = [
+		`fANOVA over ${result.sampledFrom === undefined ? `${result.trials} configs` : `a random ${result.trials} of ${result.sampledFrom} configs`}; bars: ±1 std over the forest's trees.`,
+		result.topInteraction ? `Top interaction: ${result.topInteraction.names.join(' × ')}, ${(result.topInteraction.importance * 100).toFixed(1)}%.` : undefined,
+	].filter(line => line !== undefined);
+	return {
+		$schema: SCHEMA,
+		title: {text: "Parameter importance (share of validation accuracy's variance)", subtitle, ...TITLE},
+		width: 360,
+		height: {step: 22},
+		data: {values},
+		layer: [
+			{mark: {type: 'bar', color: '#4c78a8'}, encoding: {y, x: {field: 'share', type: 'quantitative', title: 'share of variance (%)', scale: {domain: [0, 100]}}, tooltip: [{field: 'name'}, {field: 'share', title: 'share (%)', format: '.1f'}]}},
+			{mark: {type: 'rule', color: '#333'}, encoding: {y, x: {field: 'low', type: 'quantitative'}, x2: {field: 'high'}}},
+			{mark: {type: 'text', align: 'left', dx: 4, fontSize: 10}, encoding: {y, x: {field: 'high', type: 'quantitative'}, text: {field: 'share', format: '.1f'}}},
+		],
+		config: {axis: font},
 	} as TopLevelSpec;
 }
 

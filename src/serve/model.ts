@@ -11,6 +11,7 @@ import {
 	compareValues,
 	type CurveSeries,
 	fittedDomain,
+	importanceSpec,
 	curvesSpec,
 	learningCurvesSpec,
 	parallelCoordinatesSpec,
@@ -19,7 +20,9 @@ import {
 	tradeoffSpec,
 	varyingKeys,
 } from '../report/plots.js';
+import {UsageError} from '../errors.js';
 import {LEADERBOARD_HEAD, leaderboardCells} from '../report/format.js';
+import {sweepImportance} from '../report/importance.js';
 import {bestEpochIndex} from '../report/leaderboard.js';
 import type {RankedRow, Tradeoff} from '../report/ranking.js';
 import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
@@ -306,6 +309,33 @@ function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['ch
 		curves: liveCurvesSpec(analysis),
 		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, {maxLines: MAX_LINES}),
 	};
+}
+
+const importances = new WeakMap<SweepAnalysis, ImportanceView>();
+export type ImportanceView = {chart: TopLevelSpec} | {note: string};
+
+/**
+ * The parameter importance chart of a sweep, computed once per analysis when first asked for (a forest of 64
+ * trees: under a second, but not something to hold up the first render with). A sweep with fewer than two
+ * ranked configs gets the reason instead.
+ */
+export function importanceView(analysis: SweepAnalysis): ImportanceView {
+	let view = importances.get(analysis);
+	if (!view) {
+		try {
+			view = {chart: importanceSpec(sweepImportance(analysis))};
+		} catch (error) {
+			if (!(error instanceof UsageError)) {
+				throw error;
+			}
+
+			view = {note: 'Parameter importance needs at least two configs with a finished validation accuracy.'};
+		}
+
+		importances.set(analysis, view);
+	}
+
+	return view;
 }
 
 /** The learning curves of one trial (train against validation), drawn with the report's spec. */

@@ -13,7 +13,7 @@ import {DEFAULT_MARGIN} from '../report/ranking.js';
 import type {Store, SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';
 import {type LiveClient, LiveFeed} from './live.js';
-import {analyseSweep, compareSpec, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
+import {analyseSweep, compareSpec, importanceView, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
 import {StaticFiles} from './static.js';
 
 export const CSP = [
@@ -207,12 +207,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			return {cursor, margin: DEFAULT_MARGIN, sweeps: await Promise.all(statuses.map(async status => summary(status)))};
 		}
 
-		let match = /^\/api\/sweeps\/([^/]+)(\/leaderboard)?$/.exec(path);
+		let match = /^\/api\/sweeps\/([^/]+)(\/leaderboard|\/importance)?$/.exec(path);
 		if (match) {
 			const current = await analysis(await statusOf(decodePart(match[1])));
 			const keys = Object.keys(current.sweep.definition.parameters).sort();
-			if (match[2]) {
+			if (match[2] === '/leaderboard') {
 				return {cursor, ...leaderboardPage(current, tableQuery(search, keys))};
+			}
+
+			if (match[2] === '/importance') {
+				return {cursor, ...importanceView(current)};
 			}
 
 			const {sweep} = current;

@@ -106,6 +106,8 @@ if (requireChromium(test, 'dashboard browser tests')) {
 			t.truthy(await page.$(id), id);
 		}
 
+		await page.waitForSelector('#importance-chart canvas');
+
 		t.is(await page.textContent('#question'), 'Does a larger learning rate help the seed MLP on a few hundred images?');
 		await page.click('#leaderboard tbody tr:first-child');
 		await page.waitForSelector('#trial-chart canvas');

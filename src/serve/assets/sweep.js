@@ -62,6 +62,7 @@ export async function sweepPage(main, name) {
 		curves: h('div', {class: 'chart', id: 'curves-chart'}),
 		trial: h('div', {class: 'chart', id: 'trial-chart'}, h('p', {class: 'muted'}, 'Select a config in the table to see the learning curves of its trials.')),
 		parallel: h('div', {class: 'chart', id: 'parallel-chart'}),
+		importance: h('div', {class: 'chart', id: 'importance-chart'}, h('p', {class: 'muted'}, 'Parameter importance: computing…')),
 	};
 	const stateFilter = h('select', {id: 'filter-state', 'aria-label': 'filter by state'},
 		h('option', {value: ''}, 'any state'), TRIAL_STATES.map(value => h('option', {value}, `has ${value} trials`)));
@@ -88,7 +89,8 @@ export async function sweepPage(main, name) {
 				repeats),
 			h('figure', {class: 'trial-figure'}, figures.trial)),
 		h('section', {class: 'charts'},
-			h('figure', {class: 'wide'}, figures.parallel)),
+			h('figure', {class: 'wide'}, figures.parallel),
+			h('figure', {}, figures.importance)),
 		h('section', {},
 			h('h2', {}, 'Sweep file'),
 			h('p', {class: 'muted'}, data.sweep.file),
@@ -212,6 +214,17 @@ export async function sweepPage(main, name) {
 
 	async function drawAggregates(charts) {
 		await Promise.all([chart(figures.tradeoff, charts.tradeoff), chart(figures.parallel, charts.parallel)]);
+		// Fetched after the rest: the forest behind it takes the server up to a second on a large sweep.
+		loadImportance().catch(error => showError(figures.importance, error));
+	}
+
+	async function loadImportance() {
+		const view = await getJson(`/api/sweeps/${encodeURIComponent(name)}/importance`);
+		if (view.chart) {
+			await chart(figures.importance, view.chart);
+		} else {
+			fill(figures.importance, h('p', {class: 'muted'}, view.note));
+		}
 	}
 
 	const refreshAggregates = debounce(async () => {
