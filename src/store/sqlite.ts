@@ -307,13 +307,14 @@ export class SqliteStore implements Store {
 
 	async trials(sweepId: number): Promise<TrialRecord[]> {
 		return this.#read(`reading the trials of sweep ${sweepId}`, () =>
-			(this.#statements.trialsOfSweep.all(sweepId) as SqliteTrialRow[]).map(row => toTrial(row, decodeReal)),
+			// Row by row: a sweep of 50,000 trials never holds its raw rows and its records at once.
+			Array.from(this.#statements.trialsOfSweep.iterate(sweepId) as Iterable<SqliteTrialRow>, row => toTrial(row, decodeReal)),
 		);
 	}
 
 	async epochs(sweepId: number): Promise<StoredEpoch[]> {
 		return this.#read(`reading the epochs of sweep ${sweepId}`, () =>
-			(this.#statements.epochsOfSweep.all(sweepId) as SqliteEpochRow[]).map(row => toEpoch(row, decodeReal)),
+			Array.from(this.#statements.epochsOfSweep.iterate(sweepId) as Iterable<SqliteEpochRow>, row => toEpoch(row, decodeReal)),
 		);
 	}
 
