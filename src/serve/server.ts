@@ -334,7 +334,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			throw new HttpError(404, 'not found');
 		}
 
-		send(response, 200, file.type, file.gzipped && accepts(request) ? file.gzipped : file.body, request, file.gzipped !== undefined);
+		// The page's files and the Vega bundles change only with the installed package: a browser revalidates them
+		// (no-cache) and gets a 304 instead of the bytes again.
+		if (request.headers['if-none-match'] === file.etag) {
+			response.writeHead(304, {...SECURITY_HEADERS, ETag: file.etag, 'Cache-Control': 'no-cache'}).end();
+			return;
+		}
+
+		send(response, 200, file.type, accepts(request) ? file.gzipped : file.body, request, true, {ETag: file.etag, 'Cache-Control': 'no-cache'});
 	}
 
 	const server = createServer((request, response) => {
@@ -394,8 +401,9 @@ const accepts = (request: IncomingMessage): boolean => /\bgzip\b/.test(String(re
 /**
  * Write a whole response. Bodies over 1 KB go gzipped to a client that accepts it (the Vega bundles and a large
  * sweep's JSON shrink four to eight times); `compressed` says the body already is, when the client accepts it.
+ * API answers are never cached (`headers` may say otherwise for static files).
  */
-function send(response: ServerResponse, status: number, type: string, body: string | Buffer, request: IncomingMessage, compressed = false): void {
+function send(response: ServerResponse, status: number, type: string, body: string | Buffer, request: IncomingMessage, compressed = false, headers: Record<string, string> = {}): void {
 	const gzip = accepts(request) && (compressed || Buffer.byteLength(body) > 1024);
 	const payload = gzip && !compressed ? gzipSync(body) : body;
 	response.writeHead(status, {
@@ -405,6 +413,7 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 		'Content-Length': Buffer.byteLength(payload),
 		Vary: 'Accept-Encoding',
 		...(gzip ? {'Content-Encoding': 'gzip'} : {}),
+		...headers,
 	});
 	response.end(request.method === 'HEAD' ? undefined : payload);
 }

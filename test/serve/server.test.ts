@@ -29,6 +29,15 @@ test('static files: assets and vendor bundles are served; paths outside the asse
 	const app = await raw(dashboard.port, '/assets/app.js');
 	t.is(app.status, 200);
 	t.regex(String(app.headers['content-type']), /^text\/javascript/);
+	const etag = String(app.headers.etag);
+	t.regex(etag, /^"[\w-]+"$/);
+	const again = await raw(dashboard.port, '/assets/app.js', {headers: {'If-None-Match': etag}});
+	t.is(again.status, 304, 'a browser that has the file revalidates it without downloading it again');
+	t.is(again.body, '');
+	t.is((await raw(dashboard.port, '/assets/app.js', {headers: {'If-None-Match': '"stale"'}})).status, 200);
+	const gzipped = await raw(dashboard.port, '/vendor/vega.min.js', {headers: {'Accept-Encoding': 'gzip, deflate'}});
+	t.is(gzipped.headers['content-encoding'], 'gzip');
+	t.true(Number(gzipped.headers['content-length']) < 250_000, 'the bundle travels compressed');
 	const interpreter = await raw(dashboard.port, '/vendor/vega-interpreter.js');
 	t.is(interpreter.status, 200);
 	t.notRegex(interpreter.body, /from\s+['"]vega-util['"]/, 'the bare import is pointed at the shim');
