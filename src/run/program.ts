@@ -218,8 +218,9 @@ export async function runProgramTrial(spec: ProgramSpec, trial: ProgramTrial, si
 
 	log.note(`trial ${trial.id}: ${argv.map(shellQuote).join(' ')} (in ${spec.cwd})`);
 	const child = spawn(argv[0], argv.slice(1), {cwd: spec.cwd, env: programEnv(spec, trial), detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+	// `on`, not `once`: a later 'error' (a failed kill) must not go unhandled.
 	const spawnError = new Promise<NodeJS.ErrnoException>(resolve => {
-		child.once('error', resolve);
+		child.on('error', resolve);
 	});
 	if (child.pid === undefined) {
 		const problem = spawnProblem(await spawnError, spec) ?? 'could not start';
@@ -334,6 +335,7 @@ export async function runProgramTrial(spec: ProgramSpec, trial: ProgramTrial, si
 		pipe(child.stderr, stderrLines),
 	]);
 	function pipe(stream: NodeJS.ReadableStream & {on(event: 'data', listener: (chunk: Buffer) => void): unknown}, lines: LineSplitter): Promise<void> {
+		stream.on('error', () => undefined);
 		stream.on('data', (chunk: Buffer) => {
 			lastOutputAt = performance.now();
 			lines.push(chunk);
