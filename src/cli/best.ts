@@ -3,11 +3,11 @@ import Table from 'cli-table3';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep} from '../report/data.js';
-import {LEADERBOARD_ALIGN, LEADERBOARD_HEAD, leaderboardCells, percentSpread, seconds} from '../report/format.js';
+import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricSpread, seconds} from '../report/format.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
 import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
-import type {TrialConfig} from '../types.js';
+import type {TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, openStore} from './common.js';
 
 export const SORTS = ['accuracy', 'time', 'pareto'] as const;
@@ -21,12 +21,12 @@ export interface BestArgs extends GlobalArgs {
 	json: boolean;
 }
 
-/** `--margin` for best and report: accuracy points, given as a number of percentage points. */
+/** `--margin` for best and report: percentage points of an accuracy-like metric, else percent of the best value. */
 export function marginOption<T>(yargs: Argv<T>): Argv<T & {margin: number}> {
 	return yargs.option('margin', {
 		type: 'number',
 		default: DEFAULT_MARGIN * 100,
-		describe: 'Accuracy margin in percentage points for "the fastest config nearly as accurate as the best"',
+		describe: 'Margin for "the fastest config nearly as good as the best": percentage points of accuracy (percent of the best value for other metrics)',
 	}) as Argv<T & {margin: number}>;
 }
 
@@ -54,7 +54,7 @@ export function openForReport(db: string): Store {
 
 export interface BestResult {
 	sweep: string;
-	label: (config: TrialConfig) => string;
+	label: (config: TrialParams) => string;
 	result: Tradeoff;
 	/** The rows to show: sorted, within the budget when one was given, cut to --top. */
 	rows: RankedRow[];
@@ -99,15 +99,17 @@ export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' 
 /** The terminal leaderboard plus one line for each config worth naming. */
 export function renderBest(best: BestResult): string {
 	const {label, result} = best;
-	const table = new Table({head: [...LEADERBOARD_HEAD], colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
+	const {metric} = result;
+	const table = new Table({head: leaderboardHead(metric), colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
 	for (const row of best.rows) {
-		table.push(leaderboardCells(row, label));
+		table.push(leaderboardCells(row, label, metric));
 	}
 
-	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${percentSpread(row.valAccuracy)} in ${seconds(row.trainSeconds.mean)}` : 'none');
+	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${metricSpread(metric, row.value)}${metric.name === 'val_accuracy' ? '' : ` ${metric.name}`} in ${seconds(row.trainSeconds.mean)}` : 'none');
 	const lines = [best.rows.length > 0 ? table.toString() : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
-	lines.push(`most accurate:             ${name(result.mostAccurate)}`);
-	lines.push(`fastest within ${(result.margin * 100).toFixed(1)} points: ${name(result.fastestWithinMargin)}`);
+	const within = `${(result.margin * 100).toFixed(1)} ${isFraction(metric) ? 'points' : '%'}`;
+	lines.push(`${metric.name === 'val_accuracy' ? 'most accurate:' : 'best:'}             ${name(result.mostAccurate)}`);
+	lines.push(`fastest within ${within}: ${name(result.fastestWithinMargin)}`);
 	lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
 	if (best.budget) {
 		lines.push(`best within ${best.budget.seconds} s:${' '.repeat(Math.max(1, 13 - String(best.budget.seconds).length))}${name(best.budget.best)}`);
@@ -125,6 +127,7 @@ export function bestJson(best: BestResult): unknown {
 	const row = (value: RankedRow | undefined) => value && {label: best.label(value.config), ...value};
 	return {
 		sweep: best.sweep,
+		metric: best.result.metric,
 		margin: best.result.margin,
 		rows: best.rows.map(row),
 		mostAccurate: row(best.result.mostAccurate)?.label ?? null,

@@ -5,14 +5,19 @@
 import {availableParallelism} from 'node:os';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
+import {pathToFileURL} from 'node:url';
 import {loadDataset, type SplitData, splitDataset} from '../data/load.js';
+import {UsageError} from '../errors.js';
 import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
+import type {TrialRunner} from '../run/runner.js';
+import {threadRunner} from '../run/threads.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
+import {programPath} from '../sweep/read.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
-import {BACKENDS, type BackendName, isUnfinished, type SweepDefinition} from '../types.js';
+import {BACKENDS, type BackendName, isUnfinished, sweepMetric, type SweepDefinition} from '../types.js';
 import {globalOptions, type GlobalArgs, type Io} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
@@ -45,12 +50,12 @@ export interface TrainHost {
 
 /**
  * Start the pool and hand it to `use`; it is destroyed when `use` settles. Started before the dataset is decoded,
- * its threads load tfjs meanwhile (warm start).
+ * its threads load tfjs meanwhile (warm start) when the sweep trains the built-in networks.
  */
-export async function withPool<T>(args: TrainArgs, trials: number, use: (host: TrainHost) => Promise<T>): Promise<T> {
+export async function withPool<T>(args: TrainArgs, sweep: {trials: number; definition: SweepDefinition}, use: (host: TrainHost) => Promise<T>): Promise<T> {
 	const backend = resolveBackend(args.backend);
-	const size = poolSize(args.workers, backend, trials);
-	const pool = createTrainPool(size, {backend: args.backend});
+	const size = poolSize(args.workers, backend, sweep.trials);
+	const pool = createTrainPool(size, {backend: sweep.definition.program ? undefined : args.backend});
 	try {
 		return await use({backend, pool, size});
 	} finally {
@@ -63,10 +68,43 @@ export function poolSize(workers: number | undefined, backend: BackendName, tria
 	return Math.max(1, Math.min(workers ?? defaultWorkers(backend, availableParallelism()), trials));
 }
 
-/** The dataset a sweep trains on, split as its definition asks, and the shape its models take. */
-export async function loadSweepData(definition: SweepDefinition, dataDir: string | undefined): Promise<{data: SplitData; shape: ModelShape}> {
+export interface SweepData {
+	data: SplitData;
+	shape: ModelShape;
+}
+
+/** The dataset a sweep trains on, split as its definition asks, and the shape its models take; undefined when it names none (program sweeps). */
+export async function loadSweepData(definition: SweepDefinition, dataDir: string | undefined): Promise<SweepData | undefined> {
+	if (!definition.dataset) {
+		return undefined;
+	}
+
 	const dataset = await loadDataset(definition.dataset.name, {dataDir});
 	return {data: splitDataset(dataset, definition.dataset), shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses}};
+}
+
+/** What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads. */
+export function sweepRunner(args: TrainArgs, sweep: SweepRecord, host: TrainHost, data: SweepData | undefined): TrialRunner {
+	const {program} = sweep.definition;
+	if (!program) {
+		return threadRunner(host.pool, {kind: 'builtin', data: data!.data, shape: data!.shape, backend: args.backend});
+	}
+
+	if ('module' in program) {
+		return threadRunner(host.pool, {kind: 'module', url: pathToFileURL(programPath(sweep.file, program.module)).href, data: data?.data});
+	}
+
+	throw new UsageError(`${sweep.file}: program.command: this build of sweeplab cannot run commands yet (the program runner, src/run/program.ts, is not wired in); use program.module`);
+}
+
+/** `on fashion-mnist` or `running python3 train.py ${args}`: what a sweep trains, for the first line of run and worker. */
+export function describeWork(definition: SweepDefinition): string {
+	const {program} = definition;
+	if (!program) {
+		return `on ${definition.dataset!.name}`;
+	}
+
+	return 'module' in program ? `running module ${program.module}` : `running ${program.command.join(' ')}`;
 }
 
 /** `backend X · N workers`, as the first line of run and worker shows it. */
@@ -78,7 +116,7 @@ export interface TrainSweepOptions {
 	store: Store;
 	sweep: SweepRecord;
 	host: TrainHost;
-	data: {data: SplitData; shape: ModelShape};
+	data: SweepData | undefined;
 	/** Trials trained side by side on the pool. */
 	workers: number;
 	/** The sweep's trials as training starts, for the progress display. */
@@ -99,18 +137,16 @@ export interface TrainSweepOptions {
 export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOptions): Promise<RunSummary> {
 	const {store, sweep, host, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), workers, trials: options.trials, planned: options.planned});
+	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
+	const runner = sweepRunner(args, sweep, host, options.data);
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
 	try {
 		for (;;) {
 			const pass = await runSweep({
 				store,
 				sweep,
-				data: options.data.data,
-				shape: options.data.shape,
-				pool: host.pool,
+				runner,
 				workers,
-				backend: args.backend,
 				leaseMs,
 				// Three heartbeats per lease (at most every 10 s): one late or lost beat does not cost the trial.
 				heartbeatMs: Math.min(10_000, Math.max(100, Math.floor(leaseMs / 3))),

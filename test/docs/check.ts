@@ -304,8 +304,8 @@ async function runSweeplab(args: string[], env: Record<string, string>, context:
 		const path = resolve(context.workDir, args[1]);
 		if (!existsSync(path)) return `no sweep file ${args[1]}`;
 		const definition = parseSweep(readFileSync(path, 'utf8'), args[1]);
-		if (definition.dataset.name !== 'fashion-mnist-mini') {
-			return `a runnable example must be a short sweep on fashion-mnist-mini (this one uses ${definition.dataset.name}): mark the block "sh no-run"`;
+		if (!definition.program && definition.dataset?.name !== 'fashion-mnist-mini') {
+			return `a runnable example must be a short sweep on fashion-mnist-mini (this one uses ${definition.dataset?.name}): mark the block "sh no-run"`;
 		}
 	}
 
