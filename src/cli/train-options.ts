@@ -122,7 +122,13 @@ export function describeWork(definition: SweepDefinition): string {
 
 /** `backend X · N workers`, as the first line of run and worker shows it. */
 export function describeHost(args: TrainArgs, host: TrainHost, workers: number): string {
-	return `backend ${args.backend === 'auto' ? `auto (${host.backend})` : host.backend} · ${workers} worker${workers === 1 ? '' : 's'}`;
+	const lanes = `${workers} worker${workers === 1 ? '' : 's'}`;
+	// Program command trials are child processes: no tfjs backend is involved.
+	if (!host.pool) {
+		return lanes;
+	}
+
+	return `backend ${args.backend === 'auto' ? `auto (${host.backend})` : host.backend} · ${lanes}`;
 }
 
 export interface TrainSweepOptions {

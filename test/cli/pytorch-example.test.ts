@@ -29,6 +29,7 @@ if (python === undefined && process.env.CI !== 'true') {
 		const accuracies = query<{trial_id: number; step: number; val_accuracy: number}>(db, 'SELECT trial_id, epoch AS step, val_accuracy FROM epochs ORDER BY trial_id, epoch');
 		t.true(accuracies.length >= 6);
 		t.true(accuracies.every(row => row.val_accuracy > 0.1 && row.val_accuracy <= 1), 'better than chance: it trained');
+		t.regex(result.stdout, /running python3 train\.py \$\{args\} · 2 workers · db /);
 		t.regex(result.stdout, /val_accuracy/);
 	});
 }
