@@ -7,7 +7,8 @@
  * - runner: single trials through runProgramTrial (trial folder, log file, process group and reaper
  *   registration, report parsing, a sink that keeps the step in memory), round by round against one bare spawn;
  * - run loop: whole sweeps of `--block` trials through runSweep with a SQLite store and one lane (claim, the
- *   step committed and judged, the outcome written), block by block against as many bare spawns.
+ *   step committed and judged, the outcome written), block by block against as many bare spawns; and the loop
+ *   alone, with a runner that starts nothing.
  *
  * The difference of the medians is sweeplab's added time per trial. Figures only, no pass/fail.
  *
@@ -20,6 +21,7 @@ import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {runSweep} from '../src/run/loop.js';
 import {programRunner, runProgramTrial} from '../src/run/program.js';
+import type {TrialRunner} from '../src/run/runner.js';
 import type {TrialSink} from '../src/run/trial-sink.js';
 import {openSqliteStore} from '../src/store/sqlite.js';
 import {expandSweep} from '../src/sweep/expand.js';
@@ -71,8 +73,17 @@ async function runnerTrial(root: string, id: number): Promise<number> {
 	return elapsed;
 }
 
-/** A sweep of `trials` program trials run to the end through the run loop; resolves with the wall ms per trial. */
-async function loopBlock(root: string, block: number, trials: number): Promise<number> {
+/** A runner that starts nothing: it reports the one step and returns, so a sweep through it times the loop alone. */
+const nothingRunner: TrialRunner = async (_trial, sink) => {
+	await sink.step({step: 1, metrics: {accuracy: 0.5}});
+	return {state: 'completed'};
+};
+
+/**
+ * A sweep of `trials` program trials (or, with `runner`, trials run by it) run to the end through the run loop;
+ * resolves with the wall ms per trial.
+ */
+async function loopBlock(root: string, block: number, trials: number, runner?: TrialRunner): Promise<number> {
 	const file = join(root, `block-${block}.yaml`);
 	const source = [
 		`name: overhead-${block}`,
@@ -90,7 +101,8 @@ async function loopBlock(root: string, block: number, trials: number): Promise<n
 		const started = performance.now();
 		const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source, file});
 		await store.addTrials(sweep.id, expandSweep(definition));
-		const summary = await runSweep({store, sweep, runner: programRunner({command: [...COMMAND, '${args}'], cwd: root, env: {}}, join(root, 'trials', definition.name), {graceMs: 1000}), workers: 1});
+		runner ??= programRunner({command: [...COMMAND, '${args}'], cwd: root, env: {}}, join(root, 'trials', definition.name), {graceMs: 1000});
+		const summary = await runSweep({store, sweep, runner, workers: 1});
 		const elapsed = performance.now() - started;
 		if (summary.ended.completed !== trials) {
 			throw new Error(`block ${block}: ${JSON.stringify(summary.ended)}`);
@@ -164,6 +176,7 @@ try {
 	console.log(`run loop: ${blocks} sweeps of ${blockSize} trials (SQLite, 1 lane), each against ${blockSize} bare spawns, alternating`);
 	console.log(`  bare spawn ${ms(median(bareBlocks))} per trial, run loop ${ms(median(loopBlocks))} per trial (medians over blocks)`);
 	console.log(`  added by sweeplab per trial: ${ms(median(loopBlocks) - median(bareBlocks))}; goal <= 20 ms`);
+	console.log(`  the run loop alone (a runner that starts nothing), ${trials} trials: ${ms(await loopBlock(root, blocks, trials, nothingRunner))} per trial`);
 } finally {
 	rmSync(root, {recursive: true, force: true});
 }
