@@ -39,7 +39,7 @@ export function bestBuilder(yargs: Argv): Argv<BestArgs> {
 		.option('sort', {choices: SORTS, default: 'accuracy' as const, describe: 'accuracy: ranked; time: fastest first; pareto: Pareto-optimal configs first'})
 		.option('budget', {type: 'number', describe: 'Only configs whose mean training time is at most this many seconds'})
 		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'})
-		.option('importance', {type: 'boolean', default: false, describe: 'Also say which parameters explain the variance of the sweep's metric, validation accuracy by default (fANOVA)'}) as unknown as Argv<BestArgs>;
+		.option('importance', {type: 'boolean', default: false, describe: 'Also say which parameters explain the variance of the metric, validation accuracy by default (fANOVA)'}) as unknown as Argv<BestArgs>;
 }
 
 /**
