@@ -6,7 +6,7 @@
  * nothing either; TPE's own cost grows with the trials). sweeplab's side runs `--rounds` times, each in a fresh
  * process, and prints the median; Optuna's once (it takes minutes).
  *
- *   npm run bench:overhead [-- --trials 2000 --workers 2 --rounds 3]
+ *   npm run bench:overhead [-- --trials 2000 --workers 2 --rounds 3 --skip-optuna]
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -114,7 +114,7 @@ const child = childJob<Job>();
 if (child) {
 	await reportToParent(await measureSweeplab(child));
 } else {
-	const {values} = parseArgs({options: {trials: {type: 'string', default: '2000'}, workers: {type: 'string', default: '2'}, rounds: {type: 'string', default: '3'}}});
+	const {values} = parseArgs({options: {trials: {type: 'string', default: '2000'}, workers: {type: 'string', default: '2'}, rounds: {type: 'string', default: '3'}, 'skip-optuna': {type: 'boolean', default: false}}});
 	const job: Job = {trials: Number(values.trials), workers: Number(values.workers)};
 	const rounds = Number(values.rounds);
 	const ours: number[] = [];
@@ -130,6 +130,10 @@ if (child) {
 	}
 
 	console.log(`sweeplab, module objective, ${job.workers} threads, every trial and step in SQLite: ${median(ours).toFixed(0)} trials/s (median of ${rounds}; ${(1000 / median(ours)).toFixed(2)} ms per trial)`);
+	if (values['skip-optuna']) {
+		process.exit(0);
+	}
+
 	// Once: at Optuna's pace a run takes minutes, long enough that drift between minutes does not matter.
 	const peer = measureOptuna(job.trials);
 	console.log('missing' in peer
