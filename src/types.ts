@@ -150,6 +150,8 @@ export interface SweepDefinition {
 	trials?: number;
 	/** tpe: how many trials are sampled at random before the estimator takes over (default 10). */
 	startupTrials?: number;
+	/** tpe: one joint estimator over all parameters (Optuna's multivariate TPE) instead of one per parameter. */
+	multivariate?: boolean;
 	/** The older spelling of `metric` for built-in sweeps: val_accuracy (maximize) or val_loss (minimize). */
 	objective?: Objective;
 	/** What reports rank by and pruners and tpe optimise; absent: the objective's, else val_accuracy maximize (see sweepMetric). */

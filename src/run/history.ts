@@ -76,18 +76,21 @@ export class SweepHistory implements SamplerHistory {
 	}
 
 	/**
-	 * TPE's observations: each finished trial's best value of the metric (a pruned trial's best so far, as Optuna
-	 * uses its last intermediate value); failed or diverged trials count as NaN, which ranks worst. And the
-	 * configs of trials still running or waiting, for the constant liar.
+	 * TPE's observations: each finished trial's best value of the metric; a pruned or timed-out trial's best so far
+	 * with the steps it ran (Optuna ranks pruned trials after completed ones, by their last step, then value);
+	 * failed or diverged trials count as NaN, which ranks worst (Optuna leaves failed trials out; a diverged
+	 * config is worth avoiding). And the configs of trials still running or waiting, for the constant liar.
 	 */
-	observations(metric: MetricSpec): {observations: Array<{config: TrialParams; value: number}>; pending: TrialParams[]} {
-		const observations: Array<{config: TrialParams; value: number}> = [];
+	observations(metric: MetricSpec): {observations: Array<{config: TrialParams; value: number; stoppedAt?: number}>; pending: TrialParams[]} {
+		const observations: Array<{config: TrialParams; value: number; stoppedAt?: number}> = [];
 		const pending: TrialParams[] = [];
 		for (const entry of this.entries.values()) {
 			if (isUnfinished(entry.state)) {
 				pending.push(entry.config);
-			} else if (entry.state === 'completed' || entry.state === 'pruned' || entry.state === 'timeout') {
+			} else if (entry.state === 'completed') {
 				observations.push({config: entry.config, value: bestValue(entry.steps, metric)});
+			} else if (entry.state === 'pruned' || entry.state === 'timeout') {
+				observations.push({config: entry.config, value: bestValue(entry.steps, metric), stoppedAt: entry.steps.length});
 			} else {
 				observations.push({config: entry.config, value: Number.NaN});
 			}

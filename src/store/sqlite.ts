@@ -407,11 +407,17 @@ function prepareStatements(db: Database.Database) {
 			INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed)
 			VALUES (@sweepId, @ordinal, @config, @configHash, @repeat, @seed)
 			ON CONFLICT (sweep_id, config_hash, repeat) DO NOTHING`),
+		// The lowest ordinal of the first waiting trial (the partial index trials_claimable) and the first orphaned
+		// running one (few: the running trials of the sweep), rather than one OR that scans every trial of the sweep.
 		claimable: db.prepare(`
-			SELECT id FROM trials
-			WHERE sweep_id = @sweepId AND (
-				state IN ('pending', 'interrupted')
-				OR (state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < @expiredBefore))
+			SELECT id FROM (
+				SELECT * FROM (SELECT id, ordinal FROM trials WHERE sweep_id = @sweepId AND state IN ('pending', 'interrupted') ORDER BY ordinal, id LIMIT 1)
+				UNION ALL
+				SELECT * FROM (
+					SELECT id, ordinal FROM trials
+					WHERE sweep_id = @sweepId AND state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < @expiredBefore)
+					ORDER BY ordinal, id LIMIT 1
+				)
 			)
 			ORDER BY ordinal, id LIMIT 1`),
 		// A new attempt starts clean: nothing of the earlier attempt's outcome survives beside the deleted epochs.

@@ -24,6 +24,17 @@ export function describeProgram(program: ProgramDefinition | undefined): string 
 }
 
 /**
+ * A trial's parameters as command-line arguments, what `"${args}"` expands to: one `--name=value` per parameter in
+ * sorted order; strings as they are, lists and mappings as JSON.
+ */
+export function programArgs(params: TrialParams): string[] {
+	return Object.keys(params).sort().map(name => {
+		const value = params[name];
+		return `--${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+	});
+}
+
+/**
  * Steps a trial is expected to report, for progress and time estimates: its `epochs` (built-in trials have one;
  * a program sweep whose parameters name one means the same), else 1.
  */

@@ -44,6 +44,7 @@ export const TOP_LEVEL_KEYS = [
 	'startupTrials',
 	'metric',
 	'program',
+	'multivariate',
 ] as const;
 /** The metrics the built-in trainer reports at every epoch: what a built-in sweep's `metric` may name. */
 export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const;
@@ -564,6 +565,7 @@ const commonKeys = {
 		.refine(value => Number.isFinite(value) && value > 0 && value <= 10_080, {message: 'must be more than 0 and at most 10080 minutes (a week)'})
 		.optional(),
 	startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
+	multivariate: z.boolean({error: typeError('true or false')}).optional(),
 	pruner: prunerSchema.optional(),
 };
 
@@ -572,6 +574,7 @@ type CommonFile = {
 	trials?: number;
 	repeats: number;
 	startupTrials?: number;
+	multivariate?: boolean;
 	pruner?: z.infer<typeof prunerSchema>;
 };
 
@@ -588,6 +591,9 @@ function checkCommon(file: CommonFile, parameters: Partial<Record<string, Parame
 	}
 	if (file.method !== 'tpe' && file.startupTrials !== undefined) {
 		ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+	}
+	if (file.method !== 'tpe' && file.multivariate !== undefined) {
+		ctx.addIssue({code: 'custom', path: ['multivariate'], message: 'only method: tpe takes multivariate (remove it or use method: tpe)'});
 	}
 	if (file.pruner) {
 		for (const problem of prunerSpecProblems(completePruner(file.pruner, epochs))) {
@@ -907,6 +913,7 @@ function commonDefinition(
 		parameters,
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
+		...(file.multivariate === true && {multivariate: true}),
 		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),
 	};
 }

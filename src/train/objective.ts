@@ -99,6 +99,12 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 		this.steps++;
 		this.reportedMetric ||= this.options.metric in report.metrics;
 		this.post({type: 'step', report});
+		// Divergence is decided here, so that without a pruner a step costs no round trip to the main thread.
+		const value = report.metrics[this.options.metric];
+		if (value !== undefined && !Number.isFinite(value)) {
+			this.stop ??= {kind: 'diverged', reason: `${this.options.metric} became ${value} at step ${report.step}`};
+		}
+
 		if (this.options.awaitVerdict && !this.stop) {
 			const verdict = await new Promise<Extract<ControlMessage, {type: 'verdict'}> | undefined>(resolve => {
 				this.onVerdict = message => {

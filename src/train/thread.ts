@@ -29,7 +29,7 @@ interface TaskBase {
 	params: TrialParams;
 	seed: number;
 	port: MessagePort;
-	/** The sweep's metric: a step whose value of it is not finite ends a module objective as diverged. */
+	/** The sweep's metric: a step whose value of it is not finite ends the objective as diverged. */
 	metric: string;
 	/** A pruner watches this trial: after each step, wait for the main thread's verdict before the next. */
 	awaitVerdict?: boolean;
@@ -147,11 +147,7 @@ function describeError(error: unknown): string {
 /** Piscina's entry point (pool.ts names it). */
 export async function runTrial(task: TrialTask): Promise<TaskResult> {
 	const {port} = task;
-	const trial = new ThreadTrial(task.trialId, task.params, task.seed, task.data, port, {
-		metric: task.metric,
-		// A module objective always waits: the answer also says when its metric diverged.
-		awaitVerdict: task.kind === 'module' || Boolean(task.awaitVerdict),
-	});
+	const trial = new ThreadTrial(task.trialId, task.params, task.seed, task.data, port, {metric: task.metric, awaitVerdict: Boolean(task.awaitVerdict)});
 	try {
 		return task.kind === 'builtin' ? await builtinObjective(task, trial) : await moduleObjective(task, trial);
 	} finally {

@@ -87,3 +87,20 @@ test('a module that cannot be loaded is one line at sweep load, exit 1, and noth
 	t.regex(result.stderr, /program\.module: \.\.\/\.\.\/objectives\/no-default\.js: has no default export function/);
 	t.false(existsSync(db));
 });
+
+test('examples/tfjs-model: a user-written tfjs model as a module objective trains on the shared bundled subset', async t => {
+	const db = join(tempDir(t), 'tfjs-model.db');
+	const result = await runCli(['run', 'examples/tfjs-model/sweep.yaml', '--db', db, '--workers', '2']);
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stdout, /4 completed in/);
+	const rows = query<{config: string; state: string; steps: number; best: number}>(
+		db,
+		`SELECT t.config, t.state, count(s.id) AS steps, max(m.value) AS best FROM trials t
+		JOIN steps s ON s.trial_id = t.id JOIN metrics m ON m.step_id = s.id AND m.name = 'val_accuracy' GROUP BY t.id ORDER BY t.ordinal`,
+	);
+	t.deepEqual(rows.map(row => [JSON.parse(row.config).units, JSON.parse(row.config).dropout, row.state, row.steps]), [[16, 0, 'completed', 3], [64, 0, 'completed', 3], [16, 0.2, 'completed', 3], [64, 0.2, 'completed', 3]]);
+	// 600 images, 3 epochs: far better than the 10% of guessing.
+	t.true(rows.every(row => row.best > 0.4), JSON.stringify(rows));
+	const metrics = query<{name: string}>(db, 'SELECT DISTINCT name FROM metrics ORDER BY name').map(row => row.name);
+	t.deepEqual(metrics, ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+});
