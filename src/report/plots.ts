@@ -10,18 +10,31 @@
  */
 import * as vega from 'vega';
 import {compile, type TopLevelSpec} from 'vega-lite';
-import type {StoredEpoch, TrialRecord} from '../store/store.js';
-import type {SweepDefinition, TrialConfig, TrialState} from '../types.js';
+import type {StoredStep, TrialRecord} from '../store/store.js';
+import type {MetricSpec, SweepDefinition, TrialParams, TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
+import {isFraction, metricTitle} from './format.js';
 import type {ImportanceResult} from './importance.js';
+import {lossHistory, stepsByTrial} from './leaderboard.js';
 import {kneeIndex} from './pareto.js';
 import type {RankedRow} from './ranking.js';
 
-export type Label = (config: TrialConfig) => string;
+export type Label = (config: TrialParams) => string;
+
+/** Axis scale and title of a metric: accuracy-like metrics in percent. */
+export const axisOf = (metric: MetricSpec) =>
+	isFraction(metric) ? {factor: 100, title: `${metricTitle(metric)} (%)`} : {factor: 1, title: metricTitle(metric)};
+const capitalised = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
+/**
+ * The value at or below which a config has learned nothing: chance level for an accuracy to maximise, none for
+ * other metrics (a loss has no such floor to set apart).
+ */
+export const chanceOf = (metric: MetricSpec): number | undefined => (isFraction(metric) && metric.goal === 'maximize' ? CHANCE_LEVEL : undefined);
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const font = {labelFontSize: 11, titleFontSize: 12};
-/** Both datasets have ten classes: a config at or below this validation accuracy has learned (next to) nothing. */
+/** Both datasets have ten classes: a config at or below this accuracy has learned (next to) nothing. */
 export const CHANCE_LEVEL = 0.15;
 /** Configs drawn in colour; the rest are grey context. */
 export const TOP_IN_COLOUR = 10;
@@ -34,12 +47,12 @@ const TITLE = {anchor: 'start' as const, subtitleColor: '#555', subtitleFontSize
 // --- Parameter order -------------------------------------------------------------------------------------
 
 /** The config keys whose values differ between these configs, sorted: what tells them apart. */
-export function varyingKeys(configs: readonly TrialConfig[]): Array<keyof TrialConfig> {
+export function varyingKeys(configs: readonly TrialParams[]): string[] {
 	if (configs.length === 0) {
 		return [];
 	}
 
-	const keys = Object.keys(configs[0]).sort() as Array<keyof TrialConfig>;
+	const keys = Object.keys(configs[0]).sort();
 	return keys.filter(key => {
 		const first = JSON.stringify(configs[0][key]);
 		return configs.some(config => JSON.stringify(config[key]) !== first);
@@ -71,7 +84,7 @@ export function compareValues(a: unknown, b: unknown): number {
 }
 
 /** Configs in the order of their parameter values (first varying key first), as a reader scans a sweep. */
-export function parameterOrder(configs: readonly TrialConfig[], keys = varyingKeys(configs)): (a: TrialConfig, b: TrialConfig) => number {
+export function parameterOrder(configs: readonly TrialParams[], keys = varyingKeys(configs)): (a: TrialParams, b: TrialParams) => number {
 	return (a, b) => {
 		for (const key of keys) {
 			const order = compareValues(a[key], b[key]);
@@ -85,7 +98,7 @@ export function parameterOrder(configs: readonly TrialConfig[], keys = varyingKe
 }
 
 /** One numeric parameter varies: its configs have an order, and their colours should show it. */
-function orderedParameter(configs: readonly TrialConfig[]): boolean {
+function orderedParameter(configs: readonly TrialParams[]): boolean {
 	const keys = varyingKeys(configs);
 	return keys.length === 1 && configs.every(config => typeof config[keys[0]] === 'number');
 }
@@ -131,23 +144,27 @@ export interface TradeoffOptions {
  * learned something; chance-level configs sit on the bottom edge as grey triangles. Time is on a log axis when it
  * spans more than a factor of 20.
  */
-export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: TradeoffOptions = {}): TopLevelSpec {
-	const usable = rows.filter(row => Number.isFinite(row.valAccuracy.mean) && Number.isFinite(row.trainSeconds.mean));
+export function tradeoffSpec(rows: readonly RankedRow[], label: Label, metric: MetricSpec, options: TradeoffOptions = {}): TopLevelSpec {
+	const {factor, title} = axisOf(metric);
+	const chance = chanceOf(metric);
+	const usable = rows.filter(row => Number.isFinite(row.value.mean) && Number.isFinite(row.trainSeconds.mean));
 	const shown = sample(usable, options.maxPoints ?? Number.POSITIVE_INFINITY, row => row.pareto);
-	const informative = shown.filter(row => row.valAccuracy.mean > CHANCE_LEVEL);
-	const kneeAt = kneeIndex(rows.map(row => ({accuracy: row.valAccuracy.mean, seconds: row.trainSeconds.mean})), rows.map(row => row.pareto));
+	const informative = shown.filter(row => chance === undefined || row.value.mean > chance);
+	// The knee in the ranking's orientation: higher is better (a metric to minimise is negated).
+	const oriented = (value: number) => (metric.goal === 'minimize' ? -value : value);
+	const kneeAt = kneeIndex(rows.map(row => ({accuracy: oriented(row.value.mean), seconds: row.trainSeconds.mean})), rows.map(row => row.pareto));
 	const knee = kneeAt === undefined ? undefined : rows[kneeAt];
-	const domain = fittedDomain((informative.length > 0 ? informative : shown).map(row => row.valAccuracy.mean * 100), 0.5) ?? [0, 100];
+	const domain = fittedDomain((informative.length > 0 ? informative : shown).map(row => row.value.mean * factor), 0.5 * factor / 100) ?? [0, 100];
 	const values = shown.map(row => {
-		const apart = row.valAccuracy.mean * 100 < domain[0];
+		const apart = chance !== undefined && row.value.mean * factor < domain[0];
 		const std = (value: number) => (Number.isFinite(value) ? value : 0);
 		return {
 			config: label(row.config),
 			rank: row.rank === null ? '' : `#${row.rank}${row.tied ? '=' : ''}`,
-			accuracy: round(apart ? domain[0] : row.valAccuracy.mean * 100),
-			trueAccuracy: round(row.valAccuracy.mean * 100),
-			accuracyLow: round(apart ? domain[0] : Math.max(domain[0], (row.valAccuracy.mean - std(row.valAccuracy.std)) * 100)),
-			accuracyHigh: round(apart ? domain[0] : Math.min(domain[1], (row.valAccuracy.mean + std(row.valAccuracy.std)) * 100)),
+			accuracy: round(apart ? domain[0] : row.value.mean * factor),
+			trueAccuracy: round(row.value.mean * factor),
+			accuracyLow: round(apart ? domain[0] : Math.max(domain[0], (row.value.mean - std(row.value.std)) * factor)),
+			accuracyHigh: round(apart ? domain[0] : Math.min(domain[1], (row.value.mean + std(row.value.std)) * factor)),
 			seconds: round(row.trainSeconds.mean),
 			secondsLow: round(Math.max(row.trainSeconds.mean - std(row.trainSeconds.std), row.trainSeconds.mean / 2)),
 			secondsHigh: round(row.trainSeconds.mean + std(row.trainSeconds.std)),
@@ -164,7 +181,7 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: 
 	const seconds = values.map(value => value.seconds);
 	const logTime = seconds.length > 1 && Math.min(...seconds) > 0 && Math.max(...seconds) / Math.min(...seconds) > 20;
 	const x = {field: 'seconds', type: 'quantitative' as const, title: `training time (s, mean over repeats${logTime ? ', log scale' : ''})`, scale: logTime ? {type: 'log' as const} : {zero: false, nice: true}};
-	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain, nice: false}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: {domain, nice: false}};
 	const apartCount = values.filter(value => value.group.startsWith('chance')).length;
 	const subtitle = [
 		shown.length < usable.length ? `${shown.length} of ${usable.length} configs drawn (the front, then an even sample by rank).` : undefined,
@@ -173,7 +190,7 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: 
 	].filter(line => line !== undefined);
 	return {
 		$schema: SCHEMA,
-		title: {text: 'Validation accuracy against training time (±1 std over repeats)', subtitle, ...TITLE},
+		title: {text: `${capitalised(title)} against training time (±1 std over repeats)`, subtitle, ...TITLE},
 		width: 520,
 		height: 340,
 		data: {values: sided},
@@ -192,7 +209,7 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, options: 
 					y,
 					color: {field: 'group', type: 'nominal', title: null, scale: {domain: groups.map(([group]) => group), range: groups.map(([, colour]) => colour)}},
 					shape: {field: 'group', type: 'nominal', title: null, scale: {domain: groups.map(([group]) => group), range: groups.map(([, , shape]) => shape)}},
-					tooltip: [{field: 'rank'}, {field: 'config'}, {field: 'trueAccuracy', title: 'val acc (%)', format: '.2f'}, {field: 'seconds', title: 'train s', format: '.1f'}],
+					tooltip: [{field: 'rank'}, {field: 'config'}, {field: 'trueAccuracy', title, format: '.4~f'}, {field: 'seconds', title: 'train s', format: '.1f'}],
 				},
 			},
 			// Front points sit close together: their labels alternate below-right and above-left along the front.
@@ -249,12 +266,16 @@ export interface CurvesOptions {
 	subtitle?: string[];
 	/** Name of the data set, so the dashboard can insert epochs as they arrive. */
 	dataName?: string;
-	/** Fixed accuracy axis (%); fitted to the coloured lines otherwise. */
+	/** Fixed value axis (scaled); fitted to the lines above chance level otherwise. */
 	domain?: [number, number];
+	/** How the metric is shown: its scale (100 for an accuracy in percent) and axis title. */
+	axis: {factor: number; title: string};
+	/** Points at or below this value (unscaled) learned nothing and do not set the axis; undefined: every point does. */
+	chance?: number;
 }
 
 /** Flat rows of the per-epoch chart, as `curvesSpec` draws them (and as the dashboard inserts new epochs). */
-export function curveRows(series: readonly CurveSeries[]): Array<Record<string, unknown>> {
+export function curveRows(series: readonly CurveSeries[], factor: number): Array<Record<string, unknown>> {
 	return series.flatMap(line =>
 		line.points.filter(point => Number.isFinite(point.accuracy)).map(point => ({
 			id: line.id,
@@ -262,20 +283,21 @@ export function curveRows(series: readonly CurveSeries[]): Array<Record<string, 
 			colour: line.colour,
 			state: line.state ?? 'completed',
 			epoch: point.epoch,
-			accuracy: round(point.accuracy * 100),
+			accuracy: round(point.accuracy * factor),
 		})),
 	);
 }
 
 /** The per-epoch validation accuracy chart: grey context lines under the coloured ones. */
 export function curvesSpec(series: readonly CurveSeries[], options: CurvesOptions): TopLevelSpec {
-	const rows = curveRows(series);
+	const {factor, title} = options.axis;
+	const rows = curveRows(series, factor);
 	// Points above chance level set the axis: a config that learned nothing would squeeze every other line flat.
-	const informative = series.flatMap(line => line.points.filter(point => point.accuracy > CHANCE_LEVEL).map(point => point.accuracy * 100));
-	const domain = options.domain ?? fittedDomain(informative, 1);
+	const informative = series.flatMap(line => line.points.filter(point => Number.isFinite(point.accuracy) && (options.chance === undefined || point.accuracy > options.chance)).map(point => point.accuracy * factor));
+	const domain = options.domain ?? fittedDomain(informative, factor / 100);
 	const x = {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}};
 	// Without a point above chance yet (a sweep that has just started), the axis follows the data as it arrives.
-	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: domain ? {domain: [Math.max(0, domain[0]), Math.min(100, domain[1])], nice: false} : {zero: false}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: domain ? {domain: factor === 100 ? [Math.max(0, domain[0]), Math.min(100, domain[1])] : domain, nice: false} : {zero: false}};
 	const detail = {field: 'id', type: 'nominal' as const};
 	const colour = colourScale(options.coloured, options.ordered);
 	return {
@@ -299,7 +321,7 @@ export function curvesSpec(series: readonly CurveSeries[], options: CurvesOption
 					detail,
 					color: {field: 'config', title: 'config', ...colour, legend: {labelLimit: 0, symbolType: 'stroke'}},
 					strokeDash: {condition: {test: "datum.state === 'running'", value: [4, 2]}, value: [1, 0]},
-					tooltip: [{field: 'config'}, {field: 'state'}, {field: 'epoch'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}],
+					tooltip: [{field: 'config'}, {field: 'state'}, {field: 'epoch'}, {field: 'accuracy', title, format: '.4~f'}],
 				},
 			},
 		],
@@ -308,22 +330,10 @@ export function curvesSpec(series: readonly CurveSeries[], options: CurvesOption
 	} as TopLevelSpec;
 }
 
-/** Completed trials' epochs, grouped by trial, in epoch order. */
-function historiesOf(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], all = false): Array<{trial: TrialRecord; history: StoredEpoch[]}> {
-	const byTrial = new Map<number, StoredEpoch[]>();
-	for (const epoch of epochs) {
-		let list = byTrial.get(epoch.trialId);
-		if (!list) {
-			list = [];
-			byTrial.set(epoch.trialId, list);
-		}
-
-		list.push(epoch);
-	}
-
-	return trials
-		.filter(trial => all || trial.state === 'completed')
-		.map(trial => ({trial, history: (byTrial.get(trial.id) ?? []).sort((a, b) => a.epoch - b.epoch)}));
+/** Completed trials' steps (every trial's with `all`), grouped by trial, in step order. */
+function historiesOf(trials: readonly TrialRecord[], steps: readonly StoredStep[], all = false): Array<{trial: TrialRecord; history: StoredStep[]}> {
+	const byTrial = stepsByTrial(steps);
+	return trials.filter(trial => all || trial.state === 'completed').map(trial => ({trial, history: byTrial.get(trial.id) ?? []}));
 }
 
 /** The best `count` ranked configs, then put in the parameter's order. */
@@ -334,20 +344,23 @@ function topConfigs(rows: readonly RankedRow[], count: number): RankedRow[] {
 }
 
 /**
- * Mean validation accuracy per epoch of every config (mean over repeats): the top configs in colour, in the
+ * The sweep's metric per step (epoch) of every config (mean over repeats): the top configs in colour, in the
  * parameter's order and with ordered colours for a numeric parameter, the rest in grey.
  */
-export function validationCurvesSpec(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
+export function validationCurvesSpec(trials: readonly TrialRecord[], steps: readonly StoredStep[], rows: readonly RankedRow[], label: Label, metric: MetricSpec): TopLevelSpec {
+	const axis = axisOf(metric);
+	const chanceLevel = chanceOf(metric);
 	const top = topConfigs(rows, TOP_IN_COLOUR);
 	const coloured = top.map(row => label(row.config));
 	const byConfig = new Map<string, Map<number, number[]>>();
-	for (const {trial, history} of historiesOf(trials, epochs)) {
+	for (const {trial, history} of historiesOf(trials, steps)) {
 		const config = label(trial.config);
 		const perEpoch = byConfig.get(config) ?? new Map<number, number[]>();
 		byConfig.set(config, perEpoch);
-		for (const epoch of history) {
-			if (Number.isFinite(epoch.valAccuracy)) {
-				perEpoch.set(epoch.epoch, [...(perEpoch.get(epoch.epoch) ?? []), epoch.valAccuracy]);
+		for (const step of history) {
+			const value = step.metrics[metric.name];
+			if (value !== undefined && Number.isFinite(value)) {
+				perEpoch.set(step.step, [...(perEpoch.get(step.step) ?? []), value]);
 			}
 		}
 	}
@@ -358,12 +371,14 @@ export function validationCurvesSpec(trials: readonly TrialRecord[], epochs: rea
 		colour: coloured.includes(config),
 		points: [...perEpoch].sort(([a], [b]) => a - b).map(([epoch, values]) => ({epoch, accuracy: values.reduce((sum, value) => sum + value, 0) / values.length})),
 	}));
-	const chance = series.filter(line => line.points.length > 0 && line.points.every(point => point.accuracy <= CHANCE_LEVEL)).length;
+	const chance = chanceLevel === undefined ? 0 : series.filter(line => line.points.length > 0 && line.points.every(point => point.accuracy <= chanceLevel)).length;
 	const grey = series.length - coloured.length;
 	return curvesSpec(series, {
 		coloured,
 		ordered: orderedParameter(top.map(row => row.config)),
-		title: 'Validation accuracy per epoch (mean over repeats)',
+		axis,
+		chance: chanceLevel,
+		title: `${capitalised(axis.title)} per epoch (mean over repeats)`,
 		subtitle: [
 			grey > 0 ? `The top ${coloured.length} configs in colour, the other ${grey} in grey.` : undefined,
 			chance > 0 ? `${chance} config${chance === 1 ? '' : 's'} at chance level (≤ ${CHANCE_LEVEL * 100}%) below the axis.` : undefined,
@@ -387,7 +402,7 @@ export interface LearningCurvesOptions {
  */
 export function learningCurvesSpec(
 	trials: readonly TrialRecord[],
-	epochs: readonly StoredEpoch[],
+	steps: readonly StoredStep[],
 	rows: readonly RankedRow[],
 	label: Label,
 	options: LearningCurvesOptions = {},
@@ -396,26 +411,27 @@ export function learningCurvesSpec(
 	const order = [...new Set(top.map(row => label(row.config)))];
 	const shown = new Set(order);
 	const values: Array<Record<string, unknown>> = [];
-	for (const {trial, history} of historiesOf(trials, epochs, options.allStates)) {
+	for (const {trial, history} of historiesOf(trials, steps, options.allStates)) {
 		const config = label(trial.config);
 		if (!shown.has(config)) {
 			continue;
 		}
 
-		for (const epoch of history) {
-			for (const [metric, split, value] of [
-				['accuracy', 'train', epoch.accuracy * 100],
-				['accuracy', 'validation', epoch.valAccuracy * 100],
-				['loss', 'train', epoch.loss],
-				['loss', 'validation', epoch.valLoss],
+		for (const step of history) {
+			for (const [metric, split, name, factor] of [
+				['accuracy', 'train', 'accuracy', 100],
+				['accuracy', 'validation', 'val_accuracy', 100],
+				['loss', 'train', 'loss', 1],
+				['loss', 'validation', 'val_loss', 1],
 			] as const) {
-				if (Number.isFinite(value)) {
-					values.push({kind: 'curve', config, metric, split, epoch: epoch.epoch, value});
+				const value = step.metrics[name];
+				if (value !== undefined && Number.isFinite(value)) {
+					values.push({kind: 'curve', config, metric, split, epoch: step.step, value: value * factor});
 				}
 			}
 		}
 
-		const converged = convergedEpoch(history);
+		const converged = convergedEpoch(lossHistory(history));
 		if (converged !== undefined) {
 			values.push({kind: 'converged', config, metric: 'accuracy', epoch: converged}, {kind: 'converged', config, metric: 'loss', epoch: converged});
 		}
@@ -480,9 +496,11 @@ export function logKeys(definition: SweepDefinition): string[] {
  * validation accuracy, one line per config coloured by its accuracy, the best drawn on top. At most `maxLines`
  * configs (the best by rank).
  */
-export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, options: {maxLines?: number} = {}): TopLevelSpec {
-	const keys = Object.keys(definition.parameters).sort() as Array<keyof TrialConfig>;
-	const ranked = rows.filter(row => Number.isFinite(row.valAccuracy.mean));
+export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, metric: MetricSpec, options: {maxLines?: number} = {}): TopLevelSpec {
+	const {factor, title} = axisOf(metric);
+	const chance = chanceOf(metric);
+	const keys = Object.keys(definition.parameters).sort();
+	const ranked = rows.filter(row => Number.isFinite(row.value.mean));
 	const shown = ranked.slice(0, options.maxLines ?? 500);
 	const logs = new Set(logKeys(definition));
 	const axes: Array<{name: string; position: (value: unknown) => number; ticks: Array<{position: number; text: string}>}> = [];
@@ -509,21 +527,21 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 	}
 
 	// As on the other charts, configs at chance level sit on the bottom of the accuracy axis instead of stretching it.
-	const accuracies = shown.map(row => row.valAccuracy.mean * 100);
-	const informative = accuracies.filter(value => value > CHANCE_LEVEL * 100);
+	const accuracies = shown.map(row => row.value.mean * factor);
+	const informative = accuracies.filter(value => chance === undefined || value > chance * factor);
 	const accuracyDomain = fittedDomain(informative.length > 0 ? informative : accuracies, 0.5, 0) ?? [0, 100];
 	const accuracyPosition = (value: unknown) => (accuracyDomain[1] === accuracyDomain[0] ? 0.5 : Math.max(0, ((value as number) - accuracyDomain[0]) / (accuracyDomain[1] - accuracyDomain[0])));
-	axes.push({name: 'val acc (%)', position: accuracyPosition, ticks: evenTicks(...accuracyDomain).map(value => ({position: accuracyPosition(value), text: formatTick(value)}))});
+	axes.push({name: title, position: accuracyPosition, ticks: evenTicks(...accuracyDomain).map(value => ({position: accuracyPosition(value), text: formatTick(value)}))});
 	const lines = shown.flatMap((row, index) => {
 		const config = label(row.config);
-		const accuracy = row.valAccuracy.mean * 100;
+		const accuracy = row.value.mean * factor;
 		return axes.map((axis, position) => ({
 			kind: 'line',
 			config,
 			rank: ranked.length - index,
 			accuracy: round(accuracy),
 			axis: axis.name,
-			position: round(axis.name === 'val acc (%)' ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]])),
+			position: round(position === keys.length ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]])),
 		}));
 	});
 	const ticks = axes.flatMap(axis => axis.ticks.map(tick => ({kind: 'tick', axis: axis.name, position: tick.position, text: tick.text})));
@@ -533,7 +551,7 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 	return {
 		$schema: SCHEMA,
 		title: {
-			text: 'Parallel coordinates (one line per config, coloured by validation accuracy)',
+			text: `Parallel coordinates (one line per config, coloured by ${title})`,
 			subtitle: [
 				shown.length < ranked.length ? `The best ${shown.length} of ${ranked.length} configs.` : undefined,
 				informative.length < accuracies.length ? `${accuracies.length - informative.length} at chance level (≤ ${CHANCE_LEVEL * 100}%) end at the bottom of the accuracy axis.` : undefined,
@@ -553,8 +571,9 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 					y,
 					detail: {field: 'config', type: 'nominal'},
 					order: {field: 'rank', type: 'quantitative'},
-					color: {field: 'accuracy', type: 'quantitative', title: 'val acc (%)', scale: {scheme: 'viridis', domain: accuracyDomain, clamp: true}},
-					tooltip: [{field: 'config'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}],
+					// Brighter is better, whichever way the metric goes.
+					color: {field: 'accuracy', type: 'quantitative', title, scale: {scheme: 'viridis', domain: accuracyDomain, clamp: true, reverse: metric.goal === 'minimize'}},
+					tooltip: [{field: 'config'}, {field: 'accuracy', title, format: '.4~f'}],
 				},
 			},
 			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'text', align: 'right', dx: -4, fontSize: 10, color: '#333'}, encoding: {x, y, text: {field: 'text'}}},
@@ -582,7 +601,7 @@ export function importanceSpec(result: ImportanceResult): TopLevelSpec {
 	].filter(line => line !== undefined);
 	return {
 		$schema: SCHEMA,
-		title: {text: "Parameter importance (share of validation accuracy's variance)", subtitle, ...TITLE},
+		title: {text: "Parameter importance (share of the sweep metric's variance)", subtitle, ...TITLE},
 		width: 360,
 		height: {step: 22},
 		data: {values},

@@ -8,10 +8,11 @@
  * already pushed, so every event carries only new epochs and state changes. A page that reconnects (or opens
  * from a snapshot) sends the cursor it has and gets the trials changed since then in full.
  */
-import type {Store, StoredEpoch, SweepStatus, TrialRecord} from '../store/store.js';
+import {bestStepIndex, stepsByTrial} from '../report/leaderboard.js';
+import type {Store, SweepStatus, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
-import type {TrialState} from '../types.js';
-import {thin} from './model.js';
+import {sweepMetric, type TrialState} from '../types.js';
+import {plannedEpochs, thin} from './model.js';
 
 export const LOOKBACK_MS = 10_000;
 export const DEFAULT_POLL_MS = 500;
@@ -24,8 +25,9 @@ export interface TrialChange {
 	configHash: string;
 	state: TrialState;
 	epochsRun: number;
-	epochs: number;
-	/** The trial's epochs replace what the page has (a new attempt, or a catch-up); otherwise they extend it. */
+	/** Planned epochs, null when the trial's parameters do not say. */
+	epochs: number | null;
+	/** The trial's steps replace what the page has (a new attempt, or a catch-up); otherwise they extend it. `accuracy` holds the sweep metric's value. */
 	reset: boolean;
 	points: Array<{epoch: number; accuracy: number | null}>;
 }
@@ -169,23 +171,19 @@ export class LiveFeed {
 			return [];
 		}
 
-		const epochs = await this.#store.trialEpochs(items.map(item => item.trial.id));
-		const byTrial = new Map<number, StoredEpoch[]>();
-		for (const epoch of epochs) {
-			byTrial.set(epoch.trialId, [...(byTrial.get(epoch.trialId) ?? []), epoch]);
-		}
-
+		const byTrial = stepsByTrial(await this.#store.trialSteps(items.map(item => item.trial.id)));
 		return items.flatMap(({trial, reset, after}) => {
 			const status = statuses.find(candidate => candidate.sweep.id === trial.sweepId);
 			if (!status) {
 				return [];
 			}
 
+			const metric = sweepMetric(status.sweep.definition);
 			const history = byTrial.get(trial.id) ?? [];
-			const points = (reset ? thin(history) : history.filter(epoch => epoch.epoch > after)).map(epoch => ({
-				epoch: epoch.epoch,
-				accuracy: Number.isFinite(epoch.valAccuracy) ? epoch.valAccuracy : null,
-			}));
+			const points = (reset ? thin(history, bestStepIndex(history, metric)) : history.filter(step => step.step > after)).map(step => {
+				const value = step.metrics[metric.name];
+				return {epoch: step.step, accuracy: value !== undefined && Number.isFinite(value) ? value : null};
+			});
 			return [{
 				id: trial.id,
 				sweep: status.sweep.name,
@@ -193,7 +191,7 @@ export class LiveFeed {
 				configHash: trial.configHash,
 				state: trial.state,
 				epochsRun: trial.epochsRun,
-				epochs: trial.config.epochs,
+				epochs: plannedEpochs(trial.config),
 				reset,
 				points,
 			}];

@@ -7,7 +7,8 @@
 import type {TopLevelSpec} from 'vega-lite';
 import {readSweep} from '../report/data.js';
 import {
-	CHANCE_LEVEL,
+	axisOf,
+	chanceOf,
 	compareValues,
 	type CurveSeries,
 	fittedDomain,
@@ -21,13 +22,13 @@ import {
 	varyingKeys,
 } from '../report/plots.js';
 import {UsageError} from '../errors.js';
-import {LEADERBOARD_HEAD, leaderboardCells} from '../report/format.js';
+import {leaderboardCells, leaderboardHead, metricValue} from '../report/format.js';
 import {sweepImportance} from '../report/importance.js';
-import {bestEpochIndex} from '../report/leaderboard.js';
+import {bestStepIndex, stepsByTrial} from '../report/leaderboard.js';
 import type {RankedRow, Tradeoff} from '../report/ranking.js';
-import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
+import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
 import {formatValue} from '../sweep/describe.js';
-import {isUnfinished, type TrialConfig, type TrialState} from '../types.js';
+import {isUnfinished, type MetricSpec, type TrialParams, type TrialState} from '../types.js';
 
 /** Points kept per curve: beyond this many epochs a line is thinned (first, last and best epoch always kept), so page weight stops growing with the epoch count. */
 export const CURVE_POINTS = 20;
@@ -45,10 +46,11 @@ export interface TrialLite {
 	state: TrialState;
 	config: string;
 	configHash: string;
-	/** Planned epochs. */
-	epochs: number;
+	/** Planned epochs (steps) of a built-in trial; null when its parameters do not say (a program trial). */
+	epochs: number | null;
 	epochsRun: number;
-	bestValAccuracy: number | null;
+	/** Best value of the sweep's metric over its steps. */
+	bestValue: number | null;
 	stopReason: string | null;
 	host: string | null;
 }
@@ -69,18 +71,20 @@ export interface SweepSummary {
 	secondsPerEpoch: number | null;
 	/** Seconds of training left at the measured pace with the trials now running in parallel; null when done or unmeasured. */
 	etaSeconds: number | null;
-	best: {label: string; valAccuracy: number; trainSeconds: number} | null;
+	/** The best config so far by the sweep's metric (its mean best value). */
+	best: {label: string; value: number; text: string; trainSeconds: number} | null;
+	metric: MetricSpec;
 }
 
 export interface SweepAnalysis {
 	sweep: SweepRecord;
 	/** The swept keys, sorted. */
-	keys: Array<keyof TrialConfig>;
-	label: (config: TrialConfig) => string;
+	keys: string[];
+	label: (config: TrialParams) => string;
 	result: Tradeoff;
 	summary: SweepSummary;
 	trials: TrialLite[];
-	/** Thinned validation-accuracy points of every trial that has epochs. */
+	/** Thinned points of the sweep's metric of every trial that has steps (`accuracy` holds the metric's value). */
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
 	/** Swept values per parameter with at most MAX_FILTER_VALUES of them, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
@@ -89,12 +93,12 @@ export interface SweepAnalysis {
 }
 
 /** Keep at most `max` points: evenly spaced, plus the first, the last and the best. */
-export function thin<T extends {epoch: number; valAccuracy: number}>(history: readonly T[], max = CURVE_POINTS): T[] {
+export function thin<T>(history: readonly T[], best: number, max = CURVE_POINTS): T[] {
 	if (history.length <= max) {
 		return [...history];
 	}
 
-	const keep = new Set<number>([0, history.length - 1, Math.max(0, bestEpochIndex([...history]))]);
+	const keep = new Set<number>([0, history.length - 1, Math.max(0, best)]);
 	for (let i = 0; keep.size < max && i < max; i++) {
 		keep.add(Math.round((i * (history.length - 1)) / (max - 1)));
 	}
@@ -102,13 +106,16 @@ export function thin<T extends {epoch: number; valAccuracy: number}>(history: re
 	return [...keep].sort((a, b) => a - b).map(index => history[index]);
 }
 
-function summarise(status: SweepStatus, trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], result: Tradeoff, label: (config: TrialConfig) => string, now: number): SweepSummary {
+/** Planned epochs of a built-in trial's parameters; null for parameters without them (a program trial). */
+export const plannedEpochs = (config: TrialParams): number | null => (typeof config.epochs === 'number' ? config.epochs : null);
+
+function summarise(status: SweepStatus, trials: readonly TrialRecord[], steps: readonly StoredStep[], result: Tradeoff, label: (config: TrialParams) => string, now: number): SweepSummary {
 	const {sweep, counts, total} = status;
 	const {definition} = sweep;
 	const planned = Math.max(total, definition.method === 'grid' ? total : (definition.trials ?? 0) * definition.repeats);
 	const finished = total - counts.pending - counts.running - counts.interrupted;
-	const epochSeconds = epochs.filter(epoch => Number.isFinite(epoch.seconds));
-	const secondsPerEpoch = epochSeconds.length > 0 ? epochSeconds.reduce((sum, epoch) => sum + epoch.seconds, 0) / epochSeconds.length : null;
+	const timed = steps.flatMap(step => (step.seconds !== undefined && Number.isFinite(step.seconds) ? [step.seconds] : []));
+	const secondsPerEpoch = timed.length > 0 ? timed.reduce((sum, seconds) => sum + seconds, 0) / timed.length : null;
 	const started = trials.flatMap(trial => (trial.startedAt ? [Date.parse(trial.startedAt)] : []));
 	const ended = trials.flatMap(trial => (trial.finishedAt && !isUnfinished(trial.state) ? [Date.parse(trial.finishedAt)] : []));
 	const done = finished >= planned;
@@ -119,9 +126,10 @@ function summarise(status: SweepStatus, trials: readonly TrialRecord[], epochs: 
 	}
 
 	let etaSeconds: number | null = null;
-	if (!done && secondsPerEpoch !== null) {
-		const remaining = trials.filter(trial => isUnfinished(trial.state)).reduce((sum, trial) => sum + Math.max(0, trial.config.epochs - trial.epochsRun), 0)
-			+ (planned - total) * definition.base.epochs;
+	const baseEpochs = plannedEpochs(definition.base);
+	if (!done && secondsPerEpoch !== null && baseEpochs !== null) {
+		const remaining = trials.filter(trial => isUnfinished(trial.state)).reduce((sum, trial) => sum + Math.max(0, (plannedEpochs(trial.config) ?? baseEpochs) - trial.epochsRun), 0)
+			+ (planned - total) * baseEpochs;
 		etaSeconds = (remaining * secondsPerEpoch) / Math.max(1, counts.running);
 	}
 
@@ -138,33 +146,25 @@ function summarise(status: SweepStatus, trials: readonly TrialRecord[], epochs: 
 		trialsPerHour,
 		secondsPerEpoch,
 		etaSeconds,
-		best: best ? {label: label(best.config), valAccuracy: best.valAccuracy.mean, trainSeconds: best.trainSeconds.mean} : null,
+		best: best ? {label: label(best.config), value: best.value.mean, text: metricValue(result.metric, best.value.mean), trainSeconds: best.trainSeconds.mean} : null,
+		metric: result.metric,
 	};
 }
 
 /**
  * Read and rank one sweep, then keep only what the pages draw from: the ranked configs, a light record per
- * trial and thinned curves. The raw epochs are dropped here, so memory does not grow with the epoch count.
+ * trial and thinned curves. The raw steps are dropped here, so memory does not grow with the epoch count.
  */
 export async function analyseSweep(store: Store, status: SweepStatus, now = Date.now()): Promise<SweepAnalysis> {
 	const data = await readSweep(store, status.sweep.name);
-	const byTrial = new Map<number, StoredEpoch[]>();
-	for (const epoch of data.epochs) {
-		let list = byTrial.get(epoch.trialId);
-		if (!list) {
-			list = [];
-			byTrial.set(epoch.trialId, list);
-		}
-
-		list.push(epoch);
-	}
-
+	const {metric} = data;
+	const byTrial = stepsByTrial(data.steps);
 	const curves = new Map<number, Array<{epoch: number; accuracy: number}>>();
 	const trials = data.trials.map(trial => {
 		const history = byTrial.get(trial.id) ?? [];
-		const best = bestEpochIndex(history);
+		const best = bestStepIndex(history, metric);
 		if (history.length > 0) {
-			curves.set(trial.id, thin(history).map(epoch => ({epoch: epoch.epoch, accuracy: epoch.valAccuracy})));
+			curves.set(trial.id, thin(history, best).map(step => ({epoch: step.step, accuracy: step.metrics[metric.name] ?? Number.NaN})));
 		}
 
 		return {
@@ -174,9 +174,9 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 			state: trial.state,
 			config: data.label(trial.config),
 			configHash: trial.configHash,
-			epochs: trial.config.epochs,
+			epochs: plannedEpochs(trial.config),
 			epochsRun: trial.epochsRun,
-			bestValAccuracy: best < 0 ? null : history[best].valAccuracy,
+			bestValue: best < 0 ? null : history[best].metrics[metric.name],
 			stopReason: trial.stopReason,
 			host: trial.host,
 		} satisfies TrialLite;
@@ -197,7 +197,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		keys: data.keys,
 		label: data.label,
 		result: data.result,
-		summary: summarise(status, data.trials, data.epochs, data.result, data.label, now),
+		summary: summarise(status, data.trials, data.steps, data.result, data.label, now),
 		trials,
 		curves,
 		values,
@@ -206,14 +206,14 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 }
 
 /** A ranked row as `sweeplab best --json` prints it: the label first, NaN spreads as null (by JSON.stringify). */
-export function rowJson(row: RankedRow, label: (config: TrialConfig) => string): Record<string, unknown> {
+export function rowJson(row: RankedRow, label: (config: TrialParams) => string): Record<string, unknown> {
 	return {label: label(row.config), ...row};
 }
 
 export interface TableQuery {
 	offset: number;
 	limit: number;
-	/** A column of the row (rank, valAccuracy, trainSeconds, paramCount, ...) or `param:<key>`. */
+	/** A column of the row (rank, value, trainSeconds, paramCount, ...) or `param:<key>`. */
 	sort: string;
 	descending: boolean;
 	/** Keep configs with at least one trial in this state. */
@@ -228,7 +228,7 @@ const spreadMean = (value: unknown): number => (typeof value === 'object' && val
 export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
 	let rows = analysis.result.rows.filter(row => (query.state ? (row.states[query.state] ?? 0) > 0 : true));
 	for (const [key, value] of Object.entries(query.params)) {
-		rows = rows.filter(row => formatValue(row.config[key as keyof TrialConfig]) === value);
+		rows = rows.filter(row => formatValue(row.config[key]) === value);
 	}
 
 	if (query.sort !== 'rank' || query.descending) {
@@ -239,7 +239,7 @@ export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
 		const direction = query.descending ? -1 : 1;
 		rows = [...rows].sort((a, b) => {
 			if (query.sort.startsWith('param:')) {
-				const key = query.sort.slice('param:'.length) as keyof TrialConfig;
+				const key = query.sort.slice('param:'.length);
 				return direction * compareValues(a.config[key], b.config[key]);
 			}
 
@@ -264,9 +264,9 @@ export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
 
 	return {
 		total: rows.length,
-		head: LEADERBOARD_HEAD,
+		head: leaderboardHead(analysis.result.metric),
 		// The table's cells as `best` and the markdown report print them.
-		cells: page.map(row => leaderboardCells(row, analysis.label)),
+		cells: page.map(row => leaderboardCells(row, analysis.label, analysis.result.metric)),
 		rows: page.map(row => rowJson(row, analysis.label)),
 		trials,
 	};
@@ -277,6 +277,7 @@ export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
  * configs' trials and the running ones are in colour; the rest are grey, at most GREY_LINES of them.
  */
 export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLevelSpec {
+	const metricAxis = axisOf(analysis.result.metric);
 	const top = analysis.result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
 	const order = parameterOrder(top.map(row => row.config), analysis.keys);
 	const coloured = top.sort((a, b) => order(a.config, b.config)).map(row => analysis.label(row.config));
@@ -295,7 +296,9 @@ export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLeve
 	return curvesSpec(series, {
 		coloured: [...new Set(legend)],
 		ordered: keys.length === 1 && top.every(row => typeof row.config[keys[0]] === 'number') && running.every(config => inColour.has(config)),
-		title: 'Validation accuracy per epoch, every trial (dashed: running)',
+		axis: metricAxis,
+		chance: chanceOf(analysis.result.metric),
+		title: `${metricAxis.title.charAt(0).toUpperCase()}${metricAxis.title.slice(1)} per epoch, every trial (dashed: running)`,
 		subtitle: [
 			`${coloured.length > 0 ? `The top ${coloured.length} configs and the running trials` : 'The running trials'} in colour${grey.length > 0 ? `, ${greyShown.size === grey.length ? `the other ${grey.length} trials` : `${greyShown.size} of the other ${grey.length} trials`} in grey` : ''}.`,
 		],
@@ -305,9 +308,9 @@ export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLeve
 
 function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['charts'] {
 	return {
-		tradeoff: tradeoffSpec(analysis.result.rows, analysis.label, {maxPoints: MAX_POINTS}),
+		tradeoff: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
 		curves: liveCurvesSpec(analysis),
-		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, {maxLines: MAX_LINES}),
+		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, analysis.result.metric, {maxLines: MAX_LINES}),
 	};
 }
 
@@ -339,9 +342,9 @@ export function importanceView(analysis: SweepAnalysis): ImportanceView {
 }
 
 /** The learning curves of one trial (train against validation), drawn with the report's spec. */
-export function trialCurvesSpec(trial: TrialRecord, epochs: readonly StoredEpoch[], row: RankedRow | undefined, label: (config: TrialConfig) => string): TopLevelSpec {
+export function trialCurvesSpec(trial: TrialRecord, steps: readonly StoredStep[], row: RankedRow | undefined, label: (config: TrialParams) => string): TopLevelSpec {
 	const own = row ?? ({config: trial.config, rank: null} as unknown as RankedRow);
-	const spec = learningCurvesSpec([trial], epochs, [own], label, {allStates: true}) as unknown as Record<string, unknown>;
+	const spec = learningCurvesSpec([trial], steps, [own], label, {allStates: true}) as unknown as Record<string, unknown>;
 	return {...spec, title: {text: `Learning curves of trial ${trial.id} (${trial.state}; dashed: converged at)`, anchor: 'start'}} as TopLevelSpec;
 }
 
@@ -350,11 +353,15 @@ export function trialCurvesSpec(trial: TrialRecord, epochs: readonly StoredEpoch
  * the validation curve of each sweep's best config, mean over its trials (right).
  */
 export function compareSpec(analyses: readonly SweepAnalysis[]): TopLevelSpec {
+	// One axis for all: the first sweep's metric (sweeps compared are meant to share it).
+	const {metric} = analyses[0].result;
+	const {factor, title} = axisOf(metric);
+	const chance = chanceOf(metric);
 	const points = analyses.flatMap(analysis =>
 		analysis.result.rows
-			.filter(row => Number.isFinite(row.valAccuracy.mean) && Number.isFinite(row.trainSeconds.mean))
+			.filter(row => Number.isFinite(row.value.mean) && Number.isFinite(row.trainSeconds.mean))
 			.slice(0, MAX_POINTS)
-			.map(row => ({sweep: analysis.sweep.name, config: analysis.label(row.config), accuracy: row.valAccuracy.mean * 100, seconds: row.trainSeconds.mean, front: row.pareto})),
+			.map(row => ({sweep: analysis.sweep.name, config: analysis.label(row.config), accuracy: row.value.mean * factor, seconds: row.trainSeconds.mean, front: row.pareto})),
 	);
 	const curves = analyses.flatMap(analysis => {
 		const best = analysis.result.mostAccurate;
@@ -371,19 +378,19 @@ export function compareSpec(analyses: readonly SweepAnalysis[]): TopLevelSpec {
 			}
 		}
 
-		return [...perEpoch].map(([epoch, values]) => ({sweep: analysis.sweep.name, config: analysis.label(best.config), epoch, accuracy: (values.reduce((sum, value) => sum + value, 0) / values.length) * 100}));
+		return [...perEpoch].map(([epoch, values]) => ({sweep: analysis.sweep.name, config: analysis.label(best.config), epoch, accuracy: (values.reduce((sum, value) => sum + value, 0) / values.length) * factor}));
 	});
-	const informative = points.filter(point => point.accuracy > CHANCE_LEVEL * 100).map(point => point.accuracy);
-	const domain = fittedDomain(informative, 0.5) ?? [0, 100];
+	const informative = points.filter(point => chance === undefined || point.accuracy > chance * factor).map(point => point.accuracy);
+	const domain = fittedDomain(informative, 0.5 * factor / 100) ?? [0, 100];
 	const colour = {field: 'sweep', type: 'nominal' as const, title: 'sweep', sort: analyses.map(analysis => analysis.sweep.name), legend: {labelLimit: 0}};
-	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {domain, nice: false}};
-	const tooltip = [{field: 'sweep'}, {field: 'config'}, {field: 'accuracy', title: 'val acc (%)', format: '.2f'}];
+	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: {domain, nice: false}};
+	const tooltip = [{field: 'sweep'}, {field: 'config'}, {field: 'accuracy', title, format: '.4~f'}];
 	return {
 		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: `Comparing ${analyses.map(analysis => analysis.sweep.name).join(', ')}`, subtitle: [`Configs at chance level (≤ ${CHANCE_LEVEL * 100}%) are off the accuracy axis.`], anchor: 'start'},
+		title: {text: `Comparing ${analyses.map(analysis => analysis.sweep.name).join(', ')}`, subtitle: chance === undefined ? undefined : [`Configs at chance level (≤ ${chance * 100}%) are off the accuracy axis.`], anchor: 'start'},
 		hconcat: [
 			{
-				title: 'Accuracy against training time (lines: Pareto fronts)',
+				title: `${title} against training time (lines: Pareto fronts)`,
 				width: 420,
 				height: 300,
 				data: {values: points},
@@ -393,7 +400,7 @@ export function compareSpec(analyses: readonly SweepAnalysis[]): TopLevelSpec {
 				],
 			},
 			{
-				title: "Each sweep's best config, validation accuracy per epoch",
+				title: `Each sweep's best config, ${title} per epoch`,
 				width: 420,
 				height: 300,
 				data: {values: curves},

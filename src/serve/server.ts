@@ -9,6 +9,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net';
 import {gzipSync} from 'node:zlib';
 import {ServeError, StoreError, SweeplabError, UsageError} from '../errors.js';
+import {axisOf} from '../report/plots.js';
 import {DEFAULT_MARGIN} from '../report/ranking.js';
 import type {Store, SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';
@@ -40,7 +41,7 @@ const COOKIE = 'sweeplab_token';
 const ANALYSES_KEPT = 2;
 /** Page routes: each serves the same shell, whose script reads the path. */
 const PAGES = [/^\/$/, /^\/sweeps\/[^/]+$/, /^\/trials\/\d+$/, /^\/compare$/];
-const SORTABLE = new Set(['rank', 'valAccuracy', 'testAccuracy', 'paramCount', 'epochsRun', 'convergedEpoch', 'bestEpoch', 'secondsToBest', 'trainSeconds', 'secondsPerEpoch', 'trials']);
+const SORTABLE = new Set(['rank', 'value', 'testAccuracy', 'paramCount', 'epochsRun', 'convergedEpoch', 'bestEpoch', 'secondsToBest', 'trainSeconds', 'secondsPerEpoch', 'trials']);
 
 export interface DashboardOptions {
 	store: Store;
@@ -226,6 +227,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 				summary: current.summary,
 				keys,
 				values: current.values,
+				// How the sweep's metric is shown (100 and "... (%)" for an accuracy), for the epochs events bring.
+				axis: axisOf(current.result.metric),
 				knee: current.result.knee ? current.label(current.result.knee.config) : null,
 				fastestWithinMargin: current.result.fastestWithinMargin ? current.label(current.result.fastestWithinMargin.config) : null,
 				// The page asks for the aggregates alone when a trial finishes; its per-epoch chart is kept live by events.
@@ -242,7 +245,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			}
 
 			const current = await analysis(status);
-			const epochs = await store.trialEpochs([trial.id]);
+			const steps = await store.trialSteps([trial.id]);
 			const row = current.result.rows.find(candidate => candidate.configHash === trial.configHash);
 			return {
 				cursor,
@@ -250,8 +253,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 				label: current.label(trial.config),
 				rank: row?.rank ?? null,
 				trial,
-				epochs,
-				chart: trialCurvesSpec(trial, epochs, row, current.label),
+				metric: current.result.metric,
+				steps,
+				chart: trialCurvesSpec(trial, steps, row, current.label),
 			};
 		}
 

@@ -6,27 +6,29 @@ import test from 'ava';
 import {leaderboard} from '../../src/report/leaderboard.js';
 import {CHANCE_LEVEL, learningCurvesSpec, parallelCoordinatesSpec, renderSvg, tradeoffSpec, validationCurvesSpec} from '../../src/report/plots.js';
 import {tradeoff} from '../../src/report/ranking.js';
-import type {StoredEpoch, TrialRecord} from '../../src/store/store.js';
+import type {StoredStep, TrialRecord} from '../../src/store/store.js';
 import {describeConfig} from '../../src/sweep/describe.js';
-import {DEFAULT_TRIAL_CONFIG, type SweepDefinition, type TrialConfig} from '../../src/types.js';
+import {DEFAULT_METRIC, DEFAULT_TRIAL_CONFIG, type SweepDefinition, type TrialConfig, type TrialParams} from '../../src/types.js';
 
-function trial(id: number, config: TrialConfig, trainSeconds: number): TrialRecord {
+const metric = DEFAULT_METRIC;
+
+function trial(id: number, config: TrialParams, trainSeconds: number): TrialRecord {
 	return {
 		id, sweepId: 1, ordinal: id, config, configHash: `cfg${id}`, repeat: 0, seed: id, state: 'completed', attempts: 1, owner: null, heartbeatAt: null,
 		backend: 'wasm', trainingPath: 'simd', host: 'h', cores: 2, paramCount: 100, startedAt: null, finishedAt: null, epochsRun: 3,
-		testLoss: 0.5, testAccuracy: 0.8, trainSeconds, error: null, stopReason: null,
+		testLoss: 0.5, testAccuracy: 0.8, finalMetrics: {}, trainSeconds, error: null, stopReason: null, logPath: null,
 	};
 }
 
 /** One completed trial per learning rate; `accuracy(lr)` is its last epoch's validation accuracy. */
 function sweepOf(rates: number[], accuracy: (rate: number) => number) {
 	const trials = rates.map((learningRate, index) => trial(index + 1, {...DEFAULT_TRIAL_CONFIG, learningRate}, 10 + index));
-	const epochs: StoredEpoch[] = trials.flatMap(record => [1, 2, 3].map(epoch => {
-		const valAccuracy = accuracy(record.config.learningRate) - (3 - epoch) / 100;
-		return {trialId: record.id, epoch, loss: 1 / epoch, accuracy: valAccuracy + 0.01, valLoss: 1 / epoch, valAccuracy, seconds: 1};
+	const epochs: StoredStep[] = trials.flatMap(record => [1, 2, 3].map(step => {
+		const valAccuracy = accuracy(record.config.learningRate as number) - (3 - step) / 100;
+		return {id: record.id * 10 + step, trialId: record.id, step, metrics: {loss: 1 / step, accuracy: valAccuracy + 0.01, val_loss: 1 / step, val_accuracy: valAccuracy}, seconds: 1};
 	}));
-	const label = (config: TrialConfig) => describeConfig(config, ['learningRate']);
-	return {trials, epochs, rows: tradeoff(leaderboard(trials, epochs)).rows, label};
+	const label = (config: TrialParams) => describeConfig(config, ['learningRate']);
+	return {trials, epochs, rows: tradeoff(leaderboard(trials, epochs, metric), {metric}).rows, label};
 }
 
 const spec = (value: unknown) => value as any;
@@ -36,7 +38,7 @@ const accuracyOf = (rate: number) => (rate === 0.1 ? 0.1 : 0.89 - 0.02 * Math.ab
 
 test('accuracy against time: the axis covers the configs that learned something; a chance-level one is drawn apart on its edge', t => {
 	const {rows, label} = sweepOf(RATES, accuracyOf);
-	const chart = spec(tradeoffSpec(rows, label));
+	const chart = spec(tradeoffSpec(rows, label, metric));
 	const points = chart.data.values as Array<{config: string; accuracy: number; trueAccuracy: number; group: string}>;
 	const domain = chart.layer[3].encoding.y.scale.domain as [number, number];
 	const chance = points.find(point => point.config === 'learningRate=0.1')!;
@@ -51,7 +53,7 @@ test('accuracy against time: the axis covers the configs that learned something;
 
 test('validation curves: the top 10 configs in colour over the rest in grey, in the parameter\'s order, on an ordered colour scale', t => {
 	const {trials, epochs, rows, label} = sweepOf(RATES, accuracyOf);
-	const chart = spec(validationCurvesSpec(trials, epochs, rows, label));
+	const chart = spec(validationCurvesSpec(trials, epochs, rows, label, metric));
 	const values = chart.data.values as Array<{config: string; colour: boolean}>;
 	const coloured = [...new Set(values.filter(value => value.colour).map(value => value.config))];
 	t.is(coloured.length, 10);
@@ -66,9 +68,9 @@ test('validation curves: the top 10 configs in colour over the rest in grey, in 
 
 	const activations = sweepOf([1e-3], () => 0.8);
 	const categorical = [...activations.trials, ...['tanh', 'elu'].map((activation, index) => trial(10 + index, {...DEFAULT_TRIAL_CONFIG, activation: activation as TrialConfig['activation']}, 5))];
-	const categoricalEpochs = [...activations.epochs, ...categorical.slice(1).map(record => ({trialId: record.id, epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.7, seconds: 1}))];
-	const activationLabel = (config: TrialConfig) => describeConfig(config, ['activation']);
-	const byActivation = spec(validationCurvesSpec(categorical, categoricalEpochs, tradeoff(leaderboard(categorical, categoricalEpochs)).rows, activationLabel));
+	const categoricalEpochs: StoredStep[] = [...activations.epochs, ...categorical.slice(1).map(record => ({id: 1000 + record.id, trialId: record.id, step: 1, metrics: {loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: 0.7}, seconds: 1}))];
+	const activationLabel = (config: TrialParams) => describeConfig(config, ['activation']);
+	const byActivation = spec(validationCurvesSpec(categorical, categoricalEpochs, tradeoff(leaderboard(categorical, categoricalEpochs, metric), {metric}).rows, activationLabel, metric));
 	t.is(byActivation.layer[1].encoding.color.type, 'nominal', 'an unordered parameter keeps categorical colours');
 });
 
@@ -91,7 +93,7 @@ test('parallel coordinates: a log-distributed parameter gets a log axis', t => {
 		name: 'rates', method: 'random', seed: 1, repeats: 1, trials: 3, dataset: {name: 'fashion-mnist-mini', validation: 0.1},
 		base: DEFAULT_TRIAL_CONFIG, parameters: {learningRate: {kind: 'log-uniform', min: 1e-4, max: 1e-2}},
 	};
-	const chart = spec(parallelCoordinatesSpec(rows, definition, label));
+	const chart = spec(parallelCoordinatesSpec(rows, definition, label, metric));
 	const lines = (chart.data.values as Array<{kind: string; axis: string; config: string; position: number}>).filter(value => value.kind === 'line' && value.axis === 'learningRate (log)');
 	const position = (config: string) => lines.find(line => line.config === config)!.position;
 	t.is(position('learningRate=1e-4'), 0);
@@ -101,7 +103,7 @@ test('parallel coordinates: a log-distributed parameter gets a log axis', t => {
 
 test('every chart renders to SVG', async t => {
 	const {trials, epochs, rows, label} = sweepOf(RATES, accuracyOf);
-	for (const chart of [tradeoffSpec(rows, label), validationCurvesSpec(trials, epochs, rows, label), learningCurvesSpec(trials, epochs, rows, label)]) {
+	for (const chart of [tradeoffSpec(rows, label, metric), validationCurvesSpec(trials, epochs, rows, label, metric), learningCurvesSpec(trials, epochs, rows, label)]) {
 		t.regex(await renderSvg(chart), /^<svg[\s\S]*<\/svg>$/);
 	}
 });

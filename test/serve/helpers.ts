@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import type {ExecutionContext} from 'ava';
 import {startDashboard, type Dashboard, type DashboardOptions} from '../../src/serve/server.js';
 import {openSqliteStore, type SqliteStore} from '../../src/store/sqlite.js';
-import {epochRecord, LONG_LEASE, OWNER_A, sweepInput, trialSpecs} from '../store/contract.js';
+import {LONG_LEASE, OWNER_A, stepRecord, sweepInput, trialSpecs} from '../store/contract.js';
 
 export interface Served {
 	dashboard: Dashboard;
@@ -29,10 +29,10 @@ export async function serveFixture(t: ExecutionContext, options: Partial<Dashboa
 		const trial = (await writer.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
 		await writer.markStarted(trial.id, OWNER_A, {backend: 'cpu', trainingPath: 'lean', host: 'box', paramCount: 100});
 		for (let epoch = 1; epoch <= 3; epoch++) {
-			await writer.recordEpoch(trial.id, OWNER_A, epochRecord(epoch, {valAccuracy: accuracy - (3 - epoch) / 100}));
+			await writer.recordStep(trial.id, OWNER_A, stepRecord(epoch, {valAccuracy: accuracy - (3 - epoch) / 100}));
 		}
 
-		await writer.finishTrial(trial.id, OWNER_A, {state: 'completed', testAccuracy: accuracy, trainSeconds: 10 * accuracy});
+		await writer.finishTrial(trial.id, OWNER_A, {state: 'completed', metrics: {test_accuracy: accuracy}, trainSeconds: 10 * accuracy});
 	}
 
 	const reader = openSqliteStore(path, {readonly: true});

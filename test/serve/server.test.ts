@@ -5,7 +5,7 @@
 import test from 'ava';
 import {readSweep} from '../../src/report/data.js';
 import {CSP} from '../../src/serve/server.js';
-import {epochRecord, LONG_LEASE, OWNER_B} from '../store/contract.js';
+import {LONG_LEASE, OWNER_B, stepRecord} from '../store/contract.js';
 import {getJson, raw, readEvents, serveFixture} from './helpers.js';
 
 test('every response carries the Content-Security-Policy; the page shell has no inline script, handler or style', async t => {
@@ -154,7 +154,7 @@ test('live: the event stream pushes only new epochs after the cursor, and catche
 	await new Promise(resolve => {
 		setTimeout(resolve, 200);
 	});
-	await writer.recordEpoch(trial.id, OWNER_B, epochRecord(1, {valAccuracy: 0.5}));
+	await writer.recordStep(trial.id, OWNER_B, stepRecord(1, {valAccuracy: 0.5}));
 	const events = await firstEpoch;
 	const change = events.flatMap(event => (event.event === 'trials' ? event.data.trials : [])).find((item: {epochsRun: number}) => item.epochsRun === 1);
 	t.like(change, {id: trial.id, sweep: 'widths', config: 'hidden=[48]', state: 'running'});
@@ -166,7 +166,7 @@ test('live: the event stream pushes only new epochs after the cursor, and catche
 	await new Promise(resolve => {
 		setTimeout(resolve, 200);
 	});
-	await writer.recordEpoch(trial.id, OWNER_B, epochRecord(2, {valAccuracy: 0.6}));
+	await writer.recordStep(trial.id, OWNER_B, stepRecord(2, {valAccuracy: 0.6}));
 	const next = (await secondEpoch).flatMap(event => (event.event === 'trials' ? event.data.trials : [])).find((item: {epochsRun: number}) => item.epochsRun === 2);
 	t.false(next.reset);
 	t.deepEqual(next.points, [{epoch: 2, accuracy: 0.6}], 'only the epoch the page has not seen');
@@ -187,7 +187,7 @@ test('the cached analysis follows the database: a finished trial shows in the ne
 	const before = await getJson(`${base}/api/sweeps/widths/leaderboard`);
 	t.is(before.rows.filter((row: {completed: number}) => row.completed === 1).length, 2);
 	const trial = (await writer.claimTrial(sweepId, OWNER_B, LONG_LEASE))!;
-	await writer.recordEpoch(trial.id, OWNER_B, epochRecord(1, {valAccuracy: 0.9}));
+	await writer.recordStep(trial.id, OWNER_B, stepRecord(1, {valAccuracy: 0.9}));
 	await writer.finishTrial(trial.id, OWNER_B, {state: 'completed', trainSeconds: 1});
 	const deadline = Date.now() + 5000;
 	let rows: Array<{label: string; completed: number}> = [];

@@ -2,25 +2,13 @@
 // validation curves of every trial (kept live by events), learning curves of a selected trial, parallel
 // coordinates, and the sweep file.
 import {chart, replaceData} from './charts.js';
-import {debounce, duration, fill, getJson, h, percent, showError, trialHref} from './dom.js';
+import {debounce, duration, fill, getJson, h, showError, trialHref} from './dom.js';
 import {subscribe} from './live.js';
 
 const PAGE = 20;
 const TRIAL_STATES = ['completed', 'running', 'pending', 'interrupted', 'pruned', 'diverged', 'failed', 'timeout'];
-/** Leaderboard columns that sort on click, by header text. */
-const SORT_BY = {
-	rank: 'rank',
-	'val acc': 'valAccuracy',
-	'test acc': 'testAccuracy',
-	params: 'paramCount',
-	epochs: 'epochsRun',
-	'converged at': 'convergedEpoch',
-	'best epoch': 'bestEpoch',
-	's to best': 'secondsToBest',
-	'train s': 'trainSeconds',
-	's/epoch': 'secondsPerEpoch',
-	trials: 'trials',
-};
+/** What each leaderboard column sorts by when its head is clicked (by position: the metric's head varies). */
+const SORT_BY = ['rank', undefined, 'value', 'testAccuracy', 'paramCount', 'epochsRun', 'convergedEpoch', 'bestEpoch', 'secondsToBest', 'trainSeconds', 'secondsPerEpoch', undefined, undefined, 'trials'];
 
 function summaryLine(summary) {
 	const parts = [
@@ -37,7 +25,7 @@ function summaryLine(summary) {
 
 	return [
 		h('span', {}, parts.join(' · ')),
-		summary.best ? h('span', {class: 'best'}, ' · best so far ', h('strong', {}, percent(summary.best.valAccuracy)), ' ', h('span', {class: 'config'}, summary.best.label)) : null,
+		summary.best ? h('span', {class: 'best'}, ' · best so far ', h('strong', {}, summary.best.text), ' ', h('span', {class: 'config'}, summary.best.label)) : null,
 	];
 }
 
@@ -111,12 +99,12 @@ export async function sweepPage(main, name) {
 		}
 
 		const page = await getJson(`/api/sweeps/${encodeURIComponent(name)}/leaderboard?${query}`);
-		const sortKey = Object.entries(SORT_BY).find(([, key]) => key === state.sort)?.[0];
+		const sorted = SORT_BY.indexOf(state.sort);
 		fill(table,
-			h('thead', {}, h('tr', {}, page.head.map(text => h('th', {
-				class: [SORT_BY[text] ? 'sortable' : '', text === sortKey ? `sorted ${state.dir}` : ''].join(' ').trim() || undefined,
-				'data-sort': SORT_BY[text],
-				'aria-sort': text === sortKey ? (state.dir === 'asc' ? 'ascending' : 'descending') : undefined,
+			h('thead', {}, h('tr', {}, page.head.map((text, index) => h('th', {
+				class: [SORT_BY[index] ? 'sortable' : '', index === sorted ? `sorted ${state.dir}` : ''].join(' ').trim() || undefined,
+				'data-sort': SORT_BY[index],
+				'aria-sort': index === sorted ? (state.dir === 'asc' ? 'ascending' : 'descending') : undefined,
 			}, text)))),
 			h('tbody', {}, page.cells.length === 0
 				? h('tr', {}, h('td', {colspan: page.head.length}, 'No config matches these filters.'))
@@ -243,13 +231,13 @@ export async function sweepPage(main, name) {
 			const id = String(change.id);
 			// A trial seen running keeps its colour when it ends, so the lines watched live stay told apart.
 			const colour = coloured.has(change.config) || change.state === 'running' || (trialRows.get(id)?.[0]?.colour ?? false);
-			const points = change.points.filter(point => point.accuracy !== null).map(point => ({id, config: change.config, colour, state: change.state, epoch: point.epoch, accuracy: point.accuracy * 100}));
+			const points = change.points.filter(point => point.accuracy !== null).map(point => ({id, config: change.config, colour, state: change.state, epoch: point.epoch, accuracy: point.accuracy * data.axis.factor}));
 			const old = change.reset ? [] : (trialRows.get(id) ?? []).map(row => ({...row, colour, state: change.state}));
 			trialRows.set(id, [...old.filter(row => !points.some(point => point.epoch === row.epoch)), ...points].sort((a, b) => a.epoch - b.epoch));
 			finished ||= change.state !== 'running';
 			const last = points.at(-1);
 			if (last) {
-				fill(activity, `latest: trial ${change.id} (${change.config}) epoch ${last.epoch}/${change.epochs}, val acc ${last.accuracy.toFixed(2)}% · ${change.state}`);
+				fill(activity, `latest: trial ${change.id} (${change.config}) epoch ${last.epoch}${change.epochs === null ? '' : `/${change.epochs}`}, ${data.axis.title} ${Number(last.accuracy.toPrecision(4))} · ${change.state}`);
 			}
 			if (shownTrial === change.id) {
 				showTrial(change.id).catch(error => showError(figures.trial, error));

@@ -1,5 +1,5 @@
 // The sweeps page: every sweep with its counts per state, progress, throughput, ETA and best so far.
-import {debounce, duration, fill, getJson, h, percent, showError, sweepHref} from './dom.js';
+import {debounce, duration, fill, getJson, h, showError, sweepHref} from './dom.js';
 import {subscribe} from './live.js';
 
 const STATE_ORDER = ['running', 'pending', 'interrupted', 'completed', 'pruned', 'diverged', 'failed', 'timeout'];
@@ -17,7 +17,7 @@ function row(sweep) {
 		h('td', {}, states(sweep.counts)),
 		h('td', {class: 'num'}, sweep.trialsPerHour === null ? '-' : `${sweep.trialsPerHour.toFixed(sweep.trialsPerHour < 10 ? 1 : 0)} trials/h`),
 		h('td', {class: 'num'}, done ? 'done' : sweep.etaSeconds === null ? '-' : `≈ ${duration(sweep.etaSeconds)}`),
-		h('td', {}, sweep.best ? [h('strong', {}, percent(sweep.best.valAccuracy)), ' ', h('span', {class: 'config'}, sweep.best.label)] : '-'),
+		h('td', {}, sweep.best ? [h('strong', {}, sweep.best.text), ' ', h('span', {class: 'config'}, sweep.best.label)] : '-'),
 	);
 }
 
@@ -27,7 +27,7 @@ export async function sweepsPage(main) {
 	fill(main,
 		h('h1', {}, 'Sweeps'),
 		h('table', {class: 'grid', id: 'sweeps'},
-			h('thead', {}, h('tr', {}, ['', 'sweep', 'trials', 'states', 'throughput', 'ETA', 'best so far (val acc)'].map(text => h('th', {}, text)))),
+			h('thead', {}, h('tr', {}, ['', 'sweep', 'trials', 'states', 'throughput', 'ETA', 'best so far'].map(text => h('th', {}, text)))),
 			body),
 		h('p', {}, compare, ' ', h('span', {class: 'muted'}, 'two or more sweeps: their fronts and curves on one plot')),
 	);

@@ -13,9 +13,12 @@ function facts(trial, data) {
 		['state', h('span', {class: `state ${trial.state}`}, trial.state)],
 		['stop reason', trial.stopReason ?? '-'],
 		['error', trial.error ?? '-'],
-		['epochs', `${trial.epochsRun} of ${trial.config.epochs}`],
+		['epochs (steps)', `${trial.epochsRun}${typeof trial.config.epochs === 'number' ? ` of ${trial.config.epochs}` : ''}`],
+		['ranked by', `${data.metric.name} (${data.metric.goal})`],
 		['test accuracy', trial.testAccuracy === null ? '-' : percent(trial.testAccuracy)],
 		['test loss', metric(trial.testLoss)],
+		...Object.entries(trial.finalMetrics ?? {}).filter(([name]) => name !== 'test_accuracy' && name !== 'test_loss').map(([name, value]) => [`final ${name}`, metric(value)]),
+		['log', trial.logPath ?? '-'],
 		['training time', trial.trainSeconds === null ? '-' : duration(trial.trainSeconds)],
 		['host', trial.host === null ? '-' : `${trial.host}${trial.cores ? ` (${trial.cores} cores)` : ''}`],
 		['backend', trial.backend ?? '-'],
@@ -41,15 +44,19 @@ export async function trialPage(main, id) {
 		document.title = `trial ${trial.id} of ${data.sweep} · sweeplab`;
 		fill(details, facts(trial, data));
 		fill(config, JSON.stringify(trial.config, null, 2));
+		// Every metric any step reported, the built-in trainer's in their usual order first.
+		const known = ['loss', 'accuracy', 'val_loss', 'val_accuracy'];
+		const names = [...new Set(data.steps.flatMap(step => Object.keys(step.metrics)))].sort((a, b) => (known.includes(a) ? known.indexOf(a) : 99) - (known.includes(b) ? known.indexOf(b) : 99) || a.localeCompare(b));
+		const cell = (name, value) => (/(^|_)acc(uracy)?$/i.test(name) ? percent(value) : metric(value));
 		fill(epochs,
-			h('thead', {}, h('tr', {}, ['epoch', 'loss', 'accuracy', 'val loss', 'val accuracy', 'seconds'].map(text => h('th', {}, text)))),
-			h('tbody', {}, data.epochs.map(epoch => h('tr', {}, [epoch.epoch, metric(epoch.loss), percent(epoch.accuracy), metric(epoch.valLoss), percent(epoch.valAccuracy), metric(epoch.seconds)].map(cell => h('td', {class: 'num'}, String(cell)))))));
+			h('thead', {}, h('tr', {}, ['step', ...names, 'seconds'].map(text => h('th', {}, text)))),
+			h('tbody', {}, data.steps.map(step => h('tr', {}, [step.step, ...names.map(name => (name in step.metrics ? cell(name, step.metrics[name]) : '-')), metric(step.seconds)].map(text => h('td', {class: 'num'}, String(text)))))));
 		await chart(chartBox, data.chart);
 		return data;
 	}
 
 	fill(main, h('h1', {}, `Trial ${id}`), details, h('section', {class: 'charts'}, h('figure', {class: 'wide'}, chartBox)),
-		h('section', {}, h('h2', {}, 'Every epoch'), epochs), h('section', {}, h('h2', {}, 'Config'), config));
+		h('section', {}, h('h2', {}, 'Every step (epoch)'), epochs), h('section', {}, h('h2', {}, 'Config'), config));
 	try {
 		const data = await load();
 		subscribe({
