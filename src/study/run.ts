@@ -162,7 +162,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 			backend = message.backend;
 			enqueue(async () => store.markStarted(trial.id, owner, {backend: message.backend, trainingPath: message.trainingPath, host: owner.split(':')[0], cores: availableParallelism(), paramCount: message.paramCount}));
 			onEvent?.({type: 'trial-built', trial, backend: message.backend, paramCount: message.paramCount, trainingPath: message.trainingPath});
-		} else {
+		} else if (message.type === 'epoch') {
 			enqueue(async () => store.recordEpoch(trial.id, owner, message.record));
 			onEvent?.({type: 'epoch', trial, record: message.record});
 			history?.addEpoch(trial.id, message.record);

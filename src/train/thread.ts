@@ -7,7 +7,7 @@ import {type MessagePort, workerData} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
 import type {BackendName, EpochRecord, TrialConfig} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
-import {trainTrial, type TrainResult} from './loop.js';
+import {type CheckpointPolicy, trainTrial, type TrainResult} from './loop.js';
 import type {ModelShape} from './model.js';
 
 /** What createTrainPool hands every thread at start. */
@@ -31,12 +31,21 @@ export interface TrainTask {
 	port: MessagePort;
 	/** A pruner watches this trial: after each epoch, wait for the main thread's verdict before the next. */
 	awaitVerdict?: boolean;
+	/** The trial's last checkpoint, to continue from (see TrainInput.resume). */
+	resume?: Uint8Array;
+	/** When to send a `checkpoint` message; absent: never. */
+	checkpoint?: CheckpointPolicy;
+	/** Return the final weights in the result (keepBestWeights). */
+	keepWeights?: boolean;
 }
 
 /** Worker -> main thread, over the task's port. */
 export type WorkerMessage =
 	| {type: 'started'; backend: BackendName; trainingPath: string; paramCount: number}
-	| {type: 'epoch'; record: EpochRecord};
+	| {type: 'epoch'; record: EpochRecord}
+	/** The state after `epoch`, sent after that epoch's message; its buffer is transferred. `seconds`: what capturing it cost this thread. */
+	| {type: 'checkpoint'; epoch: number; bytes: Uint8Array; seconds: number}
+	| {type: 'warning'; message: string};
 
 /**
  * Main thread -> worker. `stop`: finish the current epoch, then stop with `interrupted`. `verdict`: the
@@ -90,6 +99,12 @@ export async function train(task: TrainTask): Promise<TrainTaskResult> {
 			onEpoch(record) {
 				port.postMessage({type: 'epoch', record} satisfies WorkerMessage);
 				injectFault(task.config, record.epoch);
+			},
+			onCheckpoint({epoch, bytes, seconds}) {
+				port.postMessage({type: 'checkpoint', epoch, bytes, seconds} satisfies WorkerMessage, [bytes.buffer as ArrayBuffer]);
+			},
+			onWarning(message) {
+				port.postMessage({type: 'warning', message} satisfies WorkerMessage);
 			},
 			shouldStop: () => stopReason,
 			...(task.awaitVerdict && {
