@@ -90,6 +90,13 @@ export const noSuchSweep = (where: string, sweepId: number): StoreError =>
 export const duplicateEpoch = (where: string, trialId: number, epoch: number, options?: {cause?: unknown}): StoreError =>
 	new StoreError(`${where}: trial ${trialId} already has epoch ${epoch}; epochs are recorded once, numbered from 1`, options);
 
+/** @throws StoreError when a 'resume' checkpoint would follow an epoch that is not recorded (the epochs it keeps must exist). */
+export function checkCheckpointEpoch(where: string, trialId: number, kind: string, epoch: number, epochsRun: number): void {
+	if (!Number.isSafeInteger(epoch) || epoch < 0 || (kind === 'resume' && epoch > epochsRun)) {
+		throw new StoreError(`${where}: trial ${trialId}: a ${kind} checkpoint after epoch ${epoch} cannot be stored with ${epochsRun} epochs recorded; checkpoints follow their epoch`);
+	}
+}
+
 export const readOnly = (where: string, doing: string): StoreError => new StoreError(`${where}: ${doing}: the store was opened read-only`);
 
 export const closed = (where: string, doing: string, options?: {cause?: unknown}): StoreError =>

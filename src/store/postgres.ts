@@ -7,17 +7,17 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import {type EpochRecord, FINISHED_STATES, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease,
+	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease,
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
 import {
 	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, Store, StoredCheckpoint, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -241,15 +241,18 @@ export class PostgresStore implements Store {
 				return undefined;
 			}
 
-			await client.query('DELETE FROM epochs WHERE trial_id = $1', [candidate.id]);
+			// Epochs up to the resume checkpoint stay: the trial continues after them.
+			const keep = (await client.query<{epoch: number}>(`SELECT epoch FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [candidate.id])).rows[0]?.epoch ?? 0;
+			await client.query('DELETE FROM epochs WHERE trial_id = $1 AND epoch > $2', [candidate.id, keep]);
+			await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'weights'`, [candidate.id]);
 			const row = (
 				await client.query<PgTrialRow>(
 					`UPDATE trials SET state = 'running', owner = $2, heartbeat_at = $3, started_at = $4,
-						attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
+						attempts = attempts + 1, finished_at = NULL, epochs_run = $5, test_loss = NULL, test_accuracy = NULL,
 						train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
 						param_count = NULL
 					WHERE id = $1 RETURNING *`,
-					[candidate.id, owner, now, new Date(now).toISOString()],
+					[candidate.id, owner, now, new Date(now).toISOString(), keep],
 				)
 			).rows[0];
 			return toTrial(row, pgReal);
@@ -288,6 +291,37 @@ export class PostgresStore implements Store {
 		});
 	}
 
+	async saveCheckpoint(trialId: number, owner: string, checkpoint: {kind: CheckpointKind; epoch: number; data: Uint8Array}): Promise<void> {
+		return this.#write(`storing the ${checkpoint.kind} checkpoint of trial ${trialId} after epoch ${checkpoint.epoch}`, async client => {
+			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			const {epochs_run: epochsRun} = (await client.query<{epochs_run: number}>('SELECT epochs_run FROM trials WHERE id = $1', [trialId])).rows[0];
+			checkCheckpointEpoch(this.url, trialId, checkpoint.kind, checkpoint.epoch, epochsRun);
+			const {data} = checkpoint;
+			// An upsert: a retry after a lost connection writes the same row again.
+			await client.query(
+				`INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (trial_id, kind) DO UPDATE SET epoch = excluded.epoch, data = excluded.data, created_at = excluded.created_at`,
+				[trialId, checkpoint.kind, checkpoint.epoch, Buffer.from(data.buffer, data.byteOffset, data.byteLength), new Date(await serverNow(client)).toISOString()],
+			);
+		});
+	}
+
+	async loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined> {
+		return this.#read(`reading the ${kind} checkpoint of trial ${trialId}`, async client => {
+			const row = (await client.query<{epoch: number; data: Buffer; created_at: string}>('SELECT epoch, data, created_at FROM checkpoints WHERE trial_id = $1 AND kind = $2', [trialId, kind])).rows[0];
+			return row && {kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+		});
+	}
+
+	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
+		return this.#write(`discarding the checkpoint of trial ${trialId}`, async client => {
+			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+			await client.query('DELETE FROM epochs WHERE trial_id = $1', [trialId]);
+			await client.query('UPDATE trials SET epochs_run = 0 WHERE id = $1', [trialId]);
+		});
+	}
+
 	async heartbeat(trialIds: number[], owner: string): Promise<void> {
 		if (trialIds.length === 0) {
 			return;
@@ -316,6 +350,10 @@ export class PostgresStore implements Store {
 			}
 
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			if (FINISHED_STATES.includes(outcome.state)) {
+				await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+			}
+
 			await client.query(
 				`UPDATE trials SET state = $2, finished_at = $3, owner = NULL, heartbeat_at = NULL,
 					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8

@@ -42,6 +42,8 @@ export const TOP_LEVEL_KEYS = [
 	'objective',
 	'pruner',
 	'startupTrials',
+	'checkpoint',
+	'keepBestWeights',
 ] as const;
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHOICE_KEYS = ['choice'] as const;
@@ -488,6 +490,20 @@ export const sweepFileSchema = z
 			.refine(value => Number.isFinite(value) && value > 0 && value <= 10_080, {message: 'must be more than 0 and at most 10080 minutes (a week)'})
 			.optional(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
+		checkpoint: z
+			.union([
+				z.literal(false),
+				z.strictObject({
+					everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
+					everySeconds: z
+						.number({error: typeError('a number of seconds such as 60')})
+						.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
+						.optional(),
+				}),
+			], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')})
+			.refine(value => value === false || value.everyEpochs !== undefined || value.everySeconds !== undefined, {message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)'})
+			.optional(),
+		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 		startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
 		pruner: z.preprocess(
 			value => (typeof value === 'string' ? {kind: value} : value),
@@ -677,6 +693,8 @@ export function checkSweep(raw: unknown): SweepCheck {
 		...(file.objective !== undefined && {objective: file.objective}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
 		...(file.pruner && {pruner: completePruner(file.pruner, base.epochs)}),
+		...(file.checkpoint !== undefined && {checkpoint: file.checkpoint === false ? false : stripUndefined(file.checkpoint)}),
+		...(file.keepBestWeights !== undefined && {keepBestWeights: file.keepBestWeights}),
 	};
 	return {ok: true, definition};
 }

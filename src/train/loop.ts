@@ -1,6 +1,6 @@
 import type {SplitData} from '../data/load.js';
 import {TrainingError} from '../errors.js';
-import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
+import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
 import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
@@ -29,14 +29,6 @@ export interface TrainInput {
 	keepWeights?: boolean;
 }
 
-/**
- * After which epochs a checkpoint is taken: every `everyEpochs`-th epoch, and any epoch that ends `everySeconds`
- * or more after the last checkpoint (or the start). Either alone works; with both, whichever comes first.
- */
-export interface CheckpointPolicy {
-	everyEpochs?: number;
-	everySeconds?: number;
-}
 
 export interface TrainHooks {
 	/** Called once the model is built, before the first epoch. */

@@ -5,9 +5,9 @@
  */
 import {type MessagePort, workerData} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
-import type {BackendName, EpochRecord, TrialConfig} from '../types.js';
+import type {BackendName, CheckpointPolicy, EpochRecord, TrialConfig} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
-import {type CheckpointPolicy, trainTrial, type TrainResult} from './loop.js';
+import {trainTrial, type TrainResult} from './loop.js';
 import type {ModelShape} from './model.js';
 
 /** What createTrainPool hands every thread at start. */

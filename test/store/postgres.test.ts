@@ -82,7 +82,7 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		);
 		t.deepEqual(
 			rows.map(row => row.name),
-			['epochs', 'leaderboard', 'pareto', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
+			['checkpoints', 'epochs', 'leaderboard', 'pareto', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
 		);
 		t.deepEqual((await client.query('SELECT version FROM sweeplab_schema')).rows, [{version: SCHEMA_VERSION}]);
 	});

@@ -77,7 +77,7 @@ test('creates missing parent directories, turns WAL on and records the schema ve
 			.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 			.all()
 			.map((row) => (row as {name: string}).name),
-		['epochs', 'leaderboard', 'pareto', 'sweeps', 'trial_summary', 'trials', 'trials_claim'],
+		['checkpoints', 'epochs', 'leaderboard', 'pareto', 'sweeps', 'trial_summary', 'trials', 'trials_claim'],
 	);
 });
 
