@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {join} from 'node:path';
 import yargs, {type Argv} from 'yargs';
 import {hideBin} from 'yargs/helpers';
 import {SweeplabError, UsageError} from '../errors.js';
@@ -9,7 +10,7 @@ import {statusBuilder, statusCommand} from './status.js';
 import {statusTable} from './tables.js';
 import {bestBuilder, bestCommand, bestJson, renderBest} from './best.js';
 import {reportBuilder, reportCommand} from './report.js';
-import {copySweep, exportBuilder, exportCommand, writeExport} from './export.js';
+import {copySweep, exportBuilder, exportCommand, exportWeights, writeExport} from './export.js';
 import {workerBuilder, workerCommand} from './worker.js';
 
 const EXIT_ERROR = 1;
@@ -65,6 +66,12 @@ export function buildCli(argv: string[]): Argv {
 			processIo.stdout.write(written.map(path => `wrote ${path}`).join('\n') + '\n');
 		})
 		.command('export <sweep>', 'Print or write the trials and epochs of a sweep as CSV or JSON, or copy it into a SQLite file (--to)', exportBuilder, async args => {
+			if (args.weights !== undefined) {
+				const written = await exportWeights({...args, weights: args.weights});
+				processIo.stderr.write(`wrote ${join(written.directory, 'model.json')} and weights.bin: trial #${written.ordinal}'s weights after epoch ${written.epoch} (test accuracy ${written.testAccuracy ?? 'not recorded'})\n`);
+				return;
+			}
+
 			if (args.to) {
 				const {trials, epochs} = await copySweep({...args, to: args.to});
 				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs) into ${args.to}\n`);

@@ -54,7 +54,8 @@ export class ProgressPrinter {
 				}
 
 				this.running.add(event.trial.id);
-				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs);
+				// A trial resumed from a checkpoint has only the epochs after it left.
+				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs - event.trial.epochsRun);
 				break;
 			}
 
@@ -92,6 +93,15 @@ export class ProgressPrinter {
 			}
 
 			case 'trial-built': {
+				if (event.resumedFrom !== undefined) {
+					this.print(`  trial #${event.trial.ordinal} resumed from its checkpoint after epoch ${event.resumedFrom}`);
+				}
+
+				break;
+			}
+
+			case 'warning': {
+				this.print(`  trial #${event.trial.ordinal}: ${event.message}`);
 				break;
 			}
 		}

@@ -44,8 +44,10 @@ export class SweepHistory implements SamplerHistory {
 	}
 
 	/** A trial this process claimed: its earlier attempt's epochs are gone (the claim deleted them). */
-	started(trialId: number, config: TrialConfig): void {
-		this.entries.set(trialId, {state: 'running', config, epochs: []});
+	/** A claimed trial; `kept` epochs of an earlier attempt stay (those up to the checkpoint it resumes from). */
+	started(trialId: number, config: TrialConfig, kept = 0): void {
+		const epochs = (this.entries.get(trialId)?.epochs ?? []).filter(epoch => epoch.epoch <= kept);
+		this.entries.set(trialId, {state: 'running', config, epochs});
 		this.local.add(trialId);
 	}
 

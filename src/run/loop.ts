@@ -9,6 +9,7 @@ import type {ModelShape} from '../train/model.js';
 import type {TrainPool} from '../train/pool.js';
 import type {TrainTaskResult, WorkerMessage} from '../train/thread.js';
 import type {EpochRecord, TrialOutcome} from '../types.js';
+import {checkpointTask, CheckpointWriter} from './checkpoints.js';
 import {SweepHistory} from './history.js';
 
 export interface RunOptions {
@@ -32,7 +33,8 @@ export interface RunOptions {
 
 export type RunEvent =
 	| {type: 'trial-start'; trial: TrialRecord}
-	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string}
+	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string; resumedFrom?: number}
+	| {type: 'warning'; trial: TrialRecord; message: string}
 	| {type: 'epoch'; trial: TrialRecord; record: EpochRecord}
 	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
 	| {type: 'requeued'; trial: TrialRecord; reason: string}
@@ -113,7 +115,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 				await history!.refresh();
 			}
 
-			history?.started(trial.id, trial.config);
+			history?.started(trial.id, trial.config, trial.epochsRun);
 			try {
 				const outcome = await trainOne(options, trial, owner, history);
 				if (outcome) {
@@ -156,12 +158,24 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 		});
 	};
 
+	const checkpoints = await checkpointTask(store, trial, options.sweep.definition);
+	const checkpointWriter = new CheckpointWriter(store, trial, owner, enqueue, message => onEvent?.({type: 'warning', trial, message}));
 	let backend: string | undefined;
+	let trainingPath: string | undefined;
 	port1.on('message', (message: WorkerMessage) => {
 		if (message.type === 'started') {
 			backend = message.backend;
+			trainingPath = message.trainingPath;
+			if (checkpointWriter.started(checkpoints, message.resumedFrom) === 'discarded') {
+				history?.started(trial.id, trial.config);
+			}
+
 			enqueue(async () => store.markStarted(trial.id, owner, {backend: message.backend, trainingPath: message.trainingPath, host: owner.split(':')[0], cores: availableParallelism(), paramCount: message.paramCount}));
-			onEvent?.({type: 'trial-built', trial, backend: message.backend, paramCount: message.paramCount, trainingPath: message.trainingPath});
+			onEvent?.({type: 'trial-built', trial, backend: message.backend, paramCount: message.paramCount, trainingPath: message.trainingPath, ...(message.resumedFrom !== undefined && {resumedFrom: message.resumedFrom})});
+		} else if (message.type === 'checkpoint') {
+			checkpointWriter.checkpoint(message.epoch, message.bytes);
+		} else if (message.type === 'warning') {
+			onEvent?.({type: 'warning', trial, message: message.message});
 		} else if (message.type === 'epoch') {
 			enqueue(async () => store.recordEpoch(trial.id, owner, message.record));
 			onEvent?.({type: 'epoch', trial, record: message.record});
@@ -196,7 +210,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 	let failure: string | undefined;
 	try {
 		result = await options.pool.run(
-			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2, awaitVerdict: Boolean(pruner)},
+			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2, awaitVerdict: Boolean(pruner), ...checkpoints},
 			{transferList: [port2], signal: hardStop.signal},
 		);
 	} catch (error) {
@@ -229,6 +243,18 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 		await store.requeueTrial(trial.id, owner);
 		onEvent?.({type: 'retry', trial, error: outcome.error ?? ''});
 		return undefined;
+	}
+
+	if (result?.weights && outcome.state === 'completed') {
+		try {
+			await checkpointWriter.keepWeights(result.weights, {trainingPath: trainingPath ?? 'layers', epoch: result.epochsRun, shape: options.shape});
+		} catch (error) {
+			if (error instanceof LeaseLostError) {
+				return undefined;
+			}
+
+			throw error;
+		}
 	}
 
 	await store.finishTrial(trial.id, owner, outcome);

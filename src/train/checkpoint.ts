@@ -199,13 +199,13 @@ export function readCheckpointHeader(bytes: Uint8Array): CheckpointHeader {
  * The state of a checkpoint that belongs to this trial and path. Throws CheckpointError when it is damaged,
  * of another trial (config, seed or input shape) or of another training path, whose arithmetic differs.
  */
-export function decodeCheckpoint(bytes: Uint8Array, expect: {trainingPath: TrainingPath; identity: Uint8Array}): {header: CheckpointHeader; state: StateReader} {
+export function decodeCheckpoint(bytes: Uint8Array, expect: {trainingPath?: TrainingPath; identity: Uint8Array}): {header: CheckpointHeader; state: StateReader} {
 	const header = readCheckpointHeader(bytes);
 	if (!Buffer.from(header.identity).equals(Buffer.from(expect.identity.subarray(0, 16)))) {
 		throw new CheckpointError('checkpoint belongs to another trial (its config, seed or dataset shape differ)');
 	}
 
-	if (header.trainingPath !== expect.trainingPath) {
+	if (expect.trainingPath !== undefined && header.trainingPath !== expect.trainingPath) {
 		throw new CheckpointError(`checkpoint was written on the ${header.trainingPath} training path, this trial trains on ${expect.trainingPath}: resuming would not give the same result`);
 	}
 
@@ -244,4 +244,30 @@ export function decodeCheckpoint(bytes: Uint8Array, expect: {trainingPath: Train
 	}
 
 	return {header, state: new StateReader(sections)};
+}
+
+/**
+ * A trial's final weights (keepBestWeights) in the checkpoint format: sections `weights/k` in the order of the
+ * Keras-style model's getWeights(), which every training path shares.
+ */
+export function encodeWeights(weights: Float32Array[], info: {trainingPath: string; epoch: number; config: TrialConfig; seed: number; shape: ModelShape}): Uint8Array {
+	const state = new StateWriter();
+	for (const [k, values] of weights.entries()) {
+		state.put(`weights/${k}`, values);
+	}
+
+	const trainingPath = PATH_CODES.find(path => path === info.trainingPath) ?? 'layers';
+	return encodeCheckpoint({trainingPath, epoch: info.epoch, identity: trialIdentity(info.config, info.seed, info.shape)}, state);
+}
+
+/** The weights encodeWeights wrote for this trial. Throws CheckpointError when the blob is damaged or another trial's. */
+export function decodeWeights(bytes: Uint8Array, trial: {config: TrialConfig; seed: number; shape: ModelShape}): {epoch: number; weights: Float32Array[]} {
+	const {header, state} = decodeCheckpoint(bytes, {identity: trialIdentity(trial.config, trial.seed, trial.shape)});
+	const weights: Float32Array[] = [];
+	while (state.has(`weights/${weights.length}`)) {
+		weights.push(state.take(`weights/${weights.length}`, Float32Array));
+	}
+
+	state.assertAllTaken();
+	return {epoch: header.epoch, weights};
 }

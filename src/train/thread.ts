@@ -41,7 +41,7 @@ export interface TrainTask {
 
 /** Worker -> main thread, over the task's port. */
 export type WorkerMessage =
-	| {type: 'started'; backend: BackendName; trainingPath: string; paramCount: number}
+	| {type: 'started'; backend: BackendName; trainingPath: string; paramCount: number; resumedFrom?: number}
 	| {type: 'epoch'; record: EpochRecord}
 	/** The state after `epoch`, sent after that epoch's message; its buffer is transferred. `seconds`: what capturing it cost this thread. */
 	| {type: 'checkpoint'; epoch: number; bytes: Uint8Array; seconds: number}
