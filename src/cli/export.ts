@@ -10,7 +10,7 @@ import {isPostgresUrl} from '../store/postgres.js';
 import {loadBackend} from '../train/backend.js';
 import {CheckpointError, decodeWeights} from '../train/checkpoint.js';
 import {layersModelFiles, WEIGHTS_FILE} from '../train/export.js';
-import {globalOptions, type GlobalArgs, openStore, showDb} from './common.js';
+import {globalOptions, type GlobalArgs, numberOption, openStore, showDb} from './common.js';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 
@@ -28,7 +28,7 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
 		.option('format', {choices: EXPORT_FORMATS, default: 'csv' as const, describe: 'csv: one row per epoch with its trial; json: trials with their epochs'})
 		.option('out', {alias: 'o', type: 'string', describe: 'Write to this file instead of stdout'})
 		.option('to', {type: 'string', describe: 'Copy the sweep (trials, epochs, hosts) into this SQLite file instead, e.g. from PostgreSQL to take home', conflicts: ['out']})
-		.option('weights', {type: 'number', describe: 'Write trial #N\'s kept weights (keepBestWeights: true) as a tfjs layers model (model.json + weights.bin) into the --out folder', conflicts: ['to']}) as unknown as Argv<ExportArgs>;
+		.option('weights', numberOption('weights', 'integer >= 0', {describe: 'Write trial #N\'s kept weights (keepBestWeights: true) as a tfjs layers model (model.json + weights.bin) into the --out folder', conflicts: ['to']})) as unknown as Argv<ExportArgs>;
 }
 
 /** `sweeplab export <sweep>`: the sweep's trials and epochs as CSV or JSON text. */

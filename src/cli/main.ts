@@ -17,19 +17,20 @@ const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
 
 /**
- * The first Ctrl-C stops claiming trials and lets running ones finish their epoch (marked interrupted,
- * resumable); a second one exits at once, leaving running trials to be requeued by the next run.
+ * The first Ctrl-C (SIGINT) or SIGTERM stops claiming trials and lets running ones finish their epoch (marked
+ * interrupted, resumable); a second one exits at once, leaving running trials to be requeued by the next run.
+ * The abort reason is the signal's name, which the trials' stop reason repeats.
  */
 function interruptSignal(): AbortSignal {
 	const controller = new AbortController();
-	const onSignal = () => {
+	const onSignal = (signal: NodeJS.Signals) => {
 		if (controller.signal.aborted) {
-			process.stderr.write('\nsweeplab: stopping now; unfinished trials will rerun on resume\n');
+			process.stderr.write(`\nsweeplab: ${signal} again: stopping now; unfinished trials will rerun on resume\n`);
 			process.exit(130);
 		}
 
-		process.stderr.write('\nsweeplab: finishing the current epochs, then stopping (Ctrl-C again to stop now)\n');
-		controller.abort();
+		process.stderr.write(`\nsweeplab: ${signal}: finishing the current epochs, then stopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop now)\n`);
+		controller.abort(signal);
 	};
 
 	process.on('SIGINT', onSignal);

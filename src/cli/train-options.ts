@@ -13,7 +13,7 @@ import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backe
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {BACKENDS, type BackendName, isUnfinished, type SweepDefinition} from '../types.js';
-import {globalOptions, type GlobalArgs, type Io} from './common.js';
+import {globalOptions, type GlobalArgs, type Io, numberOption} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
 /** The options of how this host trains. */
@@ -29,9 +29,9 @@ export const EXIT_INTERRUPTED = 130;
 
 export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & TrainArgs> {
 	return globalOptions(yargs)
-		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node)'})
+		.option('workers', numberOption('workers', 'positive integer', {alias: 'w', describe: workers, defaultDescription: 'one per core (1 with --backend node)'}))
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
-		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
+		.option('retries', numberOption('retries', 'integer >= 0', {default: 0, describe: 'Rerun a failed trial up to N more times'}))
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'}) as unknown as Argv<T & TrainArgs>;
 }
 

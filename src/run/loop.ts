@@ -188,7 +188,9 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 		}
 	});
 	const onAbort = () => {
-		port1.postMessage({type: 'stop', reason: 'interrupted (SIGINT)'});
+		// The CLI aborts with the signal's name; another caller's reason may be anything.
+		const reason: unknown = signal?.reason;
+		port1.postMessage({type: 'stop', reason: `interrupted (${typeof reason === 'string' ? reason : 'aborted'})`});
 	};
 
 	signal?.addEventListener('abort', onAbort, {once: true});

@@ -125,6 +125,8 @@ export class PostgresStore implements Store {
 	readonly #retryDelayMs: number;
 	#ready: Promise<void> | undefined;
 	#closed = false;
+	/** Whether a connection ever succeeded: only then is an unreachable database worth waiting for. */
+	#connected = false;
 
 	constructor(url: string, options: PostgresStoreOptions = {}) {
 		this.url = redactUrl(url);
@@ -513,6 +515,10 @@ export class PostgresStore implements Store {
 			let broken = false;
 			try {
 				client = await this.#pool.connect();
+				this.#connected = true;
+				// A checked-out client has no listener of the pool's: a connection cut between two queries would emit
+				// an unhandled 'error' and crash the process. The query in flight (or the next) fails on its own.
+				client.on('error', ignoreClientError);
 				await client.query(write ? 'BEGIN' : 'BEGIN READ ONLY');
 				try {
 					const result = await body(client, retry);
@@ -536,6 +542,12 @@ export class PostgresStore implements Store {
 					throw this.#error(doing, error);
 				}
 
+				// A first connection that fails is a wrong URL or a server that is not there: say so now. Waiting
+				// (below) is for a database that was working and dropped, as a restart or a network blip does.
+				if (broken && !this.#connected) {
+					throw this.#firstConnectionError(error);
+				}
+
 				failingSince ??= Date.now();
 				if (Date.now() - failingSince >= this.#reconnectMs) {
 					throw new StoreError(
@@ -549,9 +561,31 @@ export class PostgresStore implements Store {
 				delay = Math.min(delay * 2, 5000);
 			} finally {
 				// A broken connection is destroyed rather than handed to the next call.
+				client?.removeListener('error', ignoreClientError);
 				client?.release(broken ? true : undefined);
 			}
 		}
+	}
+
+	#firstConnectionError(error: unknown): StoreError {
+		const code = pgCode(error);
+		const message = oneLine(describe(error));
+		let where = 'the server';
+		try {
+			const {hostname, port} = new URL(this.url);
+			where = `${hostname || 'localhost'}:${port || '5432'}`;
+		} catch {}
+
+		const why = code === 'ECONNREFUSED'
+			? `connection refused by ${where}: is PostgreSQL running there and listening on that port?`
+			: code === 'EAI_AGAIN'
+				? `cannot resolve the database host (${message}); check the host name in --db and the DNS`
+				: code === 'ETIMEDOUT' || /timeout/i.test(message)
+					? `no answer from ${where} within 10 s (${message}); check the host, the port and any firewall`
+					: code === 'EHOSTUNREACH' || code === 'ENETUNREACH'
+						? `${where} is unreachable (${message}); check the host in --db and the network`
+						: `cannot connect to ${where} (${message})`;
+		return new StoreError(`${this.url}: ${why}`, {cause: error});
 	}
 
 	#error(doing: string, error: unknown): StoreError {
@@ -576,6 +610,8 @@ export class PostgresStore implements Store {
 		return new StoreError(`${this.url}: ${doing}: ${message}`, {cause: error});
 	}
 }
+
+function ignoreClientError(): void {}
 
 function describe(error: unknown): string {
 	if (error instanceof AggregateError && error.errors.length > 0) {
