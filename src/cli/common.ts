@@ -66,7 +66,7 @@ export function numberOption(name: string, kind: NumberKind, settings: {describe
 			const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
 			const number = typeof value === 'number' ? value : (text === '' ? Number.NaN : Number(text));
 			if (!ACCEPTS[kind](number)) {
-				throw new UsageError(`--${name} ${text === '' ? '(empty)' : text}: expected a ${kind}`);
+				throw new UsageError(`--${name} ${text === '' ? '(empty)' : text}: expected ${kind.startsWith('integer') ? 'an' : 'a'} ${kind}`);
 			}
 
 			return number;

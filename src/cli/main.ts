@@ -95,7 +95,8 @@ export function buildCli(argv: string[]): Argv {
 		.version()
 		.wrap(Math.min(110, process.stdout.columns ?? 110))
 		.fail((message, error) => {
-			throw error ?? new UsageError(message);
+			// yargs rethrows an option's coerce error as its own YError, keeping only the message: a usage error too.
+			throw error && error.name !== 'YError' ? error : new UsageError(message ?? error.message);
 		});
 }
 

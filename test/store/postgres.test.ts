@@ -26,14 +26,15 @@ test('postgres:// and postgresql:// URLs select PostgreSQL; passwords never reac
 	t.is(redactUrl('postgres://db.lan/sweeps'), 'postgres://db.lan/sweeps');
 });
 
-/** A first connection that fails: one StoreError well within a few seconds, naming the cause, never the password. */
+/**
+ * A first connection that fails: one StoreError naming the cause, never the password. The reconnect limit is long
+ * and the message is not the give-up one: the call did not wait, it failed on the first attempt.
+ */
 async function failsFast(t: ExecutionContext, url: string, pattern: RegExp): Promise<void> {
-	// A long reconnect limit: only failing at once keeps this test quick.
-	const store = openPostgresStore(url, {reconnectMs: 60_000, retryDelayMs: 50});
+	const store = openPostgresStore(url, {reconnectMs: 600_000, retryDelayMs: 50});
 	t.teardown(async () => store.close());
-	const started = Date.now();
 	const error = await t.throwsAsync(store.getSweep('widths'), {instanceOf: StoreError});
-	t.true(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+	t.notRegex(error!.message, /unreachable for/);
 	t.regex(error!.message, pattern);
 	t.false(error!.message.includes('s3cret'));
 	t.false(error!.message.includes('\n'));
@@ -226,11 +227,9 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		await failsFast(t, wrong.toString(), /password authentication failed .*check the user and password in --db/);
 		const missing = new URL(url);
 		missing.pathname = '/sweeplab_no_such_database';
-		const store = openPostgresStore(missing.toString(), {reconnectMs: 60_000});
+		const store = openPostgresStore(missing.toString(), {reconnectMs: 600_000});
 		t.teardown(async () => store.close());
-		const started = Date.now();
 		const error = await t.throwsAsync(store.getSweep('widths'), {instanceOf: StoreError});
-		t.true(Date.now() - started < 5000);
 		t.regex(error!.message, /database "sweeplab_no_such_database" does not exist; create it first/);
 		t.false(error!.message.includes(`:${new URL(url).password}@`));
 	});
