@@ -3,10 +3,22 @@
  * policy its thread checkpoints by, and writing what the thread sends, in message order, without letting a
  * failed checkpoint write take the trial down.
  */
+import {StoreError} from '../errors.js';
 import {LeaseLostError, type Store, type TrialRecord} from '../store/store.js';
 import {encodeWeights} from '../train/checkpoint.js';
 import type {ModelShape} from '../train/model.js';
 import {type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY, type SweepDefinition} from '../types.js';
+
+/**
+ * Fault injection for the reliability tests, off unless SWEEPLAB_FAILPOINT is set: `checkpoint-full:<epoch>` makes
+ * storing the checkpoint after that epoch fail as a full disk does.
+ */
+function injectCheckpointFault(epoch: number): void {
+	const [action, value] = (process.env.SWEEPLAB_FAILPOINT ?? '').split(':');
+	if (action === 'checkpoint-full' && Number(value) === epoch) {
+		throw new StoreError(`disk is full (injected: SWEEPLAB_FAILPOINT=${action}:${value})`);
+	}
+}
 
 /** What the thread needs to resume and to checkpoint a claimed trial. */
 export interface CheckpointTask {
@@ -82,6 +94,7 @@ export class CheckpointWriter {
 		}
 
 		try {
+			injectCheckpointFault(checkpoint.epoch);
 			await this.store.saveCheckpoint(this.trial.id, this.owner, checkpoint);
 		} catch (error) {
 			if (error instanceof LeaseLostError) {
