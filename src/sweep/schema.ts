@@ -46,6 +46,7 @@ export const TOP_LEVEL_KEYS = [
 	'keepBestWeights',
 ] as const;
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
+const CHECKPOINT_KEYS = ['everyEpochs', 'everySeconds'] as const;
 const CHOICE_KEYS = ['choice'] as const;
 const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
 
@@ -279,6 +280,9 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	if (path.length === 1 && (path[0] === 'base' || path[0] === 'parameters')) {
 		return CONFIG_KEYS;
 	}
+	if (path.length === 1 && path[0] === 'checkpoint') {
+		return CHECKPOINT_KEYS;
+	}
 	return [];
 }
 
@@ -499,9 +503,12 @@ export const sweepFileSchema = z
 						.number({error: typeError('a number of seconds such as 60')})
 						.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
 						.optional(),
+				}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
+					message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
+					// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
+					when: payload => payload.issues.length === 0,
 				}),
 			], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')})
-			.refine(value => value === false || value.everyEpochs !== undefined || value.everySeconds !== undefined, {message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)'})
 			.optional(),
 		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 		startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
