@@ -249,7 +249,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 
 	if (result?.weights && outcome.state === 'completed') {
 		try {
-			await checkpointWriter.keepWeights(result.weights, {trainingPath: trainingPath ?? 'layers', epoch: result.epochsRun, shape: options.shape});
+			await checkpointWriter.keepWeights(result.weights, {trainingPath: trainingPath ?? 'layers', epoch: result.weightsEpoch ?? result.epochsRun, shape: options.shape});
 		} catch (error) {
 			if (error instanceof LeaseLostError) {
 				return undefined;

@@ -63,6 +63,8 @@ export interface TrainResult {
 	resumedFrom?: number;
 	/** With keepWeights: the weights the test evaluation used, in the Keras-style model's getWeights() order. */
 	weights?: Float32Array[];
+	/** With keepWeights: the epoch those weights are from (the best one when early stopping restored it). */
+	weightsEpoch?: number;
 }
 
 /** The paths, fastest first; `limit` says what a path needs, for the error when one is forced where it cannot run. */
@@ -213,7 +215,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			});
 		}
 
-		stopping.restoreBest();
+		const weightsEpoch = stopping.restoreBest() ?? epochsRun;
 		const test = trainer.evaluate(data.test);
 		return {
 			state: 'completed',
@@ -223,7 +225,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			testAccuracy: test.accuracy,
 			...(stopping.reason && {stopReason: stopping.reason}),
 			...(resumedFrom !== undefined && {resumedFrom}),
-			...(input.keepWeights && {weights: currentWeights(trainer)}),
+			...(input.keepWeights && {weights: currentWeights(trainer), weightsEpoch}),
 		};
 	} finally {
 		stopping.dispose();
@@ -298,9 +300,17 @@ export class EarlyStopper {
 		return true;
 	}
 
-	/** Put the best epoch's weights back, when asked to and training stopped or ran out past the best epoch. */
-	restoreBest(): void {
-		this.saved?.restore();
+	/**
+	 * Put the best epoch's weights back, when asked to and training stopped or ran out past the best epoch.
+	 * @returns the epoch whose weights were put back, if any.
+	 */
+	restoreBest(): number | undefined {
+		if (!this.saved) {
+			return undefined;
+		}
+
+		this.saved.restore();
+		return this.bestEpoch;
 	}
 
 	/** The best value and epoch, and the best epoch's weights when restoreBest keeps them (sections `stopping/...`). */

@@ -56,6 +56,7 @@ function assertSameContinuation(t: ExecutionContext, full: Run, resumed: Run, fr
 	t.is(resumed.result.state, full.result.state);
 	t.is(resumed.result.epochsRun, full.result.epochsRun);
 	t.is(resumed.result.stopReason, full.result.stopReason);
+	t.is(resumed.result.weightsEpoch, full.result.weightsEpoch);
 	t.is(bits([resumed.result.testLoss!, resumed.result.testAccuracy!]), bits([full.result.testLoss!, full.result.testAccuracy!]), 'test loss and accuracy');
 	const [expected, actual] = [full.result.weights!, resumed.result.weights!];
 	t.is(actual.length, expected.length);
@@ -96,6 +97,7 @@ for (const {title, config, trainLimit, path, resumeAt} of cases) {
 		if (config === mlp && !path) {
 			// Resumed at 4, the best weights (of an earlier epoch) must have come back from the checkpoint.
 			t.regex(full.result.stopReason ?? '', /^early stopping at epoch 5: .* at epoch 3, restored\)$/, 'the case exercises early stopping after a resume point');
+			t.is(full.result.weightsEpoch, 3, 'the kept weights are the best epoch\'s');
 			// Taking checkpoints does not disturb training.
 			const plain = await run({config, seed: 17, checkpoint: undefined}, trainLimit);
 			t.is(plain.checkpoints.size, 0);
