@@ -44,6 +44,7 @@ export const TOP_LEVEL_KEYS = [
 	'startupTrials',
 	'checkpoint',
 	'keepBestWeights',
+	'multivariate',
 ] as const;
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHECKPOINT_KEYS = ['everyEpochs', 'everySeconds'] as const;
@@ -512,6 +513,7 @@ export const sweepFileSchema = z
 			.optional(),
 		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 		startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
+		multivariate: z.boolean({error: typeError('true or false')}).optional(),
 		pruner: z.preprocess(
 			value => (typeof value === 'string' ? {kind: value} : value),
 			z.strictObject(
@@ -541,6 +543,9 @@ export const sweepFileSchema = z
 		}
 		if (file.method !== 'tpe' && file.startupTrials !== undefined) {
 			ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+		}
+		if (file.method !== 'tpe' && file.multivariate !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['multivariate'], message: 'only method: tpe takes multivariate (remove it or use method: tpe)'});
 		}
 		if (file.pruner) {
 			for (const problem of prunerSpecProblems(completePruner(file.pruner, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs))) {
@@ -699,6 +704,7 @@ export function checkSweep(raw: unknown): SweepCheck {
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.objective !== undefined && {objective: file.objective}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
+		...(file.multivariate === true && {multivariate: true}),
 		...(file.pruner && {pruner: completePruner(file.pruner, base.epochs)}),
 		...(file.checkpoint !== undefined && {checkpoint: file.checkpoint === false ? false : stripUndefined(file.checkpoint)}),
 		...(file.keepBestWeights !== undefined && {keepBestWeights: file.keepBestWeights}),
