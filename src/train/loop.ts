@@ -147,10 +147,31 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 	const batchY = new Int32Array(config.batchSize);
 	const order = new Uint32Array(data.train.n);
 	const due = checkpointsDue(input.checkpoint);
+	let checkpointed = epochsRun;
+	/** The state after `epoch` (the one just trained) to onCheckpoint. */
+	const checkpoint = async (epoch: number) => {
+		if (!hooks.onCheckpoint) {
+			return;
+		}
+
+		const taken = performance.now();
+		const state = new StateWriter();
+		await trainer.saveState(state);
+		stopping.saveState(state);
+		state.putNumber('loop/trainSeconds', trainSeconds);
+		const bytes = encodeCheckpoint({trainingPath: trainer.trainingPath, epoch, identity}, state);
+		checkpointed = epoch;
+		hooks.onCheckpoint({epoch, bytes, seconds: (performance.now() - taken) / 1000});
+	};
 	try {
 		for (let epoch = epochsRun + 1; epoch <= config.epochs; epoch++) {
 			const stopReason = hooks.shouldStop?.();
 			if (stopReason) {
+				// Stopped between epochs (Ctrl-C, SIGTERM): checkpoint the last epoch if the policy has not, so a resume loses nothing.
+				if (input.checkpoint && checkpointed < epochsRun) {
+					await checkpoint(epochsRun);
+				}
+
 				return {state: 'interrupted', epochsRun, trainSeconds, error: stopReason};
 			}
 
@@ -199,14 +220,8 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 				break;
 			}
 
-			if (hooks.onCheckpoint && due(epoch)) {
-				const taken = performance.now();
-				const state = new StateWriter();
-				await trainer.saveState(state);
-				stopping.saveState(state);
-				state.putNumber('loop/trainSeconds', trainSeconds);
-				const bytes = encodeCheckpoint({trainingPath: trainer.trainingPath, epoch, identity}, state);
-				hooks.onCheckpoint({epoch, bytes, seconds: (performance.now() - taken) / 1000});
+			if (due(epoch)) {
+				await checkpoint(epoch);
 			}
 
 			// Let the worker's message port deliver a stop request between epochs.

@@ -25,7 +25,7 @@ interface Run {
 	warnings: string[];
 }
 
-async function run(input: Omit<TrainInput, 'data' | 'shape'>, trainLimit: number): Promise<Run> {
+async function run(input: Omit<TrainInput, 'data' | 'shape'>, trainLimit: number, stopAfter?: number): Promise<Run> {
 	const {tf} = await loadBackend('wasm');
 	const epochs: EpochRecord[] = [];
 	const checkpoints = new Map<number, Uint8Array>();
@@ -40,6 +40,7 @@ async function run(input: Omit<TrainInput, 'data' | 'shape'>, trainLimit: number
 		onWarning(message) {
 			warnings.push(message);
 		},
+		...(stopAfter !== undefined && {shouldStop: () => (epochs.length >= stopAfter ? 'stop asked' : undefined)}),
 	});
 	return {result, epochs, checkpoints, warnings};
 }
@@ -172,4 +173,16 @@ test.serial('checkpointing and resuming on the layers path leave no tensors behi
 	const before = tf.memory().numTensors;
 	await run({config, seed: 2, path: 'layers', resume: full.checkpoints.get(1)}, 200);
 	t.is(tf.memory().numTensors, before);
+});
+
+test.serial('a trial stopped between epochs (Ctrl-C) checkpoints its last epoch even when the policy would not have, and resumes from it exactly', async t => {
+	const config = {...DEFAULT_TRIAL_CONFIG, hidden: [16], dropout: 0.1, epochs: 4};
+	const full = await run({config, seed: 9}, 400);
+	const stopped = await run({config, seed: 9, checkpoint: {everyEpochs: 10}}, 400, 2);
+	t.is(stopped.result.state, 'interrupted');
+	t.deepEqual([...stopped.checkpoints.keys()], [2]);
+	const resumed = await run({config, seed: 9, resume: stopped.checkpoints.get(2)}, 400);
+	assertSameContinuation(t, full, resumed, 2);
+	const never = await run({config, seed: 9, checkpoint: undefined}, 400, 2);
+	t.is(never.checkpoints.size, 0, 'no policy, no checkpoint');
 });
