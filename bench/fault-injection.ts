@@ -4,7 +4,7 @@
  * exactly once, no epoch lost or duplicated, and the same metrics (training is deterministic per seed).
  * It does so twice, with the same kill moments: with a checkpoint after every epoch (`checkpoint: {everyEpochs: 1}`)
  * and without checkpoints (`checkpoint: false`), and reports for each how many recorded epochs were trained
- * again because a kill threw them away (an insert log on the epochs table counts every epoch ever stored).
+ * again because a kill threw them away (an insert log on the steps table counts every epoch ever stored).
  *
  *   npm run bench:faults [-- --kills 10 --seed 1]
  */
@@ -85,13 +85,13 @@ function count(db: string, sql: string): number {
 	}
 }
 
-/** A new database with an insert log on epochs beside sweeplab's tables (the store never reads it). */
+/** A new database with an insert log on steps beside sweeplab's tables (the store never reads it). */
 async function loggedDatabase(path: string): Promise<string> {
 	await openSqliteStore(path).close();
 	const database = new Database(path);
 	try {
 		database.exec(`CREATE TABLE epoch_log (trial_id INTEGER, epoch INTEGER);
-			CREATE TRIGGER epoch_logged AFTER INSERT ON epochs BEGIN INSERT INTO epoch_log VALUES (NEW.trial_id, NEW.epoch); END;`);
+			CREATE TRIGGER epoch_logged AFTER INSERT ON steps BEGIN INSERT INTO epoch_log VALUES (NEW.trial_id, NEW.step); END;`);
 	} finally {
 		database.close();
 	}

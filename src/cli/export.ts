@@ -9,6 +9,7 @@ import {UsageError} from '../errors.js';
 import {isPostgresUrl} from '../store/postgres.js';
 import {loadBackend} from '../train/backend.js';
 import {CheckpointError, decodeWeights} from '../train/checkpoint.js';
+import {builtinConfig} from '../types.js';
 import {layersModelFiles, WEIGHTS_FILE} from '../train/export.js';
 import {globalOptions, type GlobalArgs, numberOption, openStore, showDb} from './common.js';
 
@@ -35,8 +36,8 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
 export async function exportCommand(args: ExportArgs): Promise<string> {
 	const store = openForReport(args.db);
 	try {
-		const {sweep, trials, epochs} = await readSweep(store, args.sweep, {db: args.db});
-		const data = exportSweep(sweep, trials, epochs);
+		const {sweep, trials, steps} = await readSweep(store, args.sweep, {db: args.db});
+		const data = exportSweep(sweep, trials, steps);
 		return args.format === 'csv' ? toCsv(data) : JSON.stringify(data, null, 2) + '\n';
 	} finally {
 		await store.close();
@@ -76,11 +77,13 @@ export async function exportWeights(args: ExportArgs & {weights: number}): Promi
 			throw new UsageError(`trial #${trial.ordinal} of sweep "${args.sweep}" kept no weights (it is ${trial.state}); only completed trials of a sweep with keepBestWeights: true keep them`);
 		}
 
-		const {imageShape, numClasses} = getDatasetEntry(sweep.definition.dataset.name);
+		// Kept weights come from the built-in trainer only, whose sweeps always name a dataset.
+		const {imageShape, numClasses} = getDatasetEntry(sweep.definition.dataset!.name);
 		const shape = {imageShape: [...imageShape] as [number, number, number], numClasses};
+		const config = builtinConfig(trial.config);
 		let decoded: ReturnType<typeof decodeWeights>;
 		try {
-			decoded = decodeWeights(stored.data, {config: trial.config, seed: trial.seed, shape});
+			decoded = decodeWeights(stored.data, {config, seed: trial.seed, shape});
 		} catch (error) {
 			if (error instanceof CheckpointError) {
 				throw new UsageError(`the kept weights of trial #${trial.ordinal} cannot be read: ${error.message}`, {cause: error});
@@ -90,7 +93,7 @@ export async function exportWeights(args: ExportArgs & {weights: number}): Promi
 		}
 
 		const {tf} = await loadBackend('cpu');
-		const files = await layersModelFiles(tf, trial.config, shape, decoded.weights);
+		const files = await layersModelFiles(tf, config, shape, decoded.weights);
 		mkdirSync(args.out, {recursive: true});
 		writeFileSync(join(args.out, 'model.json'), files.modelJson);
 		writeFileSync(join(args.out, WEIGHTS_FILE), files.weightsBin);
@@ -112,15 +115,15 @@ export async function copySweep(args: ExportArgs & {to: string}): Promise<{trial
 
 	const source = openForReport(args.db);
 	try {
-		const {sweep, trials, epochs} = await readSweep(source, args.sweep, {db: showDb(args.db)});
+		const {sweep, trials, steps} = await readSweep(source, args.sweep, {db: showDb(args.db)});
 		const target = openStore(args.to);
 		try {
-			await target.importSweep(sweep, trials, epochs);
+			await target.importSweep(sweep, trials, steps);
 		} finally {
 			await target.close();
 		}
 
-		return {trials: trials.length, epochs: epochs.length};
+		return {trials: trials.length, epochs: steps.length};
 	} finally {
 		await source.close();
 	}

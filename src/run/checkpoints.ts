@@ -7,7 +7,7 @@ import {StoreError} from '../errors.js';
 import {LeaseLostError, type Store, type TrialRecord} from '../store/store.js';
 import {encodeWeights} from '../train/checkpoint.js';
 import type {ModelShape} from '../train/model.js';
-import {type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY, type SweepDefinition} from '../types.js';
+import {builtinConfig, type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY, type SweepDefinition} from '../types.js';
 
 /**
  * Fault injection for the reliability tests, off unless SWEEPLAB_FAILPOINT is set: `checkpoint-full:<epoch>` makes
@@ -84,7 +84,7 @@ export class CheckpointWriter {
 
 	/** Before the trial is finished: its final weights, for export (keepBestWeights). */
 	async keepWeights(weights: Float32Array[], info: {trainingPath: string; epoch: number; shape: ModelShape}): Promise<void> {
-		const data = encodeWeights(weights, {...info, config: this.trial.config, seed: this.trial.seed});
+		const data = encodeWeights(weights, {...info, config: builtinConfig(this.trial.config), seed: this.trial.seed});
 		await this.write({kind: 'weights', epoch: info.epoch, data});
 	}
 

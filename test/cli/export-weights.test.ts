@@ -13,7 +13,7 @@ test('sweeplab export --weights writes a model tf.loadLayersModel reads, with th
 	const run = await runCli(['run', fixture('e2e/weights.yaml'), '--db', db, '--workers', '1']);
 	t.is(run.code, 0, run.stderr);
 	const {definition} = await readSweepFile(fixture('e2e/weights.yaml'));
-	const {test: testSet} = splitDataset(await loadDataset('fashion-mnist-mini'), definition.dataset);
+	const {test: testSet} = splitDataset(await loadDataset('fashion-mnist-mini'), definition.dataset!);
 	const {tf} = await loadBackend('cpu');
 	const trials = query<{ordinal: number; test_accuracy: number}>(db, 'SELECT ordinal, test_accuracy FROM trials ORDER BY ordinal');
 	t.is(trials.length, 2);
