@@ -6,11 +6,14 @@
  * ends the whole group: SIGTERM, then SIGKILL after the grace period.
  */
 import {spawn} from 'node:child_process';
-import {accessSync, constants, mkdirSync, statSync} from 'node:fs';
-import {delimiter, join, resolve} from 'node:path';
+import {mkdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {checkProgram} from '../sweep/command.js';
+import {ARGS_PLACEHOLDER} from '../sweep/schema.js';
 import {ProcessGroup} from './reaper.js';
 import {isReportLine, parseReportLine} from './report-line.js';
 import {LineSplitter, TrialLog} from './trial-log.js';
+import type {TrialRunner} from './runner.js';
 import type {StepReport, TrialSink} from './trial-sink.js';
 
 export interface ProgramSpec {
@@ -56,8 +59,6 @@ export interface ProgramOptions {
 	logLimitBytes?: number;
 }
 
-/** The placeholder a command element may be (whole) to receive the trial's parameters as `--name=value` arguments. */
-export const ARGS_PLACEHOLDER = '${args}';
 export const DEFAULT_GRACE_MS = 5000;
 export const DEFAULT_LOG_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Steps waiting for the sink beyond this pause the program's stdout (the pipe then blocks the program). */
@@ -67,36 +68,13 @@ const STDERR_TAIL_LINES = 5;
 /** How long output may still trickle in once the program's group has ended before the pipes are closed. */
 const DRAIN_IDLE_MS = 2000;
 
-/** The problem with where `${args}` stands in a command, or undefined when it is placed right. */
-export function argsPlacementProblem(command: readonly string[]): string | undefined {
-	if (command.length === 0) {
-		return 'the command is empty; give the program and its arguments, e.g. [python3, train.py, "${args}"]';
-	}
-
-	if (command[0] === ARGS_PLACEHOLDER) {
-		return `"${ARGS_PLACEHOLDER}" cannot be the program itself; put it after the program, e.g. [python3, train.py, "${ARGS_PLACEHOLDER}"]`;
-	}
-
-	const misplaced = command.find(part => part !== ARGS_PLACEHOLDER && part.includes(ARGS_PLACEHOLDER));
-	if (misplaced !== undefined) {
-		return `"${misplaced}": "${ARGS_PLACEHOLDER}" must be a whole element of the command (it becomes one --name=value argument per parameter)`;
-	}
-
-	return undefined;
-}
-
 /** A parameter value as a command-line value: strings as they are, numbers and booleans as written, lists and objects as JSON. */
 function argValue(value: unknown): string {
 	return typeof value === 'string' ? value : (typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value) ?? 'null');
 }
 
-/** The command with each `${args}` element replaced by `--name=value` per parameter. Throws when `${args}` is misplaced. */
+/** The command with each `${args}` element replaced by `--name=value` per parameter (the sweep's schema saw that `${args}` is never part of an element). */
 export function expandCommand(command: readonly string[], params: Record<string, unknown>): string[] {
-	const problem = argsPlacementProblem(command);
-	if (problem) {
-		throw new Error(problem);
-	}
-
 	const args = Object.entries(params).map(([name, value]) => `--${name}=${argValue(value)}`);
 	return command.flatMap(part => part === ARGS_PLACEHOLDER ? args : [part]);
 }
@@ -114,66 +92,6 @@ export function programEnv(spec: ProgramSpec, trial: ProgramTrial): Record<strin
 		SWEEPLAB_TRIAL_DIR: trial.dir,
 		SWEEPLAB_CHECKPOINT_DIR: join(trial.dir, 'checkpoint'),
 	};
-}
-
-function isExecutableFile(path: string): boolean {
-	try {
-		accessSync(path, constants.X_OK);
-		return statSync(path).isFile();
-	} catch {
-		return false;
-	}
-}
-
-function exists(path: string): boolean {
-	try {
-		statSync(path);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
-/**
- * What can be checked of a program before anything runs: `${args}` placement, the working directory, and that
- * the command names an executable file (a path with a `/` relative to `cwd`, else found on the PATH of the
- * program's environment, as execvp looks for it). Returns the problem as one line, or undefined. Sweep loading
- * prefixes it with the file and key.
- */
-export function checkProgram(spec: Pick<ProgramSpec, 'command' | 'cwd'> & {env?: Record<string, string>}): string | undefined {
-	const placement = argsPlacementProblem(spec.command);
-	if (placement) {
-		return placement;
-	}
-
-	let cwdIsDirectory = false;
-	try {
-		cwdIsDirectory = statSync(spec.cwd).isDirectory();
-	} catch {}
-
-	if (!cwdIsDirectory) {
-		return `the working directory ${spec.cwd} does not exist or is not a directory`;
-	}
-
-	const program = spec.command[0];
-	if (program.includes('/')) {
-		const path = resolve(spec.cwd, program);
-		if (!exists(path)) {
-			return `${program} is not found (looked for ${path})`;
-		}
-
-		return isExecutableFile(path) ? undefined : `${program} is not an executable file (chmod +x it, or run it through its interpreter, e.g. [python3, ${program}])`;
-	}
-
-	const searchPath = spec.env?.PATH ?? process.env.PATH ?? '';
-	const found = searchPath.split(delimiter).filter(Boolean).map(dir => resolve(spec.cwd, dir, program));
-	if (found.some(path => isExecutableFile(path))) {
-		return undefined;
-	}
-
-	return found.some(path => exists(path))
-		? `${program} is found on PATH but is not an executable file`
-		: `command ${program} is not found on PATH (for a file in the program's cwd write ./${program})`;
 }
 
 /** A command element as a shell would need it, for the log's header line. */
@@ -202,12 +120,11 @@ export async function runProgramTrial(spec: ProgramSpec, trial: ProgramTrial, si
 		seconds: (performance.now() - started) / 1000,
 	});
 
-	let argv: string[];
+	const argv = expandCommand(spec.command, trial.params);
 	try {
-		argv = expandCommand(spec.command, trial.params);
 		mkdirSync(join(trial.dir, 'checkpoint'), {recursive: true});
 	} catch (error) {
-		return ended('failed', (error as Error).message);
+		return ended('failed', `cannot create the trial's folder ${trial.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
 	}
 
 	const log = new TrialLog(logPath, options.logLimitBytes ?? DEFAULT_LOG_LIMIT_BYTES);
@@ -223,7 +140,7 @@ export async function runProgramTrial(spec: ProgramSpec, trial: ProgramTrial, si
 		child.on('error', resolve);
 	});
 	if (child.pid === undefined) {
-		const problem = spawnProblem(await spawnError, spec) ?? 'could not start';
+		const problem = spawnProblem(await spawnError, spec);
 		log.note(problem);
 		log.close();
 		return ended('failed', problem);
@@ -431,6 +348,18 @@ export async function runProgramTrial(spec: ProgramSpec, trial: ProgramTrial, si
 	}
 }
 
+/**
+ * The run loop's runner (runner.ts) for a sweep's `program: {command}`: each trial runs in its own folder
+ * `<trialsDir>/trial-<id>`, is stopped by the loop's signal (interrupt, lost lease) and the sweep's timeoutMinutes.
+ */
+export function programRunner(spec: ProgramSpec, trialsDir: string, options: Pick<ProgramOptions, 'graceMs' | 'logLimitBytes'> = {}): TrialRunner {
+	return async (trial, sink, control) => {
+		const dir = join(trialsDir, `trial-${trial.id}`);
+		const result = await runProgramTrial(spec, {id: trial.id, params: trial.config, seed: trial.seed, dir, metric: control.metric.name}, sink, {...options, signal: control.signal, timeoutMs: control.timeoutMs});
+		return {state: result.state, trainSeconds: result.seconds, error: result.error, stopReason: result.stopReason, logPath: result.logPath};
+	};
+}
+
 function abortReason(signal: AbortSignal): string {
 	return typeof signal.reason === 'string' ? signal.reason : 'interrupted';
 }
@@ -440,7 +369,7 @@ function spawnProblem(error: NodeJS.ErrnoException, spec: ProgramSpec): string {
 	const program = spec.command[0];
 	const problem = checkProgram(spec);
 	if (problem) {
-		return problem;
+		return problem.key === 'cwd' ? `the working directory ${problem.message}` : problem.message;
 	}
 
 	if (error.code === 'ENOENT') {
