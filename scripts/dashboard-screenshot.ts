@@ -8,6 +8,7 @@ import {copyFileSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
+import {openSqliteStore} from '../src/store/sqlite.js';
 import {launchChromium, startServe} from '../test/serve/chromium.js';
 
 const {values} = parseArgs({options: {sweep: {type: 'string', default: 'best'}, out: {type: 'string', default: 'docs/img/dashboard-sweep.png'}}});
@@ -15,6 +16,8 @@ const {values} = parseArgs({options: {sweep: {type: 'string', default: 'best'}, 
 const directory = mkdtempSync(join(tmpdir(), 'sweeplab-screenshot-'));
 const db = join(directory, 'study.db');
 copyFileSync('reports/study.db', db);
+// The committed database may predate this sweeplab's schema; serve reads only, so the copy is upgraded here.
+await openSqliteStore(db).close();
 const [browser, serve] = await Promise.all([launchChromium(), startServe(['--db', db])]);
 try {
 	const page = await browser.newPage({viewport: {width: 1400, height: 1250}, deviceScaleFactor: 1});

@@ -21,7 +21,7 @@ import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backe
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {BACKENDS, type BackendName, isUnfinished, sweepMetric, type SweepDefinition} from '../types.js';
-import {globalOptions, type GlobalArgs, type Io} from './common.js';
+import {globalOptions, type GlobalArgs, type Io, numberOption} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
 /** The options of how this host trains. */
@@ -38,9 +38,9 @@ export const EXIT_INTERRUPTED = 130;
 
 export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & TrainArgs> {
 	return globalOptions(yargs)
-		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node)'})
+		.option('workers', numberOption('workers', 'positive integer', {alias: 'w', describe: workers, defaultDescription: 'one per core (1 with --backend node)'}))
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
-		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
+		.option('retries', numberOption('retries', 'integer >= 0', {default: 0, describe: 'Rerun a failed trial up to N more times'}))
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
 		.option('trials-dir', {type: 'string', default: process.env.SWEEPLAB_TRIALS_DIR, defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials', describe: 'Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>'}) as unknown as Argv<T & TrainArgs>;
 }

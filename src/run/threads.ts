@@ -38,6 +38,10 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 			queue = queue.then(async () => {
 				if (message.type === 'started') {
 					sink.started(message);
+				} else if (message.type === 'checkpoint') {
+					sink.checkpoint(message.epoch, message.bytes);
+				} else if (message.type === 'warning') {
+					sink.warning(message.message);
 				} else if (message.type === 'final') {
 					await sink.final(message.metrics);
 				} else {
@@ -71,11 +75,12 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 			port: port2,
 			metric: control.metric.name,
 			awaitVerdict: control.pruned,
+			...(work.kind === 'builtin' && control.checkpoints),
 		};
 		let result: RunnerResult;
 		try {
 			const done: TaskResult = await pool.run(task, {transferList: [port2], signal: hardStop.signal});
-			result = {...done, state: timedOut && done.state === 'interrupted' ? 'timeout' : done.state};
+			result = {...done, state: timedOut && done.state === 'interrupted' ? 'timeout' : done.state, ...(work.kind === 'builtin' && {shape: work.shape})};
 		} catch (error) {
 			result = hardStop.signal.aborted
 				? {state: 'timeout', error: `exceeded timeoutMinutes: ${control.timeoutMs! / 60_000} (worker stopped mid-step)`}

@@ -74,14 +74,22 @@ export interface ServerEvent {
 	data: any;
 }
 
-/** Read Server-Sent Events from `path` until `until` says stop (or the timeout passes). */
-export async function readEvents(port: number, path: string, until: (events: ServerEvent[]) => boolean, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<ServerEvent[]> {
-	return new Promise((resolve, reject) => {
+/**
+ * Read Server-Sent Events from `path` until `until` says stop (or the timeout passes). `opened` resolves with the
+ * stream's first bytes: by then the server has subscribed it, so a write after that is pushed to it.
+ */
+export function readEvents(port: number, path: string, until: (events: ServerEvent[]) => boolean, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<ServerEvent[]> & {opened: Promise<void>} {
+	let opened!: () => void;
+	const openedPromise = new Promise<void>(resolve => {
+		opened = resolve;
+	});
+	const events = new Promise<ServerEvent[]>((resolve, reject) => {
 		const events: ServerEvent[] = [];
 		let buffer = '';
 		const outgoing = request({host: '127.0.0.1', port, path, headers}, response => {
 			response.setEncoding('utf8');
 			response.on('data', (chunk: string) => {
+				opened();
 				buffer += chunk;
 				let end;
 				while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -111,6 +119,7 @@ export async function readEvents(port: number, path: string, until: (events: Ser
 		});
 		outgoing.end();
 	});
+	return Object.assign(events, {opened: openedPromise});
 }
 
 /** GET and parse JSON, for tests that read the API loosely. */

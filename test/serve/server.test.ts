@@ -150,10 +150,8 @@ test('live: the event stream pushes only new epochs after the cursor, and catche
 	const {dashboard, writer, sweepId} = await serveFixture(t);
 	const trial = (await writer.claimTrial(sweepId, OWNER_B, LONG_LEASE))!;
 	const firstEpoch = readEvents(dashboard.port, '/api/events?sweep=widths', events => events.some(event => event.event === 'trials' && event.data.trials.some((change: {id: number; epochsRun: number}) => change.id === trial.id && change.epochsRun === 1)));
-	// Let the stream open before the write.
-	await new Promise(resolve => {
-		setTimeout(resolve, 200);
-	});
+	// The stream is subscribed before the write.
+	await firstEpoch.opened;
 	await writer.recordStep(trial.id, OWNER_B, stepRecord(1, {valAccuracy: 0.5}));
 	const events = await firstEpoch;
 	const change = events.flatMap(event => (event.event === 'trials' ? event.data.trials : [])).find((item: {epochsRun: number}) => item.epochsRun === 1);
@@ -163,9 +161,7 @@ test('live: the event stream pushes only new epochs after the cursor, and catche
 	t.regex(cursor, /^\d+$/);
 
 	const secondEpoch = readEvents(dashboard.port, '/api/events?sweep=widths', events => events.some(event => event.event === 'trials' && event.data.trials.some((item: {epochsRun: number}) => item.epochsRun === 2)));
-	await new Promise(resolve => {
-		setTimeout(resolve, 200);
-	});
+	await secondEpoch.opened;
 	await writer.recordStep(trial.id, OWNER_B, stepRecord(2, {valAccuracy: 0.6}));
 	const next = (await secondEpoch).flatMap(event => (event.event === 'trials' ? event.data.trials : [])).find((item: {epochsRun: number}) => item.epochsRun === 2);
 	t.false(next.reset);
