@@ -6,8 +6,6 @@ import {type StepRecord, sweepMetric, type TrialOutcome} from '../types.js';
 import {SweepHistory} from './history.js';
 import type {RunSink, TrialRunner} from './runner.js';
 
-export {oneLine} from './threads.js';
-
 export interface RunOptions {
 	store: Store;
 	sweep: SweepRecord;
