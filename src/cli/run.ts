@@ -8,7 +8,7 @@ import {bestOf, renderBest} from './best.js';
 import {formatSeconds, type Io, openStore, showDb} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
 import {expectedSteps} from '../sweep/describe.js';
-import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, sweepRunner, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, sweepRunner, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface RunArgs extends TrainArgs {
 	file: string;

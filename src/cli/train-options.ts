@@ -3,14 +3,16 @@
  * (pool, dataset, progress display). `run` creates or resumes a sweep from its file; `worker` joins one from the database.
  */
 import {availableParallelism} from 'node:os';
+import {dirname, join, resolve} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
 import {pathToFileURL} from 'node:url';
 import {loadDataset, type SplitData, splitDataset} from '../data/load.js';
-import {SweepFileError} from '../errors.js';
 import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
 import type {TrialRunner} from '../run/runner.js';
+import {programRunner} from '../run/program.js';
 import {threadRunner} from '../run/threads.js';
+import {isPostgresUrl} from '../store/postgres.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {programPath} from '../sweep/read.js';
@@ -27,6 +29,7 @@ export interface TrainArgs extends GlobalArgs {
 	backend: BackendChoice;
 	dataDir?: string;
 	retries: number;
+	trialsDir?: string;
 }
 
 /** Exit code of a run or worker that was interrupted: resumable, but not done. */
@@ -37,13 +40,15 @@ export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & Train
 		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node)'})
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
 		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
-		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'}) as unknown as Argv<T & TrainArgs>;
+		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
+		.option('trials-dir', {type: 'string', default: process.env.SWEEPLAB_TRIALS_DIR, defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials', describe: 'Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>'}) as unknown as Argv<T & TrainArgs>;
 }
 
 /** The pool a command trains on, with the backend `--backend auto` resolved to. */
 export interface TrainHost {
 	backend: BackendName;
-	pool: TrainPool;
+	/** Undefined for a program command sweep: its trials are child processes, run `size` side by side. */
+	pool: TrainPool | undefined;
 	/** Its threads (see poolSize). */
 	size: number;
 }
@@ -55,11 +60,12 @@ export interface TrainHost {
 export async function withPool<T>(args: TrainArgs, sweep: {trials: number; definition: SweepDefinition}, use: (host: TrainHost) => Promise<T>): Promise<T> {
 	const backend = resolveBackend(args.backend);
 	const size = poolSize(args.workers, backend, sweep.trials);
-	const pool = createTrainPool(size, {backend: sweep.definition.program ? undefined : args.backend});
+	const {program} = sweep.definition;
+	const pool = program && 'command' in program ? undefined : createTrainPool(size, {backend: program ? undefined : args.backend});
 	try {
 		return await use({backend, pool, size});
 	} finally {
-		await pool.destroy();
+		await pool?.destroy();
 	}
 }
 
@@ -84,21 +90,27 @@ export async function loadSweepData(definition: SweepDefinition, dataDir: string
 }
 
 /**
- * What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads. `file` is the
- * sweep file, which program paths are relative to. Called before anything is stored.
- * @throws SweepFileError for a program command, which this build cannot run.
+ * What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads, or a program
+ * command as child processes. `file` is the sweep file, which program paths are relative to. Made before the
+ * sweep is stored.
  */
 export function sweepRunner(args: TrainArgs, sweep: {definition: SweepDefinition; file: string}, host: TrainHost, data: SweepData | undefined): TrialRunner {
 	const {program} = sweep.definition;
 	if (!program) {
-		return threadRunner(host.pool, {kind: 'builtin', data: data!.data, shape: data!.shape, backend: args.backend});
+		return threadRunner(host.pool!, {kind: 'builtin', data: data!.data, shape: data!.shape, backend: args.backend});
 	}
 
 	if ('module' in program) {
-		return threadRunner(host.pool, {kind: 'module', url: pathToFileURL(programPath(sweep.file, program.module)).href, data: data?.data});
+		return threadRunner(host.pool!, {kind: 'module', url: pathToFileURL(programPath(sweep.file, program.module)).href, data: data?.data});
 	}
 
-	throw new SweepFileError(`${sweep.file}: program.command: this build of sweeplab cannot run commands yet (the program runner, src/run/program.ts, is not wired in); use program.module`);
+	const spec = {command: program.command, cwd: programPath(sweep.file, program.cwd ?? '.'), env: program.env ?? {}};
+	return programRunner(spec, join(trialsRoot(args), sweep.definition.name));
+}
+
+/** Where a program sweep's trial folders go: --trials-dir, else trials/ beside a SQLite database, else ./sweeplab-trials. */
+export function trialsRoot(args: TrainArgs): string {
+	return resolve(args.trialsDir ?? (isPostgresUrl(args.db) ? 'sweeplab-trials' : join(dirname(args.db), 'trials')));
 }
 
 /** `on fashion-mnist` or `running python3 train.py ${args}`: what a sweep trains, for the first line of run and worker. */
@@ -113,7 +125,13 @@ export function describeWork(definition: SweepDefinition): string {
 
 /** `backend X · N workers`, as the first line of run and worker shows it. */
 export function describeHost(args: TrainArgs, host: TrainHost, workers: number): string {
-	return `backend ${args.backend === 'auto' ? `auto (${host.backend})` : host.backend} · ${workers} worker${workers === 1 ? '' : 's'}`;
+	const lanes = `${workers} worker${workers === 1 ? '' : 's'}`;
+	// Program command trials are child processes: no tfjs backend is involved.
+	if (!host.pool) {
+		return lanes;
+	}
+
+	return `backend ${args.backend === 'auto' ? `auto (${host.backend})` : host.backend} · ${lanes}`;
 }
 
 export interface TrainSweepOptions {

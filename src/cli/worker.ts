@@ -5,7 +5,7 @@ import {DEFAULT_RECONNECT_MS} from '../store/postgres.js';
 import type {Store, SweepRecord} from '../store/store.js';
 import {isUnfinished} from '../types.js';
 import {formatSeconds, type Io, openStore, showDb} from './common.js';
-import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, sweepRunner, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, sweepRunner, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface WorkerArgs extends TrainArgs {
 	sweep: string;

@@ -9,6 +9,7 @@ import {pathToFileURL} from 'node:url';
 import {parseDocument} from 'yaml';
 import {SweepFileError} from '../errors.js';
 import type {SweepDefinition} from '../types.js';
+import {checkProgram} from './command.js';
 import {checkSweep, formatKeyPath} from './schema.js';
 
 export type SweepFormat = 'yaml' | 'json';
@@ -54,7 +55,8 @@ export async function checkObjectiveModule(sweepFile: string, module: string): P
 
 /**
  * @throws SweepFileError when the file is missing or unreadable, has an unsupported extension, does not
- * parse, or fails validation, or its program.module cannot be loaded or has no default export.
+ * parse, or fails validation, or its program.module cannot be loaded or has no default export, or its
+ * program.command names no executable file (or its cwd no folder).
  */
 export async function readSweepFile(path: string): Promise<{definition: SweepDefinition; source: string}> {
 	const format = formatOf(path);
@@ -70,6 +72,12 @@ export async function readSweepFile(path: string): Promise<{definition: SweepDef
 	const definition = parseSweep(source, path, format);
 	if (definition.program && 'module' in definition.program) {
 		await checkObjectiveModule(path, definition.program.module);
+	} else if (definition.program) {
+		const {command, cwd = '.', env} = definition.program;
+		const problem = checkProgram({command, cwd: programPath(path, cwd), env});
+		if (problem) {
+			throw new SweepFileError(`${path}: program.${problem.key}: ${problem.message}`);
+		}
 	}
 
 	return {definition, source};
