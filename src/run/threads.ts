@@ -38,7 +38,9 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 		port1.on('message', (message: TrialMessage) => {
 			queue = queue.then(async () => {
 				if (message.type === 'started') {
-					sink.started(message);
+					// Without its `type`, which would otherwise ride along into the run loop's events.
+					const {type: _type, ...info} = message;
+					sink.started(info);
 				} else if (message.type === 'checkpoint') {
 					sink.checkpoint(message.epoch, message.bytes);
 				} else if (message.type === 'warning') {
