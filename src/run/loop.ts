@@ -7,8 +7,6 @@ import {checkpointTask, CheckpointWriter} from './checkpoints.js';
 import {SweepHistory} from './history.js';
 import type {RunSink, TrialRunner} from './runner.js';
 
-export {oneLine} from './threads.js';
-
 export interface RunOptions {
 	store: Store;
 	sweep: SweepRecord;
@@ -175,7 +173,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 			}
 
 			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
-			onEvent?.({type: 'trial-built', trial, ...info, ...(resumedFrom !== undefined && {resumedFrom})});
+			onEvent?.({...info, type: 'trial-built', trial, ...(resumedFrom !== undefined && {resumedFrom})});
 		},
 		checkpoint(epoch, bytes) {
 			checkpointWriter.checkpoint(epoch, bytes);
