@@ -3,8 +3,8 @@
  * back: SQLite gives a number, the text 'NaN' or null; PostgreSQL a number (NaN included) or null. Each store
  * passes its own decoder.
  */
-import type {SweepDefinition, TrialState} from '../types.js';
-import {TRIAL_STATES} from '../types.js';
+import type {SweepDefinition, TrialConfig, TrialState} from '../types.js';
+import {DEFAULT_TRIAL_CONFIG, TRIAL_STATES} from '../types.js';
 import type {StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
@@ -56,10 +56,15 @@ export interface EpochRow<R> {
 
 export type RealDecoder<R> = (value: R) => number | null;
 
+/** Configs stored before a config key existed lack it: they trained with its default (sweep/hash.ts, HASH_NEUTRAL_KEYS). */
+function withConfigDefaults(definition: SweepDefinition): SweepDefinition {
+	return {...definition, base: {...DEFAULT_TRIAL_CONFIG, ...definition.base}};
+}
+
 export const toSweep = (row: SweepRow): SweepRecord => ({
 	id: row.id,
 	name: row.name,
-	definition: JSON.parse(row.definition) as SweepDefinition,
+	definition: withConfigDefaults(JSON.parse(row.definition) as SweepDefinition),
 	definitionHash: row.definition_hash,
 	source: row.source,
 	file: row.file,
@@ -70,7 +75,7 @@ export const toTrial = <R>(row: TrialRow<R>, real: RealDecoder<R>): TrialRecord 
 	id: row.id,
 	sweepId: row.sweep_id,
 	ordinal: row.ordinal,
-	config: JSON.parse(row.config) as TrialRecord['config'],
+	config: {...DEFAULT_TRIAL_CONFIG, ...JSON.parse(row.config) as Partial<TrialConfig>},
 	configHash: row.config_hash,
 	repeat: row.repeat,
 	seed: row.seed,

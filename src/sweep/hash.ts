@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import type {SweepDefinition, TrialConfig} from '../types.js';
+import {DEFAULT_TRIAL_CONFIG, type SweepDefinition, type TrialConfig} from '../types.js';
 
 /**
  * JSON with object keys sorted at every level, so equal data always serialises to equal text whatever
@@ -39,9 +39,27 @@ function sha256Prefix(text: string): string {
 	return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
+/**
+ * Config keys added after configs were first stored (the training features of issue 16). A key at its default
+ * is left out of the hash, as a null member is, so a config hashed before the key existed keeps its hash.
+ */
+export const HASH_NEUTRAL_KEYS = ['standardize', 'lrSchedule', 'weightDecay', 'weightDecayMode', 'labelSmoothing', 'augment', 'globalPool'] as const satisfies ReadonlyArray<keyof TrialConfig>;
+
+/** The config as it is hashed: the HASH_NEUTRAL_KEYS at their defaults dropped. */
+function hashedConfig(config: TrialConfig): Partial<TrialConfig> {
+	const hashed: Partial<TrialConfig> = {...config};
+	for (const key of HASH_NEUTRAL_KEYS) {
+		if (canonicalJson(config[key]) === canonicalJson(DEFAULT_TRIAL_CONFIG[key])) {
+			delete hashed[key];
+		}
+	}
+
+	return hashed;
+}
+
 /** sha256 (hex, first 16 chars) of the canonical config: the identity of a config across runs and resumes. */
 export function configHash(config: TrialConfig): string {
-	return sha256Prefix(canonicalJson(config));
+	return sha256Prefix(canonicalJson(hashedConfig(config)));
 }
 
 /**
@@ -50,5 +68,5 @@ export function configHash(config: TrialConfig): string {
  */
 export function definitionHash(definition: SweepDefinition): string {
 	const {question: _question, timeoutMinutes: _timeout, ...rest} = definition;
-	return sha256Prefix(canonicalJson(rest));
+	return sha256Prefix(canonicalJson({...rest, base: hashedConfig(rest.base)}));
 }

@@ -1,8 +1,11 @@
 import type {SplitData} from '../data/load.js';
+import {fitStandardizer, standardizedSet, standardizeRows} from '../data/standardize.js';
 import {TrainingError} from '../errors.js';
 import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
+import {Augmenter} from './augment.js';
 import type {Tf} from './backend.js';
+import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
 import {LeanMlp, leanCovers} from './paths/lean.js';
@@ -95,6 +98,13 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 	const batchX = new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);
 	const order = new Uint32Array(data.train.n);
+	// Standardisation statistics come from the training split alone; validation and test get standardised copies.
+	const standardizer = fitStandardizer(config.standardize, data.train);
+	const validationSet = standardizer ? standardizedSet(standardizer, data.validation) : data.validation;
+	const testSet = !standardizer ? data.test : (data.test === data.validation ? validationSet : standardizedSet(standardizer, data.test));
+	const augmenter = config.augment ? new Augmenter(config.augment, shape.imageShape) : undefined;
+	const schedule = config.lrSchedule ? new LearningRateSchedule(config.lrSchedule, config.learningRate, config.epochs, Math.ceil(order.length / config.batchSize)) : undefined;
+	let learningRate = config.learningRate;
 	let trainSeconds = 0;
 	let epochsRun = 0;
 	const stopping = new EarlyStopper(config.earlyStopping, trainer);
@@ -111,6 +121,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			}
 
 			createRng(deriveSeed(seed, 'shuffle', epoch)).shuffle(order);
+			const augmentRng = createRng(deriveSeed(seed, 'augment', epoch));
 			for (let start = 0; start < order.length; start += config.batchSize) {
 				const rows = Math.min(config.batchSize, order.length - start);
 				for (let i = 0; i < rows; i++) {
@@ -119,12 +130,24 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 					batchY[i] = data.train.y[index];
 				}
 
+				augmenter?.apply(batchX, rows, augmentRng);
+				if (standardizer) {
+					standardizeRows(standardizer, batchX, rows, dim);
+				}
+
+				const rate = schedule?.rateAt(epoch, start / config.batchSize) ?? learningRate;
+				if (rate !== learningRate) {
+					trainer.setLearningRate(rate);
+					learningRate = rate;
+				}
+
 				trainer.trainBatch(batchX, batchY, rows);
 			}
 
 			const sums = trainer.takeSums();
 			const [loss, correct] = [sums.loss / order.length, sums.correct];
-			const validation = trainer.evaluate(data.validation);
+			const validation = trainer.evaluate(validationSet);
+			schedule?.endEpoch(validation.loss);
 			const seconds = (performance.now() - started) / 1000;
 			trainSeconds += seconds;
 			epochsRun = epoch;
@@ -157,7 +180,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 		}
 
 		stopping.restoreBest();
-		const test = trainer.evaluate(data.test);
+		const test = trainer.evaluate(testSet);
 		return {state: 'completed', epochsRun, trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, ...(stopping.reason && {stopReason: stopping.reason})};
 	} finally {
 		stopping.dispose();
