@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {canonicalJson, configHash, definitionHash} from '../../src/sweep/hash.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
@@ -59,4 +61,43 @@ test('definitionHash ignores the question and key order but not the content', (t
 	t.is(definitionHash(reordered), hash);
 	t.not(definitionHash({...definition, seed: 2}), hash);
 	t.not(definitionHash({...definition, parameters: {learningRate: {kind: 'values', values: [0.01, 0.001]}}}), hash);
+});
+
+interface StoredBeforeFeatures {
+	configs: Array<{sweep: string; config: Partial<TrialConfig>; configHash: string}>;
+	sweeps: Array<{name: string; definition: SweepDefinition; definitionHash: string}>;
+}
+
+test('configs and sweeps stored before the training features keep their hashes (the new keys at their defaults are left out)', t => {
+	// Copied from the study's database: one config of each sweep, and three whole definitions, as stored then.
+	const stored = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/fixtures/store/stored-before-features.json', import.meta.url)), 'utf8')) as StoredBeforeFeatures;
+	t.true(stored.configs.length >= 9);
+	for (const {sweep, config, configHash: hash} of stored.configs) {
+		t.false('standardize' in config, 'stored before the key existed');
+		// As the store reads it back (rows.ts): the missing keys at their defaults.
+		t.is(configHash({...DEFAULT_TRIAL_CONFIG, ...config}), hash, sweep);
+	}
+
+	for (const {name, definition, definitionHash: hash} of stored.sweeps) {
+		t.is(definitionHash({...definition, base: {...DEFAULT_TRIAL_CONFIG, ...definition.base}}), hash, name);
+	}
+});
+
+test('each training feature away from its default changes the config hash', t => {
+	const hash = configHash(DEFAULT_TRIAL_CONFIG);
+	const changed: Array<Partial<TrialConfig>> = [
+		{standardize: 'global'},
+		{standardize: 'per-pixel'},
+		{lrSchedule: {kind: 'cosine', warmupEpochs: 0}},
+		{lrSchedule: {kind: 'cosine', warmupEpochs: 1}},
+		{weightDecay: 0.01},
+		{weightDecayMode: 'l2'},
+		{labelSmoothing: 0.1},
+		{augment: {translate: 0, flip: true}},
+		{globalPool: true},
+	];
+	const hashes = changed.map(overrides => configHash({...DEFAULT_TRIAL_CONFIG, ...overrides}));
+	t.false(hashes.includes(hash));
+	t.is(new Set(hashes).size, hashes.length);
+	t.not(definitionHash({...definition, base: {...DEFAULT_TRIAL_CONFIG, labelSmoothing: 0.1}}), definitionHash(definition));
 });
