@@ -172,6 +172,7 @@ export class SimdNet implements Trainer {
 		const {convs, layers, dim, config} = this;
 		const allocate = (length: number) => memory.allocate(length);
 		const batch = config.batchSize;
+		const pooledMeans = (rows: number) => allocate(config.globalPool && convs.length > 0 ? rows * convs.at(-1)!.filters : 0);
 		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
 		const pass = (rows: number, training: boolean): Pass => ({
 			rows,
@@ -198,7 +199,6 @@ export class SimdNet implements Trainer {
 			}),
 		});
 		const widest = Math.max(...layers.map(layer => Math.max(layer.units, layer.inputs)));
-		const pooledMeans = (rows: number) => allocate(config.globalPool && convs.length > 0 ? rows * convs.at(-1)!.filters : 0);
 		return {
 			grads: this.weights.parameters.map(values => allocate(values.length)),
 			train: pass(batch, true),
