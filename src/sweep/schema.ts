@@ -650,7 +650,10 @@ export const sweepFileSchema = z
 			for (const section of ['base', 'parameters'] as const) {
 				const given = section === 'base' ? base : parameters;
 				for (const key of ['conv', 'kernelSize', 'globalPool'] as const) {
-					if (given[key] !== undefined) {
+					// globalPool: false is what every mlp has, so only a true one is out of place.
+					const spec = parameters.globalPool;
+					const poolsSomewhere = section === 'base' ? base.globalPool === true : spec?.kind === 'values' && spec.values.includes(true);
+					if (key === 'globalPool' ? poolsSomewhere : given[key] !== undefined) {
 						ctx.addIssue({
 							code: 'custom',
 							path: [section, key],

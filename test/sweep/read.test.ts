@@ -197,3 +197,10 @@ test('the training features load with their defaults filled in', (t) => {
 	const defaults = parseSweep('name: x\nmethod: grid\ndataset: {name: fashion-mnist-mini}\nbase:\n  augment: {flip: true}\n', 'x.yaml').base;
 	t.like(defaults, {standardize: 'none', lrSchedule: null, weightDecay: 0, weightDecayMode: 'decoupled', labelSmoothing: 0, augment: {translate: 0, flip: true}, globalPool: false});
 });
+
+test('globalPool: false on an mlp is accepted (it is every mlp\'s value); true is refused', (t) => {
+	const head = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist-mini}\n';
+	t.notThrows(() => parseSweep(`${head}base: {globalPool: false}\n`, 'x.yaml'));
+	t.notThrows(() => parseSweep(`${head}parameters: {globalPool: [false]}\n`, 'x.yaml'));
+	t.throws(() => parseSweep(`${head}parameters: {globalPool: [false, true]}\n`, 'x.yaml'), {message: /parameters\.globalPool: globalPool applies to model: cnn only/});
+});
