@@ -54,6 +54,18 @@ export class LearningRateSchedule {
 		}
 	}
 
+	/**
+	 * What a resumed trial needs to continue the schedule (a checkpoint's): the plateau's current rate, best
+	 * validation loss and epochs waited. cosine and step are functions of the epoch and step alone.
+	 */
+	state(): {rate: number; best: number; waited: number} {
+		return {rate: this.plateauRate, best: this.best, waited: this.waited};
+	}
+
+	restore(state: {rate: number; best: number; waited: number}): void {
+		({rate: this.plateauRate, best: this.best, waited: this.waited} = state);
+	}
+
 	/** After an epoch's validation: the plateau schedule counts it; the others ignore it. */
 	endEpoch(validationLoss: number): void {
 		const {spec} = this;

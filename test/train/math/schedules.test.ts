@@ -50,3 +50,21 @@ test('plateau: times factor after patience epochs without a relative improvement
 	const losses = [1, 0.5, 0.6, 0.5 * (1 - 5e-5), 0.5, Number.NaN, 0.4, 0.41, 0.4, 0.3];
 	assertRates(t, rates(schedule, 10, 1, losses), [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.025, 0.02].map(rate => [rate]));
 });
+
+test('a plateau schedule restored from its state mid-way continues as the uninterrupted one', t => {
+	const spec = {kind: 'plateau' as const, patience: 2, factor: 0.5, minLr: 0};
+	const losses = [1, 0.9, 0.95, 0.97, 0.96, 0.8, 0.85, 0.86, 0.87, 0.88];
+	const whole = rates(new LearningRateSchedule(spec, 0.1, 10, 1), 10, 1, losses);
+	const first = new LearningRateSchedule(spec, 0.1, 10, 1);
+	const head = rates(first, 4, 1, losses.slice(0, 4));
+	const resumed = new LearningRateSchedule(spec, 0.1, 10, 1);
+	resumed.restore(structuredClone(first.state()));
+	const tail = Array.from({length: 6}, (_, e) => {
+		const rate = resumed.rateAt(e + 5, 0);
+		resumed.endEpoch(losses[e + 4]);
+		return [rate];
+	});
+	t.deepEqual([...head, ...tail], whole);
+	// The run did reduce its rate (twice), so the state carried something.
+	t.deepEqual(whole.map(([rate]) => rate), [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025]);
+});
