@@ -170,6 +170,8 @@ export interface SweepDefinition {
 	trials?: number;
 	/** tpe: how many trials are sampled at random before the estimator takes over (default 10). */
 	startupTrials?: number;
+	/** tpe: one joint estimator over all parameters (Optuna's multivariate TPE) instead of one per parameter. */
+	multivariate?: boolean;
 	/** What tpe optimises: best validation accuracy (the default when absent) or lowest validation loss. */
 	objective?: Objective;
 	pruner?: PrunerSpec;

@@ -4,6 +4,7 @@ import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep} from '../report/data.js';
 import {LEADERBOARD_ALIGN, LEADERBOARD_HEAD, leaderboardCells, percentSpread, seconds} from '../report/format.js';
+import {type ImportanceResult, sweepImportance} from '../report/importance.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
 import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
@@ -19,6 +20,7 @@ export interface BestArgs extends GlobalArgs {
 	budget?: number;
 	margin: number;
 	json: boolean;
+	importance: boolean;
 }
 
 /** `--margin` for best and report: accuracy points, given as a number of percentage points. */
@@ -36,7 +38,8 @@ export function bestBuilder(yargs: Argv): Argv<BestArgs> {
 		.option('top', {alias: 'n', type: 'number', describe: 'Show only the first N configs'})
 		.option('sort', {choices: SORTS, default: 'accuracy' as const, describe: 'accuracy: ranked; time: fastest first; pareto: Pareto-optimal configs first'})
 		.option('budget', {type: 'number', describe: 'Only configs whose mean training time is at most this many seconds'})
-		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'}) as unknown as Argv<BestArgs>;
+		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'})
+		.option('importance', {type: 'boolean', default: false, describe: 'Also say which parameters explain the variance of validation accuracy (fANOVA)'}) as unknown as Argv<BestArgs>;
 }
 
 /**
@@ -59,6 +62,7 @@ export interface BestResult {
 	/** The rows to show: sorted, within the budget when one was given, cut to --top. */
 	rows: RankedRow[];
 	budget?: {seconds: number; best?: RankedRow};
+	importance?: ImportanceResult;
 }
 
 /** `sweeplab best <sweep>`: the ranked configs and the ones worth naming. */
@@ -84,8 +88,9 @@ export async function bestCommand(args: BestArgs): Promise<BestResult> {
 }
 
 /** The ranking `best` prints, read from a store already open (as `run` has it when its trials are done). */
-export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' | 'top' | 'sort' | 'budget' | 'margin'>): Promise<BestResult> {
-	const {label, result} = await readSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
+export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' | 'top' | 'sort' | 'budget' | 'margin'> & {importance?: boolean}): Promise<BestResult> {
+	const data = await readSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
+	const {label, result} = data;
 	let rows = sortRows(result.rows, query.sort);
 	let budget: BestResult['budget'];
 	if (query.budget !== undefined) {
@@ -93,7 +98,7 @@ export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' 
 		budget = {seconds: query.budget, best: bestWithinBudget(result.rows, query.budget)};
 	}
 
-	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget};
+	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget, ...(query.importance === true && {importance: sweepImportance(data)})};
 }
 
 /** The terminal leaderboard plus one line for each config worth naming. */
@@ -117,7 +122,32 @@ export function renderBest(best: BestResult): string {
 		lines.push('"=" after a rank: tied, the mean ± std of the repeats overlap');
 	}
 
+	if (best.importance) {
+		lines.push('', ...renderImportance(best.importance));
+	}
+
 	return lines.join('\n');
+}
+
+/** Share of validation accuracy's variance per parameter, most important first, and the top pair. */
+function renderImportance(importance: ImportanceResult): string[] {
+	const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+	const width = Math.max(0, ...importance.parameters.map(p => p.name.length));
+	const configs = importance.sampledFrom === undefined ? `${importance.trials} configs` : `a random ${importance.trials} of ${importance.sampledFrom} configs`;
+	const lines = [`parameter importance (fANOVA over ${configs}: share of validation accuracy's variance, ± over the forest's trees):`];
+	if (importance.parameters.length === 0) {
+		lines.push('  no parameter of this sweep varies');
+	}
+
+	for (const p of importance.parameters) {
+		lines.push(`  ${p.name.padEnd(width)}  ${percent(p.importance).padStart(6)} ± ${percent(p.std)}`);
+	}
+
+	if (importance.topInteraction) {
+		lines.push(`  top interaction: ${importance.topInteraction.names.join(' × ')}  ${percent(importance.topInteraction.importance)}`);
+	}
+
+	return lines;
 }
 
 /** The shown rows for --json: plain data, each with its label; NaN spreads become null. */
@@ -131,5 +161,6 @@ export function bestJson(best: BestResult): unknown {
 		fastestWithinMargin: row(best.result.fastestWithinMargin)?.label ?? null,
 		knee: row(best.result.knee)?.label ?? null,
 		...(best.budget ? {budget: {seconds: best.budget.seconds, best: row(best.budget.best)?.label ?? null}} : {}),
+		...(best.importance ? {importance: best.importance} : {}),
 	};
 }

@@ -76,18 +76,21 @@ export class SweepHistory implements SamplerHistory {
 	}
 
 	/**
-	 * TPE's observations: each finished trial's best objective value (a pruned trial's best so far, as Optuna
-	 * uses its last intermediate value); failed or diverged trials count as NaN, which ranks worst. And the
-	 * configs of trials still running or waiting, for the constant liar.
+	 * TPE's observations: each finished trial's best objective value; a pruned or timed-out trial's best so far
+	 * with the epochs it ran (Optuna ranks pruned trials after completed ones, by their last step, then value);
+	 * failed or diverged trials count as NaN, which ranks worst (Optuna leaves failed trials out; a diverged
+	 * config is worth avoiding). And the configs of trials still running or waiting, for the constant liar.
 	 */
-	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number}>; pending: TrialConfig[]} {
-		const observations: Array<{config: TrialConfig; value: number}> = [];
+	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number; stoppedAt?: number}>; pending: TrialConfig[]} {
+		const observations: Array<{config: TrialConfig; value: number; stoppedAt?: number}> = [];
 		const pending: TrialConfig[] = [];
 		for (const entry of this.entries.values()) {
 			if (isUnfinished(entry.state)) {
 				pending.push(entry.config);
-			} else if (entry.state === 'completed' || entry.state === 'pruned' || entry.state === 'timeout') {
+			} else if (entry.state === 'completed') {
 				observations.push({config: entry.config, value: bestValue(entry.epochs, objective)});
+			} else if (entry.state === 'pruned' || entry.state === 'timeout') {
+				observations.push({config: entry.config, value: bestValue(entry.epochs, objective), stoppedAt: entry.epochs.length});
 			} else {
 				observations.push({config: entry.config, value: Number.NaN});
 			}

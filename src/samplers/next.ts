@@ -14,8 +14,11 @@ export const DEFAULT_STARTUP_TRIALS = 10;
 export interface SamplerHistory {
 	/** Trials the sweep has, in any state. */
 	readonly size: number;
-	/** Each finished trial's config and objective value (NaN ranks worst), and the configs still running or waiting. */
-	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number}>; pending: TrialConfig[]};
+	/**
+	 * Each finished trial's config and objective value (NaN ranks worst), with the epochs it ran when it stopped
+	 * early (pruned, timed out), and the configs still running or waiting.
+	 */
+	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number; stoppedAt?: number}>; pending: TrialConfig[]};
 }
 
 /**
@@ -57,10 +60,11 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
 		const suggestion = attempt < TPE_TRIES ? suggestTpe({
 			parameters: definition.parameters,
-			observations: observations.map(observation => ({params: params(observation.config), value: observation.value})),
+			observations: observations.map(observation => ({params: params(observation.config), value: observation.value, stoppedAt: observation.stoppedAt})),
 			pending: pending.map(config => params(config)),
 			direction: definition.objective === 'val_loss' ? 'minimize' : 'maximize',
 			startupTrials: definition.startupTrials ?? DEFAULT_STARTUP_TRIALS,
+			multivariate: definition.multivariate === true,
 			seed: definition.seed,
 			// A suggestion equal to a config already tried is asked again with another random stream.
 			trialNumber: count + (attempt * 1_000_003),

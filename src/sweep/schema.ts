@@ -42,6 +42,7 @@ export const TOP_LEVEL_KEYS = [
 	'objective',
 	'pruner',
 	'startupTrials',
+	'multivariate',
 ] as const;
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHOICE_KEYS = ['choice'] as const;
@@ -583,6 +584,7 @@ export const sweepFileSchema = z
 			.optional(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
+		multivariate: z.boolean({error: typeError('true or false')}).optional(),
 		pruner: z.preprocess(
 			value => (typeof value === 'string' ? {kind: value} : value),
 			z.strictObject(
@@ -612,6 +614,9 @@ export const sweepFileSchema = z
 		}
 		if (file.method !== 'tpe' && file.startupTrials !== undefined) {
 			ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+		}
+		if (file.method !== 'tpe' && file.multivariate !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['multivariate'], message: 'only method: tpe takes multivariate (remove it or use method: tpe)'});
 		}
 		if (file.pruner) {
 			for (const problem of prunerSpecProblems(completePruner(file.pruner, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs))) {
@@ -797,6 +802,7 @@ export function checkSweep(raw: unknown): SweepCheck {
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.objective !== undefined && {objective: file.objective}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
+		...(file.multivariate === true && {multivariate: true}),
 		...(file.pruner && {pruner: completePruner(file.pruner, base.epochs)}),
 	};
 	return {ok: true, definition};
