@@ -9,7 +9,7 @@ import {stringify} from 'yaml';
 import {openStore} from '../src/cli/common.js';
 import {readSweep} from '../src/report/data.js';
 import {HASH_NEUTRAL_KEYS} from '../src/sweep/hash.js';
-import {DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
+import {builtinConfig, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
 
 const option = (name: string, fallback?: string): string => {
 	const index = process.argv.indexOf(`--${name}`);
@@ -31,7 +31,7 @@ try {
 	}
 
 	// Trained to the end (no early stopping); the conv keys only where they apply (the schema refuses them on an mlp).
-	const {earlyStopping: _earlyStopping, conv, kernelSize, globalPool, ...rest} = winner.config;
+	const {earlyStopping: _earlyStopping, conv, kernelSize, globalPool, ...rest} = builtinConfig(winner.config);
 	const config: Partial<TrialConfig> = rest.model === 'cnn' ? {...rest, conv, kernelSize, globalPool} : rest;
 	// The training features at their defaults are left out, as they were before the keys existed.
 	for (const key of HASH_NEUTRAL_KEYS) {
@@ -49,7 +49,7 @@ try {
 		dataset: sweep.definition.dataset,
 		base: {...config, epochs: Number(option('epochs', '20'))},
 	};
-	const header = `# Written by scripts/retrain-sweep.ts from the most accurate config of sweep '${from}'\n# (validation accuracy ${(winner.valAccuracy.mean * 100).toFixed(2)}%); rerun npm run study to regenerate it.\n`;
+	const header = `# Written by scripts/retrain-sweep.ts from the most accurate config of sweep '${from}'\n# (validation accuracy ${(winner.value.mean * 100).toFixed(2)}%); rerun npm run study to regenerate it.\n`;
 	writeFileSync(option('out'), header + stringify(file, {flow: false}));
 	console.log(`wrote ${option('out')}: ${label(winner.config)}`);
 } finally {

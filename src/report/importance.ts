@@ -395,13 +395,16 @@ function pairShare(tree: Tree, d: number, e: number): number {
 
 /**
  * The importances behind `sweeplab best <sweep> --importance`: the sweep's parameters against each config's mean
- * best validation accuracy over its completed repeats (the leaderboard's value).
+ * best value of the sweep's metric over its completed repeats (the leaderboard's value; variance shares do not
+ * depend on which way is better).
  * @throws UsageError naming the sweep when it has fewer than two configs with a finished, finite accuracy.
  */
 export function sweepImportance(data: Pick<SweepData, 'sweep' | 'result'>, options: ImportanceOptions = {}): ImportanceResult {
-	const observations = data.result.rows.filter((row) => Number.isFinite(row.valAccuracy.mean)).map((row) => ({params: row.config as unknown as Record<string, unknown>, value: row.valAccuracy.mean}));
+	const {metric} = data.result;
+	const observations = data.result.rows.filter((row) => Number.isFinite(row.value.mean)).map((row) => ({params: row.config, value: row.value.mean}));
 	if (observations.length < 2) {
-		throw new UsageError(`sweep "${data.sweep.definition.name}": --importance needs at least two configs with a finished validation accuracy, it has ${observations.length}`);
+		const what = metric.name === 'val_accuracy' ? 'validation accuracy' : `value of ${metric.name}`;
+		throw new UsageError(`sweep "${data.sweep.definition.name}": --importance needs at least two configs with a finished ${what}, it has ${observations.length}`);
 	}
 	return parameterImportance(data.sweep.definition.parameters, observations, options);
 }

@@ -7,17 +7,18 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease,
+	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease,
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
 import {
-	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
+	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
+	type TrialRow,
 } from './rows.js';
-import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -76,7 +77,7 @@ const TYPES: pg.CustomTypesConfig = {
 
 // double precision comes back as a number (NaN and infinities included) or null.
 type PgTrialRow = TrialRow<number | null>;
-type PgEpochRow = EpochRow<number | null>;
+type PgStepRow = StepMetricRow<number | null>;
 const pgReal = (value: number | null): number | null => value;
 
 const pgCode = (error: unknown): string => String((error as {code?: unknown} | undefined)?.code ?? '');
@@ -125,6 +126,8 @@ export class PostgresStore implements Store {
 	readonly #retryDelayMs: number;
 	#ready: Promise<void> | undefined;
 	#closed = false;
+	/** Whether a connection ever succeeded: only then is an unreachable database worth waiting for. */
+	#connected = false;
 
 	constructor(url: string, options: PostgresStoreOptions = {}) {
 		this.url = redactUrl(url);
@@ -241,15 +244,18 @@ export class PostgresStore implements Store {
 				return undefined;
 			}
 
-			await client.query('DELETE FROM epochs WHERE trial_id = $1', [candidate.id]);
+			// Steps up to the resume checkpoint stay: the trial continues after them.
+			const keep = (await client.query<{epoch: number}>(`SELECT epoch FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [candidate.id])).rows[0]?.epoch ?? 0;
+			await client.query('DELETE FROM steps WHERE trial_id = $1 AND step > $2', [candidate.id, keep]);
+			await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'weights'`, [candidate.id]);
 			const row = (
 				await client.query<PgTrialRow>(
 					`UPDATE trials SET state = 'running', owner = $2, heartbeat_at = $3, started_at = $4,
-						attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
+						attempts = attempts + 1, finished_at = NULL, epochs_run = $5, test_loss = NULL, test_accuracy = NULL,
 						train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
-						param_count = NULL
+						param_count = NULL, final_metrics = NULL, log_path = NULL
 					WHERE id = $1 RETURNING *`,
-					[candidate.id, owner, now, new Date(now).toISOString()],
+					[candidate.id, owner, now, new Date(now).toISOString(), keep],
 				)
 			).rows[0];
 			return toTrial(row, pgReal);
@@ -266,25 +272,50 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async recordEpoch(trialId: number, owner: string, epoch: EpochRecord): Promise<void> {
-		return this.#write(`recording epoch ${epoch.epoch} of trial ${trialId}`, async (client, retry) => {
+	async recordStep(trialId: number, owner: string, step: StepRecord): Promise<void> {
+		return this.#write(`recording step ${step.step} of trial ${trialId}`, async (client, retry) => {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
-			const inserted = await client.query(
-				`INSERT INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (trial_id, epoch) DO NOTHING`,
-				[trialId, epoch.epoch, epoch.loss, epoch.accuracy, epoch.valLoss, epoch.valAccuracy, epoch.seconds],
-			);
-			if (inserted.rowCount === 0) {
-				// On a retry the lost connection may have carried our own commit away: the lease is still ours and
-				// only this owner writes this attempt's epochs, so the row is the one we sent.
-				if (retry) {
-					return;
-				}
-
-				throw duplicateEpoch(this.url, trialId, epoch.epoch);
+			const {last} = (await client.query<{last: number | null}>('SELECT max(step) AS last FROM steps WHERE trial_id = $1', [trialId])).rows[0];
+			// On a retry the lost connection may have carried our own commit away: the lease is still ours and only
+			// this owner writes this attempt's steps, so the row is the one we sent.
+			if (retry && last === step.step) {
+				return;
 			}
 
+			checkStepNumber(this.url, trialId, step.step, last);
+			await insertStep(client, trialId, step);
 			await client.query('UPDATE trials SET epochs_run = epochs_run + 1, heartbeat_at = $2 WHERE id = $1', [trialId, await serverNow(client)]);
+		});
+	}
+
+	async saveCheckpoint(trialId: number, owner: string, checkpoint: {kind: CheckpointKind; epoch: number; data: Uint8Array}): Promise<void> {
+		return this.#write(`storing the ${checkpoint.kind} checkpoint of trial ${trialId} after epoch ${checkpoint.epoch}`, async client => {
+			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			const {epochs_run: epochsRun} = (await client.query<{epochs_run: number}>('SELECT epochs_run FROM trials WHERE id = $1', [trialId])).rows[0];
+			checkCheckpointEpoch(this.url, trialId, checkpoint.kind, checkpoint.epoch, epochsRun);
+			const {data} = checkpoint;
+			// An upsert: a retry after a lost connection writes the same row again.
+			await client.query(
+				`INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (trial_id, kind) DO UPDATE SET epoch = excluded.epoch, data = excluded.data, created_at = excluded.created_at`,
+				[trialId, checkpoint.kind, checkpoint.epoch, Buffer.from(data.buffer, data.byteOffset, data.byteLength), new Date(await serverNow(client)).toISOString()],
+			);
+		});
+	}
+
+	async loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined> {
+		return this.#read(`reading the ${kind} checkpoint of trial ${trialId}`, async client => {
+			const row = (await client.query<{epoch: number; data: Buffer; created_at: string}>('SELECT epoch, data, created_at FROM checkpoints WHERE trial_id = $1 AND kind = $2', [trialId, kind])).rows[0];
+			return row && {kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+		});
+	}
+
+	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
+		return this.#write(`discarding the checkpoint of trial ${trialId}`, async client => {
+			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+			await client.query('DELETE FROM steps WHERE trial_id = $1', [trialId]);
+			await client.query('UPDATE trials SET epochs_run = 0 WHERE id = $1', [trialId]);
 		});
 	}
 
@@ -316,11 +347,19 @@ export class PostgresStore implements Store {
 			}
 
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			if (FINISHED_STATES.includes(outcome.state)) {
+				await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+			}
+
 			await client.query(
 				`UPDATE trials SET state = $2, finished_at = $3, owner = NULL, heartbeat_at = NULL,
-					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8
+					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8, final_metrics = $9, log_path = $10
 				WHERE id = $1`,
-				[trialId, outcome.state, new Date(await serverNow(client)).toISOString(), outcome.testLoss ?? null, outcome.testAccuracy ?? null, outcome.trainSeconds ?? null, outcome.error ?? null, outcome.stopReason ?? null],
+				[
+					trialId, outcome.state, new Date(await serverNow(client)).toISOString(), finalMetric(outcome.metrics, 'test_loss'),
+					finalMetric(outcome.metrics, 'test_accuracy'), outcome.trainSeconds ?? null, outcome.error ?? null, outcome.stopReason ?? null,
+					encodeMetrics(outcome.metrics), outcome.logPath ?? null,
+				],
 			);
 		});
 	}
@@ -335,7 +374,7 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord> {
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, async client => {
 			const existing = (await client.query<SweepRow>('SELECT * FROM sweeps WHERE name = $1 FOR UPDATE', [sweep.name])).rows[0];
 			checkSameImport(this.url, existing, sweep, 'database');
@@ -359,17 +398,14 @@ export class PostgresStore implements Store {
 				ids.set(trial.id, rows[0].id);
 			}
 
-			for (const epoch of epochs) {
-				const trialId = ids.get(epoch.trialId);
+			for (const step of steps) {
+				const trialId = ids.get(step.trialId);
 				if (trialId !== undefined) {
-					await client.query(
-						'INSERT INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-						[trialId, epoch.epoch, epoch.loss, epoch.accuracy, epoch.valLoss, epoch.valAccuracy, epoch.seconds],
-					);
+					await insertStep(client, trialId, step);
 				}
 			}
 
-			// Trials went in pending so their epochs could follow; their states are set last (finished ones become immutable).
+			// Trials went in pending so their steps could follow; their states are set last (finished ones become immutable).
 			for (const trial of trials) {
 				await client.query('UPDATE trials SET state = $2 WHERE id = $1', [ids.get(trial.id), trial.state]);
 			}
@@ -384,14 +420,20 @@ export class PostgresStore implements Store {
 		);
 	}
 
-	async epochs(sweepId: number): Promise<StoredEpoch[]> {
-		return this.#read(`reading the epochs of sweep ${sweepId}`, async client =>
-			(
-				await client.query<PgEpochRow>(
-					'SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $1 ORDER BY t.ordinal, t.id, e.epoch',
-					[sweepId],
-				)
-			).rows.map(row => toEpoch(row, pgReal)),
+	async steps(sweepId: number, options: {afterId?: number} = {}): Promise<StoredStep[]> {
+		return this.#read(`reading the steps of sweep ${sweepId}`, async client =>
+			toSteps(
+				(
+					await client.query<PgStepRow>(
+						`SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
+						JOIN trials t ON t.id = s.trial_id
+						LEFT JOIN metrics m ON m.step_id = s.id
+						WHERE t.sweep_id = $1 AND s.id > $2 ORDER BY s.id, m.name`,
+						[sweepId, options.afterId ?? 0],
+					)
+				).rows,
+				pgReal,
+			),
 		);
 	}
 
@@ -475,6 +517,10 @@ export class PostgresStore implements Store {
 			let broken = false;
 			try {
 				client = await this.#pool.connect();
+				this.#connected = true;
+				// A checked-out client has no listener of the pool's: a connection cut between two queries would emit
+				// an unhandled 'error' and crash the process. The query in flight (or the next) fails on its own.
+				client.on('error', ignoreClientError);
 				await client.query(write ? 'BEGIN' : 'BEGIN READ ONLY');
 				try {
 					const result = await body(client, retry);
@@ -498,6 +544,12 @@ export class PostgresStore implements Store {
 					throw this.#error(doing, error);
 				}
 
+				// A first connection that fails is a wrong URL or a server that is not there: say so now. Waiting
+				// (below) is for a database that was working and dropped, as a restart or a network blip does.
+				if (broken && !this.#connected) {
+					throw this.#firstConnectionError(error);
+				}
+
 				failingSince ??= Date.now();
 				if (Date.now() - failingSince >= this.#reconnectMs) {
 					throw new StoreError(
@@ -511,9 +563,31 @@ export class PostgresStore implements Store {
 				delay = Math.min(delay * 2, 5000);
 			} finally {
 				// A broken connection is destroyed rather than handed to the next call.
+				client?.removeListener('error', ignoreClientError);
 				client?.release(broken ? true : undefined);
 			}
 		}
+	}
+
+	#firstConnectionError(error: unknown): StoreError {
+		const code = pgCode(error);
+		const message = oneLine(describe(error));
+		let where = 'the server';
+		try {
+			const {hostname, port} = new URL(this.url);
+			where = `${hostname || 'localhost'}:${port || '5432'}`;
+		} catch {}
+
+		const why = code === 'ECONNREFUSED'
+			? `connection refused by ${where}: is PostgreSQL running there and listening on that port?`
+			: code === 'EAI_AGAIN'
+				? `cannot resolve the database host (${message}); check the host name in --db and the DNS`
+				: code === 'ETIMEDOUT' || /timeout/i.test(message)
+					? `no answer from ${where} within 10 s (${message}); check the host, the port and any firewall`
+					: code === 'EHOSTUNREACH' || code === 'ENETUNREACH'
+						? `${where} is unreachable (${message}); check the host in --db and the network`
+						: `cannot connect to ${where} (${message})`;
+		return new StoreError(`${this.url}: ${why}`, {cause: error});
 	}
 
 	#error(doing: string, error: unknown): StoreError {
@@ -539,12 +613,23 @@ export class PostgresStore implements Store {
 	}
 }
 
+function ignoreClientError(): void {}
+
 function describe(error: unknown): string {
 	if (error instanceof AggregateError && error.errors.length > 0) {
 		return describe(error.errors[0]);
 	}
 
 	return error instanceof Error ? error.message || pgCode(error) || error.name : String(error);
+}
+
+/** One step and its metrics (all in one statement: a step may carry many). */
+async function insertStep(client: Client, trialId: number, step: StepRecord): Promise<void> {
+	const {id} = (await client.query<{id: number}>('INSERT INTO steps (trial_id, step, seconds) VALUES ($1, $2, $3) RETURNING id', [trialId, step.step, step.seconds ?? null])).rows[0];
+	const names = Object.keys(step.metrics);
+	if (names.length > 0) {
+		await client.query('INSERT INTO metrics (step_id, name, value) SELECT $1, * FROM unnest($2::text[], $3::float8[])', [id, names, names.map(name => step.metrics[name])]);
+	}
 }
 
 /** Epoch milliseconds by the database server's clock: the one clock every host shares. */

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {DEFAULT_TRIAL_CONFIG, type SweepDefinition, type TrialConfig} from '../types.js';
+import {builtinConfig, DEFAULT_TRIAL_CONFIG, type SweepDefinition, type TrialConfig, type TrialParams} from '../types.js';
 
 /**
  * JSON with object keys sorted at every level, so equal data always serialises to equal text whatever
@@ -57,16 +57,20 @@ function hashedConfig(config: TrialConfig): Partial<TrialConfig> {
 	return hashed;
 }
 
-/** sha256 (hex, first 16 chars) of the canonical config: the identity of a config across runs and resumes. */
-export function configHash(config: TrialConfig): string {
-	return sha256Prefix(canonicalJson(hashedConfig(config)));
+/**
+ * sha256 (hex, first 16 chars) of the canonical config: the identity of a config across runs and resumes. A built-in
+ * sweep's config is a TrialConfig and hashes without its HASH_NEUTRAL_KEYS at their defaults; a program sweep's
+ * params are free-form (a `weightDecay: 0` there is the user's, not ours) and hash as they are.
+ */
+export function configHash(config: TrialParams, sweep: Pick<SweepDefinition, 'program'>): string {
+	return sha256Prefix(canonicalJson(sweep.program ? config : hashedConfig(builtinConfig(config))));
 }
 
 /**
- * Same as configHash over the whole definition minus `question` and `timeoutMinutes`, which users may edit
- * without changing what the sweep trains.
+ * Same as configHash over the whole definition minus `question`, `timeoutMinutes`, `checkpoint` and
+ * `keepBestWeights`, which users may edit without changing what the sweep trains.
  */
 export function definitionHash(definition: SweepDefinition): string {
-	const {question: _question, timeoutMinutes: _timeout, ...rest} = definition;
-	return sha256Prefix(canonicalJson({...rest, base: hashedConfig(rest.base)}));
+	const {question: _question, timeoutMinutes: _timeout, checkpoint: _checkpoint, keepBestWeights: _keep, ...rest} = definition;
+	return sha256Prefix(canonicalJson(rest.program ? rest : {...rest, base: hashedConfig(builtinConfig(rest.base))}));
 }

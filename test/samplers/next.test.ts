@@ -3,7 +3,7 @@ import {openSqliteStore} from '../../src/store/sqlite.js';
 import {SweepHistory} from '../../src/run/history.js';
 import {suggestNextTrial} from '../../src/samplers/next.js';
 import {definitionHash} from '../../src/sweep/hash.js';
-import {DEFAULT_TRIAL_CONFIG, type SweepDefinition} from '../../src/types.js';
+import {builtinConfig, DEFAULT_METRIC, DEFAULT_TRIAL_CONFIG, type SweepDefinition} from '../../src/types.js';
 
 function definition(trials: number, values: unknown[]): SweepDefinition {
 	return {
@@ -38,9 +38,10 @@ async function suggestAll(def: SweepDefinition): Promise<unknown[][]> {
 
 		await store.addTrials(sweep.id, [spec]);
 		const trial = (await store.claimTrial(sweep.id, 'me', 60_000))!;
-		await store.recordEpoch(trial.id, 'me', {epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: spec.config.hidden.length / 10, seconds: 1});
-		await store.finishTrial(trial.id, 'me', {state: 'completed', testAccuracy: 0.5, testLoss: 1, trainSeconds: 1});
-		hidden.push(spec.config.hidden);
+		const config = builtinConfig(spec.config);
+		await store.recordStep(trial.id, 'me', {step: 1, metrics: {loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: config.hidden.length / 10}, seconds: 1});
+		await store.finishTrial(trial.id, 'me', {state: 'completed', metrics: {test_accuracy: 0.5, test_loss: 1}, trainSeconds: 1});
+		hidden.push(config.hidden);
 	}
 
 	await store.close();
@@ -75,15 +76,15 @@ test('the history tells TPE how far a pruned or timed-out trial got, so it ranks
 	for (const outcome of outcomes) {
 		const trial = (await store.claimTrial(sweep.id, 'me', 60_000))!;
 		for (let epoch = 1; epoch <= outcome.epochs; epoch++) {
-			await store.recordEpoch(trial.id, 'me', {epoch, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: epoch / 10, seconds: 1});
+			await store.recordStep(trial.id, 'me', {step: epoch, metrics: {loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: epoch / 10}, seconds: 1});
 		}
 
-		await store.finishTrial(trial.id, 'me', {state: outcome.state, testAccuracy: 0.5, testLoss: 1, trainSeconds: 1});
+		await store.finishTrial(trial.id, 'me', {state: outcome.state, metrics: {test_accuracy: 0.5, test_loss: 1}, trainSeconds: 1});
 	}
 
 	const history = new SweepHistory(store, sweep.id);
 	await history.refresh();
-	const {observations} = history.observations('val_accuracy');
+	const {observations} = history.observations(DEFAULT_METRIC);
 	t.deepEqual(observations.map(({value, stoppedAt}) => ({value, stoppedAt})), [
 		{value: 0.4, stoppedAt: undefined},
 		{value: 0.2, stoppedAt: 2},

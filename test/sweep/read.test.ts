@@ -6,6 +6,7 @@ import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {SweepFileError} from '../../src/errors.js';
 import {expandSweep} from '../../src/sweep/expand.js';
+import {definitionHash} from '../../src/sweep/hash.js';
 import {readSweepFile, parseSweep} from '../../src/sweep/read.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 
@@ -84,7 +85,7 @@ test('a random file normalises lists, choices and distributions', async (t) => {
 	const {definition} = await readSweepFile(join(goodDir, 'random-search.yml'));
 	t.is(definition.trials, 20);
 	t.is(definition.seed, 7);
-	t.is(definition.dataset.validation, 'test');
+	t.is(definition.dataset?.validation, 'test');
 	t.deepEqual(definition.parameters, {
 		learningRate: {kind: 'log-uniform', min: 1e-5, max: 0.1},
 		hidden: {kind: 'values', values: [[64], [128], [64, 64]]},
@@ -203,4 +204,22 @@ test('globalPool: false on an mlp is accepted (it is every mlp\'s value); true i
 	t.notThrows(() => parseSweep(`${head}base: {globalPool: false}\n`, 'x.yaml'));
 	t.notThrows(() => parseSweep(`${head}parameters: {globalPool: [false]}\n`, 'x.yaml'));
 	t.throws(() => parseSweep(`${head}parameters: {globalPool: [false, true]}\n`, 'x.yaml'), {message: /parameters\.globalPool: globalPool applies to model: cnn only/});
+});
+
+test('checkpoint and keepBestWeights: policies, false, and one-line problems; neither changes the definition hash', (t) => {
+	const base = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist}\n';
+	t.deepEqual(parseSweep(`${base}checkpoint: {everyEpochs: 2}\n`, 's.yaml').checkpoint, {everyEpochs: 2});
+	t.deepEqual(parseSweep(`${base}checkpoint: {everySeconds: 60, everyEpochs: 5}\n`, 's.yaml').checkpoint, {everySeconds: 60, everyEpochs: 5});
+	t.is(parseSweep(`${base}checkpoint: false\n`, 's.yaml').checkpoint, false);
+	t.is(parseSweep(base, 's.yaml').checkpoint, undefined);
+	t.is(parseSweep(`${base}keepBestWeights: true\n`, 's.yaml').keepBestWeights, true);
+	t.throws(() => parseSweep(`${base}checkpoint: {everyEpochs: 0}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everyEpochs: /});
+	t.throws(() => parseSweep(`${base}checkpoint: {everySeconds: -1}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everySeconds: must be a number of seconds from 0 to 86400/});
+	t.throws(() => parseSweep(`${base}checkpoint: {}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint: give everyEpochs, everySeconds or both/});
+	t.throws(() => parseSweep(`${base}checkpoint: {everyEpoch: 1}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everyEpoch: unknown key/});
+	t.throws(() => parseSweep(`${base}checkpoint: true\n`, 's.yaml'), {message: /^s\.yaml: checkpoint: .*false, or a mapping such as \{everyEpochs: 1\}/});
+	t.throws(() => parseSweep(`${base}keepBestWeights: yes please\n`, 's.yaml'), {message: /^s\.yaml: keepBestWeights: /});
+	const plain = parseSweep(base, 's.yaml');
+	const policies = parseSweep(`${base}checkpoint: {everyEpochs: 1}\nkeepBestWeights: true\n`, 's.yaml');
+	t.is(definitionHash(policies), definitionHash(plain));
 });

@@ -11,6 +11,7 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
+import type {StateReader, StateWriter} from '../checkpoint.js';
 import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -255,6 +256,20 @@ export class SimdNet implements Trainer {
 
 	snapshot(): WeightsSnapshot {
 		return this.weights.snapshot();
+	}
+
+	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
+		return this.weights.snapshotFrom(arrays);
+	}
+
+	async saveState(state: StateWriter): Promise<void> {
+		this.weights.saveState(state);
+		this.optimizer.saveState(state, this.parameters);
+	}
+
+	async loadState(state: StateReader): Promise<void> {
+		this.weights.loadState(state);
+		this.optimizer.loadState(state, this.parameters);
 	}
 
 	dispose(): void {}
