@@ -3,7 +3,8 @@
 export interface Kernels {
 	gemm_nn(a: number, b: number, c: number, m: number, k: number, n: number, bias: number): void;
 	gemm_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
-	transpose(src: number, dst: number, rows: number, cols: number): void;
+	gemm_nt(a: number, b: number, c: number, m: number, k: number, n: number): void;
+	peak_madd(out: number, iterations: number): void;
 	sgd(p: number, g: number, n: number, lr: number): void;
 	momentum(p: number, g: number, acc: number, n: number, lr: number, mom: number): void;
 	rmsprop(p: number, g: number, ms: number, n: number, lr: number, decay: number, eps: number): void;

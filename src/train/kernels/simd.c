@@ -15,164 +15,161 @@ static inline void store(f32 *p, f4 v) { wasm_v128_store(p, v); }
 static inline f4 splat(f32 x) { return wasm_f32x4_splat(x); }
 static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 
-/* c[i..i+4][j..j+8] of a . b (+ bias): the 4x8 tile of eight accumulators that does most of the work. */
-static inline void tile_4x8(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
-	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+/*
+ * The matrix products: one blocked GEMM (the loop nest of Goto and van de Geijn's, as BLIS lays it out) behind three
+ * exports for the three layouts training needs. A 4x8 tile of C lives in eight registers while a k-long strip of
+ * A's 4 rows and B's 8 columns streams past: 4 broadcasts and 2 loads feed 8 multiplies and 8 adds. Blocks of
+ * KC = 256 steps keep a strip of B (8 KB, packed contiguous) in L1 while every 4-row tile of an MC-row block of A
+ * passes over it, and that block of A (128 KB) in L2 while B's panels pass. A is read in place (its rows or columns
+ * with a stride), which spares the pass over the im2col patches a packed A would cost. Edges: B's packed panels are
+ * zero-padded to 8 columns and A's missing rows repeat its last, and a partial tile is written through a buffer.
+ */
+#define MR 4
+#define NR 8
+#define KC 256
+#define MC 128
+#define NC 512
+
+/* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 512 KB of the instance's memory. */
+static f32 packed_b[KC * NC];
+
+/*
+ * The 4x8 tile at c (row stride ldc) of A's rows (element (r, p) at a[r ra + p ca]) times B's strip (row p at
+ * b + p sb, 8 wide) over kc steps: stored (+ bias) when add is 0, added to c otherwise. Only rows x cols of the
+ * tile are written; a missing row of A is read as row 0 (the results are dropped).
+ */
+static inline void tile(int kc, const f32 *a, int ra, int ca, const f32 *b, int sb, f32 *c, int ldc, int rows, int cols, int add, const f32 *bias) {
+	const f32 *a0 = a, *a1 = a + (rows > 1 ? ra : 0), *a2 = a + (rows > 2 ? 2 * ra : 0), *a3 = a + (rows > 3 ? 3 * ra : 0);
 	f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
 	f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-	const f32 *bp = b + j;
-	for (int p = 0; p < k; p++, bp += n) {
-		f4 b0 = load(bp), b1 = load(bp + 4);
-		f4 x0 = splat(a0[p]), x1 = splat(a1[p]), x2 = splat(a2[p]), x3 = splat(a3[p]);
+	for (int p = 0; p < kc; p++, b += sb, a0 += ca, a1 += ca, a2 += ca, a3 += ca) {
+		f4 b0 = load(b), b1 = load(b + 4);
+		f4 x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
+		f4 x2 = wasm_v128_load32_splat(a2), x3 = wasm_v128_load32_splat(a3);
 		c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
 		c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
 		c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
 		c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
 	}
-	if (bias) {
-		f4 z0 = load(bias + j), z1 = load(bias + j + 4);
-		c00 = wasm_f32x4_add(c00, z0); c01 = wasm_f32x4_add(c01, z1);
-		c10 = wasm_f32x4_add(c10, z0); c11 = wasm_f32x4_add(c11, z1);
-		c20 = wasm_f32x4_add(c20, z0); c21 = wasm_f32x4_add(c21, z1);
-		c30 = wasm_f32x4_add(c30, z0); c31 = wasm_f32x4_add(c31, z1);
-	}
-	f32 *cp = c + i * n + j;
-	store(cp, c00); store(cp + 4, c01); cp += n;
-	store(cp, c10); store(cp + 4, c11); cp += n;
-	store(cp, c20); store(cp + 4, c21); cp += n;
-	store(cp, c30); store(cp + 4, c31);
-}
-
-static inline void tile_4x4(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
-	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-	f4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
-	const f32 *bp = b + j;
-	for (int p = 0; p < k; p++, bp += n) {
-		f4 b0 = load(bp);
-		c0 = madd(c0, splat(a0[p]), b0); c1 = madd(c1, splat(a1[p]), b0);
-		c2 = madd(c2, splat(a2[p]), b0); c3 = madd(c3, splat(a3[p]), b0);
-	}
-	if (bias) {
-		f4 z = load(bias + j);
-		c0 = wasm_f32x4_add(c0, z); c1 = wasm_f32x4_add(c1, z); c2 = wasm_f32x4_add(c2, z); c3 = wasm_f32x4_add(c3, z);
-	}
-	f32 *cp = c + i * n + j;
-	store(cp, c0); store(cp + n, c1); store(cp + 2 * n, c2); store(cp + 3 * n, c3);
-}
-
-static inline void tile_4x1(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
-	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-	f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-	for (int p = 0; p < k; p++) {
-		f32 bv = b[p * n + j];
-		s0 += a0[p] * bv; s1 += a1[p] * bv; s2 += a2[p] * bv; s3 += a3[p] * bv;
-	}
-	f32 z = bias ? bias[j] : 0;
-	c[i * n + j] = s0 + z; c[(i + 1) * n + j] = s1 + z; c[(i + 2) * n + j] = s2 + z; c[(i + 3) * n + j] = s3 + z;
-}
-
-/*
- * c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0).
- * Column panels outside, row tiles inside: a k x 8 panel of b stays in cache while every 4-row tile of a
- * passes over it, so b (the weights, the larger operand in a wide layer) is read from memory once.
- * Leftover columns go 4 then 1 wide, leftover rows one at a time.
- */
-void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
-	int m4 = m & ~3;
-	int j = 0;
-	for (; j + 8 <= n; j += 8) {
-		for (int i = 0; i < m4; i += 4) {
-			tile_4x8(a, b, c, i, j, k, n, bias);
+	if (rows == MR && cols == NR) {
+		f4 z0 = splat(0), z1 = splat(0);
+		if (add) {
+			f32 *cp = c;
+			c00 = wasm_f32x4_add(c00, load(cp)); c01 = wasm_f32x4_add(c01, load(cp + 4)); cp += ldc;
+			c10 = wasm_f32x4_add(c10, load(cp)); c11 = wasm_f32x4_add(c11, load(cp + 4)); cp += ldc;
+			c20 = wasm_f32x4_add(c20, load(cp)); c21 = wasm_f32x4_add(c21, load(cp + 4)); cp += ldc;
+			c30 = wasm_f32x4_add(c30, load(cp)); c31 = wasm_f32x4_add(c31, load(cp + 4));
+		} else if (bias) {
+			z0 = load(bias);
+			z1 = load(bias + 4);
 		}
+		f32 *cp = c;
+		store(cp, wasm_f32x4_add(c00, z0)); store(cp + 4, wasm_f32x4_add(c01, z1)); cp += ldc;
+		store(cp, wasm_f32x4_add(c10, z0)); store(cp + 4, wasm_f32x4_add(c11, z1)); cp += ldc;
+		store(cp, wasm_f32x4_add(c20, z0)); store(cp + 4, wasm_f32x4_add(c21, z1)); cp += ldc;
+		store(cp, wasm_f32x4_add(c30, z0)); store(cp + 4, wasm_f32x4_add(c31, z1));
+		return;
 	}
-	for (; j + 4 <= n; j += 4) {
-		for (int i = 0; i < m4; i += 4) {
-			tile_4x4(a, b, c, i, j, k, n, bias);
-		}
-	}
-	for (; j < n; j++) {
-		for (int i = 0; i < m4; i += 4) {
-			tile_4x1(a, b, c, i, j, k, n, bias);
-		}
-	}
-	for (int i = m4; i < m; i++) {
-		const f32 *ar = a + i * k;
-		int jj = 0;
-		for (; jj + 4 <= n; jj += 4) {
-			f4 acc = splat(0);
-			for (int p = 0; p < k; p++) {
-				acc = madd(acc, splat(ar[p]), load(b + p * n + jj));
-			}
-			if (bias) {
-				acc = wasm_f32x4_add(acc, load(bias + jj));
-			}
-			store(c + i * n + jj, acc);
-		}
-		for (; jj < n; jj++) {
-			f32 s = 0;
-			for (int p = 0; p < k; p++) {
-				s += ar[p] * b[p * n + jj];
-			}
-			c[i * n + jj] = s + (bias ? bias[jj] : 0);
-		}
-	}
-}
-
-/*
- * c[k x n] = a^T . b for a[m x k] and b[m x n]: the weight gradient x^T . dz of a dense layer, without
- * transposing x. Tiles of 4 rows of c (4 adjacent columns of a, one load) x 8 columns.
- */
-void gemm_tn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
-	int i = 0;
-	for (; i + 4 <= k; i += 4) {
-		int j = 0;
-		for (; j + 8 <= n; j += 8) {
-			f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
-			f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-			const f32 *ap = a + i, *bp = b + j;
-			for (int p = 0; p < m; p++, ap += k, bp += n) {
-				f4 av = load(ap), b0 = load(bp), b1 = load(bp + 4);
-				f4 x0 = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0), x1 = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
-				f4 x2 = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2), x3 = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
-				c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
-				c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
-				c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
-				c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
-			}
-			f32 *cp = c + i * n + j;
-			store(cp, c00); store(cp + 4, c01); cp += n;
-			store(cp, c10); store(cp + 4, c11); cp += n;
-			store(cp, c20); store(cp + 4, c21); cp += n;
-			store(cp, c30); store(cp + 4, c31);
-		}
-		for (; j < n; j++) {
-			f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-			for (int p = 0; p < m; p++) {
-				f32 bv = b[p * n + j];
-				const f32 *ap = a + p * k + i;
-				s0 += ap[0] * bv; s1 += ap[1] * bv; s2 += ap[2] * bv; s3 += ap[3] * bv;
-			}
-			c[i * n + j] = s0; c[(i + 1) * n + j] = s1; c[(i + 2) * n + j] = s2; c[(i + 3) * n + j] = s3;
-		}
-	}
-	for (; i < k; i++) {
-		for (int j = 0; j < n; j++) {
-			f32 s = 0;
-			for (int p = 0; p < m; p++) {
-				s += a[p * k + i] * b[p * n + j];
-			}
-			c[i * n + j] = s;
-		}
-	}
-}
-
-/* dst[cols x rows] = src[rows x cols]^T. */
-void transpose(const f32 *src, f32 *dst, int rows, int cols) {
+	f32 t[MR * NR];
+	store(t, c00); store(t + 4, c01); store(t + 8, c10); store(t + 12, c11);
+	store(t + 16, c20); store(t + 20, c21); store(t + 24, c30); store(t + 28, c31);
 	for (int r = 0; r < rows; r++) {
-		for (int c = 0; c < cols; c++) {
-			dst[c * rows + r] = src[r * cols + c];
+		for (int j = 0; j < cols; j++) {
+			c[r * ldc + j] = add ? c[r * ldc + j] + t[r * NR + j] : t[r * NR + j] + (bias ? bias[j] : 0);
 		}
 	}
+}
+
+/* Packs kc x nc of B (element (p, j) at b[p rb + j cb]) into packed_b's panels, zero-padding the last to 8 columns. */
+static void pack_b(const f32 *b, int rb, int cb, int kc, int nc) {
+	for (int jr = 0; jr < nc; jr += NR) {
+		f32 *dst = packed_b + jr * kc;
+		int cols = nc - jr < NR ? nc - jr : NR;
+		if (cb == 1 && cols == NR) {
+			for (int p = 0; p < kc; p++) {
+				store(dst + p * NR, load(b + p * rb + jr));
+				store(dst + p * NR + 4, load(b + p * rb + jr + 4));
+			}
+			continue;
+		}
+		for (int j = 0; j < NR; j++) {
+			const f32 *src = b + (jr + j) * cb;
+			for (int p = 0; p < kc; p++) {
+				dst[p * NR + j] = j < cols ? src[p * rb] : 0;
+			}
+		}
+	}
+}
+
+/*
+ * c[m x n] (row-major) = A . B (+ bias on every row), or += A . B when accumulate is set; A's element (i, p) at
+ * a[i ra + p ca], B's (p, j) at b[p rb + j cb]. B is read in place only where a block of it is too narrow a product
+ * to repay packing (at most 64 rows of A) and its rows are 8-float multiples.
+ */
+static void gemm(int m, int n, int k, const f32 *a, int ra, int ca, const f32 *b, int rb, int cb, f32 *c, const f32 *bias, int accumulate) {
+	if (k == 0) {
+		for (int i = 0; !accumulate && i < m; i++) {
+			for (int j = 0; j < n; j++) {
+				c[i * n + j] = bias ? bias[j] : 0;
+			}
+		}
+		return;
+	}
+	int pack = !(cb == 1 && n % NR == 0 && m <= 64);
+	for (int jc = 0; jc < n; jc += NC) {
+		int nc = n - jc < NC ? n - jc : NC;
+		for (int pc = 0; pc < k; pc += KC) {
+			int kc = k - pc < KC ? k - pc : KC;
+			int add = accumulate || pc > 0;
+			if (pack) {
+				pack_b(b + pc * rb + jc * cb, rb, cb, kc, nc);
+			}
+			for (int ic = 0; ic < m; ic += MC) {
+				int mc = m - ic < MC ? m - ic : MC;
+				for (int jr = 0; jr < nc; jr += NR) {
+					const f32 *strip = pack ? packed_b + jr * kc : b + pc * rb + jc + jr;
+					int cols = nc - jr < NR ? nc - jr : NR;
+					const f32 *z = bias && !add ? bias + jc + jr : 0;
+					for (int ir = 0; ir < mc; ir += MR) {
+						int rows = mc - ir < MR ? mc - ir : MR;
+						tile(kc, a + (ic + ir) * ra + pc * ca, ra, ca, strip, pack ? NR : rb, c + (ic + ir) * n + jc + jr, n, rows, cols, add, z);
+					}
+				}
+			}
+		}
+	}
+}
+
+/* c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0): a layer's forward product. */
+void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
+	gemm(m, n, k, a, k, 1, b, n, 1, c, bias, 0);
+}
+
+/* c[k x n] = a^T . b for a[m x k] and b[m x n]: a weight gradient x^T . dz, without transposing x. */
+void gemm_tn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
+	gemm(k, n, m, a, 1, k, b, n, 1, c, 0, 0);
+}
+
+/* c[m x n] = a[m x k] . b^T for b[n x k]: an input gradient dz . W^T, without transposing W. */
+void gemm_nt(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
+	gemm(m, n, k, a, k, 1, b, 1, k, c, 0, 0);
+}
+
+/*
+ * The machine's limit for this instruction mix, with no memory in the way: 12 independent chains of x = x s + t
+ * on 4 lanes (a multiply and an add each, as every product above), enough in flight to cover both operations'
+ * latency on two pipes each. `iterations` rounds of 96 flops; out[0..4] holds s, out[4..8] t, and gets the sum back.
+ */
+void peak_madd(f32 *out, int iterations) {
+	f4 s = load(out), t = load(out + 4);
+	f4 x0 = t, x1 = t, x2 = t, x3 = t, x4 = t, x5 = t, x6 = t, x7 = t, x8 = t, x9 = t, x10 = t, x11 = t;
+	for (int i = 0; i < iterations; i++) {
+		x0 = madd(t, x0, s); x1 = madd(t, x1, s); x2 = madd(t, x2, s); x3 = madd(t, x3, s);
+		x4 = madd(t, x4, s); x5 = madd(t, x5, s); x6 = madd(t, x6, s); x7 = madd(t, x7, s);
+		x8 = madd(t, x8, s); x9 = madd(t, x9, s); x10 = madd(t, x10, s); x11 = madd(t, x11, s);
+	}
+	f4 sum = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(x0, x1), wasm_f32x4_add(x2, x3)), wasm_f32x4_add(wasm_f32x4_add(x4, x5), wasm_f32x4_add(x6, x7)));
+	store(out, wasm_f32x4_add(sum, wasm_f32x4_add(wasm_f32x4_add(x8, x9), wasm_f32x4_add(x10, x11))));
 }
 
 /*

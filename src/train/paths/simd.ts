@@ -118,7 +118,6 @@ export class SimdNet implements Trainer {
 	private readonly dConv: Float32Array;
 	private readonly dPatches: Float32Array;
 	private readonly dFeatures: Float32Array;
-	private readonly transposed: Float32Array;
 	private readonly optimizer: ArrayOptimizer;
 	private readonly dim: number;
 	private readonly classes: number;
@@ -157,7 +156,7 @@ export class SimdNet implements Trainer {
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, transposed: this.transposed, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
 	}
 
@@ -200,7 +199,6 @@ export class SimdNet implements Trainer {
 			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
 			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
-			transposed: allocate(Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters))),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
 		};
@@ -400,9 +398,8 @@ export class SimdNet implements Trainer {
 			}
 
 			// dL/d(input) = dz . W^T; then (between Dense layers) back through the previous layer's dropout, activation and batch norm into dz.
-			kernels.transpose(at(parameters[layer.kernel]), at(this.transposed), layer.inputs, layer.units);
 			const dInput = this.dInput.subarray(0, rows * layer.inputs);
-			kernels.gemm_nn(at(delta), at(this.transposed), at(dInput), rows, layer.units, layer.inputs, 0);
+			kernels.gemm_nt(at(delta), at(parameters[layer.kernel]), at(dInput), rows, layer.units, layer.inputs);
 			if (i > 0) {
 				const mask = masks[i - 1];
 				if (mask) {
@@ -442,8 +439,7 @@ export class SimdNet implements Trainer {
 				break;
 			}
 
-			kernels.transpose(at(parameters[conv.kernel]), at(this.transposed), patchWidth(conv), conv.filters);
-			kernels.gemm_nn(at(dz), at(this.transposed), at(this.dPatches), positions, conv.filters, patchWidth(conv), 0);
+			kernels.gemm_nt(at(dz), at(parameters[conv.kernel]), at(this.dPatches), positions, conv.filters, patchWidth(conv));
 			kernels.col2im(at(this.dPatches), at(this.dFeatures), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
 			dOutput = this.dFeatures;
 		}
