@@ -34,18 +34,26 @@ static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x
 static f32 packed_b[KC * NC];
 
 /*
- * The 4x8 tile at c (row stride ldc) of A's rows (element (r, p) at a[r ra + p ca]) times B's strip (row p at
- * b + p sb, 8 wide) over kc steps: stored (+ bias) when add is 0, added to c otherwise. Only rows x cols of the
- * tile are written; a missing row of A is read as row 0 (the results are dropped).
+ * The 4x8 tile at c (row stride ldc) of A's 4 rows (row r's element p at a_r[p ca], or at a_r[cols_at[p]] when a
+ * column table is given) times B's strip (row p at b + p sb, 8 wide) over kc steps: stored (+ bias) when add is 0,
+ * added to c otherwise. Only rows x cols of the tile are written. Inlined with cols_at a constant 0 or not, so
+ * the plain product keeps its pointer bumps and the convolutions pay one offset load per step for 4 rows.
  */
-static inline void tile(int kc, const f32 *a, int ra, int ca, const f32 *b, int sb, f32 *c, int ldc, int rows, int cols, int add, const f32 *bias) {
-	const f32 *a0 = a, *a1 = a + (rows > 1 ? ra : 0), *a2 = a + (rows > 2 ? 2 * ra : 0), *a3 = a + (rows > 3 ? 3 * ra : 0);
+static inline __attribute__((always_inline)) void tile(int kc, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, int ca, const int *cols_at, const f32 *b, int sb, f32 *c, int ldc, int rows, int cols, int add, const f32 *bias) {
 	f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
 	f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-	for (int p = 0; p < kc; p++, b += sb, a0 += ca, a1 += ca, a2 += ca, a3 += ca) {
+	for (int p = 0; p < kc; p++, b += sb) {
 		f4 b0 = load(b), b1 = load(b + 4);
-		f4 x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
-		f4 x2 = wasm_v128_load32_splat(a2), x3 = wasm_v128_load32_splat(a3);
+		f4 x0, x1, x2, x3;
+		if (cols_at) {
+			int o = cols_at[p];
+			x0 = wasm_v128_load32_splat(a0 + o); x1 = wasm_v128_load32_splat(a1 + o);
+			x2 = wasm_v128_load32_splat(a2 + o); x3 = wasm_v128_load32_splat(a3 + o);
+		} else {
+			x0 = wasm_v128_load32_splat(a0); x1 = wasm_v128_load32_splat(a1);
+			x2 = wasm_v128_load32_splat(a2); x3 = wasm_v128_load32_splat(a3);
+			a0 += ca; a1 += ca; a2 += ca; a3 += ca;
+		}
 		c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
 		c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
 		c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
@@ -102,11 +110,13 @@ static void pack_b(const f32 *b, int rb, int cb, int kc, int nc) {
 }
 
 /*
- * c[m x n] (row-major) = A . B (+ bias on every row), or += A . B when accumulate is set; A's element (i, p) at
- * a[i ra + p ca], B's (p, j) at b[p rb + j cb]. B is read in place only where a block of it is too narrow a product
- * to repay packing (at most 64 rows of A) and its rows are 8-float multiples.
+ * c[m x n] (row-major) = A . B (+ bias on every row), or += A . B when accumulate is set. A's element (i, p) is at
+ * a[row(i) + col(p)], with row(i) = rows_at[i] or i ra, col(p) = cols_at[p] or p ca: the tables make a convolution's
+ * input, read in place through its windows, the A of a plain product (implicit GEMM, no im2col copy). B's (p, j) is
+ * at b[p rb + j cb]; it is read in place only where a block of it is too narrow a product to repay packing (at most
+ * 64 rows of A) and its rows are 8-float multiples.
  */
-static void gemm(int m, int n, int k, const f32 *a, int ra, int ca, const f32 *b, int rb, int cb, f32 *c, const f32 *bias, int accumulate) {
+static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, const int *cols_at, int ca, const f32 *b, int rb, int cb, f32 *c, const f32 *bias, int accumulate) {
 	if (k == 0) {
 		for (int i = 0; !accumulate && i < m; i++) {
 			for (int j = 0; j < n; j++) {
@@ -124,15 +134,27 @@ static void gemm(int m, int n, int k, const f32 *a, int ra, int ca, const f32 *b
 			if (pack) {
 				pack_b(b + pc * rb + jc * cb, rb, cb, kc, nc);
 			}
+			const f32 *ap = cols_at ? a : a + pc * ca;
 			for (int ic = 0; ic < m; ic += MC) {
 				int mc = m - ic < MC ? m - ic : MC;
 				for (int jr = 0; jr < nc; jr += NR) {
 					const f32 *strip = pack ? packed_b + jr * kc : b + pc * rb + jc + jr;
+					int sb = pack ? NR : rb;
 					int cols = nc - jr < NR ? nc - jr : NR;
 					const f32 *z = bias && !add ? bias + jc + jr : 0;
 					for (int ir = 0; ir < mc; ir += MR) {
-						int rows = mc - ir < MR ? mc - ir : MR;
-						tile(kc, a + (ic + ir) * ra + pc * ca, ra, ca, strip, pack ? NR : rb, c + (ic + ir) * n + jc + jr, n, rows, cols, add, z);
+						int i = ic + ir, rows = mc - ir < MR ? mc - ir : MR;
+						/* A missing row of the last tile reads row i again (its results are dropped). */
+						const f32 *a0 = ap + (rows_at ? rows_at[i] : i * ra);
+						const f32 *a1 = rows > 1 ? ap + (rows_at ? rows_at[i + 1] : (i + 1) * ra) : a0;
+						const f32 *a2 = rows > 2 ? ap + (rows_at ? rows_at[i + 2] : (i + 2) * ra) : a0;
+						const f32 *a3 = rows > 3 ? ap + (rows_at ? rows_at[i + 3] : (i + 3) * ra) : a0;
+						f32 *cp = c + i * n + jc + jr;
+						if (cols_at) {
+							tile(kc, a0, a1, a2, a3, 0, cols_at + pc, strip, sb, cp, n, rows, cols, add, z);
+						} else {
+							tile(kc, a0, a1, a2, a3, ca, 0, strip, sb, cp, n, rows, cols, add, z);
+						}
 					}
 				}
 			}
@@ -142,17 +164,107 @@ static void gemm(int m, int n, int k, const f32 *a, int ra, int ca, const f32 *b
 
 /* c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0): a layer's forward product. */
 void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
-	gemm(m, n, k, a, k, 1, b, n, 1, c, bias, 0);
+	gemm(m, n, k, a, 0, k, 0, 1, b, n, 1, c, bias, 0);
 }
 
 /* c[k x n] = a^T . b for a[m x k] and b[m x n]: a weight gradient x^T . dz, without transposing x. */
 void gemm_tn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
-	gemm(k, n, m, a, 1, k, b, n, 1, c, 0, 0);
+	gemm(k, n, m, a, 0, 1, 0, k, b, n, 1, c, 0, 0);
 }
 
 /* c[m x n] = a[m x k] . b^T for b[n x k]: an input gradient dz . W^T, without transposing W. */
 void gemm_nt(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
-	gemm(m, n, k, a, k, 1, b, 1, k, c, 0, 0);
+	gemm(m, n, k, a, 0, k, 0, 1, b, 1, k, c, 0, 0);
+}
+
+/*
+ * Convolution as implicit GEMM, for NHWC images, stride 1. The caller pads the images (pad_images: 'same'
+ * padding puts (k - 1) / 2 zeros before and the rest after, as TensorFlow does), and the convolution is then the
+ * 'valid' one over the padded images: output pixel (b, y, x) reads the k x k x c window at padded (b, y, x), in the
+ * order (dy, dx, channel) that a [k, k, c, filters] kernel flattens to. The patch matrix of im2col is never built:
+ * pixels_at[i] and taps_at[p] (int tables the caller gives room for: batch h w, and k k c ints) hold each output
+ * pixel's and each kernel tap's offset into the padded images, and the product reads the window through them.
+ */
+
+/* padded[b][before + y][before + x][ch] = input[b][y][x][ch], zeros around: (h + before + after) x (w + before + after). */
+void pad_images(const f32 *restrict input, f32 *restrict padded, int batch, int h, int w, int c, int before, int after) {
+	int ph = h + before + after, pw = w + before + after;
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < ph; y++) {
+			f32 *out = padded + (b * ph + y) * pw * c;
+			int sy = y - before;
+			if (sy < 0 || sy >= h) {
+				for (int i = 0; i < pw * c; i++) {
+					out[i] = 0;
+				}
+				continue;
+			}
+			const f32 *in = input + (b * h + sy) * w * c;
+			for (int i = 0; i < before * c; i++) {
+				out[i] = 0;
+			}
+			for (int i = 0; i < w * c; i++) {
+				out[before * c + i] = in[i];
+			}
+			for (int i = (before + w) * c; i < pw * c; i++) {
+				out[i] = 0;
+			}
+		}
+	}
+}
+
+/* The tables of the window reads over padded images of ph x pw pixels of c channels, for outputs of h x w. */
+static void window_tables(int *pixels_at, int *taps_at, int batch, int ph, int pw, int c, int k) {
+	int h = ph - k + 1, w = pw - k + 1;
+	for (int b = 0, i = 0; b < batch; b++) {
+		for (int y = 0; y < h; y++) {
+			for (int x = 0; x < w; x++, i++) {
+				pixels_at[i] = ((b * ph + y) * pw + x) * c;
+			}
+		}
+	}
+	for (int dy = 0, p = 0; dy < k; dy++) {
+		for (int dx = 0; dx < k; dx++) {
+			for (int ch = 0; ch < c; ch++, p++) {
+				taps_at[p] = (dy * pw + dx) * c + ch;
+			}
+		}
+	}
+}
+
+/* z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias). */
+void conv_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, int *tables, int batch, int ph, int pw, int c, int k, int filters) {
+	int positions = batch * (ph - k + 1) * (pw - k + 1);
+	int *taps_at = tables + positions;
+	window_tables(tables, taps_at, batch, ph, pw, c, k);
+	gemm(positions, filters, k * k * c, padded, tables, 0, taps_at, 0, kernel, filters, 1, z, bias, 0);
+}
+
+/* dkernel[k x k x c x filters] = the sum over output pixels of window x dz: the filter gradient, windows read in place. */
+void conv_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel, int *tables, int batch, int ph, int pw, int c, int k, int filters) {
+	int positions = batch * (ph - k + 1) * (pw - k + 1);
+	int *taps_at = tables + positions;
+	window_tables(tables, taps_at, batch, ph, pw, c, k);
+	gemm(k * k * c, filters, positions, padded, taps_at, 0, tables, 0, dz, filters, 1, dkernel, 0, 0);
+}
+
+/*
+ * The kernel of the input gradient: the gradient of a convolution with respect to its input is the convolution of
+ * the output gradient, padded with k - 1 - before zeros before and k - 1 - after after, by the kernel turned
+ * half a turn with its channel axes swapped: flipped[k - 1 - dy][k - 1 - dx][f][ch] = kernel[dy][dx][ch][f].
+ */
+void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, int filters) {
+	for (int dy = 0; dy < k; dy++) {
+		for (int dx = 0; dx < k; dx++) {
+			const f32 *in = kernel + (dy * k + dx) * c * filters;
+			f32 *out = flipped + ((k - 1 - dy) * k + (k - 1 - dx)) * filters * c;
+			for (int ch = 0; ch < c; ch++) {
+				for (int f = 0; f < filters; f++) {
+					out[f * c + ch] = in[ch * filters + f];
+				}
+			}
+		}
+	}
 }
 
 /*
@@ -225,75 +337,6 @@ void adamax(f32 *restrict p, const f32 *restrict g, f32 *restrict m, f32 *restri
 		m[i] = mi;
 		u[i] = ui;
 		p[i] -= step * mi / (ui + eps);
-	}
-}
-
-/*
- * Convolution by im2col, for NHWC images with 'same' padding (TensorFlow's: (k - 1) / 2 before, the rest
- * after) and stride 1. Row (b, y, x) of the patch matrix holds the k x k x c window around pixel (y, x) of
- * image b in the order (dy, dx, channel) that a [k, k, c, filters] kernel flattens to, zeros outside.
- * Within one window row the in-image pixels are contiguous in both matrices, so each is one run.
- */
-void im2col(const f32 *restrict input, f32 *restrict patches, int batch, int h, int w, int c, int k) {
-	int pad = (k - 1) / 2;
-	int span = k * c;
-	for (int b = 0; b < batch; b++) {
-		const f32 *image = input + b * h * w * c;
-		for (int y = 0; y < h; y++) {
-			for (int x = 0; x < w; x++) {
-				f32 *out = patches + ((b * h + y) * w + x) * k * span;
-				int dx0 = x - pad < 0 ? pad - x : 0;
-				int dx1 = x - pad + k > w ? w - x + pad : k;
-				for (int dy = 0; dy < k; dy++, out += span) {
-					int sy = y + dy - pad;
-					if (sy < 0 || sy >= h) {
-						for (int i = 0; i < span; i++) {
-							out[i] = 0;
-						}
-						continue;
-					}
-					const f32 *run = image + (sy * w + x - pad + dx0) * c;
-					for (int i = 0; i < dx0 * c; i++) {
-						out[i] = 0;
-					}
-					for (int i = 0; i < (dx1 - dx0) * c; i++) {
-						out[dx0 * c + i] = run[i];
-					}
-					for (int i = dx1 * c; i < span; i++) {
-						out[i] = 0;
-					}
-				}
-			}
-		}
-	}
-}
-
-/* The transpose of im2col: every patch entry's gradient added back to the pixel it came from. */
-void col2im(const f32 *restrict patches, f32 *restrict input, int batch, int h, int w, int c, int k) {
-	int pad = (k - 1) / 2;
-	int span = k * c;
-	for (int i = 0; i < batch * h * w * c; i++) {
-		input[i] = 0;
-	}
-	for (int b = 0; b < batch; b++) {
-		f32 *image = input + b * h * w * c;
-		for (int y = 0; y < h; y++) {
-			for (int x = 0; x < w; x++) {
-				const f32 *in = patches + ((b * h + y) * w + x) * k * span;
-				int dx0 = x - pad < 0 ? pad - x : 0;
-				int dx1 = x - pad + k > w ? w - x + pad : k;
-				for (int dy = 0; dy < k; dy++, in += span) {
-					int sy = y + dy - pad;
-					if (sy < 0 || sy >= h) {
-						continue;
-					}
-					f32 *run = image + (sy * w + x - pad + dx0) * c;
-					for (int i = 0; i < (dx1 - dx0) * c; i++) {
-						run[i] += in[dx0 * c + i];
-					}
-				}
-			}
-		}
 	}
 }
 

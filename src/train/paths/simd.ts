@@ -1,7 +1,7 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
- * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, im2col convolution, max
- * pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops (math/), on
+ * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, implicit-GEMM convolution
+ * (kernels/conv.ts), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops (math/), on
  * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
  * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
  * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
@@ -11,6 +11,7 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
+import {convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../kernels/conv.js';
 import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -25,15 +26,15 @@ export function simdCovers(_config: TrialConfig): boolean {
 	return kernelsAvailable();
 }
 
-/** Rows per evaluation pass of a cnn: its im2col patches take k*k*channels floats per pixel. */
+/** Rows per evaluation pass of a cnn: each keeps its feature maps whole. */
 const CNN_EVAL_ROWS = 256;
 
 /**
- * A convolution block's buffers for one pass: the patch matrix, the convolution, its batch-normalised form (the
+ * A convolution block's buffers for one pass: the padded input, the convolution, its batch-normalised form (the
  * convolution itself without batch norm), the activation, the pooled output and the pool's winners.
  */
 interface ConvBuffers {
-	patches: Float32Array;
+	padded: Float32Array;
 	z: Float32Array;
 	a: Float32Array;
 	y: Float32Array;
@@ -49,10 +50,11 @@ interface DenseBuffers {
 	out: Float32Array;
 }
 
-/** Everything a forward pass of up to `rows` rows writes. */
+/** Everything a forward pass of up to `rows` rows writes, and the convolutions' offset tables (kernels/conv.ts). */
 interface Pass {
 	rows: number;
 	input: Float32Array;
+	tables: Int32Array;
 	convs: ConvBuffers[];
 	dense: DenseBuffers[];
 }
@@ -93,7 +95,6 @@ const normOf = (layer: {gamma?: number; beta?: number; moving?: number}, units: 
 		});
 
 const pixels = (conv: ConvLayer): number => conv.height * conv.width;
-const patchWidth = (conv: ConvLayer): number => conv.kernelSize * conv.kernelSize * conv.channels;
 const pooledSize = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2) * conv.filters;
 
 export class SimdNet implements Trainer {
@@ -114,9 +115,10 @@ export class SimdNet implements Trainer {
 	/** dL/dz of the Dense layer being differentiated, and dL/d(its input). */
 	private readonly dz: Float32Array;
 	private readonly dInput: Float32Array;
-	/** A convolution block's dL/dz (after the pool's gradient), dL/d(patches), and dL/d(its input feature map). */
+	/** A convolution block's dL/dz (after the pool's gradient), it padded for the input gradient, the kernel turned for it, and dL/d(its input feature map). */
 	private readonly dConv: Float32Array;
-	private readonly dPatches: Float32Array;
+	private readonly dPadded: Float32Array;
+	private readonly flipped: Float32Array;
 	private readonly dFeatures: Float32Array;
 	private readonly optimizer: ArrayOptimizer;
 	private readonly dim: number;
@@ -156,7 +158,7 @@ export class SimdNet implements Trainer {
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
 	}
 
@@ -169,11 +171,12 @@ export class SimdNet implements Trainer {
 		const pass = (rows: number, training: boolean): Pass => ({
 			rows,
 			input: allocate(rows * dim),
+			tables: memory.allocateInt(Math.max(0, ...convs.map(conv => tableLength(conv, rows)))),
 			convs: convs.map(conv => {
 				const size = rows * pixels(conv) * conv.filters;
 				const z = allocate(size);
 				return {
-					patches: allocate(rows * pixels(conv) * patchWidth(conv)),
+					padded: allocate(paddedLength(conv, rows, conv.channels)),
 					z,
 					a: training && conv.gamma !== undefined ? allocate(size) : z,
 					y: training ? allocate(size) : z,
@@ -197,7 +200,8 @@ export class SimdNet implements Trainer {
 			dz: allocate(batch * widest),
 			dInput: allocate(batch * widest),
 			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
-			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
+			dPadded: allocate(Math.max(0, ...convs.slice(1).map(conv => paddedLength(conv, batch, conv.filters)))),
+			flipped: allocate(Math.max(0, ...convs.slice(1).map(conv => conv.kernelSize * conv.kernelSize * conv.channels * conv.filters))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
@@ -325,10 +329,9 @@ export class SimdNet implements Trainer {
 		const {kernels, parameters, config} = this;
 		let input = pass.input;
 		for (const [l, conv] of this.convs.entries()) {
-			const {patches, z, a, y, pooled, which} = pass.convs[l];
+			const {padded, z, a, y, pooled, which} = pass.convs[l];
 			const positions = rows * pixels(conv);
-			kernels.im2col(at(input), at(patches), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
-			kernels.gemm_nn(at(patches), at(parameters[conv.kernel]), at(z), positions, patchWidth(conv), conv.filters, conv.bias === undefined ? 0 : at(parameters[conv.bias]));
+			convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel: parameters[conv.kernel], bias: conv.bias === undefined ? undefined : parameters[conv.bias], z});
 			const norm = this.convNorms[l];
 			if (norm) {
 				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
@@ -421,7 +424,7 @@ export class SimdNet implements Trainer {
 		let dOutput = this.dInput;
 		for (let l = convs.length - 1; l >= 0; l--) {
 			const conv = convs[l];
-			const {patches, z, a, y, which} = train.convs[l];
+			const {padded, z, a, y, which} = train.convs[l];
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
 			kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows * pooledSize(conv), dz.length);
@@ -431,7 +434,7 @@ export class SimdNet implements Trainer {
 				this.normalizeBackward(dz, z, positions, conv.filters, norm);
 			}
 
-			kernels.gemm_tn(at(patches), at(dz), at(grads[conv.kernel]), positions, patchWidth(conv), conv.filters);
+			convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
 			if (conv.bias !== undefined) {
 				kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
 			}
@@ -439,8 +442,7 @@ export class SimdNet implements Trainer {
 				break;
 			}
 
-			kernels.gemm_nt(at(dz), at(parameters[conv.kernel]), at(this.dPatches), positions, conv.filters, patchWidth(conv));
-			kernels.col2im(at(this.dPatches), at(this.dFeatures), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
+			convInputGradient(kernels, conv, rows, {dz, paddedDz: this.dPadded, flipped: this.flipped, tables: train.tables, kernel: parameters[conv.kernel], dInput: this.dFeatures});
 			dOutput = this.dFeatures;
 		}
 	}
