@@ -14,7 +14,7 @@ import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 import {loadDataset, splitDataset} from '../src/data/load.js';
 import {openSqliteStore} from '../src/store/sqlite.js';
-import {runSweep} from '../src/study/run.js';
+import {runSweep} from '../src/run/loop.js';
 import {expandSweep} from '../src/sweep/expand.js';
 import {definitionHash} from '../src/sweep/hash.js';
 import {createTrainPool, type TrainPool} from '../src/train/pool.js';

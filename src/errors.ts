@@ -1,6 +1,8 @@
 /**
- * One base error with a stable `code`; one subclass per family. The CLI prints
- * `error[code]: message` on one line for any SweeplabError and a stack trace only with --verbose.
+ * One base error with a stable `code`; one subclass per family. The CLI (src/cli/main.ts) prints any
+ * SweeplabError as one line on stderr, `sweeplab: <message>` (a UsageError adds ` (see sweeplab --help)`), with
+ * the stack trace only under --verbose, and exits 2 for a UsageError, 1 for the others. The code is for
+ * programs and tests; the message already names the file, key or value at fault.
  */
 export class SweeplabError extends Error {
 	readonly code: string;

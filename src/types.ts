@@ -105,7 +105,7 @@ export type Objective = (typeof OBJECTIVES)[number];
 
 export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
 
-/** Stops unpromising trials across a sweep (see src/study/pruners.ts). */
+/** Stops unpromising trials across a sweep (defaults and checks in src/sweep/pruner-spec.ts, decisions in src/pruners/). */
 export type PrunerSpec =
 	| {kind: 'median'; warmupEpochs: number; minTrials: number}
 	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}

@@ -77,18 +77,23 @@ export async function bestCommand(args: BestArgs): Promise<BestResult> {
 
 	const store = openForReport(args.db);
 	try {
-		const {label, result} = await readSweep(store, args.sweep, {margin: args.margin / 100, db: args.db});
-		let rows = sortRows(result.rows, args.sort);
-		let budget: BestResult['budget'];
-		if (args.budget !== undefined) {
-			rows = rows.filter(row => row.trainSeconds.mean <= args.budget!);
-			budget = {seconds: args.budget, best: bestWithinBudget(result.rows, args.budget)};
-		}
-
-		return {sweep: args.sweep, label, result, rows: rows.slice(0, args.top ?? rows.length), budget};
+		return await bestOf(store, args);
 	} finally {
 		await store.close();
 	}
+}
+
+/** The ranking `best` prints, read from a store already open (as `run` has it when its trials are done). */
+export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' | 'top' | 'sort' | 'budget' | 'margin'>): Promise<BestResult> {
+	const {label, result} = await readSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
+	let rows = sortRows(result.rows, query.sort);
+	let budget: BestResult['budget'];
+	if (query.budget !== undefined) {
+		rows = rows.filter(row => row.trainSeconds.mean <= query.budget!);
+		budget = {seconds: query.budget, best: bestWithinBudget(result.rows, query.budget)};
+	}
+
+	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget};
 }
 
 /** The terminal leaderboard plus one line for each config worth naming. */

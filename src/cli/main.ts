@@ -2,8 +2,6 @@
 import yargs, {type Argv} from 'yargs';
 import {hideBin} from 'yargs/helpers';
 import {SweeplabError, UsageError} from '../errors.js';
-import {sweptKeys} from '../sweep/describe.js';
-import {loadSweepFile} from '../sweep/load.js';
 import {processIo, showDb} from './common.js';
 import {planBuilder, planCommand, renderPlan} from './plan.js';
 import {runBuilder, runCommand} from './run.js';
@@ -51,14 +49,8 @@ export function buildCli(argv: string[]): Argv {
 			process.exitCode = exitCode;
 		})
 		.command('plan <file>', 'Show the trials a sweep file expands to, without training', planBuilder, async args => {
-			const plan = await planCommand(args);
-			if (args.json) {
-				processIo.stdout.write(JSON.stringify(plan, null, 2) + '\n');
-				return;
-			}
-
-			const {definition} = await loadSweepFile(args.file);
-			processIo.stdout.write(renderPlan(plan, sweptKeys(definition)) + '\n');
+			const {plan, keys} = await planCommand(args);
+			processIo.stdout.write((args.json ? JSON.stringify(plan, null, 2) : renderPlan(plan, keys)) + '\n');
 		})
 		.command('status', 'List the sweeps in the database with trial counts per state', statusBuilder, async args => {
 			const sweeps = await statusCommand(args);

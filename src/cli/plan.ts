@@ -1,16 +1,16 @@
-import {availableParallelism} from 'node:os';
 import type {Argv} from 'yargs';
-import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
+import {randomStartupTrials, trialsToSuggest} from '../samplers/next.js';
+import {type BackendChoice, resolveBackend} from '../train/backend.js';
 import {trainingPathFor} from '../train/loop.js';
 import {countParams} from '../train/model.js';
 import type {TrainingPath} from '../train/trainer.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
-import {BACKENDS, type TrialSpec} from '../types.js';
+import {BACKENDS, type TrialConfig, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs} from './common.js';
-import {DEFAULT_STARTUP_TRIALS} from '../study/sampler.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
+import {poolSize} from './train-options.js';
 
 export interface PlanArgs extends GlobalArgs {
 	file: string;
@@ -27,7 +27,7 @@ export interface Plan {
 	duplicatesSkipped: number;
 	totalEpochs: number;
 	paramCounts: number[];
-	/** The training path each trial would take (simd, lean or layers; see README, Performance). */
+	/** The training path each trial would take: simd, lean or layers, as trainingPathFor picks it. */
 	trainingPaths: TrainingPath[];
 	backend: string;
 	workers: number;
@@ -43,13 +43,16 @@ export function planBuilder(yargs: Argv): Argv<PlanArgs> {
 		.option('json', {type: 'boolean', default: false, describe: 'Print the plan as JSON'}) as unknown as Argv<PlanArgs>;
 }
 
-/** `sweeplab plan <file>`: the trials a run would train, without training or touching the database. */
-export async function planCommand(args: PlanArgs): Promise<Plan> {
+/**
+ * `sweeplab plan <file>`: the trials a run would train, without training or touching the database; with the
+ * config keys the sweep varies, which the table shows.
+ */
+export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: Array<keyof TrialConfig>}> {
 	const {definition, specs, duplicatesSkipped, shape} = await loadSweepInput(args.file);
 	const backend = resolveBackend(args.backend);
-	const suggested = definition.method === 'tpe' ? {trials: definition.trials ?? 0, startupTrials: Math.min(definition.trials ?? 0, definition.startupTrials ?? DEFAULT_STARTUP_TRIALS)} : undefined;
-	const workers = Math.max(1, Math.min(args.workers ?? defaultWorkers(backend, availableParallelism()), specs.length + (suggested?.trials ?? 0)));
-	return {
+	const suggested = definition.method === 'tpe' ? {trials: trialsToSuggest(definition), startupTrials: randomStartupTrials(definition)} : undefined;
+	const workers = poolSize(args.workers, backend, specs.length + trialsToSuggest(definition));
+	const plan: Plan = {
 		name: definition.name,
 		method: definition.method,
 		trials: specs,
@@ -61,9 +64,10 @@ export async function planCommand(args: PlanArgs): Promise<Plan> {
 		backend,
 		workers,
 	};
+	return {plan, keys: sweptKeys(definition)};
 }
 
-export function renderPlan(plan: Plan, keys: ReturnType<typeof sweptKeys>): string {
+export function renderPlan(plan: Plan, keys: Array<keyof TrialConfig>): string {
 	const pool = `the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`;
 	if (plan.suggested) {
 		return `${plan.suggested.trials} trials (tpe), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;

@@ -1,4 +1,4 @@
-import type {RunEvent} from '../study/run.js';
+import type {RunEvent} from '../run/loop.js';
 import type {TrialRecord} from '../store/store.js';
 import {describeConfig} from '../sweep/describe.js';
 import {isUnfinished, type TrialConfig} from '../types.js';

@@ -2,7 +2,7 @@ import {getDatasetEntry} from '../data/registry.js';
 import {SweepFileError} from '../errors.js';
 import {findOversizedConfig, MAX_PARAMS, type ModelShape} from '../train/model.js';
 import {expandSweepWithStats} from '../sweep/expand.js';
-import {loadSweepFile} from '../sweep/load.js';
+import {readSweepFile} from '../sweep/read.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import type {SweepDefinition, TrialSpec} from '../types.js';
 
@@ -20,7 +20,7 @@ export interface SweepInput {
  * @throws SweepFileError for any problem of the file, including a network over MAX_PARAMS parameters.
  */
 export async function loadSweepInput(file: string): Promise<SweepInput> {
-	const {definition, source} = await loadSweepFile(file);
+	const {definition, source} = await readSweepFile(file);
 	const {specs, duplicatesSkipped} = expandSweepWithStats(definition);
 	const entry = getDatasetEntry(definition.dataset.name);
 	const shape: ModelShape = {imageShape: [...entry.imageShape], numClasses: entry.numClasses};

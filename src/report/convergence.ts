@@ -13,8 +13,9 @@
  * trial whose validation loss rises after its minimum converged where it first came close to that minimum,
  * which is the answer to "how many epochs are worth training".
  *
- * The SQL views (migration 2 in store/sqlite.ts) spell the same rule with the same constants; migrations are
- * frozen text, so test/report/convergence.test.ts checks that both give the same epoch on awkward histories.
+ * The SQL views of both stores (their migrations in src/store/) spell the same rule with the same constants;
+ * migrations are frozen text, so test/report/convergence.test.ts checks that both give the same epoch on awkward
+ * histories.
  */
 
 export const CONVERGENCE_RELATIVE_TOLERANCE = 0.02;

@@ -4,7 +4,8 @@
  * passes its own decoder.
  */
 import type {SweepDefinition, TrialState} from '../types.js';
-import type {StoredEpoch, SweepRecord, TrialRecord} from './store.js';
+import {TRIAL_STATES} from '../types.js';
+import type {StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
 	id: number;
@@ -102,3 +103,58 @@ export const toEpoch = <R>(row: EpochRow<R>, real: RealDecoder<R>): StoredEpoch 
 	valAccuracy: real(row.val_accuracy) ?? Number.NaN,
 	seconds: real(row.seconds) ?? Number.NaN,
 });
+
+/** Every sweep, with its trial counts per state (every state present, zero when no trial is in it). */
+export function toSweepStatuses(sweeps: SweepRow[], counts: Array<{sweep_id: number; state: TrialState; n: number}>): SweepStatus[] {
+	const statuses = sweeps.map(row => ({
+		sweep: toSweep(row),
+		total: 0,
+		counts: Object.fromEntries(TRIAL_STATES.map(state => [state, 0])) as Record<TrialState, number>,
+	}));
+	const byId = new Map(statuses.map(status => [status.sweep.id, status]));
+	for (const {sweep_id: sweepId, state, n} of counts) {
+		const status = byId.get(sweepId);
+		if (status) {
+			status.counts[state] = n;
+			status.total += n;
+		}
+	}
+
+	return statuses;
+}
+
+/**
+ * A copied trial as importSweep inserts it, keyed by column; `real` encodes a metric for the store. It goes in
+ * pending so its epochs can follow; the store sets its real state last (a finished trial is immutable).
+ */
+export const importedTrialRow = <R>(sweepId: number, trial: TrialRecord, real: (value: number | null) => R) => ({
+	sweep_id: sweepId,
+	ordinal: trial.ordinal,
+	config: JSON.stringify(trial.config),
+	config_hash: trial.configHash,
+	repeat: trial.repeat,
+	seed: trial.seed,
+	state: 'pending',
+	attempts: trial.attempts,
+	owner: trial.owner,
+	heartbeat_at: trial.heartbeatAt,
+	backend: trial.backend,
+	training_path: trial.trainingPath,
+	host: trial.host,
+	cores: trial.cores ?? null,
+	param_count: trial.paramCount,
+	started_at: trial.startedAt,
+	finished_at: trial.finishedAt,
+	epochs_run: trial.epochsRun,
+	test_loss: real(trial.testLoss),
+	test_accuracy: real(trial.testAccuracy),
+	train_seconds: real(trial.trainSeconds),
+	error: trial.error,
+	stop_reason: trial.stopReason ?? null,
+});
+
+/** The INSERT for rows of importedTrialRow, with the dialect's placeholder for each column. */
+export function insertTrialRow(row: Record<string, unknown>, placeholder: (column: string, index: number) => string): string {
+	const columns = Object.keys(row);
+	return `INSERT INTO trials (${columns.join(', ')}) VALUES (${columns.map(placeholder).join(', ')}) RETURNING id`;
+}

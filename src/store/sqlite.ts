@@ -7,11 +7,16 @@ import {accessSync, constants as fsConstants, existsSync, mkdirSync} from 'node:
 import {dirname, resolve} from 'node:path';
 import Database from 'better-sqlite3';
 import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
-import {FINISHED_STATES, TRIAL_STATES} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
-import {type EpochRow, type SweepRow, toEpoch, toSweep, toTrial, type TrialRow} from './rows.js';
+import {
+	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease, needsMigration,
+	noSuchSweep, readOnly,
+} from './guards.js';
+import {loadMigrations} from './migrations.js';
+import {
+	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
+} from './rows.js';
 import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
-import {LeaseLostError} from './store.js';
 
 export interface SqliteStoreOptions {
 	/** Open an existing database for reading only; every write rejects with StoreError. */
@@ -22,251 +27,13 @@ export interface SqliteStoreOptions {
 	now?: () => number;
 }
 
-const sqlList = (values: readonly string[]): string => values.map((value) => `'${value}'`).join(', ');
-
 /**
- * Ordered; migration i (1-based) brings user_version from i-1 to i. Never edit a released migration: add one.
- * Metric columns are REAL but hold the TEXT 'NaN' for NaN (a bound NaN would become NULL); +/-Infinity are
- * REAL infinities. Views guard with typeof(x) = 'real' so 'NaN' (which sorts above every number) is never
- * taken as a best value.
+ * Ordered; migration i (1-based) brings user_version from i-1 to i: the files sql/sqlite/NNN-*.sql. Metric columns
+ * are REAL but hold the TEXT 'NaN' for NaN (a bound NaN would become NULL); +/-Infinity are REAL infinities.
  */
-export const MIGRATIONS: readonly string[] = [
-	`
-	CREATE TABLE sweeps (
-		id INTEGER PRIMARY KEY,
-		name TEXT NOT NULL UNIQUE,
-		definition TEXT NOT NULL CHECK (json_valid(definition)),
-		definition_hash TEXT NOT NULL,
-		source TEXT NOT NULL,
-		file TEXT NOT NULL,
-		created_at TEXT NOT NULL
-	);
-
-	CREATE TABLE trials (
-		id INTEGER PRIMARY KEY,
-		sweep_id INTEGER NOT NULL REFERENCES sweeps (id),
-		ordinal INTEGER NOT NULL,
-		config TEXT NOT NULL CHECK (json_valid(config)),
-		config_hash TEXT NOT NULL,
-		repeat INTEGER NOT NULL,
-		seed INTEGER NOT NULL,
-		state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN (${sqlList(TRIAL_STATES)})),
-		attempts INTEGER NOT NULL DEFAULT 0,
-		owner TEXT,
-		heartbeat_at INTEGER,
-		backend TEXT,
-		training_path TEXT,
-		host TEXT,
-		param_count INTEGER,
-		started_at TEXT,
-		finished_at TEXT,
-		epochs_run INTEGER NOT NULL DEFAULT 0,
-		test_loss REAL,
-		test_accuracy REAL,
-		train_seconds REAL,
-		error TEXT,
-		UNIQUE (sweep_id, config_hash, repeat)
-	);
-	CREATE INDEX trials_claim ON trials (sweep_id, state, ordinal);
-
-	CREATE TABLE epochs (
-		trial_id INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
-		epoch INTEGER NOT NULL,
-		loss REAL,
-		accuracy REAL,
-		val_loss REAL,
-		val_accuracy REAL,
-		seconds REAL,
-		UNIQUE (trial_id, epoch)
-	);
-
-	-- Defence in depth: the store's own checks come first, these catch any future code path that forgets.
-	CREATE TRIGGER trials_finished_immutable BEFORE UPDATE ON trials
-	WHEN OLD.state IN (${sqlList(FINISHED_STATES)})
-	BEGIN SELECT RAISE(ABORT, 'finished trials are never modified'); END;
-	CREATE TRIGGER epochs_of_finished_trial BEFORE INSERT ON epochs
-	WHEN (SELECT state FROM trials WHERE id = NEW.trial_id) IN (${sqlList(FINISHED_STATES)})
-	BEGIN SELECT RAISE(ABORT, 'finished trials are never modified'); END;
-
-	CREATE VIEW trial_summary AS
-	SELECT
-		s.name AS sweep,
-		t.id AS trial_id,
-		t.ordinal,
-		t.state,
-		t.config,
-		t.repeat,
-		t.seed,
-		t.param_count,
-		t.epochs_run,
-		last.loss AS final_loss,
-		last.accuracy AS final_accuracy,
-		last.val_loss AS final_val_loss,
-		last.val_accuracy AS final_val_accuracy,
-		best.val_accuracy AS best_val_accuracy,
-		best.epoch AS best_epoch,
-		(SELECT min(e.val_loss) FROM epochs e WHERE e.trial_id = t.id AND typeof(e.val_loss) = 'real') AS min_val_loss,
-		t.test_loss,
-		t.test_accuracy,
-		t.train_seconds,
-		t.backend
-	FROM trials t
-	JOIN sweeps s ON s.id = t.sweep_id
-	LEFT JOIN epochs last ON last.rowid = (
-		SELECT e.rowid FROM epochs e WHERE e.trial_id = t.id ORDER BY e.epoch DESC LIMIT 1
-	)
-	LEFT JOIN epochs best ON best.rowid = (
-		SELECT e.rowid FROM epochs e WHERE e.trial_id = t.id AND typeof(e.val_accuracy) = 'real'
-		ORDER BY e.val_accuracy DESC, e.epoch ASC LIMIT 1
-	);
-	`,
-	// Reports: trial_summary gains config_hash, the convergence epoch and seconds to the best epoch (its old
-	// columns keep their names and order); `leaderboard` aggregates repeats per config; `pareto` keeps the
-	// configs no other config of the sweep beats on both mean validation accuracy and mean training seconds.
-	// converged_epoch spells the rule of src/report/convergence.ts (tolerance max(2% of |min|, 0.001));
-	// test/report/convergence.test.ts checks both agree. Means and sample standard deviations are over the
-	// finite values of completed trials, as src/report/leaderboard.ts computes them.
-	`
-	DROP VIEW trial_summary;
-	CREATE VIEW trial_summary AS
-	WITH base AS (
-		SELECT
-			s.name AS sweep,
-			t.id AS trial_id,
-			t.ordinal,
-			t.state,
-			t.config,
-			t.repeat,
-			t.seed,
-			t.param_count,
-			t.epochs_run,
-			last.loss AS final_loss,
-			last.accuracy AS final_accuracy,
-			last.val_loss AS final_val_loss,
-			last.val_accuracy AS final_val_accuracy,
-			best.val_accuracy AS best_val_accuracy,
-			best.epoch AS best_epoch,
-			(SELECT min(e.val_loss) FROM epochs e WHERE e.trial_id = t.id AND typeof(e.val_loss) = 'real') AS min_val_loss,
-			t.test_loss,
-			t.test_accuracy,
-			t.train_seconds,
-			t.backend,
-			t.config_hash
-		FROM trials t
-		JOIN sweeps s ON s.id = t.sweep_id
-		LEFT JOIN epochs last ON last.rowid = (
-			SELECT e.rowid FROM epochs e WHERE e.trial_id = t.id ORDER BY e.epoch DESC LIMIT 1
-		)
-		LEFT JOIN epochs best ON best.rowid = (
-			SELECT e.rowid FROM epochs e WHERE e.trial_id = t.id AND typeof(e.val_accuracy) = 'real'
-			ORDER BY e.val_accuracy DESC, e.epoch ASC LIMIT 1
-		)
-	)
-	SELECT
-		base.*,
-		(SELECT min(e.epoch) FROM epochs e
-			WHERE e.trial_id = base.trial_id AND typeof(e.val_loss) = 'real' AND abs(e.val_loss) <= 1.7976931348623157e308
-			AND e.val_loss <= base.min_val_loss + max(0.02 * abs(base.min_val_loss), 0.001)) AS converged_epoch,
-		(SELECT sum(e.seconds) FROM epochs e
-			WHERE e.trial_id = base.trial_id AND e.epoch <= base.best_epoch AND typeof(e.seconds) = 'real') AS seconds_to_best
-	FROM base;
-
-	CREATE VIEW leaderboard AS
-	WITH done AS (
-		SELECT
-			sweep,
-			config_hash,
-			config,
-			param_count,
-			backend,
-			CASE WHEN abs(best_val_accuracy) <= 1.7976931348623157e308 THEN best_val_accuracy END AS val_accuracy,
-			CASE WHEN typeof(test_accuracy) = 'real' AND abs(test_accuracy) <= 1.7976931348623157e308 THEN test_accuracy END AS test_accuracy,
-			epochs_run,
-			best_epoch,
-			converged_epoch,
-			CASE WHEN abs(seconds_to_best) <= 1.7976931348623157e308 THEN seconds_to_best END AS seconds_to_best,
-			CASE WHEN typeof(train_seconds) = 'real' AND abs(train_seconds) <= 1.7976931348623157e308 THEN train_seconds END AS train_seconds
-		FROM trial_summary
-		WHERE state = 'completed'
-	),
-	configs AS (
-		SELECT sweep, config_hash, min(config) AS config, count(*) AS trials, sum(state = 'completed') AS completed
-		FROM trial_summary
-		GROUP BY sweep, config_hash
-	),
-	stats AS (
-		SELECT
-			sweep,
-			config_hash,
-			avg(val_accuracy) AS val_accuracy,
-			CASE WHEN count(val_accuracy) > 1
-				THEN sqrt(max(0, (sum(val_accuracy * val_accuracy) - sum(val_accuracy) * sum(val_accuracy) / count(val_accuracy)) / (count(val_accuracy) - 1)))
-				WHEN count(val_accuracy) = 1 THEN 0.0 END AS val_accuracy_std,
-			avg(test_accuracy) AS test_accuracy,
-			CASE WHEN count(test_accuracy) > 1
-				THEN sqrt(max(0, (sum(test_accuracy * test_accuracy) - sum(test_accuracy) * sum(test_accuracy) / count(test_accuracy)) / (count(test_accuracy) - 1)))
-				WHEN count(test_accuracy) = 1 THEN 0.0 END AS test_accuracy_std,
-			max(param_count) AS param_count,
-			avg(epochs_run) AS epochs_run,
-			avg(best_epoch) AS best_epoch,
-			avg(converged_epoch) AS converged_epoch,
-			avg(seconds_to_best) AS seconds_to_best,
-			avg(train_seconds) AS train_seconds,
-			CASE WHEN count(train_seconds) > 1
-				THEN sqrt(max(0, (sum(train_seconds * train_seconds) - sum(train_seconds) * sum(train_seconds) / count(train_seconds)) / (count(train_seconds) - 1)))
-				WHEN count(train_seconds) = 1 THEN 0.0 END AS train_seconds_std,
-			avg(train_seconds / nullif(epochs_run, 0)) AS seconds_per_epoch,
-			group_concat(DISTINCT backend) AS backends
-		FROM done
-		GROUP BY sweep, config_hash
-	)
-	SELECT
-		c.sweep,
-		CASE WHEN s.val_accuracy IS NULL THEN NULL
-			ELSE rank() OVER (PARTITION BY c.sweep ORDER BY s.val_accuracy IS NULL, s.val_accuracy DESC) END AS rank,
-		c.config_hash,
-		c.config,
-		c.trials,
-		c.completed,
-		s.val_accuracy,
-		s.val_accuracy_std,
-		s.test_accuracy,
-		s.test_accuracy_std,
-		s.param_count,
-		s.epochs_run,
-		s.best_epoch,
-		s.converged_epoch,
-		s.seconds_to_best,
-		s.train_seconds,
-		s.train_seconds_std,
-		s.seconds_per_epoch,
-		s.backends
-	FROM configs c
-	LEFT JOIN stats s ON s.sweep = c.sweep AND s.config_hash = c.config_hash;
-
-	CREATE VIEW pareto AS
-	SELECT l.* FROM leaderboard l
-	WHERE l.val_accuracy IS NOT NULL AND l.train_seconds IS NOT NULL
-	AND NOT EXISTS (
-		SELECT 1 FROM leaderboard o
-		WHERE o.sweep = l.sweep AND o.val_accuracy IS NOT NULL AND o.train_seconds IS NOT NULL
-		AND o.val_accuracy >= l.val_accuracy AND o.train_seconds <= l.train_seconds
-		AND (o.val_accuracy > l.val_accuracy OR o.train_seconds < l.train_seconds)
-	);
-	`,
-	// Hosts record their core count beside hostname and backend, so a sweep spread over machines can compare them.
-	`
-	ALTER TABLE trials ADD COLUMN cores INTEGER;
-	`,
-	// Why a trial stopped before its last epoch without failing: early stopping or a pruner.
-	`
-	ALTER TABLE trials ADD COLUMN stop_reason TEXT;
-	`,
-];
+export const MIGRATIONS: readonly string[] = loadMigrations('sqlite');
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-const OUTCOME_STATES: ReadonlySet<TrialState> = new Set(TRIAL_STATES.filter((state) => state !== 'pending' && state !== 'running'));
 
 type Real = number | string | null;
 
@@ -275,10 +42,18 @@ const encodeReal = (value: number | null | undefined): Real =>
 
 const decodeReal = (value: Real): number | null => (value === 'NaN' ? Number.NaN : value === null ? null : Number(value));
 
+const epochParams = (trialId: number, epoch: EpochRecord) => ({
+	trialId,
+	epoch: epoch.epoch,
+	loss: encodeReal(epoch.loss),
+	accuracy: encodeReal(epoch.accuracy),
+	valLoss: encodeReal(epoch.valLoss),
+	valAccuracy: encodeReal(epoch.valAccuracy),
+	seconds: encodeReal(epoch.seconds),
+});
+
 type SqliteTrialRow = TrialRow<Real>;
 type SqliteEpochRow = EpochRow<Real>;
-
-
 
 const sqliteCode = (error: unknown): string | undefined =>
 	error instanceof Database.SqliteError ? error.code : undefined;
@@ -306,7 +81,7 @@ function storeError(path: string, doing: string, error: unknown, busyTimeoutMs: 
 	} else if (code === 'SQLITE_FULL') {
 		text = `${where}: disk is full`;
 	} else if (message === 'The database connection is not open') {
-		text = `${where}: the store is closed`;
+		return closed(path, doing, {cause: error});
 	} else {
 		text = `${where}: ${message.replaceAll('\n', ' ')}`;
 	}
@@ -360,12 +135,7 @@ export class SqliteStore implements Store {
 		return this.#write(`opening sweep "${name}"`, () => {
 			const existing = this.#statements.sweepByName.get(name) as SweepRow | undefined;
 			if (existing) {
-				if (existing.definition_hash !== input.definitionHash) {
-					throw new StoreError(
-						`${this.path}: sweep "${name}" already exists with a different definition (hash ${existing.definition_hash}, file ${existing.file}; now ${input.definitionHash}, file ${input.file}); rename the sweep or use another --db`,
-					);
-				}
-
+				checkSameSweep(this.path, existing, {name, ...input});
 				return toSweep(existing);
 			}
 
@@ -389,29 +159,18 @@ export class SqliteStore implements Store {
 	}
 
 	async listSweeps(): Promise<SweepStatus[]> {
-		return this.#read('listing sweeps', () => {
-			const sweeps = (this.#statements.allSweeps.all() as SweepRow[]).map((row) => ({
-				sweep: toSweep(row),
-				total: 0,
-				counts: Object.fromEntries(TRIAL_STATES.map((state) => [state, 0])) as Record<TrialState, number>,
-			}));
-			const byId = new Map(sweeps.map((status) => [status.sweep.id, status]));
-			for (const {sweep_id: sweepId, state, n} of this.#statements.stateCounts.all() as Array<{sweep_id: number; state: TrialState; n: number}>) {
-				const status = byId.get(sweepId);
-				if (status) {
-					status.counts[state] = n;
-					status.total += n;
-				}
-			}
-
-			return sweeps;
-		});
+		return this.#read('listing sweeps', () =>
+			toSweepStatuses(
+				this.#statements.allSweeps.all() as SweepRow[],
+				this.#statements.stateCounts.all() as Array<{sweep_id: number; state: TrialState; n: number}>,
+			),
+		);
 	}
 
 	async addTrials(sweepId: number, specs: TrialSpec[]): Promise<number> {
 		return this.#write(`adding trials to sweep ${sweepId}`, () => {
 			if (!this.#statements.sweepById.get(sweepId)) {
-				throw new StoreError(`${this.path}: cannot add trials to sweep ${sweepId}: no such sweep; open it with openSweep first`);
+				throw noSuchSweep(this.path, sweepId);
 			}
 
 			let added = 0;
@@ -446,27 +205,19 @@ export class SqliteStore implements Store {
 
 	async markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number; cores?: number}): Promise<void> {
 		return this.#write(`marking trial ${trialId} started`, () => {
-			this.#holdLease(trialId, owner);
+			checkLease(this.path, trialId, owner, this.#lease(trialId));
 			this.#statements.markStarted.run({id: trialId, ...info, cores: info.cores ?? null, now: this.#now()});
 		});
 	}
 
 	async recordEpoch(trialId: number, owner: string, epoch: EpochRecord): Promise<void> {
 		return this.#write(`recording epoch ${epoch.epoch} of trial ${trialId}`, () => {
-			this.#holdLease(trialId, owner);
+			checkLease(this.path, trialId, owner, this.#lease(trialId));
 			try {
-				this.#statements.insertEpoch.run({
-					trialId,
-					epoch: epoch.epoch,
-					loss: encodeReal(epoch.loss),
-					accuracy: encodeReal(epoch.accuracy),
-					valLoss: encodeReal(epoch.valLoss),
-					valAccuracy: encodeReal(epoch.valAccuracy),
-					seconds: encodeReal(epoch.seconds),
-				});
+				this.#statements.insertEpoch.run(epochParams(trialId, epoch));
 			} catch (error) {
 				if (sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
-					throw new StoreError(`${this.path}: trial ${trialId} already has epoch ${epoch.epoch}; epochs are recorded once, numbered from 1`, {cause: error});
+					throw duplicateEpoch(this.path, trialId, epoch.epoch, {cause: error});
 				}
 
 				throw error;
@@ -481,27 +232,17 @@ export class SqliteStore implements Store {
 			return;
 		}
 
-		const lost = this.#write(`refreshing the heartbeat of trials ${trialIds.join(', ')}`, () => {
+		const held = this.#write(`refreshing the heartbeat of trials ${trialIds.join(', ')}`, () => {
 			const now = this.#now();
-			return trialIds.filter((id) => this.#statements.heartbeat.run({id, owner, now}).changes === 0);
+			return new Set(trialIds.filter((id) => this.#statements.heartbeat.run({id, owner, now}).changes > 0));
 		});
-		// The held trials' heartbeats are committed by now; the caller still has to learn which ones it lost.
-		if (lost.length > 0) {
-			throw new LeaseLostError(
-				`${this.path}: trials ${lost.join(', ')} are no longer running under owner "${owner}"; another process reclaimed them, they were requeued or they finished`,
-				lost,
-			);
-		}
+		checkHeartbeats(this.path, owner, trialIds, (id) => held.has(id));
 	}
 
 	async finishTrial(trialId: number, owner: string, outcome: TrialOutcome): Promise<void> {
 		return this.#write(`finishing trial ${trialId} as ${outcome.state}`, () => {
-			// The type already excludes these; the check guards callers that build outcomes from untyped messages.
-			if (!OUTCOME_STATES.has(outcome.state)) {
-				throw new StoreError(`${this.path}: cannot finish trial ${trialId} as "${outcome.state}"; use a finished state or "interrupted"`);
-			}
-
-			this.#holdLease(trialId, owner);
+			checkOutcome(this.path, trialId, outcome.state);
+			checkLease(this.path, trialId, owner, this.#lease(trialId));
 			this.#statements.finish.run({
 				id: trialId,
 				state: outcome.state,
@@ -517,7 +258,7 @@ export class SqliteStore implements Store {
 
 	async requeueTrial(trialId: number, owner: string): Promise<void> {
 		return this.#write(`requeueing trial ${trialId}`, () => {
-			this.#lease(trialId);
+			existingTrial(this.path, trialId, this.#lease(trialId));
 			this.#statements.requeue.run({id: trialId, owner});
 		});
 	}
@@ -525,12 +266,7 @@ export class SqliteStore implements Store {
 	async importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, () => {
 			const existing = this.#statements.sweepByName.get(sweep.name) as SweepRow | undefined;
-			if (existing && existing.definition_hash !== sweep.definitionHash) {
-				throw new StoreError(
-					`${this.path}: sweep "${sweep.name}" already exists with a different definition (hash ${existing.definition_hash}; the copy has ${sweep.definitionHash}); rename one or copy into another file`,
-				);
-			}
-
+			checkSameImport(this.path, existing, sweep, 'file');
 			let sweepId: number;
 			if (existing) {
 				sweepId = existing.id;
@@ -547,47 +283,17 @@ export class SqliteStore implements Store {
 			}
 
 			const ids = new Map<number, number>();
+			let insert: Database.Statement | undefined;
 			for (const trial of trials) {
-				// In as pending so the epochs can follow; the real state is set last (a finished trial is immutable).
-				const row = this.#statements.importTrial.get({
-					sweepId,
-					ordinal: trial.ordinal,
-					config: JSON.stringify(trial.config),
-					configHash: trial.configHash,
-					repeat: trial.repeat,
-					seed: trial.seed,
-					attempts: trial.attempts,
-					owner: trial.owner,
-					heartbeatAt: trial.heartbeatAt,
-					backend: trial.backend,
-					trainingPath: trial.trainingPath,
-					host: trial.host,
-					cores: trial.cores ?? null,
-					paramCount: trial.paramCount,
-					startedAt: trial.startedAt,
-					finishedAt: trial.finishedAt,
-					epochsRun: trial.epochsRun,
-					testLoss: encodeReal(trial.testLoss),
-					testAccuracy: encodeReal(trial.testAccuracy),
-					trainSeconds: encodeReal(trial.trainSeconds),
-					error: trial.error,
-					stopReason: trial.stopReason ?? null,
-				}) as {id: number};
-				ids.set(trial.id, row.id);
+				const row = importedTrialRow(sweepId, trial, encodeReal);
+				insert ??= this.#db.prepare(insertTrialRow(row, (column) => `@${column}`));
+				ids.set(trial.id, (insert.get(row) as {id: number}).id);
 			}
 
 			for (const epoch of epochs) {
 				const trialId = ids.get(epoch.trialId);
 				if (trialId !== undefined) {
-					this.#statements.insertEpoch.run({
-						trialId,
-						epoch: epoch.epoch,
-						loss: encodeReal(epoch.loss),
-						accuracy: encodeReal(epoch.accuracy),
-						valLoss: encodeReal(epoch.valLoss),
-						valAccuracy: encodeReal(epoch.valAccuracy),
-						seconds: encodeReal(epoch.seconds),
-					});
+					this.#statements.insertEpoch.run(epochParams(trialId, epoch));
 				}
 			}
 
@@ -621,28 +327,8 @@ export class SqliteStore implements Store {
 		return new Date(this.#now()).toISOString();
 	}
 
-	#lease(trialId: number): {state: TrialState; owner: string | null} {
-		const row = this.#statements.leaseOf.get(trialId) as {state: TrialState; owner: string | null} | undefined;
-		if (!row) {
-			throw new StoreError(`${this.path}: trial ${trialId} does not exist`);
-		}
-
-		return row;
-	}
-
-	/** Two processes must never both write a trial: every owner-scoped write checks the lease in its own transaction. */
-	#holdLease(trialId: number, owner: string): void {
-		const {state, owner: holder} = this.#lease(trialId);
-		if (state === 'running' && holder === owner) {
-			return;
-		}
-
-		const why = FINISHED_STATES.includes(state)
-			? `it is ${state} and a finished trial is never modified`
-			: state === 'running'
-				? `it is running under owner "${holder ?? '?'}" (its lease expired and was reclaimed, or it was never ours)`
-				: `it is ${state}`;
-		throw new LeaseLostError(`${this.path}: trial ${trialId} is no longer running under owner "${owner}": ${why}`, [trialId]);
+	#lease(trialId: number): Lease | undefined {
+		return this.#statements.leaseOf.get(trialId) as Lease | undefined;
 	}
 
 	#read<T>(doing: string, body: () => T): T {
@@ -655,7 +341,7 @@ export class SqliteStore implements Store {
 
 	#write<T>(doing: string, body: () => T): T {
 		if (this.readonly) {
-			throw new StoreError(`${this.path}: ${doing}: the store was opened read-only`);
+			throw readOnly(this.path, doing);
 		}
 
 		try {
@@ -698,26 +384,14 @@ function initialise(db: Database.Database, path: string, readonly: boolean, busy
 	}
 
 	const version = () => db.pragma('user_version', {simple: true}) as number;
-	const current = version();
-	if (current > SCHEMA_VERSION) {
-		throw new StoreError(`${path}: database schema v${current} is newer than this sweeplab supports (v${SCHEMA_VERSION}); upgrade sweeplab`);
-	}
-
-	if (current === SCHEMA_VERSION) {
-		return current;
-	}
-
-	if (readonly) {
-		throw new StoreError(`${path}: database schema v${current} is older than this sweeplab's v${SCHEMA_VERSION}; open it once without read-only to upgrade it`);
+	if (!needsMigration(path, version(), SCHEMA_VERSION, readonly)) {
+		return SCHEMA_VERSION;
 	}
 
 	db.transaction(() => {
 		// Another process may have migrated between the first look and taking the write lock.
 		const from = version();
-		if (from > SCHEMA_VERSION) {
-			throw new StoreError(`${path}: database schema v${from} is newer than this sweeplab supports (v${SCHEMA_VERSION}); upgrade sweeplab`);
-		}
-
+		needsMigration(path, from, SCHEMA_VERSION, false);
 		for (const migration of MIGRATIONS.slice(from)) {
 			db.exec(migration);
 		}
@@ -776,14 +450,6 @@ function prepareStatements(db: Database.Database) {
 			UPDATE trials SET state = 'pending', owner = NULL, heartbeat_at = NULL
 			WHERE id = @id AND owner = @owner AND state = 'running'`),
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
-		importTrial: db.prepare(`
-			INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed, state, attempts, owner, heartbeat_at, backend,
-				training_path, host, cores, param_count, started_at, finished_at, epochs_run, test_loss, test_accuracy, train_seconds, error,
-				stop_reason)
-			VALUES (@sweepId, @ordinal, @config, @configHash, @repeat, @seed, 'pending', @attempts, @owner, @heartbeatAt, @backend,
-				@trainingPath, @host, @cores, @paramCount, @startedAt, @finishedAt, @epochsRun, @testLoss, @testAccuracy, @trainSeconds, @error,
-				@stopReason)
-			RETURNING id`),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
 		epochsOfSweep: db.prepare(`

@@ -1,14 +1,14 @@
 /**
  * The sweep file schema (zod 4). Validation happens here, once; everything downstream trusts the
  * resulting SweepDefinition. Every problem is reported as a key path plus a one-line message that names
- * the bad value and what would be right; load.ts prefixes the file name.
+ * the bad value and what would be right; read.ts prefixes the file name.
  */
 import {z} from 'zod';
-import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from '../study/pruners.js';
 import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, LOSSES, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS} from '../types.js';
 import type {DatasetSpec, ParameterSpec, PrunerSpec, SweepDefinition, TrialConfig} from '../types.js';
 import {canonicalJson} from './hash.js';
-import {closestMatch, suggestionHint} from './suggest.js';
+import {closestMatch, suggestionHint} from './did-you-mean.js';
+import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
 
 export const METHODS = ['grid', 'random', 'tpe'] as const;
 export const DISTRIBUTIONS = ['uniform', 'log-uniform', 'int-uniform', 'log-int-uniform'] as const;

@@ -4,7 +4,7 @@ import {basename, join} from 'node:path';
 import test from 'ava';
 import {openSqliteStore} from '../../src/store/sqlite.js';
 import {definitionHash} from '../../src/sweep/hash.js';
-import {loadSweepFile} from '../../src/sweep/load.js';
+import {readSweepFile} from '../../src/sweep/read.js';
 import {fixture, query, runCli, tempDir} from './helpers.js';
 
 interface TrialRow {
@@ -93,7 +93,7 @@ test('every malformed sweep file of the corpus: one line naming the file, exit 1
 	const dir = tempDir(t);
 	const db = join(dir, 'corpus.db');
 	const store = openSqliteStore(db);
-	const {definition, source} = await loadSweepFile(fixture('e2e/tiny.yaml'));
+	const {definition, source} = await readSweepFile(fixture('e2e/tiny.yaml'));
 	await store.openSweep({definition, definitionHash: definitionHash(definition), source, file: 'tiny.yaml'});
 	await store.close();
 	const digest = () => createHash('sha256').update(readFileSync(db)).digest('hex');

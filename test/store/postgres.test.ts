@@ -11,6 +11,7 @@ import {openSqliteStore, SCHEMA_VERSION} from '../../src/store/sqlite.js';
 import type {Store} from '../../src/store/store.js';
 import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
 import {admin, findTestPostgres, requirePostgres, schemas} from './pg.js';
+import {assertV1Rows, V1_ROWS, v1Schema} from './v1.js';
 
 // Before any test is declared: ava starts running them once the file's first tick is over.
 const found = await findTestPostgres();
@@ -95,6 +96,32 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		t.is(new Set(sweeps.map(sweep => sweep.id)).size, 1);
 		const client = await raw(t, schema);
 		t.deepEqual((await client.query('SELECT version FROM sweeplab_schema')).rows, [{version: SCHEMA_VERSION}]);
+	});
+
+	test('a database the first release wrote (schema v1) upgrades to the schema a new one gets, its rows intact', async t => {
+		const schema = names.name();
+		await admin(url, `CREATE SCHEMA ${schema}`);
+		const client = await raw(t, schema);
+		await client.query(v1Schema('postgres'));
+		await client.query(V1_ROWS);
+		await client.query('CREATE TABLE sweeplab_schema (version integer NOT NULL); INSERT INTO sweeplab_schema (version) VALUES (1)');
+		const {store: fresh, schema: freshSchema} = storeWithSchema(t);
+		await fresh.ready();
+
+		const upgraded = openPostgresStore(url, {schema});
+		t.teardown(async () => upgraded.close());
+		await assertV1Rows(t, upgraded);
+		t.deepEqual((await client.query('SELECT version FROM sweeplab_schema')).rows, [{version: SCHEMA_VERSION}]);
+		const columns = async (of: string) =>
+			(
+				await client.query(
+					`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+					WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
+					[of],
+				)
+			).rows;
+		t.deepEqual(await columns(schema), await columns(freshSchema));
+		t.like((await client.query('SELECT * FROM leaderboard')).rows[0], {sweep: 'widths', config_hash: 'c0', trials: 1, completed: 1, val_accuracy: 0.75});
 	});
 
 	test('refuses a database whose schema is newer than this code knows', async t => {

@@ -11,6 +11,7 @@ import {SCHEMA_VERSION, openSqliteStore} from '../../src/store/sqlite.js';
 import type {SqliteStoreOptions} from '../../src/store/sqlite.js';
 import {LeaseLostError} from '../../src/store/store.js';
 import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
+import {assertV1Rows, V1_ROWS, v1Schema} from './v1.js';
 
 const CHILD = fileURLToPath(new URL('child.js', import.meta.url));
 
@@ -96,6 +97,25 @@ test(':memory: works', async (t) => {
 	const sweep = await store.openSweep(sweepInput('widths'));
 	t.is(await store.addTrials(sweep.id, trialSpecs(2)), 2);
 	t.is((await store.claimTrial(sweep.id, OWNER_A, LONG_LEASE))?.ordinal, 0);
+});
+
+test('a database the first release wrote (schema v1) upgrades to the schema a new one gets, its rows intact', async (t) => {
+	const directory = tempDir(t);
+	const old = join(directory, 'v1.db');
+	const db = new Database(old);
+	db.exec(v1Schema('sqlite'));
+	db.exec(V1_ROWS);
+	db.pragma('user_version = 1');
+	db.close();
+	const fresh = join(directory, 'fresh.db');
+	await openSqliteStore(fresh).close();
+
+	const store = openIn(t, old);
+	t.is(store.schemaVersion, SCHEMA_VERSION);
+	await assertV1Rows(t, store);
+	const schema = (path: string) => raw(t, path).prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name').all();
+	t.deepEqual(schema(old), schema(fresh));
+	t.like(raw(t, old).prepare('SELECT * FROM leaderboard').get(), {sweep: 'widths', config_hash: 'c0', trials: 1, completed: 1, val_accuracy: 0.75});
 });
 
 test('refuses a database whose schema is newer than this code knows', async (t) => {

@@ -1,7 +1,9 @@
 import test from 'ava';
-import {ashaRungs, decidePrune, prunerSpecProblems} from '../../src/study/pruners.js';
-import type {PrunerPeer, PrunerSpec, PrunerTrial} from '../../src/study/pruners.js';
-import type {EpochRecord} from '../../src/types.js';
+import {ashaRungs} from '../../src/pruners/asha.js';
+import {decidePrune} from '../../src/pruners/pruner.js';
+import type {PrunerPeer, PrunerTrial} from '../../src/pruners/pruner.js';
+import {prunerSpecProblems} from '../../src/sweep/pruner-spec.js';
+import type {EpochRecord, PrunerSpec} from '../../src/types.js';
 
 /** Epochs 1..n with these validation accuracies; every epoch takes `seconds`. */
 function history(accuracies: number[], seconds = 10): EpochRecord[] {

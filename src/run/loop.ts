@@ -1,6 +1,8 @@
 import {availableParallelism, hostname} from 'node:os';
 import {MessageChannel} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
+import {decidePrune} from '../pruners/pruner.js';
+import {suggestNextTrial} from '../samplers/next.js';
 import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
 import type {BackendChoice} from '../train/backend.js';
 import type {ModelShape} from '../train/model.js';
@@ -8,8 +10,6 @@ import type {TrainPool} from '../train/pool.js';
 import type {TrainTaskResult, WorkerMessage} from '../train/thread.js';
 import type {EpochRecord, TrialOutcome} from '../types.js';
 import {SweepHistory} from './history.js';
-import {decidePrune} from './pruners.js';
-import {suggestNextTrial} from './sampler.js';
 
 export interface RunOptions {
 	store: Store;

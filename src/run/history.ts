@@ -1,6 +1,7 @@
+import type {PrunerPeer} from '../pruners/pruner.js';
+import type {SamplerHistory} from '../samplers/next.js';
 import type {Store} from '../store/store.js';
 import {type EpochRecord, isUnfinished, type Objective, type TrialConfig, type TrialState} from '../types.js';
-import type {PrunerPeer} from './pruners.js';
 
 interface Entry {
 	state: TrialState;
@@ -13,7 +14,7 @@ interface Entry {
  * Read from the store (so trials of other processes count) and kept current with this process's own
  * epochs as they stream in.
  */
-export class SweepHistory {
+export class SweepHistory implements SamplerHistory {
 	private entries = new Map<number, Entry>();
 	/** Trials this process is training: their epochs here are ahead of the store's (writes are queued). */
 	private readonly local = new Set<number>();
@@ -97,7 +98,7 @@ export class SweepHistory {
 }
 
 /** Highest validation accuracy or lowest validation loss over finite epochs; NaN when there is none. */
-export function bestValue(epochs: EpochRecord[], objective: Objective): number {
+function bestValue(epochs: EpochRecord[], objective: Objective): number {
 	const values = epochs.map(epoch => (objective === 'val_loss' ? epoch.valLoss : epoch.valAccuracy)).filter(value => Number.isFinite(value));
 	if (values.length === 0) {
 		return Number.NaN;

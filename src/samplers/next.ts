@@ -1,12 +1,35 @@
 import {repeatSeed, sampleParameter} from '../sweep/expand.js';
 import {configHash} from '../sweep/hash.js';
-import {suggestTpe} from '../sweep/tpe.js';
-import type {SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
+import type {Objective, SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
-import type {SweepHistory} from './history.js';
+import {suggestTpe} from './tpe.js';
 
 /** Optuna's n_startup_trials default: random trials before the estimator takes over. */
 export const DEFAULT_STARTUP_TRIALS = 10;
+
+/**
+ * What the sampler needs to know of the sweep so far. The run loop's SweepHistory provides it; the interface
+ * lives here so that the sampler does not depend on the run loop.
+ */
+export interface SamplerHistory {
+	/** Trials the sweep has, in any state. */
+	readonly size: number;
+	/** Each finished trial's config and objective value (NaN ranks worst), and the configs still running or waiting. */
+	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number}>; pending: TrialConfig[]};
+}
+
+/**
+ * A tpe sweep's trials are suggested one at a time during the run, so none are stored in advance: how many the
+ * sampler will still suggest when `stored` trials exist. 0 for grid and random, whose trials are all expanded up front.
+ */
+export function trialsToSuggest(definition: SweepDefinition, stored = 0): number {
+	return definition.method === 'tpe' ? Math.max(0, (definition.trials ?? 0) - stored) : 0;
+}
+
+/** How many of a tpe sweep's trials are sampled at random before the estimator takes over. */
+export function randomStartupTrials(definition: SweepDefinition): number {
+	return Math.min(definition.trials ?? 0, definition.startupTrials ?? DEFAULT_STARTUP_TRIALS);
+}
 
 /**
  * A suggestion equal to a config the sweep already has cannot be stored again (configs are unique per sweep):
@@ -21,7 +44,7 @@ const RANDOM_TRIES = 1000;
  * and waiting trials as constant liars), or undefined once the sweep has its `trials`. Deterministic for a
  * seed when trials are asked one at a time: the random stream depends on the seed and the trial number.
  */
-export function suggestNextTrial(definition: SweepDefinition, history: SweepHistory): TrialSpec | undefined {
+export function suggestNextTrial(definition: SweepDefinition, history: SamplerHistory): TrialSpec | undefined {
 	const count = history.size;
 	if (count >= (definition.trials ?? 0)) {
 		return undefined;

@@ -6,7 +6,7 @@ import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {SweepFileError} from '../../src/errors.js';
 import {expandSweep} from '../../src/sweep/expand.js';
-import {loadSweepFile, parseSweep} from '../../src/sweep/load.js';
+import {readSweepFile, parseSweep} from '../../src/sweep/read.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/sweeps/', import.meta.url));
@@ -39,7 +39,7 @@ for (const name of badFiles) {
 	test(`bad/${name} is rejected with its expected one-line message`, async (t) => {
 		const file = join(badDir, name);
 		const {keyPath, pattern} = await expectationOf(file);
-		const error = await t.throwsAsync(loadSweepFile(file), {instanceOf: SweepFileError});
+		const error = await t.throwsAsync(readSweepFile(file), {instanceOf: SweepFileError});
 		if (error === undefined) {
 			return;
 		}
@@ -57,7 +57,7 @@ const goodFiles = readdirSync(goodDir).sort();
 for (const name of goodFiles) {
 	test(`good/${name} loads and expands`, async (t) => {
 		const file = join(goodDir, name);
-		const {definition, source} = await loadSweepFile(file);
+		const {definition, source} = await readSweepFile(file);
 		t.is(source, await readFile(file, 'utf8'));
 		t.regex(definition.name, /^[a-z-]+$/);
 		// A tpe sweep has no trials up front: the run loop asks the sampler for each.
@@ -66,7 +66,7 @@ for (const name of goodFiles) {
 }
 
 test('a loaded grid file has its defaults filled in and its parameters normalised', async (t) => {
-	const {definition} = await loadSweepFile(join(goodDir, 'learning-rate.yaml'));
+	const {definition} = await readSweepFile(join(goodDir, 'learning-rate.yaml'));
 	t.deepEqual(definition, {
 		name: 'learning-rate',
 		question: 'How does the learning rate change accuracy and convergence?',
@@ -81,7 +81,7 @@ test('a loaded grid file has its defaults filled in and its parameters normalise
 });
 
 test('a random file normalises lists, choices and distributions', async (t) => {
-	const {definition} = await loadSweepFile(join(goodDir, 'random-search.yml'));
+	const {definition} = await readSweepFile(join(goodDir, 'random-search.yml'));
 	t.is(definition.trials, 20);
 	t.is(definition.seed, 7);
 	t.is(definition.dataset.validation, 'test');
@@ -96,7 +96,7 @@ test('a random file normalises lists, choices and distributions', async (t) => {
 });
 
 test('defaults: seed 0, one repeat, validation 0.1, no trials, empty parameters', async (t) => {
-	const {definition} = await loadSweepFile(join(goodDir, 'minimal.yaml'));
+	const {definition} = await readSweepFile(join(goodDir, 'minimal.yaml'));
 	t.is(definition.seed, 0);
 	t.is(definition.repeats, 1);
 	t.is(definition.trials, undefined);
@@ -150,13 +150,13 @@ test('a missing file, a directory and an unknown extension are SweepFileErrors n
 	const dir = await mkdtemp(join(tmpdir(), 'sweeplab-load-'));
 	t.teardown(async () => rm(dir, {recursive: true, force: true}));
 	const missing = join(dir, 'nope.yaml');
-	await t.throwsAsync(loadSweepFile(missing), {instanceOf: SweepFileError, message: new RegExp(`^${escape(missing)}: cannot read the sweep file: no such file`)});
+	await t.throwsAsync(readSweepFile(missing), {instanceOf: SweepFileError, message: new RegExp(`^${escape(missing)}: cannot read the sweep file: no such file`)});
 	const directory = join(dir, 'folder.yaml');
 	await mkdir(directory);
-	await t.throwsAsync(loadSweepFile(directory), {instanceOf: SweepFileError, message: /is a directory/});
+	await t.throwsAsync(readSweepFile(directory), {instanceOf: SweepFileError, message: /is a directory/});
 	const text = join(dir, 'sweep.txt');
 	await writeFile(text, 'name: x\n');
-	await t.throwsAsync(loadSweepFile(text), {instanceOf: SweepFileError, message: /sweep\.txt: unsupported extension "\.txt" \(sweep files end in \.yaml, \.yml or \.json\)/});
+	await t.throwsAsync(readSweepFile(text), {instanceOf: SweepFileError, message: /sweep\.txt: unsupported extension "\.txt" \(sweep files end in \.yaml, \.yml or \.json\)/});
 });
 
 test('an unreadable file is a SweepFileError', async (t) => {
@@ -169,7 +169,7 @@ test('an unreadable file is a SweepFileError', async (t) => {
 	const file = join(dir, 'locked.yaml');
 	await writeFile(file, 'name: x\n');
 	await chmod(file, 0o000);
-	await t.throwsAsync(loadSweepFile(file), {instanceOf: SweepFileError, message: /permission denied/});
+	await t.throwsAsync(readSweepFile(file), {instanceOf: SweepFileError, message: /permission denied/});
 });
 
 test('a byte-order mark does not break YAML or JSON', (t) => {

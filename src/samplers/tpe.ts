@@ -7,8 +7,8 @@
 import type {ParameterSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
-import {sampleParameter} from './expand.js';
-import {canonicalJson} from './hash.js';
+import {sampleParameter} from '../sweep/expand.js';
+import {canonicalJson} from '../sweep/hash.js';
 
 export interface TpeObservation {
 	params: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {openSqliteStore} from '../../src/store/sqlite.js';
-import {SweepHistory} from '../../src/study/history.js';
-import {suggestNextTrial} from '../../src/study/sampler.js';
+import {SweepHistory} from '../../src/run/history.js';
+import {suggestNextTrial} from '../../src/samplers/next.js';
 import {definitionHash} from '../../src/sweep/hash.js';
 import {DEFAULT_TRIAL_CONFIG, type SweepDefinition} from '../../src/types.js';
 

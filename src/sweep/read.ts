@@ -23,7 +23,7 @@ export function formatOf(file: string): SweepFormat | undefined {
  * @throws SweepFileError when the file is missing or unreadable, has an unsupported extension, does not
  * parse, or fails validation.
  */
-export async function loadSweepFile(path: string): Promise<{definition: SweepDefinition; source: string}> {
+export async function readSweepFile(path: string): Promise<{definition: SweepDefinition; source: string}> {
 	const format = formatOf(path);
 	if (format === undefined) {
 		throw new SweepFileError(`${path}: unsupported extension "${extname(path)}" (sweep files end in .yaml, .yml or .json)`);

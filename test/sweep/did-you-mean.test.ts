@@ -1,5 +1,5 @@
 import test from 'ava';
-import {closestMatch, editDistance, suggestionHint} from '../../src/sweep/suggest.js';
+import {closestMatch, editDistance, suggestionHint} from '../../src/sweep/did-you-mean.js';
 
 test('editDistance counts an adjacent transposition as one edit', (t) => {
 	t.is(editDistance('rleu', 'relu'), 1);

@@ -1,6 +1,6 @@
 import test from 'ava';
-import {defaultGamma, defaultWeights, suggestTpe} from '../../src/sweep/tpe.js';
-import type {TpeInput, TpeObservation} from '../../src/sweep/tpe.js';
+import {defaultGamma, defaultWeights, suggestTpe} from '../../src/samplers/tpe.js';
+import type {TpeInput, TpeObservation} from '../../src/samplers/tpe.js';
 import type {ParameterSpec} from '../../src/types.js';
 
 const SPACE: Record<string, ParameterSpec> = {

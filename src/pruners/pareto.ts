@@ -1,0 +1,42 @@
+import type {PrunerSpec} from '../types.js';
+import {bestSoFar, currentEpoch, formatAccuracy, hasEpoch, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
+
+/**
+ * Stop a trial that cannot reach the accuracy/time front at this point: at least minTrials completed trials
+ * had, by the same epoch, both a strictly higher best validation accuracy and strictly fewer training seconds.
+ */
+export function decidePareto(spec: Extract<PrunerSpec, {kind: 'pareto'}>, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
+	const epoch = currentEpoch(trial);
+	if (epoch === undefined || epoch <= spec.warmupEpochs) {
+		return {prune: false};
+	}
+	const accuracy = bestSoFar(trial, epoch);
+	const seconds = secondsBy(trial, epoch);
+	const better = peers
+		.filter((peer) => peer.state === 'completed' && hasEpoch(peer, epoch))
+		.map((peer) => ({accuracy: bestSoFar(peer, epoch), seconds: secondsBy(peer, epoch)}))
+		.filter((peer) => peer.accuracy > accuracy && peer.seconds < seconds);
+	if (better.length < spec.minTrials) {
+		return {prune: false};
+	}
+	const fastest = better.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+	return {
+		prune: true,
+		reason: `val_accuracy ${formatAccuracy(accuracy)} after ${formatSeconds(seconds)} by epoch ${epoch}: ${better.length} completed trials were both more accurate and faster by then (e.g. ${formatAccuracy(fastest.accuracy)} after ${formatSeconds(fastest.seconds)}; needs ${spec.minTrials})`,
+	};
+}
+
+/** Cumulative training seconds through `epoch`; a missing or non-finite time counts as slowest. */
+function secondsBy(trial: PrunerTrial, epoch: number): number {
+	let sum = 0;
+	for (const record of trial.epochs) {
+		if (record.epoch <= epoch) {
+			sum += Number.isFinite(record.seconds) && record.seconds >= 0 ? record.seconds : Number.POSITIVE_INFINITY;
+		}
+	}
+	return sum;
+}
+
+function formatSeconds(value: number): string {
+	return Number.isFinite(value) ? `${value.toFixed(1)} s` : 'unknown seconds';
+}

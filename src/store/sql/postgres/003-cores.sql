@@ -1,0 +1,2 @@
+-- Hosts record their core count beside hostname and backend.
+ALTER TABLE trials ADD COLUMN cores integer;
