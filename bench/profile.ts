@@ -76,13 +76,17 @@ async function main(): Promise<void> {
 	// Per place, the median over steps: on a shared machine a mean takes in other processes' time slices.
 	const perPlace = new Map<number, {name: string; args: number[]; times: number[]}>();
 	const stepTimes: number[] = [];
+	const cpuTimes: number[] = [];
 	recording = true;
 	for (let s = 0; s < steps; s++) {
 		load(s);
 		calls = [];
 		const start = performance.now();
+		const cpu = process.cpuUsage();
 		net.trainBatch(x, y, batch);
 		stepTimes.push(performance.now() - start);
+		const used = process.cpuUsage(cpu);
+		cpuTimes.push((used.user + used.system) / 1000);
 		for (const [place, call] of calls.entries()) {
 			const entry = perPlace.get(place) ?? {name: call.name, args: call.args, times: []};
 			entry.times.push(call.ms);
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
 	const places = [...perPlace.entries()].map(([place, {name, args, times}]) => ({place, name, args, ms: median(times) * steps}));
 	const inKernels = places.reduce((sum, entry) => sum + entry.ms, 0);
 	console.log(`bench:profile ${BENCH_MODELS[model].title}, batch ${batch}, ${steps} steps; ${machineLine()}`);
-	console.log(`step ${(total / steps).toFixed(3)} ms (medians): kernels ${(inKernels / steps).toFixed(3)} ms, JS glue ${((total - inKernels) / steps).toFixed(3)} ms`);
+	console.log(`step ${(total / steps).toFixed(3)} ms wall, ${median(cpuTimes).toFixed(3)} ms CPU (medians): kernels ${(inKernels / steps).toFixed(3)} ms, JS glue ${((total - inKernels) / steps).toFixed(3)} ms`);
 	const byName = new Map<string, number>();
 	for (const {place, name, args, ms} of places) {
 		byName.set(name, (byName.get(name) ?? 0) + ms);

@@ -29,7 +29,7 @@ export const EXIT_INTERRUPTED = 130;
 
 export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & TrainArgs> {
 	return globalOptions(yargs)
-		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node)'})
+		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node where WebAssembly SIMD is missing)'})
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
 		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'}) as unknown as Argv<T & TrainArgs>;
@@ -58,7 +58,7 @@ export async function withPool<T>(args: TrainArgs, trials: number, use: (host: T
 	}
 }
 
-/** Threads for `trials` trials side by side: --workers, else one per core (1 with the node backend), but no more than the trials. */
+/** Threads for `trials` trials side by side: --workers, else defaultWorkers (one per core as trials train), but no more than the trials. */
 export function poolSize(workers: number | undefined, backend: BackendName, trials: number): number {
 	return Math.max(1, Math.min(workers ?? defaultWorkers(backend, availableParallelism()), trials));
 }
