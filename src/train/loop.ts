@@ -92,7 +92,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 	const trainer = makeTrainer(tf, config, shape, seed, input.path);
 	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath});
 	const dim = data.train.x.length / data.train.n;
-	const batchX = new Float32Array(config.batchSize * dim);
+	const batchX = trainer.batchInput?.() ?? new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);
 	const order = new Uint32Array(data.train.n);
 	let trainSeconds = 0;

@@ -219,6 +219,10 @@ export class SimdNet implements Trainer {
 		return this.grads.map(values => values.slice());
 	}
 
+	batchInput(): Float32Array {
+		return this.train.input;
+	}
+
 	takeSums(): {loss: number; correct: number} {
 		const sums = {loss: this.loss, correct: this.correct};
 		this.loss = 0;
@@ -373,7 +377,10 @@ export class SimdNet implements Trainer {
 	private step(x: Float32Array, labels: Int32Array, rows: number, record: boolean): void {
 		const {kernels, layers, convs, parameters, grads, train, config} = this;
 		const masks = this.weights.drawMasks(rows);
-		train.input.set(x.subarray(0, rows * this.dim));
+		if (x !== train.input) {
+			train.input.set(x.subarray(0, rows * this.dim));
+		}
+
 		const logits = this.forward(train, rows, masks);
 		const sums = lossOf(config.loss, logits, labels, rows, this.classes, this.dz.subarray(0, logits.length));
 		if (record) {
