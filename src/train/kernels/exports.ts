@@ -16,7 +16,7 @@ export interface Kernels {
 	adam(p: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, step: number, root_correction2: number, eps: number): void;
 	adamax(p: number, g: number, m: number, u: number, n: number, beta1: number, beta2: number, step: number, eps: number): void;
 	maxpool(input: number, output: number, which: number, batch: number, h: number, w: number, c: number): void;
-	maxpool_backward(doutput: number, which: number, dinput: number, outputs: number, inputs: number): void;
+	maxpool_backward(doutput: number, which: number, dinput: number, batch: number, h: number, w: number, c: number): void;
 	relu(z: number, y: number, n: number): void;
 	relu_backward(dy: number, z: number, dz: number, n: number): void;
 	leaky_relu(z: number, y: number, n: number, alpha: number): void;

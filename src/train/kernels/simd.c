@@ -342,41 +342,92 @@ void adamax(f32 *restrict p, const f32 *restrict g, f32 *restrict m, f32 *restri
 
 /*
  * 2x2 max pooling with stride 2 (odd edges dropped, as 'valid' pooling does). `which` keeps, per output,
- * the offset of the input that won: the first largest in row-major window order, as tfjs picks.
+ * the offset of the input that won: the first largest in row-major window order, as tfjs picks. Four channels
+ * at a time: a lane takes a later input only when it is strictly larger, as the scalar rule does.
  */
 void maxpool(const f32 *input, f32 *output, int *which, int batch, int h, int w, int c) {
 	int oh = h / 2, ow = w / 2;
+	int c4 = c & ~3;
 	for (int b = 0; b < batch; b++) {
 		for (int y = 0; y < oh; y++) {
 			for (int x = 0; x < ow; x++) {
-				for (int ch = 0; ch < c; ch++) {
-					int best = ((b * h + 2 * y) * w + 2 * x) * c + ch;
-					f32 max = input[best];
-					for (int dy = 0; dy < 2; dy++) {
-						for (int dx = 0; dx < 2; dx++) {
-							int at = ((b * h + 2 * y + dy) * w + 2 * x + dx) * c + ch;
-							if (input[at] > max) {
-								max = input[at];
-								best = at;
-							}
+				int first = ((b * h + 2 * y) * w + 2 * x) * c;
+				int offsets[4] = {0, c, w * c, (w + 1) * c};
+				int out = ((b * oh + y) * ow + x) * c;
+				for (int ch = 0; ch < c4; ch += 4) {
+					v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3));
+					v128_t best = at;
+					f4 max = load(input + first + ch);
+					for (int t = 1; t < 4; t++) {
+						f4 v = load(input + first + offsets[t] + ch);
+						v128_t larger = wasm_f32x4_gt(v, max);
+						max = wasm_v128_bitselect(v, max, larger);
+						best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), best, larger);
+					}
+					store(output + out + ch, max);
+					wasm_v128_store(which + out + ch, best);
+				}
+				for (int ch = c4; ch < c; ch++) {
+					int at = first + ch;
+					f32 max = input[at];
+					for (int t = 1; t < 4; t++) {
+						if (input[first + offsets[t] + ch] > max) {
+							max = input[first + offsets[t] + ch];
+							at = first + offsets[t] + ch;
 						}
 					}
-					int out = ((b * oh + y) * ow + x) * c + ch;
-					output[out] = max;
-					which[out] = best;
+					output[out + ch] = max;
+					which[out + ch] = at;
 				}
 			}
 		}
 	}
 }
 
-/* The gradient of maxpool: each output's gradient to the input that won, zero elsewhere. */
-void maxpool_backward(const f32 *doutput, const int *which, f32 *dinput, int outputs, int inputs) {
-	for (int i = 0; i < inputs; i++) {
-		dinput[i] = 0;
-	}
-	for (int i = 0; i < outputs; i++) {
-		dinput[which[i]] += doutput[i];
+/*
+ * The gradient of maxpool: each output's gradient to the input that won, zero elsewhere. Window by window, four
+ * channels at a time, each input written once (no zeroing pass first); only the rows and columns pooling dropped
+ * are zeroed on their own.
+ */
+void maxpool_backward(const f32 *doutput, const int *which, f32 *dinput, int batch, int h, int w, int c) {
+	int oh = h / 2, ow = w / 2;
+	int c4 = c & ~3;
+	for (int b = 0; b < batch; b++) {
+		f32 *image = dinput + b * h * w * c;
+		for (int y = 0; y < oh; y++) {
+			for (int x = 0; x < ow; x++) {
+				int first = ((b * h + 2 * y) * w + 2 * x) * c;
+				int offsets[4] = {0, c, w * c, (w + 1) * c};
+				int out = ((b * oh + y) * ow + x) * c;
+				for (int ch = 0; ch < c4; ch += 4) {
+					f4 d = load(doutput + out + ch);
+					v128_t winner = wasm_v128_load(which + out + ch);
+					v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3));
+					for (int t = 0; t < 4; t++) {
+						v128_t here = wasm_i32x4_eq(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), winner);
+						store(dinput + first + offsets[t] + ch, wasm_v128_and(d, here));
+					}
+				}
+				for (int ch = c4; ch < c; ch++) {
+					for (int t = 0; t < 4; t++) {
+						int i = first + offsets[t] + ch;
+						dinput[i] = i == which[out + ch] ? doutput[out + ch] : 0;
+					}
+				}
+			}
+			if (w % 2) {
+				for (int dy = 0; dy < 2; dy++) {
+					for (int ch = 0; ch < c; ch++) {
+						image[((2 * y + dy) * w + w - 1) * c + ch] = 0;
+					}
+				}
+			}
+		}
+		if (h % 2) {
+			for (int i = (h - 1) * w * c; i < h * w * c; i++) {
+				image[i] = 0;
+			}
+		}
 	}
 }
 

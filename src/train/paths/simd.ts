@@ -123,6 +123,13 @@ export class SimdNet implements Trainer {
 	private readonly optimizer: ArrayOptimizer;
 	private readonly dim: number;
 	private readonly classes: number;
+	/**
+	 * With relu, a conv block pools before it activates: max and relu commute, and the pool's winner by z gets the
+	 * gradient relu'(z) = 0 wherever the winner by relu(z) differs (every input <= 0), so the gradients are the same,
+	 * and relu and its gradient run on a quarter of the values. Other activations keep tfjs' order (ties in a
+	 * saturated sigmoid, say, would move the gradient).
+	 */
+	private readonly poolFirst: boolean;
 	private loss = 0;
 	private correct = 0;
 
@@ -132,6 +139,7 @@ export class SimdNet implements Trainer {
 		}
 
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
+		this.poolFirst = config.activation === 'relu';
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
@@ -179,7 +187,7 @@ export class SimdNet implements Trainer {
 					padded: allocate(paddedLength(conv, rows, conv.channels)),
 					z,
 					a: training && conv.gamma !== undefined ? allocate(size) : z,
-					y: training ? allocate(size) : z,
+					y: training && !this.poolFirst ? allocate(size) : z,
 					pooled: allocate(rows * pooledSize(conv)),
 					which: memory.allocateInt(rows * pooledSize(conv)),
 				};
@@ -341,8 +349,14 @@ export class SimdNet implements Trainer {
 				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
 			}
 
-			this.activate(a.subarray(0, positions * conv.filters), y);
-			kernels.maxpool(at(y), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+			if (this.poolFirst) {
+				kernels.maxpool(at(a), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+				kernels.relu(at(pooled), at(pooled), rows * pooledSize(conv));
+			} else {
+				this.activate(a.subarray(0, positions * conv.filters), y);
+				kernels.maxpool(at(y), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+			}
+
 			input = pooled;
 		}
 
@@ -431,18 +445,30 @@ export class SimdNet implements Trainer {
 		let dOutput = this.dInput;
 		for (let l = convs.length - 1; l >= 0; l--) {
 			const conv = convs[l];
-			const {padded, z, a, y, which} = train.convs[l];
+			const {padded, z, a, y, pooled, which} = train.convs[l];
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
-			kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows * pooledSize(conv), dz.length);
-			this.activationGradient(dz, a, y, dz);
+			const outputs = rows * pooledSize(conv);
+			if (this.poolFirst) {
+				// relu'(z) at the winner is pooled > 0. A bias's gradient, the column sums of dz, is the sums of the pooled gradient, which dz only spreads out.
+				kernels.relu_backward(at(dOutput), at(pooled), at(dOutput), outputs);
+				if (conv.bias !== undefined) {
+					kernels.column_sums(at(dOutput), at(grads[conv.bias]), outputs / conv.filters, conv.filters);
+				}
+
+				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+			} else {
+				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+				this.activationGradient(dz, a, y, dz);
+			}
+
 			const norm = this.convNorms[l];
 			if (norm) {
 				this.normalizeBackward(dz, z, positions, conv.filters, norm);
 			}
 
 			convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
-			if (conv.bias !== undefined) {
+			if (conv.bias !== undefined && !this.poolFirst) {
 				kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
 			}
 			if (l === 0) {
