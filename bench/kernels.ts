@@ -1,10 +1,9 @@
 /**
- * The kernels' speed against the machine's: the peak of 4-wide float32 multiply-add (kernels/simd.c peak_madd, a
- * register-only loop) and each matrix product a training step of the benchmark networks runs, in GFLOP/s: the best
- * of several rounds timed by this process's CPU time, as the machine is shared (a round that loses the core to
- * another process is not charged for the wait; it can still be slowed by what the other process does to the caches).
- *
- *   npm run bench:kernels [-- --batch 32]
+ * The kernels' speed against the machine's, for bench:epoch: the peak of 4-wide float32 multiply-add (kernels/simd.c
+ * peak_madd, a register-only loop), and the convolutions and matrix products of a training step, in GFLOP/s. Each
+ * figure is the best of several rounds timed by this process's CPU time, as the machine may be shared (a round that
+ * loses the core to another process is not charged for the wait; it can still be slowed by what that process does
+ * to the caches).
  */
 import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../src/train/kernels/conv.js';
 import {at, KernelArena} from '../src/train/kernels/load.js';

@@ -1,8 +1,8 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
  * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, implicit-GEMM convolution
- * (kernels/conv.ts), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops (math/), on
- * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
+ * (kernels/conv.ts), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss)
+ * in plain JS loops (math/), on weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
  * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
  * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
  * batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
@@ -26,12 +26,13 @@ export function simdCovers(_config: TrialConfig): boolean {
 	return kernelsAvailable();
 }
 
-/** Rows per evaluation pass of a cnn: each keeps its feature maps whole. */
+/** Rows per evaluation pass of a cnn: a pass holds every layer's feature maps whole (~270 KB an image for a 5x5 32-64 CNN). */
 const CNN_EVAL_ROWS = 256;
 
 /**
  * A convolution block's buffers for one pass: the padded input, the convolution, its batch-normalised form (the
- * convolution itself without batch norm), the activation, the pooled output and the pool's winners.
+ * convolution itself without batch norm), the activation (unused where relu pools first), the pooled output and
+ * the pool's winners.
  */
 interface ConvBuffers {
 	padded: Float32Array;
@@ -115,7 +116,10 @@ export class SimdNet implements Trainer {
 	/** dL/dz of the Dense layer being differentiated, and dL/d(its input). */
 	private readonly dz: Float32Array;
 	private readonly dInput: Float32Array;
-	/** A convolution block's dL/dz (after the pool's gradient), it padded for the input gradient, the kernel turned for it, and dL/d(its input feature map). */
+	/**
+	 * A convolution block's dL/dz (after the pool's gradient), the same padded and the kernel turned for the input
+	 * gradient (kernels/conv.ts), and dL/d(its input feature map).
+	 */
 	private readonly dConv: Float32Array;
 	private readonly dPadded: Float32Array;
 	private readonly flipped: Float32Array;
