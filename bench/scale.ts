@@ -15,6 +15,7 @@ import {parseArgs} from 'node:util';
 import {loadDataset, splitDataset} from '../src/data/load.js';
 import {openSqliteStore} from '../src/store/sqlite.js';
 import {runSweep} from '../src/run/loop.js';
+import {threadRunner} from '../src/run/threads.js';
 import {expandSweep} from '../src/sweep/expand.js';
 import {definitionHash} from '../src/sweep/hash.js';
 import {createTrainPool, type TrainPool} from '../src/train/pool.js';
@@ -60,7 +61,7 @@ async function measure(job: Job): Promise<Measurement> {
 		base: {...DEFAULT_TRIAL_CONFIG, epochs: job.epochs, batchSize: job.batch},
 		parameters: {},
 	};
-	const data = splitDataset(dataset, definition.dataset);
+	const data = splitDataset(dataset, definition.dataset!);
 	const store = openSqliteStore(join(directory, 'bench.db'));
 	const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source: '', file: 'bench/scale.ts'});
 	await store.addTrials(sweep.id, expandSweep(definition));
@@ -88,11 +89,8 @@ async function measure(job: Job): Promise<Measurement> {
 		const summary = await runSweep({
 			store,
 			sweep,
-			data,
-			shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses},
-			pool: timed,
+			runner: threadRunner(timed, {kind: 'builtin', data, shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses}, backend: 'wasm'}),
 			workers: job.workers,
-			backend: 'wasm',
 			onEvent(event) {
 				// Identical configs: the repeat's seed tells the trials apart.
 				if (event.type === 'trial-start') {

@@ -27,6 +27,8 @@ export const LAYERS = {
 	run: 4,
 	serve: 5,
 	cli: 6,
+	// src/index.ts: the package's entry point, which re-exports the public API from any layer.
+	index: 7,
 };
 
 /** Every .ts file under `dir`, sorted, so the output is stable. */

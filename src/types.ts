@@ -43,7 +43,7 @@ export interface EarlyStopping {
 export const DEFAULT_EARLY_STOPPING: EarlyStopping = {monitor: 'val_loss', patience: 3, minDelta: 0.001, restoreBest: true};
 
 /** Everything that decides how one trial trains. Plain data; validated once when the sweep file loads. */
-export interface TrialConfig {
+export type TrialConfig = {
 	/** `mlp`: Flatten -> Dense(hidden...) -> Dense(10). `cnn`: [Conv(conv[i]) -> MaxPool(2)]... -> Flatten -> Dense(hidden...) -> Dense(10). */
 	model: ModelKind;
 	/** Units per hidden Dense layer, in order. May be empty (a linear softmax classifier). */
@@ -64,7 +64,7 @@ export interface TrialConfig {
 	batchNorm: boolean;
 	/** null: train all `epochs`. Config hashes leave a null out, so configs hashed before this key existed keep their hash. */
 	earlyStopping: EarlyStopping | null;
-}
+};
 
 /** Defaults of every config key: the seed model of the study (64-64 relu, Adam 1e-3, batch 32). */
 export const DEFAULT_TRIAL_CONFIG: TrialConfig = {
@@ -103,6 +103,33 @@ export type ParameterSpec =
 export const OBJECTIVES = ['val_accuracy', 'val_loss'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
+export const GOALS = ['maximize', 'minimize'] as const;
+export type Goal = (typeof GOALS)[number];
+
+/** What a sweep ranks, prunes and optimises by: one metric its trials report, and which way is better. */
+export interface MetricSpec {
+	name: string;
+	goal: Goal;
+}
+
+export const DEFAULT_METRIC: MetricSpec = {name: 'val_accuracy', goal: 'maximize'};
+
+/**
+ * A trial's parameters: for built-in sweeps a complete TrialConfig, for program sweeps whatever names the sweep
+ * file gives (free-form, passed to the program or module as they are).
+ */
+export type TrialParams = Record<string, unknown>;
+
+/**
+ * What a program sweep runs per trial: a command (any language; `${args}` expands to the parameters) or a
+ * JavaScript module whose default export is the objective, run in the pool's threads. Paths are as written in
+ * the sweep file, relative to its folder (resolved when the sweep runs, so the definition hash does not depend
+ * on where the checkout lives).
+ */
+export type ProgramDefinition =
+	| {command: string[]; cwd?: string; env?: Record<string, string>}
+	| {module: string};
+
 export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
 
 /** Stops unpromising trials across a sweep (defaults and checks in src/sweep/pruner-spec.ts, decisions in src/pruners/). */
@@ -123,21 +150,41 @@ export interface SweepDefinition {
 	trials?: number;
 	/** tpe: how many trials are sampled at random before the estimator takes over (default 10). */
 	startupTrials?: number;
-	/** What tpe optimises: best validation accuracy (the default when absent) or lowest validation loss. */
+	/** tpe: one joint estimator over all parameters (Optuna's multivariate TPE) instead of one per parameter. */
+	multivariate?: boolean;
+	/** The older spelling of `metric` for built-in sweeps: val_accuracy (maximize) or val_loss (minimize). */
 	objective?: Objective;
+	/** What reports rank by and pruners and tpe optimise; absent: the objective's, else val_accuracy maximize (see sweepMetric). */
+	metric?: MetricSpec;
+	/** A program sweep: the user's code instead of the built-in trainer; `base` and `parameters` then have free-form names. */
+	program?: ProgramDefinition;
 	pruner?: PrunerSpec;
-	dataset: DatasetSpec;
-	base: TrialConfig;
+	/** Built-in sweeps only: program sweeps load their own data. */
+	dataset?: DatasetSpec;
+	/** Built-in sweeps: a complete TrialConfig; program sweeps: the fixed parameters as given. */
+	base: TrialParams;
 	parameters: Record<string, ParameterSpec>;
 	/** Per-trial wall-time limit; a trial past it stops as `timeout`. A run policy: not part of the definition hash. */
 	timeoutMinutes?: number;
 }
 
+/** The metric a sweep ranks by: its `metric`, else what its `objective` names, else val_accuracy maximize. */
+export function sweepMetric(definition: Pick<SweepDefinition, 'metric' | 'objective'>): MetricSpec {
+	if (definition.metric) {
+		return definition.metric;
+	}
+
+	return definition.objective === 'val_loss' ? {name: 'val_loss', goal: 'minimize'} : DEFAULT_METRIC;
+}
+
+/** A built-in sweep's base as the trainer needs it (program sweeps have no TrialConfig). */
+export const builtinConfig = (params: TrialParams): TrialConfig => params as TrialConfig;
+
 /** One trial to train: a config, its stable hash, which repeat, and the seed derived for that repeat. */
 export interface TrialSpec {
 	/** Position in the expansion order (0-based); trials are claimed in this order. */
 	ordinal: number;
-	config: TrialConfig;
+	config: TrialParams;
 	/** sha256 (hex, 16 chars) of the canonical config; the same config in a sweep is trained once per repeat. */
 	configHash: string;
 	repeat: number;
@@ -154,6 +201,40 @@ export interface EpochRecord {
 	valAccuracy: number;
 	/** Wall seconds of this epoch's training and validation. */
 	seconds: number;
+}
+
+/**
+ * One reported step of a trial as the store keeps it, whatever ran it: any numeric metrics by name (NaN and
+ * +/-Infinity kept as such). The built-in trainer's epochs are steps with loss, accuracy, val_loss, val_accuracy.
+ */
+export interface StepRecord {
+	/** 1-based, strictly increasing within a trial. */
+	step: number;
+	metrics: Record<string, number>;
+	/** Wall seconds of the step, when known. */
+	seconds?: number;
+}
+
+/** The built-in trainer's epoch as a step, its metrics named as programs name them. */
+export function epochStep(record: EpochRecord): StepRecord {
+	return {
+		step: record.epoch,
+		metrics: {loss: record.loss, accuracy: record.accuracy, val_loss: record.valLoss, val_accuracy: record.valAccuracy},
+		seconds: record.seconds,
+	};
+}
+
+/** A step read as a built-in epoch; a metric the step lacks reads as NaN. */
+export function stepEpoch(step: StepRecord): EpochRecord {
+	const metric = (name: string) => step.metrics[name] ?? Number.NaN;
+	return {
+		epoch: step.step,
+		loss: metric('loss'),
+		accuracy: metric('accuracy'),
+		valLoss: metric('val_loss'),
+		valAccuracy: metric('val_accuracy'),
+		seconds: step.seconds ?? Number.NaN,
+	};
 }
 
 export const TRIAL_STATES = [
@@ -179,12 +260,14 @@ export function isUnfinished(state: TrialState): boolean {
 /** How a trial ended, as the orchestrator hands it to the store. */
 export interface TrialOutcome {
 	state: Exclude<TrialState, 'pending' | 'running'>;
-	testLoss?: number;
-	testAccuracy?: number;
+	/** Final metrics reported without a step (the built-in trainer's test_loss and test_accuracy). */
+	metrics?: Record<string, number>;
 	/** Wall seconds spent training and validating (excludes the final test evaluation). */
 	trainSeconds?: number;
 	/** For failed/diverged/interrupted/timeout: what happened, one line. */
 	error?: string;
 	/** For pruned trials and trials ended by early stopping: why, one line. */
 	stopReason?: string;
+	/** Program trials: the file their output went to. */
+	logPath?: string;
 }

@@ -3,11 +3,12 @@ import Table from 'cli-table3';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep} from '../report/data.js';
-import {LEADERBOARD_ALIGN, LEADERBOARD_HEAD, leaderboardCells, percentSpread, seconds} from '../report/format.js';
+import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricSpread, seconds} from '../report/format.js';
+import {type ImportanceResult, sweepImportance} from '../report/importance.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
 import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
-import type {TrialConfig} from '../types.js';
+import type {MetricSpec, TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, openStore} from './common.js';
 
 export const SORTS = ['accuracy', 'time', 'pareto'] as const;
@@ -19,14 +20,15 @@ export interface BestArgs extends GlobalArgs {
 	budget?: number;
 	margin: number;
 	json: boolean;
+	importance: boolean;
 }
 
-/** `--margin` for best and report: accuracy points, given as a number of percentage points. */
+/** `--margin` for best and report: percentage points of an accuracy-like metric, else percent of the best value. */
 export function marginOption<T>(yargs: Argv<T>): Argv<T & {margin: number}> {
 	return yargs.option('margin', {
 		type: 'number',
 		default: DEFAULT_MARGIN * 100,
-		describe: 'Accuracy margin in percentage points for "the fastest config nearly as accurate as the best"',
+		describe: 'Margin for "the fastest config nearly as good as the best": percentage points of accuracy (percent of the best value for other metrics)',
 	}) as Argv<T & {margin: number}>;
 }
 
@@ -36,7 +38,8 @@ export function bestBuilder(yargs: Argv): Argv<BestArgs> {
 		.option('top', {alias: 'n', type: 'number', describe: 'Show only the first N configs'})
 		.option('sort', {choices: SORTS, default: 'accuracy' as const, describe: 'accuracy: ranked; time: fastest first; pareto: Pareto-optimal configs first'})
 		.option('budget', {type: 'number', describe: 'Only configs whose mean training time is at most this many seconds'})
-		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'}) as unknown as Argv<BestArgs>;
+		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'})
+		.option('importance', {type: 'boolean', default: false, describe: 'Also say which parameters explain the variance of the metric, validation accuracy by default (fANOVA)'}) as unknown as Argv<BestArgs>;
 }
 
 /**
@@ -54,11 +57,12 @@ export function openForReport(db: string): Store {
 
 export interface BestResult {
 	sweep: string;
-	label: (config: TrialConfig) => string;
+	label: (config: TrialParams) => string;
 	result: Tradeoff;
 	/** The rows to show: sorted, within the budget when one was given, cut to --top. */
 	rows: RankedRow[];
 	budget?: {seconds: number; best?: RankedRow};
+	importance?: ImportanceResult;
 }
 
 /** `sweeplab best <sweep>`: the ranked configs and the ones worth naming. */
@@ -84,8 +88,9 @@ export async function bestCommand(args: BestArgs): Promise<BestResult> {
 }
 
 /** The ranking `best` prints, read from a store already open (as `run` has it when its trials are done). */
-export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' | 'top' | 'sort' | 'budget' | 'margin'>): Promise<BestResult> {
-	const {label, result} = await readSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
+export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' | 'top' | 'sort' | 'budget' | 'margin'> & {importance?: boolean}): Promise<BestResult> {
+	const data = await readSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
+	const {label, result} = data;
 	let rows = sortRows(result.rows, query.sort);
 	let budget: BestResult['budget'];
 	if (query.budget !== undefined) {
@@ -93,21 +98,23 @@ export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' 
 		budget = {seconds: query.budget, best: bestWithinBudget(result.rows, query.budget)};
 	}
 
-	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget};
+	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget, ...(query.importance === true && {importance: sweepImportance(data)})};
 }
 
 /** The terminal leaderboard plus one line for each config worth naming. */
 export function renderBest(best: BestResult): string {
 	const {label, result} = best;
-	const table = new Table({head: [...LEADERBOARD_HEAD], colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
+	const {metric} = result;
+	const table = new Table({head: leaderboardHead(metric), colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
 	for (const row of best.rows) {
-		table.push(leaderboardCells(row, label));
+		table.push(leaderboardCells(row, label, metric));
 	}
 
-	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${percentSpread(row.valAccuracy)} in ${seconds(row.trainSeconds.mean)}` : 'none');
+	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${metricSpread(metric, row.value)}${metric.name === 'val_accuracy' ? '' : ` ${metric.name}`} in ${seconds(row.trainSeconds.mean)}` : 'none');
 	const lines = [best.rows.length > 0 ? table.toString() : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
-	lines.push(`most accurate:             ${name(result.mostAccurate)}`);
-	lines.push(`fastest within ${(result.margin * 100).toFixed(1)} points: ${name(result.fastestWithinMargin)}`);
+	const within = `${(result.margin * 100).toFixed(1)} ${isFraction(metric) ? 'points' : '%'}`;
+	lines.push(`${metric.name === 'val_accuracy' ? 'most accurate:' : 'best:'}             ${name(result.mostAccurate)}`);
+	lines.push(`fastest within ${within}: ${name(result.fastestWithinMargin)}`);
 	lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
 	if (best.budget) {
 		lines.push(`best within ${best.budget.seconds} s:${' '.repeat(Math.max(1, 13 - String(best.budget.seconds).length))}${name(best.budget.best)}`);
@@ -117,7 +124,32 @@ export function renderBest(best: BestResult): string {
 		lines.push('"=" after a rank: tied, the mean ± std of the repeats overlap');
 	}
 
+	if (best.importance) {
+		lines.push('', ...renderImportance(best.importance, metric));
+	}
+
 	return lines.join('\n');
+}
+
+/** Share of the metric's variance per parameter, most important first, and the top pair. */
+function renderImportance(importance: ImportanceResult, metric: MetricSpec): string[] {
+	const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+	const width = Math.max(0, ...importance.parameters.map(p => p.name.length));
+	const configs = importance.sampledFrom === undefined ? `${importance.trials} configs` : `a random ${importance.trials} of ${importance.sampledFrom} configs`;
+	const lines = [`parameter importance (fANOVA over ${configs}: share of ${metric.name === 'val_accuracy' ? 'validation accuracy' : metric.name}'s variance, ± over the forest's trees):`];
+	if (importance.parameters.length === 0) {
+		lines.push('  no parameter of this sweep varies');
+	}
+
+	for (const p of importance.parameters) {
+		lines.push(`  ${p.name.padEnd(width)}  ${percent(p.importance).padStart(6)} ± ${percent(p.std)}`);
+	}
+
+	if (importance.topInteraction) {
+		lines.push(`  top interaction: ${importance.topInteraction.names.join(' × ')}  ${percent(importance.topInteraction.importance)}`);
+	}
+
+	return lines;
 }
 
 /** The shown rows for --json: plain data, each with its label; NaN spreads become null. */
@@ -125,11 +157,13 @@ export function bestJson(best: BestResult): unknown {
 	const row = (value: RankedRow | undefined) => value && {label: best.label(value.config), ...value};
 	return {
 		sweep: best.sweep,
+		metric: best.result.metric,
 		margin: best.result.margin,
 		rows: best.rows.map(row),
 		mostAccurate: row(best.result.mostAccurate)?.label ?? null,
 		fastestWithinMargin: row(best.result.fastestWithinMargin)?.label ?? null,
 		knee: row(best.result.knee)?.label ?? null,
 		...(best.budget ? {budget: {seconds: best.budget.seconds, best: row(best.budget.best)?.label ?? null}} : {}),
+		...(best.importance ? {importance: best.importance} : {}),
 	};
 }

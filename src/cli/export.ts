@@ -29,8 +29,8 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
 export async function exportCommand(args: ExportArgs): Promise<string> {
 	const store = openForReport(args.db);
 	try {
-		const {sweep, trials, epochs} = await readSweep(store, args.sweep, {db: args.db});
-		const data = exportSweep(sweep, trials, epochs);
+		const {sweep, trials, steps} = await readSweep(store, args.sweep, {db: args.db});
+		const data = exportSweep(sweep, trials, steps);
 		return args.format === 'csv' ? toCsv(data) : JSON.stringify(data, null, 2) + '\n';
 	} finally {
 		await store.close();
@@ -55,15 +55,15 @@ export async function copySweep(args: ExportArgs & {to: string}): Promise<{trial
 
 	const source = openForReport(args.db);
 	try {
-		const {sweep, trials, epochs} = await readSweep(source, args.sweep, {db: showDb(args.db)});
+		const {sweep, trials, steps} = await readSweep(source, args.sweep, {db: showDb(args.db)});
 		const target = openStore(args.to);
 		try {
-			await target.importSweep(sweep, trials, epochs);
+			await target.importSweep(sweep, trials, steps);
 		} finally {
 			await target.close();
 		}
 
-		return {trials: trials.length, epochs: epochs.length};
+		return {trials: trials.length, epochs: steps.length};
 	} finally {
 		await source.close();
 	}

@@ -11,6 +11,8 @@ import {bestBuilder, bestCommand, bestJson, renderBest} from './best.js';
 import {reportBuilder, reportCommand} from './report.js';
 import {copySweep, exportBuilder, exportCommand, writeExport} from './export.js';
 import {workerBuilder, workerCommand} from './worker.js';
+import {askBuilder, askCommand, renderAsked} from './ask.js';
+import {renderTell, tellBuilder, tellCommand} from './tell.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -79,7 +81,18 @@ export function buildCli(argv: string[]): Argv {
 				processIo.stdout.write(text);
 			}
 		})
-		.demandCommand(1, 'name a command: run, worker, plan, status, best, report or export')
+		.command('ask <sweep>', 'Claim the next trial of a sweep for your own trainer: prints its id and parameters (nothing when none is left)', askBuilder, async args => {
+			const asked = await askCommand(args);
+			if (asked) {
+				processIo.stdout.write(renderAsked(asked, args.json) + '\n');
+			} else {
+				processIo.stderr.write(`sweeplab: sweep '${args.sweep}' has no trial left to ask for (every trial is finished or running)\n`);
+			}
+		})
+		.command('tell <sweep> <trial>', 'Record a step of an asked trial (answers continue or pruned) or how it ended', tellBuilder, async args => {
+			processIo.stdout.write(renderTell(await tellCommand(args), args.json) + '\n');
+		})
+		.demandCommand(1, 'name a command: run, worker, plan, status, best, report, export, ask or tell')
 		.strict()
 		.recommendCommands()
 		.help()

@@ -4,9 +4,9 @@ import {type BackendChoice, resolveBackend} from '../train/backend.js';
 import {trainingPathFor} from '../train/loop.js';
 import {countParams} from '../train/model.js';
 import type {TrainingPath} from '../train/trainer.js';
-import {sweptKeys} from '../sweep/describe.js';
+import {expectedSteps, sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
-import {BACKENDS, type TrialConfig, type TrialSpec} from '../types.js';
+import {BACKENDS, builtinConfig, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
@@ -26,9 +26,10 @@ export interface Plan {
 	/** Sampled configs dropped because an earlier sample was identical (random search over lists). */
 	duplicatesSkipped: number;
 	totalEpochs: number;
-	paramCounts: number[];
-	/** The training path each trial would take: simd, lean or layers, as trainingPathFor picks it. */
-	trainingPaths: TrainingPath[];
+	/** Built-in sweeps: each trial's parameter count. */
+	paramCounts?: number[];
+	/** Built-in sweeps: the training path each trial would take: simd, lean or layers, as trainingPathFor picks it. */
+	trainingPaths?: TrainingPath[];
 	backend: string;
 	workers: number;
 	/** tpe: trials the sampler will suggest during the run (none are known in advance), and how many at random first. */
@@ -47,7 +48,7 @@ export function planBuilder(yargs: Argv): Argv<PlanArgs> {
  * `sweeplab plan <file>`: the trials a run would train, without training or touching the database; with the
  * config keys the sweep varies, which the table shows.
  */
-export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: Array<keyof TrialConfig>}> {
+export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: string[]}> {
 	const {definition, specs, duplicatesSkipped, shape} = await loadSweepInput(args.file);
 	const backend = resolveBackend(args.backend);
 	const suggested = definition.method === 'tpe' ? {trials: trialsToSuggest(definition), startupTrials: randomStartupTrials(definition)} : undefined;
@@ -57,17 +58,19 @@ export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: Ar
 		method: definition.method,
 		trials: specs,
 		duplicatesSkipped,
-		totalEpochs: totalEpochs(specs) + ((suggested?.trials ?? 0) * definition.base.epochs),
+		totalEpochs: totalEpochs(specs) + ((suggested?.trials ?? 0) * expectedSteps(definition.base)),
 		...(suggested && {suggested}),
-		paramCounts: specs.map(spec => countParams(spec.config, shape)),
-		trainingPaths: specs.map(spec => trainingPathFor(spec.config)),
+		...(shape && {
+			paramCounts: specs.map(spec => countParams(builtinConfig(spec.config), shape)),
+			trainingPaths: specs.map(spec => trainingPathFor(builtinConfig(spec.config))),
+		}),
 		backend,
 		workers,
 	};
 	return {plan, keys: sweptKeys(definition)};
 }
 
-export function renderPlan(plan: Plan, keys: Array<keyof TrialConfig>): string {
+export function renderPlan(plan: Plan, keys: string[]): string {
 	const pool = `the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`;
 	if (plan.suggested) {
 		return `${plan.suggested.trials} trials (tpe), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;

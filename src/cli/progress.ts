@@ -1,25 +1,26 @@
 import type {RunEvent} from '../run/loop.js';
 import type {TrialRecord} from '../store/store.js';
-import {describeConfig} from '../sweep/describe.js';
-import {isUnfinished, type TrialConfig} from '../types.js';
-import {percent as formatPercent} from '../report/format.js';
+import {describeConfig, expectedSteps} from '../sweep/describe.js';
+import {DEFAULT_METRIC, isUnfinished, type MetricSpec} from '../types.js';
+import {metricValue, percent as formatPercent} from '../report/format.js';
 import {formatSeconds, type Io} from './common.js';
 
 /**
  * Renders a run: one line per finished trial on stdout, and on a terminal a live status line on stderr
- * (trials done/total, running, current best validation accuracy, ETA). The ETA is the epochs still to
+ * (trials done/total, running, current best value of the sweep's metric, ETA). The ETA is the epochs (steps) still to
  * train times the mean measured seconds per epoch, divided by the workers.
  */
 export class ProgressPrinter {
 	private readonly io: Io;
-	private readonly keys: Array<keyof TrialConfig>;
+	private readonly keys: string[];
+	private readonly metric: MetricSpec;
 	private readonly workers: number;
 	private readonly total: number;
 	private done: number;
 	private readonly remainingEpochs = new Map<number, number>();
 	private epochSeconds = 0;
 	private epochsSeen = 0;
-	private best: {valAccuracy: number; ordinal: number} | undefined;
+	private best: {value: number; ordinal: number} | undefined;
 	private readonly running = new Set<number>();
 	private lineShown = false;
 	private unsampledEpochs = 0;
@@ -29,16 +30,17 @@ export class ProgressPrinter {
 	 * `planned`: trials a tpe sweep will still suggest beyond those stored, each expected to train
 	 * `epochs` epochs (counted in the total and the ETA).
 	 */
-	constructor(io: Io, options: {keys: Array<keyof TrialConfig>; workers: number; trials: TrialRecord[]; planned?: {trials: number; epochs: number}}) {
+	constructor(io: Io, options: {keys: string[]; metric?: MetricSpec; workers: number; trials: TrialRecord[]; planned?: {trials: number; epochs: number}}) {
 		this.io = io;
 		this.keys = options.keys;
+		this.metric = options.metric ?? DEFAULT_METRIC;
 		this.workers = options.workers;
 		const planned = options.planned?.trials ?? 0;
 		this.total = options.trials.length + planned;
 		const unfinished = options.trials.filter(trial => isUnfinished(trial.state));
 		this.done = options.trials.length - unfinished.length;
 		for (const trial of unfinished) {
-			this.remainingEpochs.set(trial.id, trial.config.epochs);
+			this.remainingEpochs.set(trial.id, expectedSteps(trial.config));
 		}
 
 		this.unsampledEpochs = planned * (options.planned?.epochs ?? 0);
@@ -54,16 +56,22 @@ export class ProgressPrinter {
 				}
 
 				this.running.add(event.trial.id);
-				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs);
+				this.remainingEpochs.set(event.trial.id, expectedSteps(event.trial.config));
 				break;
 			}
 
-			case 'epoch': {
-				this.epochSeconds += event.record.seconds;
-				this.epochsSeen++;
-				this.remainingEpochs.set(event.trial.id, event.trial.config.epochs - event.record.epoch);
-				if (Number.isFinite(event.record.valAccuracy) && (!this.best || event.record.valAccuracy > this.best.valAccuracy)) {
-					this.best = {valAccuracy: event.record.valAccuracy, ordinal: event.trial.ordinal};
+			case 'step': {
+				const {record} = event;
+				if (record.seconds !== undefined && Number.isFinite(record.seconds)) {
+					this.epochSeconds += record.seconds;
+					this.epochsSeen++;
+				}
+
+				this.remainingEpochs.set(event.trial.id, Math.max(0, expectedSteps(event.trial.config) - record.step));
+				const value = record.metrics[this.metric.name];
+				const better = this.metric.goal === 'minimize' ? value < (this.best?.value ?? 0) : value > (this.best?.value ?? 0);
+				if (value !== undefined && Number.isFinite(value) && (!this.best || better)) {
+					this.best = {value, ordinal: event.trial.ordinal};
 				}
 
 				break;
@@ -110,7 +118,8 @@ export class ProgressPrinter {
 		const repeat = trial.repeat > 0 ? ` (repeat ${trial.repeat})` : '';
 		const head = `  [${this.done}/${this.total}] #${trial.ordinal} ${label}${repeat}`;
 		if (outcome.state === 'completed') {
-			return `${head}  test ${formatPercent(outcome.testAccuracy ?? Number.NaN)}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)} (${event.backend ?? '?'})${outcome.stopReason ? ` · ${outcome.stopReason.split(':')[0]}` : ''}`;
+			const test = outcome.metrics?.test_accuracy === undefined ? '' : `  test ${formatPercent(outcome.metrics.test_accuracy)}`;
+			return `${head}${test}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)}${event.backend ? ` (${event.backend})` : ''}${outcome.stopReason ? ` · ${outcome.stopReason.split(':')[0]}` : ''}`;
 		}
 
 		const why = outcome.error ?? outcome.stopReason;
@@ -127,7 +136,8 @@ export class ProgressPrinter {
 			return;
 		}
 
-		const best = this.best ? `best val ${formatPercent(this.best.valAccuracy)} (#${this.best.ordinal})` : 'best val -';
+		const name = this.metric.name === 'val_accuracy' ? 'val' : this.metric.name;
+		const best = this.best ? `best ${name} ${metricValue(this.metric, this.best.value)} (#${this.best.ordinal})` : `best ${name} -`;
 		const line = `  ${this.done}/${this.total} done · ${this.running.size} running · ${best} · ETA ${formatSeconds(this.eta())}`;
 		this.io.stderr.write(`\r${line.slice(0, (this.io.stderr.columns ?? 100) - 1)}\u001B[K`);
 		this.lineShown = true;

@@ -27,13 +27,13 @@ export function reportBuilder(yargs: Argv): Argv<ReportArgs> {
 
 /** The files of one sweep's report: README.md and the SVGs it links, by file name. */
 export async function renderSweepReport(data: SweepData): Promise<Map<string, string>> {
-	const {sweep, trials, epochs, label, result} = data;
+	const {sweep, trials, steps, label, result} = data;
 	const states = Object.fromEntries(TRIAL_STATES.map(state => [state, trials.filter(trial => trial.state === state).length]));
 	return new Map([
 		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states})],
-		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(result.rows, label))],
-		[PLOT_FILES.validation, await renderSvg(validationCurvesSpec(trials, epochs, result.rows, label))],
-		[PLOT_FILES.learningCurves, await renderSvg(learningCurvesSpec(trials, epochs, result.rows, label))],
+		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(result.rows, label, result.metric))],
+		[PLOT_FILES.validation, await renderSvg(validationCurvesSpec(trials, steps, result.rows, label, result.metric))],
+		[PLOT_FILES.learningCurves, await renderSvg(learningCurvesSpec(trials, steps, result.rows, label))],
 	]);
 }
 

@@ -7,7 +7,8 @@ import {isUnfinished} from '../types.js';
 import {bestOf, renderBest} from './best.js';
 import {formatSeconds, type Io, openStore, showDb} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
-import {describeEnded, describeHost, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {expectedSteps} from '../sweep/describe.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface RunArgs extends TrainArgs {
 	file: string;
@@ -25,7 +26,7 @@ export function runBuilder(yargs: Argv): Argv<RunArgs> {
 export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): Promise<{summary: RunSummary; exitCode: number}> {
 	const {definition, source, specs} = await loadSweepInput(args.file);
 	// The pool's size is the most the sweep can use; a resumed sweep with fewer trials left runs fewer lanes on it.
-	return withPool(args, specs.length + trialsToSuggest(definition), async host => {
+	return withPool(args, {trials: specs.length + trialsToSuggest(definition), definition}, async host => {
 		// The data is checked before the database is touched: a missing or corrupt dataset stores nothing.
 		const data = await loadSweepData(definition, args.dataDir);
 		const store = openStore(args.db);
@@ -37,9 +38,9 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 			const unfinished = trials.filter(trial => isUnfinished(trial.state)).length + toSuggest;
 			const workers = Math.max(1, Math.min(host.size, unfinished));
 			const resumed = trials.length - added;
-			io.stdout.write(`sweep '${definition.name}': ${trials.length + toSuggest} trials (${resumed > 0 ? `${trials.length + toSuggest - unfinished} already finished, ` : ''}${unfinished} to train) on ${definition.dataset.name} · ${describeHost(args, host, workers)} · db ${showDb(args.db)}\n`);
+			io.stdout.write(`sweep '${definition.name}': ${trials.length + toSuggest} trials (${resumed > 0 ? `${trials.length + toSuggest - unfinished} already finished, ` : ''}${unfinished} to train) ${describeWork(definition)} · ${describeHost(args, host, workers)} · db ${showDb(args.db)}\n`);
 
-			const summary = await trainSweep(args, io, {store, sweep, host, data, workers, trials, planned: {trials: toSuggest, epochs: definition.base.epochs}, signal});
+			const summary = await trainSweep(args, io, {store, sweep, host, data, workers, trials, planned: {trials: toSuggest, epochs: expectedSteps(definition.base)}, signal});
 			const best = await bestOf(store, {db: args.db, sweep: definition.name, top: 10, sort: 'accuracy', margin: DEFAULT_MARGIN * 100});
 			io.stdout.write(`\n${renderBest(best)}\n`);
 			io.stdout.write(`${describeEnded(summary)} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${showDb(args.db)}; see sweeplab best ${definition.name} / sweeplab report ${definition.name}\n`);

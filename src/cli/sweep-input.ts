@@ -4,14 +4,15 @@ import {findOversizedConfig, MAX_PARAMS, type ModelShape} from '../train/model.j
 import {expandSweepWithStats} from '../sweep/expand.js';
 import {readSweepFile} from '../sweep/read.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
-import type {SweepDefinition, TrialSpec} from '../types.js';
+import type {SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
 
 export interface SweepInput {
 	definition: SweepDefinition;
 	source: string;
 	specs: TrialSpec[];
 	duplicatesSkipped: number;
-	shape: ModelShape;
+	/** The built-in trainer's model shape; undefined for program sweeps. */
+	shape?: ModelShape;
 }
 
 /**
@@ -22,9 +23,13 @@ export interface SweepInput {
 export async function loadSweepInput(file: string): Promise<SweepInput> {
 	const {definition, source} = await readSweepFile(file);
 	const {specs, duplicatesSkipped} = expandSweepWithStats(definition);
-	const entry = getDatasetEntry(definition.dataset.name);
+	if (definition.program) {
+		return {definition, source, specs, duplicatesSkipped};
+	}
+
+	const entry = getDatasetEntry(definition.dataset!.name);
 	const shape: ModelShape = {imageShape: [...entry.imageShape], numClasses: entry.numClasses};
-	const oversized = findOversizedConfig(specs, shape);
+	const oversized = findOversizedConfig(specs as Array<TrialSpec & {config: TrialConfig}>, shape);
 	if (oversized) {
 		throw new SweepFileError(`${file}: trial #${oversized.item.ordinal} (${describeConfig(oversized.item.config, sweptKeys(definition))}): the network has ${oversized.params.toLocaleString('en-US')} parameters, over the limit of ${MAX_PARAMS.toLocaleString('en-US')} (use fewer or narrower hidden layers)`);
 	}

@@ -3,16 +3,24 @@
  * (pool, dataset, progress display). `run` creates or resumes a sweep from its file; `worker` joins one from the database.
  */
 import {availableParallelism} from 'node:os';
+import {dirname, join, resolve} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
+import {pathToFileURL} from 'node:url';
 import {loadDataset, type SplitData, splitDataset} from '../data/load.js';
+import {UsageError} from '../errors.js';
 import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
+import type {TrialRunner} from '../run/runner.js';
+import {programRunner} from '../run/program.js';
+import {threadRunner} from '../run/threads.js';
+import {isPostgresUrl} from '../store/postgres.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
+import {programPath} from '../sweep/read.js';
 import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backend.js';
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
-import {BACKENDS, type BackendName, isUnfinished, type SweepDefinition} from '../types.js';
+import {BACKENDS, type BackendName, isUnfinished, sweepMetric, type SweepDefinition} from '../types.js';
 import {globalOptions, type GlobalArgs, type Io} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
@@ -22,6 +30,7 @@ export interface TrainArgs extends GlobalArgs {
 	backend: BackendChoice;
 	dataDir?: string;
 	retries: number;
+	trialsDir?: string;
 }
 
 /** Exit code of a run or worker that was interrupted: resumable, but not done. */
@@ -32,29 +41,32 @@ export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & Train
 		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node where WebAssembly SIMD is missing)'})
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
 		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
-		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'}) as unknown as Argv<T & TrainArgs>;
+		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
+		.option('trials-dir', {type: 'string', default: process.env.SWEEPLAB_TRIALS_DIR, defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials', describe: 'Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>'}) as unknown as Argv<T & TrainArgs>;
 }
 
 /** The pool a command trains on, with the backend `--backend auto` resolved to. */
 export interface TrainHost {
 	backend: BackendName;
-	pool: TrainPool;
+	/** Undefined for a program command sweep: its trials are child processes, run `size` side by side. */
+	pool: TrainPool | undefined;
 	/** Its threads (see poolSize). */
 	size: number;
 }
 
 /**
  * Start the pool and hand it to `use`; it is destroyed when `use` settles. Started before the dataset is decoded,
- * its threads load tfjs meanwhile (warm start).
+ * its threads load tfjs meanwhile (warm start) when the sweep trains the built-in networks.
  */
-export async function withPool<T>(args: TrainArgs, trials: number, use: (host: TrainHost) => Promise<T>): Promise<T> {
+export async function withPool<T>(args: TrainArgs, sweep: {trials: number; definition: SweepDefinition}, use: (host: TrainHost) => Promise<T>): Promise<T> {
 	const backend = resolveBackend(args.backend);
-	const size = poolSize(args.workers, backend, trials);
-	const pool = createTrainPool(size, {backend: args.backend});
+	const size = poolSize(args.workers, backend, sweep.trials);
+	const {program} = sweep.definition;
+	const pool = program && 'command' in program ? undefined : createTrainPool(size, {backend: program ? undefined : args.backend});
 	try {
 		return await use({backend, pool, size});
 	} finally {
-		await pool.destroy();
+		await pool?.destroy();
 	}
 }
 
@@ -63,22 +75,67 @@ export function poolSize(workers: number | undefined, backend: BackendName, tria
 	return Math.max(1, Math.min(workers ?? defaultWorkers(backend, availableParallelism()), trials));
 }
 
-/** The dataset a sweep trains on, split as its definition asks, and the shape its models take. */
-export async function loadSweepData(definition: SweepDefinition, dataDir: string | undefined): Promise<{data: SplitData; shape: ModelShape}> {
+export interface SweepData {
+	data: SplitData;
+	shape: ModelShape;
+}
+
+/** The dataset a sweep trains on, split as its definition asks, and the shape its models take; undefined when it names none (program sweeps). */
+export async function loadSweepData(definition: SweepDefinition, dataDir: string | undefined): Promise<SweepData | undefined> {
+	if (!definition.dataset) {
+		return undefined;
+	}
+
 	const dataset = await loadDataset(definition.dataset.name, {dataDir});
 	return {data: splitDataset(dataset, definition.dataset), shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses}};
 }
 
+/** What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads. */
+export function sweepRunner(args: TrainArgs, sweep: SweepRecord, host: TrainHost, data: SweepData | undefined): TrialRunner {
+	const {program} = sweep.definition;
+	if (!program) {
+		return threadRunner(host.pool!, {kind: 'builtin', data: data!.data, shape: data!.shape, backend: args.backend});
+	}
+
+	if ('module' in program) {
+		return threadRunner(host.pool!, {kind: 'module', url: pathToFileURL(programPath(sweep.file, program.module)).href, data: data?.data});
+	}
+
+	const spec = {command: program.command, cwd: programPath(sweep.file, program.cwd ?? '.'), env: program.env ?? {}};
+	return programRunner(spec, join(trialsRoot(args), sweep.definition.name));
+}
+
+/** Where a program sweep's trial folders go: --trials-dir, else trials/ beside a SQLite database, else ./sweeplab-trials. */
+export function trialsRoot(args: TrainArgs): string {
+	return resolve(args.trialsDir ?? (isPostgresUrl(args.db) ? 'sweeplab-trials' : join(dirname(args.db), 'trials')));
+}
+
+/** `on fashion-mnist` or `running python3 train.py ${args}`: what a sweep trains, for the first line of run and worker. */
+export function describeWork(definition: SweepDefinition): string {
+	const {program} = definition;
+	if (!program) {
+		return `on ${definition.dataset!.name}`;
+	}
+
+	return 'module' in program ? `running module ${program.module}` : `running ${program.command.join(' ')}`;
+}
+
 /** `backend X · N workers`, as the first line of run and worker shows it. */
 export function describeHost(args: TrainArgs, host: TrainHost, workers: number): string {
-	return `backend ${args.backend === 'auto' ? `auto (${host.backend})` : host.backend} · ${workers} worker${workers === 1 ? '' : 's'}`;
+	const lanes = `${workers} worker${workers === 1 ? '' : 's'}`;
+	// Program command trials are child processes: no tfjs backend is involved.
+	if (!host.pool) {
+		return lanes;
+	}
+
+	return `backend ${args.backend === 'auto' ? `auto (${host.backend})` : host.backend} · ${lanes}`;
 }
 
 export interface TrainSweepOptions {
 	store: Store;
 	sweep: SweepRecord;
 	host: TrainHost;
-	data: {data: SplitData; shape: ModelShape};
+	data: SweepData | undefined;
 	/** Trials trained side by side on the pool. */
 	workers: number;
 	/** The sweep's trials as training starts, for the progress display. */
@@ -99,18 +156,16 @@ export interface TrainSweepOptions {
 export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOptions): Promise<RunSummary> {
 	const {store, sweep, host, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), workers, trials: options.trials, planned: options.planned});
+	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
+	const runner = sweepRunner(args, sweep, host, options.data);
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
 	try {
 		for (;;) {
 			const pass = await runSweep({
 				store,
 				sweep,
-				data: options.data.data,
-				shape: options.data.shape,
-				pool: host.pool,
+				runner,
 				workers,
-				backend: args.backend,
 				leaseMs,
 				// Three heartbeats per lease (at most every 10 s): one late or lost beat does not cost the trial.
 				heartbeatMs: Math.min(10_000, Math.max(100, Math.floor(leaseMs / 3))),

@@ -5,7 +5,7 @@ import {DEFAULT_RECONNECT_MS} from '../store/postgres.js';
 import type {Store, SweepRecord} from '../store/store.js';
 import {isUnfinished} from '../types.js';
 import {formatSeconds, type Io, openStore, showDb} from './common.js';
-import {describeEnded, describeHost, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface WorkerArgs extends TrainArgs {
 	sweep: string;
@@ -60,11 +60,11 @@ export async function workerCommand(args: WorkerArgs, io: Io, signal?: AbortSign
 	try {
 		const sweep = await findSweep(store, args.sweep, showDb(args.db));
 		const {definition} = sweep;
-		return await withPool(args, Number.POSITIVE_INFINITY, async host => {
+		return await withPool(args, {trials: Number.POSITIVE_INFINITY, definition}, async host => {
 			const data = await loadSweepData(definition, args.dataDir);
 			const trials = await store.trials(sweep.id);
 			const unfinished = trials.filter(trial => isUnfinished(trial.state)).length;
-			io.stdout.write(`worker ${ownerId()} on sweep '${sweep.name}': ${trials.length} trials (${unfinished} unfinished) on ${definition.dataset.name} · ${describeHost(args, host, host.size)} · lease ${args.leaseSeconds} s\n`);
+			io.stdout.write(`worker ${ownerId()} on sweep '${sweep.name}': ${trials.length} trials (${unfinished} unfinished) ${describeWork(definition)} · ${describeHost(args, host, host.size)} · lease ${args.leaseSeconds} s\n`);
 
 			const summary = await trainSweep(args, io, {store, sweep, host, data, workers: host.size, trials, leaseMs: Math.round(args.leaseSeconds * 1000), wait: args.wait, signal});
 			io.stdout.write(`worker ${ownerId()}: ${describeEnded(summary)} in ${formatSeconds(summary.wallSeconds)}. See sweeplab best ${sweep.name} --db <the same database>\n`);

@@ -1,25 +1,25 @@
 import type {PrunerSpec} from '../types.js';
-import {bestSoFar, currentEpoch, formatAccuracy, hasEpoch, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
+import {currentStep, hasStep, type MetricReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
 
 /**
- * Optuna's MedianPruner, except that completed trials also enter with their best-so-far at epoch k (Optuna
- * takes their raw value at k): one noisy epoch of a good trial should not lower the bar. A tie with the median survives.
+ * Optuna's MedianPruner, except that completed trials also enter with their best-so-far at step k (Optuna
+ * takes their raw value at k): one noisy step of a good trial should not lower the bar. A tie with the median survives.
  */
-export function decideMedian(spec: Extract<PrunerSpec, {kind: 'median'}>, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
-	const epoch = currentEpoch(trial);
-	if (epoch === undefined || epoch <= spec.warmupEpochs) {
+export function decideMedian(spec: Extract<PrunerSpec, {kind: 'median'}>, read: MetricReader, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
+	const step = currentStep(trial);
+	if (step === undefined || step <= spec.warmupEpochs) {
 		return {prune: false};
 	}
-	const completed = peers.filter((peer) => peer.state === 'completed' && hasEpoch(peer, epoch));
+	const completed = peers.filter((peer) => peer.state === 'completed' && hasStep(peer, step));
 	if (completed.length < spec.minTrials) {
 		return {prune: false};
 	}
-	const value = bestSoFar(trial, epoch);
-	const bar = median(completed.map((peer) => bestSoFar(peer, epoch)));
+	const value = read.bestSoFar(trial, step);
+	const bar = median(completed.map((peer) => read.bestSoFar(peer, step)));
 	if (value < bar) {
 		return {
 			prune: true,
-			reason: `best val_accuracy ${formatAccuracy(value)} by epoch ${epoch} below the median ${formatAccuracy(bar)} of ${completed.length} completed trials at that epoch`,
+			reason: `best ${read.metric.name} ${read.format(value)} by epoch ${step} ${read.metric.goal === 'maximize' ? 'below' : 'above'} the median ${read.format(bar)} of ${completed.length} completed trials at that epoch`,
 		};
 	}
 	return {prune: false};

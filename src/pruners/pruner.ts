@@ -1,36 +1,38 @@
 /**
- * Pruners: after each epoch of a running trial, whether to stop it now given the epochs of the other trials
- * of the sweep. Pure functions of epoch histories, as Optuna's pruners are of intermediate values; the run
+ * Pruners: after each step (epoch) of a running trial, whether to stop it now given the steps of the other
+ * trials of the sweep, judged by the sweep's metric. Pure functions of step histories, as Optuna's pruners are of intermediate values; the run
  * loop reads the histories from the store and records a pruned trial with the reason. One file per pruner.
  */
 import {prunerSpecProblems} from '../sweep/pruner-spec.js';
-import type {PrunerSpec} from '../types.js';
+import {DEFAULT_METRIC, type MetricSpec, type PrunerSpec} from '../types.js';
 import {decideAsha} from './asha.js';
 import {decideMedian} from './median.js';
 import {decidePareto} from './pareto.js';
-import type {PruneDecision, PrunerPeer, PrunerTrial} from './trial.js';
+import {MetricReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
 
 export type {PruneDecision, PrunerPeer, PrunerTrial} from './trial.js';
 
 /**
- * Call after each epoch of a running trial. `others` may include the trial itself (matched by id and ignored).
+ * Call after each step of a running trial. `others` may include the trial itself (matched by id and ignored).
+ * `metric`: what the trials are judged by (default val_accuracy, maximize).
  * @throws RangeError for a spec prunerSpecProblems rejects: the sweep file is validated before any trial runs.
  */
-export function decidePrune(spec: PrunerSpec, trial: PrunerTrial, others: readonly PrunerPeer[]): PruneDecision {
+export function decidePrune(spec: PrunerSpec, trial: PrunerTrial, others: readonly PrunerPeer[], metric: MetricSpec = DEFAULT_METRIC): PruneDecision {
 	const problems = prunerSpecProblems(spec);
 	if (problems.length > 0) {
 		throw new RangeError(`decidePrune: pruner ${spec.kind}: ${problems.map((p) => `${p.key} ${p.message}`).join('; ')}`);
 	}
 	const peers = others.filter((other) => other.id !== trial.id);
+	const read = new MetricReader(metric);
 	switch (spec.kind) {
 		case 'median': {
-			return decideMedian(spec, trial, peers);
+			return decideMedian(spec, read, trial, peers);
 		}
 		case 'asha': {
-			return decideAsha(spec, trial, peers);
+			return decideAsha(spec, read, trial, peers);
 		}
 		case 'pareto': {
-			return decidePareto(spec, trial, peers);
+			return decidePareto(spec, read, trial, peers);
 		}
 	}
 }

@@ -1,58 +1,73 @@
 /**
- * What a pruner sees of a trial and its peers, and the readings of their epochs every pruner shares.
+ * What a pruner sees of a trial and its peers, and the readings of their steps every pruner shares.
  *
- * The objective is validation accuracy, higher is better; a NaN accuracy (a diverged epoch) counts as worse
- * than any number.
+ * Trials are judged by the sweep's metric (validation accuracy, higher is better, unless the sweep names
+ * another): values are read oriented so that higher is better, and a NaN or infinite value (a diverged step)
+ * counts as worse than any number. Reasons show the metric as reported.
  */
-import type {EpochRecord} from '../types.js';
+import {DEFAULT_METRIC, type MetricSpec, type StepRecord} from '../types.js';
 
 export type PruneDecision = {prune: false} | {prune: true; reason: string};
 
 export interface PrunerTrial {
 	id: number;
-	/** The epochs recorded so far; the latest one is the epoch just finished. */
-	epochs: EpochRecord[];
+	/** The steps (epochs) recorded so far; the latest one is the step just finished. */
+	steps: StepRecord[];
 }
 
 export interface PrunerPeer extends PrunerTrial {
-	/** A TrialState; only 'completed' peers count for median and pareto, every peer with the epoch for asha. */
+	/** A TrialState; only 'completed' peers count for median and pareto, every peer with the step for asha. */
 	state: string;
 }
 
-// NaN ranks below every number; -Infinity keeps comparisons and sorting plain.
-function score(accuracy: number): number {
-	return Number.isNaN(accuracy) ? Number.NEGATIVE_INFINITY : accuracy;
+/** Reads a metric off steps, oriented so that higher is better; -Infinity for a missing or non-finite value. */
+export class MetricReader {
+	constructor(readonly metric: MetricSpec = DEFAULT_METRIC) {}
+
+	score(record: StepRecord): number {
+		const value = record.metrics[this.metric.name];
+		if (value === undefined || !Number.isFinite(value)) {
+			return Number.NEGATIVE_INFINITY;
+		}
+
+		return this.metric.goal === 'minimize' ? -value : value;
+	}
+
+	at(trial: PrunerTrial, step: number): number {
+		const record = trial.steps.find((r) => r.step === step);
+		return record === undefined ? Number.NEGATIVE_INFINITY : this.score(record);
+	}
+
+	bestSoFar(trial: PrunerTrial, step: number): number {
+		let best = Number.NEGATIVE_INFINITY;
+		for (const record of trial.steps) {
+			if (record.step <= step) {
+				best = Math.max(best, this.score(record));
+			}
+		}
+		return best;
+	}
+
+	/** An oriented score as the metric reads: `0.873`, or `NaN` for no finite value. */
+	format(score: number): string {
+		if (!Number.isFinite(score)) {
+			return 'NaN';
+		}
+
+		return (this.metric.goal === 'minimize' ? -score : score).toFixed(3);
+	}
 }
 
-export function currentEpoch(trial: PrunerTrial): number | undefined {
+export function currentStep(trial: PrunerTrial): number | undefined {
 	let latest: number | undefined;
-	for (const record of trial.epochs) {
-		if (latest === undefined || record.epoch > latest) {
-			latest = record.epoch;
+	for (const record of trial.steps) {
+		if (latest === undefined || record.step > latest) {
+			latest = record.step;
 		}
 	}
 	return latest;
 }
 
-export function hasEpoch(trial: PrunerTrial, epoch: number): boolean {
-	return trial.epochs.some((record) => record.epoch === epoch);
-}
-
-export function accuracyAt(trial: PrunerTrial, epoch: number): number {
-	const record = trial.epochs.find((r) => r.epoch === epoch);
-	return record === undefined ? Number.NEGATIVE_INFINITY : score(record.valAccuracy);
-}
-
-export function bestSoFar(trial: PrunerTrial, epoch: number): number {
-	let best = Number.NEGATIVE_INFINITY;
-	for (const record of trial.epochs) {
-		if (record.epoch <= epoch) {
-			best = Math.max(best, score(record.valAccuracy));
-		}
-	}
-	return best;
-}
-
-export function formatAccuracy(value: number): string {
-	return Number.isFinite(value) ? value.toFixed(3) : 'NaN';
+export function hasStep(trial: PrunerTrial, step: number): boolean {
+	return trial.steps.some((record) => record.step === step);
 }

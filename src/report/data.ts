@@ -2,19 +2,21 @@
  * Everything a report needs about one sweep, read from the store in one place.
  */
 import {UsageError} from '../errors.js';
-import type {Store, StoredEpoch, SweepRecord, TrialRecord} from '../store/store.js';
+import type {Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
-import type {TrialConfig} from '../types.js';
+import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
 import {leaderboard} from './leaderboard.js';
 import {type Tradeoff, tradeoff} from './ranking.js';
 
 export interface SweepData {
 	sweep: SweepRecord;
 	trials: TrialRecord[];
-	epochs: StoredEpoch[];
-	keys: Array<keyof TrialConfig>;
+	steps: StoredStep[];
+	/** What the sweep ranks by. */
+	metric: MetricSpec;
+	keys: string[];
 	/** The swept values of a config, e.g. `activation=relu learningRate=0.001`. */
-	label: (config: TrialConfig) => string;
+	label: (config: TrialParams) => string;
 	result: Tradeoff;
 }
 
@@ -32,14 +34,16 @@ export async function readSweep(store: Store, name: string, options: {margin?: n
 	}
 
 	const trials = await store.trials(sweep.id);
-	const epochs = await store.epochs(sweep.id);
+	const steps = await store.steps(sweep.id);
 	const keys = sweptKeys(sweep.definition);
+	const metric = sweepMetric(sweep.definition);
 	return {
 		sweep,
 		trials,
-		epochs,
+		steps,
+		metric,
 		keys,
 		label: config => describeConfig(config, keys),
-		result: tradeoff(leaderboard(trials, epochs), {margin: options.margin}),
+		result: tradeoff(leaderboard(trials, steps, metric), {margin: options.margin, metric}),
 	};
 }

@@ -2,52 +2,61 @@
  * Trials and epochs flattened for pandas and spreadsheets: CSV in long form (one row per epoch, the
  * trial's columns repeated; a trial without epochs gets one row with empty epoch columns) or nested JSON.
  */
-import type {StoredEpoch, SweepRecord, TrialRecord} from '../store/store.js';
-import type {TrialConfig} from '../types.js';
+import type {StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
+import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
 import {convergedEpoch} from './convergence.js';
-import {bestEpochIndex} from './leaderboard.js';
+import {bestStepIndex, lossHistory, stepsByTrial} from './leaderboard.js';
+
+export interface ExportedStep {
+	/** The step number (the built-in trainer's epoch). */
+	epoch: number;
+	seconds: number | null;
+	metrics: Record<string, number>;
+}
 
 export interface ExportedTrial {
 	id: number;
 	ordinal: number;
 	configHash: string;
-	config: TrialConfig;
+	config: TrialParams;
 	repeat: number;
 	seed: number;
 	state: TrialRecord['state'];
 	paramCount: number | null;
 	backend: string | null;
 	epochsRun: number;
+	/** Step of the best value of the sweep's metric. */
 	bestEpoch: number | null;
 	convergedEpoch: number | null;
 	testLoss: number | null;
 	testAccuracy: number | null;
+	finalMetrics: Record<string, number>;
 	trainSeconds: number | null;
 	error: string | null;
-	epochs: Array<Omit<StoredEpoch, 'trialId'>>;
+	logPath: string | null;
+	epochs: ExportedStep[];
 }
 
 export interface SweepExport {
 	sweep: string;
 	question?: string;
+	metric: MetricSpec;
 	dataset: SweepRecord['definition']['dataset'];
 	trials: ExportedTrial[];
 }
 
-/** Every trial of the sweep with its epochs. In JSON, NaN and infinite metrics become null (JSON has no such numbers); the trial state says why. */
-export function exportSweep(sweep: SweepRecord, trials: readonly TrialRecord[], epochs: readonly StoredEpoch[]): SweepExport {
-	const byTrial = new Map<number, StoredEpoch[]>();
-	for (const epoch of epochs) {
-		byTrial.set(epoch.trialId, [...(byTrial.get(epoch.trialId) ?? []), epoch]);
-	}
-
+/** Every trial of the sweep with its steps. In JSON, NaN and infinite metrics become null (JSON has no such numbers); the trial state says why. */
+export function exportSweep(sweep: SweepRecord, trials: readonly TrialRecord[], steps: readonly StoredStep[]): SweepExport {
+	const byTrial = stepsByTrial(steps);
+	const metric = sweepMetric(sweep.definition);
 	return {
 		sweep: sweep.name,
 		question: sweep.definition.question,
+		metric,
 		dataset: sweep.definition.dataset,
 		trials: trials.map(trial => {
-			const history = (byTrial.get(trial.id) ?? []).sort((a, b) => a.epoch - b.epoch);
-			const best = bestEpochIndex(history);
+			const history = byTrial.get(trial.id) ?? [];
+			const best = bestStepIndex(history, metric);
 			return {
 				id: trial.id,
 				ordinal: trial.ordinal,
@@ -59,13 +68,15 @@ export function exportSweep(sweep: SweepRecord, trials: readonly TrialRecord[], 
 				paramCount: trial.paramCount,
 				backend: trial.backend,
 				epochsRun: trial.epochsRun,
-				bestEpoch: best < 0 ? null : history[best].epoch,
-				convergedEpoch: convergedEpoch(history) ?? null,
+				bestEpoch: best < 0 ? null : history[best].step,
+				convergedEpoch: convergedEpoch(lossHistory(history)) ?? null,
 				testLoss: trial.testLoss,
 				testAccuracy: trial.testAccuracy,
+				finalMetrics: trial.finalMetrics,
 				trainSeconds: trial.trainSeconds,
 				error: trial.error,
-				epochs: history.map(({trialId, ...epoch}) => epoch),
+				logPath: trial.logPath,
+				epochs: history.map(step => ({epoch: step.step, seconds: step.seconds ?? null, metrics: step.metrics})),
 			};
 		}),
 	};
@@ -73,8 +84,8 @@ export function exportSweep(sweep: SweepRecord, trials: readonly TrialRecord[], 
 
 const TRIAL_COLUMNS = ['sweep', 'trial_id', 'ordinal', 'config_hash', 'repeat', 'seed', 'state'] as const;
 const OUTCOME_COLUMNS = ['param_count', 'backend', 'epochs_run', 'best_epoch', 'converged_epoch', 'test_loss', 'test_accuracy', 'train_seconds', 'error'] as const;
-const EPOCH_COLUMNS = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds'] as const;
-
+/** The built-in trainer's metrics come first, in the order the v1 CSV had them; other metrics follow by name. */
+const BUILTIN_METRICS = ['loss', 'accuracy', 'val_loss', 'val_accuracy'];
 /** `inf`/`-inf`/`NaN` are what pandas.read_csv parses back into floats. */
 function cell(value: unknown): string {
 	if (value === null || value === undefined) {
@@ -93,16 +104,26 @@ function cell(value: unknown): string {
 	return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** RFC 4180 CSV with a header; one column per config key (arrays as JSON, e.g. `[64,64]`). */
+/**
+ * RFC 4180 CSV with a header; one column per config key (arrays as JSON, e.g. `[64,64]`), then the trial's outcome
+ * (other final metrics than test_loss and test_accuracy as final_<name>), then the step: epoch, one column per
+ * metric any step has, seconds.
+ */
 export function toCsv(data: SweepExport): string {
-	const configKeys = [...new Set(data.trials.flatMap(trial => Object.keys(trial.config)))].sort() as Array<keyof TrialConfig>;
-	const lines = [[...TRIAL_COLUMNS, ...configKeys, ...OUTCOME_COLUMNS, ...EPOCH_COLUMNS].join(',')];
+	const configKeys = [...new Set(data.trials.flatMap(trial => Object.keys(trial.config)))].sort();
+	const finalNames = [...new Set(data.trials.flatMap(trial => Object.keys(trial.finalMetrics)))].filter(name => name !== 'test_loss' && name !== 'test_accuracy').sort();
+	const stepNames = new Set(data.trials.flatMap(trial => trial.epochs.flatMap(step => Object.keys(step.metrics))));
+	const metricNames = [...BUILTIN_METRICS.filter(name => stepNames.has(name)), ...[...stepNames].filter(name => !BUILTIN_METRICS.includes(name)).sort()];
+	const lines = [[...TRIAL_COLUMNS, ...configKeys, ...OUTCOME_COLUMNS, ...finalNames.map(name => `final_${name}`), 'epoch', ...metricNames, 'seconds'].join(',')];
 	for (const trial of data.trials) {
 		const head = [data.sweep, trial.id, trial.ordinal, trial.configHash, trial.repeat, trial.seed, trial.state, ...configKeys.map(key => trial.config[key])];
-		const outcome = [trial.paramCount, trial.backend, trial.epochsRun, trial.bestEpoch, trial.convergedEpoch, trial.testLoss, trial.testAccuracy, trial.trainSeconds, trial.error];
-		const epochs = trial.epochs.length > 0 ? trial.epochs : [undefined];
-		for (const epoch of epochs) {
-			const values = epoch ? [epoch.epoch, epoch.loss, epoch.accuracy, epoch.valLoss, epoch.valAccuracy, epoch.seconds] : EPOCH_COLUMNS.map(() => null);
+		const outcome = [
+			trial.paramCount, trial.backend, trial.epochsRun, trial.bestEpoch, trial.convergedEpoch, trial.testLoss, trial.testAccuracy, trial.trainSeconds, trial.error,
+			...finalNames.map(name => trial.finalMetrics[name]),
+		];
+		const steps = trial.epochs.length > 0 ? trial.epochs : [undefined];
+		for (const step of steps) {
+			const values = step ? [step.epoch, ...metricNames.map(name => step.metrics[name]), step.seconds] : [null, ...metricNames.map(() => null), null];
 			lines.push([...head, ...outcome, ...values].map(cell).join(','));
 		}
 	}

@@ -1,7 +1,7 @@
 /**
  * Leaderboard cells shared by the terminal table (`best`) and the markdown report, so both say the same.
  */
-import type {TrialConfig} from '../types.js';
+import {DEFAULT_METRIC, type MetricSpec, type TrialParams} from '../types.js';
 import type {Spread} from './leaderboard.js';
 import type {RankedRow} from './ranking.js';
 
@@ -17,6 +17,38 @@ export function percentSpread(value: Spread): string {
 
 	return value.n > 1 ? `${percent(value.mean)} ± ${(value.std * 100).toFixed(2)}` : percent(value.mean);
 }
+
+/** Metrics named like accuracy (`val_accuracy`, `acc`, `top1_acc`) are fractions, shown as percentages. */
+export const isFraction = (metric: MetricSpec): boolean => /(^|_)acc(uracy)?$/i.test(metric.name);
+
+/** How prose names the metric: `validation accuracy` for val_accuracy, `validation loss` for val_loss, else its name. */
+export const metricTitle = (metric: MetricSpec): string =>
+	({val_accuracy: 'validation accuracy', val_loss: 'validation loss'})[metric.name] ?? metric.name;
+
+/** One value of the metric: `85.12%` for fractions, else 4 significant digits. */
+export function metricValue(metric: MetricSpec, value: number): string {
+	if (isFraction(metric)) {
+		return percent(value);
+	}
+
+	return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : '-';
+}
+
+/** `85.12% ± 0.30` or `0.3120 ± 0.0040`: the metric's mean and, over repeats, its std. */
+export function metricSpread(metric: MetricSpec, value: Spread): string {
+	if (isFraction(metric)) {
+		return percentSpread(value);
+	}
+
+	if (value.n === 0) {
+		return '-';
+	}
+
+	return value.n > 1 ? `${metricValue(metric, value.mean)} ± ${metricValue(metric, value.std)}` : metricValue(metric, value.mean);
+}
+
+/** A difference of the metric: `0.30 points` for fractions, else the number. */
+export const metricGap = (metric: MetricSpec, gap: number): string => (isFraction(metric) ? `${(gap * 100).toFixed(2)} points` : metricValue(metric, gap));
 
 export function numberSpread(value: Spread, digits: number): string {
 	if (value.n === 0) {
@@ -35,10 +67,14 @@ export function rankText(row: RankedRow): string {
 	return row.rank === null ? '-' : `${row.rank}${row.tied ? '=' : ''}`;
 }
 
-export const LEADERBOARD_HEAD = [
+/** The metric's column head: `val acc` as it always was for val_accuracy, else the metric's name (and which way is better). */
+export const metricHead = (metric: MetricSpec): string =>
+	metric.name === 'val_accuracy' && metric.goal === 'maximize' ? 'val acc' : `${metric.name} (${metric.goal === 'maximize' ? 'max' : 'min'})`;
+
+export const leaderboardHead = (metric: MetricSpec = DEFAULT_METRIC): string[] => [
 	'rank',
 	'config',
-	'val acc',
+	metricHead(metric),
 	'test acc',
 	'params',
 	'epochs',
@@ -50,16 +86,16 @@ export const LEADERBOARD_HEAD = [
 	'Pareto',
 	'backend',
 	'trials',
-] as const;
+];
 
 export const LEADERBOARD_ALIGN = ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'] as const;
 
-export function leaderboardCells(row: RankedRow, label: (config: TrialConfig) => string): string[] {
+export function leaderboardCells(row: RankedRow, label: (config: TrialParams) => string, metric: MetricSpec = DEFAULT_METRIC): string[] {
 	const states = Object.entries(row.states).filter(([state]) => state !== 'completed').map(([state, n]) => `${n} ${state}`);
 	return [
 		rankText(row),
 		label(row.config),
-		percentSpread(row.valAccuracy),
+		metricSpread(metric, row.value),
 		percentSpread(row.testAccuracy),
 		row.paramCount?.toLocaleString('en-US') ?? '-',
 		numberSpread(row.epochsRun, 0),

@@ -1,5 +1,5 @@
-import type {StoredEpoch, TrialRecord} from '../store/store.js';
-import type {TrialConfig, TrialState} from '../types.js';
+import type {StoredStep, TrialRecord} from '../store/store.js';
+import type {MetricSpec, TrialParams, TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
 
 /** Mean and sample standard deviation (0 for a single value; NaN for none). */
@@ -12,20 +12,21 @@ export interface Spread {
 /** One config of a sweep with its repeats aggregated. */
 export interface ConfigRow {
 	configHash: string;
-	config: TrialConfig;
+	config: TrialParams;
 	/** Trials of this config (repeats), and how many completed. */
 	trials: number;
 	completed: number;
 	states: Partial<Record<TrialState, number>>;
-	/** Best validation accuracy of each completed trial (its best epoch). */
-	valAccuracy: Spread;
+	/** Best value of the sweep's metric (by its goal) of each completed trial: what configs are ranked by. */
+	value: Spread;
+	/** The final metric test_accuracy (the built-in trainer reports it). */
 	testAccuracy: Spread;
-	/** Epoch of the best validation accuracy. */
+	/** Step (epoch) of the best value. */
 	bestEpoch: Spread;
 	/** Epoch the trial converged at (src/report/convergence.ts). */
 	convergedEpoch: Spread;
 	epochsRun: Spread;
-	/** Sum of the epoch seconds up to and including the best epoch: what training would cost had it stopped there. */
+	/** Sum of the step seconds up to and including the best step: what training would cost had it stopped there. */
 	secondsToBest: Spread;
 	/** Wall seconds spent training and validating the whole trial. */
 	trainSeconds: Spread;
@@ -47,11 +48,24 @@ export function spread(values: number[]): Spread {
 	return {mean, std: Math.sqrt(variance), n};
 }
 
-/** Index of the epoch with the highest finite validation accuracy (the first on ties), or -1. */
-export function bestEpochIndex(epochs: Array<{valAccuracy: number}>): number {
+/** `a` is a better value of the metric than `b` (both finite). */
+export const better = (metric: MetricSpec, a: number, b: number): boolean => (metric.goal === 'minimize' ? a < b : a > b);
+
+/** The metric oriented so that higher is better, a non-finite value lowest: for sorting and comparing. */
+export function score(metric: MetricSpec, value: number): number {
+	if (!Number.isFinite(value)) {
+		return Number.NEGATIVE_INFINITY;
+	}
+
+	return metric.goal === 'minimize' ? -value : value;
+}
+
+/** Index of the step with the best finite value of the metric (the first on ties), or -1. */
+export function bestStepIndex(steps: ReadonlyArray<{metrics: Record<string, number>}>, metric: MetricSpec): number {
 	let best = -1;
-	for (const [i, epoch] of epochs.entries()) {
-		if (Number.isFinite(epoch.valAccuracy) && (best < 0 || epoch.valAccuracy > epochs[best].valAccuracy)) {
+	for (const [i, step] of steps.entries()) {
+		const value = step.metrics[metric.name];
+		if (value !== undefined && Number.isFinite(value) && (best < 0 || better(metric, value, steps[best].metrics[metric.name]))) {
 			best = i;
 		}
 	}
@@ -59,17 +73,31 @@ export function bestEpochIndex(epochs: Array<{valAccuracy: number}>): number {
 	return best;
 }
 
+/** Each trial's steps in step order. */
+export function stepsByTrial(steps: readonly StoredStep[]): Map<number, StoredStep[]> {
+	const byTrial = new Map<number, StoredStep[]>();
+	for (const step of steps) {
+		const list = byTrial.get(step.trialId) ?? [];
+		list.push(step);
+		byTrial.set(step.trialId, list);
+	}
+
+	for (const list of byTrial.values()) {
+		list.sort((a, b) => a.step - b.step);
+	}
+
+	return byTrial;
+}
+
+/** Validation losses by epoch, as convergence reads them (a step without val_loss never converges). */
+export const lossHistory = (history: readonly StoredStep[]) => history.map(step => ({epoch: step.step, valLoss: step.metrics.val_loss ?? Number.NaN}));
+
 /**
- * Per-config rows, best first: ordered by mean best-epoch validation accuracy of completed trials;
+ * Per-config rows, best first: ordered by the mean best value of the sweep's metric over completed trials;
  * configs with no completed trial come last.
  */
-export function leaderboard(trials: TrialRecord[], epochs: StoredEpoch[]): ConfigRow[] {
-	const epochsByTrial = new Map<number, StoredEpoch[]>();
-	for (const epoch of epochs) {
-		const list = epochsByTrial.get(epoch.trialId) ?? [];
-		list.push(epoch);
-		epochsByTrial.set(epoch.trialId, list);
-	}
+export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: MetricSpec): ConfigRow[] {
+	const byTrial = stepsByTrial(steps);
 
 	const groups = new Map<string, TrialRecord[]>();
 	for (const trial of trials) {
@@ -78,9 +106,9 @@ export function leaderboard(trials: TrialRecord[], epochs: StoredEpoch[]): Confi
 
 	const rows = [...groups.values()].map(group => {
 		const completed = group.filter(trial => trial.state === 'completed');
-		const histories = completed.map(trial => (epochsByTrial.get(trial.id) ?? []).sort((a, b) => a.epoch - b.epoch));
+		const histories = completed.map(trial => byTrial.get(trial.id) ?? []);
 		const best = histories.map(history => {
-			const index = bestEpochIndex(history);
+			const index = bestStepIndex(history, metric);
 			return index < 0 ? undefined : history[index];
 		});
 		const states: ConfigRow['states'] = {};
@@ -94,12 +122,12 @@ export function leaderboard(trials: TrialRecord[], epochs: StoredEpoch[]): Confi
 			trials: group.length,
 			completed: completed.length,
 			states,
-			valAccuracy: spread(best.map(epoch => epoch?.valAccuracy ?? Number.NaN)),
+			value: spread(best.map(step => step?.metrics[metric.name] ?? Number.NaN)),
 			testAccuracy: spread(completed.map(trial => trial.testAccuracy ?? Number.NaN)),
-			bestEpoch: spread(best.map(epoch => epoch?.epoch ?? Number.NaN)),
-			convergedEpoch: spread(histories.map(history => convergedEpoch(history) ?? Number.NaN)),
+			bestEpoch: spread(best.map(step => step?.step ?? Number.NaN)),
+			convergedEpoch: spread(histories.map(history => convergedEpoch(lossHistory(history)) ?? Number.NaN)),
 			epochsRun: spread(completed.map(trial => trial.epochsRun)),
-			secondsToBest: spread(histories.map((history, i) => secondsUpTo(history, best[i]?.epoch))),
+			secondsToBest: spread(histories.map((history, i) => secondsUpTo(history, best[i]?.step))),
 			trainSeconds: spread(completed.map(trial => trial.trainSeconds ?? Number.NaN)),
 			secondsPerEpoch: spread(completed.map(trial => (trial.trainSeconds ?? Number.NaN) / trial.epochsRun)),
 			paramCount: group.find(trial => trial.paramCount !== null)?.paramCount ?? null,
@@ -107,17 +135,13 @@ export function leaderboard(trials: TrialRecord[], epochs: StoredEpoch[]): Confi
 		} satisfies ConfigRow;
 	});
 
-	return rows.sort((a, b) => rankValue(b) - rankValue(a));
+	return rows.sort((a, b) => score(metric, b.value.mean) - score(metric, a.value.mean));
 }
 
-function secondsUpTo(history: StoredEpoch[], epoch: number | undefined): number {
-	if (epoch === undefined) {
+function secondsUpTo(history: StoredStep[], step: number | undefined): number {
+	if (step === undefined) {
 		return Number.NaN;
 	}
 
-	return history.filter(record => record.epoch <= epoch && Number.isFinite(record.seconds)).reduce((sum, record) => sum + record.seconds, 0);
-}
-
-function rankValue(row: ConfigRow): number {
-	return Number.isFinite(row.valAccuracy.mean) ? row.valAccuracy.mean : Number.NEGATIVE_INFINITY;
+	return history.filter(record => record.step <= step && Number.isFinite(record.seconds)).reduce((sum, record) => sum + record.seconds!, 0);
 }

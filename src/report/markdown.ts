@@ -2,12 +2,13 @@
  * The report as markdown that renders on GitHub: pure functions of the data, no file access.
  */
 import type {SweepRecord, SweepStatus} from '../store/store.js';
-import type {TrialConfig} from '../types.js';
+import type {TrialParams} from '../types.js';
 import {CONVERGENCE_ABSOLUTE_TOLERANCE, CONVERGENCE_RELATIVE_TOLERANCE} from './convergence.js';
-import {LEADERBOARD_HEAD, leaderboardCells, percent, percentSpread, seconds} from './format.js';
+import {describeProgram} from '../sweep/describe.js';
+import {isFraction, leaderboardCells, leaderboardHead, metricGap, metricSpread, metricTitle, metricValue, percentSpread, seconds} from './format.js';
 import type {RankedRow, Tradeoff} from './ranking.js';
 
-export type Label = (config: TrialConfig) => string;
+export type Label = (config: TrialParams) => string;
 
 /** The SVG files a sweep report links, relative to its README. */
 export const PLOT_FILES = {
@@ -37,9 +38,13 @@ function shareOfTime(fraction: number): string {
 	return `${Math.round(fraction * 100)}% of the time`;
 }
 
-/** Seconds of training per percentage point of validation accuracy, going from `cheap` to `dear`. */
-function costPerPoint(cheap: RankedRow, dear: RankedRow): string | undefined {
-	const points = (dear.valAccuracy.mean - cheap.valAccuracy.mean) * 100;
+/** Seconds of training per percentage point of an accuracy metric, going from `cheap` to `dear`. */
+function costPerPoint(result: Tradeoff, cheap: RankedRow, dear: RankedRow): string | undefined {
+	if (!isFraction(result.metric) || result.metric.goal !== 'maximize') {
+		return undefined;
+	}
+
+	const points = (dear.value.mean - cheap.value.mean) * 100;
 	const extra = dear.trainSeconds.mean - cheap.trainSeconds.mean;
 	return points > 0 && extra > 0 ? `${seconds(extra / points)} per point` : undefined;
 }
@@ -49,21 +54,23 @@ function costPerPoint(cheap: RankedRow, dear: RankedRow): string | undefined {
  * configs the data cannot tell apart, the Pareto front and its knee.
  */
 export function tradeoffStatement(result: Tradeoff, label: Label): string {
-	const {mostAccurate: best, fastestWithinMargin: fast, knee, rows, margin} = result;
+	const {mostAccurate: best, fastestWithinMargin: fast, knee, rows, margin, metric} = result;
+	const title = metricTitle(metric);
 	if (!best) {
-		return 'No trial has completed with a finite validation accuracy yet, so there is nothing to rank.';
+		return `No trial has completed with a finite ${title} yet, so there is nothing to rank.`;
 	}
 
-	const repeats = (row: RankedRow) => (row.valAccuracy.n > 1 ? ` (mean of ${row.valAccuracy.n} repeats)` : '');
+	const repeats = (row: RankedRow) => (row.value.n > 1 ? ` (mean of ${row.value.n} repeats)` : '');
+	const test = best.testAccuracy.n > 0 ? `; its test accuracy is ${percentSpread(best.testAccuracy)}` : '';
 	const parts = [
-		`The best validation accuracy is **${percentSpread(best.valAccuracy)}** (${code(label(best.config))}) in ${seconds(best.trainSeconds.mean)} of training${repeats(best)}; its test accuracy is ${percentSpread(best.testAccuracy)}.`,
+		`The best ${title} is **${metricSpread(metric, best.value)}** (${code(label(best.config))}) in ${seconds(best.trainSeconds.mean)} of training${repeats(best)}${test}.`,
 	];
-	const marginText = `${(margin * 100).toFixed(1)} points`;
+	const marginText = `${(margin * 100).toFixed(1)} ${isFraction(metric) ? 'points' : '%'}`;
 	if (fast && fast !== best) {
-		const gap = (best.valAccuracy.mean - fast.valAccuracy.mean) * 100;
-		const cost = costPerPoint(fast, best);
+		const gap = Math.abs(best.value.mean - fast.value.mean);
+		const cost = costPerPoint(result, fast, best);
 		parts.push(
-			`${code(label(fast.config))} reaches ${percent(fast.valAccuracy.mean)} (${gap.toFixed(2)} points less) in ${shareOfTime(fast.trainSeconds.mean / best.trainSeconds.mean)} (${seconds(fast.trainSeconds.mean)}): the fastest config within ${marginText} of the best${cost ? `; the last ${gap.toFixed(2)} points cost ${cost}` : ''}.`,
+			`${code(label(fast.config))} reaches ${metricValue(metric, fast.value.mean)} (${metricGap(metric, gap)} ${metric.goal === 'maximize' ? 'less' : 'more'}) in ${shareOfTime(fast.trainSeconds.mean / best.trainSeconds.mean)} (${seconds(fast.trainSeconds.mean)}): the fastest config within ${marginText} of the best${cost ? `; the last ${metricGap(metric, gap)} cost ${cost}` : ''}.`,
 		);
 	} else {
 		parts.push(`No config within ${marginText} of it trains faster.`);
@@ -71,23 +78,24 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 
 	// The rank group, not every overlapping config, so the words match the table's `1=` marks.
 	const ties = rows.filter(row => row !== best && row.rank === best.rank);
+	const good = metric.name === 'val_accuracy' ? 'accurate' : 'good';
 	if (ties.length > 0) {
 		parts.push(
 			`It is tied with ${ties.map(row => code(label(row.config))).join(', ')}: the differences are within the spread of the repeats (mean ± std overlap), so this sweep cannot tell them apart.`,
 		);
-	} else if (best.valAccuracy.n < 2) {
+	} else if (best.value.n < 2) {
 		parts.push('With one repeat per config there is no spread to judge ties by; rerun with `repeats: 2` or more before trusting small differences.');
 	}
 
 	const front = rows.filter(row => row.pareto).sort((a, b) => a.trainSeconds.mean - b.trainSeconds.mean);
 	const ranked = rows.filter(row => row.rank !== null).length;
 	parts.push(
-		`${front.length} of ${ranked} configs ${front.length === 1 ? 'is' : 'are'} on the Pareto front (no other config is both at least as accurate and at least as fast), from fastest to most accurate: ${front.map(row => `${code(label(row.config))} ${percent(row.valAccuracy.mean)} in ${seconds(row.trainSeconds.mean)}`).join('; ')}.`,
+		`${front.length} of ${ranked} configs ${front.length === 1 ? 'is' : 'are'} on the Pareto front (no other config is both at least as ${good} and at least as fast), from fastest to most ${good}: ${front.map(row => `${code(label(row.config))} ${metricValue(metric, row.value.mean)} in ${seconds(row.trainSeconds.mean)}`).join('; ')}.`,
 	);
 	if (knee) {
-		const cost = costPerPoint(knee, best);
+		const cost = costPerPoint(result, knee, best);
 		parts.push(
-			`The knee of the front is ${code(label(knee.config))}: ${percent(knee.valAccuracy.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.`,
+			`The knee of the front is ${code(label(knee.config))}: ${metricValue(metric, knee.value.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.`,
 		);
 	}
 
@@ -105,11 +113,12 @@ export interface SweepReportInput {
 /** reports/<sweep>/README.md. */
 export function sweepReadme({sweep, result, label, trialCount, states}: SweepReportInput): string {
 	const {definition} = sweep;
-	const dataset = [
+	const {metric} = result;
+	const dataset = definition.dataset ? [
 		definition.dataset.name,
 		definition.dataset.trainLimit === undefined ? undefined : `${definition.dataset.trainLimit.toLocaleString('en-US')} training images`,
 		definition.dataset.validation === 'test' ? 'validated on the test set' : `${definition.dataset.validation * 100}% held out for validation`,
-	].filter(Boolean).join(', ');
+	].filter(Boolean).join(', ') : `program ${code(describeProgram(definition.program))}`;
 	const stateText = Object.entries(states).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ');
 	const configs = result.rows.length;
 	const fence = sweep.file.endsWith('.json') ? 'json' : 'yaml';
@@ -121,15 +130,15 @@ export function sweepReadme({sweep, result, label, trialCount, states}: SweepRep
 		tradeoffStatement(result, label),
 		'## Leaderboard',
 		markdownTable(
-			LEADERBOARD_HEAD,
-			result.rows.map(row => leaderboardCells(row, label)),
+			leaderboardHead(metric),
+			result.rows.map(row => leaderboardCells(row, label, metric)),
 			['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
 		),
 		[
-			'Ranked by validation accuracy at each trial\'s best epoch, mean ± sample standard deviation over repeats (completed trials only). ',
+			`Ranked by ${metricTitle(metric)} at each trial's best ${definition.program ? 'step' : 'epoch'} (${metric.goal === 'maximize' ? 'higher' : 'lower'} is better), mean ± sample standard deviation over repeats (completed trials only). `,
 			'A rank followed by `=` is shared: those configs\' mean ± std intervals overlap, so they are tied rather than ranked apart. ',
 			`*Converged at* is the first epoch whose validation loss is within max(${CONVERGENCE_RELATIVE_TOLERANCE * 100}% of the trial's minimum, ${CONVERGENCE_ABSOLUTE_TOLERANCE}) of that minimum. `,
-			'*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both accuracy and training time.',
+			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both ${metricTitle(metric)} and training time.`,
 		].join(''),
 		'## Plots',
 		`![Validation accuracy against training time](${PLOT_FILES.tradeoff})`,
@@ -157,12 +166,12 @@ export function indexReadme(entries: readonly IndexEntry[]): string {
 			status.sweep.definition.question ?? '',
 			`${status.counts.completed}/${status.total}`,
 			best ? label(best.config) : '-',
-			best ? percentSpread(best.valAccuracy) : '-',
+			best ? `${metricSpread(result.metric, best.value)}${result.metric.name === 'val_accuracy' ? '' : ` ${result.metric.name}`}` : '-',
 			best ? seconds(best.trainSeconds.mean) : '-',
 		];
 	});
 	return [
 		'# Sweep reports',
-		entries.length === 0 ? 'No sweeps in the database yet.' : markdownTable(['sweep', 'question', 'completed', 'best config', 'val acc', 'train s'], rows, ['left', 'left', 'right', 'left', 'right', 'right']),
+		entries.length === 0 ? 'No sweeps in the database yet.' : markdownTable(['sweep', 'question', 'completed', 'best config', 'best', 'train s'], rows, ['left', 'left', 'right', 'left', 'right', 'right']),
 	].join('\n\n') + '\n';
 }

@@ -4,27 +4,27 @@
  */
 import * as vega from 'vega';
 import {compile, type TopLevelSpec} from 'vega-lite';
-import type {StoredEpoch, TrialRecord} from '../store/store.js';
-import type {TrialConfig} from '../types.js';
+import type {StoredStep, TrialRecord} from '../store/store.js';
+import type {MetricSpec, TrialParams} from '../types.js';
 import {convergedEpoch} from './convergence.js';
+import {isFraction, metricTitle} from './format.js';
+import {lossHistory, stepsByTrial} from './leaderboard.js';
 import type {RankedRow} from './ranking.js';
 
-export type Label = (config: TrialConfig) => string;
+export type Label = (config: TrialParams) => string;
+
+/** Axis scale and title of a metric: accuracy-like metrics in percent. */
+const axisOf = (metric: MetricSpec) =>
+	isFraction(metric) ? {factor: 100, title: `${metricTitle(metric)} (%)`} : {factor: 1, title: metricTitle(metric)};
 
 /** Configs beyond this many get small multiples in rows of this many. */
 const FACET_COLUMNS = 4;
 const font = {labelFontSize: 11, titleFontSize: 12};
 
-/** Completed trials' epochs, grouped by trial, in epoch order. */
-function historiesOf(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[]): Array<{trial: TrialRecord; history: StoredEpoch[]}> {
-	const byTrial = new Map<number, StoredEpoch[]>();
-	for (const epoch of epochs) {
-		byTrial.set(epoch.trialId, [...(byTrial.get(epoch.trialId) ?? []), epoch]);
-	}
-
-	return trials
-		.filter(trial => trial.state === 'completed')
-		.map(trial => ({trial, history: (byTrial.get(trial.id) ?? []).sort((a, b) => a.epoch - b.epoch)}));
+/** Completed trials' steps, grouped by trial, in step order. */
+function historiesOf(trials: readonly TrialRecord[], steps: readonly StoredStep[]): Array<{trial: TrialRecord; history: StoredStep[]}> {
+	const byTrial = stepsByTrial(steps);
+	return trials.filter(trial => trial.state === 'completed').map(trial => ({trial, history: byTrial.get(trial.id) ?? []}));
 }
 
 /** Configs in leaderboard order, so facets and legends list the best first. */
@@ -36,24 +36,25 @@ function configOrder(rows: readonly RankedRow[], label: Label): string[] {
  * Learning curves: train and validation accuracy (top) and loss (bottom) per epoch, one panel per config,
  * each line the mean over the config's repeats; the dashed rule marks the mean convergence epoch.
  */
-export function learningCurvesSpec(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
+export function learningCurvesSpec(trials: readonly TrialRecord[], steps: readonly StoredStep[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
 	const values: Array<Record<string, unknown>> = [];
-	for (const {trial, history} of historiesOf(trials, epochs)) {
+	for (const {trial, history} of historiesOf(trials, steps)) {
 		const config = label(trial.config);
-		for (const epoch of history) {
-			for (const [metric, split, value] of [
-				['accuracy', 'train', epoch.accuracy],
-				['accuracy', 'validation', epoch.valAccuracy],
-				['loss', 'train', epoch.loss],
-				['loss', 'validation', epoch.valLoss],
+		for (const step of history) {
+			for (const [metric, split, name] of [
+				['accuracy', 'train', 'accuracy'],
+				['accuracy', 'validation', 'val_accuracy'],
+				['loss', 'train', 'loss'],
+				['loss', 'validation', 'val_loss'],
 			] as const) {
-				if (Number.isFinite(value)) {
-					values.push({kind: 'curve', config, metric, split, epoch: epoch.epoch, value});
+				const value = step.metrics[name];
+				if (value !== undefined && Number.isFinite(value)) {
+					values.push({kind: 'curve', config, metric, split, epoch: step.step, value});
 				}
 			}
 		}
 
-		const converged = convergedEpoch(history);
+		const converged = convergedEpoch(lossHistory(history));
 		if (converged !== undefined) {
 			values.push({kind: 'converged', config, metric: 'accuracy', epoch: converged}, {kind: 'converged', config, metric: 'loss', epoch: converged});
 		}
@@ -98,28 +99,29 @@ export function learningCurvesSpec(trials: readonly TrialRecord[], epochs: reado
 }
 
 /**
- * Mean validation accuracy against mean training seconds, one point per config with ±1 std error bars
- * over repeats; the Pareto front is the step line through the filled points (the best accuracy
- * reachable within each time budget).
+ * The sweep's metric (mean best value) against mean training seconds, one point per config with ±1 std error
+ * bars over repeats; the Pareto front is the step line through the filled points (the best value reachable
+ * within each time budget).
  */
-export function tradeoffSpec(rows: readonly RankedRow[], label: Label): TopLevelSpec {
+export function tradeoffSpec(rows: readonly RankedRow[], label: Label, metric: MetricSpec): TopLevelSpec {
+	const {factor, title} = axisOf(metric);
 	const values = rows
-		.filter(row => Number.isFinite(row.valAccuracy.mean) && Number.isFinite(row.trainSeconds.mean))
+		.filter(row => Number.isFinite(row.value.mean) && Number.isFinite(row.trainSeconds.mean))
 		.map(row => ({
 			config: label(row.config),
-			accuracy: row.valAccuracy.mean * 100,
-			accuracyLow: (row.valAccuracy.mean - row.valAccuracy.std) * 100,
-			accuracyHigh: (row.valAccuracy.mean + row.valAccuracy.std) * 100,
+			accuracy: row.value.mean * factor,
+			accuracyLow: (row.value.mean - row.value.std) * factor,
+			accuracyHigh: (row.value.mean + row.value.std) * factor,
 			seconds: row.trainSeconds.mean,
 			secondsLow: row.trainSeconds.mean - row.trainSeconds.std,
 			secondsHigh: row.trainSeconds.mean + row.trainSeconds.std,
 			front: row.pareto ? 'Pareto front' : 'dominated',
 		}));
 	const x = {field: 'seconds', type: 'quantitative' as const, title: 'training time (s, mean over repeats)', scale: {zero: true}};
-	const y = {field: 'accuracy', type: 'quantitative' as const, title: 'validation accuracy (%)', scale: {zero: false}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: {zero: false}};
 	return {
 		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: 'Validation accuracy against training time (±1 std over repeats)', anchor: 'start'},
+		title: {text: `${title.charAt(0).toUpperCase()}${title.slice(1)} against training time (±1 std over repeats)`, anchor: 'start'},
 		width: 520,
 		height: 340,
 		data: {values},
@@ -150,22 +152,23 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label): TopLevel
 	} as TopLevelSpec;
 }
 
-/** Mean validation accuracy per epoch of every config in one chart, to compare how fast they converge. */
-export function validationCurvesSpec(trials: readonly TrialRecord[], epochs: readonly StoredEpoch[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
-	const values = historiesOf(trials, epochs).flatMap(({trial, history}) =>
-		history.filter(epoch => Number.isFinite(epoch.valAccuracy)).map(epoch => ({config: label(trial.config), epoch: epoch.epoch, accuracy: epoch.valAccuracy * 100})),
+/** The sweep's metric per step (epoch) of every config in one chart (mean over repeats), to compare how fast they converge. */
+export function validationCurvesSpec(trials: readonly TrialRecord[], steps: readonly StoredStep[], rows: readonly RankedRow[], label: Label, metric: MetricSpec): TopLevelSpec {
+	const {factor, title} = axisOf(metric);
+	const values = historiesOf(trials, steps).flatMap(({trial, history}) =>
+		history.filter(step => Number.isFinite(step.metrics[metric.name])).map(step => ({config: label(trial.config), epoch: step.step, accuracy: step.metrics[metric.name] * factor})),
 	);
 	const order = configOrder(rows, label);
 	return {
 		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: 'Validation accuracy per epoch (mean over repeats)', anchor: 'start'},
+		title: {text: `${title.charAt(0).toUpperCase()}${title.slice(1)} per epoch (mean over repeats)`, anchor: 'start'},
 		width: 520,
 		height: 320,
 		data: {values},
 		mark: {type: 'line', point: {size: 18}},
 		encoding: {
 			x: {field: 'epoch', type: 'quantitative', title: 'epoch', axis: {tickMinStep: 1, format: 'd'}},
-			y: {aggregate: 'mean', field: 'accuracy', type: 'quantitative', title: 'validation accuracy (%)', scale: {zero: false}},
+			y: {aggregate: 'mean', field: 'accuracy', type: 'quantitative', title, scale: {zero: false}},
 			color: {field: 'config', type: 'nominal', sort: order, title: 'config', scale: {scheme: order.length > 10 ? 'category20' : 'tableau10'}},
 		},
 		config: {axis: font, legend: {...font, labelLimit: 0, orient: order.length > 8 ? 'bottom' : 'right', columns: order.length > 8 ? 2 : undefined}},

@@ -1,32 +1,39 @@
 /**
- * Ranking of a sweep's configs with their repeats taken seriously, and the answer to "which config":
- * the most accurate, the fastest one nearly as accurate, the knee of the trade-off, the best within a budget.
+ * Ranking of a sweep's configs by its metric with their repeats taken seriously, and the answer to "which
+ * config": the best, the fastest one nearly as good, the knee of the trade-off, the best within a budget.
  */
-import type {ConfigRow, Spread} from './leaderboard.js';
+import {DEFAULT_METRIC, type MetricSpec} from '../types.js';
+import {isFraction} from './format.js';
+import {type ConfigRow, score, type Spread} from './leaderboard.js';
 import {kneeIndex, paretoFront} from './pareto.js';
 
-/** Default accuracy margin for "the fastest config nearly as accurate as the best": 0.5 percentage points. */
+/**
+ * Default margin for "the fastest config nearly as good as the best": 0.5 percentage points for accuracy-like
+ * metrics (fractions), 0.5% of the best value for any other metric.
+ */
 export const DEFAULT_MARGIN = 0.005;
 
 export interface RankedRow extends ConfigRow {
 	/**
-	 * 1-based competition rank by mean validation accuracy; tied configs share the rank of the first of them
-	 * (1, 2, 2, 4). Null for a config without a finite validation accuracy.
+	 * 1-based competition rank by the mean best value of the metric; tied configs share the rank of the first of
+	 * them (1, 2, 2, 4). Null for a config without a finite value.
 	 */
 	rank: number | null;
 	/** Shares its rank with at least one other config (see `tied`). */
 	tied: boolean;
-	/** Not dominated on (mean validation accuracy up, mean training seconds down). */
+	/** Not dominated on (mean metric better, mean training seconds down). */
 	pareto: boolean;
 }
 
 export interface Tradeoff {
-	/** Best first (by mean validation accuracy); configs without one last. */
+	/** What the rows are ranked by. */
+	metric: MetricSpec;
+	/** Best first (by the mean best value of the metric); configs without one last. */
 	rows: RankedRow[];
-	/** Accuracy margin used for fastestWithinMargin, as a fraction (0.005 = 0.5 points). */
+	/** Margin used for fastestWithinMargin: for accuracy-like metrics a fraction (0.005 = 0.5 points), else relative to the best value (0.005 = 0.5%). */
 	margin: number;
 	mostAccurate?: RankedRow;
-	/** The config with the lowest mean training seconds whose mean accuracy is within `margin` of mostAccurate. */
+	/** The config with the lowest mean training seconds whose mean value is within `margin` of mostAccurate's. */
 	fastestWithinMargin?: RankedRow;
 	/** The knee of the Pareto front (src/report/pareto.ts), when the front bends. */
 	knee?: RankedRow;
@@ -46,25 +53,24 @@ export function tied(a: Spread, b: Spread): boolean {
 	return Math.abs(a.mean - b.mean) <= (a.std || 0) + (b.std || 0);
 }
 
-const accuracyOf = (row: ConfigRow): number => (Number.isFinite(row.valAccuracy.mean) ? row.valAccuracy.mean : Number.NEGATIVE_INFINITY);
-
 /**
- * Rank configs by mean validation accuracy. Walking down the sorted list, a config tied with the first
+ * Rank configs by the mean best value of the metric. Walking down the sorted list, a config tied with the first
  * config of the current rank group joins that group (same rank); otherwise it opens a new group ranked by
  * its position. Comparing with the group's first config, not the previous one, keeps a chain of small
  * steps from tying the whole table together.
  */
-export function rankRows(rows: readonly ConfigRow[]): RankedRow[] {
-	const sorted = [...rows].sort((a, b) => accuracyOf(b) - accuracyOf(a) || a.configHash.localeCompare(b.configHash));
-	const front = paretoFront(sorted.map(pointOf));
+export function rankRows(rows: readonly ConfigRow[], metric: MetricSpec = DEFAULT_METRIC): RankedRow[] {
+	const order = (row: ConfigRow) => score(metric, row.value.mean);
+	const sorted = [...rows].sort((a, b) => (order(b) === order(a) ? 0 : order(b) - order(a)) || a.configHash.localeCompare(b.configHash));
+	const front = paretoFront(sorted.map(row => pointOf(row, metric)));
 	const ranked: RankedRow[] = sorted.map((row, index) => ({...row, rank: null, tied: false, pareto: front[index]}));
 	let leader: RankedRow | undefined;
 	for (const [index, row] of ranked.entries()) {
-		if (!Number.isFinite(row.valAccuracy.mean)) {
+		if (!Number.isFinite(row.value.mean)) {
 			continue;
 		}
 
-		if (leader && tied(leader.valAccuracy, row.valAccuracy)) {
+		if (leader && tied(leader.value, row.value)) {
 			row.rank = leader.rank;
 			row.tied = true;
 			leader.tied = true;
@@ -77,25 +83,27 @@ export function rankRows(rows: readonly ConfigRow[]): RankedRow[] {
 	return ranked;
 }
 
-/** Ranked rows and the configs a reader asks about first. `margin` is a fraction (default 0.005). */
-export function tradeoff(rows: readonly ConfigRow[], options: {margin?: number} = {}): Tradeoff {
+/** Ranked rows and the configs a reader asks about first. `margin`: see Tradeoff (default 0.005). */
+export function tradeoff(rows: readonly ConfigRow[], options: {margin?: number; metric?: MetricSpec} = {}): Tradeoff {
 	const margin = options.margin ?? DEFAULT_MARGIN;
-	const ranked = rankRows(rows);
-	const usable = ranked.filter(row => Number.isFinite(row.valAccuracy.mean));
+	const metric = options.metric ?? DEFAULT_METRIC;
+	const ranked = rankRows(rows, metric);
+	const usable = ranked.filter(row => Number.isFinite(row.value.mean));
 	const mostAccurate = usable[0];
+	const within = mostAccurate && (isFraction(metric) ? margin : Math.abs(mostAccurate.value.mean) * margin);
 	const fastestWithinMargin = mostAccurate
-		? fastest(usable.filter(row => row.valAccuracy.mean >= mostAccurate.valAccuracy.mean - margin))
+		? fastest(usable.filter(row => score(metric, row.value.mean) >= score(metric, mostAccurate.value.mean) - within!))
 		: undefined;
-	const knee = kneeIndex(ranked.map(pointOf), ranked.map(row => row.pareto));
-	return {rows: ranked, margin, mostAccurate, fastestWithinMargin, knee: knee === undefined ? undefined : ranked[knee]};
+	const knee = kneeIndex(ranked.map(row => pointOf(row, metric)), ranked.map(row => row.pareto));
+	return {metric, rows: ranked, margin, mostAccurate, fastestWithinMargin, knee: knee === undefined ? undefined : ranked[knee]};
 }
 
-/** The most accurate config whose mean training time fits in `seconds`, or undefined. */
+/** The best config whose mean training time fits in `seconds`, or undefined. */
 export function bestWithinBudget(rows: readonly RankedRow[], seconds: number): RankedRow | undefined {
-	return rows.find(row => Number.isFinite(row.valAccuracy.mean) && row.trainSeconds.mean <= seconds);
+	return rows.find(row => Number.isFinite(row.value.mean) && row.trainSeconds.mean <= seconds);
 }
 
-/** Order for `best --sort`: by accuracy (the ranking), by mean training time, or Pareto-optimal configs first. */
+/** Order for `best --sort`: by the metric (the ranking; `accuracy` for short), by mean training time, or Pareto-optimal configs first. */
 export function sortRows(rows: readonly RankedRow[], by: 'accuracy' | 'time' | 'pareto'): RankedRow[] {
 	const byAccuracy = [...rows];
 	if (by === 'accuracy') {
@@ -111,8 +119,9 @@ export function sortRows(rows: readonly RankedRow[], by: 'accuracy' | 'time' | '
 	return byAccuracy.sort((a, b) => (seconds(a) === seconds(b) ? 0 : seconds(a) - seconds(b)));
 }
 
-function pointOf(row: ConfigRow) {
-	return {accuracy: row.valAccuracy.mean, seconds: row.trainSeconds.mean};
+/** The trade-off point of a config: the metric oriented so that higher is better, against training seconds. */
+function pointOf(row: ConfigRow, metric: MetricSpec) {
+	return {accuracy: Number.isFinite(row.value.mean) ? score(metric, row.value.mean) : Number.NaN, seconds: row.trainSeconds.mean};
 }
 
 function fastest(rows: RankedRow[]): RankedRow | undefined {

@@ -1,32 +1,32 @@
 import type {PrunerPeer} from '../pruners/pruner.js';
 import type {SamplerHistory} from '../samplers/next.js';
 import type {Store} from '../store/store.js';
-import {type EpochRecord, isUnfinished, type Objective, type TrialConfig, type TrialState} from '../types.js';
+import {isUnfinished, type MetricSpec, type StepRecord, type TrialParams, type TrialState} from '../types.js';
 
 interface Entry {
 	state: TrialState;
-	config: TrialConfig;
-	epochs: EpochRecord[];
+	config: TrialParams;
+	steps: StepRecord[];
 }
 
 /**
- * What the pruners and the TPE sampler decide from: every trial of the sweep with its state and epochs.
+ * What the pruners and the TPE sampler decide from: every trial of the sweep with its state and steps.
  * Read from the store (so trials of other processes count) and kept current with this process's own
- * epochs as they stream in.
+ * steps as they stream in.
  */
 export class SweepHistory implements SamplerHistory {
 	private entries = new Map<number, Entry>();
-	/** Trials this process is training: their epochs here are ahead of the store's (writes are queued). */
+	/** Trials this process is training: their steps here are ahead of the store's (writes are queued). */
 	private readonly local = new Set<number>();
 
 	constructor(private readonly store: Store, private readonly sweepId: number) {}
 
-	/** Reload every trial and epoch from the store, except those this process is training. */
+	/** Reload every trial and step from the store, except those this process is training. */
 	async refresh(): Promise<void> {
-		const [trials, epochs] = await Promise.all([this.store.trials(this.sweepId), this.store.epochs(this.sweepId)]);
-		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {state: trial.state, config: trial.config, epochs: []}]));
-		for (const {trialId, ...epoch} of epochs) {
-			entries.get(trialId)?.epochs.push(epoch);
+		const [trials, steps] = await Promise.all([this.store.trials(this.sweepId), this.store.steps(this.sweepId)]);
+		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {state: trial.state, config: trial.config, steps: []}]));
+		for (const {trialId, id: _id, ...step} of steps) {
+			entries.get(trialId)?.steps.push(step);
 		}
 
 		for (const id of this.local) {
@@ -43,14 +43,14 @@ export class SweepHistory implements SamplerHistory {
 		return this.entries.size;
 	}
 
-	/** A trial this process claimed: its earlier attempt's epochs are gone (the claim deleted them). */
-	started(trialId: number, config: TrialConfig): void {
-		this.entries.set(trialId, {state: 'running', config, epochs: []});
+	/** A trial this process claimed: its earlier attempt's steps are gone (the claim deleted them). */
+	started(trialId: number, config: TrialParams): void {
+		this.entries.set(trialId, {state: 'running', config, steps: []});
 		this.local.add(trialId);
 	}
 
-	addEpoch(trialId: number, record: EpochRecord): void {
-		this.entries.get(trialId)?.epochs.push(record);
+	addStep(trialId: number, record: StepRecord): void {
+		this.entries.get(trialId)?.steps.push(record);
 	}
 
 	/** The trial's outcome, once this process has stored it. */
@@ -66,28 +66,31 @@ export class SweepHistory implements SamplerHistory {
 		this.local.delete(trialId);
 	}
 
-	epochs(trialId: number): EpochRecord[] {
-		return this.entries.get(trialId)?.epochs ?? [];
+	steps(trialId: number): StepRecord[] {
+		return this.entries.get(trialId)?.steps ?? [];
 	}
 
 	/** Every other trial, for a pruner's comparison. */
 	peers(except: number): PrunerPeer[] {
-		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, state: entry.state, epochs: entry.epochs}));
+		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, state: entry.state, steps: entry.steps}));
 	}
 
 	/**
-	 * TPE's observations: each finished trial's best objective value (a pruned trial's best so far, as Optuna
-	 * uses its last intermediate value); failed or diverged trials count as NaN, which ranks worst. And the
-	 * configs of trials still running or waiting, for the constant liar.
+	 * TPE's observations: each finished trial's best value of the metric; a pruned or timed-out trial's best so far
+	 * with the steps it ran (Optuna ranks pruned trials after completed ones, by their last step, then value);
+	 * failed or diverged trials count as NaN, which ranks worst (Optuna leaves failed trials out; a diverged
+	 * config is worth avoiding). And the configs of trials still running or waiting, for the constant liar.
 	 */
-	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number}>; pending: TrialConfig[]} {
-		const observations: Array<{config: TrialConfig; value: number}> = [];
-		const pending: TrialConfig[] = [];
+	observations(metric: MetricSpec): {observations: Array<{config: TrialParams; value: number; stoppedAt?: number}>; pending: TrialParams[]} {
+		const observations: Array<{config: TrialParams; value: number; stoppedAt?: number}> = [];
+		const pending: TrialParams[] = [];
 		for (const entry of this.entries.values()) {
 			if (isUnfinished(entry.state)) {
 				pending.push(entry.config);
-			} else if (entry.state === 'completed' || entry.state === 'pruned' || entry.state === 'timeout') {
-				observations.push({config: entry.config, value: bestValue(entry.epochs, objective)});
+			} else if (entry.state === 'completed') {
+				observations.push({config: entry.config, value: bestValue(entry.steps, metric)});
+			} else if (entry.state === 'pruned' || entry.state === 'timeout') {
+				observations.push({config: entry.config, value: bestValue(entry.steps, metric), stoppedAt: entry.steps.length});
 			} else {
 				observations.push({config: entry.config, value: Number.NaN});
 			}
@@ -97,12 +100,12 @@ export class SweepHistory implements SamplerHistory {
 	}
 }
 
-/** Highest validation accuracy or lowest validation loss over finite epochs; NaN when there is none. */
-function bestValue(epochs: EpochRecord[], objective: Objective): number {
-	const values = epochs.map(epoch => (objective === 'val_loss' ? epoch.valLoss : epoch.valAccuracy)).filter(value => Number.isFinite(value));
+/** The best finite value of the metric over the steps by its goal; NaN when there is none. */
+function bestValue(steps: StepRecord[], metric: MetricSpec): number {
+	const values = steps.map(step => step.metrics[metric.name]).filter(value => value !== undefined && Number.isFinite(value));
 	if (values.length === 0) {
 		return Number.NaN;
 	}
 
-	return objective === 'val_loss' ? Math.min(...values) : Math.max(...values);
+	return metric.goal === 'minimize' ? Math.min(...values) : Math.max(...values);
 }

@@ -1,29 +1,24 @@
 import {availableParallelism, hostname} from 'node:os';
-import {MessageChannel} from 'node:worker_threads';
-import type {SplitData} from '../data/load.js';
 import {decidePrune} from '../pruners/pruner.js';
 import {suggestNextTrial} from '../samplers/next.js';
 import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
-import type {BackendChoice} from '../train/backend.js';
-import type {ModelShape} from '../train/model.js';
-import type {TrainPool} from '../train/pool.js';
-import type {TrainTaskResult, WorkerMessage} from '../train/thread.js';
-import type {EpochRecord, TrialOutcome} from '../types.js';
+import {type StepRecord, sweepMetric, type TrialOutcome} from '../types.js';
 import {SweepHistory} from './history.js';
+import type {RunSink, TrialRunner} from './runner.js';
+
+export {oneLine} from './threads.js';
 
 export interface RunOptions {
 	store: Store;
 	sweep: SweepRecord;
-	data: SplitData;
-	shape: ModelShape;
-	pool: TrainPool;
-	/** Trials trained side by side (normally the pool's thread count). */
+	/** How each claimed trial runs (threads.ts: the pool's threads; program.ts: child processes). */
+	runner: TrialRunner;
+	/** Trials run side by side (normally the pool's thread count). */
 	workers: number;
-	backend: BackendChoice;
 	/** A running trial whose heartbeat is older than this is taken to be orphaned and may be reclaimed. */
 	leaseMs?: number;
 	heartbeatMs?: number;
-	/** Aborting stops claiming trials and asks running ones to stop after their current epoch. */
+	/** Aborting stops claiming trials and asks running ones to stop after their current step. */
 	signal?: AbortSignal;
 	/** A failed trial is requeued while it has had at most this many attempts (so it runs up to retries + 1 times). */
 	retries?: number;
@@ -33,7 +28,7 @@ export interface RunOptions {
 export type RunEvent =
 	| {type: 'trial-start'; trial: TrialRecord}
 	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string}
-	| {type: 'epoch'; trial: TrialRecord; record: EpochRecord}
+	| {type: 'step'; trial: TrialRecord; record: StepRecord}
 	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
 	| {type: 'requeued'; trial: TrialRecord; reason: string}
 	| {type: 'retry'; trial: TrialRecord; error: string};
@@ -59,10 +54,10 @@ export function ownerId(): string {
 }
 
 /**
- * Train every claimable trial of a sweep: `workers` lanes each claim the next trial from the store,
- * train it on the pool, write each epoch as it arrives and then the outcome. Claims are atomic in the
- * store, so several processes can work on one sweep. Trials left running by a dead process on this
- * host are requeued at once; those of other hosts when their lease expires.
+ * Run every claimable trial of a sweep: `workers` lanes each claim the next trial from the store, run it with
+ * the runner, commit each step as it arrives and then the outcome. Claims are atomic in the store, so several
+ * processes can work on one sweep. Trials left running by a dead process on this host are requeued at once;
+ * those of other hosts when their lease expires.
  */
 export async function runSweep(options: RunOptions): Promise<RunSummary> {
 	const {store, sweep, signal} = options;
@@ -115,7 +110,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
 			history?.started(trial.id, trial.config);
 			try {
-				const outcome = await trainOne(options, trial, owner, history);
+				const outcome = await runOne(options, trial, owner, history);
 				if (outcome) {
 					history?.setState(trial.id, outcome.state);
 					ended[outcome.state]++;
@@ -137,82 +132,79 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 	return {ended, wallSeconds: (performance.now() - started) / 1000, interrupted: Boolean(signal?.aborted)};
 }
 
-/** Train one claimed trial; returns its outcome, or undefined when its lease was lost or it was requeued for a retry. */
-async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, history?: SweepHistory): Promise<TrialOutcome | undefined> {
+/** Run one claimed trial; returns its outcome, or undefined when its lease was lost or it was requeued for a retry. */
+async function runOne(options: RunOptions, trial: TrialRecord, owner: string, history?: SweepHistory): Promise<TrialOutcome | undefined> {
 	const {store, signal, onEvent} = options;
-	const {pruner} = options.sweep.definition;
+	const {pruner, timeoutMinutes} = options.sweep.definition;
+	const metric = sweepMetric(options.sweep.definition);
 	onEvent?.({type: 'trial-start', trial});
-	const {port1, port2} = new MessageChannel();
-	const portClosed = new Promise<void>(resolve => {
-		port1.once('close', resolve);
-	});
-	// Store writes of one trial happen in message order; a failed write is kept and rethrown below.
-	let writes: Promise<void> = Promise.resolve();
-	let writeError: unknown;
-	const enqueue = (write: () => Promise<void>) => {
-		writes = writes.then(write).catch((error: unknown) => {
-			writeError ??= error;
-			port1.postMessage({type: 'stop', reason: 'lease lost'});
-		});
-	};
-
-	let backend: string | undefined;
-	port1.on('message', (message: WorkerMessage) => {
-		if (message.type === 'started') {
-			backend = message.backend;
-			enqueue(async () => store.markStarted(trial.id, owner, {backend: message.backend, trainingPath: message.trainingPath, host: owner.split(':')[0], cores: availableParallelism(), paramCount: message.paramCount}));
-			onEvent?.({type: 'trial-built', trial, backend: message.backend, paramCount: message.paramCount, trainingPath: message.trainingPath});
-		} else {
-			enqueue(async () => store.recordEpoch(trial.id, owner, message.record));
-			onEvent?.({type: 'epoch', trial, record: message.record});
-			history?.addEpoch(trial.id, message.record);
-			if (pruner) {
-				// The worker waits for this verdict before its next epoch.
-				const decision = decidePrune(pruner, {id: trial.id, epochs: history!.epochs(trial.id)}, history!.peers(trial.id));
-				port1.postMessage({type: 'verdict', prune: decision.prune ? decision.reason : undefined});
-			}
-		}
-	});
+	const stop = new AbortController();
 	const onAbort = () => {
-		port1.postMessage({type: 'stop', reason: 'interrupted (SIGINT)'});
+		stop.abort('interrupted (SIGINT)');
 	};
 
 	signal?.addEventListener('abort', onAbort, {once: true});
-	// timeoutMinutes: ask the worker to stop after its current epoch; if it has not returned after a grace
-	// period (an epoch can be long), abort the task, which terminates the worker thread.
-	const timeoutMinutes = options.sweep.definition.timeoutMinutes;
-	const hardStop = new AbortController();
-	let timedOut = false;
-	const timers = timeoutMinutes === undefined ? [] : [
-		setTimeout(() => {
-			timedOut = true;
-			port1.postMessage({type: 'stop', reason: `exceeded timeoutMinutes: ${timeoutMinutes}`});
-		}, timeoutMinutes * 60_000),
-		setTimeout(() => {
-			hardStop.abort();
-		}, timeoutMinutes * 60_000 * 1.1 + 30_000),
-	];
-	let result: TrainTaskResult | undefined;
-	let failure: string | undefined;
+	// Store writes of one trial happen in order; the first failed write stops the trial and is rethrown below.
+	let writes: Promise<void> = Promise.resolve();
+	let writeError: unknown;
+	const write = async (commit: () => Promise<void>): Promise<void> => {
+		writes = writes.then(commit).catch((error: unknown) => {
+			writeError ??= error;
+			stop.abort('lease lost');
+		});
+		return writes;
+	};
+
+	let backend: string | undefined;
+	let diverged: string | undefined;
+	let stepsRun = 0;
+	const finalMetrics: Record<string, number> = {};
+	const sink: RunSink = {
+		started(info) {
+			backend = info.backend;
+			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
+			onEvent?.({type: 'trial-built', trial, ...info});
+		},
+		async step(report) {
+			stepsRun++;
+			await write(async () => store.recordStep(trial.id, owner, report));
+			if (writeError) {
+				return String(stop.signal.reason);
+			}
+
+			onEvent?.({type: 'step', trial, record: report});
+			history?.addStep(trial.id, report);
+			const value = report.metrics[metric.name];
+			if (value !== undefined && !Number.isFinite(value)) {
+				diverged ??= `${metric.name} became ${value} at step ${report.step}`;
+				return diverged;
+			}
+
+			if (pruner) {
+				const decision = decidePrune(pruner, {id: trial.id, steps: history!.steps(trial.id)}, history!.peers(trial.id), metric);
+				if (decision.prune) {
+					return decision.reason;
+				}
+			}
+
+			return stop.signal.aborted ? String(stop.signal.reason) : undefined;
+		},
+		async final(metrics) {
+			Object.assign(finalMetrics, metrics);
+		},
+	};
+	let result;
 	try {
-		result = await options.pool.run(
-			{config: trial.config, seed: trial.seed, shape: options.shape, data: options.data, backend: options.backend, port: port2, awaitVerdict: Boolean(pruner)},
-			{transferList: [port2], signal: hardStop.signal},
-		);
-	} catch (error) {
-		failure = hardStop.signal.aborted ? `exceeded timeoutMinutes: ${timeoutMinutes} (worker stopped mid-epoch)` : oneLine(error);
+		result = await options.runner(trial, sink, {
+			signal: stop.signal,
+			timeoutMs: timeoutMinutes === undefined ? undefined : timeoutMinutes * 60_000,
+			metric,
+			pruned: Boolean(pruner),
+		});
 	} finally {
 		signal?.removeEventListener('abort', onAbort);
-		for (const timer of timers) {
-			clearTimeout(timer);
-		}
 	}
 
-	// The task's result and the port's messages travel on different channels: drain the port first.
-	await Promise.race([portClosed, new Promise(resolve => {
-		setTimeout(resolve, 5000).unref();
-	})]);
-	port1.close();
 	await writes;
 	if (writeError) {
 		if (writeError instanceof LeaseLostError) {
@@ -222,9 +214,16 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 		throw writeError;
 	}
 
-	const outcome: TrialOutcome = result
-		? {state: timedOut && result.state === 'interrupted' ? 'timeout' : result.state, testLoss: result.testLoss, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason}
-		: {state: timedOut ? 'timeout' : 'failed', error: failure ?? 'unknown failure'};
+	// Whatever ran it, a metric that stopped being a number ends the trial as diverged.
+	const state = diverged && (result.state === 'completed' || result.state === 'pruned') ? 'diverged' : result.state;
+	const outcome: TrialOutcome = {
+		state,
+		...(Object.keys(finalMetrics).length > 0 && {metrics: finalMetrics}),
+		trainSeconds: result.trainSeconds,
+		error: state === 'diverged' ? (result.state === 'diverged' ? result.error : diverged) : result.error,
+		stopReason: result.stopReason,
+		logPath: result.logPath,
+	};
 	if (outcome.state === 'failed' && trial.attempts <= (options.retries ?? 0)) {
 		await store.requeueTrial(trial.id, owner);
 		onEvent?.({type: 'retry', trial, error: outcome.error ?? ''});
@@ -232,7 +231,7 @@ async function trainOne(options: RunOptions, trial: TrialRecord, owner: string, 
 	}
 
 	await store.finishTrial(trial.id, owner, outcome);
-	onEvent?.({type: 'trial-end', trial, outcome, epochsRun: result?.epochsRun ?? 0, backend: result?.backend ?? backend});
+	onEvent?.({type: 'trial-end', trial, outcome, epochsRun: stepsRun, backend});
 	return outcome;
 }
 
@@ -263,10 +262,4 @@ function processAlive(pid: number): boolean {
 	} catch (error) {
 		return (error as NodeJS.ErrnoException).code === 'EPERM';
 	}
-}
-
-/** An error as one line: worker errors can carry multi-line stacks and tfjs diagnostics. */
-export function oneLine(error: unknown): string {
-	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
-	return text.split('\n')[0].slice(0, 500);
 }

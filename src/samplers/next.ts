@@ -1,6 +1,6 @@
 import {repeatSeed, sampleParameter} from '../sweep/expand.js';
 import {configHash} from '../sweep/hash.js';
-import type {Objective, SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
+import {type MetricSpec, sweepMetric, type SweepDefinition, type TrialParams, type TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import {suggestTpe} from './tpe.js';
 
@@ -14,8 +14,11 @@ export const DEFAULT_STARTUP_TRIALS = 10;
 export interface SamplerHistory {
 	/** Trials the sweep has, in any state. */
 	readonly size: number;
-	/** Each finished trial's config and objective value (NaN ranks worst), and the configs still running or waiting. */
-	observations(objective: Objective): {observations: Array<{config: TrialConfig; value: number}>; pending: TrialConfig[]};
+	/**
+	 * Each finished trial's config and best value of the metric (NaN ranks worst), with the steps it ran when it
+	 * stopped early (pruned, timed out), and the configs still running or waiting.
+	 */
+	observations(metric: MetricSpec): {observations: Array<{config: TrialParams; value: number; stoppedAt?: number}>; pending: TrialParams[]};
 }
 
 /**
@@ -50,22 +53,24 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 		return undefined;
 	}
 
-	const {observations, pending} = history.observations(definition.objective ?? 'val_accuracy');
+	const metric = sweepMetric(definition);
+	const {observations, pending} = history.observations(metric);
 	const known = new Set([...observations.map(observation => configHash(observation.config)), ...pending.map(config => configHash(config))]);
 	const keys = Object.keys(definition.parameters);
-	const params = (config: TrialConfig) => Object.fromEntries(keys.map(key => [key, config[key as keyof TrialConfig]]));
+	const params = (config: TrialParams) => Object.fromEntries(keys.map(key => [key, config[key]]));
 	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
 		const suggestion = attempt < TPE_TRIES ? suggestTpe({
 			parameters: definition.parameters,
-			observations: observations.map(observation => ({params: params(observation.config), value: observation.value})),
+			observations: observations.map(observation => ({params: params(observation.config), value: observation.value, stoppedAt: observation.stoppedAt})),
 			pending: pending.map(config => params(config)),
-			direction: definition.objective === 'val_loss' ? 'minimize' : 'maximize',
+			direction: metric.goal,
 			startupTrials: definition.startupTrials ?? DEFAULT_STARTUP_TRIALS,
+			multivariate: definition.multivariate === true,
 			seed: definition.seed,
 			// A suggestion equal to a config already tried is asked again with another random stream.
 			trialNumber: count + (attempt * 1_000_003),
 		}) : randomSuggestion(definition, deriveSeed(definition.seed, 'tpe-fallback', count, attempt));
-		const config = {...structuredClone(definition.base), ...suggestion} as TrialConfig;
+		const config: TrialParams = {...structuredClone(definition.base), ...suggestion};
 		const hash = configHash(config);
 		if (!known.has(hash)) {
 			return {ordinal: count, config, configHash: hash, repeat: 0, seed: repeatSeed(definition.seed, 0)};

@@ -2,9 +2,12 @@
  * Tree-structured Parzen Estimator sampling (Bergstra et al. 2011), following Optuna's independent
  * TPESampler: per parameter, the observations are split into a good group (the best gamma(n)) and a bad
  * group; each group becomes a Parzen estimator (l for good, g for bad), candidates are drawn from l and the
- * one with the highest l(x)/g(x) wins. A pure function of its input: the run loop owns the trial history.
+ * one with the highest l(x)/g(x) wins; with `multivariate`, one joint estimator per group over all parameters.
+ * docs/search.md lists, item by item, where this follows Optuna 3.1 and where it does not (and why).
+ * A pure function of its input: the run loop owns the trial history.
  */
 import type {ParameterSpec} from '../types.js';
+import {erfc} from '../util/erfc.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
 import {sampleParameter} from '../sweep/expand.js';
@@ -14,6 +17,11 @@ export interface TpeObservation {
 	params: Record<string, unknown>;
 	/** The objective; NaN (a diverged trial) ranks worst whatever the direction. */
 	value: number;
+	/**
+	 * Set for a trial stopped before its last epoch (pruned, timed out): the epochs it ran. As Optuna ranks
+	 * pruned trials, such a trial ranks after every trial that finished, those that got further first, then by value.
+	 */
+	stoppedAt?: number;
 }
 
 export interface TpeInput {
@@ -30,7 +38,13 @@ export interface TpeInput {
 	trialNumber: number;
 	/** Draws from l(x) per parameter; Optuna's default 24. */
 	candidates?: number;
-	/** Size of the good group for n observations (pending included); Optuna's default min(ceil(0.1 n), 25). */
+	/**
+	 * Optuna's multivariate TPE: one joint Parzen estimator over all parameters (each kernel a product over the
+	 * parameters, with a Scott-like bandwidth) instead of one per parameter, so that parameters that work together
+	 * are sampled together. Observations missing a parameter are left out of the joint estimators.
+	 */
+	multivariate?: boolean;
+	/** Size of the good group for n observations (pending trials not counted, as in Optuna); Optuna's default min(ceil(0.1 n), 25). */
 	gamma?: (n: number) => number;
 }
 
@@ -80,6 +94,9 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 	}
 
 	const {below, above} = splitObservations(input);
+	if (input.multivariate === true) {
+		return suggestJoint(input.parameters, names, below, above, candidates, rng);
+	}
 	for (const name of names) {
 		const spec = input.parameters[name];
 		const good = below.map((params) => params[name]);
@@ -89,15 +106,22 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 	return result;
 }
 
-/** Good and bad parameter sets, each oldest first. Pending trials always go to the bad group, as Optuna's liar does. */
+/**
+ * Good and bad parameter sets, each oldest first. Finished trials rank by value, then trials stopped early by how far
+ * they got and by value (Optuna's (-step, value) order for pruned trials); pending trials always go to the bad group,
+ * as Optuna's constant liar ranks running trials after everything, and do not count towards gamma's n.
+ */
 function splitObservations(input: TpeInput): {below: Array<Record<string, unknown>>; above: Array<Record<string, unknown>>} {
 	const sign = input.direction === 'maximize' ? -1 : 1;
-	const order = input.observations.map((observation, index) => ({index, key: Number.isNaN(observation.value) ? Number.POSITIVE_INFINITY : sign * observation.value}));
+	const order = input.observations.map((observation, index) => ({
+		index,
+		stage: observation.stoppedAt === undefined ? Number.NEGATIVE_INFINITY : -observation.stoppedAt,
+		key: Number.isNaN(observation.value) ? Number.POSITIVE_INFINITY : sign * observation.value,
+	}));
 	// Ties keep the older trial first; NaN keys sort after every number, including -Infinity * sign.
-	order.sort((a, b) => (a.key === b.key ? a.index - b.index : a.key < b.key ? -1 : 1));
+	order.sort((a, b) => (a.stage === b.stage ? (a.key === b.key ? a.index - b.index : (a.key < b.key ? -1 : 1)) : (a.stage < b.stage ? -1 : 1)));
 	const gamma = input.gamma ?? defaultGamma;
-	const n = input.observations.length + input.pending.length;
-	const nBelow = clamp(Math.floor(gamma(n)), 0, input.observations.length);
+	const nBelow = clamp(Math.floor(gamma(input.observations.length)), 0, input.observations.length);
 	const belowIndices = new Set(order.slice(0, nBelow).map((entry) => entry.index));
 	const below: Array<Record<string, unknown>> = [];
 	const above: Array<Record<string, unknown>> = [];
@@ -112,15 +136,8 @@ function splitObservations(input: TpeInput): {below: Array<Record<string, unknow
 // ---- categorical ----------------------------------------------------------------------------------------
 
 function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], candidates: number, rng: Rng): unknown {
-	const keys = values.map((value) => canonicalJson(value));
-	const indexOf = new Map<string, number>();
-	for (const [index, key] of keys.entries()) {
-		if (!indexOf.has(key)) {
-			indexOf.set(key, index);
-		}
-	}
-	const l = categoricalDistribution(values.length, good, indexOf);
-	const g = categoricalDistribution(values.length, bad, indexOf);
+	const l = categoricalProbabilities(values, good);
+	const g = categoricalProbabilities(values, bad);
 	let best = -1;
 	let bestScore = Number.NEGATIVE_INFINITY;
 	for (let i = 0; i < candidates; i++) {
@@ -135,11 +152,14 @@ function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], 
 }
 
 /**
- * Optuna's categorical Parzen estimator: each observation is a kernel putting weight 1 on its category and
- * prior_weight / kernels on every category (so the smoothing fades as evidence grows); the prior kernel is
- * uniform. The mixture collapses to one probability vector.
+ * Optuna's categorical Parzen estimator, collapsed to one probability per listed value: each observation is a
+ * kernel putting weight 1 on its value and prior_weight / (observations + 1) on every value (so the smoothing fades as
+ * evidence grows); the prior kernel is uniform; kernels are mixed with the same weights as numeric ones.
+ * Observed values are matched by canonical JSON; values not in the list are ignored.
  */
-function categoricalDistribution(k: number, observed: unknown[], indexOf: Map<string, number>): number[] {
+export function categoricalProbabilities(values: readonly unknown[], observed: readonly unknown[]): number[] {
+	const indexOf = valueIndex(values);
+	const k = values.length;
 	const indices: number[] = [];
 	for (const value of observed) {
 		const index = value === undefined ? undefined : indexOf.get(canonicalJson(value));
@@ -147,23 +167,40 @@ function categoricalDistribution(k: number, observed: unknown[], indexOf: Map<st
 			indices.push(index);
 		}
 	}
-	const weights = [...defaultWeights(indices.length), PRIOR_WEIGHT];
-	const total = weights.reduce((sum, w) => sum + w, 0);
-	const fill = PRIOR_WEIGHT / weights.length;
+	const weights = mixtureWeights(indices.length);
+	const fill = PRIOR_WEIGHT / (indices.length + 1);
 	const rowSum = 1 + fill * k;
 	const probabilities = new Array<number>(k).fill(0);
 	for (const [i, index] of indices.entries()) {
-		const w = weights[i] / total;
 		for (let c = 0; c < k; c++) {
-			probabilities[c] += (w * fill) / rowSum;
+			probabilities[c] += (weights[i] * fill) / rowSum;
 		}
-		probabilities[index] += w / rowSum;
+		probabilities[index] += weights[i] / rowSum;
 	}
-	const priorShare = weights[weights.length - 1] / total;
+	const priorShare = weights[weights.length - 1];
 	for (let c = 0; c < k; c++) {
 		probabilities[c] += priorShare / k;
 	}
 	return probabilities;
+}
+
+/** Each listed value's position by canonical JSON (the first, should two be equal), so that {a, b} and {b, a} match. */
+function valueIndex(values: readonly unknown[]): Map<string, number> {
+	const indexOf = new Map<string, number>();
+	for (const [index, value] of values.entries()) {
+		const key = canonicalJson(value);
+		if (!indexOf.has(key)) {
+			indexOf.set(key, index);
+		}
+	}
+	return indexOf;
+}
+
+/** defaultWeights for the observations plus the prior's weight last, normalised to sum 1 (Optuna's _calculate_weights). */
+function mixtureWeights(n: number): number[] {
+	const raw = [...defaultWeights(n), PRIOR_WEIGHT];
+	const total = raw.reduce((sum, w) => sum + w, 0);
+	return raw.map((w) => w / total);
 }
 
 function drawIndex(probabilities: number[], rng: Rng): number {
@@ -178,67 +215,212 @@ function drawIndex(probabilities: number[], rng: Rng): number {
 	return probabilities.length - 1;
 }
 
+// ---- multivariate ---------------------------------------------------------------------------------------
+
+/** Optuna's SIGMA0_MAGNITUDE: the multivariate bandwidth is 0.2 n^(-1 / (d + 4)) of each parameter's range (Scott's rule as in BOHB). */
+const SIGMA0_MAGNITUDE = 0.2;
+
+type JointPart =
+	| {name: string; kind: 'numeric'; model: NumericModel}
+	| {name: string; kind: 'categorical'; values: unknown[]; indexOf: Map<string, number>; rows: number[][]};
+
+/** Kernel i of the joint estimator is the product of kernel i of every part; the last kernel is the prior. */
+export interface JointModel {
+	weights: number[];
+	logWeights: number[];
+	parts: JointPart[];
+}
+
+export function fitJoint(parameters: Record<string, ParameterSpec>, names: readonly string[], observations: ReadonlyArray<Record<string, unknown>>): JointModel {
+	const keys = new Map(names.map((name) => {
+		const spec = parameters[name];
+		return [name, spec.kind === 'values' ? new Set(spec.values.map((value) => canonicalJson(value))) : undefined];
+	}));
+	const usable = observations.filter((params) => names.every((name) => inSpace(parameters[name], params[name], keys.get(name))));
+	const n = usable.length;
+	const bandwidth = SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (names.length + 4));
+	const weights = mixtureWeights(n);
+	const parts = names.map((name): JointPart => {
+		const spec = parameters[name];
+		const observed = usable.map((params) => params[name]);
+		if (spec.kind !== 'values') {
+			return {name, kind: 'numeric', model: fitNumeric(spec, observed, bandwidth)};
+		}
+		const indexOf = valueIndex(spec.values);
+		// As the univariate estimator, kernel by kernel: weight 1 on the observed value and prior_weight / (n + 1) on every value.
+		const k = spec.values.length;
+		const fill = PRIOR_WEIGHT / (n + 1);
+		const rows = observed.map((value) => {
+			const row = new Array<number>(k).fill(fill / (1 + fill * k));
+			row[indexOf.get(canonicalJson(value))!] += 1 / (1 + fill * k);
+			return row;
+		});
+		rows.push(new Array<number>(k).fill(1 / k));
+		return {name, kind: 'categorical', values: spec.values, indexOf, rows};
+	});
+	return {weights, logWeights: weights.map((w) => Math.log(w)), parts};
+}
+
+/** One joint draw: a kernel, then every parameter from that kernel. */
+function sampleJoint(model: JointModel, rng: Rng): unknown[] {
+	const kernel = drawIndex(model.weights, rng);
+	return model.parts.map((part) => (part.kind === 'numeric' ? sampleNumeric(part.model, rng, kernel) : drawIndex(part.rows[kernel], rng)));
+}
+
+/** log of the joint density (numbers) or mass (integers, listed values) at a candidate, in sampleJoint's encoding. */
+function jointLogPdf(model: JointModel, candidate: readonly unknown[], canonical: readonly string[]): number {
+	const terms = new Float64Array(model.weights.length);
+	for (let i = 0; i < terms.length; i++) {
+		let sum = model.logWeights[i];
+		for (const [p, part] of model.parts.entries()) {
+			sum += part.kind === 'numeric' ? kernelLogPdf(part.model, i, candidate[p] as number) : Math.log(part.rows[i][part.indexOf.get(canonical[p])!]);
+		}
+		terms[i] = sum;
+	}
+	return logSumExp(terms);
+}
+
+/** The joint estimator's log density at one config (listed values matched by canonical JSON): for tests against Optuna. */
+export function jointLogPdfAt(model: JointModel, params: Record<string, unknown>): number {
+	const canonical = model.parts.map((part) => (part.kind === 'categorical' ? canonicalJson(params[part.name]) : ''));
+	const encoded = model.parts.map((part, p) => (part.kind === 'categorical' ? part.indexOf.get(canonical[p]) : params[part.name]));
+	return jointLogPdf(model, encoded, canonical);
+}
+
+function suggestJoint(
+	parameters: Record<string, ParameterSpec>,
+	names: readonly string[],
+	below: ReadonlyArray<Record<string, unknown>>,
+	above: ReadonlyArray<Record<string, unknown>>,
+	candidates: number,
+	rng: Rng,
+): Record<string, unknown> {
+	const l = fitJoint(parameters, names, below);
+	const g = fitJoint(parameters, names, above);
+	let best: unknown[] | undefined;
+	let bestScore = Number.NEGATIVE_INFINITY;
+	for (let c = 0; c < candidates; c++) {
+		const draw = sampleJoint(l, rng);
+		// Listed values are drawn as indices; both estimators look them up by canonical JSON.
+		const canonical = draw.map((x, p) => {
+			const part = l.parts[p];
+			return part.kind === 'categorical' ? canonicalJson(part.values[x as number]) : '';
+		});
+		const score = jointLogPdf(l, draw, canonical) - jointLogPdf(g, draw, canonical);
+		if (best === undefined || score > bestScore) {
+			best = draw;
+			bestScore = score;
+		}
+	}
+	return Object.fromEntries(l.parts.map((part, p) => [part.name, part.kind === 'numeric' ? best![p] : structuredClone(part.values[best![p] as number])]));
+}
+
 // ---- numeric --------------------------------------------------------------------------------------------
 
 type NumericSpec = Exclude<ParameterSpec, {kind: 'values'}>;
 
-interface Parzen {
+/** A mixture of truncated Gaussians in the parameter's transformed space (log space for the log kinds). */
+export interface Parzen {
 	mus: number[];
 	sigmas: number[];
-	/** Normalised mixture weights. */
+	/** Normalised mixture weights; the prior's is last. */
 	weights: number[];
-	/** The truncation interval, in the transformed (log for log kinds) space. */
+	logWeights: number[];
+	/** The truncation interval. */
 	low: number;
 	high: number;
+	/** Per kernel, the log of its Gaussian's mass inside [low, high]: fixed for an estimator, so computed once. */
+	logMasses: number[];
 }
 
-/** Log kinds work in log space; integer kinds widen the interval by half a step so the end values get whole bins. */
-function domain(spec: NumericSpec): {low: number; high: number; log: boolean; int: boolean} {
+/** l(x) or g(x) for one numeric parameter, with what maps its values into the estimator's space. */
+export interface NumericModel {
+	spec: NumericSpec;
+	estimator: Parzen;
+	log: boolean;
+	/**
+	 * Integers are scored by the mixture's mass over the bin that rounds to the value ([v - 0.5, v + 0.5], in log
+	 * space for log-int), continuous values by the density. Optuna 3.1 scored a log-int by the density at log(v);
+	 * Optuna fixed that in 2025 (PR #6258) to the bin mass, which sweeplab has always used.
+	 */
+	integer: boolean;
+}
+
+/**
+ * Optuna's bounds: log kinds work in log space; integer kinds widen the interval by half a step each side
+ * (log-int: log(min - 0.5) .. log(max + 0.5)) so that the end values get whole bins.
+ */
+function domain(spec: NumericSpec): {low: number; high: number; log: boolean; integer: boolean} {
 	switch (spec.kind) {
 		case 'uniform': {
-			return {low: spec.min, high: spec.max, log: false, int: false};
+			return {low: spec.min, high: spec.max, log: false, integer: false};
 		}
 		case 'log-uniform': {
-			return {low: Math.log(spec.min), high: Math.log(spec.max), log: true, int: false};
+			return {low: Math.log(spec.min), high: Math.log(spec.max), log: true, integer: false};
 		}
 		case 'int-uniform': {
-			return {low: spec.min - 0.5, high: spec.max + 0.5, log: false, int: true};
+			return {low: spec.min - 0.5, high: spec.max + 0.5, log: false, integer: true};
 		}
 		case 'log-int-uniform': {
-			return {low: Math.log(spec.min - 0.5), high: Math.log(spec.max + 0.5), log: true, int: true};
+			return {low: Math.log(spec.min - 0.5), high: Math.log(spec.max + 0.5), log: true, integer: true};
 		}
 	}
 }
 
-function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng): number {
+/** The Parzen estimator of the observed values (those that are numbers inside the space; others are ignored). */
+export function fitNumeric(spec: NumericSpec, observed: readonly unknown[], bandwidth?: number): NumericModel {
 	const space = domain(spec);
-	const toSpace = (value: number): number => (space.log ? Math.log(value) : value);
-	const usable = (values: unknown[]): number[] =>
-		values.filter((value): value is number => typeof value === 'number' && value >= spec.min && value <= spec.max).map(toSpace);
-	const l = parzen(usable(good), space.low, space.high);
-	const g = parzen(usable(bad), space.low, space.high);
+	const values = observed.filter((value) => inSpace(spec, value)).map((value) => (space.log ? Math.log(value as number) : (value as number)));
+	const sigma = bandwidth === undefined ? undefined : bandwidth * (space.high - space.low);
+	return {spec, estimator: parzen(values, space.low, space.high, sigma), log: space.log, integer: space.integer};
+}
 
+function inSpace(spec: ParameterSpec, value: unknown, keys?: Set<string>): boolean {
+	if (spec.kind === 'values') {
+		return value !== undefined && keys!.has(canonicalJson(value));
+	}
+	return typeof value === 'number' && value >= spec.min && value <= spec.max;
+}
+
+/** log l(value) or log g(value) of kernel i alone (its mixture weight left out). */
+function kernelLogPdf(model: NumericModel, i: number, value: number): number {
+	const toSpace = (v: number): number => (model.log ? Math.log(v) : v);
+	const {low, high} = model.estimator;
+	return model.integer
+		? kernelLogBinMass(model.estimator, i, Math.max(toSpace(value - 0.5), low), Math.min(toSpace(value + 0.5), high))
+		: kernelLogDensity(model.estimator, i, toSpace(value));
+}
+
+/**
+ * The log of l(value) or g(value), in the parameter's own units: Optuna's _ParzenEstimator.log_pdf with two of its
+ * later fixes, a truncated Gaussian's density divided by its sigma (Optuna 3.1 left that out; fixed in PR #5110,
+ * Optuna 3.5) and a log-scaled integer's bin mass (PR #6258).
+ */
+export function numericLogPdf(model: NumericModel, value: number): number {
+	const {logWeights} = model.estimator;
+	const terms = new Float64Array(logWeights.length);
+	for (let i = 0; i < logWeights.length; i++) {
+		terms[i] = logWeights[i] + kernelLogPdf(model, i, value);
+	}
+	return logSumExp(terms);
+}
+
+/** A draw from the mixture (or from kernel `kernel` alone) mapped back to the parameter: exp for log kinds, then rounding and clipping for integers. */
+function sampleNumeric(model: NumericModel, rng: Rng, kernel = drawIndex(model.estimator.weights, rng)): number {
+	const x = sampleKernel(model.estimator, kernel, rng);
+	const value = model.log ? Math.exp(x) : x;
+	// exp(log(max)) can land an ulp outside the range; Optuna clips integers only, sweeplab keeps every value in its range.
+	return clamp(model.integer ? Math.round(value) : value, model.spec.min, model.spec.max);
+}
+
+function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng): number {
+	const l = fitNumeric(spec, good);
+	const g = fitNumeric(spec, bad);
 	let best: number | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
 	for (let i = 0; i < candidates; i++) {
-		let x = sampleParzen(l, rng);
-		let value = space.log ? Math.exp(x) : x;
-		if (space.int) {
-			value = clamp(Math.round(value), spec.min, spec.max);
-			x = toSpace(value);
-		} else {
-			// exp(log(max)) can land an ulp outside the range.
-			value = clamp(value, spec.min, spec.max);
-		}
-		let score: number;
-		if (space.int) {
-			// Rounding maps a whole bin to one integer: compare the probability of that bin, not a density.
-			const a = space.log ? Math.log(Math.max(value - 0.5, spec.min - 0.5)) : value - 0.5;
-			const b = space.log ? Math.log(value + 0.5) : value + 0.5;
-			score = logBinMass(l, a, b) - logBinMass(g, a, b);
-		} else {
-			score = logDensity(l, x) - logDensity(g, x);
-		}
+		const value = sampleNumeric(l, rng);
+		const score = numericLogPdf(l, value) - numericLogPdf(g, value);
 		if (best === undefined || score > bestScore) {
 			best = value;
 			bestScore = score;
@@ -248,16 +430,30 @@ function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], cand
 }
 
 /**
- * Optuna's univariate Parzen estimator: one Gaussian per observation plus a wide prior at the centre; each
- * bandwidth is the larger gap to its sorted neighbours, clipped to [range / min(100, 1 + kernels), range].
+ * Optuna's univariate Parzen estimator (consider_prior, prior_weight 1, consider_magic_clip, no
+ * consider_endpoints): one Gaussian per observation plus a prior of sigma = range at the centre; each bandwidth
+ * is the larger gap to its sorted neighbours (the outermost kernels look only inwards), clipped to
+ * [range / min(100, 1 + kernels), range]. Exported for the tests that check it against Optuna's numbers.
  */
-function parzen(observations: number[], low: number, high: number): Parzen {
+export function parzen(observations: readonly number[], low: number, high: number, bandwidth?: number): Parzen {
 	const range = high - low;
 	const mus = [...observations, (low + high) / 2];
+	const sigmas = bandwidth === undefined ? neighbourBandwidths(mus, low, high) : mus.map(() => bandwidth);
+	const minSigma = range / Math.min(100, 1 + mus.length);
+	for (let i = 0; i < sigmas.length; i++) {
+		sigmas[i] = clamp(sigmas[i], minSigma, range);
+	}
+	sigmas[sigmas.length - 1] = range;
+	const weights = mixtureWeights(observations.length);
+	const logMasses = mus.map((mu, i) => Math.log(normalMass((low - mu) / sigmas[i], (high - mu) / sigmas[i])));
+	return {mus, sigmas, weights, logWeights: weights.map((w) => Math.log(w)), low, high, logMasses};
+}
+
+/** Each kernel's larger gap to its sorted neighbours; the outermost kernels look only inwards (no consider_endpoints). */
+function neighbourBandwidths(mus: readonly number[], low: number, high: number): number[] {
 	const order = mus.map((_, i) => i).sort((a, b) => mus[a] - mus[b] || a - b);
 	const sorted = [low, ...order.map((i) => mus[i]), high];
 	const sortedSigmas = order.map((_, j) => Math.max(sorted[j + 1] - sorted[j], sorted[j + 2] - sorted[j + 1]));
-	// consider_endpoints=False: the outermost kernels look only inwards, not at the distance to the bound.
 	if (sorted.length >= 4) {
 		sortedSigmas[0] = sorted[2] - sorted[1];
 		sortedSigmas[sortedSigmas.length - 1] = sorted[sorted.length - 2] - sorted[sorted.length - 3];
@@ -266,18 +462,11 @@ function parzen(observations: number[], low: number, high: number): Parzen {
 	for (const [j, i] of order.entries()) {
 		sigmas[i] = sortedSigmas[j];
 	}
-	const minSigma = range / Math.min(100, 1 + mus.length);
-	for (let i = 0; i < sigmas.length; i++) {
-		sigmas[i] = clamp(sigmas[i], minSigma, range);
-	}
-	sigmas[sigmas.length - 1] = range;
-	const raw = [...defaultWeights(observations.length), PRIOR_WEIGHT];
-	const total = raw.reduce((sum, w) => sum + w, 0);
-	return {mus, sigmas, weights: raw.map((w) => w / total), low, high};
+	return sigmas;
 }
 
-function sampleParzen(estimator: Parzen, rng: Rng): number {
-	const k = drawIndex(estimator.weights, rng);
+/** A draw from kernel k's Gaussian truncated to [low, high]. */
+function sampleKernel(estimator: Parzen, k: number, rng: Rng): number {
 	const mu = estimator.mus[k];
 	const sigma = estimator.sigmas[k];
 	// Every kernel centre lies inside [low, high] and sigma <= the range, so at least a third of the mass is inside:
@@ -300,34 +489,27 @@ function standardNormal(rng: Rng): number {
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Log density of the truncated mixture at x (in the transformed space). */
-function logDensity(estimator: Parzen, x: number): number {
-	const terms = estimator.mus.map((mu, i) => {
-		const sigma = estimator.sigmas[i];
-		const z = (x - mu) / sigma;
-		const mass = normalMass((estimator.low - mu) / sigma, (estimator.high - mu) / sigma);
-		return Math.log(estimator.weights[i]) - 0.5 * z * z - LOG_SQRT_2PI - Math.log(sigma) - Math.log(mass);
-	});
-	return logSumExp(terms);
+/** Log density at x (in the transformed space) of kernel i truncated to [low, high]. */
+function kernelLogDensity(estimator: Parzen, i: number, x: number): number {
+	const z = (x - estimator.mus[i]) / estimator.sigmas[i];
+	return -0.5 * z * z - LOG_SQRT_2PI - Math.log(estimator.sigmas[i]) - estimator.logMasses[i];
 }
 
-/** Log of the mixture's probability of [a, b] (in the transformed space). */
-function logBinMass(estimator: Parzen, a: number, b: number): number {
-	const terms = estimator.mus.map((mu, i) => {
-		const sigma = estimator.sigmas[i];
-		const truncation = normalMass((estimator.low - mu) / sigma, (estimator.high - mu) / sigma);
-		const za = (a - mu) / sigma;
-		const zb = (b - mu) / sigma;
-		const mass = normalMass(za, zb);
-		// Far in a tail the difference of two CDFs underflows; the midpoint density times the width is then exact enough.
-		const logMass = mass > 1e-12 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
-		return Math.log(estimator.weights[i]) + logMass - Math.log(truncation);
-	});
-	return logSumExp(terms);
+/** Log of kernel i's probability of [a, b] (in the transformed space), truncated to [low, high]. */
+function kernelLogBinMass(estimator: Parzen, i: number, a: number, b: number): number {
+	const za = (a - estimator.mus[i]) / estimator.sigmas[i];
+	const zb = (b - estimator.mus[i]) / estimator.sigmas[i];
+	const mass = normalMass(za, zb);
+	// Far in a tail the difference of two CDFs underflows; the midpoint density times the width is then exact enough.
+	const logMass = mass > 1e-300 ? Math.log(mass) : -0.5 * ((za + zb) / 2) ** 2 - LOG_SQRT_2PI + Math.log(zb - za);
+	return logMass - estimator.logMasses[i];
 }
 
-function logSumExp(terms: number[]): number {
-	const max = Math.max(...terms);
+function logSumExp(terms: Float64Array | number[]): number {
+	let max = Number.NEGATIVE_INFINITY;
+	for (const term of terms) {
+		max = Math.max(max, term);
+	}
 	if (!Number.isFinite(max)) {
 		return max;
 	}
@@ -347,20 +529,6 @@ function normalMass(za: number, zb: number): number {
 		return 0.5 * (erfc(-zb / Math.SQRT2) - erfc(-za / Math.SQRT2));
 	}
 	return 1 - 0.5 * erfc(-za / Math.SQRT2) - 0.5 * erfc(zb / Math.SQRT2);
-}
-
-/** Complementary error function with relative error below 1.2e-7 everywhere (Numerical Recipes' erfcc). */
-function erfc(x: number): number {
-	const z = Math.abs(x);
-	const t = 1 / (1 + 0.5 * z);
-	const r =
-		t *
-		Math.exp(
-			-z * z -
-				1.26551223 +
-				t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-		);
-	return x >= 0 ? r : 2 - r;
 }
 
 function clamp(value: number, min: number, max: number): number {

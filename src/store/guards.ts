@@ -87,8 +87,19 @@ export function checkSameImport(where: string, existing: SweepRow | undefined, c
 export const noSuchSweep = (where: string, sweepId: number): StoreError =>
 	new StoreError(`${where}: cannot add trials to sweep ${sweepId}: no such sweep; open it with openSweep first`);
 
-export const duplicateEpoch = (where: string, trialId: number, epoch: number, options?: {cause?: unknown}): StoreError =>
-	new StoreError(`${where}: trial ${trialId} already has epoch ${epoch}; epochs are recorded once, numbered from 1`, options);
+/**
+ * Steps are numbered 1, 2, ... and recorded once, in order.
+ * @throws StoreError when `step` is not a positive integer above `last`, the trial's latest step (null: none yet).
+ */
+export function checkStepNumber(where: string, trialId: number, step: number, last: number | null): void {
+	if (!Number.isInteger(step) || step < 1) {
+		throw new StoreError(`${where}: trial ${trialId}: step ${step} is not a whole number from 1; steps are numbered 1, 2, ...`);
+	}
+
+	if (last !== null && step <= last) {
+		throw new StoreError(`${where}: trial ${trialId} already has step ${last}; steps are recorded once each, in increasing order (next: ${last + 1} or more)`);
+	}
+}
 
 export const readOnly = (where: string, doing: string): StoreError => new StoreError(`${where}: ${doing}: the store was opened read-only`);
 

@@ -7,17 +7,18 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import type {StepRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease,
+	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease,
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
 import {
-	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
+	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
+	type TrialRow,
 } from './rows.js';
-import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -76,7 +77,7 @@ const TYPES: pg.CustomTypesConfig = {
 
 // double precision comes back as a number (NaN and infinities included) or null.
 type PgTrialRow = TrialRow<number | null>;
-type PgEpochRow = EpochRow<number | null>;
+type PgStepRow = StepMetricRow<number | null>;
 const pgReal = (value: number | null): number | null => value;
 
 const pgCode = (error: unknown): string => String((error as {code?: unknown} | undefined)?.code ?? '');
@@ -241,13 +242,13 @@ export class PostgresStore implements Store {
 				return undefined;
 			}
 
-			await client.query('DELETE FROM epochs WHERE trial_id = $1', [candidate.id]);
+			await client.query('DELETE FROM steps WHERE trial_id = $1', [candidate.id]);
 			const row = (
 				await client.query<PgTrialRow>(
 					`UPDATE trials SET state = 'running', owner = $2, heartbeat_at = $3, started_at = $4,
 						attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
 						train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
-						param_count = NULL
+						param_count = NULL, final_metrics = NULL, log_path = NULL
 					WHERE id = $1 RETURNING *`,
 					[candidate.id, owner, now, new Date(now).toISOString()],
 				)
@@ -266,24 +267,18 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async recordEpoch(trialId: number, owner: string, epoch: EpochRecord): Promise<void> {
-		return this.#write(`recording epoch ${epoch.epoch} of trial ${trialId}`, async (client, retry) => {
+	async recordStep(trialId: number, owner: string, step: StepRecord): Promise<void> {
+		return this.#write(`recording step ${step.step} of trial ${trialId}`, async (client, retry) => {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
-			const inserted = await client.query(
-				`INSERT INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (trial_id, epoch) DO NOTHING`,
-				[trialId, epoch.epoch, epoch.loss, epoch.accuracy, epoch.valLoss, epoch.valAccuracy, epoch.seconds],
-			);
-			if (inserted.rowCount === 0) {
-				// On a retry the lost connection may have carried our own commit away: the lease is still ours and
-				// only this owner writes this attempt's epochs, so the row is the one we sent.
-				if (retry) {
-					return;
-				}
-
-				throw duplicateEpoch(this.url, trialId, epoch.epoch);
+			const {last} = (await client.query<{last: number | null}>('SELECT max(step) AS last FROM steps WHERE trial_id = $1', [trialId])).rows[0];
+			// On a retry the lost connection may have carried our own commit away: the lease is still ours and only
+			// this owner writes this attempt's steps, so the row is the one we sent.
+			if (retry && last === step.step) {
+				return;
 			}
 
+			checkStepNumber(this.url, trialId, step.step, last);
+			await insertStep(client, trialId, step);
 			await client.query('UPDATE trials SET epochs_run = epochs_run + 1, heartbeat_at = $2 WHERE id = $1', [trialId, await serverNow(client)]);
 		});
 	}
@@ -318,9 +313,13 @@ export class PostgresStore implements Store {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
 			await client.query(
 				`UPDATE trials SET state = $2, finished_at = $3, owner = NULL, heartbeat_at = NULL,
-					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8
+					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8, final_metrics = $9, log_path = $10
 				WHERE id = $1`,
-				[trialId, outcome.state, new Date(await serverNow(client)).toISOString(), outcome.testLoss ?? null, outcome.testAccuracy ?? null, outcome.trainSeconds ?? null, outcome.error ?? null, outcome.stopReason ?? null],
+				[
+					trialId, outcome.state, new Date(await serverNow(client)).toISOString(), finalMetric(outcome.metrics, 'test_loss'),
+					finalMetric(outcome.metrics, 'test_accuracy'), outcome.trainSeconds ?? null, outcome.error ?? null, outcome.stopReason ?? null,
+					encodeMetrics(outcome.metrics), outcome.logPath ?? null,
+				],
 			);
 		});
 	}
@@ -335,7 +334,7 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord> {
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, async client => {
 			const existing = (await client.query<SweepRow>('SELECT * FROM sweeps WHERE name = $1 FOR UPDATE', [sweep.name])).rows[0];
 			checkSameImport(this.url, existing, sweep, 'database');
@@ -359,17 +358,14 @@ export class PostgresStore implements Store {
 				ids.set(trial.id, rows[0].id);
 			}
 
-			for (const epoch of epochs) {
-				const trialId = ids.get(epoch.trialId);
+			for (const step of steps) {
+				const trialId = ids.get(step.trialId);
 				if (trialId !== undefined) {
-					await client.query(
-						'INSERT INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-						[trialId, epoch.epoch, epoch.loss, epoch.accuracy, epoch.valLoss, epoch.valAccuracy, epoch.seconds],
-					);
+					await insertStep(client, trialId, step);
 				}
 			}
 
-			// Trials went in pending so their epochs could follow; their states are set last (finished ones become immutable).
+			// Trials went in pending so their steps could follow; their states are set last (finished ones become immutable).
 			for (const trial of trials) {
 				await client.query('UPDATE trials SET state = $2 WHERE id = $1', [ids.get(trial.id), trial.state]);
 			}
@@ -384,14 +380,20 @@ export class PostgresStore implements Store {
 		);
 	}
 
-	async epochs(sweepId: number): Promise<StoredEpoch[]> {
-		return this.#read(`reading the epochs of sweep ${sweepId}`, async client =>
-			(
-				await client.query<PgEpochRow>(
-					'SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $1 ORDER BY t.ordinal, t.id, e.epoch',
-					[sweepId],
-				)
-			).rows.map(row => toEpoch(row, pgReal)),
+	async steps(sweepId: number, options: {afterId?: number} = {}): Promise<StoredStep[]> {
+		return this.#read(`reading the steps of sweep ${sweepId}`, async client =>
+			toSteps(
+				(
+					await client.query<PgStepRow>(
+						`SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
+						JOIN trials t ON t.id = s.trial_id
+						LEFT JOIN metrics m ON m.step_id = s.id
+						WHERE t.sweep_id = $1 AND s.id > $2 ORDER BY s.id, m.name`,
+						[sweepId, options.afterId ?? 0],
+					)
+				).rows,
+				pgReal,
+			),
 		);
 	}
 
@@ -545,6 +547,15 @@ function describe(error: unknown): string {
 	}
 
 	return error instanceof Error ? error.message || pgCode(error) || error.name : String(error);
+}
+
+/** One step and its metrics (all in one statement: a step may carry many). */
+async function insertStep(client: Client, trialId: number, step: StepRecord): Promise<void> {
+	const {id} = (await client.query<{id: number}>('INSERT INTO steps (trial_id, step, seconds) VALUES ($1, $2, $3) RETURNING id', [trialId, step.step, step.seconds ?? null])).rows[0];
+	const names = Object.keys(step.metrics);
+	if (names.length > 0) {
+		await client.query('INSERT INTO metrics (step_id, name, value) SELECT $1, * FROM unnest($2::text[], $3::float8[])', [id, names, names.map(name => step.metrics[name])]);
+	}
 }
 
 /** Epoch milliseconds by the database server's clock: the one clock every host shares. */

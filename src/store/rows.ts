@@ -5,7 +5,7 @@
  */
 import type {SweepDefinition, TrialState} from '../types.js';
 import {TRIAL_STATES} from '../types.js';
-import type {StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
 	id: number;
@@ -42,16 +42,18 @@ export interface TrialRow<R> {
 	train_seconds: R;
 	error: string | null;
 	stop_reason: string | null;
+	final_metrics: string | null;
+	log_path: string | null;
 }
 
-export interface EpochRow<R> {
+/** One metric of one step, as the stores read steps: a step without metrics comes once with a null name. */
+export interface StepMetricRow<R> {
+	id: number;
 	trial_id: number;
-	epoch: number;
-	loss: R;
-	accuracy: R;
-	val_loss: R;
-	val_accuracy: R;
+	step: number;
 	seconds: R;
+	name: string | null;
+	value: R;
 }
 
 export type RealDecoder<R> = (value: R) => number | null;
@@ -89,20 +91,50 @@ export const toTrial = <R>(row: TrialRow<R>, real: RealDecoder<R>): TrialRecord 
 	testLoss: real(row.test_loss),
 	testAccuracy: real(row.test_accuracy),
 	trainSeconds: real(row.train_seconds),
+	finalMetrics: decodeMetrics(row.final_metrics),
 	error: row.error,
 	stopReason: row.stop_reason,
+	logPath: row.log_path,
 });
 
-/** Epoch metrics are never null in a record: a missing value reads as NaN. */
-export const toEpoch = <R>(row: EpochRow<R>, real: RealDecoder<R>): StoredEpoch => ({
-	trialId: row.trial_id,
-	epoch: row.epoch,
-	loss: real(row.loss) ?? Number.NaN,
-	accuracy: real(row.accuracy) ?? Number.NaN,
-	valLoss: real(row.val_loss) ?? Number.NaN,
-	valAccuracy: real(row.val_accuracy) ?? Number.NaN,
-	seconds: real(row.seconds) ?? Number.NaN,
-});
+/** Rows of StepMetricRow in step-id order -> steps with their metrics. A metric stored as NULL reads as NaN. */
+export function toSteps<R>(rows: ReadonlyArray<StepMetricRow<R>>, real: RealDecoder<R>): StoredStep[] {
+	const steps: StoredStep[] = [];
+	let current: StoredStep | undefined;
+	for (const row of rows) {
+		if (current?.id !== row.id) {
+			const seconds = real(row.seconds);
+			current = {id: row.id, trialId: row.trial_id, step: row.step, metrics: {}, ...(seconds !== null && {seconds})};
+			steps.push(current);
+		}
+
+		if (row.name !== null) {
+			current.metrics[row.name] = real(row.value) ?? Number.NaN;
+		}
+	}
+
+	return steps;
+}
+
+/** Final metrics as JSON text: JSON has no NaN or infinities, so those go in as the strings "NaN", "Infinity", "-Infinity". */
+export function encodeMetrics(metrics: Record<string, number> | undefined): string | null {
+	if (!metrics || Object.keys(metrics).length === 0) {
+		return null;
+	}
+
+	return JSON.stringify(Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, Number.isFinite(value) ? value : String(value)])));
+}
+
+export function decodeMetrics(text: string | null): Record<string, number> {
+	if (text === null) {
+		return {};
+	}
+
+	return Object.fromEntries(Object.entries(JSON.parse(text) as Record<string, number | string>).map(([name, value]) => [name, Number(value)]));
+}
+
+/** A final metric the store also keeps in a column of its own (test_loss, test_accuracy), or null. */
+export const finalMetric = (metrics: Record<string, number> | undefined, name: string): number | null => metrics?.[name] ?? null;
 
 /** Every sweep, with its trial counts per state (every state present, zero when no trial is in it). */
 export function toSweepStatuses(sweeps: SweepRow[], counts: Array<{sweep_id: number; state: TrialState; n: number}>): SweepStatus[] {
@@ -125,7 +157,7 @@ export function toSweepStatuses(sweeps: SweepRow[], counts: Array<{sweep_id: num
 
 /**
  * A copied trial as importSweep inserts it, keyed by column; `real` encodes a metric for the store. It goes in
- * pending so its epochs can follow; the store sets its real state last (a finished trial is immutable).
+ * pending so its steps can follow; the store sets its real state last (a finished trial is immutable).
  */
 export const importedTrialRow = <R>(sweepId: number, trial: TrialRecord, real: (value: number | null) => R) => ({
 	sweep_id: sweepId,
@@ -151,6 +183,8 @@ export const importedTrialRow = <R>(sweepId: number, trial: TrialRecord, real: (
 	train_seconds: real(trial.trainSeconds),
 	error: trial.error,
 	stop_reason: trial.stopReason ?? null,
+	final_metrics: encodeMetrics(trial.finalMetrics),
+	log_path: trial.logPath ?? null,
 });
 
 /** The INSERT for rows of importedTrialRow, with the dialect's placeholder for each column. */

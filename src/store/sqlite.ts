@@ -6,17 +6,18 @@
 import {accessSync, constants as fsConstants, existsSync, mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import Database from 'better-sqlite3';
-import type {EpochRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import type {StepRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, closed, duplicateEpoch, existingTrial, type Lease, needsMigration,
+	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease, needsMigration,
 	noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
 import {
-	type EpochRow, importedTrialRow, insertTrialRow, type SweepRow, toEpoch, toSweep, toSweepStatuses, toTrial, type TrialRow,
+	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
+	type TrialRow,
 } from './rows.js';
-import type {Store, StoredEpoch, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SqliteStoreOptions {
 	/** Open an existing database for reading only; every write rejects with StoreError. */
@@ -42,18 +43,8 @@ const encodeReal = (value: number | null | undefined): Real =>
 
 const decodeReal = (value: Real): number | null => (value === 'NaN' ? Number.NaN : value === null ? null : Number(value));
 
-const epochParams = (trialId: number, epoch: EpochRecord) => ({
-	trialId,
-	epoch: epoch.epoch,
-	loss: encodeReal(epoch.loss),
-	accuracy: encodeReal(epoch.accuracy),
-	valLoss: encodeReal(epoch.valLoss),
-	valAccuracy: encodeReal(epoch.valAccuracy),
-	seconds: encodeReal(epoch.seconds),
-});
-
 type SqliteTrialRow = TrialRow<Real>;
-type SqliteEpochRow = EpochRow<Real>;
+type SqliteStepRow = StepMetricRow<Real>;
 
 const sqliteCode = (error: unknown): string | undefined =>
 	error instanceof Database.SqliteError ? error.code : undefined;
@@ -197,7 +188,7 @@ export class SqliteStore implements Store {
 				return undefined;
 			}
 
-			this.#statements.deleteEpochs.run(candidate.id);
+			this.#statements.deleteSteps.run(candidate.id);
 			this.#statements.claim.run({id: candidate.id, owner, now, startedAt: new Date(now).toISOString()});
 			return toTrial(this.#statements.trialById.get(candidate.id) as SqliteTrialRow, decodeReal);
 		});
@@ -210,20 +201,12 @@ export class SqliteStore implements Store {
 		});
 	}
 
-	async recordEpoch(trialId: number, owner: string, epoch: EpochRecord): Promise<void> {
-		return this.#write(`recording epoch ${epoch.epoch} of trial ${trialId}`, () => {
+	async recordStep(trialId: number, owner: string, step: StepRecord): Promise<void> {
+		return this.#write(`recording step ${step.step} of trial ${trialId}`, () => {
 			checkLease(this.path, trialId, owner, this.#lease(trialId));
-			try {
-				this.#statements.insertEpoch.run(epochParams(trialId, epoch));
-			} catch (error) {
-				if (sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
-					throw duplicateEpoch(this.path, trialId, epoch.epoch, {cause: error});
-				}
-
-				throw error;
-			}
-
-			this.#statements.epochRecorded.run({id: trialId, now: this.#now()});
+			checkStepNumber(this.path, trialId, step.step, (this.#statements.lastStep.get(trialId) as {last: number | null}).last);
+			this.#insertStep(trialId, step);
+			this.#statements.stepRecorded.run({id: trialId, now: this.#now()});
 		});
 	}
 
@@ -247,11 +230,13 @@ export class SqliteStore implements Store {
 				id: trialId,
 				state: outcome.state,
 				finishedAt: this.#iso(),
-				testLoss: encodeReal(outcome.testLoss),
-				testAccuracy: encodeReal(outcome.testAccuracy),
+				testLoss: encodeReal(finalMetric(outcome.metrics, 'test_loss')),
+				testAccuracy: encodeReal(finalMetric(outcome.metrics, 'test_accuracy')),
+				finalMetrics: encodeMetrics(outcome.metrics),
 				trainSeconds: encodeReal(outcome.trainSeconds),
 				error: outcome.error ?? null,
 				stopReason: outcome.stopReason ?? null,
+				logPath: outcome.logPath ?? null,
 			});
 		});
 	}
@@ -263,7 +248,7 @@ export class SqliteStore implements Store {
 		});
 	}
 
-	async importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord> {
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, () => {
 			const existing = this.#statements.sweepByName.get(sweep.name) as SweepRow | undefined;
 			checkSameImport(this.path, existing, sweep, 'file');
@@ -290,10 +275,10 @@ export class SqliteStore implements Store {
 				ids.set(trial.id, (insert.get(row) as {id: number}).id);
 			}
 
-			for (const epoch of epochs) {
-				const trialId = ids.get(epoch.trialId);
+			for (const step of steps) {
+				const trialId = ids.get(step.trialId);
 				if (trialId !== undefined) {
-					this.#statements.insertEpoch.run(epochParams(trialId, epoch));
+					this.#insertStep(trialId, step);
 				}
 			}
 
@@ -311,15 +296,22 @@ export class SqliteStore implements Store {
 		);
 	}
 
-	async epochs(sweepId: number): Promise<StoredEpoch[]> {
-		return this.#read(`reading the epochs of sweep ${sweepId}`, () =>
-			(this.#statements.epochsOfSweep.all(sweepId) as SqliteEpochRow[]).map(row => toEpoch(row, decodeReal)),
+	async steps(sweepId: number, options: {afterId?: number} = {}): Promise<StoredStep[]> {
+		return this.#read(`reading the steps of sweep ${sweepId}`, () =>
+			toSteps(this.#statements.stepsOfSweep.all({sweepId, afterId: options.afterId ?? 0}) as SqliteStepRow[], decodeReal),
 		);
 	}
 
 	async close(): Promise<void> {
 		if (this.#db.open) {
 			this.#db.close();
+		}
+	}
+
+	#insertStep(trialId: number, step: StepRecord): void {
+		const {id} = this.#statements.insertStep.get({trialId, step: step.step, seconds: encodeReal(step.seconds)}) as {id: number};
+		for (const [name, value] of Object.entries(step.metrics)) {
+			this.#statements.insertMetric.run({stepId: id, name, value: encodeReal(value)});
 		}
 	}
 
@@ -415,11 +407,17 @@ function prepareStatements(db: Database.Database) {
 			INSERT INTO trials (sweep_id, ordinal, config, config_hash, repeat, seed)
 			VALUES (@sweepId, @ordinal, @config, @configHash, @repeat, @seed)
 			ON CONFLICT (sweep_id, config_hash, repeat) DO NOTHING`),
+		// The lowest ordinal of the first waiting trial (the partial index trials_claimable) and the first orphaned
+		// running one (few: the running trials of the sweep), rather than one OR that scans every trial of the sweep.
 		claimable: db.prepare(`
-			SELECT id FROM trials
-			WHERE sweep_id = @sweepId AND (
-				state IN ('pending', 'interrupted')
-				OR (state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < @expiredBefore))
+			SELECT id FROM (
+				SELECT * FROM (SELECT id, ordinal FROM trials WHERE sweep_id = @sweepId AND state IN ('pending', 'interrupted') ORDER BY ordinal, id LIMIT 1)
+				UNION ALL
+				SELECT * FROM (
+					SELECT id, ordinal FROM trials
+					WHERE sweep_id = @sweepId AND state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < @expiredBefore)
+					ORDER BY ordinal, id LIMIT 1
+				)
 			)
 			ORDER BY ordinal, id LIMIT 1`),
 		// A new attempt starts clean: nothing of the earlier attempt's outcome survives beside the deleted epochs.
@@ -427,24 +425,24 @@ function prepareStatements(db: Database.Database) {
 			UPDATE trials SET state = 'running', owner = @owner, heartbeat_at = @now, started_at = @startedAt,
 				attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
 				train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
-				param_count = NULL
+				param_count = NULL, final_metrics = NULL, log_path = NULL
 			WHERE id = @id`),
-		deleteEpochs: db.prepare('DELETE FROM epochs WHERE trial_id = ?'),
+		deleteSteps: db.prepare('DELETE FROM steps WHERE trial_id = ?'),
 		trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
 		leaseOf: db.prepare('SELECT state, owner FROM trials WHERE id = ?'),
 		markStarted: db.prepare(`
 			UPDATE trials SET backend = @backend, training_path = @trainingPath, host = @host, cores = @cores, param_count = @paramCount,
 				heartbeat_at = @now
 			WHERE id = @id`),
-		insertEpoch: db.prepare(`
-			INSERT INTO epochs (trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds)
-			VALUES (@trialId, @epoch, @loss, @accuracy, @valLoss, @valAccuracy, @seconds)`),
-		epochRecorded: db.prepare('UPDATE trials SET epochs_run = epochs_run + 1, heartbeat_at = @now WHERE id = @id'),
+		lastStep: db.prepare('SELECT max(step) AS last FROM steps WHERE trial_id = ?'),
+		insertStep: db.prepare('INSERT INTO steps (trial_id, step, seconds) VALUES (@trialId, @step, @seconds) RETURNING id'),
+		insertMetric: db.prepare('INSERT INTO metrics (step_id, name, value) VALUES (@stepId, @name, @value)'),
+		stepRecorded: db.prepare('UPDATE trials SET epochs_run = epochs_run + 1, heartbeat_at = @now WHERE id = @id'),
 		heartbeat: db.prepare(`UPDATE trials SET heartbeat_at = @now WHERE id = @id AND owner = @owner AND state = 'running'`),
 		finish: db.prepare(`
 			UPDATE trials SET state = @state, finished_at = @finishedAt, owner = NULL, heartbeat_at = NULL,
-				test_loss = @testLoss, test_accuracy = @testAccuracy, train_seconds = @trainSeconds, error = @error,
-				stop_reason = @stopReason
+				test_loss = @testLoss, test_accuracy = @testAccuracy, final_metrics = @finalMetrics, train_seconds = @trainSeconds,
+				error = @error, stop_reason = @stopReason, log_path = @logPath
 			WHERE id = @id`),
 		requeue: db.prepare(`
 			UPDATE trials SET state = 'pending', owner = NULL, heartbeat_at = NULL
@@ -452,8 +450,10 @@ function prepareStatements(db: Database.Database) {
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
-		epochsOfSweep: db.prepare(`
-			SELECT e.* FROM epochs e JOIN trials t ON t.id = e.trial_id
-			WHERE t.sweep_id = ? ORDER BY t.ordinal, t.id, e.epoch`),
+		stepsOfSweep: db.prepare(`
+			SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
+			JOIN trials t ON t.id = s.trial_id
+			LEFT JOIN metrics m ON m.step_id = s.id
+			WHERE t.sweep_id = @sweepId AND s.id > @afterId ORDER BY s.id, m.name`),
 	};
 }

@@ -1,9 +1,9 @@
 /**
- * The storage interface: sweeps, their trials and every epoch. Only the main thread writes; workers stream
- * epochs to it. Async so that a PostgreSQL implementation (claims via SELECT ... FOR UPDATE SKIP LOCKED)
+ * The storage interface: sweeps, their trials and every step (a built-in trial's epochs are its steps) with its
+ * named metrics. Only the main thread writes; workers stream steps to it. Async so that a PostgreSQL implementation (claims via SELECT ... FOR UPDATE SKIP LOCKED)
  * can sit behind the same interface as the synchronous SQLite one.
  */
-import type {EpochRecord, SweepDefinition, TrialConfig, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import type {StepRecord, SweepDefinition, TrialOutcome, TrialParams, TrialSpec, TrialState} from '../types.js';
 import {StoreError} from '../errors.js';
 
 export interface SweepRecord {
@@ -22,7 +22,7 @@ export interface TrialRecord {
 	id: number;
 	sweepId: number;
 	ordinal: number;
-	config: TrialConfig;
+	config: TrialParams;
 	configHash: string;
 	repeat: number;
 	seed: number;
@@ -43,15 +43,22 @@ export interface TrialRecord {
 	startedAt: string | null;
 	finishedAt: string | null;
 	epochsRun: number;
+	/** The final metrics test_loss and test_accuracy (the built-in trainer reports both), for reports and SQL. */
 	testLoss: number | null;
 	testAccuracy: number | null;
+	/** Every final metric reported without a step (empty when none). */
+	finalMetrics: Record<string, number>;
 	trainSeconds: number | null;
 	error: string | null;
 	/** Why a trial stopped before its last epoch without failing (early stopping, a pruner). */
 	stopReason: string | null;
+	/** Program trials: the file their output went to. */
+	logPath: string | null;
 }
 
-export interface StoredEpoch extends EpochRecord {
+export interface StoredStep extends StepRecord {
+	/** Grows with every step recorded in the database: a cursor for readers that follow a sweep. */
+	id: number;
 	trialId: number;
 }
 
@@ -104,7 +111,7 @@ export interface Store {
 	/**
 	 * Atomically take the lowest-ordinal trial that is pending or interrupted, or running with a heartbeat
 	 * older than now - leaseMs; set it running under `owner` with heartbeat and startedAt now, attempts + 1,
-	 * and delete the epochs (and outcome) left by an earlier attempt.
+	 * and delete the steps (and outcome) left by an earlier attempt.
 	 * @returns the claimed trial, or undefined when none is claimable.
 	 */
 	claimTrial(sweepId: number, owner: string, leaseMs: number): Promise<TrialRecord | undefined>;
@@ -117,11 +124,12 @@ export interface Store {
 	markStarted(trialId: number, owner: string, info: {backend: string; trainingPath: string; host: string; paramCount: number; cores?: number}): Promise<void>;
 
 	/**
-	 * Insert one epoch, refresh the heartbeat and bump epochsRun. NaN and +/-Infinity metrics are kept as such.
-	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist or
-	 * already has that epoch number.
+	 * Insert one step with its metrics, refresh the heartbeat and bump epochsRun. NaN and +/-Infinity metrics are
+	 * kept as such.
+	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist, or the
+	 * step number is not a positive integer above every step the trial already has.
 	 */
-	recordEpoch(trialId: number, owner: string, epoch: EpochRecord): Promise<void>;
+	recordStep(trialId: number, owner: string, step: StepRecord): Promise<void>;
 
 	/**
 	 * Refresh the heartbeat of every listed trial still running under `owner` (those are updated even when
@@ -132,7 +140,7 @@ export interface Store {
 
 	/**
 	 * running -> outcome.state (a finished state, or 'interrupted' which makes it claimable again); clears the
-	 * owner and records finishedAt and the outcome's metrics and error.
+	 * owner and records finishedAt, the outcome's final metrics, training seconds, error, stop reason and log path.
 	 * @throws LeaseLostError when the trial is not running under `owner` (including when it already finished).
 	 * StoreError when it does not exist.
 	 */
@@ -146,18 +154,21 @@ export interface Store {
 	requeueTrial(trialId: number, owner: string): Promise<void>;
 
 	/**
-	 * Copy a sweep with its trials and epochs as they are (states, owners, hosts, outcomes; new ids), e.g. from
+	 * Copy a sweep with its trials and steps as they are (states, owners, hosts, outcomes; new ids), e.g. from
 	 * PostgreSQL into a SQLite file to take home. A sweep of that name with the same definitionHash is replaced by
 	 * the copy, so exporting again refreshes it.
 	 * @throws StoreError when the name exists with a different definitionHash.
 	 */
-	importSweep(sweep: SweepRecord, trials: TrialRecord[], epochs: StoredEpoch[]): Promise<SweepRecord>;
+	importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord>;
 
 	/** The sweep's trials by ordinal. */
 	trials(sweepId: number): Promise<TrialRecord[]>;
 
-	/** The sweep's epochs, ordered by trial ordinal then epoch. */
-	epochs(sweepId: number): Promise<StoredEpoch[]>;
+	/**
+	 * The sweep's steps in the order they were recorded (by id; within a trial that is step order), each with its
+	 * metrics; with `afterId`, only those recorded after that step (a reader's cursor).
+	 */
+	steps(sweepId: number, options?: {afterId?: number}): Promise<StoredStep[]>;
 
 	/** Idempotent; any later call rejects with StoreError. */
 	close(): Promise<void>;

@@ -1,17 +1,45 @@
-import type {SweepDefinition, TrialConfig} from '../types.js';
+import type {ProgramDefinition, SweepDefinition, TrialParams} from '../types.js';
 
 /** The config keys that distinguish trials of a sweep: its parameters, in sorted order. */
-export function sweptKeys(definition: SweepDefinition): Array<keyof TrialConfig> {
-	return Object.keys(definition.parameters).sort() as Array<keyof TrialConfig>;
+export function sweptKeys(definition: SweepDefinition): string[] {
+	return Object.keys(definition.parameters).sort();
 }
 
 /** `learningRate=0.001 hidden=[64,64]`: the swept values of a config, or `base` for a single-config sweep. */
-export function describeConfig(config: TrialConfig, keys: Array<keyof TrialConfig>): string {
+export function describeConfig(config: TrialParams, keys: readonly string[]): string {
 	if (keys.length === 0) {
 		return 'base';
 	}
 
 	return keys.map(key => `${key}=${formatValue(config[key])}`).join(' ');
+}
+
+/** `python3 train.py ${args}` or `module ./objective.js`: what a program sweep runs, in one line. */
+export function describeProgram(program: ProgramDefinition | undefined): string {
+	if (!program) {
+		return 'built-in trainer';
+	}
+
+	return 'module' in program ? `module ${program.module}` : program.command.join(' ');
+}
+
+/**
+ * A trial's parameters as command-line arguments, what `"${args}"` expands to: one `--name=value` per parameter in
+ * sorted order; strings as they are, lists and mappings as JSON.
+ */
+export function programArgs(params: TrialParams): string[] {
+	return Object.keys(params).sort().map(name => {
+		const value = params[name];
+		return `--${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+	});
+}
+
+/**
+ * Steps a trial is expected to report, for progress and time estimates: its `epochs` (built-in trials have one;
+ * a program sweep whose parameters name one means the same), else 1.
+ */
+export function expectedSteps(config: TrialParams): number {
+	return typeof config.epochs === 'number' && config.epochs >= 1 ? config.epochs : 1;
 }
 
 export function formatValue(value: unknown): string {

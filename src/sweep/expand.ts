@@ -4,9 +4,10 @@
  * file always yields the same trials (which is what lets an interrupted sweep resume).
  */
 import {SweepFileError} from '../errors.js';
-import type {ParameterSpec, SweepDefinition, TrialConfig, TrialSpec} from '../types.js';
+import type {ParameterSpec, SweepDefinition, TrialParams, TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
+import {expectedSteps} from './describe.js';
 import {configHash} from './hash.js';
 
 export interface ExpansionStats {
@@ -47,11 +48,11 @@ export function expandSweepWithStats(definition: SweepDefinition): ExpansionStat
 	return {specs, configs: configs.length, duplicatesSkipped};
 }
 
-/** Sum of config.epochs over the trials: the unit of work for progress and time estimates. */
+/** Sum of the expected steps (epochs) over the trials: the unit of work for progress and time estimates. */
 export function totalEpochs(specs: readonly TrialSpec[]): number {
 	let sum = 0;
 	for (const spec of specs) {
-		sum += spec.config.epochs;
+		sum += expectedSteps(spec.config);
 	}
 	return sum;
 }
@@ -60,20 +61,20 @@ function sortedNames(definition: SweepDefinition): string[] {
 	return Object.keys(definition.parameters).sort();
 }
 
-function withValue(config: TrialConfig, key: string, value: unknown): TrialConfig {
+function withValue(config: TrialParams, key: string, value: unknown): TrialParams {
 	// Values come from a validated definition; cloning keeps configs from sharing arrays such as `hidden`.
-	return {...config, [key]: structuredClone(value)} as TrialConfig;
+	return {...config, [key]: structuredClone(value)};
 }
 
-function gridConfigs(definition: SweepDefinition): TrialConfig[] {
-	let configs: TrialConfig[] = [structuredClone(definition.base)];
+function gridConfigs(definition: SweepDefinition): TrialParams[] {
+	let configs: TrialParams[] = [structuredClone(definition.base)];
 	// Each pass multiplies the list by one parameter, inner loop over its values: the first sorted name varies slowest.
 	for (const name of sortedNames(definition)) {
 		const spec = definition.parameters[name];
 		if (spec.kind !== 'values') {
 			throw new SweepFileError(`sweep "${definition.name}": parameters.${name}: a grid needs a list of values, got a ${spec.kind} distribution (use method: random)`);
 		}
-		const next: TrialConfig[] = [];
+		const next: TrialParams[] = [];
 		for (const config of configs) {
 			for (const value of spec.values) {
 				next.push(withValue(config, name, value));
@@ -109,11 +110,11 @@ export function sampleParameter(spec: ParameterSpec, rng: Rng): unknown {
 	}
 }
 
-function randomConfigs(definition: SweepDefinition): {configs: TrialConfig[]; duplicatesSkipped: number} {
+function randomConfigs(definition: SweepDefinition): {configs: TrialParams[]; duplicatesSkipped: number} {
 	const rng = createRng(deriveSeed(definition.seed, 'sample'));
 	const names = sortedNames(definition);
 	const seen = new Set<string>();
-	const configs: TrialConfig[] = [];
+	const configs: TrialParams[] = [];
 	let duplicatesSkipped = 0;
 	const trials = definition.trials ?? 1;
 	for (let i = 0; i < trials; i++) {

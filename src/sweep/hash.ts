@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import type {SweepDefinition, TrialConfig} from '../types.js';
+import type {SweepDefinition, TrialParams} from '../types.js';
 
 /**
  * JSON with object keys sorted at every level, so equal data always serialises to equal text whatever
@@ -40,7 +40,7 @@ function sha256Prefix(text: string): string {
 }
 
 /** sha256 (hex, first 16 chars) of the canonical config: the identity of a config across runs and resumes. */
-export function configHash(config: TrialConfig): string {
+export function configHash(config: TrialParams): string {
 	return sha256Prefix(canonicalJson(config));
 }
 

@@ -3,11 +3,13 @@
  * SweepFileError whose single-line message starts with the file path, then the key path (or line:column
  * for syntax errors), the problem, and a hint.
  */
-import {readFile} from 'node:fs/promises';
-import {extname} from 'node:path';
+import {readFile, stat} from 'node:fs/promises';
+import {dirname, extname, resolve} from 'node:path';
+import {pathToFileURL} from 'node:url';
 import {parseDocument} from 'yaml';
 import {SweepFileError} from '../errors.js';
 import type {SweepDefinition} from '../types.js';
+import {checkProgram} from './command.js';
 import {checkSweep, formatKeyPath} from './schema.js';
 
 export type SweepFormat = 'yaml' | 'json';
@@ -19,9 +21,42 @@ export function formatOf(file: string): SweepFormat | undefined {
 	return FORMATS[extname(file).toLowerCase()];
 }
 
+/** A path of a sweep file's `program` (module, cwd), which is relative to the sweep file's folder, made absolute. */
+export function programPath(sweepFile: string, path: string): string {
+	return resolve(dirname(resolve(sweepFile)), path);
+}
+
+/**
+ * A program sweep's module must load and default-export a function before anything is stored: importing it here
+ * (in the main thread, once) surfaces a missing file, a syntax error or a missing default export as one line.
+ * @throws SweepFileError naming the file, the key and what is wrong.
+ */
+export async function checkObjectiveModule(sweepFile: string, module: string): Promise<void> {
+	const path = programPath(sweepFile, module);
+	const where = `${sweepFile}: program.module: ${module}`;
+	try {
+		await stat(path);
+	} catch {
+		throw new SweepFileError(`${where}: no such file (${path}; the path is relative to the sweep file's folder)`);
+	}
+
+	let loaded: {default?: unknown};
+	try {
+		loaded = await import(pathToFileURL(path).href) as {default?: unknown};
+	} catch (error) {
+		const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+		throw new SweepFileError(`${where}: cannot be loaded: ${oneLine(message)}`, {cause: error});
+	}
+
+	if (typeof loaded.default !== 'function') {
+		throw new SweepFileError(`${where}: has no default export function (add export default async function objective(trial) {...})`);
+	}
+}
+
 /**
  * @throws SweepFileError when the file is missing or unreadable, has an unsupported extension, does not
- * parse, or fails validation.
+ * parse, or fails validation, or its program.module cannot be loaded or has no default export, or its
+ * program.command names no executable file (or its cwd no folder).
  */
 export async function readSweepFile(path: string): Promise<{definition: SweepDefinition; source: string}> {
 	const format = formatOf(path);
@@ -34,7 +69,18 @@ export async function readSweepFile(path: string): Promise<{definition: SweepDef
 	} catch (error) {
 		throw new SweepFileError(`${path}: cannot read the sweep file: ${readProblem(error)}`, {cause: error});
 	}
-	return {definition: parseSweep(source, path, format), source};
+	const definition = parseSweep(source, path, format);
+	if (definition.program && 'module' in definition.program) {
+		await checkObjectiveModule(path, definition.program.module);
+	} else if (definition.program) {
+		const {command, cwd = '.', env} = definition.program;
+		const problem = checkProgram({command, cwd: programPath(path, cwd), env});
+		if (problem) {
+			throw new SweepFileError(`${path}: program.${problem.key}: ${problem.message}`);
+		}
+	}
+
+	return {definition, source};
 }
 
 function readProblem(error: unknown): string {

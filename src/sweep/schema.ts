@@ -4,8 +4,8 @@
  * the bad value and what would be right; read.ts prefixes the file name.
  */
 import {z} from 'zod';
-import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, LOSSES, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS} from '../types.js';
-import type {DatasetSpec, ParameterSpec, PrunerSpec, SweepDefinition, TrialConfig} from '../types.js';
+import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS} from '../types.js';
+import type {DatasetSpec, MetricSpec, ParameterSpec, ProgramDefinition, PrunerSpec, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './did-you-mean.js';
 import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
@@ -42,7 +42,14 @@ export const TOP_LEVEL_KEYS = [
 	'objective',
 	'pruner',
 	'startupTrials',
+	'metric',
+	'program',
+	'multivariate',
 ] as const;
+/** The metrics the built-in trainer reports at every epoch: what a built-in sweep's `metric` may name. */
+export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const;
+/** The placeholder a program command's argument list expands to the trial's parameters. */
+export const ARGS_PLACEHOLDER = '${args}';
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHOICE_KEYS = ['choice'] as const;
 const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
@@ -271,6 +278,12 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	if (path.length === 0) {
 		return TOP_LEVEL_KEYS;
 	}
+	if (path.length === 1 && path[0] === 'program') {
+		return ['command', 'cwd', 'env', 'module'];
+	}
+	if (path.length === 1 && path[0] === 'metric') {
+		return ['name', 'goal'];
+	}
 	if (path.length === 1 && path[0] === 'dataset') {
 		return DATASET_KEYS;
 	}
@@ -464,91 +477,181 @@ const datasetSchema = z.strictObject(
 	{error: typeError('a mapping such as {name: fashion-mnist}', ' (add dataset: {name: fashion-mnist})')},
 );
 
-export const sweepFileSchema = z
-	.strictObject({
-		name: z.string({error: typeError('a sweep name such as learning-rate', ' (add e.g. name: learning-rate)')}).superRefine((value, ctx) => {
-			if (!NAME_PATTERN.test(value)) {
+const metricSchema = z.strictObject(
+	{
+		name: z.string({error: typeError('a metric name such as val_accuracy')}).regex(/^[A-Za-z_][\w.\-/]{0,63}$/, {
+			message: 'invalid metric name (use up to 64 letters, digits, "_", ".", "-" or "/", starting with a letter or "_", e.g. val_accuracy)',
+		}),
+		goal: enumOf('goal', GOALS, ' (add goal: maximize or goal: minimize)'),
+	},
+	{error: typeError('a mapping such as {name: val_accuracy, goal: maximize}')},
+);
+
+const programSchema = z
+	.strictObject(
+		{
+			command: z.array(z.string({error: typeError('a string (one argument)')}), {error: typeError('a list such as [python3, train.py, "${args}"]')})
+				.superRefine((command, ctx) => {
+					if (command.length === 0) {
+						ctx.addIssue({code: 'custom', message: 'empty command (give the program and its arguments, e.g. [python3, train.py, "${args}"])', input: command});
+					}
+					for (const [index, argument] of command.entries()) {
+						if (argument !== ARGS_PLACEHOLDER && argument.includes(ARGS_PLACEHOLDER)) {
+							ctx.addIssue({
+								code: 'custom',
+								path: [index],
+								message: `${JSON.stringify(argument)}: "\${args}" must be a whole element of the list, not part of one (it expands to one argument per parameter, e.g. [python3, train.py, "\${args}"])`,
+								input: argument,
+							});
+						}
+					}
+				})
+				.optional(),
+			cwd: z.string({error: typeError('a folder, relative to the sweep file')}).optional(),
+			env: z.record(z.string(), z.string({error: typeError('a string (quote numbers: OMP_NUM_THREADS: "1")')}), {error: typeError('a mapping of environment variables such as {OMP_NUM_THREADS: "1"}')}).optional(),
+			module: z.string({error: typeError('a JavaScript file such as ./objective.js')}).regex(/\.(m?js)$/, {message: 'expected a JavaScript file ending in .js or .mjs (compile TypeScript first), e.g. ./objective.js'}).optional(),
+		},
+		{error: typeError('a mapping: {command: [...], cwd, env} or {module: ./objective.js}')},
+	)
+	.superRefine((program, ctx) => {
+		if (program.command === undefined && program.module === undefined) {
+			ctx.addIssue({code: 'custom', path: ['command'], message: 'required key is missing (give command: [python3, train.py, "${args}"] or module: ./objective.js)'});
+		}
+		if (program.command !== undefined && program.module !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['module'], message: 'a program is either a command or a module, not both (keep one)'});
+		}
+		if (program.module !== undefined) {
+			for (const key of ['cwd', 'env'] as const) {
+				if (program[key] !== undefined) {
+					ctx.addIssue({code: 'custom', path: [key], message: `${key} goes with command: a module runs in sweeplab's own threads (remove ${key})`});
+				}
+			}
+		}
+	});
+
+const prunerSchema = z.preprocess(
+	value => (typeof value === 'string' ? {kind: value} : value),
+	z.strictObject(
+		{
+			kind: enumOf('pruner', PRUNER_KINDS),
+			warmupEpochs: intIn(0, 1000).optional(),
+			minTrials: intIn(1, 10_000).optional(),
+			minEpochs: intIn(1, 1000).optional(),
+			maxEpochs: intIn(1, 1000).optional(),
+			reductionFactor: intIn(2, 100).optional(),
+		},
+		{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
+	),
+);
+
+/** The keys every sweep file takes, built-in or program. */
+const commonKeys = {
+	name: z.string({error: typeError('a sweep name such as learning-rate', ' (add e.g. name: learning-rate)')}).superRefine((value, ctx) => {
+		if (!NAME_PATTERN.test(value)) {
+			ctx.addIssue({
+				code: 'custom',
+				message: `invalid name ${JSON.stringify(value)} (use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit)`,
+				input: value,
+			});
+		}
+	}),
+	question: z.string({error: typeError('a one-line question')}).optional(),
+	method: enumOf('method', METHODS, ' (add method: grid or method: random)'),
+	seed: intIn(0, Number.MAX_SAFE_INTEGER).default(0),
+	repeats: intIn(1, MAX_REPEATS, ' (independent seeds per config)').default(1),
+	trials: intIn(1, MAX_RANDOM_TRIALS, ` (at most ${MAX_RANDOM_TRIALS} trials per random sweep)`).optional(),
+	timeoutMinutes: z
+		.number({error: typeError('a number of minutes such as 30')})
+		.refine(value => Number.isFinite(value) && value > 0 && value <= 10_080, {message: 'must be more than 0 and at most 10080 minutes (a week)'})
+		.optional(),
+	startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
+	multivariate: z.boolean({error: typeError('true or false')}).optional(),
+	pruner: prunerSchema.optional(),
+};
+
+type CommonFile = {
+	method: (typeof METHODS)[number];
+	trials?: number;
+	repeats: number;
+	startupTrials?: number;
+	multivariate?: boolean;
+	pruner?: z.infer<typeof prunerSchema>;
+};
+
+/** The checks of method, trials, repeats, pruner and grid size every sweep file gets; `epochs`: asha's default maxEpochs. */
+function checkCommon(file: CommonFile, parameters: Partial<Record<string, ParameterSpec>>, epochs: number, ctx: z.RefinementCtx, example: (key: string) => string): void {
+	if (file.method === 'grid' && file.trials !== undefined) {
+		ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random and tpe sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
+	}
+	if (file.method !== 'grid' && file.trials === undefined) {
+		ctx.addIssue({code: 'custom', path: ['trials'], message: `required key is missing for method: ${file.method} (add e.g. trials: 20)`});
+	}
+	if (file.method === 'tpe' && file.repeats !== 1) {
+		ctx.addIssue({code: 'custom', path: ['repeats'], message: 'tpe samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)'});
+	}
+	if (file.method !== 'tpe' && file.startupTrials !== undefined) {
+		ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+	}
+	if (file.method !== 'tpe' && file.multivariate !== undefined) {
+		ctx.addIssue({code: 'custom', path: ['multivariate'], message: 'only method: tpe takes multivariate (remove it or use method: tpe)'});
+	}
+	if (file.pruner) {
+		for (const problem of prunerSpecProblems(completePruner(file.pruner, epochs))) {
+			ctx.addIssue({code: 'custom', path: ['pruner', problem.key], message: problem.message});
+		}
+	}
+	if (file.method === 'grid') {
+		for (const [key, spec] of Object.entries(parameters)) {
+			if (spec && spec.kind !== 'values') {
 				ctx.addIssue({
 					code: 'custom',
-					message: `invalid name ${JSON.stringify(value)} (use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit)`,
-					input: value,
+					path: ['parameters', key],
+					message: `a grid needs a list of values, got a ${spec.kind} distribution (list the values, e.g. ${key}: ${example(key)}, or use method: random)`,
 				});
 			}
-		}),
-		question: z.string({error: typeError('a one-line question')}).optional(),
-		method: enumOf('method', METHODS, ' (add method: grid or method: random)'),
-		seed: intIn(0, Number.MAX_SAFE_INTEGER).default(0),
-		repeats: intIn(1, MAX_REPEATS, ' (independent seeds per config)').default(1),
-		trials: intIn(1, MAX_RANDOM_TRIALS, ` (at most ${MAX_RANDOM_TRIALS} trials per random sweep)`).optional(),
+		}
+		const configs = gridConfigCount(parameters);
+		const total = configs * file.repeats;
+		if (total > MAX_TOTAL_TRIALS) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['parameters'],
+				message: `the grid expands to ${total} trials (${configs} configs x ${file.repeats} repeats), over the limit of ${MAX_TOTAL_TRIALS} (shorten the lists or use method: random)`,
+			});
+		}
+	} else if (file.trials !== undefined && file.trials * file.repeats > MAX_TOTAL_TRIALS) {
+		ctx.addIssue({
+			code: 'custom',
+			path: ['trials'],
+			message: `${file.trials} trials x ${file.repeats} repeats = ${file.trials * file.repeats} trials, over the limit of ${MAX_TOTAL_TRIALS} (lower trials or repeats)`,
+		});
+	}
+}
+
+export const sweepFileSchema = z
+	.strictObject({
+		...commonKeys,
 		dataset: datasetSchema,
 		base: partialConfigSchema.nullish(),
 		parameters: parametersSchema.nullish(),
-		timeoutMinutes: z
-			.number({error: typeError('a number of minutes such as 30')})
-			.refine(value => Number.isFinite(value) && value > 0 && value <= 10_080, {message: 'must be more than 0 and at most 10080 minutes (a week)'})
-			.optional(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
-		startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
-		pruner: z.preprocess(
-			value => (typeof value === 'string' ? {kind: value} : value),
-			z.strictObject(
-				{
-					kind: enumOf('pruner', PRUNER_KINDS),
-					warmupEpochs: intIn(0, 1000).optional(),
-					minTrials: intIn(1, 10_000).optional(),
-					minEpochs: intIn(1, 1000).optional(),
-					maxEpochs: intIn(1, 1000).optional(),
-					reductionFactor: intIn(2, 100).optional(),
-				},
-				{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
-			),
-		).optional(),
+		metric: metricSchema.optional(),
 	})
 	.superRefine((file, ctx) => {
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
 		const base = file.base ?? {};
-		if (file.method === 'grid' && file.trials !== undefined) {
-			ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random and tpe sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
-		}
-		if (file.method !== 'grid' && file.trials === undefined) {
-			ctx.addIssue({code: 'custom', path: ['trials'], message: `required key is missing for method: ${file.method} (add e.g. trials: 20)`});
-		}
-		if (file.method === 'tpe' && file.repeats !== 1) {
-			ctx.addIssue({code: 'custom', path: ['repeats'], message: 'tpe samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)'});
-		}
-		if (file.method !== 'tpe' && file.startupTrials !== undefined) {
-			ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
-		}
-		if (file.pruner) {
-			for (const problem of prunerSpecProblems(completePruner(file.pruner, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs))) {
-				ctx.addIssue({code: 'custom', path: ['pruner', problem.key], message: problem.message});
+		checkCommon(file, parameters, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs, ctx, key => EXAMPLE_LISTS[key as keyof TrialConfig]);
+		if (file.metric) {
+			if (file.objective !== undefined) {
+				ctx.addIssue({code: 'custom', path: ['objective'], message: 'give either objective or metric, not both (metric: {name: val_loss, goal: minimize} is objective: val_loss)'});
 			}
-		}
-		if (file.method === 'grid') {
-			for (const [key, spec] of Object.entries(parameters)) {
-				if (spec.kind !== 'values') {
-					ctx.addIssue({
-						code: 'custom',
-						path: ['parameters', key],
-						message: `a grid needs a list of values, got a ${spec.kind} distribution (list the values, e.g. ${key}: ${EXAMPLE_LISTS[key as keyof TrialConfig]}, or use method: random)`,
-					});
-				}
-			}
-			const configs = gridConfigCount(parameters);
-			const total = configs * file.repeats;
-			if (total > MAX_TOTAL_TRIALS) {
+			if (!(BUILTIN_METRICS as readonly string[]).includes(file.metric.name)) {
 				ctx.addIssue({
 					code: 'custom',
-					path: ['parameters'],
-					message: `the grid expands to ${total} trials (${configs} configs x ${file.repeats} repeats), over the limit of ${MAX_TOTAL_TRIALS} (shorten the lists or use method: random)`,
+					path: ['metric', 'name'],
+					message: `the built-in trainer reports ${BUILTIN_METRICS.join(', ')} at every epoch, not ${JSON.stringify(file.metric.name)}${suggestionHint(file.metric.name, BUILTIN_METRICS)}`,
 				});
 			}
-		} else if (file.trials !== undefined && file.trials * file.repeats > MAX_TOTAL_TRIALS) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['trials'],
-				message: `${file.trials} trials x ${file.repeats} repeats = ${file.trials * file.repeats} trials, over the limit of ${MAX_TOTAL_TRIALS} (lower trials or repeats)`,
-			});
 		}
 		const modelSpec = parameters.model;
 		const models = modelSpec?.kind === 'values' ? modelSpec.values : [base.model ?? DEFAULT_TRIAL_CONFIG.model];
@@ -567,6 +670,100 @@ export const sweepFileSchema = z
 			}
 		}
 	});
+
+/** A program sweep's parameter: a list of any values, {choice: [...]}, or a numeric distribution; names are free-form. */
+const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => {
+	const values = (list: unknown[], where: KeyPath): ParameterSpec => {
+		if (list.length === 0) {
+			addProblems(ctx, [{path: where, message: 'empty list (give at least one value)'}]);
+		}
+		const seen = new Map<string, number>();
+		for (const [index, item] of list.entries()) {
+			const canonical = canonicalJson(item);
+			const earlier = seen.get(canonical);
+			if (earlier !== undefined) {
+				addProblems(ctx, [{path: [...where, index], message: `duplicate value ${compactJson(item)} (same as [${earlier}]; each value must appear once)`}]);
+			}
+			seen.set(canonical, index);
+		}
+		return {kind: 'values', values: structuredClone(list)};
+	};
+	if (Array.isArray(raw)) {
+		return values(raw, []);
+	}
+	if (isPlainObject(raw) && 'choice' in raw && Array.isArray(raw.choice)) {
+		addProblems(ctx, checkStrictKeys(raw, CHOICE_KEYS));
+		return values(raw.choice, ['choice']);
+	}
+	if (isPlainObject(raw) && 'distribution' in raw) {
+		const problems = checkStrictKeys(raw, DISTRIBUTION_KEYS);
+		const kind = raw.distribution;
+		if (typeof kind !== 'string' || !(DISTRIBUTIONS as readonly string[]).includes(kind)) {
+			addProblems(ctx, [...problems, {path: ['distribution'], message: `expected a distribution (one of ${DISTRIBUTIONS.join(', ')}), got ${describeValue(kind)}${typeof kind === 'string' ? suggestionHint(kind, DISTRIBUTIONS) : ''}`}]);
+			return {kind: 'values', values: []};
+		}
+		const isInt = kind === 'int-uniform' || kind === 'log-int-uniform';
+		const isLog = kind === 'log-uniform' || kind === 'log-int-uniform';
+		for (const end of ['min', 'max'] as const) {
+			const value = raw[end];
+			if (typeof value !== 'number' || !Number.isFinite(value)) {
+				problems.push({path: [end], message: value === undefined ? `required key is missing (${kind} needs both min and max)` : `expected a number, got ${describeValue(value)}`});
+			} else if (isInt && !Number.isInteger(value)) {
+				problems.push({path: [end], message: `${kind} needs an integer, got ${formatNumber(value)}`});
+			} else if (isLog && value <= 0) {
+				problems.push({path: [end], message: `${kind} needs ${end} > 0, got ${formatNumber(value)} (a log scale cannot reach 0; e.g. min: 0.00001)`});
+			}
+		}
+		if (problems.length === 0 && !((raw.min as number) < (raw.max as number))) {
+			problems.push({path: ['max'], message: `must be greater than min, got min ${formatNumber(raw.min as number)} and max ${formatNumber(raw.max as number)} (for a fixed value set it in base:)`});
+		}
+		addProblems(ctx, problems);
+		return problems.length === 0 ? {kind: kind as Distribution, min: raw.min as number, max: raw.max as number} : {kind: 'values', values: []};
+	}
+	addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (a fixed value belongs in base:)`}]);
+	return {kind: 'values', values: []};
+});
+
+const PARAMETER_NAME = /^[A-Za-z_][\w.-]{0,63}$/;
+
+/** A program sweep: the user's code, its metric, and free-form parameter names (passed to the program as they are). */
+export const programSweepSchema = z
+	.strictObject({
+		...commonKeys,
+		program: programSchema,
+		metric: metricSchema.optional(),
+		dataset: datasetSchema.optional(),
+		base: z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish(),
+		parameters: z.record(z.string(), programParameterSchema, {error: typeError('a mapping from parameter names to lists such as {lr: [0.001, 0.01]}')}).nullish(),
+	})
+	.superRefine((file, ctx) => {
+		const parameters = file.parameters ?? {};
+		const base = file.base ?? {};
+		checkCommon(file, parameters, programEpochs(base), ctx, () => '[1, 2]');
+		if (!file.metric) {
+			ctx.addIssue({code: 'custom', path: ['metric'], message: 'required key is missing for a program sweep (add e.g. metric: {name: val_accuracy, goal: maximize}: the name your program reports)'});
+		}
+		if (file.dataset && file.program.command !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['dataset'], message: 'a program command loads its own data (remove dataset, or use program.module to get the shared dataset as trial.data)'});
+		}
+		for (const [section, names] of [['base', Object.keys(base)], ['parameters', Object.keys(parameters)]] as const) {
+			for (const name of names) {
+				if (!PARAMETER_NAME.test(name)) {
+					ctx.addIssue({code: 'custom', path: [section, name], message: 'invalid parameter name (use letters, digits, "_", "." or "-", starting with a letter or "_"; it becomes --name=value)'});
+				}
+			}
+		}
+		for (const name of Object.keys(parameters)) {
+			if (Object.hasOwn(base, name)) {
+				ctx.addIssue({code: 'custom', path: ['base', name], message: `${name} is swept in parameters too (keep it in one place)`});
+			}
+		}
+	});
+
+/** A program sweep's epochs for asha's default maxEpochs: base.epochs when it is a whole number, else the most asha takes. */
+function programEpochs(base: TrialParams): number {
+	return typeof base.epochs === 'number' && Number.isInteger(base.epochs) && base.epochs >= 1 && base.epochs <= 1000 ? base.epochs : 1000;
+}
 
 /** A pruner as written (name and optional settings) with the defaults filled; asha's maxEpochs defaults to base.epochs. */
 function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number}, epochs: number): PrunerSpec {
@@ -645,40 +842,80 @@ export function checkSweep(raw: unknown): SweepCheck {
 				: `expected a mapping with keys such as name, method and dataset, got ${describeValue(raw)}`;
 		return {ok: false, problems: [{path: [], message}]};
 	}
+	if (raw.program !== undefined) {
+		return checkProgramSweep(raw);
+	}
 	const result = sweepFileSchema.safeParse(raw);
 	if (!result.success) {
 		return {ok: false, problems: sortProblems(issuesToProblems(result.error.issues, allowedKeysAt), raw)};
 	}
 	const file = result.data;
-	const dataset: DatasetSpec = {
-		name: file.dataset.name,
-		...(file.dataset.trainLimit !== undefined && {trainLimit: file.dataset.trainLimit}),
-		...(file.dataset.testLimit !== undefined && {testLimit: file.dataset.testLimit}),
-		validation: file.dataset.validation as number | 'test',
-	};
 	const base: TrialConfig = structuredClone({...DEFAULT_TRIAL_CONFIG, ...stripUndefined(file.base ?? {})});
+	const definition: SweepDefinition = {
+		...commonDefinition(file, datasetOf(file.dataset), base, file.parameters ?? {}, base.epochs),
+		...(file.objective !== undefined && {objective: file.objective}),
+		...(file.metric !== undefined && {metric: file.metric as MetricSpec}),
+	};
+	return {ok: true, definition};
+}
+
+function checkProgramSweep(raw: Record<string, unknown>): SweepCheck {
+	const result = programSweepSchema.safeParse(raw);
+	if (!result.success) {
+		return {ok: false, problems: sortProblems(issuesToProblems(result.error.issues, allowedKeysAt), raw)};
+	}
+	const file = result.data;
+	const program: ProgramDefinition = file.program.module !== undefined
+		? {module: file.program.module}
+		: {command: file.program.command!, ...(file.program.cwd !== undefined && {cwd: file.program.cwd}), ...(file.program.env !== undefined && {env: file.program.env})};
+	const definition: SweepDefinition = {
+		...commonDefinition(file, file.dataset && datasetOf(file.dataset), structuredClone(file.base ?? {}), file.parameters ?? {}, programEpochs(file.base ?? {})),
+		program,
+		metric: file.metric as MetricSpec,
+	};
+	return {ok: true, definition};
+}
+
+type ParsedDataset = {name: DatasetSpec['name']; trainLimit?: number; testLimit?: number; validation: unknown};
+
+function datasetOf(dataset: ParsedDataset): DatasetSpec {
+	return {
+		name: dataset.name,
+		...(dataset.trainLimit !== undefined && {trainLimit: dataset.trainLimit}),
+		...(dataset.testLimit !== undefined && {testLimit: dataset.testLimit}),
+		validation: dataset.validation as number | 'test',
+	};
+}
+
+/** The definition's keys every sweep has, in the order they were always written (the definition hash sorts them anyway). */
+function commonDefinition(
+	file: CommonFile & {name: string; question?: string; seed: number; timeoutMinutes?: number},
+	dataset: DatasetSpec | undefined,
+	base: TrialParams,
+	given: Partial<Record<string, ParameterSpec>>,
+	epochs: number,
+): SweepDefinition {
 	const parameters: Record<string, ParameterSpec> = {};
-	for (const [key, spec] of Object.entries(file.parameters ?? {})) {
+	for (const [key, spec] of Object.entries(given)) {
 		if (spec !== undefined) {
 			parameters[key] = spec;
 		}
 	}
-	const definition: SweepDefinition = {
+	return {
 		name: file.name,
 		...(file.question !== undefined && {question: file.question}),
 		method: file.method,
 		seed: file.seed,
 		repeats: file.repeats,
 		...(file.trials !== undefined && {trials: file.trials}),
-		dataset,
+		...(dataset && {dataset}),
 		base,
 		parameters,
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
-		...(file.objective !== undefined && {objective: file.objective}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
-		...(file.pruner && {pruner: completePruner(file.pruner, base.epochs)}),
+		...(file.multivariate === true && {multivariate: true}),
+		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),
 	};
-	return {ok: true, definition};
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

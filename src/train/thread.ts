@@ -1,14 +1,16 @@
 /**
- * The Piscina thread (resolved by pool.ts): trains one trial per task and streams its epochs over a transferred MessagePort.
- * tfjs and its backend load once per worker thread (module state), so a warm worker starts a trial
+ * The Piscina thread (resolved by pool.ts): runs one trial per task as an objective behind the Trial interface
+ * (objective.ts): a user's module objective, or the built-in MLP/CNN trainer. Steps stream over a transferred
+ * MessagePort. tfjs and its backend load once per worker thread (module state), so a warm worker starts a trial
  * without reloading anything; the pixel arrays arrive as views of SharedArrayBuffers (no copy).
  */
 import {type MessagePort, workerData} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
-import type {BackendName, EpochRecord, TrialConfig} from '../types.js';
+import {builtinConfig, epochStep, type TrialConfig, type TrialParams} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
-import {trainTrial, type TrainResult} from './loop.js';
+import {trainTrial} from './loop.js';
 import type {ModelShape} from './model.js';
+import {type Objective, ThreadTrial, TrialPruned} from './objective.js';
 
 /** What createTrainPool hands every thread at start. */
 export interface WorkerData {
@@ -22,30 +24,30 @@ if (warmBackend) {
 	loadBackend(warmBackend).catch(() => undefined);
 }
 
-export interface TrainTask {
-	config: TrialConfig;
+interface TaskBase {
+	trialId: number;
+	params: TrialParams;
 	seed: number;
-	shape: ModelShape;
-	data: SplitData;
-	backend: BackendChoice;
 	port: MessagePort;
-	/** A pruner watches this trial: after each epoch, wait for the main thread's verdict before the next. */
+	/** The sweep's metric: a step whose value of it is not finite ends the objective as diverged. */
+	metric: string;
+	/** A pruner watches this trial: after each step, wait for the main thread's verdict before the next. */
 	awaitVerdict?: boolean;
 }
 
-/** Worker -> main thread, over the task's port. */
-export type WorkerMessage =
-	| {type: 'started'; backend: BackendName; trainingPath: string; paramCount: number}
-	| {type: 'epoch'; record: EpochRecord};
+/** One trial to run: the built-in trainer on a TrialConfig, or the default export of a module (a file URL). */
+export type TrialTask =
+	| (TaskBase & {kind: 'builtin'; shape: ModelShape; data: SplitData; backend: BackendChoice})
+	| (TaskBase & {kind: 'module'; url: string; data?: SplitData});
 
-/**
- * Main thread -> worker. `stop`: finish the current epoch, then stop with `interrupted`. `verdict`: the
- * pruner's answer to the epoch just sent (a prune reason ends the trial as `pruned`).
- */
-export type ControlMessage = {type: 'stop'; reason: string} | {type: 'verdict'; prune?: string};
-
-export interface TrainTaskResult extends TrainResult {
-	backend: BackendName;
+export interface TaskResult {
+	state: 'completed' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
+	/** Wall seconds of the objective (the built-in trainer: all epochs, without the test evaluation). */
+	trainSeconds: number;
+	/** Why it failed, diverged or was interrupted. */
+	error?: string;
+	/** Why it stopped early without failing: early stopping or a pruner. */
+	stopReason?: string;
 }
 
 /**
@@ -68,40 +70,86 @@ function injectFault(config: TrialConfig, epoch: number): void {
 	}
 }
 
-export async function train(task: TrainTask): Promise<TrainTaskResult> {
-	const {port} = task;
-	let stopReason: string | undefined;
-	let onVerdict: ((prune: string | undefined) => void) | undefined;
-	port.on('message', (message: ControlMessage) => {
-		if (message.type === 'stop') {
-			stopReason = message.reason;
-			// A stop also releases a wait for a verdict, so an interrupted run never hangs on a pruner.
-			onVerdict?.(undefined);
-		} else {
-			onVerdict?.(message.prune);
-		}
+/** The built-in trainer as an objective: each epoch is a step with loss, accuracy, val_loss and val_accuracy. */
+async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, trial: ThreadTrial): Promise<TaskResult> {
+	const {tf, backend} = await loadBackend(task.backend);
+	const config = builtinConfig(task.params);
+	// The step goes out as soon as the epoch is done (a diverged epoch included); its verdict is awaited after.
+	let verdict: Promise<string | undefined> = Promise.resolve(undefined);
+	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data}, {
+		onStart(info) {
+			trial.post({type: 'started', backend, ...info});
+		},
+		onEpoch(record) {
+			verdict = trial.step(epochStep(record));
+			injectFault(config, record.epoch);
+		},
+		afterEpoch: async () => {
+			await verdict;
+			return trial.stop?.kind === 'interrupted' ? undefined : trial.stop?.reason;
+		},
+		shouldStop: () => trial.stop?.reason,
 	});
+	if (result.state === 'pruned' && trial.stop?.kind === 'diverged') {
+		return {state: 'diverged', trainSeconds: result.trainSeconds, error: trial.stop.reason};
+	}
+
+	if (result.testLoss !== undefined || result.testAccuracy !== undefined) {
+		trial.post({type: 'final', metrics: {test_loss: result.testLoss ?? Number.NaN, test_accuracy: result.testAccuracy ?? Number.NaN}});
+	}
+
+	return {state: result.state, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason};
+}
+
+/** A module's default export as the objective; it fails its trial only, whatever it throws. */
+async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial: ThreadTrial): Promise<TaskResult> {
+	const started = performance.now();
+	const seconds = () => (performance.now() - started) / 1000;
+	let returned: unknown;
 	try {
-		const {tf, backend} = await loadBackend(task.backend);
-		const result = await trainTrial(tf, task, {
-			onStart(info) {
-				port.postMessage({type: 'started', backend, ...info} satisfies WorkerMessage);
-			},
-			onEpoch(record) {
-				port.postMessage({type: 'epoch', record} satisfies WorkerMessage);
-				injectFault(task.config, record.epoch);
-			},
-			shouldStop: () => stopReason,
-			...(task.awaitVerdict && {
-				afterEpoch: async () => new Promise<string | undefined>(resolve => {
-					onVerdict = prune => {
-						onVerdict = undefined;
-						resolve(prune);
-					};
-				}),
-			}),
-		});
-		return {...result, backend};
+		const objective = (await import(task.url) as {default: Objective}).default;
+		returned = await objective(trial);
+	} catch (error) {
+		if (!(error instanceof TrialPruned) || !trial.stop) {
+			return {state: 'failed', trainSeconds: seconds(), error: describeError(error)};
+		}
+	}
+
+	if (trial.stop) {
+		const {kind, reason} = trial.stop;
+		return kind === 'pruned' ? {state: 'pruned', trainSeconds: seconds(), stopReason: reason} : {state: kind, trainSeconds: seconds(), error: reason};
+	}
+
+	if (typeof returned === 'number') {
+		// The trial's value of the metric: its step when no step carried the metric, else a final metric.
+		if (trial.reportedMetric) {
+			trial.post({type: 'final', metrics: {[task.metric]: returned}});
+		} else {
+			// The verdict may have stopped it now (TypeScript still sees the check above).
+			const stop = await trial.step({step: trial.steps + 1, metrics: {[task.metric]: returned}, seconds: seconds()}).then(() => trial.stop as ThreadTrial['stop']);
+			if (stop?.kind === 'diverged') {
+				return {state: 'diverged', trainSeconds: seconds(), error: stop.reason};
+			}
+		}
+	} else if (returned !== undefined) {
+		return {state: 'failed', trainSeconds: seconds(), error: `the objective returned ${typeof returned}; return nothing or a number (the value of ${task.metric})`};
+	}
+
+	return {state: 'completed', trainSeconds: seconds()};
+}
+
+/** An error as one line: the first line of its message, with its class when that says something. */
+function describeError(error: unknown): string {
+	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : `threw ${String(error)}`;
+	return text.split('\n')[0].slice(0, 500);
+}
+
+/** Piscina's entry point (pool.ts names it). */
+export async function runTrial(task: TrialTask): Promise<TaskResult> {
+	const {port} = task;
+	const trial = new ThreadTrial(task.trialId, task.params, task.seed, task.data, port, {metric: task.metric, awaitVerdict: Boolean(task.awaitVerdict)});
+	try {
+		return task.kind === 'builtin' ? await builtinObjective(task, trial) : await moduleObjective(task, trial);
 	} finally {
 		// Return only once the close is through: an idle Piscina thread blocks in Atomics.wait, and a close
 		// still queued then never reaches the main thread, whose drain of the port would wait out its timeout.

@@ -77,15 +77,15 @@ test('best prints the table and names the configs; --json rows match the leaderb
 	t.regex(text.stdout, /fastest within 0\.5 points: +hidden=/);
 
 	const json = await sweeplab('best', 'tiny-report', '--db', t.context.db, '--json', '--top', '1');
-	const parsed = JSON.parse(json.stdout) as {rows: Array<{label: string; configHash: string; valAccuracy: {mean: number; n: number}}>; mostAccurate: string};
+	const parsed = JSON.parse(json.stdout) as {rows: Array<{label: string; configHash: string; value: {mean: number; n: number}}>; mostAccurate: string};
 	t.is(parsed.rows.length, 1);
 	t.is(parsed.rows[0].label, parsed.mostAccurate);
-	t.is(parsed.rows[0].valAccuracy.n, 2);
+	t.is(parsed.rows[0].value.n, 2);
 	const db = new Database(t.context.db, {readonly: true});
 	t.teardown(() => db.close());
 	const top = db.prepare(`SELECT config_hash, val_accuracy FROM leaderboard WHERE sweep = 'tiny-report' ORDER BY rank LIMIT 1`).get() as {config_hash: string; val_accuracy: number};
 	t.is(top.config_hash, parsed.rows[0].configHash);
-	t.true(Math.abs(top.val_accuracy - parsed.rows[0].valAccuracy.mean) < 1e-9);
+	t.true(Math.abs(top.val_accuracy - parsed.rows[0].value.mean) < 1e-9);
 
 	const budget = await sweeplab('best', 'tiny-report', '--db', t.context.db, '--budget', '0.000001');
 	t.regex(budget.stdout, /best within 0\.000001 s: +none/);

@@ -121,13 +121,35 @@ export async function checkBlock(block: Block, context: DocsContext, next?: Bloc
 				return [];
 			}
 
+			case 'js':
+			case 'ts':
+			case 'python':
+			case 'bash': {
+				return checkExcerpt(block, context).map(problem => `${where}: ${problem}`);
+			}
+
 			default: {
-				return [`${where}: a fenced block needs one of the info strings yaml, sh, sql or text (got "${block.lang}")`];
+				return [`${where}: a fenced block needs one of the info strings yaml, sh, sql, text, or js/ts/python/bash with file=PATH (got "${block.lang}")`];
 			}
 		}
 	} catch (error) {
 		return [`${where}: ${(error as Error).message}`];
 	}
+}
+
+/** Code shown in the docs is an excerpt of a file the tests run: it must appear in that file as it is. */
+function checkExcerpt(block: Block, context: DocsContext): string[] {
+	const file = block.attrs.file;
+	if (file === undefined) {
+		return [`a ${block.lang} block must name the repository file it is taken from (file=PATH), so that what it shows is what runs`];
+	}
+
+	const path = join(context.root, file);
+	if (!existsSync(path)) {
+		return [`no file ${file} in the repository`];
+	}
+
+	return readFileSync(path, 'utf8').includes(block.text) ? [] : [`the block is not an excerpt of ${file} as it is now (copy it again from the file)`];
 }
 
 function checkYaml(block: Block, next?: Block): string[] {
@@ -304,8 +326,8 @@ async function runSweeplab(args: string[], env: Record<string, string>, context:
 		const path = resolve(context.workDir, args[1]);
 		if (!existsSync(path)) return `no sweep file ${args[1]}`;
 		const definition = parseSweep(readFileSync(path, 'utf8'), args[1]);
-		if (definition.dataset.name !== 'fashion-mnist-mini') {
-			return `a runnable example must be a short sweep on fashion-mnist-mini (this one uses ${definition.dataset.name}): mark the block "sh no-run"`;
+		if (!definition.program && definition.dataset?.name !== 'fashion-mnist-mini') {
+			return `a runnable example must be a short sweep on fashion-mnist-mini (this one uses ${definition.dataset?.name}): mark the block "sh no-run"`;
 		}
 	}
 

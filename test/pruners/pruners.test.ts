@@ -3,20 +3,20 @@ import {ashaRungs} from '../../src/pruners/asha.js';
 import {decidePrune} from '../../src/pruners/pruner.js';
 import type {PrunerPeer, PrunerTrial} from '../../src/pruners/pruner.js';
 import {prunerSpecProblems} from '../../src/sweep/pruner-spec.js';
-import type {EpochRecord, PrunerSpec} from '../../src/types.js';
+import {epochStep, type PrunerSpec, type StepRecord} from '../../src/types.js';
 
 /** Epochs 1..n with these validation accuracies; every epoch takes `seconds`. */
-function history(accuracies: number[], seconds = 10): EpochRecord[] {
-	return accuracies.map((valAccuracy, i) => ({epoch: i + 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy, seconds}));
+function history(accuracies: number[], seconds = 10): StepRecord[] {
+	return accuracies.map((valAccuracy, i) => epochStep({epoch: i + 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy, seconds}));
 }
 
 let nextId = 100;
 function peer(accuracies: number[], state = 'completed', seconds = 10): PrunerPeer {
-	return {id: nextId++, state, epochs: history(accuracies, seconds)};
+	return {id: nextId++, state, steps: history(accuracies, seconds)};
 }
 
 function trial(accuracies: number[], seconds = 10): PrunerTrial {
-	return {id: 1, epochs: history(accuracies, seconds)};
+	return {id: 1, steps: history(accuracies, seconds)};
 }
 
 const median: PrunerSpec = {kind: 'median', warmupEpochs: 1, minTrials: 3};
@@ -78,7 +78,7 @@ test('median: NaN accuracies count as worst, for the trial and for the completed
 });
 
 test('median: the trial itself in `others` is ignored', (t) => {
-	const self: PrunerPeer = {id: 1, state: 'completed', epochs: history([0.1, 0.1])};
+	const self: PrunerPeer = {id: 1, state: 'completed', steps: history([0.1, 0.1])};
 	const others = [peer([0.9, 0.9]), peer([0.9, 0.9]), self];
 	t.deepEqual(decidePrune(median, trial([0.1, 0.1]), others), {prune: false});
 });
@@ -178,9 +178,9 @@ test('pareto: cumulative seconds are summed over epochs of unequal length, and N
 	const fastThenSlow: PrunerPeer = {
 		id: 50,
 		state: 'completed',
-		epochs: [
-			{epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.9, seconds: 2},
-			{epoch: 2, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.9, seconds: 30},
+		steps: [
+			epochStep({epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.9, seconds: 2}),
+			epochStep({epoch: 2, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.9, seconds: 30}),
 		],
 	};
 	const spec: PrunerSpec = {kind: 'pareto', warmupEpochs: 0, minTrials: 1};
@@ -213,6 +213,6 @@ test('spec problems name the key; decidePrune refuses an invalid spec', (t) => {
 
 test('no epochs yet: never prunes', (t) => {
 	for (const spec of [median, asha, pareto]) {
-		t.deepEqual(decidePrune(spec, {id: 1, epochs: []}, fiveCompleted()), {prune: false});
+		t.deepEqual(decidePrune(spec, {id: 1, steps: []}, fiveCompleted()), {prune: false});
 	}
 });

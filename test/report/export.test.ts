@@ -7,7 +7,7 @@ test('CSV has one row per epoch, keeps NaN and infinities readable by pandas, an
 		{hidden: 8, valAccuracies: [0.5, Number.NaN], valLosses: [0.9, Number.POSITIVE_INFINITY], outcome: {testAccuracy: Number.NaN}},
 		{hidden: 16, valAccuracies: []},
 	]);
-	const data = exportSweep(sweep, await store.trials(sweep.id), await store.epochs(sweep.id));
+	const data = exportSweep(sweep, await store.trials(sweep.id), await store.steps(sweep.id));
 	const lines = toCsv(data).trimEnd().split('\n');
 	t.is(lines.length, 1 + 2 + 1);
 	const header = lines[0].split(',');

@@ -5,7 +5,7 @@ import type {ExecutionContext} from 'ava';
 import {spread, type ConfigRow} from '../../src/report/leaderboard.js';
 import {openSqliteStore, type SqliteStore} from '../../src/store/sqlite.js';
 import type {SweepRecord} from '../../src/store/store.js';
-import {DEFAULT_TRIAL_CONFIG, type EpochRecord, type SweepDefinition, type TrialOutcome} from '../../src/types.js';
+import {DEFAULT_TRIAL_CONFIG, type EpochRecord, epochStep, type SweepDefinition, type TrialOutcome} from '../../src/types.js';
 
 export function tempDir(t: ExecutionContext): string {
 	const dir = mkdtempSync(join(tmpdir(), 'sweeplab-report-'));
@@ -23,7 +23,7 @@ export function configRow(hash: string, accuracies: number[], seconds: number[])
 		trials: accuracies.length,
 		completed: accuracies.length,
 		states: {completed: accuracies.length},
-		valAccuracy: spread(accuracies),
+		value: spread(accuracies),
 		testAccuracy: spread(accuracies),
 		bestEpoch: spread([1]),
 		convergedEpoch: spread([1]),
@@ -42,7 +42,8 @@ export interface PlannedTrial {
 	repeat?: number;
 	valLosses?: number[];
 	valAccuracies: number[];
-	outcome?: Partial<TrialOutcome>;
+	/** The outcome, with its final test accuracy (default 0.5) given as testAccuracy. */
+	outcome?: Partial<TrialOutcome> & {testAccuracy?: number};
 }
 
 export function definition(name: string): SweepDefinition {
@@ -84,10 +85,11 @@ export async function storeWith(t: ExecutionContext, plan: PlannedTrial[], name 
 		await store.markStarted(claimed.id, 'owner', {backend: 'cpu', trainingPath: 'fit', host: 'h', paramCount: planned.hidden * 100});
 		for (const [index, valAccuracy] of planned.valAccuracies.entries()) {
 			const epoch: EpochRecord = {epoch: index + 1, loss: 1, accuracy: 0.5, valLoss: planned.valLosses?.[index] ?? 1 / (index + 1), valAccuracy, seconds: 1};
-			await store.recordEpoch(claimed.id, 'owner', epoch);
+			await store.recordStep(claimed.id, 'owner', epochStep(epoch));
 		}
 
-		await store.finishTrial(claimed.id, 'owner', {state: 'completed', testAccuracy: 0.5, trainSeconds: planned.valAccuracies.length, ...planned.outcome});
+		const {testAccuracy = 0.5, ...outcome} = planned.outcome ?? {};
+		await store.finishTrial(claimed.id, 'owner', {state: 'completed', metrics: {test_accuracy: testAccuracy}, trainSeconds: planned.valAccuracies.length, ...outcome});
 	}
 
 	return {store, path, sweep};

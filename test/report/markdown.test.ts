@@ -3,7 +3,7 @@ import {markdownTable, tradeoffStatement} from '../../src/report/markdown.js';
 import {tradeoff} from '../../src/report/ranking.js';
 import {configRow} from './helpers.js';
 
-const label = (config: {hidden: number[]}) => `hidden=[${config.hidden.join(',')}]`;
+const label = (config: Record<string, unknown>) => `hidden=[${(config.hidden as number[]).join(',')}]`;
 
 test('the statement names the best, the fastest within the margin with its share of the time, and the front', t => {
 	const text = tradeoffStatement(

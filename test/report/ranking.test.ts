@@ -34,7 +34,7 @@ test('ties are judged against the first config of a rank, so a chain of small st
 		configRow('b', [0.899, 0.891], [1, 1]),
 		configRow('c', [0.89, 0.882], [1, 1]),
 	]);
-	t.true(tied(rows[1].valAccuracy, rows[2].valAccuracy));
+	t.true(tied(rows[1].value, rows[2].value));
 	t.deepEqual(rows.map(row => row.rank), [1, 1, 3]);
 });
 

@@ -2,6 +2,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import {leaderboard} from '../../src/report/leaderboard.js';
 import {rankRows} from '../../src/report/ranking.js';
+import {DEFAULT_METRIC} from '../../src/types.js';
 import {storeWith, type PlannedTrial} from './helpers.js';
 
 /** Three configs with two repeats and one diverged trial; train seconds chosen so the front is {32, 8}. */
@@ -18,7 +19,7 @@ async function open(t: Parameters<typeof storeWith>[0]) {
 	const {store, path, sweep} = await storeWith(t, plan);
 	const db = new Database(path, {readonly: true});
 	t.teardown(() => db.close());
-	return {db, rows: rankRows(leaderboard(await store.trials(sweep.id), await store.epochs(sweep.id)))};
+	return {db, rows: rankRows(leaderboard(await store.trials(sweep.id), await store.steps(sweep.id), DEFAULT_METRIC))};
 }
 
 test('the leaderboard view agrees with the leaderboard the reports compute', async t => {
@@ -32,8 +33,10 @@ test('the leaderboard view agrees with the leaderboard the reports compute', asy
 		t.is(sql.trials, 2);
 		t.is(sql.completed, row.completed);
 		for (const [column, value] of [
-			['val_accuracy', row.valAccuracy.mean],
-			['val_accuracy_std', row.valAccuracy.std],
+			['val_accuracy', row.value.mean],
+			['val_accuracy_std', row.value.std],
+			['value', row.value.mean],
+			['value_std', row.value.std],
 			['test_accuracy', row.testAccuracy.mean],
 			['train_seconds', row.trainSeconds.mean],
 			['train_seconds_std', row.trainSeconds.std],

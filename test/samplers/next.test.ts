@@ -3,7 +3,7 @@ import {openSqliteStore} from '../../src/store/sqlite.js';
 import {SweepHistory} from '../../src/run/history.js';
 import {suggestNextTrial} from '../../src/samplers/next.js';
 import {definitionHash} from '../../src/sweep/hash.js';
-import {DEFAULT_TRIAL_CONFIG, type SweepDefinition} from '../../src/types.js';
+import {builtinConfig, DEFAULT_METRIC, DEFAULT_TRIAL_CONFIG, type SweepDefinition} from '../../src/types.js';
 
 function definition(trials: number, values: unknown[]): SweepDefinition {
 	return {
@@ -38,9 +38,10 @@ async function suggestAll(def: SweepDefinition): Promise<unknown[][]> {
 
 		await store.addTrials(sweep.id, [spec]);
 		const trial = (await store.claimTrial(sweep.id, 'me', 60_000))!;
-		await store.recordEpoch(trial.id, 'me', {epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: spec.config.hidden.length / 10, seconds: 1});
-		await store.finishTrial(trial.id, 'me', {state: 'completed', testAccuracy: 0.5, testLoss: 1, trainSeconds: 1});
-		hidden.push(spec.config.hidden);
+		const config = builtinConfig(spec.config);
+		await store.recordStep(trial.id, 'me', {step: 1, metrics: {loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: config.hidden.length / 10}, seconds: 1});
+		await store.finishTrial(trial.id, 'me', {state: 'completed', metrics: {test_accuracy: 0.5, test_loss: 1}, trainSeconds: 1});
+		hidden.push(config.hidden);
 	}
 
 	await store.close();
@@ -63,4 +64,40 @@ test('a space smaller than the budget is exhausted rather than repeated', async 
 test('the sampler is deterministic for a seed', async t => {
 	const values = [[8], [16], [8, 8], [16, 16], [8, 8, 8], [16, 16, 16], [32], [32, 32]];
 	t.deepEqual(await suggestAll(definition(6, values)), await suggestAll(definition(6, values)));
+});
+
+test('the history tells TPE how far a pruned or timed-out trial got, so it ranks after the finished ones', async t => {
+	const def = {...definition(3, [[8], [16], [32]]), method: 'grid' as const};
+	const store = openSqliteStore(':memory:');
+	t.teardown(async () => store.close());
+	const sweep = await store.openSweep({definition: def, definitionHash: definitionHash(def), source: '', file: 'x.yaml'});
+	const outcomes = [{state: 'completed', epochs: 4}, {state: 'pruned', epochs: 2}, {state: 'timeout', epochs: 3}] as const;
+	await store.addTrials(sweep.id, outcomes.map((_, ordinal) => ({ordinal, config: {...DEFAULT_TRIAL_CONFIG, hidden: [8 * (2 ** ordinal)]}, configHash: `h${ordinal}`, repeat: 0, seed: 1})));
+	for (const outcome of outcomes) {
+		const trial = (await store.claimTrial(sweep.id, 'me', 60_000))!;
+		for (let epoch = 1; epoch <= outcome.epochs; epoch++) {
+			await store.recordStep(trial.id, 'me', {step: epoch, metrics: {loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: epoch / 10}, seconds: 1});
+		}
+
+		await store.finishTrial(trial.id, 'me', {state: outcome.state, metrics: {test_accuracy: 0.5, test_loss: 1}, trainSeconds: 1});
+	}
+
+	const history = new SweepHistory(store, sweep.id);
+	await history.refresh();
+	const {observations} = history.observations(DEFAULT_METRIC);
+	t.deepEqual(observations.map(({value, stoppedAt}) => ({value, stoppedAt})), [
+		{value: 0.4, stoppedAt: undefined},
+		{value: 0.2, stoppedAt: 2},
+		{value: 0.3, stoppedAt: 3},
+	]);
+});
+
+test('multivariate: true in the sweep reaches the sampler (past start-up its draws differ from independent TPE), still never a repeated config', async t => {
+	const values = [[8], [16], [32], [8, 8], [16, 16], [32, 32], [8, 8, 8], [16, 16, 16], [32, 32, 32], [64]];
+	const independent = await suggestAll(definition(8, values));
+	const joint = await suggestAll({...definition(8, values), multivariate: true});
+	t.is(new Set(joint.map(value => JSON.stringify(value))).size, 8);
+	// The start-up trials are the same random draws; past them the samplers differ.
+	t.deepEqual(joint.slice(0, 2), independent.slice(0, 2));
+	t.notDeepEqual(joint, independent);
 });

@@ -1,7 +1,36 @@
+import {readFileSync} from 'node:fs';
 import test from 'ava';
-import {defaultGamma, defaultWeights, suggestTpe} from '../../src/samplers/tpe.js';
+import {categoricalProbabilities, defaultGamma, defaultWeights, fitJoint, fitNumeric, jointLogPdfAt, numericLogPdf, suggestTpe} from '../../src/samplers/tpe.js';
 import type {TpeInput, TpeObservation} from '../../src/samplers/tpe.js';
 import type {ParameterSpec} from '../../src/types.js';
+
+/** Optuna 3.1's own Parzen estimators on small fixed histories: test/fixtures/tpe/optuna_reference.py wrote this file. */
+interface ReferenceCase {
+	kind: ParameterSpec['kind'];
+	observations: unknown[];
+	points: unknown[];
+	weights: number[];
+	min?: number;
+	max?: number;
+	mus?: number[];
+	sigmas?: number[];
+	choices?: unknown[];
+	probabilities?: number[];
+	/** Optuna's log_pdf with its later fixes (PR #5110, PR #6258): what sweeplab computes. */
+	logPdf: number[];
+	/** Optuna 3.1's log_pdf as shipped. */
+	logPdf31: number[];
+}
+
+interface JointReference {
+	observations: Array<Record<string, unknown>>;
+	points: Array<Record<string, unknown>>;
+	sigmas: Record<string, number[]>;
+	logPdf: number[];
+	logPdf31: number[];
+}
+
+const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/tpe/optuna-reference.json', import.meta.url), 'utf8')) as {cases: Record<string, ReferenceCase>; joint: JointReference};
 
 const SPACE: Record<string, ParameterSpec> = {
 	learningRate: {kind: 'log-uniform', min: 1e-5, max: 1e-1},
@@ -207,4 +236,112 @@ test('observations without a parameter or with a value outside the space are ign
 
 test('a bad candidates count is a programming error', (t) => {
 	t.throws(() => suggestTpe(input({candidates: 0})), {instanceOf: RangeError});
+});
+
+function assertClose(t: import('ava').ExecutionContext, actual: number[], expected: number[], tolerance: number, what: string): void {
+	t.is(actual.length, expected.length, `${what}: length`);
+	for (const [i, value] of expected.entries()) {
+		t.true(Math.abs(actual[i] - value) <= tolerance, `${what}[${i}]: ${actual[i]}, Optuna ${value}`);
+	}
+}
+
+for (const [name, reference_] of Object.entries(reference.cases).filter(([, c]) => c.kind !== 'values')) {
+	test(`numeric Parzen estimator matches Optuna's: ${name} (${reference_.kind}, ${reference_.observations.length} observations)`, (t) => {
+		const spec = {kind: reference_.kind, min: reference_.min!, max: reference_.max!} as Exclude<ParameterSpec, {kind: 'values'}>;
+		const model = fitNumeric(spec, reference_.observations);
+		// Kernel centres, bandwidths (magic clip, inward-looking end kernels, the prior's sigma) and weights (the ramp) exactly.
+		assertClose(t, model.estimator.mus, reference_.mus!, 1e-12, 'mus');
+		assertClose(t, model.estimator.sigmas, reference_.sigmas!, 1e-12, 'sigmas');
+		assertClose(t, model.estimator.weights, reference_.weights, 1e-12, 'weights');
+		// Log densities (bin masses for integers), to rounding.
+		assertClose(t, (reference_.points as number[]).map((point) => numericLogPdf(model, point)), reference_.logPdf, 1e-9, 'log pdf');
+		// Optuna 3.1 as shipped differs wherever a kernel's sigma is not 1 (it omits log sigma) and for log-scaled integers.
+		if (reference_.kind !== 'int-uniform') {
+			t.true(reference_.logPdf.some((value, i) => Math.abs(value - reference_.logPdf31[i]) > 0.1));
+		}
+	});
+}
+
+test('categorical Parzen estimator matches Optuna\'s probabilities', (t) => {
+	const reference_ = reference.cases.categorical;
+	const probabilities = categoricalProbabilities(reference_.choices!, reference_.observations);
+	assertClose(t, probabilities, reference_.probabilities!, 1e-12, 'probabilities');
+	assertClose(t, probabilities.map((p) => Math.log(p)), reference_.logPdf, 1e-12, 'log pdf');
+});
+
+test('gamma counts finished trials only: pending trials neither enlarge the good group nor enter it', (t) => {
+	const parameters: Record<string, ParameterSpec> = {x: {kind: 'values', values: ['a', 'b', 'c']}};
+	// 10 observations: gamma = 1, so only the best ('a') is good. Had the 10 pending trials counted, gamma(20) = 2
+	// would have put the second best ('b') into the good group too, and 'b' could win.
+	const observations: TpeObservation[] = [
+		{params: {x: 'a'}, value: 10},
+		{params: {x: 'b'}, value: 9},
+		...Array.from({length: 8}, () => ({params: {x: 'c'}, value: 0})),
+	];
+	const pending = Array.from({length: 10}, () => ({x: 'c'}));
+	const gammaArguments: number[] = [];
+	const gamma = (n: number): number => {
+		gammaArguments.push(n);
+		return defaultGamma(n);
+	};
+	for (let trialNumber = 10; trialNumber < 30; trialNumber++) {
+		t.is(suggestTpe(input({parameters, observations, pending, startupTrials: 0, trialNumber, gamma})).x, 'a');
+	}
+	t.deepEqual([...new Set(gammaArguments)], [10]);
+});
+
+test('trials stopped early rank after every finished trial, those that got further first (Optuna\'s pruned-trial order)', (t) => {
+	const parameters: Record<string, ParameterSpec> = {x: {kind: 'values', values: ['finished', 'deep', 'shallow', 'other']}};
+	const ask = (observations: TpeObservation[], gamma: number) =>
+		suggestTpe(input({parameters, observations, startupTrials: 0, trialNumber: 1, gamma: () => gamma})).x;
+	const observations: TpeObservation[] = [
+		// The pruned trials scored higher at their last epoch than the finished one did at its best: they still rank after it.
+		{params: {x: 'shallow'}, value: 0.95, stoppedAt: 2},
+		{params: {x: 'deep'}, value: 0.9, stoppedAt: 6},
+		{params: {x: 'finished'}, value: 0.5},
+		...Array.from({length: 5}, () => ({params: {x: 'other'}, value: 0.1})),
+	];
+	t.is(ask(observations, 1), 'finished');
+	// Among pruned trials alone, the one that got further wins over a shallower one with a higher value.
+	const pruned: TpeObservation[] = [
+		{params: {x: 'shallow'}, value: 0.95, stoppedAt: 2},
+		{params: {x: 'deep'}, value: 0.6, stoppedAt: 6},
+		...Array.from({length: 5}, () => ({params: {x: 'other'}, value: 0.1, stoppedAt: 6})),
+	];
+	t.is(ask(pruned, 1), 'deep');
+	// Without the steps the ranking is by value alone.
+	t.is(ask(pruned.map(({params, value}) => ({params, value})), 1), 'shallow');
+});
+
+test('multivariate: the joint estimator matches Optuna\'s (Scott-like bandwidth after the magic clip, product kernels, categorical rows)', (t) => {
+	const parameters: Record<string, ParameterSpec> = {c: {kind: 'values', values: ['a', 'b', 'c']}, n: {kind: 'int-uniform', min: 1, max: 10}, x: {kind: 'uniform', min: 0, max: 10}};
+	const model = fitJoint(parameters, ['c', 'n', 'x'], reference.joint.observations);
+	for (const part of model.parts) {
+		if (part.kind === 'numeric') {
+			assertClose(t, part.model.estimator.sigmas, reference.joint.sigmas[part.name], 1e-12, `sigmas of ${part.name}`);
+		}
+	}
+	assertClose(t, reference.joint.points.map((point) => jointLogPdfAt(model, point)), reference.joint.logPdf, 1e-9, 'joint log pdf');
+});
+
+test('multivariate TPE: deterministic, in the space, and well below random search on the test objective', (t) => {
+	const study = (seed: number, startupTrials: number, multivariate: boolean): TpeObservation[] => {
+		const observations: TpeObservation[] = [];
+		for (let trialNumber = 0; trialNumber < 40; trialNumber++) {
+			const params = suggestTpe(input({observations, seed, trialNumber, startupTrials, multivariate}));
+			observations.push({params, value: objective(params)});
+		}
+		return observations;
+	};
+	t.deepEqual(study(3, 10, true), study(3, 10, true));
+	for (const observation of study(4, 10, true)) {
+		assertInSpace(t, observation.params);
+	}
+	const seeds = Array.from({length: 20}, (_, i) => 200 + i);
+	const regret = (startup: number) => seeds.map((seed) => -Math.max(...study(seed, startup, true).map((o) => o.value)));
+	const joint = regret(10);
+	const random = regret(40);
+	const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+	t.log(`mean regret: multivariate TPE ${mean(joint).toFixed(3)}, random ${mean(random).toFixed(3)}`);
+	t.true(mean(joint) < 0.8 * mean(random), `multivariate TPE ${mean(joint)} vs random ${mean(random)}`);
 });

@@ -25,7 +25,7 @@ if (mode === 'claim') {
 		}
 
 		claimed.push(trial.id);
-		await store.recordEpoch(trial.id, owner, {epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.5, seconds: 0.01});
+		await store.recordStep(trial.id, owner, {step: 1, metrics: {loss: 1, accuracy: 0.5, val_loss: 1, val_accuracy: 0.5}, seconds: 0.01});
 		await store.finishTrial(trial.id, owner, {state: 'completed'});
 	}
 

@@ -8,7 +8,7 @@ import {StoreError} from '../../src/errors.js';
 import {LeaseLostError} from '../../src/store/store.js';
 import type {Store, TrialRecord} from '../../src/store/store.js';
 import {DEFAULT_TRIAL_CONFIG, FINISHED_STATES} from '../../src/types.js';
-import type {EpochRecord, SweepDefinition, TrialSpec} from '../../src/types.js';
+import {type EpochRecord, epochStep, type StepRecord, stepEpoch, type SweepDefinition, type TrialSpec} from '../../src/types.js';
 
 export const OWNER_A = 'host-a:101';
 export const OWNER_B = 'host-b:202';
@@ -50,6 +50,16 @@ export function trialSpecs(count: number, ordinals: number[] = Array.from({lengt
 
 export function epochRecord(epoch: number, overrides: Partial<EpochRecord> = {}): EpochRecord {
 	return {epoch, loss: 1 / epoch, accuracy: 0.5 + epoch / 100, valLoss: 1.1 / epoch, valAccuracy: 0.45 + epoch / 100, seconds: 0.25, ...overrides};
+}
+
+/** A built-in trainer's epoch as the step the store records. */
+export function stepRecord(epoch: number, overrides: Partial<EpochRecord> = {}): StepRecord {
+	return epochStep(epochRecord(epoch, overrides));
+}
+
+/** The sweep's steps read back as built-in epochs, with their trial. */
+export async function epochsOf(store: Store, sweepId: number): Promise<Array<EpochRecord & {trialId: number}>> {
+	return (await store.steps(sweepId)).map(({trialId, id: _id, ...step}) => ({trialId, ...stepEpoch(step)}));
 }
 
 const leaseLost = {instanceOf: LeaseLostError};
@@ -140,8 +150,10 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 			epochsRun: 0,
 			testLoss: null,
 			testAccuracy: null,
+			finalMetrics: {},
 			trainSeconds: null,
 			error: null,
+			logPath: null,
 		});
 	});
 
@@ -204,25 +216,25 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		const {store, sweep} = await withTrials(t, 1);
 		const first = await claimed(store, sweep.id);
 		await store.markStarted(first.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'host-a', paramCount: 1234});
-		await store.recordEpoch(first.id, OWNER_A, epochRecord(1));
-		await store.recordEpoch(first.id, OWNER_A, epochRecord(2));
+		await store.recordStep(first.id, OWNER_A, stepRecord(1));
+		await store.recordStep(first.id, OWNER_A, stepRecord(2));
 		await sleep(30);
 		const second = await store.claimTrial(sweep.id, OWNER_B, 10);
 		t.like(second, {id: first.id, owner: OWNER_B, state: 'running', attempts: 2, epochsRun: 0, backend: null, paramCount: null});
-		t.deepEqual(await store.epochs(sweep.id), []);
+		t.deepEqual(await epochsOf(store, sweep.id), []);
 
-		await t.throwsAsync(store.recordEpoch(first.id, OWNER_A, epochRecord(3)), leaseLost);
+		await t.throwsAsync(store.recordStep(first.id, OWNER_A, stepRecord(3)), leaseLost);
 		await t.throwsAsync(store.markStarted(first.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'host-a', paramCount: 1}), leaseLost);
-		await t.throwsAsync(store.finishTrial(first.id, OWNER_A, {state: 'completed', testAccuracy: 0.9}), leaseLost);
+		await t.throwsAsync(store.finishTrial(first.id, OWNER_A, {state: 'completed', metrics: {test_accuracy: 0.9}}), leaseLost);
 		const lost = await t.throwsAsync<LeaseLostError>(store.heartbeat([first.id], OWNER_A), leaseLost);
 		t.deepEqual(lost!.trialIds, [first.id]);
 		await store.requeueTrial(first.id, OWNER_A);
 
-		await store.recordEpoch(first.id, OWNER_B, epochRecord(1));
+		await store.recordStep(first.id, OWNER_B, stepRecord(1));
 		const [trial] = await store.trials(sweep.id);
 		t.like(trial, {state: 'running', owner: OWNER_B, epochsRun: 1});
 		t.deepEqual(
-			(await store.epochs(sweep.id)).map((epoch) => epoch.epoch),
+			(await epochsOf(store, sweep.id)).map((epoch) => epoch.epoch),
 			[1],
 		);
 	});
@@ -232,7 +244,7 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		const trial = await claimed(store, sweep.id);
 		const [pending] = (await store.trials(sweep.id)).filter((each) => each.state === 'pending');
 		for (const id of [trial.id, pending.id]) {
-			await t.throwsAsync(store.recordEpoch(id, OWNER_B, epochRecord(1)), leaseLost);
+			await t.throwsAsync(store.recordStep(id, OWNER_B, stepRecord(1)), leaseLost);
 			await t.throwsAsync(store.markStarted(id, OWNER_B, {backend: 'cpu', trainingPath: 'fit', host: 'b', paramCount: 1}), leaseLost);
 			await t.throwsAsync(store.finishTrial(id, OWNER_B, {state: 'failed', error: 'boom'}), leaseLost);
 		}
@@ -241,12 +253,12 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		const after = await store.trials(sweep.id);
 		t.like(after[0], {state: 'running', owner: OWNER_A, epochsRun: 0, backend: null});
 		t.like(after[1], {state: 'pending', owner: null});
-		t.deepEqual(await store.epochs(sweep.id), []);
+		t.deepEqual(await epochsOf(store, sweep.id), []);
 	});
 
 	test('owner-scoped writes to a trial that does not exist throw StoreError', async (t) => {
 		const store = await open(t);
-		await t.throwsAsync(store.recordEpoch(4242, OWNER_A, epochRecord(1)), {instanceOf: StoreError, message: /4242/});
+		await t.throwsAsync(store.recordStep(4242, OWNER_A, stepRecord(1)), {instanceOf: StoreError, message: /4242/});
 		await t.throwsAsync(store.finishTrial(4242, OWNER_A, {state: 'completed'}), {instanceOf: StoreError, message: /4242/});
 		await t.throwsAsync(store.requeueTrial(4242, OWNER_A), {instanceOf: StoreError, message: /4242/});
 	});
@@ -258,36 +270,70 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.like((await store.trials(sweep.id))[0], {backend: 'wasm', trainingPath: 'manual-loop', host: 'host-a', paramCount: 52_650, state: 'running'});
 	});
 
-	test('recordEpoch stores each epoch once, bumps epochsRun, and epochs() orders by ordinal then epoch', async (t) => {
+	test('recordStep stores each step once and in increasing order, bumps epochsRun; steps() come in recording order, after a cursor', async (t) => {
 		const store = await open(t);
 		const sweep = await store.openSweep(sweepInput('widths'));
 		await store.addTrials(sweep.id, trialSpecs(2, [1, 0]));
 		const early = await claimed(store, sweep.id);
 		const late = await claimed(store, sweep.id);
 		t.is(early.ordinal, 0);
-		await store.recordEpoch(late.id, OWNER_A, epochRecord(1));
-		await store.recordEpoch(early.id, OWNER_A, epochRecord(2));
-		await store.recordEpoch(early.id, OWNER_A, epochRecord(1));
-		await store.recordEpoch(late.id, OWNER_A, epochRecord(2));
-		const duplicate = await t.throwsAsync(store.recordEpoch(early.id, OWNER_A, epochRecord(1, {loss: 9})), {instanceOf: StoreError});
+		await store.recordStep(late.id, OWNER_A, stepRecord(1));
+		await store.recordStep(early.id, OWNER_A, stepRecord(1));
+		await store.recordStep(early.id, OWNER_A, stepRecord(2));
+		await store.recordStep(late.id, OWNER_A, stepRecord(2));
+		const duplicate = await t.throwsAsync(store.recordStep(early.id, OWNER_A, stepRecord(2, {loss: 9})), {instanceOf: StoreError});
 		t.false(duplicate instanceof LeaseLostError);
-		t.regex(duplicate!.message, /epoch 1/);
+		t.regex(duplicate!.message, /already has step 2/);
+		await t.throwsAsync(store.recordStep(late.id, OWNER_A, stepRecord(1)), {instanceOf: StoreError, message: /increasing order/});
+		await t.throwsAsync(store.recordStep(late.id, OWNER_A, {step: 2.5, metrics: {}}), {instanceOf: StoreError, message: /whole number/});
 
-		const epochs = await store.epochs(sweep.id);
+		const steps = await store.steps(sweep.id);
 		t.deepEqual(
-			epochs.map((epoch) => [epoch.trialId, epoch.epoch]),
+			steps.map((step) => [step.trialId, step.step]),
 			[
+				[late.id, 1],
 				[early.id, 1],
 				[early.id, 2],
-				[late.id, 1],
 				[late.id, 2],
 			],
 		);
-		t.deepEqual(epochs[0], {trialId: early.id, ...epochRecord(1)});
+		t.true(steps.every((step, index) => index === 0 || step.id > steps[index - 1].id));
+		t.deepEqual(steps[1], {id: steps[1].id, trialId: early.id, ...stepRecord(1)});
+		t.deepEqual((await store.steps(sweep.id, {afterId: steps[1].id})).map((step) => step.id), [steps[2].id, steps[3].id]);
+		t.deepEqual(await store.steps(sweep.id, {afterId: steps[3].id}), []);
 		t.deepEqual(
 			(await store.trials(sweep.id)).map((trial) => trial.epochsRun),
 			[2, 2],
 		);
+	});
+
+	test('steps keep any metrics by name (or none), and final metrics and the log path round-trip', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const trial = await claimed(store, sweep.id);
+		const first: StepRecord = {step: 1, metrics: {'top-1/acc': 0.5, loss: Number.NaN, auc: Number.POSITIVE_INFINITY, 'f1.macro': -0.25}, seconds: 2};
+		await store.recordStep(trial.id, OWNER_A, first);
+		await store.recordStep(trial.id, OWNER_A, {step: 3, metrics: {}});
+		await store.finishTrial(trial.id, OWNER_A, {
+			state: 'completed',
+			metrics: {test_accuracy: 0.8, bleu: Number.NEGATIVE_INFINITY, perplexity: Number.NaN},
+			trainSeconds: 3,
+			logPath: '/tmp/trial-1/trial.log',
+		});
+		const steps = await store.steps(sweep.id);
+		t.deepEqual(steps.map(({id: _id, trialId: _trial, ...step}) => step), [first, {step: 3, metrics: {}}]);
+		const [after] = await store.trials(sweep.id);
+		t.like(after, {testAccuracy: 0.8, testLoss: null, logPath: '/tmp/trial-1/trial.log', epochsRun: 2});
+		t.deepEqual(Object.keys(after.finalMetrics).sort(), ['bleu', 'perplexity', 'test_accuracy']);
+		t.is(after.finalMetrics.bleu, Number.NEGATIVE_INFINITY);
+		t.true(Number.isNaN(after.finalMetrics.perplexity));
+		// A new attempt starts without the old one's steps and outcome.
+		const {store: other, sweep: again} = await withTrials(t, 1);
+		const retried = await claimed(other, again.id);
+		await other.recordStep(retried.id, OWNER_A, stepRecord(1));
+		await other.finishTrial(retried.id, OWNER_A, {state: 'interrupted', error: 'stop', metrics: {x: 1}, logPath: '/tmp/a.log'});
+		const reclaimed = await claimed(other, again.id);
+		t.like(reclaimed, {finalMetrics: {}, logPath: null, epochsRun: 0});
+		t.deepEqual(await other.steps(again.id), []);
 	});
 
 	test('NaN and +/-Infinity metrics round-trip through epochs and outcomes', async (t) => {
@@ -295,10 +341,10 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		const trial = await claimed(store, sweep.id);
 		const diverged = epochRecord(1, {loss: Number.NaN, accuracy: 0.1, valLoss: Number.POSITIVE_INFINITY, valAccuracy: Number.NaN, seconds: 0});
 		const odd = epochRecord(2, {loss: Number.NEGATIVE_INFINITY, valLoss: -0.5});
-		await store.recordEpoch(trial.id, OWNER_A, diverged);
-		await store.recordEpoch(trial.id, OWNER_A, odd);
-		await store.finishTrial(trial.id, OWNER_A, {state: 'diverged', testLoss: Number.NaN, testAccuracy: Number.POSITIVE_INFINITY, trainSeconds: 1.5, error: 'loss is NaN at epoch 1'});
-		t.deepEqual(await store.epochs(sweep.id), [
+		await store.recordStep(trial.id, OWNER_A, epochStep(diverged));
+		await store.recordStep(trial.id, OWNER_A, epochStep(odd));
+		await store.finishTrial(trial.id, OWNER_A, {state: 'diverged', metrics: {test_loss: Number.NaN, test_accuracy: Number.POSITIVE_INFINITY}, trainSeconds: 1.5, error: 'loss is NaN at epoch 1'});
+		t.deepEqual(await epochsOf(store, sweep.id), [
 			{trialId: trial.id, ...diverged},
 			{trialId: trial.id, ...odd},
 		]);
@@ -324,13 +370,13 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 	test('finishTrial records the outcome, clears the owner, and the trial is never modified again', async (t) => {
 		const {store, sweep} = await withTrials(t, 1);
 		const trial = await claimed(store, sweep.id);
-		await store.recordEpoch(trial.id, OWNER_A, epochRecord(1));
-		await store.finishTrial(trial.id, OWNER_A, {state: 'completed', testLoss: 0.41, testAccuracy: 0.86, trainSeconds: 12.5});
+		await store.recordStep(trial.id, OWNER_A, stepRecord(1));
+		await store.finishTrial(trial.id, OWNER_A, {state: 'completed', metrics: {test_loss: 0.41, test_accuracy: 0.86}, trainSeconds: 12.5});
 		const [done] = await store.trials(sweep.id);
 		t.like(done, {state: 'completed', owner: null, testLoss: 0.41, testAccuracy: 0.86, trainSeconds: 12.5, error: null, epochsRun: 1, attempts: 1});
 		t.false(Number.isNaN(Date.parse(done.finishedAt!)));
 
-		await t.throwsAsync(store.recordEpoch(trial.id, OWNER_A, epochRecord(2)), {instanceOf: StoreError, message: /completed/});
+		await t.throwsAsync(store.recordStep(trial.id, OWNER_A, stepRecord(2)), {instanceOf: StoreError, message: /completed/});
 		await t.throwsAsync(store.finishTrial(trial.id, OWNER_A, {state: 'failed', error: 'late'}), {instanceOf: StoreError, message: /completed/});
 		await t.throwsAsync(store.markStarted(trial.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'a', paramCount: 1}), {instanceOf: StoreError});
 		await t.throwsAsync(store.heartbeat([trial.id], OWNER_A), {instanceOf: StoreError});
@@ -338,7 +384,7 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.is(await store.claimTrial(sweep.id, OWNER_B, 0), undefined);
 		t.is(await store.addTrials(sweep.id, trialSpecs(1)), 0);
 		t.deepEqual((await store.trials(sweep.id))[0], done);
-		t.is((await store.epochs(sweep.id)).length, 1);
+		t.is((await epochsOf(store, sweep.id)).length, 1);
 	});
 
 	test('every finished state is final and never claimed again', async (t) => {
@@ -359,12 +405,12 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 	test('an interrupted trial is claimed again with a fresh attempt', async (t) => {
 		const {store, sweep} = await withTrials(t, 2);
 		const trial = await claimed(store, sweep.id);
-		await store.recordEpoch(trial.id, OWNER_A, epochRecord(1));
+		await store.recordStep(trial.id, OWNER_A, stepRecord(1));
 		await store.finishTrial(trial.id, OWNER_A, {state: 'interrupted', error: 'SIGINT'});
 		t.like((await store.trials(sweep.id))[0], {state: 'interrupted', owner: null, error: 'SIGINT'});
 		const again = await claimed(store, sweep.id, OWNER_B);
 		t.like(again, {id: trial.id, state: 'running', owner: OWNER_B, attempts: 2, epochsRun: 0, error: null, finishedAt: null});
-		t.deepEqual(await store.epochs(sweep.id), []);
+		t.deepEqual(await epochsOf(store, sweep.id), []);
 	});
 
 	test('requeueTrial puts a trial running under the owner back to pending', async (t) => {
@@ -372,7 +418,7 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		const trial = await claimed(store, sweep.id);
 		await store.requeueTrial(trial.id, OWNER_A);
 		t.like((await store.trials(sweep.id))[0], {state: 'pending', owner: null, heartbeatAt: null, attempts: 1});
-		await t.throwsAsync(store.recordEpoch(trial.id, OWNER_A, epochRecord(1)), leaseLost);
+		await t.throwsAsync(store.recordStep(trial.id, OWNER_A, stepRecord(1)), leaseLost);
 		const again = await claimed(store, sweep.id, OWNER_B);
 		t.like(again, {id: trial.id, attempts: 2});
 	});

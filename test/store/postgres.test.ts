@@ -9,7 +9,7 @@ import {StoreError} from '../../src/errors.js';
 import {isPostgresUrl, openPostgresStore, PG_SCHEMA_VERSION, type PostgresStore, type PostgresStoreOptions, redactUrl} from '../../src/store/postgres.js';
 import {openSqliteStore, SCHEMA_VERSION} from '../../src/store/sqlite.js';
 import type {Store} from '../../src/store/store.js';
-import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
+import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, epochsOf, stepRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
 import {admin, findTestPostgres, requirePostgres, schemas} from './pg.js';
 import {assertV1Rows, V1_ROWS, v1Schema} from './v1.js';
 
@@ -82,7 +82,7 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		);
 		t.deepEqual(
 			rows.map(row => row.name),
-			['epochs', 'leaderboard', 'pareto', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
+			['epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
 		);
 		t.deepEqual((await client.query('SELECT version FROM sweeplab_schema')).rows, [{version: SCHEMA_VERSION}]);
 	});
@@ -139,8 +139,8 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		const sweep = await opened.openSweep(sweepInput('widths'));
 		await opened.addTrials(sweep.id, trialSpecs(1));
 		const trial = (await opened.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
-		await opened.recordEpoch(trial.id, OWNER_A, epochRecord(1, {loss: Number.NaN, accuracy: Number.NEGATIVE_INFINITY, valLoss: Number.POSITIVE_INFINITY}));
-		await opened.finishTrial(trial.id, OWNER_A, {state: 'diverged', testLoss: Number.NaN});
+		await opened.recordStep(trial.id, OWNER_A, stepRecord(1, {loss: Number.NaN, accuracy: Number.NEGATIVE_INFINITY, valLoss: Number.POSITIVE_INFINITY}));
+		await opened.finishTrial(trial.id, OWNER_A, {state: 'diverged', metrics: {test_loss: Number.NaN}});
 		const client = await raw(t, schema);
 		t.deepEqual((await client.query(`SELECT loss::text, accuracy::text, val_loss::text, pg_typeof(loss)::text AS type FROM epochs`)).rows, [
 			{loss: 'NaN', accuracy: '-Infinity', val_loss: 'Infinity', type: 'double precision'},
@@ -153,11 +153,11 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		const sweep = await opened.openSweep(sweepInput('widths'));
 		await opened.addTrials(sweep.id, trialSpecs(1));
 		const trial = (await opened.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
-		await opened.finishTrial(trial.id, OWNER_A, {state: 'completed', testAccuracy: 0.9});
+		await opened.finishTrial(trial.id, OWNER_A, {state: 'completed', metrics: {test_accuracy: 0.9}});
 		const client = await raw(t, schema);
 		await t.throwsAsync(client.query(`UPDATE trials SET state = 'pending' WHERE id = $1`, [trial.id]), {message: /finished trials are never modified/});
-		await t.throwsAsync(client.query('INSERT INTO epochs (trial_id, epoch, loss) VALUES ($1, 1, 0.5)', [trial.id]), {message: /finished trials are never modified/});
-		t.like((await opened.trials(sweep.id))[0], {state: 'completed', testAccuracy: 0.9});
+		await t.throwsAsync(client.query('INSERT INTO steps (trial_id, step) VALUES ($1, 1)', [trial.id]), {message: /finished trials are never modified/});
+		t.like((await opened.trials(sweep.id))[0], {state: 'completed', testAccuracy: 0.9, finalMetrics: {test_accuracy: 0.9}});
 	});
 
 	test('connections claiming at once never get the same trial (FOR UPDATE SKIP LOCKED)', async t => {
@@ -178,7 +178,7 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 					}
 
 					mine.push(trial.id);
-					await each.recordEpoch(trial.id, owner, epochRecord(1));
+					await each.recordStep(trial.id, owner, stepRecord(1));
 					await each.finishTrial(trial.id, owner, {state: 'completed'});
 				}
 			}),
@@ -196,15 +196,15 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		const sweep = await opened.openSweep(sweepInput('widths'));
 		await opened.addTrials(sweep.id, trialSpecs(2));
 		const trial = (await opened.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
-		await opened.recordEpoch(trial.id, OWNER_A, epochRecord(1));
+		await opened.recordStep(trial.id, OWNER_A, stepRecord(1));
 		const killed = await admin<{ok: boolean}>(url, 'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
 		t.true(killed.length > 0, 'no connection of the store was found to terminate');
-		await opened.recordEpoch(trial.id, OWNER_A, epochRecord(2));
+		await opened.recordStep(trial.id, OWNER_A, stepRecord(2));
 		await opened.heartbeat([trial.id], OWNER_A);
-		await opened.finishTrial(trial.id, OWNER_A, {state: 'completed', testAccuracy: 0.8});
+		await opened.finishTrial(trial.id, OWNER_A, {state: 'completed', metrics: {test_accuracy: 0.8}});
 		t.like((await opened.trials(sweep.id))[0], {state: 'completed', epochsRun: 2, attempts: 1});
 		t.deepEqual(
-			(await opened.epochs(sweep.id)).map(epoch => epoch.epoch),
+			(await epochsOf(opened, sweep.id)).map(epoch => epoch.epoch),
 			[1, 2],
 		);
 	});
@@ -235,14 +235,13 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 				const valAccuracies = [0.5 + k / 20 + r / 100, k === 1 ? Number.NaN : 0.55 + k / 20, 0.52 + k / 20 - r / 50];
 				const valLosses = [1 - k / 10, k === 3 ? Number.NEGATIVE_INFINITY : 0.7 - k / 20 + r / 100, 0.71 - k / 20];
 				for (const [at, valAccuracy] of valAccuracies.entries()) {
-					await target.recordEpoch(trial.id, OWNER_A, epochRecord(at + 1, {valAccuracy, valLoss: valLosses[at], seconds: 0.5 + k / 4 + r / 8}));
+					await target.recordStep(trial.id, OWNER_A, stepRecord(at + 1, {valAccuracy, valLoss: valLosses[at], seconds: 0.5 + k / 4 + r / 8}));
 				}
 
 				const state = k === 0 && r === 1 ? 'failed' : k === 3 && r === 0 ? 'diverged' : 'completed';
 				await target.finishTrial(trial.id, OWNER_A, {
 					state,
-					testLoss: 0.5,
-					testAccuracy: k === 2 && r === 1 ? Number.NaN : 0.6 + k / 25,
+					metrics: {test_loss: 0.5, test_accuracy: k === 2 && r === 1 ? Number.NaN : 0.6 + k / 25},
 					trainSeconds: name === 'depths' && k === 1 ? 0.5 : 1.5 + k + r / 3,
 				});
 			}
@@ -305,11 +304,11 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		await populate(source);
 		const sweep = (await source.getSweep('widths'))!;
 		const trials = await source.trials(sweep.id);
-		const epochs = await source.epochs(sweep.id);
+		const steps = await source.steps(sweep.id);
 		const target = openSqliteStore(join(directory, 'copy.db'));
 		t.teardown(async () => target.close());
-		const copied = await target.importSweep(sweep, trials, epochs);
-		await target.importSweep(sweep, trials, epochs);
+		const copied = await target.importSweep(sweep, trials, steps);
+		await target.importSweep(sweep, trials, steps);
 		const {id: _id, ...rest} = sweep;
 		t.like(copied, rest);
 		const copiedTrials = await target.trials(copied.id);
@@ -317,7 +316,8 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		t.deepEqual(copiedTrials.map(strip), trials.map(strip));
 		t.true(copiedTrials.some(trial => trial.state === 'pending') && copiedTrials.some(trial => trial.state === 'failed'));
 		const ids = new Map(trials.map((trial, index) => [trial.id, copiedTrials[index].id]));
-		t.deepEqual(await target.epochs(copied.id), epochs.map(epoch => ({...epoch, trialId: ids.get(epoch.trialId)})));
-		await t.throwsAsync(target.importSweep({...sweep, definitionHash: 'other'}, trials, epochs), {instanceOf: StoreError, message: /different definition/});
+		const withoutId = ({id: _step, ...step}: (typeof steps)[number]) => step;
+		t.deepEqual((await target.steps(copied.id)).map(withoutId), steps.map(step => ({...withoutId(step), trialId: ids.get(step.trialId)!})));
+		await t.throwsAsync(target.importSweep({...sweep, definitionHash: 'other'}, trials, steps), {instanceOf: StoreError, message: /different definition/});
 	});
 }

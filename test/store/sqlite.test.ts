@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -10,7 +10,8 @@ import {StoreError} from '../../src/errors.js';
 import {SCHEMA_VERSION, openSqliteStore} from '../../src/store/sqlite.js';
 import type {SqliteStoreOptions} from '../../src/store/sqlite.js';
 import {LeaseLostError} from '../../src/store/store.js';
-import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
+import {epochStep} from '../../src/types.js';
+import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, epochsOf, stepRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
 import {assertV1Rows, V1_ROWS, v1Schema} from './v1.js';
 
 const CHILD = fileURLToPath(new URL('child.js', import.meta.url));
@@ -77,7 +78,7 @@ test('creates missing parent directories, turns WAL on and records the schema ve
 			.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 			.all()
 			.map((row) => (row as {name: string}).name),
-		['epochs', 'leaderboard', 'pareto', 'sweeps', 'trial_summary', 'trials', 'trials_claim'],
+		['epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeps', 'trial_summary', 'trials', 'trials_claim', 'trials_claimable'],
 	);
 });
 
@@ -116,6 +117,52 @@ test('a database the first release wrote (schema v1) upgrades to the schema a ne
 	const schema = (path: string) => raw(t, path).prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name').all();
 	t.deepEqual(schema(old), schema(fresh));
 	t.like(raw(t, old).prepare('SELECT * FROM leaderboard').get(), {sweep: 'widths', config_hash: 'c0', trials: 1, completed: 1, val_accuracy: 0.75});
+});
+
+test('a real v4 database (reports/study.db, the last schema before generic metrics) upgrades with every epoch and report row as it was', async (t) => {
+	const path = join(tempDir(t), 'study.db');
+	copyFileSync(fileURLToPath(new URL('../../../reports/study.db', import.meta.url)), path);
+	const queries = {
+		epochs: 'SELECT trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds FROM epochs ORDER BY trial_id, epoch',
+		summary: `SELECT sweep, trial_id, state, epochs_run, final_loss, final_val_accuracy, best_val_accuracy, best_epoch, min_val_loss, test_accuracy,
+			train_seconds, converged_epoch, seconds_to_best FROM trial_summary ORDER BY trial_id`,
+		leaderboard: 'SELECT * FROM leaderboard ORDER BY sweep, config_hash',
+		pareto: 'SELECT sweep, config_hash FROM pareto ORDER BY sweep, config_hash',
+	};
+	type Rows = Array<Record<string, unknown>>;
+	const read = () => {
+		const db = new Database(path, {readonly: true});
+		try {
+			const rows = Object.fromEntries(Object.entries(queries).map(([key, sql]) => [key, db.prepare(sql).all()])) as Record<keyof typeof queries, Rows>;
+			return {version: db.pragma('user_version', {simple: true}) as number, ...rows};
+		} finally {
+			db.close();
+		}
+	};
+
+	const before = read();
+	t.is(before.version, 4);
+	t.true(before.epochs.length > 1000);
+	const store = openIn(t, path);
+	t.is(store.schemaVersion, SCHEMA_VERSION);
+	const after = read();
+	t.deepEqual(after.epochs, before.epochs);
+	t.deepEqual(after.summary, before.summary);
+	t.deepEqual(after.pareto, before.pareto);
+	// v5 adds the metric's columns to the leaderboard; for these val_accuracy sweeps they repeat val_accuracy.
+	t.deepEqual(after.leaderboard.map(({metric: _m, goal: _g, value: _v, value_std: _s, ...row}) => row), before.leaderboard);
+	t.true(after.leaderboard.every(row => row.metric === 'val_accuracy' && row.goal === 'maximize' && row.value === row.val_accuracy && row.value_std === row.val_accuracy_std));
+	// Through the store: each epoch is a step with its four metrics and its seconds.
+	let steps = 0;
+	for (const {sweep} of await store.listSweeps()) {
+		for (const step of await store.steps(sweep.id)) {
+			steps++;
+			t.deepEqual(Object.keys(step.metrics).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+			t.is(typeof step.seconds, 'number');
+		}
+	}
+
+	t.is(steps, before.epochs.length);
 });
 
 test('refuses a database whose schema is newer than this code knows', async (t) => {
@@ -210,8 +257,8 @@ test('NaN and +/-Infinity survive a round-trip through the file: NaN as TEXT, in
 	await writer.addTrials(sweep.id, trialSpecs(1));
 	const trial = (await writer.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
 	const epoch = epochRecord(1, {loss: Number.NaN, accuracy: Number.NEGATIVE_INFINITY, valLoss: Number.POSITIVE_INFINITY, valAccuracy: 0.25});
-	await writer.recordEpoch(trial.id, OWNER_A, epoch);
-	await writer.finishTrial(trial.id, OWNER_A, {state: 'diverged', testLoss: Number.NaN, testAccuracy: Number.NEGATIVE_INFINITY});
+	await writer.recordStep(trial.id, OWNER_A, epochStep(epoch));
+	await writer.finishTrial(trial.id, OWNER_A, {state: 'diverged', metrics: {test_loss: Number.NaN, test_accuracy: Number.NEGATIVE_INFINITY}});
 	await writer.close();
 
 	const db = raw(t, path);
@@ -227,7 +274,7 @@ test('NaN and +/-Infinity survive a round-trip through the file: NaN as TEXT, in
 	});
 
 	const reader = openIn(t, path);
-	t.deepEqual(await reader.epochs(sweep.id), [{trialId: trial.id, ...epoch}]);
+	t.deepEqual(await epochsOf(reader, sweep.id), [{trialId: trial.id, ...epoch}]);
 	const [after] = await reader.trials(sweep.id);
 	t.true(Number.isNaN(after.testLoss));
 	t.is(after.testAccuracy, Number.NEGATIVE_INFINITY);
@@ -244,10 +291,10 @@ test('trial_summary has one row per trial and never takes NaN as a best value', 
 	const valAccuracies = [0.5, Number.NaN, 0.7, 0.7, 0.6];
 	const valLosses = [0.9, Number.NaN, 0.5, 0.4, 0.45];
 	for (const [index, valAccuracy] of valAccuracies.entries()) {
-		await store.recordEpoch(trial.id, OWNER_A, epochRecord(index + 1, {valAccuracy, valLoss: valLosses[index]}));
+		await store.recordStep(trial.id, OWNER_A, stepRecord(index + 1, {valAccuracy, valLoss: valLosses[index]}));
 	}
 
-	await store.finishTrial(trial.id, OWNER_A, {state: 'completed', testLoss: 0.5, testAccuracy: 0.8, trainSeconds: 3});
+	await store.finishTrial(trial.id, OWNER_A, {state: 'completed', metrics: {test_loss: 0.5, test_accuracy: 0.8}, trainSeconds: 3});
 	const rows = raw(t, path).prepare('SELECT * FROM trial_summary ORDER BY ordinal').all() as Array<Record<string, unknown>>;
 	t.is(rows.length, 2);
 	const last = epochRecord(5, {valAccuracy: 0.6, valLoss: 0.45});
@@ -282,7 +329,7 @@ test('a trial whose every val_accuracy is NaN has no best epoch in trial_summary
 	const sweep = await store.openSweep(sweepInput('widths'));
 	await store.addTrials(sweep.id, trialSpecs(1));
 	const trial = (await store.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
-	await store.recordEpoch(trial.id, OWNER_A, epochRecord(1, {loss: Number.NaN, valLoss: Number.NaN, valAccuracy: Number.NaN}));
+	await store.recordStep(trial.id, OWNER_A, stepRecord(1, {loss: Number.NaN, valLoss: Number.NaN, valAccuracy: Number.NaN}));
 	const row = raw(t, path).prepare('SELECT final_loss, best_val_accuracy, best_epoch, min_val_loss FROM trial_summary').get();
 	t.deepEqual(row, {final_loss: 'NaN', best_val_accuracy: null, best_epoch: null, min_val_loss: null});
 });
@@ -334,7 +381,7 @@ test('a lease expires strictly after leaseMs without a heartbeat, and every writ
 
 	const refreshes: Array<[string, () => Promise<void>]> = [
 		['markStarted', async () => a.markStarted(trial.id, OWNER_A, {backend: 'cpu', trainingPath: 'fit', host: 'a', paramCount: 10})],
-		['recordEpoch', async () => a.recordEpoch(trial.id, OWNER_A, epochRecord(1))],
+		['recordStep', async () => a.recordStep(trial.id, OWNER_A, stepRecord(1))],
 		['heartbeat', async () => a.heartbeat([trial.id], OWNER_A)],
 	];
 	for (const [name, refresh] of refreshes) {
@@ -358,17 +405,17 @@ test('after a reclaim by another connection the old owner gets LeaseLostError an
 	const sweep = await a.openSweep(sweepInput('widths'));
 	await a.addTrials(sweep.id, trialSpecs(1));
 	const trial = (await a.claimTrial(sweep.id, OWNER_A, 100))!;
-	await a.recordEpoch(trial.id, OWNER_A, epochRecord(1));
-	await a.recordEpoch(trial.id, OWNER_A, epochRecord(2));
+	await a.recordStep(trial.id, OWNER_A, stepRecord(1));
+	await a.recordStep(trial.id, OWNER_A, stepRecord(2));
 	clock.ms += 1000;
 	await b.claimTrial(sweep.id, OWNER_B, 100);
-	t.deepEqual(await a.epochs(sweep.id), []);
-	const error = await t.throwsAsync<LeaseLostError>(a.recordEpoch(trial.id, OWNER_A, epochRecord(3)), {instanceOf: LeaseLostError});
+	t.deepEqual(await epochsOf(a, sweep.id), []);
+	const error = await t.throwsAsync<LeaseLostError>(a.recordStep(trial.id, OWNER_A, stepRecord(3)), {instanceOf: LeaseLostError});
 	t.true(error instanceof StoreError);
 	t.regex(error!.message, new RegExp(`trial ${trial.id} .*running under owner "${OWNER_B}"`));
 	await t.throwsAsync(a.finishTrial(trial.id, OWNER_A, {state: 'completed'}), {instanceOf: LeaseLostError});
-	await b.recordEpoch(trial.id, OWNER_B, epochRecord(1, {loss: 0.123}));
-	t.deepEqual(await a.epochs(sweep.id), [{trialId: trial.id, ...epochRecord(1, {loss: 0.123})}]);
+	await b.recordStep(trial.id, OWNER_B, stepRecord(1, {loss: 0.123}));
+	t.deepEqual(await epochsOf(a, sweep.id), [{trialId: trial.id, ...epochRecord(1, {loss: 0.123})}]);
 });
 
 test('heartbeat commits the trials still held even when it reports lost ones', async (t) => {
@@ -392,13 +439,16 @@ test('finished trials are immutable in the schema itself, not only in the store'
 	const sweep = await store.openSweep(sweepInput('widths'));
 	await store.addTrials(sweep.id, trialSpecs(1));
 	const trial = (await store.claimTrial(sweep.id, OWNER_A, LONG_LEASE))!;
-	await store.finishTrial(trial.id, OWNER_A, {state: 'completed', testAccuracy: 0.9});
+	await store.recordStep(trial.id, OWNER_A, stepRecord(1));
+	await store.finishTrial(trial.id, OWNER_A, {state: 'completed', metrics: {test_accuracy: 0.9}});
 	const db = raw(t, path);
 	// better-sqlite3's SqliteError is not an Error to ava, hence `any`.
 	const refused = {any: true, message: /finished trials are never modified/} as const;
 	t.throws(() => db.prepare(`UPDATE trials SET state = 'pending' WHERE id = ?`).run(trial.id), refused);
-	t.throws(() => db.prepare('INSERT INTO epochs (trial_id, epoch, loss) VALUES (?, 1, 0.5)').run(trial.id), refused);
-	t.like((await store.trials(sweep.id))[0], {state: 'completed', testAccuracy: 0.9, epochsRun: 0});
+	t.throws(() => db.prepare('INSERT INTO steps (trial_id, step) VALUES (?, 1)').run(trial.id), refused);
+	// A step written while the trial ran cannot gain metrics once it finished.
+	t.throws(() => db.prepare(`INSERT INTO metrics (step_id, name, value) SELECT id, 'late', 1 FROM steps WHERE trial_id = ?`).run(trial.id), refused);
+	t.like((await store.trials(sweep.id))[0], {state: 'completed', testAccuracy: 0.9, epochsRun: 1});
 });
 
 test('openSweep from a second connection returns the same sweep for the same hash and refuses another', async (t) => {

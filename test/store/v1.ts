@@ -31,7 +31,7 @@ export async function assertV1Rows(t: ExecutionContext, store: Store): Promise<v
 	t.is(trials.length, 1);
 	t.like(trials[0], {state: 'completed', config: {hidden: [32]}, seed: 7, testAccuracy: 0.8, trainSeconds: 3.5, cores: null, stopReason: null});
 	t.deepEqual(
-		(await store.epochs(1)).map(epoch => [epoch.epoch, epoch.valAccuracy]),
-		[[1, 0.7], [2, 0.75]],
+		(await store.steps(1)).map(({step, metrics, seconds}) => [step, metrics, seconds]),
+		[[1, {loss: 0.9, accuracy: 0.6, val_loss: 0.8, val_accuracy: 0.7}, 1.5], [2, {loss: 0.5, accuracy: 0.8, val_loss: 0.6, val_accuracy: 0.75}, 2]],
 	);
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {expandSweep, expandSweepWithStats, repeatSeed, totalEpochs} from '../../src/sweep/expand.js';
 import {configHash} from '../../src/sweep/hash.js';
-import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
+import {builtinConfig, DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 import type {ParameterSpec, SweepDefinition} from '../../src/types.js';
 import {deriveSeed} from '../../src/util/random.js';
 
@@ -92,7 +92,7 @@ test('repeats are repeat-major and every config of a repeat shares its derived s
 test('configs do not share arrays with each other or with the definition', (t) => {
 	const def = definition({repeats: 2, parameters: {hidden: values([64], [32, 32])}});
 	const specs = expandSweep(def);
-	specs[0].config.hidden.push(1);
+	(specs[0].config.hidden as number[]).push(1);
 	t.deepEqual(specs[2].config.hidden, [64]);
 	t.deepEqual((def.parameters.hidden as {values: unknown[]}).values[0], [64]);
 	t.deepEqual(def.base.hidden, [64, 64]);
@@ -130,7 +130,7 @@ test('random: samples stay within their distributions and int kinds give integer
 	const specs = expandSweep(randomDefinition(3));
 	t.is(specs.length, 50);
 	const hiddens = new Set<string>();
-	for (const {config} of specs) {
+	for (const {config} of specs.map(spec => ({config: builtinConfig(spec.config)}))) {
 		t.true(config.learningRate >= 1e-5 && config.learningRate <= 1e-1);
 		t.true(config.dropout >= 0.1 && config.dropout <= 0.5);
 		t.true(Number.isInteger(config.batchSize) && config.batchSize >= 16 && config.batchSize <= 20);
@@ -146,7 +146,7 @@ test('random: log-uniform spreads evenly over orders of magnitude', (t) => {
 		definition({method: 'random', seed: 11, trials: 400, parameters: {learningRate: {kind: 'log-uniform', min: 1e-5, max: 1e-1}}}),
 	);
 	const decades = new Array<number>(4).fill(0);
-	for (const {config} of specs) {
+	for (const config of specs.map(spec => builtinConfig(spec.config))) {
 		decades[Math.min(3, Math.floor(Math.log10(config.learningRate) + 5))]++;
 	}
 	// Uniform sampling would put ~90% in the top decade; log-uniform puts ~100 in each.
@@ -158,7 +158,7 @@ test('random: log-uniform spreads evenly over orders of magnitude', (t) => {
 test('random: log-int-uniform favours small integers but reaches both ends', (t) => {
 	const specs = expandSweep(definition({method: 'random', seed: 4, trials: 300, parameters: {batchSize: {kind: 'log-int-uniform', min: 1, max: 1024}, dropout: {kind: 'uniform', min: 0, max: 0.5}}}));
 	t.is(specs.length, 300, 'the dropout parameter keeps samples distinct');
-	const sizes = specs.map((s) => s.config.batchSize);
+	const sizes = specs.map((s) => builtinConfig(s.config).batchSize);
 	t.true(sizes.filter((s) => s <= 32).length > sizes.filter((s) => s > 32).length);
 	t.true(Math.min(...sizes) <= 2);
 	t.true(Math.max(...sizes) >= 512);

@@ -84,7 +84,7 @@ test('a random file normalises lists, choices and distributions', async (t) => {
 	const {definition} = await readSweepFile(join(goodDir, 'random-search.yml'));
 	t.is(definition.trials, 20);
 	t.is(definition.seed, 7);
-	t.is(definition.dataset.validation, 'test');
+	t.is(definition.dataset?.validation, 'test');
 	t.deepEqual(definition.parameters, {
 		learningRate: {kind: 'log-uniform', min: 1e-5, max: 0.1},
 		hidden: {kind: 'values', values: [[64], [128], [64, 64]]},

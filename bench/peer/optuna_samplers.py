@@ -1,0 +1,227 @@
+"""The peer of `npm run bench:samplers`: Optuna's RandomSampler and TPESampler (independent, Optuna's defaults,
+n_startup_trials=10) on the problems of bench/sampler-problems.ts. The objectives are implemented again here; the
+bench first checks (mode `check`) that both sides give the same values on the same points.
+
+    python3 bench/peer/optuna_samplers.py SPEC.json
+
+SPEC.json: {"mode": "check" | "run" | "timing", "problems": [{"name", "parameters", "data"}], ...}; the answer
+is one JSON document on stdout.
+"""
+import json
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+import optuna
+from optuna.samplers._tpe import _truncnorm
+
+
+def num(params, name):
+    return float(params[name])
+
+
+def branin(params, data):
+    x1, x2 = num(params, "x1"), num(params, "x2")
+    b = 5.1 / (4 * math.pi ** 2)
+    c = 5 / math.pi
+    t = 1 / (8 * math.pi)
+    return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+ALPHA = [1, 1.2, 3, 3.2]
+A = [
+    [10, 3, 17, 3.5, 1.7, 8],
+    [0.05, 10, 17, 0.1, 8, 14],
+    [3, 3.5, 1.7, 10, 17, 8],
+    [17, 8, 0.05, 10, 0.1, 14],
+]
+P = [
+    [1312, 1696, 5569, 124, 8283, 5886],
+    [2329, 4135, 8307, 3736, 1004, 9991],
+    [2348, 1451, 3522, 2883, 3047, 6650],
+    [4047, 8828, 8732, 5743, 1091, 381],
+]
+
+
+def hartmann6(params, data):
+    total = 0.0
+    for i in range(4):
+        inner = 0.0
+        for j in range(6):
+            inner += A[i][j] * (num(params, "x%d" % (j + 1)) - P[i][j] * 1e-4) ** 2
+        total += ALPHA[i] * math.exp(-inner)
+    return -total
+
+
+def rosenbrock4(params, data):
+    xs = [num(params, "x%d" % (i + 1)) for i in range(4)]
+    return sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(3))
+
+
+UNITS = {"16": 16, "32": 32, "64": 64, "128": 128, "256": 256, "512": 512, "128x128": 8}
+
+
+def mixed_hpo(params, data):
+    return (
+        (math.log10(num(params, "learningRate")) + 3) ** 2
+        + 0.5 * abs(math.log2(UNITS[params["hidden"]] / 128))
+        + 10 * (num(params, "dropout") - 0.2) ** 2
+        + 0.3 * abs(math.log2(num(params, "batchSize") / 64))
+        + 0.02 * abs(num(params, "epochs") - 12)
+    )
+
+
+def styblinski(x):
+    return 0.5 * (x ** 4 - 16 * x ** 2 + 5 * x)
+
+
+def styblinski_tang8(params, data):
+    return sum(styblinski(num(params, "x%d" % (i + 1))) for i in range(8))
+
+
+def label(value):
+    # As the TypeScript side: String(true) is "true", String(0.2) is "0.2", String(1e-05) is "0.00001".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return js_number(value)
+    return str(value)
+
+
+def js_number(value):
+    text = repr(value)
+    if "e-" in text:
+        mantissa, exponent = text.split("e-")
+        digits = mantissa.replace(".", "").lstrip("-")
+        return "0." + "0" * (int(exponent) - 1) + digits
+    return text
+
+
+def study_table(params, data):
+    accuracy = data["base"]
+    for key, cells in data["effects"].items():
+        cell = "|".join(label(params[name]) for name in key.split("|"))
+        accuracy += cells.get(cell, math.nan)
+    return 1 - accuracy
+
+
+OBJECTIVES = {
+    "branin": branin,
+    "hartmann6": hartmann6,
+    "rosenbrock4": rosenbrock4,
+    "mixed-hpo": mixed_hpo,
+    "styblinski-tang8": styblinski_tang8,
+    "study-table": study_table,
+}
+
+
+def suggest(trial, name, spec):
+    kind = spec["kind"]
+    if kind == "values":
+        return trial.suggest_categorical(name, spec["values"])
+    if kind == "uniform":
+        return trial.suggest_float(name, spec["min"], spec["max"])
+    if kind == "log-uniform":
+        return trial.suggest_float(name, spec["min"], spec["max"], log=True)
+    if kind == "int-uniform":
+        return trial.suggest_int(name, spec["min"], spec["max"])
+    if kind == "log-int-uniform":
+        return trial.suggest_int(name, spec["min"], spec["max"], log=True)
+    raise ValueError("unknown parameter kind %r" % kind)
+
+
+def make_sampler(kind, seed):
+    if kind == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if kind in ("tpe", "tpe-5110"):
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10)
+    if kind in ("tpe-mv", "tpe-mv-5110"):
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
+    raise ValueError("unknown sampler %r" % kind)
+
+
+_SHIPPED_LOGPDF = _truncnorm.logpdf
+
+
+def logpdf_5110(x, a, b, loc=0, scale=1):
+    """Optuna 3.1's truncated-normal log density without the -log(scale) it omits (optuna issue #5109, fixed by
+    PR #5110 in Optuna 3.5): sampler `tpe-5110` is Optuna 3.1's TPESampler with that one fix."""
+    return _SHIPPED_LOGPDF(x, a, b, loc=loc, scale=scale) - np.log(scale)
+
+
+def run(problem, sampler, seed, trials):
+    objective = OBJECTIVES[problem["name"]]
+    study = optuna.create_study(sampler=make_sampler(sampler, seed), direction="minimize")
+    _truncnorm.logpdf = logpdf_5110 if sampler.endswith("-5110") else _SHIPPED_LOGPDF
+    values = []
+    try:
+        for _ in range(trials):
+            trial = study.ask()
+            # Sorted names, as sweeplab: Optuna's independent sampler draws each parameter from the shared stream in call order.
+            params = {name: suggest(trial, name, problem["parameters"][name]) for name in sorted(problem["parameters"])}
+            value = objective(params, problem.get("data"))
+            study.tell(trial, value)
+            values.append(value)
+    finally:
+        _truncnorm.logpdf = _SHIPPED_LOGPDF
+    return values
+
+
+def timing(problem, history, repeats):
+    """Seconds per TPE suggestion (ask + every suggest call) with `history` finished trials in the study."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    def distribution(spec):
+        kind = spec["kind"]
+        if kind == "values":
+            return CategoricalDistribution(spec["values"])
+        if kind in ("uniform", "log-uniform"):
+            return FloatDistribution(spec["min"], spec["max"], log=kind == "log-uniform")
+        return IntDistribution(spec["min"], spec["max"], log=kind == "log-int-uniform")
+
+    names = sorted(problem["parameters"])
+    distributions = {name: distribution(problem["parameters"][name]) for name in names}
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=10), direction="minimize")
+    study.add_trials(
+        [optuna.trial.create_trial(params=entry["params"], distributions=distributions, value=entry["value"]) for entry in history]
+    )
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        trial = study.ask()
+        for name in names:
+            suggest(trial, name, problem["parameters"][name])
+        seconds.append(time.perf_counter() - started)
+        # A failed trial is not an observation: every timed suggestion sees the same history.
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    return seconds
+
+
+def main():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # multivariate=True warns that it is experimental, once per sampler.
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    problems = {problem["name"]: problem for problem in spec["problems"]}
+    mode = spec["mode"]
+    if mode == "check":
+        out = {name: [OBJECTIVES[name](params, problems[name].get("data")) for params in points] for name, points in spec["points"].items()}
+    elif mode == "run":
+        out = []
+        for job in spec["jobs"]:
+            values = run(problems[job["problem"]], job["sampler"], job["seed"], spec["trials"])
+            out.append({**job, "values": values})
+    elif mode == "timing":
+        out = {name: timing(problems[name], history, spec["repeats"]) for name, history in spec["histories"].items()}
+    else:
+        raise ValueError("unknown mode %r" % mode)
+    json.dump({"optuna": optuna.__version__, "result": out}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
