@@ -48,3 +48,12 @@ export class UsageError extends SweeplabError {
 		super('usage', message, options);
 	}
 }
+
+/**
+ * Any thrown value as one line for a trial's `error`: its class when that says something, then the first line of
+ * its message (worker errors can carry multi-line stacks and tfjs diagnostics), at most 500 characters.
+ */
+export function errorLine(error: unknown): string {
+	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : `threw ${String(error)}`;
+	return text.split('\n')[0].slice(0, 500);
+}

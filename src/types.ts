@@ -138,6 +138,19 @@ export type PrunerSpec =
 	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}
 	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
 
+/**
+ * When a running trial's state is checkpointed: after every `everyEpochs`-th epoch, and after any epoch that
+ * ends `everySeconds` or more after the last checkpoint (or the trial's start). Either alone works; with both,
+ * whichever comes first.
+ */
+export interface CheckpointPolicy {
+	everyEpochs?: number;
+	everySeconds?: number;
+}
+
+/** Without a `checkpoint:` key: every epoch for trials whose epochs take 3 s or more, every few epochs for quicker ones. */
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {everySeconds: 3};
+
 /** A validated sweep file. `base` is complete (defaults filled in); `parameters` keys are TrialConfig keys. */
 export interface SweepDefinition {
 	name: string;
@@ -166,6 +179,10 @@ export interface SweepDefinition {
 	parameters: Record<string, ParameterSpec>;
 	/** Per-trial wall-time limit; a trial past it stops as `timeout`. A run policy: not part of the definition hash. */
 	timeoutMinutes?: number;
+	/** When running trials are checkpointed (false: never; absent: DEFAULT_CHECKPOINT_POLICY). A run policy: not hashed. */
+	checkpoint?: CheckpointPolicy | false;
+	/** Keep each finished trial's final weights (the best epoch's with restoreBest) for `sweeplab export --weights`. Not hashed. */
+	keepBestWeights?: boolean;
 }
 
 /** The metric a sweep ranks by: its `metric`, else what its `objective` names, else val_accuracy maximize. */

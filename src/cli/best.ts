@@ -9,7 +9,7 @@ import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeof
 import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
-import {globalOptions, type GlobalArgs, openStore} from './common.js';
+import {globalOptions, type GlobalArgs, numberOption, openStore} from './common.js';
 
 export const SORTS = ['accuracy', 'time', 'pareto'] as const;
 
@@ -25,19 +25,18 @@ export interface BestArgs extends GlobalArgs {
 
 /** `--margin` for best and report: percentage points of an accuracy-like metric, else percent of the best value. */
 export function marginOption<T>(yargs: Argv<T>): Argv<T & {margin: number}> {
-	return yargs.option('margin', {
-		type: 'number',
+	return yargs.option('margin', numberOption('margin', 'number >= 0', {
 		default: DEFAULT_MARGIN * 100,
 		describe: 'Margin for "the fastest config nearly as good as the best": percentage points of accuracy (percent of the best value for other metrics)',
-	}) as Argv<T & {margin: number}>;
+	})) as unknown as Argv<T & {margin: number}>;
 }
 
 export function bestBuilder(yargs: Argv): Argv<BestArgs> {
 	return marginOption(globalOptions(yargs))
 		.positional('sweep', {type: 'string', demandOption: true, describe: 'Sweep name (see sweeplab status)'})
-		.option('top', {alias: 'n', type: 'number', describe: 'Show only the first N configs'})
+		.option('top', numberOption('top', 'positive integer', {alias: 'n', describe: 'Show only the first N configs'}))
 		.option('sort', {choices: SORTS, default: 'accuracy' as const, describe: 'accuracy: ranked; time: fastest first; pareto: Pareto-optimal configs first'})
-		.option('budget', {type: 'number', describe: 'Only configs whose mean training time is at most this many seconds'})
+		.option('budget', numberOption('budget', 'positive number', {describe: 'Only configs whose mean training time is at most this many seconds'}))
 		.option('json', {type: 'boolean', default: false, describe: 'Print the rows as JSON'})
 		.option('importance', {type: 'boolean', default: false, describe: 'Also say which parameters explain the variance of the metric, validation accuracy by default (fANOVA)'}) as unknown as Argv<BestArgs>;
 }

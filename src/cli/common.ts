@@ -4,6 +4,7 @@ import type {Argv} from 'yargs';
 import {isPostgresUrl, openPostgresStore, redactUrl} from '../store/postgres.js';
 import {openSqliteStore} from '../store/sqlite.js';
 import type {Store} from '../store/store.js';
+import {UsageError} from '../errors.js';
 
 /** Options every command takes. */
 export interface GlobalArgs {
@@ -39,6 +40,38 @@ export function openStore(path: string, options: {readonly?: boolean; reconnectM
 	}
 
 	return openSqliteStore(path, {readonly: options.readonly});
+}
+
+/** What a numeric option accepts. */
+export type NumberKind = 'positive integer' | 'integer >= 0' | 'positive number' | 'number >= 0';
+
+const ACCEPTS: Record<NumberKind, (value: number) => boolean> = {
+	'positive integer': value => Number.isSafeInteger(value) && value >= 1,
+	'integer >= 0': value => Number.isSafeInteger(value) && value >= 0,
+	'positive number': value => Number.isFinite(value) && value > 0,
+	'number >= 0': value => Number.isFinite(value) && value >= 0,
+};
+
+/**
+ * A numeric option's yargs settings: read as text and checked here, where yargs itself would turn `--workers abc`
+ * into NaN and take 0 or -3 as they are. A bad value is a UsageError (exit 2) quoting what was typed.
+ */
+export function numberOption(name: string, kind: NumberKind, settings: {describe: string; default?: number; alias?: string; defaultDescription?: string; conflicts?: string[]}) {
+	return {
+		...settings,
+		type: 'string' as const,
+		requiresArg: true,
+		coerce(value: unknown): number {
+			// Given twice, yargs hands over a list: the last one wins, as for other options.
+			const text = String(Array.isArray(value) ? value.at(-1) : value).trim();
+			const number = typeof value === 'number' ? value : (text === '' ? Number.NaN : Number(text));
+			if (!ACCEPTS[kind](number)) {
+				throw new UsageError(`--${name} ${text === '' ? '(empty)' : text}: expected ${kind.startsWith('integer') ? 'an' : 'a'} ${kind}`);
+			}
+
+			return number;
+		},
+	};
 }
 
 /** --db as messages show it: a PostgreSQL URL without its password. */

@@ -1,12 +1,17 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
-import {dirname} from 'node:path';
+import {dirname, join} from 'node:path';
+import {getDatasetEntry} from '../data/registry.js';
 import type {Argv} from 'yargs';
 import {readSweep} from '../report/data.js';
 import {exportSweep, toCsv} from '../report/export.js';
 import {openForReport} from './best.js';
 import {UsageError} from '../errors.js';
 import {isPostgresUrl} from '../store/postgres.js';
-import {globalOptions, type GlobalArgs, openStore, showDb} from './common.js';
+import {loadBackend} from '../train/backend.js';
+import {CheckpointError, decodeWeights} from '../train/checkpoint.js';
+import {builtinConfig} from '../types.js';
+import {layersModelFiles, WEIGHTS_FILE} from '../train/export.js';
+import {globalOptions, type GlobalArgs, numberOption, openStore, showDb} from './common.js';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 
@@ -15,6 +20,7 @@ export interface ExportArgs extends GlobalArgs {
 	format: (typeof EXPORT_FORMATS)[number];
 	out?: string;
 	to?: string;
+	weights?: number;
 }
 
 export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
@@ -22,7 +28,8 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
 		.positional('sweep', {type: 'string', demandOption: true, describe: 'Sweep name (see sweeplab status)'})
 		.option('format', {choices: EXPORT_FORMATS, default: 'csv' as const, describe: 'csv: one row per epoch with its trial; json: trials with their epochs'})
 		.option('out', {alias: 'o', type: 'string', describe: 'Write to this file instead of stdout'})
-		.option('to', {type: 'string', describe: 'Copy the sweep (trials, epochs, hosts) into this SQLite file instead, e.g. from PostgreSQL to take home', conflicts: ['out']}) as unknown as Argv<ExportArgs>;
+		.option('to', {type: 'string', describe: 'Copy the sweep (trials, epochs, hosts) into this SQLite file instead, e.g. from PostgreSQL to take home', conflicts: ['out']})
+		.option('weights', numberOption('weights', 'integer >= 0', {describe: 'Write trial #N\'s kept weights (keepBestWeights: true) as a tfjs layers model (model.json + weights.bin) into the --out folder', conflicts: ['to']})) as unknown as Argv<ExportArgs>;
 }
 
 /** `sweeplab export <sweep>`: the sweep's trials and epochs as CSV or JSON text. */
@@ -41,6 +48,59 @@ export async function exportCommand(args: ExportArgs): Promise<string> {
 export function writeExport(text: string, out: string): void {
 	mkdirSync(dirname(out), {recursive: true});
 	writeFileSync(out, text);
+}
+
+/**
+ * `sweeplab export <sweep> --weights N --out DIR`: trial #N's kept weights as DIR/model.json + DIR/weights.bin,
+ * which `tf.loadLayersModel` reads (input: flattened images in [0, 1]; output: class probabilities).
+ * @throws UsageError when --out is missing, the trial does not exist or kept no weights.
+ */
+export async function exportWeights(args: ExportArgs & {weights: number}): Promise<{directory: string; ordinal: number; epoch: number; testAccuracy: number | null}> {
+	if (!Number.isSafeInteger(args.weights) || args.weights < 0) {
+		throw new UsageError(`--weights ${args.weights}: give a trial number (the #N of sweeplab status and run's output)`);
+	}
+
+	if (!args.out) {
+		throw new UsageError('--weights needs --out DIR: the folder to write model.json and weights.bin into');
+	}
+
+	const store = openForReport(args.db);
+	try {
+		const {sweep, trials} = await readSweep(store, args.sweep, {db: showDb(args.db)});
+		const trial = trials.find(candidate => candidate.ordinal === args.weights);
+		if (!trial) {
+			throw new UsageError(`sweep "${args.sweep}" has no trial #${args.weights} (it has #0 to #${trials.length - 1})`);
+		}
+
+		const stored = await store.loadCheckpoint(trial.id, 'weights');
+		if (!stored) {
+			throw new UsageError(`trial #${trial.ordinal} of sweep "${args.sweep}" kept no weights (it is ${trial.state}); only completed trials of a sweep with keepBestWeights: true keep them`);
+		}
+
+		// Kept weights come from the built-in trainer only, whose sweeps always name a dataset.
+		const {imageShape, numClasses} = getDatasetEntry(sweep.definition.dataset!.name);
+		const shape = {imageShape: [...imageShape] as [number, number, number], numClasses};
+		const config = builtinConfig(trial.config);
+		let decoded: ReturnType<typeof decodeWeights>;
+		try {
+			decoded = decodeWeights(stored.data, {config, seed: trial.seed, shape});
+		} catch (error) {
+			if (error instanceof CheckpointError) {
+				throw new UsageError(`the kept weights of trial #${trial.ordinal} cannot be read: ${error.message}`, {cause: error});
+			}
+
+			throw error;
+		}
+
+		const {tf} = await loadBackend('cpu');
+		const files = await layersModelFiles(tf, config, shape, decoded.weights);
+		mkdirSync(args.out, {recursive: true});
+		writeFileSync(join(args.out, 'model.json'), files.modelJson);
+		writeFileSync(join(args.out, WEIGHTS_FILE), files.weightsBin);
+		return {directory: args.out, ordinal: trial.ordinal, epoch: decoded.epoch, testAccuracy: trial.testAccuracy};
+	} finally {
+		await store.close();
+	}
 }
 
 /**

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import {join} from 'node:path';
 import yargs, {type Argv} from 'yargs';
 import {hideBin} from 'yargs/helpers';
 import {SweeplabError, UsageError} from '../errors.js';
@@ -9,7 +10,7 @@ import {statusBuilder, statusCommand} from './status.js';
 import {statusTable} from './tables.js';
 import {bestBuilder, bestCommand, bestJson, renderBest} from './best.js';
 import {reportBuilder, reportCommand} from './report.js';
-import {copySweep, exportBuilder, exportCommand, writeExport} from './export.js';
+import {copySweep, exportBuilder, exportCommand, exportWeights, writeExport} from './export.js';
 import {workerBuilder, workerCommand} from './worker.js';
 import {askBuilder, askCommand, renderAsked} from './ask.js';
 import {renderTell, tellBuilder, tellCommand} from './tell.js';
@@ -18,19 +19,20 @@ const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
 
 /**
- * The first Ctrl-C stops claiming trials and lets running ones finish their epoch (marked interrupted,
- * resumable); a second one exits at once, leaving running trials to be requeued by the next run.
+ * The first Ctrl-C (SIGINT) or SIGTERM stops claiming trials and lets running ones finish their epoch (marked
+ * interrupted, resumable); a second one exits at once, leaving running trials to be requeued by the next run.
+ * The abort reason is the signal's name, which the trials' stop reason repeats.
  */
 function interruptSignal(): AbortSignal {
 	const controller = new AbortController();
-	const onSignal = () => {
+	const onSignal = (signal: NodeJS.Signals) => {
 		if (controller.signal.aborted) {
-			process.stderr.write('\nsweeplab: stopping now; unfinished trials will rerun on resume\n');
+			process.stderr.write(`\nsweeplab: ${signal} again: stopping now; unfinished trials will rerun on resume\n`);
 			process.exit(130);
 		}
 
-		process.stderr.write('\nsweeplab: finishing the current epochs, then stopping (Ctrl-C again to stop now)\n');
-		controller.abort();
+		process.stderr.write(`\nsweeplab: ${signal}: finishing the current epochs, then stopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop now)\n`);
+		controller.abort(signal);
 	};
 
 	process.on('SIGINT', onSignal);
@@ -67,6 +69,12 @@ export function buildCli(argv: string[]): Argv {
 			processIo.stdout.write(written.map(path => `wrote ${path}`).join('\n') + '\n');
 		})
 		.command('export <sweep>', 'Print or write the trials and epochs of a sweep as CSV or JSON, or copy it into a SQLite file (--to)', exportBuilder, async args => {
+			if (args.weights !== undefined) {
+				const written = await exportWeights({...args, weights: args.weights});
+				processIo.stderr.write(`wrote ${join(written.directory, 'model.json')} and weights.bin: trial #${written.ordinal}'s weights after epoch ${written.epoch} (test accuracy ${written.testAccuracy ?? 'not recorded'})\n`);
+				return;
+			}
+
 			if (args.to) {
 				const {trials, epochs} = await copySweep({...args, to: args.to});
 				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs) into ${args.to}\n`);
@@ -100,7 +108,8 @@ export function buildCli(argv: string[]): Argv {
 		.version()
 		.wrap(Math.min(110, process.stdout.columns ?? 110))
 		.fail((message, error) => {
-			throw error ?? new UsageError(message);
+			// yargs rethrows an option's coerce error as its own YError, keeping only the message: a usage error too.
+			throw error && error.name !== 'YError' ? error : new UsageError(message ?? error.message);
 		});
 }
 

@@ -7,7 +7,7 @@ import type {TrainingPath} from '../train/trainer.js';
 import {expectedSteps, sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
 import {BACKENDS, builtinConfig, type TrialSpec} from '../types.js';
-import {globalOptions, type GlobalArgs} from './common.js';
+import {globalOptions, type GlobalArgs, numberOption} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
 import {poolSize} from './train-options.js';
@@ -39,7 +39,7 @@ export interface Plan {
 export function planBuilder(yargs: Argv): Argv<PlanArgs> {
 	return globalOptions(yargs)
 		.positional('file', {type: 'string', demandOption: true, describe: 'Sweep file (YAML or JSON)'})
-		.option('workers', {alias: 'w', type: 'number', describe: 'Workers the run would use'})
+		.option('workers', numberOption('workers', 'positive integer', {alias: 'w', describe: 'Workers the run would use'}))
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice})
 		.option('json', {type: 'boolean', default: false, describe: 'Print the plan as JSON'}) as unknown as Argv<PlanArgs>;
 }

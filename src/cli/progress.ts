@@ -56,7 +56,8 @@ export class ProgressPrinter {
 				}
 
 				this.running.add(event.trial.id);
-				this.remainingEpochs.set(event.trial.id, expectedSteps(event.trial.config));
+				// A trial resumed from a checkpoint has only the steps after it left.
+				this.remainingEpochs.set(event.trial.id, expectedSteps(event.trial.config) - event.trial.epochsRun);
 				break;
 			}
 
@@ -100,6 +101,15 @@ export class ProgressPrinter {
 			}
 
 			case 'trial-built': {
+				if (event.resumedFrom !== undefined) {
+					this.print(`  trial #${event.trial.ordinal} resumed from its checkpoint after epoch ${event.resumedFrom}`);
+				}
+
+				break;
+			}
+
+			case 'warning': {
+				this.print(`  trial #${event.trial.ordinal}: ${event.message}`);
 				break;
 			}
 		}

@@ -8,7 +8,6 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
 import {pathToFileURL} from 'node:url';
 import {loadDataset, type SplitData, splitDataset} from '../data/load.js';
-import {UsageError} from '../errors.js';
 import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
 import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
@@ -21,7 +20,7 @@ import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backe
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {BACKENDS, type BackendName, isUnfinished, sweepMetric, type SweepDefinition} from '../types.js';
-import {globalOptions, type GlobalArgs, type Io} from './common.js';
+import {globalOptions, type GlobalArgs, type Io, numberOption} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
 /** The options of how this host trains. */
@@ -38,9 +37,9 @@ export const EXIT_INTERRUPTED = 130;
 
 export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & TrainArgs> {
 	return globalOptions(yargs)
-		.option('workers', {alias: 'w', type: 'number', describe: workers, defaultDescription: 'one per core (1 with --backend node where WebAssembly SIMD is missing)'})
+		.option('workers', numberOption('workers', 'positive integer', {alias: 'w', describe: workers, defaultDescription: 'one per core (1 with --backend node where WebAssembly SIMD is missing)'}))
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
-		.option('retries', {type: 'number', default: 0, describe: 'Rerun a failed trial up to N more times'})
+		.option('retries', numberOption('retries', 'integer >= 0', {default: 0, describe: 'Rerun a failed trial up to N more times'}))
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
 		.option('trials-dir', {type: 'string', default: process.env.SWEEPLAB_TRIALS_DIR, defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials', describe: 'Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>'}) as unknown as Argv<T & TrainArgs>;
 }
@@ -90,8 +89,12 @@ export async function loadSweepData(definition: SweepDefinition, dataDir: string
 	return {data: splitDataset(dataset, definition.dataset), shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses}};
 }
 
-/** What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads. */
-export function sweepRunner(args: TrainArgs, sweep: SweepRecord, host: TrainHost, data: SweepData | undefined): TrialRunner {
+/**
+ * What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads, or a program
+ * command as child processes. `file` is the sweep file, which program paths are relative to. Made before the
+ * sweep is stored.
+ */
+export function sweepRunner(args: TrainArgs, sweep: {definition: SweepDefinition; file: string}, host: TrainHost, data: SweepData | undefined): TrialRunner {
 	const {program} = sweep.definition;
 	if (!program) {
 		return threadRunner(host.pool!, {kind: 'builtin', data: data!.data, shape: data!.shape, backend: args.backend});
@@ -135,9 +138,10 @@ export interface TrainSweepOptions {
 	store: Store;
 	sweep: SweepRecord;
 	host: TrainHost;
-	data: SweepData | undefined;
 	/** Trials trained side by side on the pool. */
 	workers: number;
+	/** How the trials run (sweepRunner, made before the sweep was stored). */
+	runner: TrialRunner;
 	/** The sweep's trials as training starts, for the progress display. */
 	trials: TrialRecord[];
 	/** Trials a tpe sweep will still suggest, each expected to train `epochs` epochs (counted in the progress). */
@@ -157,14 +161,13 @@ export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOpt
 	const {store, sweep, host, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
-	const runner = sweepRunner(args, sweep, host, options.data);
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
 	try {
 		for (;;) {
 			const pass = await runSweep({
 				store,
 				sweep,
-				runner,
+				runner: options.runner,
 				workers,
 				leaseMs,
 				// Three heartbeats per lease (at most every 10 s): one late or lost beat does not cost the trial.

@@ -4,8 +4,8 @@ import {DEFAULT_LEASE_MS, ownerId, type RunSummary} from '../run/loop.js';
 import {DEFAULT_RECONNECT_MS} from '../store/postgres.js';
 import type {Store, SweepRecord} from '../store/store.js';
 import {isUnfinished} from '../types.js';
-import {formatSeconds, type Io, openStore, showDb} from './common.js';
-import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {formatSeconds, type Io, numberOption, openStore, showDb} from './common.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, sweepRunner, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface WorkerArgs extends TrainArgs {
 	sweep: string;
@@ -17,30 +17,18 @@ export interface WorkerArgs extends TrainArgs {
 export function workerBuilder(yargs: Argv): Argv<WorkerArgs> {
 	return trainOptions(yargs, 'Trials this host trains side by side')
 		.positional('sweep', {type: 'string', demandOption: true, describe: 'Name of a sweep already in the database (see sweeplab status)'})
-		.option('lease-seconds', {
-			type: 'number',
+		.option('lease-seconds', numberOption('lease-seconds', 'positive number', {
 			default: DEFAULT_LEASE_MS / 1000,
 			describe: 'A running trial without a heartbeat for this long is taken to be orphaned (its host died) and is trained again',
-		})
-		.option('reconnect-seconds', {
-			type: 'number',
+		}))
+		.option('reconnect-seconds', numberOption('reconnect-seconds', 'positive number', {
 			default: DEFAULT_RECONNECT_MS / 1000,
-			describe: 'How long to keep retrying a lost database connection before giving up',
-		})
+			describe: 'How long to keep retrying a database connection that was working and dropped before giving up',
+		}))
 		.option('wait', {
 			type: 'boolean',
 			default: true,
 			describe: 'While other hosts still run trials, stay and take over any whose lease expires (--no-wait: exit when nothing is claimable)',
-		})
-		.check(args => {
-			for (const key of ['lease-seconds', 'reconnect-seconds'] as const) {
-				const value = args[key] as number;
-				if (!Number.isFinite(value) || value <= 0) {
-					throw new UsageError(`--${key} ${String(value)}: must be a positive number of seconds`);
-				}
-			}
-
-			return true;
 		}) as unknown as Argv<WorkerArgs>;
 }
 
@@ -66,7 +54,7 @@ export async function workerCommand(args: WorkerArgs, io: Io, signal?: AbortSign
 			const unfinished = trials.filter(trial => isUnfinished(trial.state)).length;
 			io.stdout.write(`worker ${ownerId()} on sweep '${sweep.name}': ${trials.length} trials (${unfinished} unfinished) ${describeWork(definition)} · ${describeHost(args, host, host.size)} · lease ${args.leaseSeconds} s\n`);
 
-			const summary = await trainSweep(args, io, {store, sweep, host, data, workers: host.size, trials, leaseMs: Math.round(args.leaseSeconds * 1000), wait: args.wait, signal});
+			const summary = await trainSweep(args, io, {store, sweep, host, runner: sweepRunner(args, sweep, host, data), workers: host.size, trials, leaseMs: Math.round(args.leaseSeconds * 1000), wait: args.wait, signal});
 			io.stdout.write(`worker ${ownerId()}: ${describeEnded(summary)} in ${formatSeconds(summary.wallSeconds)}. See sweeplab best ${sweep.name} --db <the same database>\n`);
 			if (summary.interrupted) {
 				io.stderr.write(`sweeplab: interrupted; trials this worker had not finished go back to the queue. Rejoin with: sweeplab worker ${sweep.name} --db <the same database>\n`);

@@ -43,9 +43,10 @@ export class SweepHistory implements SamplerHistory {
 		return this.entries.size;
 	}
 
-	/** A trial this process claimed: its earlier attempt's steps are gone (the claim deleted them). */
-	started(trialId: number, config: TrialParams): void {
-		this.entries.set(trialId, {state: 'running', config, steps: []});
+	/** A claimed trial; `kept` steps of an earlier attempt stay (those up to the checkpoint it resumes from), the claim deleted the rest. */
+	started(trialId: number, config: TrialParams, kept = 0): void {
+		const steps = (this.entries.get(trialId)?.steps ?? []).filter(step => step.step <= kept);
+		this.entries.set(trialId, {state: 'running', config, steps});
 		this.local.add(trialId);
 	}
 

@@ -3,10 +3,9 @@ import {decidePrune} from '../pruners/pruner.js';
 import {suggestNextTrial} from '../samplers/next.js';
 import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
 import {type StepRecord, sweepMetric, type TrialOutcome} from '../types.js';
+import {checkpointTask, CheckpointWriter} from './checkpoints.js';
 import {SweepHistory} from './history.js';
 import type {RunSink, TrialRunner} from './runner.js';
-
-export {oneLine} from './threads.js';
 
 export interface RunOptions {
 	store: Store;
@@ -27,7 +26,8 @@ export interface RunOptions {
 
 export type RunEvent =
 	| {type: 'trial-start'; trial: TrialRecord}
-	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string}
+	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string; resumedFrom?: number}
+	| {type: 'warning'; trial: TrialRecord; message: string}
 	| {type: 'step'; trial: TrialRecord; record: StepRecord}
 	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
 	| {type: 'requeued'; trial: TrialRecord; reason: string}
@@ -108,7 +108,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 				await history!.refresh();
 			}
 
-			history?.started(trial.id, trial.config);
+			history?.started(trial.id, trial.config, trial.epochsRun);
 			try {
 				const outcome = await runOne(options, trial, owner, history);
 				if (outcome) {
@@ -140,7 +140,9 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	onEvent?.({type: 'trial-start', trial});
 	const stop = new AbortController();
 	const onAbort = () => {
-		stop.abort('interrupted (SIGINT)');
+		// The CLI aborts with the signal's name; another caller's reason may be anything.
+		const reason: unknown = signal?.reason;
+		stop.abort(`interrupted (${typeof reason === 'string' ? reason : 'aborted'})`);
 	};
 
 	signal?.addEventListener('abort', onAbort, {once: true});
@@ -155,15 +157,29 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 		return writes;
 	};
 
+	const checkpoints = await checkpointTask(store, trial, options.sweep.definition);
+	const checkpointWriter = new CheckpointWriter(store, trial, owner, commit => void write(commit), message => onEvent?.({type: 'warning', trial, message}));
 	let backend: string | undefined;
+	let trainingPath: string | undefined;
 	let diverged: string | undefined;
 	let stepsRun = 0;
 	const finalMetrics: Record<string, number> = {};
 	const sink: RunSink = {
-		started(info) {
+		started({resumedFrom, ...info}) {
 			backend = info.backend;
+			trainingPath = info.trainingPath;
+			if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
+				history?.started(trial.id, trial.config);
+			}
+
 			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
-			onEvent?.({type: 'trial-built', trial, ...info});
+			onEvent?.({...info, type: 'trial-built', trial, ...(resumedFrom !== undefined && {resumedFrom})});
+		},
+		checkpoint(epoch, bytes) {
+			checkpointWriter.checkpoint(epoch, bytes);
+		},
+		warning(message) {
+			onEvent?.({type: 'warning', trial, message});
 		},
 		async step(report) {
 			stepsRun++;
@@ -200,6 +216,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 			timeoutMs: timeoutMinutes === undefined ? undefined : timeoutMinutes * 60_000,
 			metric,
 			pruned: Boolean(pruner),
+			checkpoints,
 		});
 	} finally {
 		signal?.removeEventListener('abort', onAbort);
@@ -228,6 +245,18 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 		await store.requeueTrial(trial.id, owner);
 		onEvent?.({type: 'retry', trial, error: outcome.error ?? ''});
 		return undefined;
+	}
+
+	if (result.weights && outcome.state === 'completed') {
+		try {
+			await checkpointWriter.keepWeights(result.weights, {trainingPath: trainingPath ?? 'layers', epoch: result.weightsEpoch ?? stepsRun, shape: result.shape!});
+		} catch (error) {
+			if (error instanceof LeaseLostError) {
+				return undefined;
+			}
+
+			throw error;
+		}
 	}
 
 	await store.finishTrial(trial.id, owner, outcome);

@@ -4,13 +4,19 @@
  * steps (trial-sink.ts) and a stop signal, and stores what it resolves with.
  */
 import type {TrialRecord} from '../store/store.js';
+import type {ModelShape} from '../train/model.js';
 import type {MetricSpec, TrialOutcome} from '../types.js';
+import type {CheckpointTask} from './checkpoints.js';
 import type {TrialSink} from './trial-sink.js';
 
 /** The sink as the run loop gives it to runners: the contract's TrialSink, and where a built-in model says what it built. */
 export interface RunSink extends TrialSink {
-	/** The built-in trainer's model is built: where it trains and how big it is. */
-	started(info: {backend: string; trainingPath: string; paramCount: number}): void;
+	/** The built-in trainer's model is built: where it trains and how big it is, and the checkpoint's epoch when it resumed from one. */
+	started(info: {backend: string; trainingPath: string; paramCount: number; resumedFrom?: number}): void;
+	/** The built-in trainer's state after `epoch` (docs/checkpoints.md), stored after that epoch's step. */
+	checkpoint(epoch: number, bytes: Uint8Array): void;
+	/** Something the trial survives, one line (a checkpoint it could not resume from). */
+	warning(message: string): void;
 }
 
 export interface RunControl {
@@ -22,6 +28,8 @@ export interface RunControl {
 	metric: MetricSpec;
 	/** A pruner watches the sweep: the sink's verdicts may stop trials. */
 	pruned: boolean;
+	/** The built-in trainer: the checkpoint to resume from, the checkpoint policy, whether to keep the final weights. */
+	checkpoints?: CheckpointTask;
 }
 
 /** How a trial ended, as its runner tells it; the run loop turns it into the stored outcome. */
@@ -33,6 +41,10 @@ export interface RunnerResult {
 	stopReason?: string;
 	/** Program trials: where their output went. */
 	logPath?: string;
+	/** The built-in trainer with keepBestWeights: the final weights, the epoch they are from and the input shape. */
+	weights?: Float32Array[];
+	weightsEpoch?: number;
+	shape?: ModelShape;
 }
 
 export type TrialRunner = (trial: TrialRecord, sink: RunSink, control: RunControl) => Promise<RunnerResult>;

@@ -4,6 +4,7 @@
  */
 import {MessageChannel} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
+import {errorLine} from '../errors.js';
 import type {BackendChoice} from '../train/backend.js';
 import type {ModelShape} from '../train/model.js';
 import type {ControlMessage, TrialMessage} from '../train/objective.js';
@@ -37,7 +38,13 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 		port1.on('message', (message: TrialMessage) => {
 			queue = queue.then(async () => {
 				if (message.type === 'started') {
-					sink.started(message);
+					// Without its `type`, which would otherwise ride along into the run loop's events.
+					const {type: _type, ...info} = message;
+					sink.started(info);
+				} else if (message.type === 'checkpoint') {
+					sink.checkpoint(message.epoch, message.bytes);
+				} else if (message.type === 'warning') {
+					sink.warning(message.message);
 				} else if (message.type === 'final') {
 					await sink.final(message.metrics);
 				} else {
@@ -71,15 +78,16 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 			port: port2,
 			metric: control.metric.name,
 			awaitVerdict: control.pruned,
+			...(work.kind === 'builtin' && control.checkpoints),
 		};
 		let result: RunnerResult;
 		try {
 			const done: TaskResult = await pool.run(task, {transferList: [port2], signal: hardStop.signal});
-			result = {...done, state: timedOut && done.state === 'interrupted' ? 'timeout' : done.state};
+			result = {...done, state: timedOut && done.state === 'interrupted' ? 'timeout' : done.state, ...(work.kind === 'builtin' && {shape: work.shape})};
 		} catch (error) {
 			result = hardStop.signal.aborted
 				? {state: 'timeout', error: `exceeded timeoutMinutes: ${control.timeoutMs! / 60_000} (worker stopped mid-step)`}
-				: {state: timedOut ? 'timeout' : 'failed', error: oneLine(error)};
+				: {state: timedOut ? 'timeout' : 'failed', error: errorLine(error)};
 		} finally {
 			control.signal.removeEventListener('abort', onStop);
 			for (const timer of timers) {
@@ -95,10 +103,4 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 		await queue;
 		return result;
 	};
-}
-
-/** An error as one line: worker errors can carry multi-line stacks and tfjs diagnostics. */
-export function oneLine(error: unknown): string {
-	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
-	return text.split('\n')[0].slice(0, 500);
 }

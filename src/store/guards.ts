@@ -101,6 +101,13 @@ export function checkStepNumber(where: string, trialId: number, step: number, la
 	}
 }
 
+/** @throws StoreError when a 'resume' checkpoint would follow an epoch that is not recorded (the epochs it keeps must exist). */
+export function checkCheckpointEpoch(where: string, trialId: number, kind: string, epoch: number, epochsRun: number): void {
+	if (!Number.isSafeInteger(epoch) || epoch < 0 || (kind === 'resume' && epoch > epochsRun)) {
+		throw new StoreError(`${where}: trial ${trialId}: a ${kind} checkpoint after epoch ${epoch} cannot be stored with ${epochsRun} epochs recorded; checkpoints follow their epoch`);
+	}
+}
+
 export const readOnly = (where: string, doing: string): StoreError => new StoreError(`${where}: ${doing}: the store was opened read-only`);
 
 export const closed = (where: string, doing: string, options?: {cause?: unknown}): StoreError =>

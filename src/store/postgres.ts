@@ -7,10 +7,10 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import type {StepRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease,
+	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease,
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
@@ -18,7 +18,7 @@ import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
 	type TrialRow,
 } from './rows.js';
-import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -126,6 +126,8 @@ export class PostgresStore implements Store {
 	readonly #retryDelayMs: number;
 	#ready: Promise<void> | undefined;
 	#closed = false;
+	/** Whether a connection ever succeeded: only then is an unreachable database worth waiting for. */
+	#connected = false;
 
 	constructor(url: string, options: PostgresStoreOptions = {}) {
 		this.url = redactUrl(url);
@@ -242,15 +244,18 @@ export class PostgresStore implements Store {
 				return undefined;
 			}
 
-			await client.query('DELETE FROM steps WHERE trial_id = $1', [candidate.id]);
+			// Steps up to the resume checkpoint stay: the trial continues after them.
+			const keep = (await client.query<{epoch: number}>(`SELECT epoch FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [candidate.id])).rows[0]?.epoch ?? 0;
+			await client.query('DELETE FROM steps WHERE trial_id = $1 AND step > $2', [candidate.id, keep]);
+			await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'weights'`, [candidate.id]);
 			const row = (
 				await client.query<PgTrialRow>(
 					`UPDATE trials SET state = 'running', owner = $2, heartbeat_at = $3, started_at = $4,
-						attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
+						attempts = attempts + 1, finished_at = NULL, epochs_run = $5, test_loss = NULL, test_accuracy = NULL,
 						train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
 						param_count = NULL, final_metrics = NULL, log_path = NULL
 					WHERE id = $1 RETURNING *`,
-					[candidate.id, owner, now, new Date(now).toISOString()],
+					[candidate.id, owner, now, new Date(now).toISOString(), keep],
 				)
 			).rows[0];
 			return toTrial(row, pgReal);
@@ -283,6 +288,37 @@ export class PostgresStore implements Store {
 		});
 	}
 
+	async saveCheckpoint(trialId: number, owner: string, checkpoint: {kind: CheckpointKind; epoch: number; data: Uint8Array}): Promise<void> {
+		return this.#write(`storing the ${checkpoint.kind} checkpoint of trial ${trialId} after epoch ${checkpoint.epoch}`, async client => {
+			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			const {epochs_run: epochsRun} = (await client.query<{epochs_run: number}>('SELECT epochs_run FROM trials WHERE id = $1', [trialId])).rows[0];
+			checkCheckpointEpoch(this.url, trialId, checkpoint.kind, checkpoint.epoch, epochsRun);
+			const {data} = checkpoint;
+			// An upsert: a retry after a lost connection writes the same row again.
+			await client.query(
+				`INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (trial_id, kind) DO UPDATE SET epoch = excluded.epoch, data = excluded.data, created_at = excluded.created_at`,
+				[trialId, checkpoint.kind, checkpoint.epoch, Buffer.from(data.buffer, data.byteOffset, data.byteLength), new Date(await serverNow(client)).toISOString()],
+			);
+		});
+	}
+
+	async loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined> {
+		return this.#read(`reading the ${kind} checkpoint of trial ${trialId}`, async client => {
+			const row = (await client.query<{epoch: number; data: Buffer; created_at: string}>('SELECT epoch, data, created_at FROM checkpoints WHERE trial_id = $1 AND kind = $2', [trialId, kind])).rows[0];
+			return row && {kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+		});
+	}
+
+	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
+		return this.#write(`discarding the checkpoint of trial ${trialId}`, async client => {
+			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+			await client.query('DELETE FROM steps WHERE trial_id = $1', [trialId]);
+			await client.query('UPDATE trials SET epochs_run = 0 WHERE id = $1', [trialId]);
+		});
+	}
+
 	async heartbeat(trialIds: number[], owner: string): Promise<void> {
 		if (trialIds.length === 0) {
 			return;
@@ -311,6 +347,10 @@ export class PostgresStore implements Store {
 			}
 
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
+			if (FINISHED_STATES.includes(outcome.state)) {
+				await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+			}
+
 			await client.query(
 				`UPDATE trials SET state = $2, finished_at = $3, owner = NULL, heartbeat_at = NULL,
 					test_loss = $4, test_accuracy = $5, train_seconds = $6, error = $7, stop_reason = $8, final_metrics = $9, log_path = $10
@@ -477,6 +517,10 @@ export class PostgresStore implements Store {
 			let broken = false;
 			try {
 				client = await this.#pool.connect();
+				this.#connected = true;
+				// A checked-out client has no listener of the pool's: a connection cut between two queries would emit
+				// an unhandled 'error' and crash the process. The query in flight (or the next) fails on its own.
+				client.on('error', ignoreClientError);
 				await client.query(write ? 'BEGIN' : 'BEGIN READ ONLY');
 				try {
 					const result = await body(client, retry);
@@ -500,6 +544,12 @@ export class PostgresStore implements Store {
 					throw this.#error(doing, error);
 				}
 
+				// A first connection that fails is a wrong URL or a server that is not there: say so now. Waiting
+				// (below) is for a database that was working and dropped, as a restart or a network blip does.
+				if (broken && !this.#connected) {
+					throw this.#firstConnectionError(error);
+				}
+
 				failingSince ??= Date.now();
 				if (Date.now() - failingSince >= this.#reconnectMs) {
 					throw new StoreError(
@@ -513,9 +563,31 @@ export class PostgresStore implements Store {
 				delay = Math.min(delay * 2, 5000);
 			} finally {
 				// A broken connection is destroyed rather than handed to the next call.
+				client?.removeListener('error', ignoreClientError);
 				client?.release(broken ? true : undefined);
 			}
 		}
+	}
+
+	#firstConnectionError(error: unknown): StoreError {
+		const code = pgCode(error);
+		const message = oneLine(describe(error));
+		let where = 'the server';
+		try {
+			const {hostname, port} = new URL(this.url);
+			where = `${hostname || 'localhost'}:${port || '5432'}`;
+		} catch {}
+
+		const why = code === 'ECONNREFUSED'
+			? `connection refused by ${where}: is PostgreSQL running there and listening on that port?`
+			: code === 'EAI_AGAIN'
+				? `cannot resolve the database host (${message}); check the host name in --db and the DNS`
+				: code === 'ETIMEDOUT' || /timeout/i.test(message)
+					? `no answer from ${where} within 10 s (${message}); check the host, the port and any firewall`
+					: code === 'EHOSTUNREACH' || code === 'ENETUNREACH'
+						? `${where} is unreachable (${message}); check the host in --db and the network`
+						: `cannot connect to ${where} (${message})`;
+		return new StoreError(`${this.url}: ${why}`, {cause: error});
 	}
 
 	#error(doing: string, error: unknown): StoreError {
@@ -540,6 +612,8 @@ export class PostgresStore implements Store {
 		return new StoreError(`${this.url}: ${doing}: ${message}`, {cause: error});
 	}
 }
+
+function ignoreClientError(): void {}
 
 function describe(error: unknown): string {
 	if (error instanceof AggregateError && error.errors.length > 0) {

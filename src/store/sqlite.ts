@@ -6,10 +6,10 @@
 import {accessSync, constants as fsConstants, existsSync, mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import Database from 'better-sqlite3';
-import type {StepRecord, SweepDefinition, TrialOutcome, TrialSpec, TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
-	checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease, needsMigration,
+	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease, needsMigration,
 	noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
@@ -17,7 +17,7 @@ import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
 	type TrialRow,
 } from './rows.js';
-import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SqliteStoreOptions {
 	/** Open an existing database for reading only; every write rejects with StoreError. */
@@ -188,8 +188,11 @@ export class SqliteStore implements Store {
 				return undefined;
 			}
 
-			this.#statements.deleteSteps.run(candidate.id);
-			this.#statements.claim.run({id: candidate.id, owner, now, startedAt: new Date(now).toISOString()});
+			// Steps up to the resume checkpoint stay: the trial continues after them.
+			const keep = (this.#statements.checkpointEpoch.get(candidate.id) as {epoch: number} | undefined)?.epoch ?? 0;
+			this.#statements.deleteStepsAfter.run({id: candidate.id, keep});
+			this.#statements.deleteCheckpoint.run({id: candidate.id, kind: 'weights'});
+			this.#statements.claim.run({id: candidate.id, owner, now, startedAt: new Date(now).toISOString(), epochsRun: keep});
 			return toTrial(this.#statements.trialById.get(candidate.id) as SqliteTrialRow, decodeReal);
 		});
 	}
@@ -210,6 +213,32 @@ export class SqliteStore implements Store {
 		});
 	}
 
+	async saveCheckpoint(trialId: number, owner: string, checkpoint: {kind: CheckpointKind; epoch: number; data: Uint8Array}): Promise<void> {
+		return this.#write(`storing the ${checkpoint.kind} checkpoint of trial ${trialId} after epoch ${checkpoint.epoch}`, () => {
+			checkLease(this.path, trialId, owner, this.#lease(trialId));
+			const {epochs_run: epochsRun} = this.#statements.epochsRunOf.get(trialId) as {epochs_run: number};
+			checkCheckpointEpoch(this.path, trialId, checkpoint.kind, checkpoint.epoch, epochsRun);
+			const {data} = checkpoint;
+			this.#statements.upsertCheckpoint.run({id: trialId, kind: checkpoint.kind, epoch: checkpoint.epoch, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), createdAt: this.#iso()});
+		});
+	}
+
+	async loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined> {
+		return this.#read(`reading the ${kind} checkpoint of trial ${trialId}`, () => {
+			const row = this.#statements.checkpointOf.get({id: trialId, kind}) as {epoch: number; data: Buffer; created_at: string} | undefined;
+			return row && {kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+		});
+	}
+
+	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
+		return this.#write(`discarding the checkpoint of trial ${trialId}`, () => {
+			checkLease(this.path, trialId, owner, this.#lease(trialId));
+			this.#statements.deleteCheckpoint.run({id: trialId, kind: 'resume'});
+			this.#statements.deleteStepsAfter.run({id: trialId, keep: 0});
+			this.#statements.resetEpochsRun.run(trialId);
+		});
+	}
+
 	async heartbeat(trialIds: number[], owner: string): Promise<void> {
 		if (trialIds.length === 0) {
 			return;
@@ -226,6 +255,10 @@ export class SqliteStore implements Store {
 		return this.#write(`finishing trial ${trialId} as ${outcome.state}`, () => {
 			checkOutcome(this.path, trialId, outcome.state);
 			checkLease(this.path, trialId, owner, this.#lease(trialId));
+			if (FINISHED_STATES.includes(outcome.state)) {
+				this.#statements.deleteCheckpoint.run({id: trialId, kind: 'resume'});
+			}
+
 			this.#statements.finish.run({
 				id: trialId,
 				state: outcome.state,
@@ -423,11 +456,19 @@ function prepareStatements(db: Database.Database) {
 		// A new attempt starts clean: nothing of the earlier attempt's outcome survives beside the deleted epochs.
 		claim: db.prepare(`
 			UPDATE trials SET state = 'running', owner = @owner, heartbeat_at = @now, started_at = @startedAt,
-				attempts = attempts + 1, finished_at = NULL, epochs_run = 0, test_loss = NULL, test_accuracy = NULL,
+				attempts = attempts + 1, finished_at = NULL, epochs_run = @epochsRun, test_loss = NULL, test_accuracy = NULL,
 				train_seconds = NULL, error = NULL, stop_reason = NULL, backend = NULL, training_path = NULL, host = NULL, cores = NULL,
 				param_count = NULL, final_metrics = NULL, log_path = NULL
 			WHERE id = @id`),
-		deleteSteps: db.prepare('DELETE FROM steps WHERE trial_id = ?'),
+		deleteStepsAfter: db.prepare('DELETE FROM steps WHERE trial_id = @id AND step > @keep'),
+		checkpointEpoch: db.prepare(`SELECT epoch FROM checkpoints WHERE trial_id = ? AND kind = 'resume'`),
+		checkpointOf: db.prepare('SELECT epoch, data, created_at FROM checkpoints WHERE trial_id = @id AND kind = @kind'),
+		upsertCheckpoint: db.prepare(`
+			INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES (@id, @kind, @epoch, @data, @createdAt)
+			ON CONFLICT (trial_id, kind) DO UPDATE SET epoch = excluded.epoch, data = excluded.data, created_at = excluded.created_at`),
+		deleteCheckpoint: db.prepare('DELETE FROM checkpoints WHERE trial_id = @id AND kind = @kind'),
+		epochsRunOf: db.prepare('SELECT epochs_run FROM trials WHERE id = ?'),
+		resetEpochsRun: db.prepare('UPDATE trials SET epochs_run = 0 WHERE id = ?'),
 		trialById: db.prepare('SELECT * FROM trials WHERE id = ?'),
 		leaseOf: db.prepare('SELECT state, owner FROM trials WHERE id = ?'),
 		markStarted: db.prepare(`

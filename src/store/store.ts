@@ -56,6 +56,22 @@ export interface TrialRecord {
 	logPath: string | null;
 }
 
+/**
+ * 'resume': a running trial's newest training state, to continue it after a crash or a lost lease (deleted when the
+ * trial finishes). 'weights': a finished trial's final weights, kept with keepBestWeights for export.
+ */
+export type CheckpointKind = 'resume' | 'weights';
+
+export interface StoredCheckpoint {
+	kind: CheckpointKind;
+	/** The epoch the state follows. */
+	epoch: number;
+	/** src/train/checkpoint.ts' format; the store keeps the bytes as they are. */
+	data: Uint8Array;
+	/** ISO 8601. */
+	createdAt: string;
+}
+
 export interface StoredStep extends StepRecord {
 	/** Grows with every step recorded in the database: a cursor for readers that follow a sweep. */
 	id: number;
@@ -111,7 +127,8 @@ export interface Store {
 	/**
 	 * Atomically take the lowest-ordinal trial that is pending or interrupted, or running with a heartbeat
 	 * older than now - leaseMs; set it running under `owner` with heartbeat and startedAt now, attempts + 1,
-	 * and delete the steps (and outcome) left by an earlier attempt.
+	 * and delete the outcome and the steps left by an earlier attempt, except those up to its 'resume'
+	 * checkpoint, which it continues from (epochsRun is then the checkpoint's epoch).
 	 * @returns the claimed trial, or undefined when none is claimable.
 	 */
 	claimTrial(sweepId: number, owner: string, leaseMs: number): Promise<TrialRecord | undefined>;
@@ -139,8 +156,27 @@ export interface Store {
 	heartbeat(trialIds: number[], owner: string): Promise<void>;
 
 	/**
+	 * Store a checkpoint of a running trial, replacing the one of the same kind. A 'resume' checkpoint must
+	 * follow an epoch already recorded.
+	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist, or
+	 * for a 'resume' checkpoint past its recorded epochs.
+	 */
+	saveCheckpoint(trialId: number, owner: string, checkpoint: {kind: CheckpointKind; epoch: number; data: Uint8Array}): Promise<void>;
+
+	/** The trial's checkpoint of that kind, or undefined. */
+	loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined>;
+
+	/**
+	 * The running trial could not continue from its 'resume' checkpoint (damaged, or of another training path):
+	 * delete it and the epochs kept with it, so the trial trains from its first epoch.
+	 * @throws LeaseLostError when the trial is not running under `owner`. StoreError when it does not exist.
+	 */
+	discardCheckpoint(trialId: number, owner: string): Promise<void>;
+
+	/**
 	 * running -> outcome.state (a finished state, or 'interrupted' which makes it claimable again); clears the
 	 * owner and records finishedAt, the outcome's final metrics, training seconds, error, stop reason and log path.
+	 * A finished trial's 'resume' checkpoint is deleted; an interrupted one keeps it.
 	 * @throws LeaseLostError when the trial is not running under `owner` (including when it already finished).
 	 * StoreError when it does not exist.
 	 */

@@ -45,10 +45,10 @@ export function configHash(config: TrialParams): string {
 }
 
 /**
- * Same as configHash over the whole definition minus `question` and `timeoutMinutes`, which users may edit
- * without changing what the sweep trains.
+ * Same as configHash over the whole definition minus `question`, `timeoutMinutes`, `checkpoint` and
+ * `keepBestWeights`, which users may edit without changing what the sweep trains.
  */
 export function definitionHash(definition: SweepDefinition): string {
-	const {question: _question, timeoutMinutes: _timeout, ...rest} = definition;
+	const {question: _question, timeoutMinutes: _timeout, checkpoint: _checkpoint, keepBestWeights: _keep, ...rest} = definition;
 	return sha256Prefix(canonicalJson(rest));
 }

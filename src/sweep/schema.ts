@@ -44,6 +44,8 @@ export const TOP_LEVEL_KEYS = [
 	'startupTrials',
 	'metric',
 	'program',
+	'checkpoint',
+	'keepBestWeights',
 	'multivariate',
 ] as const;
 /** The metrics the built-in trainer reports at every epoch: what a built-in sweep's `metric` may name. */
@@ -51,6 +53,7 @@ export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] 
 /** The placeholder a program command's argument list expands to the trial's parameters. */
 export const ARGS_PLACEHOLDER = '${args}';
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
+const CHECKPOINT_KEYS = ['everyEpochs', 'everySeconds'] as const;
 const CHOICE_KEYS = ['choice'] as const;
 const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
 
@@ -289,6 +292,9 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	}
 	if (path.length === 1 && (path[0] === 'base' || path[0] === 'parameters')) {
 		return CONFIG_KEYS;
+	}
+	if (path.length === 1 && path[0] === 'checkpoint') {
+		return CHECKPOINT_KEYS;
 	}
 	return [];
 }
@@ -576,6 +582,9 @@ type CommonFile = {
 	startupTrials?: number;
 	multivariate?: boolean;
 	pruner?: z.infer<typeof prunerSchema>;
+	/** Built-in sweeps only (the program sweep schema has no such keys). */
+	checkpoint?: false | {everyEpochs?: number; everySeconds?: number};
+	keepBestWeights?: boolean;
 };
 
 /** The checks of method, trials, repeats, pruner and grid size every sweep file gets; `epochs`: asha's default maxEpochs. */
@@ -636,6 +645,23 @@ export const sweepFileSchema = z
 		parameters: parametersSchema.nullish(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		metric: metricSchema.optional(),
+		checkpoint: z
+			.union([
+				z.literal(false),
+				z.strictObject({
+					everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
+					everySeconds: z
+						.number({error: typeError('a number of seconds such as 60')})
+						.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
+						.optional(),
+				}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
+					message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
+					// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
+					when: payload => payload.issues.length === 0,
+				}),
+			], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')})
+			.optional(),
+		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 	})
 	.superRefine((file, ctx) => {
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
@@ -915,6 +941,8 @@ function commonDefinition(
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
 		...(file.multivariate === true && {multivariate: true}),
 		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),
+		...(file.checkpoint !== undefined && {checkpoint: file.checkpoint === false ? false : stripUndefined(file.checkpoint)}),
+		...(file.keepBestWeights !== undefined && {keepBestWeights: file.keepBestWeights}),
 	};
 }
 

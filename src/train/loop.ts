@@ -1,8 +1,9 @@
 import type {SplitData} from '../data/load.js';
 import {TrainingError} from '../errors.js';
-import type {EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
+import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Tf} from './backend.js';
+import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
 import {LeanMlp, leanCovers} from './paths/lean.js';
@@ -16,11 +17,22 @@ export interface TrainInput {
 	shape: ModelShape;
 	/** Force a training path (benchmarks, tests); by default the first of simd, lean, layers that covers the config. */
 	path?: TrainingPath;
+	/**
+	 * A checkpoint of this trial (from onCheckpoint) to continue from: training resumes after its epoch and ends
+	 * with the same bits as an uninterrupted run. One that is damaged, of another trial or of another training
+	 * path is ignored with a warning (onWarning) and the trial starts from scratch.
+	 */
+	resume?: Uint8Array;
+	/** When to hand onCheckpoint a checkpoint; absent: never. */
+	checkpoint?: CheckpointPolicy;
+	/** Return the final weights (the best epoch's with restoreBest) in the result, for export. */
+	keepWeights?: boolean;
 }
 
+
 export interface TrainHooks {
-	/** Called once the model is built, before the first epoch. */
-	onStart?(info: {paramCount: number; trainingPath: string}): void;
+	/** Called once the model is built (and restored from `resume`, when it could be: resumedFrom is then its epoch), before the first epoch. */
+	onStart?(info: {paramCount: number; trainingPath: string; resumedFrom?: number}): void;
 	/** Called after every epoch, in order; a trial's epochs are streamed through it. */
 	onEpoch(record: EpochRecord): void;
 	/** Polled between epochs: a reason string stops training after the current epoch. */
@@ -30,6 +42,10 @@ export interface TrainHooks {
 	 * ends the trial as `pruned` before another epoch is spent on it.
 	 */
 	afterEpoch?(record: EpochRecord): Promise<string | undefined>;
+	/** A checkpoint after `epoch` (the policy's epochs only), called after that epoch's onEpoch. The bytes are the caller's. */
+	onCheckpoint?(checkpoint: {epoch: number; bytes: Uint8Array; seconds: number}): void;
+	/** Something went wrong that training survives (a checkpoint that cannot be resumed from): one line. */
+	onWarning?(message: string): void;
 }
 
 export interface TrainResult {
@@ -43,6 +59,12 @@ export interface TrainResult {
 	error?: string;
 	/** Why a trial stopped before its last epoch without failing: early stopping or a pruner. */
 	stopReason?: string;
+	/** The epoch of the checkpoint training continued from. */
+	resumedFrom?: number;
+	/** With keepWeights: the weights the test evaluation used, in the Keras-style model's getWeights() order. */
+	weights?: Float32Array[];
+	/** With keepWeights: the epoch those weights are from (the best one when early stopping restored it). */
+	weightsEpoch?: number;
 }
 
 /** The paths, fastest first; `limit` says what a path needs, for the error when one is forced where it cannot run. */
@@ -89,19 +111,67 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;
-	const trainer = makeTrainer(tf, config, shape, seed, input.path);
-	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath});
+	let trainer = makeTrainer(tf, config, shape, seed, input.path);
+	let stopping = new EarlyStopper(config.earlyStopping, trainer);
+	const identity = trialIdentity(config, seed, shape);
+	let trainSeconds = 0;
+	let epochsRun = 0;
+	let resumedFrom: number | undefined;
+	if (input.resume) {
+		try {
+			const {header, state} = decodeCheckpoint(input.resume, {trainingPath: trainer.trainingPath, identity});
+			await trainer.loadState(state);
+			stopping.loadState(state);
+			trainSeconds = state.takeNumber('loop/trainSeconds');
+			state.assertAllTaken();
+			epochsRun = header.epoch;
+			resumedFrom = header.epoch;
+		} catch (error) {
+			if (!(error instanceof CheckpointError)) {
+				throw error;
+			}
+
+			hooks.onWarning?.(`checkpoint ignored, training from epoch 1: ${error.message}`);
+			// The failed restore may have loaded part of the state: start over from a fresh trainer.
+			stopping.dispose();
+			trainer.dispose();
+			trainer = makeTrainer(tf, config, shape, seed, input.path);
+			stopping = new EarlyStopper(config.earlyStopping, trainer);
+			trainSeconds = 0;
+		}
+	}
+
+	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath, ...(resumedFrom !== undefined && {resumedFrom})});
 	const dim = data.train.x.length / data.train.n;
 	const batchX = trainer.batchInput?.() ?? new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);
 	const order = new Uint32Array(data.train.n);
-	let trainSeconds = 0;
-	let epochsRun = 0;
-	const stopping = new EarlyStopper(config.earlyStopping, trainer);
+	const due = checkpointsDue(input.checkpoint);
+	let checkpointed = epochsRun;
+	/** The state after `epoch` (the one just trained) to onCheckpoint. */
+	const checkpoint = async (epoch: number) => {
+		if (!hooks.onCheckpoint) {
+			return;
+		}
+
+		const taken = performance.now();
+		const state = new StateWriter();
+		await trainer.saveState(state);
+		stopping.saveState(state);
+		state.putNumber('loop/trainSeconds', trainSeconds);
+		const bytes = encodeCheckpoint({trainingPath: trainer.trainingPath, epoch, identity}, state);
+		checkpointed = epoch;
+		hooks.onCheckpoint({epoch, bytes, seconds: (performance.now() - taken) / 1000});
+	};
 	try {
-		for (let epoch = 1; epoch <= config.epochs; epoch++) {
+		for (let epoch = epochsRun + 1; epoch <= config.epochs; epoch++) {
 			const stopReason = hooks.shouldStop?.();
 			if (stopReason) {
+				// Stopped between epochs (Ctrl-C, SIGTERM): checkpoint the last epoch if the policy has not, so a resume loses nothing.
+				if (input.checkpoint && checkpointed < epochsRun) {
+					await checkpoint(epochsRun);
+				}
+
 				return {state: 'interrupted', epochsRun, trainSeconds, error: stopReason};
 			}
 
@@ -150,18 +220,56 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 				break;
 			}
 
+			if (due(epoch)) {
+				await checkpoint(epoch);
+			}
+
 			// Let the worker's message port deliver a stop request between epochs.
 			await new Promise(resolve => {
 				setImmediate(resolve);
 			});
 		}
 
-		stopping.restoreBest();
+		const weightsEpoch = stopping.restoreBest() ?? epochsRun;
 		const test = trainer.evaluate(data.test);
-		return {state: 'completed', epochsRun, trainSeconds, testLoss: test.loss, testAccuracy: test.accuracy, ...(stopping.reason && {stopReason: stopping.reason})};
+		return {
+			state: 'completed',
+			epochsRun,
+			trainSeconds,
+			testLoss: test.loss,
+			testAccuracy: test.accuracy,
+			...(stopping.reason && {stopReason: stopping.reason}),
+			...(resumedFrom !== undefined && {resumedFrom}),
+			...(input.keepWeights && {weights: currentWeights(trainer), weightsEpoch}),
+		};
 	} finally {
 		stopping.dispose();
 		trainer.dispose();
+	}
+}
+
+/** The policy as a test of an epoch that just ended; the clock starts now. */
+function checkpointsDue(policy: CheckpointPolicy | undefined): (epoch: number) => boolean {
+	let last = performance.now();
+	return epoch => {
+		const now = performance.now();
+		const due = policy !== undefined
+			&& ((policy.everyEpochs !== undefined && epoch % policy.everyEpochs === 0)
+				|| (policy.everySeconds !== undefined && now - last >= policy.everySeconds * 1000));
+		if (due) {
+			last = now;
+		}
+
+		return due;
+	};
+}
+
+function currentWeights(trainer: Trainer): Float32Array[] {
+	const snapshot = trainer.snapshot();
+	try {
+		return snapshot.arrays().map(values => values.slice());
+	} finally {
+		snapshot.dispose();
 	}
 }
 
@@ -207,9 +315,45 @@ export class EarlyStopper {
 		return true;
 	}
 
-	/** Put the best epoch's weights back, when asked to and training stopped or ran out past the best epoch. */
-	restoreBest(): void {
-		this.saved?.restore();
+	/**
+	 * Put the best epoch's weights back, when asked to and training stopped or ran out past the best epoch.
+	 * @returns the epoch whose weights were put back, if any.
+	 */
+	restoreBest(): number | undefined {
+		if (!this.saved) {
+			return undefined;
+		}
+
+		this.saved.restore();
+		return this.bestEpoch;
+	}
+
+	/** The best value and epoch, and the best epoch's weights when restoreBest keeps them (sections `stopping/...`). */
+	saveState(state: StateWriter): void {
+		if (!this.settings || this.best === undefined) {
+			return;
+		}
+
+		state.putNumber('stopping/best', this.best);
+		state.putNumber('stopping/bestEpoch', this.bestEpoch);
+		for (const [k, values] of (this.saved?.arrays() ?? []).entries()) {
+			state.put(`stopping/weights/${k}`, values);
+		}
+	}
+
+	loadState(state: StateReader): void {
+		if (!this.settings || !state.has('stopping/best')) {
+			return;
+		}
+
+		this.best = state.takeNumber('stopping/best');
+		this.bestEpoch = state.takeNumber('stopping/bestEpoch');
+		if (this.settings.restoreBest) {
+			const lengths = currentWeights(this.trainer).map(values => values.length);
+			const arrays = lengths.map((length, k) => state.take(`stopping/weights/${k}`, Float32Array, length));
+			this.saved?.dispose();
+			this.saved = this.trainer.snapshotFrom(arrays);
+		}
 	}
 
 	dispose(): void {

@@ -7,6 +7,7 @@
 import type {TrialConfig} from '../types.js';
 import {createRng, deriveSeed, type Rng} from '../util/random.js';
 import type {Tf} from './backend.js';
+import type {StateReader, StateWriter} from './checkpoint.js';
 import {checkConvLayers, countParams, type ModelShape} from './model.js';
 import type {WeightsSnapshot} from './trainer.js';
 
@@ -133,10 +134,20 @@ export class NetWeights {
 		});
 	}
 
+	/** Every weight in the order of the Keras-style model's getWeights(): the trainable ones, then the moving statistics. */
+	get all(): Float32Array[] {
+		return [...this.parameters, ...this.movingStatistics];
+	}
+
 	snapshot(): WeightsSnapshot {
-		const arrays = [...this.parameters, ...this.movingStatistics];
-		const copy = arrays.map(values => values.slice());
+		return this.snapshotFrom(this.all.map(values => values.slice()));
+	}
+
+	/** A snapshot holding `copy` (arrays shaped like `all`, owned by the snapshot from now on). */
+	snapshotFrom(copy: Float32Array[]): WeightsSnapshot {
+		const arrays = this.all;
 		return {
+			arrays: () => copy,
 			restore() {
 				for (const [i, values] of arrays.entries()) {
 					values.set(copy[i]);
@@ -144,6 +155,40 @@ export class NetWeights {
 			},
 			dispose() {},
 		};
+	}
+
+	/** Weights, moving statistics and the dropout streams' positions (sections `weights/`, `moving/`, `dropout/`). */
+	saveState(state: StateWriter): void {
+		for (const [k, values] of this.parameters.entries()) {
+			state.put(`weights/${k}`, values);
+		}
+
+		for (const [k, values] of this.movingStatistics.entries()) {
+			state.put(`moving/${k}`, values);
+		}
+
+		for (const [i, layer] of this.layers.entries()) {
+			if (layer.dropout) {
+				state.put(`dropout/${i}`, layer.dropout.rng.getState());
+			}
+		}
+	}
+
+	/** Restores what saveState wrote into the arrays in place (they may live in a kernel arena). Throws CheckpointError on a mismatch. */
+	loadState(state: StateReader): void {
+		for (const [k, values] of this.parameters.entries()) {
+			state.into(`weights/${k}`, values);
+		}
+
+		for (const [k, values] of this.movingStatistics.entries()) {
+			state.into(`moving/${k}`, values);
+		}
+
+		for (const [i, layer] of this.layers.entries()) {
+			if (layer.dropout) {
+				layer.dropout.rng.setState(state.take(`dropout/${i}`, Uint32Array, 4));
+			}
+		}
 	}
 }
 

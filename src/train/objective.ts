@@ -44,9 +44,13 @@ export class TrialPruned extends Error {
 
 /** Thread -> main thread, over the task's port. */
 export type TrialMessage =
-	| {type: 'started'; backend: string; trainingPath: string; paramCount: number}
+	| {type: 'started'; backend: string; trainingPath: string; paramCount: number; resumedFrom?: number}
 	| {type: 'step'; report: StepRecord}
-	| {type: 'final'; metrics: Record<string, number>};
+	| {type: 'final'; metrics: Record<string, number>}
+	/** The state after step `epoch`, sent after that step (docs/checkpoints.md); its buffer is transferred. `seconds`: what capturing it cost. */
+	| {type: 'checkpoint'; epoch: number; bytes: Uint8Array; seconds: number}
+	/** Something the trial survives (a checkpoint that could not be resumed from): one line. */
+	| {type: 'warning'; message: string};
 
 /**
  * Main thread -> thread. `stop`: stop after the current step as `interrupted` (the run loop turns it into a
@@ -89,9 +93,9 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 		});
 	}
 
-	/** Post a message of the protocol (started, final). */
-	post(message: TrialMessage): void {
-		this.port.postMessage(message);
+	/** Post a message of the protocol (started, final, checkpoint, warning); `transfer` moves buffers instead of copying them. */
+	post(message: TrialMessage, transfer: ArrayBuffer[] = []): void {
+		this.port.postMessage(message, transfer);
 	}
 
 	/** Send one step; resolves with why the trial must stop now, if it must. */

@@ -6,7 +6,8 @@
  */
 import {type MessagePort, workerData} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
-import {builtinConfig, epochStep, type TrialConfig, type TrialParams} from '../types.js';
+import {errorLine} from '../errors.js';
+import {builtinConfig, type CheckpointPolicy, epochStep, type TrialConfig, type TrialParams} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
 import {trainTrial} from './loop.js';
 import type {ModelShape} from './model.js';
@@ -37,8 +38,18 @@ interface TaskBase {
 
 /** One trial to run: the built-in trainer on a TrialConfig, or the default export of a module (a file URL). */
 export type TrialTask =
-	| (TaskBase & {kind: 'builtin'; shape: ModelShape; data: SplitData; backend: BackendChoice})
+	| (TaskBase & {kind: 'builtin'; shape: ModelShape; data: SplitData; backend: BackendChoice} & BuiltinCheckpoints)
 	| (TaskBase & {kind: 'module'; url: string; data?: SplitData});
+
+/** The built-in trainer's checkpoints (docs/checkpoints.md). */
+export interface BuiltinCheckpoints {
+	/** The trial's last checkpoint, to continue from (see TrainInput.resume). */
+	resume?: Uint8Array;
+	/** When to send a `checkpoint` message; absent: never. */
+	checkpoint?: CheckpointPolicy;
+	/** Return the final weights in the result (keepBestWeights). */
+	keepWeights?: boolean;
+}
 
 export interface TaskResult {
 	state: 'completed' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
@@ -48,6 +59,9 @@ export interface TaskResult {
 	error?: string;
 	/** Why it stopped early without failing: early stopping or a pruner. */
 	stopReason?: string;
+	/** The built-in trainer with keepWeights: the final weights (getWeights() order) and the epoch they are from. */
+	weights?: Float32Array[];
+	weightsEpoch?: number;
 }
 
 /**
@@ -76,9 +90,16 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 	const config = builtinConfig(task.params);
 	// The step goes out as soon as the epoch is done (a diverged epoch included); its verdict is awaited after.
 	let verdict: Promise<string | undefined> = Promise.resolve(undefined);
-	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data}, {
+	const {resume, checkpoint, keepWeights} = task;
+	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data, resume, checkpoint, keepWeights}, {
 		onStart(info) {
 			trial.post({type: 'started', backend, ...info});
+		},
+		onCheckpoint({epoch, bytes, seconds}) {
+			trial.post({type: 'checkpoint', epoch, bytes, seconds}, [bytes.buffer as ArrayBuffer]);
+		},
+		onWarning(message) {
+			trial.post({type: 'warning', message});
 		},
 		onEpoch(record) {
 			verdict = trial.step(epochStep(record));
@@ -98,7 +119,7 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 		trial.post({type: 'final', metrics: {test_loss: result.testLoss ?? Number.NaN, test_accuracy: result.testAccuracy ?? Number.NaN}});
 	}
 
-	return {state: result.state, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason};
+	return {state: result.state, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason, weights: result.weights, weightsEpoch: result.weightsEpoch};
 }
 
 /** A module's default export as the objective; it fails its trial only, whatever it throws. */
@@ -111,7 +132,7 @@ async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial
 		returned = await objective(trial);
 	} catch (error) {
 		if (!(error instanceof TrialPruned) || !trial.stop) {
-			return {state: 'failed', trainSeconds: seconds(), error: describeError(error)};
+			return {state: 'failed', trainSeconds: seconds(), error: errorLine(error)};
 		}
 	}
 
@@ -136,12 +157,6 @@ async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial
 	}
 
 	return {state: 'completed', trainSeconds: seconds()};
-}
-
-/** An error as one line: the first line of its message, with its class when that says something. */
-function describeError(error: unknown): string {
-	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : `threw ${String(error)}`;
-	return text.split('\n')[0].slice(0, 500);
 }
 
 /** Piscina's entry point (pool.ts names it). */

@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet} from '../data/load.js';
 import type {Tf} from './backend.js';
+import type {StateReader, StateWriter} from './checkpoint.js';
 
 /**
  * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (paths/simd.ts), the lean loop
@@ -25,11 +26,22 @@ export interface Trainer {
 	evaluate(set: ImageSet): {loss: number; accuracy: number};
 	/** A copy of the current weights (and batch-norm statistics), for early stopping's restoreBest. */
 	snapshot(): WeightsSnapshot;
+	/** A snapshot of weights a snapshot's arrays() gave (the best epoch's, read back from a checkpoint). */
+	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot;
+	/**
+	 * Writes everything the next epochs depend on: weights, batch-norm moving statistics, optimizer state
+	 * (slots, bias-correction powers, step count) and the dropout streams' positions.
+	 */
+	saveState(state: StateWriter): Promise<void>;
+	/** Restores saveState's sections into a freshly built trainer of the same config and seed. Throws CheckpointError on a mismatch. */
+	loadState(state: StateReader): Promise<void>;
 	/** Frees every tensor the trainer holds. */
 	dispose(): void;
 }
 
 export interface WeightsSnapshot {
+	/** The copied weights in the order of the Keras-style model's getWeights() (trainable, then moving statistics). */
+	arrays(): Float32Array[];
 	/** Put the copied weights back into the trainer. */
 	restore(): void;
 	/** Free the copy (a no-op where it is plain memory). */

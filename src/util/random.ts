@@ -13,6 +13,10 @@ export interface Rng {
 	int(minInclusive: number, maxInclusive: number): number;
 	/** Fisher-Yates, in place. */
 	shuffle<T>(array: T[] | Uint32Array | Int32Array): void;
+	/** The generator's 128-bit state, so a checkpoint can continue the stream exactly where it stopped. */
+	getState(): Uint32Array;
+	/** Continue from a state getState() returned. Throws RangeError unless it is 4 words. */
+	setState(state: ArrayLike<number>): void;
 }
 
 const TWO_POW_32 = 4294967296;
@@ -75,6 +79,15 @@ export function createRng(seed: number): Rng {
 				array[i] = array[j];
 				array[j] = tmp;
 			}
+		},
+		getState(): Uint32Array {
+			return Uint32Array.of(a, b, c, d);
+		},
+		setState(state: ArrayLike<number>): void {
+			if (state.length !== 4) {
+				throw new RangeError(`Rng.setState: need 4 words, got ${state.length}`);
+			}
+			[a, b, c, d] = [state[0] | 0, state[1] | 0, state[2] | 0, state[3] | 0];
 		},
 	};
 }

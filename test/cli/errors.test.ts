@@ -91,3 +91,37 @@ test('best and report on a sweep that does not exist name the sweeps that do', a
 	t.is(result.code, 2);
 	oneLine(t, result.stderr, /^sweeplab: .*tinny.*tiny/);
 });
+
+const badNumbers: Array<[string[], RegExp]> = [
+	[['run', fixture('e2e/tiny.yaml'), '--workers', 'abc'], /^sweeplab: --workers abc: expected a positive integer/],
+	[['run', fixture('e2e/tiny.yaml'), '--workers', '0'], /^sweeplab: --workers 0: expected a positive integer/],
+	[['run', fixture('e2e/tiny.yaml'), '--workers', '-3'], /^sweeplab: --workers -3: expected a positive integer/],
+	[['run', fixture('e2e/tiny.yaml'), '--workers', '1.5'], /^sweeplab: --workers 1\.5: expected a positive integer/],
+	[['run', fixture('e2e/tiny.yaml'), '--retries', '-1'], /^sweeplab: --retries -1: expected an integer >= 0/],
+	[['plan', fixture('e2e/tiny.yaml'), '--workers', 'two'], /^sweeplab: --workers two: expected a positive integer/],
+	[['worker', 'tiny', '--lease-seconds', '0'], /^sweeplab: --lease-seconds 0: expected a positive number/],
+	[['worker', 'tiny', '--reconnect-seconds', 'soon'], /^sweeplab: --reconnect-seconds soon: expected a positive number/],
+	[['best', 'tiny', '--top', '0'], /^sweeplab: --top 0: expected a positive integer/],
+	[['best', 'tiny', '--margin', 'x'], /^sweeplab: --margin x: expected a number >= 0/],
+	[['best', 'tiny', '--budget', '-2'], /^sweeplab: --budget -2: expected a positive number/],
+	[['report', 'tiny', '--margin', '-1'], /^sweeplab: --margin -1: expected a number >= 0/],
+	[['export', 'tiny', '--weights', '-1', '--out', 'x'], /^sweeplab: --weights -1: expected an integer >= 0/],
+];
+
+for (const [args, pattern] of badNumbers) {
+	test(`a bad number is a usage error (exit 2) before anything runs: sweeplab ${args.filter(arg => !arg.includes('/')).join(' ')}`, async t => {
+		const db = join(tempDir(t), 'never.db');
+		const result = await runCli([...args, '--db', db]);
+		t.is(result.code, 2, result.stderr);
+		oneLine(t, result.stderr, pattern);
+		t.false(existsSync(db), 'no database was created');
+	});
+}
+
+test('--db naming a PostgreSQL server that is not there fails on the first connection, saying so, password masked', async t => {
+	// Refused, not 'unreachable for 300 s, giving up': the first connection is not retried.
+	const result = await runCli(['run', fixture('e2e/tiny.yaml'), '--db', 'postgres://u:s3cret@127.0.0.1:1/x']);
+	t.is(result.code, 1, result.stderr);
+	oneLine(t, result.stderr, /^sweeplab: postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: connection refused by 127\.0\.0\.1:1/);
+	t.false(result.stderr.includes('s3cret'));
+});

@@ -112,6 +112,34 @@ test('Ctrl-C stops after the current epoch, marks running trials interrupted, ex
 	t.is(epochs(), 16);
 });
 
+test('SIGTERM is named as such: the run stops after the current epoch, exits 130, and its trials say SIGTERM', async t => {
+	const db = join(tempDir(t), 'sigterm.db');
+	const epochs = () => {
+		try {
+			return query<{n: number}>(db, 'SELECT count(*) AS n FROM epochs')[0].n;
+		} catch {
+			return 0;
+		}
+	};
+
+	const {child, done} = startCli(['run', fixture('e2e/slow.yaml'), '--db', db, '--workers', '2']);
+	await waitFor(() => epochs() >= 1, 120_000, 'a first epoch');
+	child.kill('SIGTERM');
+	const result = await done;
+	t.is(result.code, 130, result.stderr);
+	t.regex(result.stderr, /sweeplab: SIGTERM: finishing the current epochs, then stopping \(SIGTERM again to stop now\)/);
+	t.notRegex(result.stderr, /SIGINT|Ctrl-C/);
+	const interrupted = query<{error: string}>(db, `SELECT error FROM trials WHERE state = 'interrupted'`);
+	t.true(interrupted.length > 0);
+	t.true(interrupted.every(trial => trial.error === 'interrupted (SIGTERM)'), JSON.stringify(interrupted));
+	// Each stopped trial checkpointed its last epoch on the way out (the default policy's interval notwithstanding).
+	const kept = query<{epochs_run: number; epoch: number | null}>(db, `SELECT t.epochs_run, c.epoch FROM trials t LEFT JOIN checkpoints c ON c.trial_id = t.id WHERE t.state = 'interrupted' AND t.epochs_run > 0`);
+	t.true(kept.every(row => row.epoch === row.epochs_run), JSON.stringify(kept));
+	const resumed = await runCli(['run', fixture('e2e/slow.yaml'), '--db', db, '--workers', '2']);
+	t.is(resumed.code, 0, resumed.stderr);
+	t.is(kept.length === 0 || /resumed from its checkpoint after epoch \d/.test(resumed.stdout), true, resumed.stdout);
+});
+
 test('a malformed sweep file is one line on stderr naming file and key, exit 1, and no database is created', async t => {
 	const dir = tempDir(t);
 	const db = join(dir, 'never.db');

@@ -443,6 +443,76 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.deepEqual(statuses[0].sweep, widths);
 	});
 
+	test('saveCheckpoint keeps only the newest resume checkpoint of a running trial, its bytes as they were', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const trial = await claimed(store, sweep.id);
+		t.is(await store.loadCheckpoint(trial.id, 'resume'), undefined);
+		await store.recordStep(trial.id, OWNER_A, stepRecord(1));
+		const first = Uint8Array.from({length: 70_000}, (_, i) => (i * 7) % 256);
+		await store.saveCheckpoint(trial.id, OWNER_A, {kind: 'resume', epoch: 1, data: first});
+		t.like(await store.loadCheckpoint(trial.id, 'resume'), {kind: 'resume', epoch: 1});
+		t.deepEqual(Buffer.from((await store.loadCheckpoint(trial.id, 'resume'))!.data), Buffer.from(first));
+		await store.recordStep(trial.id, OWNER_A, stepRecord(2));
+		// A view into a larger buffer: only its own bytes are stored.
+		const second = new Uint8Array(new ArrayBuffer(64), 8, 5).fill(9);
+		await store.saveCheckpoint(trial.id, OWNER_A, {kind: 'resume', epoch: 2, data: second});
+		const stored = (await store.loadCheckpoint(trial.id, 'resume'))!;
+		t.is(stored.epoch, 2);
+		t.deepEqual([...stored.data], [9, 9, 9, 9, 9]);
+		t.false(Number.isNaN(Date.parse(stored.createdAt)));
+		await t.throwsAsync(store.saveCheckpoint(trial.id, OWNER_A, {kind: 'resume', epoch: 3, data: second}), {instanceOf: StoreError, message: /after epoch 3 cannot be stored with 2 epochs recorded/});
+		await t.throwsAsync(store.saveCheckpoint(trial.id, OWNER_B, {kind: 'resume', epoch: 2, data: second}), leaseLost);
+		t.is((await store.loadCheckpoint(trial.id, 'resume'))!.epoch, 2);
+	});
+
+	test('a reclaimed trial keeps its epochs up to its resume checkpoint and continues from there; without one it starts over', async (t) => {
+		const {store, sweep} = await withTrials(t, 2);
+		const [withCheckpoint, without] = [await claimed(store, sweep.id), await claimed(store, sweep.id)];
+		for (const trial of [withCheckpoint, without]) {
+			for (const epoch of [1, 2, 3]) {
+				await store.recordStep(trial.id, OWNER_A, stepRecord(epoch));
+			}
+		}
+
+		await store.saveCheckpoint(withCheckpoint.id, OWNER_A, {kind: 'resume', epoch: 2, data: Uint8Array.of(1, 2)});
+		await store.finishTrial(withCheckpoint.id, OWNER_A, {state: 'interrupted', error: 'stopped'});
+		await store.requeueTrial(without.id, OWNER_A);
+		t.is((await store.loadCheckpoint(withCheckpoint.id, 'resume'))!.epoch, 2, 'an interrupted trial keeps its checkpoint');
+		const resumed = await claimed(store, sweep.id, OWNER_B);
+		t.is(resumed.id, withCheckpoint.id);
+		t.is(resumed.epochsRun, 2);
+		const restarted = await claimed(store, sweep.id, OWNER_B);
+		t.is(restarted.epochsRun, 0);
+		const steps = await store.steps(sweep.id);
+		t.deepEqual(steps.map(step => [step.trialId, step.step]), [[withCheckpoint.id, 1], [withCheckpoint.id, 2]]);
+		await store.recordStep(resumed.id, OWNER_B, stepRecord(3));
+		t.is((await store.trials(sweep.id))[0].epochsRun, 3);
+	});
+
+	test('discardCheckpoint drops the checkpoint and the epochs it kept; finishing drops the resume checkpoint and keeps the weights', async (t) => {
+		const {store, sweep} = await withTrials(t, 1);
+		const trial = await claimed(store, sweep.id);
+		await store.recordStep(trial.id, OWNER_A, stepRecord(1));
+		await store.saveCheckpoint(trial.id, OWNER_A, {kind: 'resume', epoch: 1, data: Uint8Array.of(1)});
+		await store.finishTrial(trial.id, OWNER_A, {state: 'interrupted'});
+		const again = await claimed(store, sweep.id);
+		t.is(again.epochsRun, 1);
+		await store.discardCheckpoint(again.id, OWNER_A);
+		t.is(await store.loadCheckpoint(again.id, 'resume'), undefined);
+		t.deepEqual(await store.steps(sweep.id), []);
+		t.is((await store.trials(sweep.id))[0].epochsRun, 0);
+		await t.throwsAsync(store.discardCheckpoint(again.id, OWNER_B), leaseLost);
+
+		await store.recordStep(again.id, OWNER_A, stepRecord(1));
+		await store.saveCheckpoint(again.id, OWNER_A, {kind: 'resume', epoch: 1, data: Uint8Array.of(2)});
+		await store.saveCheckpoint(again.id, OWNER_A, {kind: 'weights', epoch: 1, data: Uint8Array.of(3, 4)});
+		await store.finishTrial(again.id, OWNER_A, {state: 'completed', metrics: {test_accuracy: 0.5}});
+		t.is(await store.loadCheckpoint(again.id, 'resume'), undefined);
+		t.deepEqual([...(await store.loadCheckpoint(again.id, 'weights'))!.data], [3, 4]);
+		await t.throwsAsync(store.saveCheckpoint(again.id, OWNER_A, {kind: 'weights', epoch: 1, data: Uint8Array.of(5)}), leaseLost);
+		t.deepEqual([...(await store.loadCheckpoint(again.id, 'weights'))!.data], [3, 4]);
+	});
+
 	test('after close every call rejects with StoreError', async (t) => {
 		const store = await makeStore();
 		await store.openSweep(sweepInput('widths'));

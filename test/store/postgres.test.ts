@@ -1,4 +1,5 @@
 import {mkdtempSync, rmSync} from 'node:fs';
+import {type AddressInfo, connect, createServer, type Socket} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
@@ -25,16 +26,27 @@ test('postgres:// and postgresql:// URLs select PostgreSQL; passwords never reac
 	t.is(redactUrl('postgres://db.lan/sweeps'), 'postgres://db.lan/sweeps');
 });
 
-test('a server that is not there: retried with backoff, then one StoreError naming the URL without its password', async t => {
-	// Port 1 on loopback: refused at once, every time, which is what a database host that is down looks like.
-	const store = openPostgresStore('postgres://ann:s3cret@127.0.0.1:1/sweeps', {reconnectMs: 600, retryDelayMs: 50});
+/**
+ * A first connection that fails: one StoreError naming the cause, never the password. The reconnect limit is long
+ * and the message is not the give-up one: the call did not wait, it failed on the first attempt.
+ */
+async function failsFast(t: ExecutionContext, url: string, pattern: RegExp): Promise<void> {
+	const store = openPostgresStore(url, {reconnectMs: 600_000, retryDelayMs: 50});
 	t.teardown(async () => store.close());
-	const started = Date.now();
 	const error = await t.throwsAsync(store.getSweep('widths'), {instanceOf: StoreError});
-	t.true(Date.now() - started >= 600, 'gave up before the limit');
-	t.regex(error!.message, /^postgres:\/\/ann:\*\*\*@127\.0\.0\.1:1\/sweeps: .*unreachable for \d+ s .*giving up/);
+	t.notRegex(error!.message, /unreachable for/);
+	t.regex(error!.message, pattern);
 	t.false(error!.message.includes('s3cret'));
 	t.false(error!.message.includes('\n'));
+}
+
+test('a server that is not there fails the first connection at once: connection refused, naming host and port, password masked', async t => {
+	// Port 1 on loopback: refused at once, every time.
+	await failsFast(t, 'postgres://ann:s3cret@127.0.0.1:1/sweeps', /^postgres:\/\/ann:\*\*\*@127\.0\.0\.1:1\/sweeps: connection refused by 127\.0\.0\.1:1: is PostgreSQL running there/);
+});
+
+test('a host name that does not resolve fails the first connection at once', async t => {
+	await failsFast(t, 'postgres://ann:s3cret@no-such-host.invalid:5432/sweeps', /^postgres:\/\/ann:\*\*\*@no-such-host\.invalid:5432\/sweeps: cannot resolve the database host/);
 });
 
 if (requirePostgres(test, found, 'PostgreSQL store tests')) {
@@ -82,7 +94,7 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		);
 		t.deepEqual(
 			rows.map(row => row.name),
-			['epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
+			['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
 		);
 		t.deepEqual((await client.query('SELECT version FROM sweeplab_schema')).rows, [{version: SCHEMA_VERSION}]);
 	});
@@ -207,6 +219,54 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 			(await epochsOf(opened, sweep.id)).map(epoch => epoch.epoch),
 			[1, 2],
 		);
+	});
+
+	test('a wrong password or a missing database fails the first connection at once, saying which', async t => {
+		const wrong = new URL(url);
+		wrong.password = 's3cret';
+		await failsFast(t, wrong.toString(), /password authentication failed .*check the user and password in --db/);
+		const missing = new URL(url);
+		missing.pathname = '/sweeplab_no_such_database';
+		const store = openPostgresStore(missing.toString(), {reconnectMs: 600_000});
+		t.teardown(async () => store.close());
+		const error = await t.throwsAsync(store.getSweep('widths'), {instanceOf: StoreError});
+		t.regex(error!.message, /database "sweeplab_no_such_database" does not exist; create it first/);
+		t.false(error!.message.includes(`:${new URL(url).password}@`));
+	});
+
+	test('a database that was working and then stays away is retried with backoff until reconnectMs, then one StoreError', async t => {
+		// A TCP relay in front of the server: closing it makes the database vanish mid-session, as a network cut does.
+		const target = new URL(url);
+		const sockets = new Set<Socket>();
+		const relay = createServer(client => {
+			const server = connect(Number(target.port || 5432), target.hostname);
+			for (const socket of [client, server]) {
+				sockets.add(socket);
+				socket.on('error', () => undefined);
+				socket.on('close', () => sockets.delete(socket));
+			}
+
+			client.pipe(server).pipe(client);
+		});
+		await new Promise<void>(resolve => {
+			relay.listen(0, '127.0.0.1', resolve);
+		});
+		const relayed = new URL(url);
+		relayed.host = `127.0.0.1:${(relay.address() as AddressInfo).port}`;
+		const opened = openPostgresStore(relayed.toString(), {schema: names.name(), reconnectMs: 1500, retryDelayMs: 50});
+		t.teardown(async () => opened.close());
+		await opened.openSweep(sweepInput('widths'));
+		await new Promise<void>(resolve => {
+			relay.close(() => resolve());
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+		});
+		const started = Date.now();
+		const error = await t.throwsAsync(opened.getSweep('widths'), {instanceOf: StoreError});
+		t.true(Date.now() - started >= 1500, 'retried until the limit');
+		t.regex(error!.message, /unreachable for \d+ s .*giving up/);
+		t.false(error!.message.includes('\n'));
 	});
 
 	test('leases are timed by the database clock: an expired one is reclaimed, a fresh one is not', async t => {

@@ -6,6 +6,7 @@ import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {SweepFileError} from '../../src/errors.js';
 import {expandSweep} from '../../src/sweep/expand.js';
+import {definitionHash} from '../../src/sweep/hash.js';
 import {readSweepFile, parseSweep} from '../../src/sweep/read.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 
@@ -181,3 +182,21 @@ test('a byte-order mark does not break YAML or JSON', (t) => {
 function escape(text: string): string {
 	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`);
 }
+
+test('checkpoint and keepBestWeights: policies, false, and one-line problems; neither changes the definition hash', (t) => {
+	const base = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist}\n';
+	t.deepEqual(parseSweep(`${base}checkpoint: {everyEpochs: 2}\n`, 's.yaml').checkpoint, {everyEpochs: 2});
+	t.deepEqual(parseSweep(`${base}checkpoint: {everySeconds: 60, everyEpochs: 5}\n`, 's.yaml').checkpoint, {everySeconds: 60, everyEpochs: 5});
+	t.is(parseSweep(`${base}checkpoint: false\n`, 's.yaml').checkpoint, false);
+	t.is(parseSweep(base, 's.yaml').checkpoint, undefined);
+	t.is(parseSweep(`${base}keepBestWeights: true\n`, 's.yaml').keepBestWeights, true);
+	t.throws(() => parseSweep(`${base}checkpoint: {everyEpochs: 0}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everyEpochs: /});
+	t.throws(() => parseSweep(`${base}checkpoint: {everySeconds: -1}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everySeconds: must be a number of seconds from 0 to 86400/});
+	t.throws(() => parseSweep(`${base}checkpoint: {}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint: give everyEpochs, everySeconds or both/});
+	t.throws(() => parseSweep(`${base}checkpoint: {everyEpoch: 1}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everyEpoch: unknown key/});
+	t.throws(() => parseSweep(`${base}checkpoint: true\n`, 's.yaml'), {message: /^s\.yaml: checkpoint: .*false, or a mapping such as \{everyEpochs: 1\}/});
+	t.throws(() => parseSweep(`${base}keepBestWeights: yes please\n`, 's.yaml'), {message: /^s\.yaml: keepBestWeights: /});
+	const plain = parseSweep(base, 's.yaml');
+	const policies = parseSweep(`${base}checkpoint: {everyEpochs: 1}\nkeepBestWeights: true\n`, 's.yaml');
+	t.is(definitionHash(policies), definitionHash(plain));
+});

@@ -104,3 +104,17 @@ test('deriveSeed spreads consecutive inputs over the whole uint32 range', (t) =>
 	const high = seeds.filter((s) => s >= 2 ** 31).length;
 	t.true(high > 400 && high < 600, `${high} of 1000 in the upper half`);
 });
+
+test('a generator restored from getState continues the same stream, and setState rejects a short state', t => {
+	const rng = createRng(99);
+	for (let i = 0; i < 1000; i++) {
+		rng.next();
+	}
+
+	const state = rng.getState();
+	const expected = Array.from({length: 50}, () => rng.next());
+	const restored = createRng(1);
+	restored.setState(state);
+	t.deepEqual(Array.from({length: 50}, () => restored.next()), expected);
+	t.throws(() => restored.setState([1, 2, 3]), {instanceOf: RangeError});
+});

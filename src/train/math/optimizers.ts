@@ -10,12 +10,19 @@
 import type * as TF from '@tensorflow/tfjs';
 import type {OptimizerName} from '../../types.js';
 import type {Tf} from '../backend.js';
+import type {StateReader, StateWriter} from '../checkpoint.js';
 import {at, KernelArena, kernelsAvailable} from '../kernels/load.js';
 
 export interface ArrayOptimizer {
 	/** Updates every parameter in place from its gradient; params[i] and grads[i] have equal length. */
 	update(params: Float32Array[], grads: Float32Array[]): void;
+	/** Writes the per-weight slots and the bias-correction powers (sections `optimizer/...`) for parameters like `params`. */
+	saveState(state: StateWriter, params: Float32Array[]): void;
+	/** Restores what saveState wrote, before or after the first update. Throws CheckpointError when the sections do not fit `params`. */
+	loadState(state: StateReader, params: Float32Array[]): void;
 }
+
+const slotName = (slot: number, k: number): string => `optimizer/slot${slot}/${k}`;
 
 /** Keras' (and tfjs') defaults: Adam's and Adamax' betas (epsilon is the backend's), momentum, RMSprop's rho, Adagrad's initial accumulator. */
 const BETA1 = 0.9;
@@ -78,7 +85,8 @@ export function makeArrayOptimizer(name: OptimizerName, learningRate: number, ep
 
 /** Bias-correction powers as tfjs keeps them: they start at beta (not 1) and are raised after each step. */
 class Powers {
-	private power: number;
+	/** Saved and restored as it is: recomputing beta^t would round differently from the repeated products. */
+	power: number;
 
 	constructor(private readonly beta: number) {
 		this.power = beta;
@@ -97,6 +105,8 @@ class KernelOptimizer implements ArrayOptimizer {
 	private arena: KernelArena | undefined;
 	private readonly copies: boolean;
 	private state: Array<{p: Float32Array; g: Float32Array; slots: Float32Array[]}> = [];
+	/** Slots restored before the first update laid the state out: copied in then. */
+	private pending: Float32Array[][] | undefined;
 	private readonly beta1 = new Powers(BETA1);
 	private readonly beta2 = new Powers(BETA2);
 
@@ -160,6 +170,36 @@ class KernelOptimizer implements ArrayOptimizer {
 		}
 	}
 
+	saveState(state: StateWriter, params: Float32Array[]): void {
+		for (const [k, values] of params.entries()) {
+			for (let slot = 0; slot < SLOTS[this.name]; slot++) {
+				state.put(slotName(slot, k), this.state[k]?.slots[slot] ?? this.pending?.[k][slot] ?? initialSlot(this.name, values.length));
+			}
+		}
+
+		state.putNumber('optimizer/power1', this.beta1.power);
+		state.putNumber('optimizer/power2', this.beta2.power);
+	}
+
+	loadState(state: StateReader, params: Float32Array[]): void {
+		const slots = params.map((values, k) => Array.from({length: SLOTS[this.name]}, (_, slot) => state.take(slotName(slot, k), Float32Array, values.length)));
+		this.beta1.power = state.takeNumber('optimizer/power1');
+		this.beta2.power = state.takeNumber('optimizer/power2');
+		if (this.state.length === params.length) {
+			this.copyIn(slots);
+		} else {
+			this.pending = slots;
+		}
+	}
+
+	private copyIn(slots: Float32Array[][]): void {
+		for (const [k, {slots: into}] of this.state.entries()) {
+			for (const [slot, values] of into.entries()) {
+				values.set(slots[k][slot]);
+			}
+		}
+	}
+
 	private layOut(params: Float32Array[], grads: Float32Array[]): void {
 		const lengths = params.map(values => values.length);
 		if (this.copies) {
@@ -178,75 +218,108 @@ class KernelOptimizer implements ArrayOptimizer {
 				slots: Array.from({length: SLOTS[this.name]}, () => arena.allocate(values.length).fill(this.name === 'adagrad' ? ADAGRAD_INITIAL : 0)),
 			};
 		});
+		if (this.pending) {
+			this.copyIn(this.pending);
+			this.pending = undefined;
+		}
 	}
+}
+
+/** A slot as it is before the first update. */
+function initialSlot(name: OptimizerName, length: number): Float32Array {
+	return new Float32Array(length).fill(name === 'adagrad' ? ADAGRAD_INITIAL : 0);
+}
+
+/** A loop optimizer's update with its state: slots in saveState's order (slot0, slot1) and its powers. */
+function withState(update: ArrayOptimizer['update'], slots: Slots[], powers: Powers[] = []): ArrayOptimizer {
+	return {
+		update,
+		saveState(state, params) {
+			for (const [k, values] of params.entries()) {
+				for (const [slot, slotsOf] of slots.entries()) {
+					state.put(slotName(slot, k), slotsOf.get(k, values.length));
+				}
+			}
+
+			// Both powers always, as the kernel form writes them, so either form restores the other's state.
+			state.putNumber('optimizer/power1', powers[0]?.power ?? BETA1);
+			state.putNumber('optimizer/power2', powers[1]?.power ?? BETA2);
+		},
+		loadState(state, params) {
+			for (const [slot, slotsOf] of slots.entries()) {
+				slotsOf.load(params.map((values, k) => state.take(slotName(slot, k), Float32Array, values.length).slice()));
+			}
+
+			const [power1, power2] = [state.takeNumber('optimizer/power1'), state.takeNumber('optimizer/power2')];
+			if (powers[0]) {
+				powers[0].power = power1;
+			}
+
+			if (powers[1]) {
+				powers[1].power = power2;
+			}
+		},
+	};
 }
 
 /** The same rules as plain loops over Float32Arrays. */
 function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: number): ArrayOptimizer {
 	switch (name) {
 		case 'sgd': {
-			return {
-				update(params, grads) {
-					for (const [k, p] of params.entries()) {
-						const g = grads[k];
-						for (let i = 0; i < p.length; i++) {
-							p[i] -= learningRate * g[i];
-						}
+			return withState((params, grads) => {
+				for (const [k, p] of params.entries()) {
+					const g = grads[k];
+					for (let i = 0; i < p.length; i++) {
+						p[i] -= learningRate * g[i];
 					}
-				},
-			};
+				}
+			}, []);
 		}
 
 		case 'momentum': {
 			const slots = new Slots(0);
-			return {
-				update(params, grads) {
-					for (const [k, p] of params.entries()) {
-						const g = grads[k];
-						const accumulation = slots.get(k, p.length);
-						for (let i = 0; i < p.length; i++) {
-							const a = (MOMENTUM * accumulation[i]) + g[i];
-							accumulation[i] = a;
-							p[i] -= learningRate * a;
-						}
+			return withState((params, grads) => {
+				for (const [k, p] of params.entries()) {
+					const g = grads[k];
+					const accumulation = slots.get(k, p.length);
+					for (let i = 0; i < p.length; i++) {
+						const a = (MOMENTUM * accumulation[i]) + g[i];
+						accumulation[i] = a;
+						p[i] -= learningRate * a;
 					}
-				},
-			};
+				}
+			}, [slots]);
 		}
 
 		case 'rmsprop': {
 			// tfjs' rmsprop with momentum 0 and centered false, which is what makeOptimizer asks for.
 			const meanSquares = new Slots(0);
-			return {
-				update(params, grads) {
-					for (const [k, p] of params.entries()) {
-						const g = grads[k];
-						const ms = meanSquares.get(k, p.length);
-						for (let i = 0; i < p.length; i++) {
-							const s = (RMSPROP_DECAY * ms[i]) + ((1 - RMSPROP_DECAY) * g[i] * g[i]);
-							ms[i] = s;
-							p[i] -= learningRate * g[i] / Math.sqrt(s + epsilon);
-						}
+			return withState((params, grads) => {
+				for (const [k, p] of params.entries()) {
+					const g = grads[k];
+					const ms = meanSquares.get(k, p.length);
+					for (let i = 0; i < p.length; i++) {
+						const s = (RMSPROP_DECAY * ms[i]) + ((1 - RMSPROP_DECAY) * g[i] * g[i]);
+						ms[i] = s;
+						p[i] -= learningRate * g[i] / Math.sqrt(s + epsilon);
 					}
-				},
-			};
+				}
+			}, [meanSquares]);
 		}
 
 		case 'adagrad': {
 			const accumulators = new Slots(ADAGRAD_INITIAL);
-			return {
-				update(params, grads) {
-					for (const [k, p] of params.entries()) {
-						const g = grads[k];
-						const accumulator = accumulators.get(k, p.length);
-						for (let i = 0; i < p.length; i++) {
-							const a = accumulator[i] + (g[i] * g[i]);
-							accumulator[i] = a;
-							p[i] -= learningRate * g[i] / Math.sqrt(a + epsilon);
-						}
+			return withState((params, grads) => {
+				for (const [k, p] of params.entries()) {
+					const g = grads[k];
+					const accumulator = accumulators.get(k, p.length);
+					for (let i = 0; i < p.length; i++) {
+						const a = accumulator[i] + (g[i] * g[i]);
+						accumulator[i] = a;
+						p[i] -= learningRate * g[i] / Math.sqrt(a + epsilon);
 					}
-				},
-			};
+				}
+			}, [accumulators]);
 		}
 
 		case 'adam': {
@@ -254,25 +327,23 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 			const second = new Slots(0);
 			const beta1 = new Powers(BETA1);
 			const beta2 = new Powers(BETA2);
-			return {
-				update(params, grads) {
-					// Hoisted bias corrections: sqrt(v / c2) = sqrt(v) / sqrt(c2), equal up to rounding.
-					const step = learningRate / (1 - beta1.take());
-					const rootCorrection2 = 1 / Math.sqrt(1 - beta2.take());
-					for (const [k, p] of params.entries()) {
-						const g = grads[k];
-						const m = first.get(k, p.length);
-						const v = second.get(k, p.length);
-						for (let i = 0; i < p.length; i++) {
-							const mi = (BETA1 * m[i]) + ((1 - BETA1) * g[i]);
-							const vi = (BETA2 * v[i]) + ((1 - BETA2) * g[i] * g[i]);
-							m[i] = mi;
-							v[i] = vi;
-							p[i] -= step * mi / ((Math.sqrt(vi) * rootCorrection2) + epsilon);
-						}
+			return withState((params, grads) => {
+				// Hoisted bias corrections: sqrt(v / c2) = sqrt(v) / sqrt(c2), equal up to rounding.
+				const step = learningRate / (1 - beta1.take());
+				const rootCorrection2 = 1 / Math.sqrt(1 - beta2.take());
+				for (const [k, p] of params.entries()) {
+					const g = grads[k];
+					const m = first.get(k, p.length);
+					const v = second.get(k, p.length);
+					for (let i = 0; i < p.length; i++) {
+						const mi = (BETA1 * m[i]) + ((1 - BETA1) * g[i]);
+						const vi = (BETA2 * v[i]) + ((1 - BETA2) * g[i] * g[i]);
+						m[i] = mi;
+						v[i] = vi;
+						p[i] -= step * mi / ((Math.sqrt(vi) * rootCorrection2) + epsilon);
 					}
-				},
-			};
+				}
+			}, [first, second], [beta1, beta2]);
 		}
 
 		case 'adamax': {
@@ -280,23 +351,21 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 			const first = new Slots(0);
 			const infNorm = new Slots(0);
 			const beta1 = new Powers(BETA1);
-			return {
-				update(params, grads) {
-					const step = learningRate / (1 - beta1.take());
-					for (const [k, p] of params.entries()) {
-						const g = grads[k];
-						const m = first.get(k, p.length);
-						const u = infNorm.get(k, p.length);
-						for (let i = 0; i < p.length; i++) {
-							const mi = (BETA1 * m[i]) + ((1 - BETA1) * g[i]);
-							const ui = Math.max(BETA2 * u[i], Math.abs(g[i]));
-							m[i] = mi;
-							u[i] = ui;
-							p[i] -= step * mi / (ui + epsilon);
-						}
+			return withState((params, grads) => {
+				const step = learningRate / (1 - beta1.take());
+				for (const [k, p] of params.entries()) {
+					const g = grads[k];
+					const m = first.get(k, p.length);
+					const u = infNorm.get(k, p.length);
+					for (let i = 0; i < p.length; i++) {
+						const mi = (BETA1 * m[i]) + ((1 - BETA1) * g[i]);
+						const ui = Math.max(BETA2 * u[i], Math.abs(g[i]));
+						m[i] = mi;
+						u[i] = ui;
+						p[i] -= step * mi / (ui + epsilon);
 					}
-				},
-			};
+				}
+			}, [first, infNorm], [beta1]);
 		}
 	}
 }
@@ -310,5 +379,10 @@ class Slots {
 	get(index: number, length: number): Float32Array {
 		this.slots[index] ??= new Float32Array(length).fill(this.initial);
 		return this.slots[index];
+	}
+
+	/** Replace every slot (a restored checkpoint's). */
+	load(slots: Float32Array[]): void {
+		this.slots.splice(0, this.slots.length, ...slots);
 	}
 }

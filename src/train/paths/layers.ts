@@ -8,6 +8,7 @@ import type {ImageSet} from '../../data/load.js';
 import type {Activation, TrialConfig} from '../../types.js';
 import {deriveSeed} from '../../util/random.js';
 import type {Tf} from '../backend.js';
+import type {StateReader, StateWriter} from '../checkpoint.js';
 import {LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {lossFromLogits} from '../math/losses.js';
 import {makeOptimizer} from '../math/optimizers.js';
@@ -58,8 +59,68 @@ export class LayersTrainer implements Trainer {
 	}
 
 	snapshot(): WeightsSnapshot {
-		const copy = this.model.getWeights().map(weight => weight.clone());
+		return this.snapshotOf(this.model.getWeights().map(weight => weight.clone()));
+	}
+
+	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
+		const {tf} = this;
+		return this.snapshotOf(this.model.getWeights().map((weight, k) => tf.tensor(arrays[k], weight.shape)));
+	}
+
+	/**
+	 * The model's weights (trainable and moving statistics) and tfjs' optimizer state. tfjs' own
+	 * getWeights/setWeights will not do: adamax has none, and adam's setWeights recomputes its bias-correction
+	 * powers as beta^t, which rounds differently from the products the steps accumulated. So every Variable
+	 * the optimizer holds is saved as it is: scalars (accBeta1, accBeta2, adamax' iteration) and the per-weight
+	 * slot lists (accumulatedFirstMoment, accumulations, ...), by their field names in tfjs 4.22.
+	 */
+	async saveState(state: StateWriter): Promise<void> {
+		for (const [k, weight] of this.model.getWeights().entries()) {
+			state.put(`weights/${k}`, weight.dataSync() as Float32Array);
+		}
+
+		const optimizer = this.optimizer as unknown as Record<string, unknown>;
+		state.putNumber('optimizer/iterations', this.optimizer.iterations);
+		for (const key of Object.keys(optimizer).sort()) {
+			const value = optimizer[key];
+			if (value instanceof this.tf.Variable) {
+				state.put(`optimizer/${key}`, Float32Array.from(value.dataSync()));
+			} else if (isSlotList(value, this.tf)) {
+				for (const [i, slot] of value.entries()) {
+					state.put(`optimizer/${key}/${i}`, Float32Array.from(slot.variable.dataSync()));
+				}
+			}
+		}
+	}
+
+	async loadState(state: StateReader): Promise<void> {
+		const {tf, model} = this;
+		const weights = model.getWeights().map((weight, k) => tf.tensor(state.take(`weights/${k}`, Float32Array, weight.size), weight.shape));
+		model.setWeights(weights);
+		tf.dispose(weights);
+		const optimizer = this.optimizer as unknown as Record<string, unknown>;
+		optimizer.iterations_ = state.takeNumber('optimizer/iterations');
+		const trainable = model.trainableWeights;
+		// The tidy frees the tensors the values came in; assign and tf.variable keep what they need.
+		tf.tidy(() => {
+			for (const key of Object.keys(optimizer).sort()) {
+				const value = optimizer[key];
+				if (value instanceof tf.Variable) {
+					value.assign(tf.tensor(state.take(`optimizer/${key}`, Float32Array, value.size), value.shape, value.dtype));
+				} else if (Array.isArray(value) && state.has(`optimizer/${key}/0`)) {
+					// Slots are matched to weights by position, as applyGradients does (in the order of minimize's gradients).
+					optimizer[key] = trainable.map((weight, i) => {
+						const {size, shape} = weight.read();
+						return {originalName: weight.name, variable: tf.variable(tf.tensor(state.take(`optimizer/${key}/${i}`, Float32Array, size), shape), false)};
+					});
+				}
+			}
+		});
+	}
+
+	private snapshotOf(copy: TF.Tensor[]): WeightsSnapshot {
 		return {
+			arrays: () => copy.map(weight => weight.dataSync() as Float32Array),
 			restore: () => {
 				this.model.setWeights(copy);
 			},
@@ -76,6 +137,11 @@ export class LayersTrainer implements Trainer {
 		this.optimizer.dispose();
 		this.model.dispose();
 	}
+}
+
+/** A tfjs optimizer's per-weight slot list: [{originalName, variable}]. */
+function isSlotList(value: unknown, tf: Tf): value is Array<{originalName: string; variable: TF.Variable}> {
+	return Array.isArray(value) && value.length > 0 && value.every(entry => (entry as {variable?: unknown})?.variable instanceof tf.Variable);
 }
 
 /**

@@ -15,6 +15,7 @@ import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet} from '../../data/load.js';
 import type {Activation, TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
+import type {StateReader, StateWriter} from '../checkpoint.js';
 import {activateTensor, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
 import {lossFromLogits} from '../math/losses.js';
@@ -152,6 +153,20 @@ export class LeanMlp implements Trainer {
 
 	snapshot(): WeightsSnapshot {
 		return this.weights.snapshot();
+	}
+
+	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
+		return this.weights.snapshotFrom(arrays);
+	}
+
+	async saveState(state: StateWriter): Promise<void> {
+		this.weights.saveState(state);
+		this.optimizer.saveState(state, this.parameters);
+	}
+
+	async loadState(state: StateReader): Promise<void> {
+		this.weights.loadState(state);
+		this.optimizer.loadState(state, this.parameters);
 	}
 
 	dispose(): void {

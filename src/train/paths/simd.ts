@@ -2,15 +2,16 @@
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
  * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, implicit-GEMM convolution
  * (kernels/conv.ts), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss)
- * in plain JS loops (math/), on weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
- * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
- * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
- * batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
+ * in plain JS loops (math/), on weights that live in the kernels' memory; tfjs only initialises the weights.
+ * On the lean path most of a batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for
+ * every matmul, and copies in and out of the wasm heap; here a step is a few kernel calls per layer and no
+ * copy but the batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
  * (net-weights.ts, math/); the tests check gradients and training steps against them.
  */
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
+import type {StateReader, StateWriter} from '../checkpoint.js';
 import {convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../kernels/conv.js';
 import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
@@ -260,6 +261,20 @@ export class SimdNet implements Trainer {
 
 	snapshot(): WeightsSnapshot {
 		return this.weights.snapshot();
+	}
+
+	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
+		return this.weights.snapshotFrom(arrays);
+	}
+
+	async saveState(state: StateWriter): Promise<void> {
+		this.weights.saveState(state);
+		this.optimizer.saveState(state, this.parameters);
+	}
+
+	async loadState(state: StateReader): Promise<void> {
+		this.weights.loadState(state);
+		this.optimizer.loadState(state, this.parameters);
 	}
 
 	dispose(): void {}

@@ -1,5 +1,6 @@
 import test from 'ava';
 import {loadBackend} from '../../../src/train/backend.js';
+import {decodeCheckpoint, encodeCheckpoint, StateWriter} from '../../../src/train/checkpoint.js';
 import {makeArrayOptimizer, makeOptimizer} from '../../../src/train/math/optimizers.js';
 import {OPTIMIZERS} from '../../../src/types.js';
 import {createRng} from '../../../src/util/random.js';
@@ -64,3 +65,44 @@ test('every optimizer of the sweep format minimises a quadratic', async t => {
 		optimizer.dispose();
 	}
 });
+
+for (const {name, simd} of variants) {
+	for (const restoreBeforeFirstUpdate of [true, false]) {
+		test(`the Float32Array ${name} (${simd ? 'SIMD kernel' : 'plain loops'}) saved after 3 steps and restored ${restoreBeforeFirstUpdate ? 'into a fresh optimizer' : 'over one that ran'} continues bit for bit`, t => {
+			const initial = [Float32Array.from({length: 13}, (_, i) => (i - 6) / 7), Float32Array.from({length: 4}, (_, i) => i / 3)];
+			const grads = initial.map((values, k) => gradientSequence(k + 10, 6, values.length));
+			const stepAt = (step: number) => grads.map(sequence => sequence[step]);
+			const through = initial.map(values => values.slice());
+			const uninterrupted = makeArrayOptimizer(name, 0.01, 1e-7, {simd});
+			const identity = new Uint8Array(16);
+			let saved: Uint8Array | undefined;
+			for (let step = 0; step < 6; step++) {
+				uninterrupted.update(through, stepAt(step));
+				if (step === 2) {
+					const state = new StateWriter();
+					uninterrupted.saveState(state, through);
+					state.put('weights', Float32Array.from(through.flatMap(values => [...values])));
+					saved = encodeCheckpoint({trainingPath: 'lean', epoch: 3, identity}, state);
+				}
+			}
+
+			const resumed = makeArrayOptimizer(name, 0.01, 1e-7, {simd});
+			const params = initial.map(values => values.slice());
+			if (!restoreBeforeFirstUpdate) {
+				resumed.update(params, stepAt(5));
+			}
+
+			const {state} = decodeCheckpoint(saved!, {trainingPath: 'lean', identity});
+			const flat = state.take('weights', Float32Array);
+			params[0].set(flat.subarray(0, 13));
+			params[1].set(flat.subarray(13));
+			resumed.loadState(state, params);
+			state.assertAllTaken();
+			for (let step = 3; step < 6; step++) {
+				resumed.update(params, stepAt(step));
+			}
+
+			t.deepEqual(params.map(values => Buffer.from(values.buffer).toString('hex')), through.map(values => Buffer.from(values.buffer).toString('hex')));
+		});
+	}
+}

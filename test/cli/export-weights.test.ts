@@ -1,0 +1,44 @@
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type * as TF from '@tensorflow/tfjs';
+import test from 'ava';
+import {loadDataset, splitDataset} from '../../src/data/load.js';
+import {loadBackend} from '../../src/train/backend.js';
+import {readSweepFile} from '../../src/sweep/read.js';
+import {fixture, query, runCli, tempDir} from './helpers.js';
+
+test('sweeplab export --weights writes a model tf.loadLayersModel reads, with the recorded test accuracy', async t => {
+	const dir = tempDir(t);
+	const db = join(dir, 'weights.db');
+	const run = await runCli(['run', fixture('e2e/weights.yaml'), '--db', db, '--workers', '1']);
+	t.is(run.code, 0, run.stderr);
+	const {definition} = await readSweepFile(fixture('e2e/weights.yaml'));
+	const {test: testSet} = splitDataset(await loadDataset('fashion-mnist-mini'), definition.dataset!);
+	const {tf} = await loadBackend('cpu');
+	const trials = query<{ordinal: number; test_accuracy: number}>(db, 'SELECT ordinal, test_accuracy FROM trials ORDER BY ordinal');
+	t.is(trials.length, 2);
+	for (const {ordinal, test_accuracy: recorded} of trials) {
+		const out = join(dir, `model-${ordinal}`);
+		const exported = await runCli(['export', 'weights', '--db', db, '--weights', String(ordinal), '--out', out]);
+		t.is(exported.code, 0, exported.stderr);
+		t.regex(exported.stderr, new RegExp(`wrote .*model-${ordinal}/model\\.json and weights\\.bin: trial #${ordinal}'s weights after epoch \\d`));
+		// As tfjs' file and http loaders read it: model.json, then the weight files its manifest names.
+		const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as TF.io.ModelJSON;
+		const model = await tf.loadLayersModel({
+			load: async () => tf.io.getModelArtifactsForJSON(json, async manifest => {
+				const bytes = readFileSync(join(out, manifest[0].paths[0]));
+				return [manifest[0].weights, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)];
+			}),
+		});
+		const correct = tf.tidy(() => {
+			const predicted = tf.argMax(model.predict(tf.tensor2d(testSet.x, [testSet.n, 784])) as TF.Tensor2D, 1);
+			return tf.sum(tf.equal(predicted, tf.tensor1d(Int32Array.from(testSet.y), 'int32'))).dataSync()[0]!;
+		});
+		model.dispose();
+		t.is(correct / testSet.n, recorded, `trial #${ordinal}`);
+	}
+
+	const noWeights = await runCli(['export', 'weights', '--db', db, '--weights', '5', '--out', join(dir, 'none')]);
+	t.is(noWeights.code, 2);
+	t.regex(noWeights.stderr, /^sweeplab: sweep "weights" has no trial #5 \(it has #0 to #1\)/);
+});
