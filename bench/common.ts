@@ -2,6 +2,20 @@
 import {fork, spawnSync} from 'node:child_process';
 import {availableParallelism} from 'node:os';
 import {fileURLToPath} from 'node:url';
+import type {TrialConfig} from '../src/types.js';
+
+/**
+ * The networks the epoch benchmarks train (the rest of the config is DEFAULT_TRIAL_CONFIG: relu, Adam 1e-3,
+ * sparse cross-entropy). cnn5 is the small CNN of the public Fashion-MNIST benchmarks (under 100K parameters):
+ * two 5x5 'same' convolutions of 32 and 64 filters, each followed by 2x2 max pooling, then the 3136 pooled
+ * features straight to the 10 logits (83,466 parameters); about 10.5 M multiply-adds forward per image.
+ */
+export const BENCH_MODELS = {
+	mlp: {title: 'seed MLP 784-64-64-10', config: {model: 'mlp', hidden: [64, 64]}},
+	cnn: {title: 'study CNN (conv 8-16 3x3, 2x2 max pool, 64-64)', config: {model: 'cnn', conv: [8, 16], kernelSize: 3, hidden: [64, 64]}},
+	cnn5: {title: 'CNN conv 32-64 5x5, 2x2 max pool, dense 10', config: {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: []}},
+} satisfies Record<string, {title: string; config: Partial<TrialConfig>}>;
+export type BenchModel = keyof typeof BENCH_MODELS;
 
 export function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);

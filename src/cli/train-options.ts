@@ -37,7 +37,7 @@ export const EXIT_INTERRUPTED = 130;
 
 export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & TrainArgs> {
 	return globalOptions(yargs)
-		.option('workers', numberOption('workers', 'positive integer', {alias: 'w', describe: workers, defaultDescription: 'one per core (1 with --backend node)'}))
+		.option('workers', numberOption('workers', 'positive integer', {alias: 'w', describe: workers, defaultDescription: 'one per core (1 with --backend node where WebAssembly SIMD is missing)'}))
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
 		.option('retries', numberOption('retries', 'integer >= 0', {default: 0, describe: 'Rerun a failed trial up to N more times'}))
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
@@ -69,7 +69,7 @@ export async function withPool<T>(args: TrainArgs, sweep: {trials: number; defin
 	}
 }
 
-/** Threads for `trials` trials side by side: --workers, else one per core (1 with the node backend), but no more than the trials. */
+/** Threads for `trials` trials side by side: --workers, else defaultWorkers (one per core as trials train), but no more than the trials. */
 export function poolSize(workers: number | undefined, backend: BackendName, trials: number): number {
 	return Math.max(1, Math.min(workers ?? defaultWorkers(backend, availableParallelism()), trials));
 }

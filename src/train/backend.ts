@@ -4,6 +4,7 @@ import {dirname, join} from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import {TrainingError} from '../errors.js';
 import type {BackendName} from '../types.js';
+import {kernelsAvailable} from './kernels/load.js';
 import {registerMissingWasmKernels} from './tfjs-wasm-fixes.js';
 
 export type Tf = typeof TF;
@@ -34,9 +35,13 @@ export function resolveBackend(choice: BackendChoice): BackendName {
 	return nativeBackendInstalled() ? 'node' : 'wasm';
 }
 
-/** The worker count to use: tfjs-node runs one worker (TensorFlow threads itself), the others one per core. */
-export function defaultWorkers(backend: BackendName, cores: number): number {
-	return backend === 'node' ? 1 : Math.max(1, cores);
+/**
+ * The worker count to use: one per core wherever trials train on sweeplab's SIMD kernels, each on its own thread
+ * whatever the backend (tfjs then only initialises the weights: paths/simd.ts). Only where WebAssembly SIMD is
+ * missing do trials train on the backend's kernels, and tfjs-node's TensorFlow threads itself: one worker there.
+ */
+export function defaultWorkers(backend: BackendName, cores: number, simd = kernelsAvailable()): number {
+	return backend === 'node' && !simd ? 1 : Math.max(1, cores);
 }
 
 let loaded: {tf: Tf; backend: BackendName} | undefined;

@@ -159,7 +159,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 
 	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath, ...(resumedFrom !== undefined && {resumedFrom})});
 	const dim = data.train.x.length / data.train.n;
-	const batchX = new Float32Array(config.batchSize * dim);
+	const batchX = trainer.batchInput?.() ?? new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);
 	const order = new Uint32Array(data.train.n);
 	// Standardisation statistics come from the training split alone; validation and test get standardised copies.

@@ -18,6 +18,8 @@ export interface Trainer {
 	readonly paramCount: number;
 	/** One optimisation step on the first `rows` rows of the batch buffers; loss and hits stay on the backend. */
 	trainBatch(x: Float32Array, y: Int32Array, rows: number): void;
+	/** Where it has one, the trainer's own batch input (batch size x image floats): a batch gathered there is read in place, not copied. */
+	batchInput?(): Float32Array;
 	/** Summed (not mean) loss and correct predictions of the batches since the last call, read once. */
 	takeSums(): {loss: number; correct: number};
 	/** Mean loss and accuracy on a set in inference mode (dropout off, batch-norm moving statistics). */

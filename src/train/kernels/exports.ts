@@ -3,7 +3,12 @@
 export interface Kernels {
 	gemm_nn(a: number, b: number, c: number, m: number, k: number, n: number, bias: number): void;
 	gemm_tn(a: number, b: number, c: number, m: number, k: number, n: number): void;
-	transpose(src: number, dst: number, rows: number, cols: number): void;
+	gemm_nt(a: number, b: number, c: number, m: number, k: number, n: number): void;
+	pad_images(input: number, padded: number, batch: number, h: number, w: number, c: number, before: number, after: number): void;
+	conv_forward(padded: number, kernel: number, bias: number, z: number, tables: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
+	conv_filter_gradient(padded: number, dz: number, dkernel: number, tables: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
+	conv_flip(kernel: number, flipped: number, k: number, c: number, filters: number): void;
+	peak_madd(out: number, iterations: number): void;
 	sgd(p: number, g: number, n: number, lr: number): void;
 	momentum(p: number, g: number, acc: number, n: number, lr: number, mom: number): void;
 	rmsprop(p: number, g: number, ms: number, n: number, lr: number, decay: number, eps: number): void;
@@ -12,10 +17,8 @@ export interface Kernels {
 	adamax(p: number, g: number, m: number, u: number, n: number, beta1: number, beta2: number, step: number, eps: number): void;
 	decay_weights(p: number, n: number, keep: number): void;
 	add_l2_gradient(g: number, p: number, n: number, wd: number): void;
-	im2col(input: number, patches: number, batch: number, h: number, w: number, c: number, k: number): void;
-	col2im(patches: number, input: number, batch: number, h: number, w: number, c: number, k: number): void;
 	maxpool(input: number, output: number, which: number, batch: number, h: number, w: number, c: number): void;
-	maxpool_backward(doutput: number, which: number, dinput: number, outputs: number, inputs: number): void;
+	maxpool_backward(doutput: number, which: number, dinput: number, batch: number, h: number, w: number, c: number): void;
 	relu(z: number, y: number, n: number): void;
 	relu_backward(dy: number, z: number, dz: number, n: number): void;
 	leaky_relu(z: number, y: number, n: number, alpha: number): void;

@@ -1,7 +1,7 @@
 /**
  * Loads sweeplab's own WebAssembly SIMD kernels (simd.c, built by scripts/build-kernels.sh into simd-wasm.ts,
- * with their signatures in exports.ts): the matrix products, im2col, pooling, activations and batch norm of
- * the SIMD training path and the optimizers' updates.
+ * with their signatures in exports.ts): the matrix products, the convolutions (driven by conv.ts), pooling,
+ * activations and batch norm of the SIMD training path and the optimizers' updates.
  * A KernelArena is one instance with its own memory, grown once and handed out as Float32Array views.
  */
 import type {Kernels} from './exports.js';

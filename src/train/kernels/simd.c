@@ -15,164 +15,273 @@ static inline void store(f32 *p, f4 v) { wasm_v128_store(p, v); }
 static inline f4 splat(f32 x) { return wasm_f32x4_splat(x); }
 static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 
-/* c[i..i+4][j..j+8] of a . b (+ bias): the 4x8 tile of eight accumulators that does most of the work. */
-static inline void tile_4x8(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
-	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+/*
+ * The matrix products: one blocked GEMM (the loop nest of Goto and van de Geijn's, as BLIS lays it out) behind three
+ * exports for the three layouts training needs. A 4x8 tile of C lives in eight registers while a k-long strip of
+ * A's 4 rows and B's 8 columns streams past: 4 broadcasts and 2 loads feed 8 multiplies and 8 adds. Blocks of
+ * KC = 256 steps keep a strip of B (8 KB, packed contiguous) in L1 while every 4-row tile of an MC-row block of A
+ * passes over it, and that block of A (128 KB) in L2 while B's panels pass. A is read in place (its rows or columns
+ * with a stride), which spares the pass over the im2col patches a packed A would cost. Edges: B's packed panels are
+ * zero-padded to 8 columns and A's missing rows repeat its last, and a partial tile is written through a buffer.
+ */
+#define MR 4
+#define NR 8
+#define KC 256
+#define MC 128
+#define NC 512
+
+/* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 512 KB of the instance's memory. */
+static f32 packed_b[KC * NC];
+
+/*
+ * The 4x8 tile at c (row stride ldc) of A's 4 rows (row r's element p at a_r[p ca], or at a_r[cols_at[p]] when a
+ * column table is given) times B's strip (row p at b + p sb, 8 wide) over kc steps: stored (+ bias) when add is 0,
+ * added to c otherwise. Only rows x cols of the tile are written. Inlined with cols_at a constant 0 or not, so
+ * the plain product keeps its pointer bumps and the convolutions pay one offset load per step for 4 rows.
+ */
+static inline __attribute__((always_inline)) void tile(int kc, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, int ca, const int *cols_at, const f32 *b, int sb, f32 *c, int ldc, int rows, int cols, int add, const f32 *bias) {
 	f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
 	f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-	const f32 *bp = b + j;
-	for (int p = 0; p < k; p++, bp += n) {
-		f4 b0 = load(bp), b1 = load(bp + 4);
-		f4 x0 = splat(a0[p]), x1 = splat(a1[p]), x2 = splat(a2[p]), x3 = splat(a3[p]);
+	for (int p = 0; p < kc; p++, b += sb) {
+		f4 b0 = load(b), b1 = load(b + 4);
+		f4 x0, x1, x2, x3;
+		if (cols_at) {
+			int o = cols_at[p];
+			x0 = wasm_v128_load32_splat(a0 + o); x1 = wasm_v128_load32_splat(a1 + o);
+			x2 = wasm_v128_load32_splat(a2 + o); x3 = wasm_v128_load32_splat(a3 + o);
+		} else {
+			x0 = wasm_v128_load32_splat(a0); x1 = wasm_v128_load32_splat(a1);
+			x2 = wasm_v128_load32_splat(a2); x3 = wasm_v128_load32_splat(a3);
+			a0 += ca; a1 += ca; a2 += ca; a3 += ca;
+		}
 		c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
 		c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
 		c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
 		c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
 	}
-	if (bias) {
-		f4 z0 = load(bias + j), z1 = load(bias + j + 4);
-		c00 = wasm_f32x4_add(c00, z0); c01 = wasm_f32x4_add(c01, z1);
-		c10 = wasm_f32x4_add(c10, z0); c11 = wasm_f32x4_add(c11, z1);
-		c20 = wasm_f32x4_add(c20, z0); c21 = wasm_f32x4_add(c21, z1);
-		c30 = wasm_f32x4_add(c30, z0); c31 = wasm_f32x4_add(c31, z1);
-	}
-	f32 *cp = c + i * n + j;
-	store(cp, c00); store(cp + 4, c01); cp += n;
-	store(cp, c10); store(cp + 4, c11); cp += n;
-	store(cp, c20); store(cp + 4, c21); cp += n;
-	store(cp, c30); store(cp + 4, c31);
-}
-
-static inline void tile_4x4(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
-	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-	f4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
-	const f32 *bp = b + j;
-	for (int p = 0; p < k; p++, bp += n) {
-		f4 b0 = load(bp);
-		c0 = madd(c0, splat(a0[p]), b0); c1 = madd(c1, splat(a1[p]), b0);
-		c2 = madd(c2, splat(a2[p]), b0); c3 = madd(c3, splat(a3[p]), b0);
-	}
-	if (bias) {
-		f4 z = load(bias + j);
-		c0 = wasm_f32x4_add(c0, z); c1 = wasm_f32x4_add(c1, z); c2 = wasm_f32x4_add(c2, z); c3 = wasm_f32x4_add(c3, z);
-	}
-	f32 *cp = c + i * n + j;
-	store(cp, c0); store(cp + n, c1); store(cp + 2 * n, c2); store(cp + 3 * n, c3);
-}
-
-static inline void tile_4x1(const f32 *a, const f32 *b, f32 *c, int i, int j, int k, int n, const f32 *bias) {
-	const f32 *a0 = a + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-	f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-	for (int p = 0; p < k; p++) {
-		f32 bv = b[p * n + j];
-		s0 += a0[p] * bv; s1 += a1[p] * bv; s2 += a2[p] * bv; s3 += a3[p] * bv;
-	}
-	f32 z = bias ? bias[j] : 0;
-	c[i * n + j] = s0 + z; c[(i + 1) * n + j] = s1 + z; c[(i + 2) * n + j] = s2 + z; c[(i + 3) * n + j] = s3 + z;
-}
-
-/*
- * c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0).
- * Column panels outside, row tiles inside: a k x 8 panel of b stays in cache while every 4-row tile of a
- * passes over it, so b (the weights, the larger operand in a wide layer) is read from memory once.
- * Leftover columns go 4 then 1 wide, leftover rows one at a time.
- */
-void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
-	int m4 = m & ~3;
-	int j = 0;
-	for (; j + 8 <= n; j += 8) {
-		for (int i = 0; i < m4; i += 4) {
-			tile_4x8(a, b, c, i, j, k, n, bias);
+	if (rows == MR && cols == NR) {
+		f4 z0 = splat(0), z1 = splat(0);
+		if (add) {
+			f32 *cp = c;
+			c00 = wasm_f32x4_add(c00, load(cp)); c01 = wasm_f32x4_add(c01, load(cp + 4)); cp += ldc;
+			c10 = wasm_f32x4_add(c10, load(cp)); c11 = wasm_f32x4_add(c11, load(cp + 4)); cp += ldc;
+			c20 = wasm_f32x4_add(c20, load(cp)); c21 = wasm_f32x4_add(c21, load(cp + 4)); cp += ldc;
+			c30 = wasm_f32x4_add(c30, load(cp)); c31 = wasm_f32x4_add(c31, load(cp + 4));
+		} else if (bias) {
+			z0 = load(bias);
+			z1 = load(bias + 4);
 		}
+		f32 *cp = c;
+		store(cp, wasm_f32x4_add(c00, z0)); store(cp + 4, wasm_f32x4_add(c01, z1)); cp += ldc;
+		store(cp, wasm_f32x4_add(c10, z0)); store(cp + 4, wasm_f32x4_add(c11, z1)); cp += ldc;
+		store(cp, wasm_f32x4_add(c20, z0)); store(cp + 4, wasm_f32x4_add(c21, z1)); cp += ldc;
+		store(cp, wasm_f32x4_add(c30, z0)); store(cp + 4, wasm_f32x4_add(c31, z1));
+		return;
 	}
-	for (; j + 4 <= n; j += 4) {
-		for (int i = 0; i < m4; i += 4) {
-			tile_4x4(a, b, c, i, j, k, n, bias);
-		}
-	}
-	for (; j < n; j++) {
-		for (int i = 0; i < m4; i += 4) {
-			tile_4x1(a, b, c, i, j, k, n, bias);
-		}
-	}
-	for (int i = m4; i < m; i++) {
-		const f32 *ar = a + i * k;
-		int jj = 0;
-		for (; jj + 4 <= n; jj += 4) {
-			f4 acc = splat(0);
-			for (int p = 0; p < k; p++) {
-				acc = madd(acc, splat(ar[p]), load(b + p * n + jj));
-			}
-			if (bias) {
-				acc = wasm_f32x4_add(acc, load(bias + jj));
-			}
-			store(c + i * n + jj, acc);
-		}
-		for (; jj < n; jj++) {
-			f32 s = 0;
-			for (int p = 0; p < k; p++) {
-				s += ar[p] * b[p * n + jj];
-			}
-			c[i * n + jj] = s + (bias ? bias[jj] : 0);
-		}
-	}
-}
-
-/*
- * c[k x n] = a^T . b for a[m x k] and b[m x n]: the weight gradient x^T . dz of a dense layer, without
- * transposing x. Tiles of 4 rows of c (4 adjacent columns of a, one load) x 8 columns.
- */
-void gemm_tn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
-	int i = 0;
-	for (; i + 4 <= k; i += 4) {
-		int j = 0;
-		for (; j + 8 <= n; j += 8) {
-			f4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
-			f4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-			const f32 *ap = a + i, *bp = b + j;
-			for (int p = 0; p < m; p++, ap += k, bp += n) {
-				f4 av = load(ap), b0 = load(bp), b1 = load(bp + 4);
-				f4 x0 = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0), x1 = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
-				f4 x2 = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2), x3 = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
-				c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
-				c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1);
-				c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1);
-				c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1);
-			}
-			f32 *cp = c + i * n + j;
-			store(cp, c00); store(cp + 4, c01); cp += n;
-			store(cp, c10); store(cp + 4, c11); cp += n;
-			store(cp, c20); store(cp + 4, c21); cp += n;
-			store(cp, c30); store(cp + 4, c31);
-		}
-		for (; j < n; j++) {
-			f32 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-			for (int p = 0; p < m; p++) {
-				f32 bv = b[p * n + j];
-				const f32 *ap = a + p * k + i;
-				s0 += ap[0] * bv; s1 += ap[1] * bv; s2 += ap[2] * bv; s3 += ap[3] * bv;
-			}
-			c[i * n + j] = s0; c[(i + 1) * n + j] = s1; c[(i + 2) * n + j] = s2; c[(i + 3) * n + j] = s3;
-		}
-	}
-	for (; i < k; i++) {
-		for (int j = 0; j < n; j++) {
-			f32 s = 0;
-			for (int p = 0; p < m; p++) {
-				s += a[p * k + i] * b[p * n + j];
-			}
-			c[i * n + j] = s;
-		}
-	}
-}
-
-/* dst[cols x rows] = src[rows x cols]^T. */
-void transpose(const f32 *src, f32 *dst, int rows, int cols) {
+	f32 t[MR * NR];
+	store(t, c00); store(t + 4, c01); store(t + 8, c10); store(t + 12, c11);
+	store(t + 16, c20); store(t + 20, c21); store(t + 24, c30); store(t + 28, c31);
 	for (int r = 0; r < rows; r++) {
-		for (int c = 0; c < cols; c++) {
-			dst[c * rows + r] = src[r * cols + c];
+		for (int j = 0; j < cols; j++) {
+			c[r * ldc + j] = add ? c[r * ldc + j] + t[r * NR + j] : t[r * NR + j] + (bias ? bias[j] : 0);
 		}
 	}
+}
+
+/* Packs kc x nc of B (element (p, j) at b[p rb + j cb]) into packed_b's panels, zero-padding the last to 8 columns. */
+static void pack_b(const f32 *b, int rb, int cb, int kc, int nc) {
+	for (int jr = 0; jr < nc; jr += NR) {
+		f32 *dst = packed_b + jr * kc;
+		int cols = nc - jr < NR ? nc - jr : NR;
+		if (cb == 1 && cols == NR) {
+			for (int p = 0; p < kc; p++) {
+				store(dst + p * NR, load(b + p * rb + jr));
+				store(dst + p * NR + 4, load(b + p * rb + jr + 4));
+			}
+			continue;
+		}
+		for (int j = 0; j < NR; j++) {
+			const f32 *src = b + (jr + j) * cb;
+			for (int p = 0; p < kc; p++) {
+				dst[p * NR + j] = j < cols ? src[p * rb] : 0;
+			}
+		}
+	}
+}
+
+/*
+ * c[m x n] (row-major) = A . B (+ bias on every row), or += A . B when accumulate is set. A's element (i, p) is at
+ * a[row(i) + col(p)], with row(i) = rows_at[i] or i ra, col(p) = cols_at[p] or p ca: the tables make a convolution's
+ * input, read in place through its windows, the A of a plain product (implicit GEMM, no im2col copy). B's (p, j) is
+ * at b[p rb + j cb]; it is read in place only where a block of it is too narrow a product to repay packing (at most
+ * 64 rows of A) and its rows are 8-float multiples.
+ */
+static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, const int *cols_at, int ca, const f32 *b, int rb, int cb, f32 *c, const f32 *bias, int accumulate) {
+	if (k == 0) {
+		for (int i = 0; !accumulate && i < m; i++) {
+			for (int j = 0; j < n; j++) {
+				c[i * n + j] = bias ? bias[j] : 0;
+			}
+		}
+		return;
+	}
+	int pack = !(cb == 1 && n % NR == 0 && m <= 64);
+	for (int jc = 0; jc < n; jc += NC) {
+		int nc = n - jc < NC ? n - jc : NC;
+		for (int pc = 0; pc < k; pc += KC) {
+			int kc = k - pc < KC ? k - pc : KC;
+			int add = accumulate || pc > 0;
+			if (pack) {
+				pack_b(b + pc * rb + jc * cb, rb, cb, kc, nc);
+			}
+			const f32 *ap = cols_at ? a : a + pc * ca;
+			for (int ic = 0; ic < m; ic += MC) {
+				int mc = m - ic < MC ? m - ic : MC;
+				for (int jr = 0; jr < nc; jr += NR) {
+					const f32 *strip = pack ? packed_b + jr * kc : b + pc * rb + jc + jr;
+					int sb = pack ? NR : rb;
+					int cols = nc - jr < NR ? nc - jr : NR;
+					const f32 *z = bias && !add ? bias + jc + jr : 0;
+					for (int ir = 0; ir < mc; ir += MR) {
+						int i = ic + ir, rows = mc - ir < MR ? mc - ir : MR;
+						/* A missing row of the last tile reads row i again (its results are dropped). */
+						const f32 *a0 = ap + (rows_at ? rows_at[i] : i * ra);
+						const f32 *a1 = rows > 1 ? ap + (rows_at ? rows_at[i + 1] : (i + 1) * ra) : a0;
+						const f32 *a2 = rows > 2 ? ap + (rows_at ? rows_at[i + 2] : (i + 2) * ra) : a0;
+						const f32 *a3 = rows > 3 ? ap + (rows_at ? rows_at[i + 3] : (i + 3) * ra) : a0;
+						f32 *cp = c + i * n + jc + jr;
+						if (cols_at) {
+							tile(kc, a0, a1, a2, a3, 0, cols_at + pc, strip, sb, cp, n, rows, cols, add, z);
+						} else {
+							tile(kc, a0, a1, a2, a3, ca, 0, strip, sb, cp, n, rows, cols, add, z);
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+/* c[m x n] = a[m x k] . b[k x n] (+ bias[n] on every row when bias is not 0): a layer's forward product. */
+void gemm_nn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n, const f32 *bias) {
+	gemm(m, n, k, a, 0, k, 0, 1, b, n, 1, c, bias, 0);
+}
+
+/* c[k x n] = a^T . b for a[m x k] and b[m x n]: a weight gradient x^T . dz, without transposing x. */
+void gemm_tn(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
+	gemm(k, n, m, a, 0, 1, 0, k, b, n, 1, c, 0, 0);
+}
+
+/* c[m x n] = a[m x k] . b^T for b[n x k]: an input gradient dz . W^T, without transposing W. */
+void gemm_nt(const f32 *a, const f32 *b, f32 *c, int m, int k, int n) {
+	gemm(m, n, k, a, 0, k, 0, 1, b, 1, k, c, 0, 0);
+}
+
+/*
+ * Convolution as implicit GEMM, for NHWC images, stride 1. The caller pads the images (pad_images: 'same'
+ * padding puts (k - 1) / 2 zeros before and the rest after, as TensorFlow does), and the convolution is then the
+ * 'valid' one over the padded images: output pixel (b, y, x) reads the k x k x c window at padded (b, y, x), in the
+ * order (dy, dx, channel) that a [k, k, c, filters] kernel flattens to. The patch matrix of im2col is never built:
+ * pixels_at[i] and taps_at[p] (int tables the caller gives room for: batch h w, and k k c ints) hold each output
+ * pixel's and each kernel tap's offset into the padded images, and the product reads the window through them.
+ */
+
+/* padded[b][before + y][before + x][ch] = input[b][y][x][ch], zeros around: (h + before + after) x (w + before + after). */
+void pad_images(const f32 *restrict input, f32 *restrict padded, int batch, int h, int w, int c, int before, int after) {
+	int ph = h + before + after, pw = w + before + after;
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < ph; y++) {
+			f32 *out = padded + (b * ph + y) * pw * c;
+			int sy = y - before;
+			if (sy < 0 || sy >= h) {
+				for (int i = 0; i < pw * c; i++) {
+					out[i] = 0;
+				}
+				continue;
+			}
+			const f32 *in = input + (b * h + sy) * w * c;
+			for (int i = 0; i < before * c; i++) {
+				out[i] = 0;
+			}
+			for (int i = 0; i < w * c; i++) {
+				out[before * c + i] = in[i];
+			}
+			for (int i = (before + w) * c; i < pw * c; i++) {
+				out[i] = 0;
+			}
+		}
+	}
+}
+
+/* The tables of the window reads over padded images of ph x pw pixels of c channels, for outputs of h x w. */
+static void window_tables(int *pixels_at, int *taps_at, int batch, int ph, int pw, int c, int k) {
+	int h = ph - k + 1, w = pw - k + 1;
+	for (int b = 0, i = 0; b < batch; b++) {
+		for (int y = 0; y < h; y++) {
+			for (int x = 0; x < w; x++, i++) {
+				pixels_at[i] = ((b * ph + y) * pw + x) * c;
+			}
+		}
+	}
+	for (int dy = 0, p = 0; dy < k; dy++) {
+		for (int dx = 0; dx < k; dx++) {
+			for (int ch = 0; ch < c; ch++, p++) {
+				taps_at[p] = (dy * pw + dx) * c + ch;
+			}
+		}
+	}
+}
+
+/* z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias). */
+void conv_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, int *tables, int batch, int ph, int pw, int c, int k, int filters) {
+	int positions = batch * (ph - k + 1) * (pw - k + 1);
+	int *taps_at = tables + positions;
+	window_tables(tables, taps_at, batch, ph, pw, c, k);
+	gemm(positions, filters, k * k * c, padded, tables, 0, taps_at, 0, kernel, filters, 1, z, bias, 0);
+}
+
+/* dkernel[k x k x c x filters] = the sum over output pixels of window x dz: the filter gradient, windows read in place. */
+void conv_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel, int *tables, int batch, int ph, int pw, int c, int k, int filters) {
+	int positions = batch * (ph - k + 1) * (pw - k + 1);
+	int *taps_at = tables + positions;
+	window_tables(tables, taps_at, batch, ph, pw, c, k);
+	gemm(k * k * c, filters, positions, padded, taps_at, 0, tables, 0, dz, filters, 1, dkernel, 0, 0);
+}
+
+/*
+ * The kernel of the input gradient: the gradient of a convolution with respect to its input is the convolution of
+ * the output gradient, padded with k - 1 - before zeros before and k - 1 - after after, by the kernel turned
+ * half a turn with its channel axes swapped: flipped[k - 1 - dy][k - 1 - dx][f][ch] = kernel[dy][dx][ch][f].
+ */
+void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, int filters) {
+	for (int dy = 0; dy < k; dy++) {
+		for (int dx = 0; dx < k; dx++) {
+			const f32 *in = kernel + (dy * k + dx) * c * filters;
+			f32 *out = flipped + ((k - 1 - dy) * k + (k - 1 - dx)) * filters * c;
+			for (int ch = 0; ch < c; ch++) {
+				for (int f = 0; f < filters; f++) {
+					out[f * c + ch] = in[ch * filters + f];
+				}
+			}
+		}
+	}
+}
+
+/*
+ * The machine's limit for this instruction mix, with no memory in the way: 12 independent chains of x = x s + t
+ * on 4 lanes (a multiply and an add each, as every product above), enough in flight to cover both operations'
+ * latency on two pipes each. `iterations` rounds of 96 flops; out[0..4] holds s, out[4..8] t, and gets the sum back.
+ */
+void peak_madd(f32 *out, int iterations) {
+	f4 s = load(out), t = load(out + 4);
+	f4 x0 = t, x1 = t, x2 = t, x3 = t, x4 = t, x5 = t, x6 = t, x7 = t, x8 = t, x9 = t, x10 = t, x11 = t;
+	for (int i = 0; i < iterations; i++) {
+		x0 = madd(t, x0, s); x1 = madd(t, x1, s); x2 = madd(t, x2, s); x3 = madd(t, x3, s);
+		x4 = madd(t, x4, s); x5 = madd(t, x5, s); x6 = madd(t, x6, s); x7 = madd(t, x7, s);
+		x8 = madd(t, x8, s); x9 = madd(t, x9, s); x10 = madd(t, x10, s); x11 = madd(t, x11, s);
+	}
+	f4 sum = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(x0, x1), wasm_f32x4_add(x2, x3)), wasm_f32x4_add(wasm_f32x4_add(x4, x5), wasm_f32x4_add(x6, x7)));
+	store(out, wasm_f32x4_add(sum, wasm_f32x4_add(wasm_f32x4_add(x8, x9), wasm_f32x4_add(x10, x11))));
 }
 
 /*
@@ -246,68 +355,43 @@ void add_l2_gradient(f32 *restrict g, const f32 *restrict p, int n, f32 wd) {
 }
 
 /*
- * Convolution by im2col, for NHWC images with 'same' padding (TensorFlow's: (k - 1) / 2 before, the rest
- * after) and stride 1. Row (b, y, x) of the patch matrix holds the k x k x c window around pixel (y, x) of
- * image b in the order (dy, dx, channel) that a [k, k, c, filters] kernel flattens to, zeros outside.
- * Within one window row the in-image pixels are contiguous in both matrices, so each is one run.
+ * 2x2 max pooling with stride 2 (odd edges dropped, as 'valid' pooling does). `which` keeps, per output,
+ * the offset of the input that won: the first largest in row-major window order, as tfjs picks. Four channels
+ * at a time: a lane takes a later input only when it is strictly larger, as the scalar rule does.
  */
-void im2col(const f32 *restrict input, f32 *restrict patches, int batch, int h, int w, int c, int k) {
-	int pad = (k - 1) / 2;
-	int span = k * c;
+void maxpool(const f32 *input, f32 *output, int *which, int batch, int h, int w, int c) {
+	int oh = h / 2, ow = w / 2;
+	int c4 = c & ~3;
 	for (int b = 0; b < batch; b++) {
-		const f32 *image = input + b * h * w * c;
-		for (int y = 0; y < h; y++) {
-			for (int x = 0; x < w; x++) {
-				f32 *out = patches + ((b * h + y) * w + x) * k * span;
-				int dx0 = x - pad < 0 ? pad - x : 0;
-				int dx1 = x - pad + k > w ? w - x + pad : k;
-				for (int dy = 0; dy < k; dy++, out += span) {
-					int sy = y + dy - pad;
-					if (sy < 0 || sy >= h) {
-						for (int i = 0; i < span; i++) {
-							out[i] = 0;
-						}
-						continue;
+		for (int y = 0; y < oh; y++) {
+			for (int x = 0; x < ow; x++) {
+				int first = ((b * h + 2 * y) * w + 2 * x) * c;
+				int offsets[4] = {0, c, w * c, (w + 1) * c};
+				int out = ((b * oh + y) * ow + x) * c;
+				for (int ch = 0; ch < c4; ch += 4) {
+					v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3));
+					v128_t best = at;
+					f4 max = load(input + first + ch);
+					for (int t = 1; t < 4; t++) {
+						f4 v = load(input + first + offsets[t] + ch);
+						v128_t larger = wasm_f32x4_gt(v, max);
+						max = wasm_v128_bitselect(v, max, larger);
+						best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), best, larger);
 					}
-					const f32 *run = image + (sy * w + x - pad + dx0) * c;
-					for (int i = 0; i < dx0 * c; i++) {
-						out[i] = 0;
-					}
-					for (int i = 0; i < (dx1 - dx0) * c; i++) {
-						out[dx0 * c + i] = run[i];
-					}
-					for (int i = dx1 * c; i < span; i++) {
-						out[i] = 0;
-					}
+					store(output + out + ch, max);
+					wasm_v128_store(which + out + ch, best);
 				}
-			}
-		}
-	}
-}
-
-/* The transpose of im2col: every patch entry's gradient added back to the pixel it came from. */
-void col2im(const f32 *restrict patches, f32 *restrict input, int batch, int h, int w, int c, int k) {
-	int pad = (k - 1) / 2;
-	int span = k * c;
-	for (int i = 0; i < batch * h * w * c; i++) {
-		input[i] = 0;
-	}
-	for (int b = 0; b < batch; b++) {
-		f32 *image = input + b * h * w * c;
-		for (int y = 0; y < h; y++) {
-			for (int x = 0; x < w; x++) {
-				const f32 *in = patches + ((b * h + y) * w + x) * k * span;
-				int dx0 = x - pad < 0 ? pad - x : 0;
-				int dx1 = x - pad + k > w ? w - x + pad : k;
-				for (int dy = 0; dy < k; dy++, in += span) {
-					int sy = y + dy - pad;
-					if (sy < 0 || sy >= h) {
-						continue;
+				for (int ch = c4; ch < c; ch++) {
+					int at = first + ch;
+					f32 max = input[at];
+					for (int t = 1; t < 4; t++) {
+						if (input[first + offsets[t] + ch] > max) {
+							max = input[first + offsets[t] + ch];
+							at = first + offsets[t] + ch;
+						}
 					}
-					f32 *run = image + (sy * w + x - pad + dx0) * c;
-					for (int i = 0; i < (dx1 - dx0) * c; i++) {
-						run[i] += in[dx0 * c + i];
-					}
+					output[out + ch] = max;
+					which[out + ch] = at;
 				}
 			}
 		}
@@ -315,42 +399,49 @@ void col2im(const f32 *restrict patches, f32 *restrict input, int batch, int h, 
 }
 
 /*
- * 2x2 max pooling with stride 2 (odd edges dropped, as 'valid' pooling does). `which` keeps, per output,
- * the offset of the input that won: the first largest in row-major window order, as tfjs picks.
+ * The gradient of maxpool: each output's gradient to the input that won, zero elsewhere. Window by window, four
+ * channels at a time, each input written once (no zeroing pass first); only the rows and columns pooling dropped
+ * are zeroed on their own.
  */
-void maxpool(const f32 *input, f32 *output, int *which, int batch, int h, int w, int c) {
+void maxpool_backward(const f32 *doutput, const int *which, f32 *dinput, int batch, int h, int w, int c) {
 	int oh = h / 2, ow = w / 2;
+	int c4 = c & ~3;
 	for (int b = 0; b < batch; b++) {
+		f32 *image = dinput + b * h * w * c;
 		for (int y = 0; y < oh; y++) {
 			for (int x = 0; x < ow; x++) {
-				for (int ch = 0; ch < c; ch++) {
-					int best = ((b * h + 2 * y) * w + 2 * x) * c + ch;
-					f32 max = input[best];
-					for (int dy = 0; dy < 2; dy++) {
-						for (int dx = 0; dx < 2; dx++) {
-							int at = ((b * h + 2 * y + dy) * w + 2 * x + dx) * c + ch;
-							if (input[at] > max) {
-								max = input[at];
-								best = at;
-							}
-						}
+				int first = ((b * h + 2 * y) * w + 2 * x) * c;
+				int offsets[4] = {0, c, w * c, (w + 1) * c};
+				int out = ((b * oh + y) * ow + x) * c;
+				for (int ch = 0; ch < c4; ch += 4) {
+					f4 d = load(doutput + out + ch);
+					v128_t winner = wasm_v128_load(which + out + ch);
+					v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3));
+					for (int t = 0; t < 4; t++) {
+						v128_t here = wasm_i32x4_eq(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), winner);
+						store(dinput + first + offsets[t] + ch, wasm_v128_and(d, here));
 					}
-					int out = ((b * oh + y) * ow + x) * c + ch;
-					output[out] = max;
-					which[out] = best;
+				}
+				for (int ch = c4; ch < c; ch++) {
+					for (int t = 0; t < 4; t++) {
+						int i = first + offsets[t] + ch;
+						dinput[i] = i == which[out + ch] ? doutput[out + ch] : 0;
+					}
+				}
+			}
+			if (w % 2) {
+				for (int dy = 0; dy < 2; dy++) {
+					for (int ch = 0; ch < c; ch++) {
+						image[((2 * y + dy) * w + w - 1) * c + ch] = 0;
+					}
 				}
 			}
 		}
-	}
-}
-
-/* The gradient of maxpool: each output's gradient to the input that won, zero elsewhere. */
-void maxpool_backward(const f32 *doutput, const int *which, f32 *dinput, int outputs, int inputs) {
-	for (int i = 0; i < inputs; i++) {
-		dinput[i] = 0;
-	}
-	for (int i = 0; i < outputs; i++) {
-		dinput[which[i]] += doutput[i];
+		if (h % 2) {
+			for (int i = (h - 1) * w * c; i < h * w * c; i++) {
+				image[i] = 0;
+			}
+		}
 	}
 }
 

@@ -1,17 +1,18 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
- * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, im2col convolution, max
- * pooling, batch norm, optimizer updates) with the rest (most activations, the loss) in plain JS loops (math/), on
- * weights that live in the kernels' memory; tfjs only initialises the weights. On the lean path most of a
- * batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for every matmul, and
- * copies in and out of the wasm heap; here a step is a few kernel calls per layer and no copy but the
- * batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
+ * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, implicit-GEMM convolution
+ * (kernels/conv.ts), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss)
+ * in plain JS loops (math/), on weights that live in the kernels' memory; tfjs only initialises the weights.
+ * On the lean path most of a batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for
+ * every matmul, and copies in and out of the wasm heap; here a step is a few kernel calls per layer and no
+ * copy but the batch's. Same network, initialisation, dropout masks, loss and optimizer rules as the other paths
  * (net-weights.ts, math/); the tests check gradients and training steps against them.
  */
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
 import type {StateReader, StateWriter} from '../checkpoint.js';
+import {convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../kernels/conv.js';
 import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -27,15 +28,16 @@ export function simdCovers(_config: TrialConfig): boolean {
 	return kernelsAvailable();
 }
 
-/** Rows per evaluation pass of a cnn: its im2col patches take k*k*channels floats per pixel. */
+/** Rows per evaluation pass of a cnn: a pass holds every layer's feature maps whole (~270 KB an image for a 5x5 32-64 CNN). */
 const CNN_EVAL_ROWS = 256;
 
 /**
- * A convolution block's buffers for one pass: the patch matrix, the convolution, its batch-normalised form (the
- * convolution itself without batch norm), the activation, the pooled output and the pool's winners.
+ * A convolution block's buffers for one pass: the padded input, the convolution, its batch-normalised form (the
+ * convolution itself without batch norm), the activation (unused where relu pools first), the pooled output and
+ * the pool's winners.
  */
 interface ConvBuffers {
-	patches: Float32Array;
+	padded: Float32Array;
 	z: Float32Array;
 	a: Float32Array;
 	y: Float32Array;
@@ -51,10 +53,11 @@ interface DenseBuffers {
 	out: Float32Array;
 }
 
-/** Everything a forward pass of up to `rows` rows writes. */
+/** Everything a forward pass of up to `rows` rows writes, and the convolutions' offset tables (kernels/conv.ts). */
 interface Pass {
 	rows: number;
 	input: Float32Array;
+	tables: Int32Array;
 	convs: ConvBuffers[];
 	/** With globalPool: the last block's channel means, the first Dense layer's input. */
 	pooledMeans: Float32Array;
@@ -97,7 +100,6 @@ const normOf = (layer: {gamma?: number; beta?: number; moving?: number}, units: 
 		});
 
 const pixels = (conv: ConvLayer): number => conv.height * conv.width;
-const patchWidth = (conv: ConvLayer): number => conv.kernelSize * conv.kernelSize * conv.channels;
 const pooledPixels = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2);
 const pooledSize = (conv: ConvLayer): number => pooledPixels(conv) * conv.filters;
 
@@ -119,16 +121,26 @@ export class SimdNet implements Trainer {
 	/** dL/dz of the Dense layer being differentiated, and dL/d(its input). */
 	private readonly dz: Float32Array;
 	private readonly dInput: Float32Array;
-	/** A convolution block's dL/dz (after the pool's gradient), dL/d(patches), and dL/d(its input feature map). */
+	/**
+	 * A convolution block's dL/dz (after the pool's gradient), the same padded and the kernel turned for the input
+	 * gradient (kernels/conv.ts), and dL/d(its input feature map).
+	 */
 	private readonly dConv: Float32Array;
-	private readonly dPatches: Float32Array;
+	private readonly dPadded: Float32Array;
+	private readonly flipped: Float32Array;
 	private readonly dFeatures: Float32Array;
 	/** With globalPool: dL/d(the last block's pooled map), spread back from its channel means. */
 	private readonly dPooled: Float32Array;
-	private readonly transposed: Float32Array;
 	private readonly optimizer: ArrayOptimizer;
 	private readonly dim: number;
 	private readonly classes: number;
+	/**
+	 * With relu, a conv block pools before it activates: max and relu commute, and the pool's winner by z gets the
+	 * gradient relu'(z) = 0 wherever the winner by relu(z) differs (every input <= 0), so the gradients are the same,
+	 * and relu and its gradient run on a quarter of the values. Other activations keep tfjs' order (ties in a
+	 * saturated sigmoid, say, would move the gradient).
+	 */
+	private readonly poolFirst: boolean;
 	private loss = 0;
 	private correct = 0;
 
@@ -138,6 +150,7 @@ export class SimdNet implements Trainer {
 		}
 
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
+		this.poolFirst = config.activation === 'relu';
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
@@ -164,7 +177,7 @@ export class SimdNet implements Trainer {
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, dPooled: this.dPooled, transposed: this.transposed, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena, weightDecay: weightDecayOf(config)});
 	}
 
@@ -178,14 +191,15 @@ export class SimdNet implements Trainer {
 		const pass = (rows: number, training: boolean): Pass => ({
 			rows,
 			input: allocate(rows * dim),
+			tables: memory.allocateInt(Math.max(0, ...convs.map(conv => tableLength(conv, rows)))),
 			convs: convs.map(conv => {
 				const size = rows * pixels(conv) * conv.filters;
 				const z = allocate(size);
 				return {
-					patches: allocate(rows * pixels(conv) * patchWidth(conv)),
+					padded: allocate(paddedLength(conv, rows, conv.channels)),
 					z,
 					a: training && conv.gamma !== undefined ? allocate(size) : z,
-					y: training ? allocate(size) : z,
+					y: training && !this.poolFirst ? allocate(size) : z,
 					pooled: allocate(rows * pooledSize(conv)),
 					which: memory.allocateInt(rows * pooledSize(conv)),
 				};
@@ -207,10 +221,10 @@ export class SimdNet implements Trainer {
 			dz: allocate(batch * widest),
 			dInput: allocate(batch * widest),
 			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
-			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
+			dPadded: allocate(Math.max(0, ...convs.slice(1).map(conv => paddedLength(conv, batch, conv.filters)))),
+			flipped: allocate(Math.max(0, ...convs.slice(1).map(conv => conv.kernelSize * conv.kernelSize * conv.channels * conv.filters))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
 			dPooled: allocate(config.globalPool && convs.length > 0 ? batch * pooledSize(convs.at(-1)!) : 0),
-			transposed: allocate(Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters))),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
 		};
@@ -229,6 +243,10 @@ export class SimdNet implements Trainer {
 
 	setLearningRate(rate: number): void {
 		this.optimizer.setLearningRate(rate);
+	}
+
+	batchInput(): Float32Array {
+		return this.train.input;
 	}
 
 	takeSums(): {loss: number; correct: number} {
@@ -355,17 +373,22 @@ export class SimdNet implements Trainer {
 		const {kernels, parameters, config} = this;
 		let input = pass.input;
 		for (const [l, conv] of this.convs.entries()) {
-			const {patches, z, a, y, pooled, which} = pass.convs[l];
+			const {padded, z, a, y, pooled, which} = pass.convs[l];
 			const positions = rows * pixels(conv);
-			kernels.im2col(at(input), at(patches), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
-			kernels.gemm_nn(at(patches), at(parameters[conv.kernel]), at(z), positions, patchWidth(conv), conv.filters, conv.bias === undefined ? 0 : at(parameters[conv.bias]));
+			convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel: parameters[conv.kernel], bias: conv.bias === undefined ? undefined : parameters[conv.bias], z});
 			const norm = this.convNorms[l];
 			if (norm) {
 				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
 			}
 
-			this.activate(a.subarray(0, positions * conv.filters), y);
-			kernels.maxpool(at(y), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+			if (this.poolFirst) {
+				kernels.maxpool(at(a), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+				kernels.relu(at(pooled), at(pooled), rows * pooledSize(conv));
+			} else {
+				this.activate(a.subarray(0, positions * conv.filters), y);
+				kernels.maxpool(at(y), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+			}
+
 			input = pooled;
 		}
 
@@ -406,7 +429,10 @@ export class SimdNet implements Trainer {
 	private step(x: Float32Array, labels: Int32Array, rows: number, record: boolean): void {
 		const {kernels, layers, convs, parameters, grads, train, config} = this;
 		const masks = this.weights.drawMasks(rows);
-		train.input.set(x.subarray(0, rows * this.dim));
+		if (x !== train.input) {
+			train.input.set(x.subarray(0, rows * this.dim));
+		}
+
 		const logits = this.forward(train, rows, masks);
 		const sums = lossOf(config.loss, logits, labels, rows, this.classes, this.dz.subarray(0, logits.length), config.labelSmoothing);
 		if (record) {
@@ -438,9 +464,8 @@ export class SimdNet implements Trainer {
 			}
 
 			// dL/d(input) = dz . W^T; then (between Dense layers) back through the previous layer's dropout, activation and batch norm into dz.
-			kernels.transpose(at(parameters[layer.kernel]), at(this.transposed), layer.inputs, layer.units);
 			const dInput = this.dInput.subarray(0, rows * layer.inputs);
-			kernels.gemm_nn(at(delta), at(this.transposed), at(dInput), rows, layer.units, layer.inputs, 0);
+			kernels.gemm_nt(at(delta), at(parameters[layer.kernel]), at(dInput), rows, layer.units, layer.inputs);
 			if (i > 0) {
 				const mask = masks[i - 1];
 				if (mask) {
@@ -468,27 +493,37 @@ export class SimdNet implements Trainer {
 
 		for (let l = convs.length - 1; l >= 0; l--) {
 			const conv = convs[l];
-			const {patches, z, a, y, which} = train.convs[l];
+			const {padded, z, a, y, pooled, which} = train.convs[l];
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
-			kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows * pooledSize(conv), dz.length);
-			this.activationGradient(dz, a, y, dz);
+			const outputs = rows * pooledSize(conv);
+			if (this.poolFirst) {
+				// relu'(z) at the winner is pooled > 0. A bias's gradient, the column sums of dz, is the sums of the pooled gradient, which dz only spreads out.
+				kernels.relu_backward(at(dOutput), at(pooled), at(dOutput), outputs);
+				if (conv.bias !== undefined) {
+					kernels.column_sums(at(dOutput), at(grads[conv.bias]), outputs / conv.filters, conv.filters);
+				}
+
+				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+			} else {
+				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+				this.activationGradient(dz, a, y, dz);
+			}
+
 			const norm = this.convNorms[l];
 			if (norm) {
 				this.normalizeBackward(dz, z, positions, conv.filters, norm);
 			}
 
-			kernels.gemm_tn(at(patches), at(dz), at(grads[conv.kernel]), positions, patchWidth(conv), conv.filters);
-			if (conv.bias !== undefined) {
+			convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
+			if (conv.bias !== undefined && !this.poolFirst) {
 				kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
 			}
 			if (l === 0) {
 				break;
 			}
 
-			kernels.transpose(at(parameters[conv.kernel]), at(this.transposed), patchWidth(conv), conv.filters);
-			kernels.gemm_nn(at(dz), at(this.transposed), at(this.dPatches), positions, conv.filters, patchWidth(conv), 0);
-			kernels.col2im(at(this.dPatches), at(this.dFeatures), rows, conv.height, conv.width, conv.channels, conv.kernelSize);
+			convInputGradient(kernels, conv, rows, {dz, paddedDz: this.dPadded, flipped: this.flipped, tables: train.tables, kernel: parameters[conv.kernel], dInput: this.dFeatures});
 			dOutput = this.dFeatures;
 		}
 	}

@@ -18,7 +18,7 @@ const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	// Widths and rows that are not multiples of the kernels' 4x8 tiles exercise every leftover loop.
 	['odd widths', {activation: 'tanh', hidden: [13, 7, 3]}],
 	['no hidden layer', {hidden: []}],
-	// CNNs: im2col convolution, pooling with odd feature maps (7 -> 3), even and odd kernel sizes.
+	// CNNs: implicit-GEMM convolution, pooling with odd feature maps (7 -> 3), even and odd kernel sizes.
 	['a cnn with one conv block and no hidden layer', {model: 'cnn', conv: [4], hidden: []}],
 	['a cnn with two conv blocks, tanh', {model: 'cnn', conv: [3, 5], hidden: [8], activation: 'tanh'}],
 	['a cnn with three blocks and 2x2 kernels, elu', {model: 'cnn', conv: [2, 3, 4], kernelSize: 2, hidden: [6], activation: 'elu'}],

@@ -1,0 +1,127 @@
+/**
+ * The kernels' speed against the machine's, for bench:epoch: the peak of 4-wide float32 multiply-add (kernels/simd.c
+ * peak_madd, a register-only loop), and the convolutions and matrix products of a training step, in GFLOP/s. Each
+ * figure is the best of several rounds timed by this process's CPU time, as the machine may be shared (a round that
+ * loses the core to another process is not charged for the wait; it can still be slowed by what that process does
+ * to the caches).
+ */
+import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../src/train/kernels/conv.js';
+import {at, KernelArena} from '../src/train/kernels/load.js';
+
+/** CPU seconds this process has used. */
+const cpuSeconds = (): number => {
+	const {user, system} = process.cpuUsage();
+	return (user + system) / 1e6;
+};
+
+/** Best-of-`rounds` CPU seconds of `run`, each round repeated until it takes at least ~50 ms. */
+export function bestSeconds(run: () => void, rounds = 9): number {
+	let repeats = 1;
+	for (;;) {
+		const start = cpuSeconds();
+		for (let r = 0; r < repeats; r++) {
+			run();
+		}
+
+		if (cpuSeconds() - start > 0.05) {
+			break;
+		}
+
+		repeats *= 2;
+	}
+
+	let best = Number.POSITIVE_INFINITY;
+	for (let round = 0; round < rounds; round++) {
+		const start = cpuSeconds();
+		for (let r = 0; r < repeats; r++) {
+			run();
+		}
+
+		best = Math.min(best, (cpuSeconds() - start) / repeats);
+	}
+
+	return best;
+}
+
+/** GFLOP/s of the register-only multiply-add loop: the ceiling for every kernel here. */
+export function peakGflops(): number {
+	const arena = new KernelArena(KernelArena.floats([8]));
+	const io = arena.allocate(8);
+	const iterations = 1_000_000;
+	const seconds = bestSeconds(() => {
+		io.set([0.999_999, 0.999_999, 0.999_999, 0.999_999, 1e-6, 1e-6, 1e-6, 1e-6]);
+		arena.kernels.peak_madd(at(io), iterations);
+	});
+	return 96 * iterations / seconds / 1e9;
+}
+
+export type ProductKind = 'nn' | 'tn' | 'nt';
+
+/** A dense layer's matrix product: c is m x n, the reduction k long (gemm_tn's m is the reduction: its c is k x n). */
+export interface GemmShape {
+	kind: ProductKind;
+	m: number;
+	k: number;
+	n: number;
+}
+
+/** GFLOP/s of one product of this shape. */
+export function gemmGflops({kind, m, k, n}: GemmShape): number {
+	const arena = new KernelArena(KernelArena.floats([m * k, k * n, m * n, n]));
+	const a = fillValues(arena.allocate(m * k));
+	const b = fillValues(arena.allocate(k * n));
+	const c = fillValues(arena.allocate(m * n));
+	const bias = arena.allocate(n);
+	const {kernels} = arena;
+	const run = {
+		nn: () => kernels.gemm_nn(at(a), at(b), at(c), m, k, n, at(bias)),
+		tn: () => kernels.gemm_tn(at(a), at(c), at(b), m, k, n),
+		nt: () => kernels.gemm_nt(at(c), at(b), at(a), m, n, k),
+	}[kind];
+	return 2 * m * k * n / bestSeconds(run) / 1e9;
+}
+
+export type ConvPass = 'forward' | 'filter gradient' | 'input gradient';
+
+/** GFLOP/s of one pass of a convolution over `rows` images (2 k k c filters flops per output pixel), padding and table set-up included. */
+export function convGflops(conv: ConvShape, rows: number, pass: ConvPass): number {
+	const {height, width, channels, filters, kernelSize} = conv;
+	const input = rows * height * width * channels;
+	const output = rows * height * width * filters;
+	const weights = kernelSize * kernelSize * channels * filters;
+	const arena = new KernelArena(KernelArena.floats([input, paddedLength(conv, rows, channels), output, paddedLength(conv, rows, filters), weights, weights, weights, filters, tableLength(conv, rows)]));
+	const buffers = {
+		input: fillValues(arena.allocate(input)),
+		padded: arena.allocate(paddedLength(conv, rows, channels)),
+		z: fillValues(arena.allocate(output)),
+		paddedDz: arena.allocate(paddedLength(conv, rows, filters)),
+		kernel: fillValues(arena.allocate(weights)),
+		dkernel: arena.allocate(weights),
+		flipped: arena.allocate(weights),
+		bias: arena.allocate(filters),
+		tables: arena.allocateInt(tableLength(conv, rows)),
+	};
+	const {kernels} = arena;
+	convForward(kernels, conv, rows, buffers);
+	const run = {
+		forward: () => {
+			convForward(kernels, conv, rows, buffers);
+		},
+		'filter gradient': () => {
+			convFilterGradient(kernels, conv, rows, {...buffers, dz: buffers.z});
+		},
+		'input gradient': () => {
+			convInputGradient(kernels, conv, rows, {...buffers, dz: buffers.z, dInput: buffers.input});
+		},
+	}[pass];
+	return 2 * rows * height * width * kernelSize * kernelSize * channels * filters / bestSeconds(run) / 1e9;
+}
+
+/** Values in [-1, 1), so no product runs on denormals or zeros. */
+function fillValues(values: Float32Array): Float32Array {
+	for (let i = 0; i < values.length; i++) {
+		values[i] = Math.sin(i + 1);
+	}
+
+	return values;
+}

@@ -1,0 +1,133 @@
+import test from 'ava';
+import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
+import {at} from '../../../src/train/kernels/load.js';
+import {arenaFor, assertNear, fillRandom} from './helpers.js';
+
+/** TensorFlow's 'same' padding: (k - 1) / 2 before. */
+const before = (k: number): number => Math.floor((k - 1) / 2);
+
+/** The input pixel channel a window tap reads, or -1 outside the image. */
+function source(conv: ConvShape, b: number, y: number, x: number, dy: number, dx: number, ch: number): number {
+	const sy = y + dy - before(conv.kernelSize);
+	const sx = x + dx - before(conv.kernelSize);
+	return sy < 0 || sy >= conv.height || sx < 0 || sx >= conv.width ? -1 : (((((b * conv.height) + sy) * conv.width) + sx) * conv.channels) + ch;
+}
+
+/** Calls f(output index, input index or -1, kernel index) for every multiply of the convolution, in double by the caller. */
+function eachProduct(conv: ConvShape, rows: number, f: (out: number, inp: number, w: number) => void): void {
+	const {height, width, channels, filters, kernelSize: k} = conv;
+	for (let b = 0; b < rows; b++) {
+		for (let y = 0; y < height; y++) {
+			for (let x = 0; x < width; x++) {
+				for (let dy = 0; dy < k; dy++) {
+					for (let dx = 0; dx < k; dx++) {
+						for (let ch = 0; ch < channels; ch++) {
+							const inp = source(conv, b, y, x, dy, dx, ch);
+							for (let fi = 0; fi < filters; fi++) {
+								f((((((b * height) + y) * width) + x) * filters) + fi, inp, (((((dy * k) + dx) * channels) + ch) * filters) + fi);
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+/**
+ * Shapes [height, width, channels, filters, kernel size, images]: filters past the 8-wide panels, windows (k k c)
+ * past the 256-step blocks, pixels past the 4-row tiles and 128-row blocks, even kernels (padding 0 before, 1
+ * after), 1x1 kernels, one channel, one filter.
+ */
+const shapes: Array<[number, number, number, number, number, number]> = [
+	[5, 7, 3, 5, 3, 2], [4, 4, 1, 9, 2, 3], [6, 5, 2, 17, 5, 1], [3, 3, 4, 1, 1, 2], [9, 8, 11, 8, 5, 2], [7, 7, 1, 32, 5, 3], [2, 3, 6, 4, 4, 1],
+];
+
+for (const [height, width, channels, filters, kernelSize, rows] of shapes) {
+	const conv: ConvShape = {height, width, channels, filters, kernelSize};
+	test(`convolution, filter gradient and input gradient equal naive loops: ${height}x${width}x${channels}, ${filters} filters ${kernelSize}x${kernelSize}, ${rows} images`, t => {
+		const inputs = rows * height * width * channels;
+		const outputs = rows * height * width * filters;
+		const weights = kernelSize * kernelSize * channels * filters;
+		const arena = arenaFor([inputs, inputs, paddedLength(conv, rows, channels), outputs, outputs, paddedLength(conv, rows, filters), weights, weights, weights, filters, tableLength(conv, rows)]);
+		const input = fillRandom(arena.allocate(inputs), inputs);
+		const dInput = arena.allocate(inputs).fill(Number.NaN);
+		const padded = arena.allocate(paddedLength(conv, rows, channels));
+		const z = arena.allocate(outputs).fill(Number.NaN);
+		const dz = fillRandom(arena.allocate(outputs), outputs + 1);
+		const paddedDz = arena.allocate(paddedLength(conv, rows, filters));
+		const kernel = fillRandom(arena.allocate(weights), weights);
+		const dkernel = arena.allocate(weights).fill(Number.NaN);
+		const flipped = arena.allocate(weights);
+		const bias = fillRandom(arena.allocate(filters), filters);
+		const tables = arena.allocateInt(tableLength(conv, rows));
+		const {kernels} = arena;
+
+		const expectedZ = new Float64Array(outputs);
+		const expectedDKernel = new Float64Array(weights);
+		const expectedDInput = new Float64Array(inputs);
+		for (let i = 0; i < outputs; i++) {
+			expectedZ[i] = bias[i % filters];
+		}
+
+		eachProduct(conv, rows, (out, inp, w) => {
+			if (inp >= 0) {
+				expectedZ[out] += input[inp] * kernel[w];
+				expectedDKernel[w] += input[inp] * dz[out];
+				expectedDInput[inp] += dz[out] * kernel[w];
+			}
+		});
+
+		convForward(kernels, conv, rows, {input, padded, tables, kernel, bias, z});
+		assertNear(t, z, expectedZ, 1e-5, 'forward');
+		convFilterGradient(kernels, conv, rows, {padded, dz, tables, dkernel});
+		assertNear(t, dkernel, expectedDKernel, 1e-5, 'filter gradient');
+		convInputGradient(kernels, conv, rows, {dz, paddedDz, flipped, tables, kernel, dInput});
+		assertNear(t, dInput, expectedDInput, 1e-5, 'input gradient');
+		z.fill(Number.NaN);
+		convForward(kernels, conv, rows, {input, padded, tables, kernel, bias: undefined, z});
+		assertNear(t, z, expectedZ.map((value, i) => value - bias[i % filters]), 1e-5, 'forward without bias');
+	});
+}
+
+test('pad_images puts the images inside zero borders of the given widths', t => {
+	const [batch, h, w, c, before, after] = [2, 3, 2, 3, 1, 2];
+	const ph = h + before + after;
+	const pw = w + before + after;
+	const arena = arenaFor([batch * h * w * c, batch * ph * pw * c]);
+	const input = fillRandom(arena.allocate(batch * h * w * c), 5);
+	const padded = arena.allocate(batch * ph * pw * c).fill(Number.NaN);
+	arena.kernels.pad_images(at(input), at(padded), batch, h, w, c, before, after);
+	const expected = new Float32Array(padded.length);
+	for (let b = 0; b < batch; b++) {
+		for (let y = 0; y < h; y++) {
+			for (let x = 0; x < w; x++) {
+				for (let ch = 0; ch < c; ch++) {
+					expected[(((((b * ph) + y + before) * pw) + x + before) * c) + ch] = input[(((((b * h) + y) * w) + x) * c) + ch];
+				}
+			}
+		}
+	}
+
+	t.deepEqual([...padded], [...expected]);
+});
+
+test('conv_flip turns the kernel half a turn and swaps its channel axes', t => {
+	const [k, c, f] = [3, 2, 5];
+	const arena = arenaFor([k * k * c * f, k * k * c * f]);
+	const kernel = fillRandom(arena.allocate(k * k * c * f), 9);
+	const flipped = arena.allocate(k * k * c * f).fill(Number.NaN);
+	arena.kernels.conv_flip(at(kernel), at(flipped), k, c, f);
+	const expected = new Float32Array(kernel.length);
+	for (let dy = 0; dy < k; dy++) {
+		for (let dx = 0; dx < k; dx++) {
+			for (let ch = 0; ch < c; ch++) {
+				for (let fi = 0; fi < f; fi++) {
+					expected[(((((k - 1 - dy) * k) + k - 1 - dx) * f) + fi) * c + ch] = kernel[(((((dy * k) + dx) * c) + ch) * f) + fi];
+				}
+			}
+		}
+	}
+
+	t.deepEqual([...flipped], [...expected]);
+});

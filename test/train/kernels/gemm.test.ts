@@ -1,0 +1,57 @@
+import test from 'ava';
+import {at} from '../../../src/train/kernels/load.js';
+import {arenaFor, assertNear, fillRandom} from './helpers.js';
+
+/** c[i][j] = sum_p a(i, p) b(p, j) (+ bias[j]) in double, with the elements read through accessors. */
+function naive(m: number, k: number, n: number, a: (i: number, p: number) => number, b: (p: number, j: number) => number, bias?: Float32Array): Float64Array {
+	const c = new Float64Array(m * n);
+	for (let i = 0; i < m; i++) {
+		for (let j = 0; j < n; j++) {
+			let sum = bias ? bias[j] : 0;
+			for (let p = 0; p < k; p++) {
+				sum += a(i, p) * b(p, j);
+			}
+
+			c[(i * n) + j] = sum;
+		}
+	}
+
+	return c;
+}
+
+/**
+ * Shapes (m, k, n) that reach every edge of the blocked GEMM: rows past the 4-row tiles and the 128-row blocks,
+ * columns past the 8-wide panels and the 512-column blocks, depths past the 256-step blocks, the unpacked-B
+ * case (at most 64 rows, columns a multiple of 8) and its neighbours, single rows, columns and steps.
+ */
+const shapes: Array<[number, number, number]> = [
+	[1, 1, 1], [1, 9, 8], [3, 5, 7], [4, 8, 8], [5, 3, 9], [7, 17, 15], [13, 31, 16], [64, 40, 64], [65, 40, 64],
+	[64, 33, 63], [32, 784, 64], [130, 257, 24], [129, 600, 11], [6, 70, 530], [9, 513, 1], [2, 1, 1030],
+];
+
+for (const [m, k, n] of shapes) {
+	test(`gemm_nn, gemm_tn and gemm_nt equal the naive product at m ${m}, k ${k}, n ${n}`, t => {
+		const arena = arenaFor([m * k, k * n, n, m * n, m * n, k * n, m * k]);
+		const a = fillRandom(arena.allocate(m * k), m + k);
+		const b = fillRandom(arena.allocate(k * n), k + n);
+		const bias = fillRandom(arena.allocate(n), n);
+		const c = arena.allocate(m * n).fill(Number.NaN);
+		const {kernels} = arena;
+		kernels.gemm_nn(at(a), at(b), at(c), m, k, n, at(bias));
+		assertNear(t, c, naive(m, k, n, (i, p) => a[(i * k) + p], (p, j) => b[(p * n) + j], bias), 1e-5, 'gemm_nn with bias');
+		c.fill(Number.NaN);
+		kernels.gemm_nn(at(a), at(b), at(c), m, k, n, 0);
+		assertNear(t, c, naive(m, k, n, (i, p) => a[(i * k) + p], (p, j) => b[(p * n) + j]), 1e-5, 'gemm_nn');
+
+		// gemm_tn: c[k x n] = a^T . d for d [m x n].
+		const d = fillRandom(arena.allocate(m * n), 3 * m);
+		const weights = arena.allocate(k * n).fill(Number.NaN);
+		kernels.gemm_tn(at(a), at(d), at(weights), m, k, n);
+		assertNear(t, weights, naive(k, m, n, (i, p) => a[(p * k) + i], (p, j) => d[(p * n) + j]), 1e-5, 'gemm_tn');
+
+		// gemm_nt: c[m x k] = d . b^T for b [k x n] (a layer's input gradient dz . W^T).
+		const input = arena.allocate(m * k).fill(Number.NaN);
+		kernels.gemm_nt(at(d), at(b), at(input), m, n, k);
+		assertNear(t, input, naive(m, n, k, (i, p) => d[(i * n) + p], (p, j) => b[(j * n) + p]), 1e-5, 'gemm_nt');
+	});
+}
