@@ -10,7 +10,8 @@ import {parseDocument} from 'yaml';
 import {SweepFileError} from '../errors.js';
 import type {SweepDefinition} from '../types.js';
 import {checkProgram} from './command.js';
-import {checkSweep, formatKeyPath} from './schema.js';
+import {formatKeyPath} from './config-schema.js';
+import {checkSweep} from './schema.js';
 
 export type SweepFormat = 'yaml' | 'json';
 
