@@ -6,7 +6,7 @@
  * nothing either; TPE's own cost grows with the trials). sweeplab's side runs `--rounds` times, each in a fresh
  * process, and prints the median; Optuna's once (it takes minutes).
  *
- *   npm run bench:overhead [-- --trials 2000 --workers 2 --rounds 3 --skip-optuna]
+ *   node dist/bench/overhead.js [--trials 2000 --workers 2 --rounds 3 --skip-optuna]   (npm run bench:overhead runs it, then part b)
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';

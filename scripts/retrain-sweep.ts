@@ -4,9 +4,12 @@
  * --out sweeps/best-retrain.yaml [--repeats 3] [--epochs 20]`.
  */
 import {writeFileSync} from 'node:fs';
+import {isDeepStrictEqual} from 'node:util';
 import {stringify} from 'yaml';
 import {openStore} from '../src/cli/common.js';
 import {readSweep} from '../src/report/data.js';
+import {HASH_NEUTRAL_KEYS} from '../src/sweep/hash.js';
+import {builtinConfig, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
 
 const option = (name: string, fallback?: string): string => {
 	const index = process.argv.indexOf(`--${name}`);
@@ -28,8 +31,15 @@ try {
 	}
 
 	// Trained to the end (no early stopping); the conv keys only where they apply (the schema refuses them on an mlp).
-	const {earlyStopping: _earlyStopping, conv, kernelSize, ...rest} = winner.config;
-	const config = rest.model === 'cnn' ? {...rest, conv, kernelSize} : rest;
+	const {earlyStopping: _earlyStopping, conv, kernelSize, globalPool, ...rest} = builtinConfig(winner.config);
+	const config: Partial<TrialConfig> = rest.model === 'cnn' ? {...rest, conv, kernelSize, globalPool} : rest;
+	// The training features at their defaults are left out, as they were before the keys existed.
+	for (const key of HASH_NEUTRAL_KEYS) {
+		if (isDeepStrictEqual(config[key], DEFAULT_TRIAL_CONFIG[key])) {
+			delete config[key];
+		}
+	}
+
 	const file = {
 		name: `${from}-retrain`,
 		question: `How accurate is the winner of '${from}' (${label(winner.config)}) over several seeds, trained to the end?`,

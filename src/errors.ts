@@ -48,3 +48,19 @@ export class UsageError extends SweeplabError {
 		super('usage', message, options);
 	}
 }
+
+/** The dashboard cannot start: its port is taken, its address cannot be bound. */
+export class ServeError extends SweeplabError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('serve', message, options);
+	}
+}
+
+/**
+ * Any thrown value as one line for a trial's `error`: its class when that says something, then the first line of
+ * its message (worker errors can carry multi-line stacks and tfjs diagnostics), at most 500 characters.
+ */
+export function errorLine(error: unknown): string {
+	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : `threw ${String(error)}`;
+	return text.split('\n')[0].slice(0, 500);
+}

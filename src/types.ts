@@ -42,6 +42,31 @@ export interface EarlyStopping {
 
 export const DEFAULT_EARLY_STOPPING: EarlyStopping = {monitor: 'val_loss', patience: 3, minDelta: 0.001, restoreBest: true};
 
+/** How inputs are standardised, with the mean and standard deviation of the training split only (data/standardize.ts). */
+export const STANDARDIZE_MODES = ['none', 'global', 'per-pixel'] as const;
+export type StandardizeMode = (typeof STANDARDIZE_MODES)[number];
+
+/**
+ * A learning-rate schedule over the configured learningRate (math/schedules.ts). cosine: linear warm-up per step
+ * over warmupEpochs, then cosine decay per step to 0 at the last step; step: times gamma every stepEpochs epochs;
+ * plateau: times factor (not below minLr) after `patience` epochs without a better validation loss.
+ */
+export type LrSchedule =
+	| {kind: 'cosine'; warmupEpochs: number}
+	| {kind: 'step'; stepEpochs: number; gamma: number}
+	| {kind: 'plateau'; patience: number; factor: number; minLr: number};
+export const LR_SCHEDULE_KINDS = ['cosine', 'step', 'plateau'] as const;
+
+/** decoupled: AdamW's p -= lr wd p before each step; l2: wd p added to the gradient. */
+export const WEIGHT_DECAY_MODES = ['decoupled', 'l2'] as const;
+export type WeightDecayMode = (typeof WEIGHT_DECAY_MODES)[number];
+
+/** Training batches only: a random shift of up to `translate` pixels each way (zero fill) and, with `flip`, a left-right mirror half the time. */
+export interface Augment {
+	translate: number;
+	flip: boolean;
+}
+
 /** Everything that decides how one trial trains. Plain data; validated once when the sweep file loads. */
 export type TrialConfig = {
 	/** `mlp`: Flatten -> Dense(hidden...) -> Dense(10). `cnn`: [Conv(conv[i]) -> MaxPool(2)]... -> Flatten -> Dense(hidden...) -> Dense(10). */
@@ -64,6 +89,21 @@ export type TrialConfig = {
 	batchNorm: boolean;
 	/** null: train all `epochs`. Config hashes leave a null out, so configs hashed before this key existed keep their hash. */
 	earlyStopping: EarlyStopping | null;
+	/*
+	 * Keys added after the study's first databases: at their defaults configHash leaves them out
+	 * (sweep/hash.ts, HASH_NEUTRAL_KEYS), so stored configs keep their hashes.
+	 */
+	standardize: StandardizeMode;
+	/** null: a constant learning rate. */
+	lrSchedule: LrSchedule | null;
+	/** 0 turns weight decay off; it applies to every trainable weight (biases and batch-norm gamma and beta too, as PyTorch's default). */
+	weightDecay: number;
+	weightDecayMode: WeightDecayMode;
+	/** Cross-entropy only: the training targets become (1 - s) one-hot + s / classes; validation and test losses stay unsmoothed. */
+	labelSmoothing: number;
+	augment: Augment | null;
+	/** `cnn` only: global average pooling replaces Flatten after the last conv block. */
+	globalPool: boolean;
 };
 
 /** Defaults of every config key: the seed model of the study (64-64 relu, Adam 1e-3, batch 32). */
@@ -81,6 +121,13 @@ export const DEFAULT_TRIAL_CONFIG: TrialConfig = {
 	dropout: 0,
 	batchNorm: false,
 	earlyStopping: null,
+	standardize: 'none',
+	lrSchedule: null,
+	weightDecay: 0,
+	weightDecayMode: 'decoupled',
+	labelSmoothing: 0,
+	augment: null,
+	globalPool: false,
 };
 
 export interface DatasetSpec {
@@ -194,8 +241,11 @@ export function sweepMetric(definition: Pick<SweepDefinition, 'metric' | 'object
 	return definition.objective === 'val_loss' ? {name: 'val_loss', goal: 'minimize'} : DEFAULT_METRIC;
 }
 
-/** A built-in sweep's base as the trainer needs it (program sweeps have no TrialConfig). */
-export const builtinConfig = (params: TrialParams): TrialConfig => params as TrialConfig;
+/**
+ * A built-in sweep's config or base as the trainer needs it (program sweeps have no TrialConfig): keys a stored config
+ * lacks because it was stored before they existed (sweep/hash.ts, HASH_NEUTRAL_KEYS) take their defaults.
+ */
+export const builtinConfig = (params: TrialParams): TrialConfig => ({...DEFAULT_TRIAL_CONFIG, ...params}) as TrialConfig;
 
 /** One trial to train: a config, its stable hash, which repeat, and the seed derived for that repeat. */
 export interface TrialSpec {

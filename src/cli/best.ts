@@ -1,5 +1,4 @@
 import {existsSync} from 'node:fs';
-import Table from 'cli-table3';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep} from '../report/data.js';
@@ -10,6 +9,7 @@ import {isPostgresUrl} from '../store/postgres.js';
 import type {Store} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption, openStore} from './common.js';
+import {type Column, fitTable, terminalWidth} from './tables.js';
 
 export const SORTS = ['accuracy', 'time', 'pareto'] as const;
 
@@ -100,17 +100,36 @@ export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' 
 	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget, ...(query.importance === true && {importance: sweepImportance(data)})};
 }
 
-/** The terminal leaderboard plus one line for each config worth naming. */
-export function renderBest(best: BestResult): string {
+/**
+ * Which leaderboard columns a narrow terminal gives up first (higher first); rank, config, accuracy and training
+ * time always stay, and the config is cut short last.
+ */
+/** By head; the metric's column (val acc or the sweep's metric) is never dropped. */
+const DROP_ORDER: Partial<Record<string, number>> = {
+	backend: 10,
+	'converged at': 9,
+	'best epoch': 8,
+	's to best': 7,
+	params: 6,
+	epochs: 5,
+	's/epoch': 4,
+	trials: 3,
+	'test acc': 2,
+	Pareto: 1,
+};
+
+/** The terminal leaderboard, fitted to `width` columns, plus one line for each config worth naming. */
+export function renderBest(best: BestResult, width = terminalWidth()): string {
 	const {label, result} = best;
 	const {metric} = result;
-	const table = new Table({head: leaderboardHead(metric), colAligns: [...LEADERBOARD_ALIGN], style: {head: [], border: []}});
-	for (const row of best.rows) {
-		table.push(leaderboardCells(row, label, metric));
+	const columns: Column[] = leaderboardHead(metric).map((head, index) => ({head, align: LEADERBOARD_ALIGN[index], drop: DROP_ORDER[head], shrink: head === 'config' ? {comfortable: 36, min: 16, after: 4} : undefined}));
+	const table = fitTable(columns, best.rows.map(row => leaderboardCells(row, label, metric)), width);
+	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${metricSpread(metric, row.value)}${metric.name === 'val_accuracy' ? '' : ` ${metric.name}`} in ${seconds(row.trainSeconds.mean)}` : 'none');
+	const lines = [best.rows.length > 0 ? table.text : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
+	if (best.rows.length > 0 && table.dropped.length > 0) {
+		lines.push(`(left out to fit ${width} columns: ${table.dropped.join(', ')}; a wider terminal or --json shows them)`);
 	}
 
-	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${metricSpread(metric, row.value)}${metric.name === 'val_accuracy' ? '' : ` ${metric.name}`} in ${seconds(row.trainSeconds.mean)}` : 'none');
-	const lines = [best.rows.length > 0 ? table.toString() : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
 	const within = `${(result.margin * 100).toFixed(1)} ${isFraction(metric) ? 'points' : '%'}`;
 	lines.push(`${metric.name === 'val_accuracy' ? 'most accurate:' : 'best:'}             ${name(result.mostAccurate)}`);
 	lines.push(`fastest within ${within}: ${name(result.fastestWithinMargin)}`);

@@ -14,6 +14,7 @@ import {copySweep, exportBuilder, exportCommand, exportWeights, writeExport} fro
 import {workerBuilder, workerCommand} from './worker.js';
 import {askBuilder, askCommand, renderAsked} from './ask.js';
 import {renderTell, tellBuilder, tellCommand} from './tell.js';
+import {serveBuilder, serveCommand} from './serve.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -100,7 +101,10 @@ export function buildCli(argv: string[]): Argv {
 		.command('tell <sweep> <trial>', 'Record a step of an asked trial (answers continue or pruned) or how it ended', tellBuilder, async args => {
 			processIo.stdout.write(renderTell(await tellCommand(args), args.json) + '\n');
 		})
-		.demandCommand(1, 'name a command: run, worker, plan, status, best, report, export, ask or tell')
+		.command('serve', 'Serve a live dashboard of the database, read-only (http://127.0.0.1:8080 by default)', serveBuilder, async args => {
+			await serveCommand(args, processIo);
+		})
+		.demandCommand(1, 'name a command: run, worker, plan, status, best, report, export, ask, tell or serve')
 		.strict()
 		.recommendCommands()
 		.help()

@@ -8,7 +8,7 @@ import {bestOf, renderBest} from './best.js';
 import {formatSeconds, type Io, openStore, showDb} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
 import {expectedSteps} from '../sweep/describe.js';
-import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, sweepRunner, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface RunArgs extends TrainArgs {
 	file: string;
@@ -29,6 +29,7 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 	return withPool(args, {trials: specs.length + trialsToSuggest(definition), definition}, async host => {
 		// The data is checked before the database is touched: a missing or corrupt dataset stores nothing.
 		const data = await loadSweepData(definition, args.dataDir);
+		const runner = sweepRunner(args, {definition, file: args.file}, host, data);
 		const store = openStore(args.db);
 		try {
 			const sweep = await store.openSweep({definition, definitionHash: definitionHash(definition), source, file: args.file});
@@ -40,7 +41,7 @@ export async function runCommand(args: RunArgs, io: Io, signal?: AbortSignal): P
 			const resumed = trials.length - added;
 			io.stdout.write(`sweep '${definition.name}': ${trials.length + toSuggest} trials (${resumed > 0 ? `${trials.length + toSuggest - unfinished} already finished, ` : ''}${unfinished} to train) ${describeWork(definition)} · ${describeHost(args, host, workers)} · db ${showDb(args.db)}\n`);
 
-			const summary = await trainSweep(args, io, {store, sweep, host, data, workers, trials, planned: {trials: toSuggest, epochs: expectedSteps(definition.base)}, signal});
+			const summary = await trainSweep(args, io, {store, sweep, host, runner, workers, trials, planned: {trials: toSuggest, epochs: expectedSteps(definition.base)}, signal});
 			const best = await bestOf(store, {db: args.db, sweep: definition.name, top: 10, sort: 'accuracy', margin: DEFAULT_MARGIN * 100});
 			io.stdout.write(`\n${renderBest(best)}\n`);
 			io.stdout.write(`${describeEnded(summary)} in ${formatSeconds(summary.wallSeconds)}. Every epoch is in ${showDb(args.db)}; see sweeplab best ${definition.name} / sweeplab report ${definition.name}\n`);

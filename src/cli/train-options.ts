@@ -8,7 +8,6 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
 import {pathToFileURL} from 'node:url';
 import {loadDataset, type SplitData, splitDataset} from '../data/load.js';
-import {UsageError} from '../errors.js';
 import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
 import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
@@ -90,8 +89,12 @@ export async function loadSweepData(definition: SweepDefinition, dataDir: string
 	return {data: splitDataset(dataset, definition.dataset), shape: {imageShape: dataset.imageShape, numClasses: dataset.numClasses}};
 }
 
-/** What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads. */
-export function sweepRunner(args: TrainArgs, sweep: SweepRecord, host: TrainHost, data: SweepData | undefined): TrialRunner {
+/**
+ * What a sweep's trials run on: the built-in trainer or a module objective in the pool's threads, or a program
+ * command as child processes. `file` is the sweep file, which program paths are relative to. Made before the
+ * sweep is stored.
+ */
+export function sweepRunner(args: TrainArgs, sweep: {definition: SweepDefinition; file: string}, host: TrainHost, data: SweepData | undefined): TrialRunner {
 	const {program} = sweep.definition;
 	if (!program) {
 		return threadRunner(host.pool!, {kind: 'builtin', data: data!.data, shape: data!.shape, backend: args.backend});
@@ -135,9 +138,10 @@ export interface TrainSweepOptions {
 	store: Store;
 	sweep: SweepRecord;
 	host: TrainHost;
-	data: SweepData | undefined;
 	/** Trials trained side by side on the pool. */
 	workers: number;
+	/** How the trials run (sweepRunner, made before the sweep was stored). */
+	runner: TrialRunner;
 	/** The sweep's trials as training starts, for the progress display. */
 	trials: TrialRecord[];
 	/** Trials a tpe sweep will still suggest, each expected to train `epochs` epochs (counted in the progress). */
@@ -157,14 +161,13 @@ export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOpt
 	const {store, sweep, host, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
-	const runner = sweepRunner(args, sweep, host, options.data);
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
 	try {
 		for (;;) {
 			const pass = await runSweep({
 				store,
 				sweep,
-				runner,
+				runner: options.runner,
 				workers,
 				leaseMs,
 				// Three heartbeats per lease (at most every 10 s): one late or lost beat does not cost the trial.

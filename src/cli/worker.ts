@@ -5,7 +5,7 @@ import {DEFAULT_RECONNECT_MS} from '../store/postgres.js';
 import type {Store, SweepRecord} from '../store/store.js';
 import {isUnfinished} from '../types.js';
 import {formatSeconds, type Io, numberOption, openStore, showDb} from './common.js';
-import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
+import {describeEnded, describeHost, describeWork, EXIT_INTERRUPTED, loadSweepData, sweepRunner, type TrainArgs, trainOptions, trainSweep, withPool} from './train-options.js';
 
 export interface WorkerArgs extends TrainArgs {
 	sweep: string;
@@ -54,7 +54,7 @@ export async function workerCommand(args: WorkerArgs, io: Io, signal?: AbortSign
 			const unfinished = trials.filter(trial => isUnfinished(trial.state)).length;
 			io.stdout.write(`worker ${ownerId()} on sweep '${sweep.name}': ${trials.length} trials (${unfinished} unfinished) ${describeWork(definition)} · ${describeHost(args, host, host.size)} · lease ${args.leaseSeconds} s\n`);
 
-			const summary = await trainSweep(args, io, {store, sweep, host, data, workers: host.size, trials, leaseMs: Math.round(args.leaseSeconds * 1000), wait: args.wait, signal});
+			const summary = await trainSweep(args, io, {store, sweep, host, runner: sweepRunner(args, sweep, host, data), workers: host.size, trials, leaseMs: Math.round(args.leaseSeconds * 1000), wait: args.wait, signal});
 			io.stdout.write(`worker ${ownerId()}: ${describeEnded(summary)} in ${formatSeconds(summary.wallSeconds)}. See sweeplab best ${sweep.name} --db <the same database>\n`);
 			if (summary.interrupted) {
 				io.stderr.write(`sweeplab: interrupted; trials this worker had not finished go back to the queue. Rejoin with: sweeplab worker ${sweep.name} --db <the same database>\n`);

@@ -85,7 +85,7 @@ export function exportSweep(sweep: SweepRecord, trials: readonly TrialRecord[], 
 const TRIAL_COLUMNS = ['sweep', 'trial_id', 'ordinal', 'config_hash', 'repeat', 'seed', 'state'] as const;
 const OUTCOME_COLUMNS = ['param_count', 'backend', 'epochs_run', 'best_epoch', 'converged_epoch', 'test_loss', 'test_accuracy', 'train_seconds', 'error'] as const;
 /** The built-in trainer's metrics come first, in the order the v1 CSV had them; other metrics follow by name. */
-const BUILTIN_METRICS = ['loss', 'accuracy', 'val_loss', 'val_accuracy'];
+const EPOCH_COLUMNS = ['loss', 'accuracy', 'val_loss', 'val_accuracy'];
 /** `inf`/`-inf`/`NaN` are what pandas.read_csv parses back into floats. */
 function cell(value: unknown): string {
 	if (value === null || value === undefined) {
@@ -113,7 +113,7 @@ export function toCsv(data: SweepExport): string {
 	const configKeys = [...new Set(data.trials.flatMap(trial => Object.keys(trial.config)))].sort();
 	const finalNames = [...new Set(data.trials.flatMap(trial => Object.keys(trial.finalMetrics)))].filter(name => name !== 'test_loss' && name !== 'test_accuracy').sort();
 	const stepNames = new Set(data.trials.flatMap(trial => trial.epochs.flatMap(step => Object.keys(step.metrics))));
-	const metricNames = [...BUILTIN_METRICS.filter(name => stepNames.has(name)), ...[...stepNames].filter(name => !BUILTIN_METRICS.includes(name)).sort()];
+	const metricNames = [...EPOCH_COLUMNS.filter(name => stepNames.has(name)), ...[...stepNames].filter(name => !EPOCH_COLUMNS.includes(name)).sort()];
 	const lines = [[...TRIAL_COLUMNS, ...configKeys, ...OUTCOME_COLUMNS, ...finalNames.map(name => `final_${name}`), 'epoch', ...metricNames, 'seconds'].join(',')];
 	for (const trial of data.trials) {
 		const head = [data.sweep, trial.id, trial.ordinal, trial.configHash, trial.repeat, trial.seed, trial.state, ...configKeys.map(key => trial.config[key])];

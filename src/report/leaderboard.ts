@@ -101,7 +101,12 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 
 	const groups = new Map<string, TrialRecord[]>();
 	for (const trial of trials) {
-		groups.set(trial.configHash, [...(groups.get(trial.configHash) ?? []), trial]);
+		const group = groups.get(trial.configHash);
+		if (group) {
+			group.push(trial);
+		} else {
+			groups.set(trial.configHash, [trial]);
+		}
 	}
 
 	const rows = [...groups.values()].map(group => {

@@ -1,55 +1,432 @@
 /**
- * The report's charts as Vega-Lite specs (pure data in, spec out) and their rendering to SVG in Node.
+ * The charts as Vega-Lite specs (pure data in, spec out), shared by the static reports (rendered to SVG here)
+ * and the dashboard (drawn by vega-embed in the browser), and their rendering to SVG in Node.
+ *
+ * What makes them readable: axes fitted to the informative range, with configs that learned nothing (chance
+ * level) or diverged marked apart rather than stretching the scale; log axes where the values span decades;
+ * ordered colours for an ordered parameter and panels in the parameter's order; the top configs in colour over
+ * the rest in grey, and small multiples for the top few only, so a 400-config sweep stays a readable chart.
  * Non-finite metrics (diverged epochs) are left out of every chart: a single NaN would blank a scale.
  */
 import * as vega from 'vega';
 import {compile, type TopLevelSpec} from 'vega-lite';
 import type {StoredStep, TrialRecord} from '../store/store.js';
-import type {MetricSpec, TrialParams} from '../types.js';
+import type {MetricSpec, SweepDefinition, TrialParams, TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
 import {isFraction, metricTitle} from './format.js';
+import type {ImportanceResult} from './importance.js';
 import {lossHistory, stepsByTrial} from './leaderboard.js';
+import {kneeIndex} from './pareto.js';
 import type {RankedRow} from './ranking.js';
 
 export type Label = (config: TrialParams) => string;
 
 /** Axis scale and title of a metric: accuracy-like metrics in percent. */
-const axisOf = (metric: MetricSpec) =>
+export const axisOf = (metric: MetricSpec) =>
 	isFraction(metric) ? {factor: 100, title: `${metricTitle(metric)} (%)`} : {factor: 1, title: metricTitle(metric)};
+const capitalised = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
-/** Configs beyond this many get small multiples in rows of this many. */
-const FACET_COLUMNS = 4;
+/**
+ * The value at or below which a config has learned nothing: chance level for an accuracy to maximise, none for
+ * other metrics (a loss has no such floor to set apart).
+ */
+export const chanceOf = (metric: MetricSpec): number | undefined => (isFraction(metric) && metric.goal === 'maximize' ? CHANCE_LEVEL : undefined);
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const font = {labelFontSize: 11, titleFontSize: 12};
+/** Both datasets have ten classes: a config at or below this accuracy has learned (next to) nothing. */
+export const CHANCE_LEVEL = 0.15;
+/** Configs drawn in colour; the rest are grey context. */
+export const TOP_IN_COLOUR = 10;
+/** Panels of the learning-curves small multiples. */
+export const TOP_PANELS = 6;
+const FACET_COLUMNS = 3;
+const GREY = '#c8c8c8';
+const TITLE = {anchor: 'start' as const, subtitleColor: '#555', subtitleFontSize: 11};
 
-/** Completed trials' steps, grouped by trial, in step order. */
-function historiesOf(trials: readonly TrialRecord[], steps: readonly StoredStep[]): Array<{trial: TrialRecord; history: StoredStep[]}> {
-	const byTrial = stepsByTrial(steps);
-	return trials.filter(trial => trial.state === 'completed').map(trial => ({trial, history: byTrial.get(trial.id) ?? []}));
+// --- Parameter order -------------------------------------------------------------------------------------
+
+/** The config keys whose values differ between these configs, sorted: what tells them apart. */
+export function varyingKeys(configs: readonly TrialParams[]): string[] {
+	if (configs.length === 0) {
+		return [];
+	}
+
+	const keys = Object.keys(configs[0]).sort();
+	return keys.filter(key => {
+		const first = JSON.stringify(configs[0][key]);
+		return configs.some(config => JSON.stringify(config[key]) !== first);
+	});
 }
 
-/** Configs in leaderboard order, so facets and legends list the best first. */
-function configOrder(rows: readonly RankedRow[], label: Label): string[] {
-	return [...new Set(rows.map(row => label(row.config)))];
+/** Numbers by value, arrays (layer widths) by length then element by element, the rest as text. */
+export function compareValues(a: unknown, b: unknown): number {
+	if (typeof a === 'number' && typeof b === 'number') {
+		return a - b;
+	}
+
+	if (Array.isArray(a) && Array.isArray(b)) {
+		if (a.length !== b.length) {
+			return a.length - b.length;
+		}
+
+		for (const [index, value] of a.entries()) {
+			const order = compareValues(value, b[index]);
+			if (order !== 0) {
+				return order;
+			}
+		}
+
+		return 0;
+	}
+
+	return String(a).localeCompare(String(b));
+}
+
+/** Configs in the order of their parameter values (first varying key first), as a reader scans a sweep. */
+export function parameterOrder(configs: readonly TrialParams[], keys = varyingKeys(configs)): (a: TrialParams, b: TrialParams) => number {
+	return (a, b) => {
+		for (const key of keys) {
+			const order = compareValues(a[key], b[key]);
+			if (order !== 0) {
+				return order;
+			}
+		}
+
+		return 0;
+	};
+}
+
+/** One numeric parameter varies: its configs have an order, and their colours should show it. */
+function orderedParameter(configs: readonly TrialParams[]): boolean {
+	const keys = varyingKeys(configs);
+	return keys.length === 1 && configs.every(config => typeof config[keys[0]] === 'number');
 }
 
 /**
- * Learning curves: train and validation accuracy (top) and loss (bottom) per epoch, one panel per config,
- * each line the mean over the config's repeats; the dashed rule marks the mean convergence epoch.
+ * Colour of the configs in colour: an ordered (sequential) scale for an ordered parameter, else categories. The
+ * domain is the data's, in `labels`' order, so the dashboard can add a config that starts running later.
  */
-export function learningCurvesSpec(trials: readonly TrialRecord[], steps: readonly StoredStep[], rows: readonly RankedRow[], label: Label): TopLevelSpec {
-	const values: Array<Record<string, unknown>> = [];
+function colourScale(labels: readonly string[], ordered: boolean) {
+	return ordered
+		? {type: 'ordinal' as const, sort: [...labels], scale: {scheme: {name: 'viridis', extent: [0, 0.85]}}}
+		: {type: 'nominal' as const, sort: [...labels], scale: {scheme: labels.length > 10 ? 'category20' : 'tableau10'}};
+}
+
+/** Five significant digits: more than a chart can show, and a third of the bytes of a full double in JSON. */
+function round(value: number): number {
+	return Number.isFinite(value) ? Number(value.toPrecision(5)) : value;
+}
+
+/** [low, high] around the values with `pad` of their range (at least `minPad`) on each side, or undefined for none. */
+export function fittedDomain(values: readonly number[], minPad: number, pad = 0.08): [number, number] | undefined {
+	const finite = values.filter(value => Number.isFinite(value));
+	if (finite.length === 0) {
+		return undefined;
+	}
+
+	const [low, high] = [Math.min(...finite), Math.max(...finite)];
+	const margin = Math.max((high - low) * pad, minPad);
+	return [low - margin, high + margin];
+}
+
+// --- Accuracy against training time ----------------------------------------------------------------------
+
+export interface TradeoffOptions {
+	/** Draw at most this many configs (the front and the best first, then an even sample of the rest by rank). */
+	maxPoints?: number;
+}
+
+/**
+ * Mean validation accuracy against mean training seconds, one point per config with ±1 std error bars over
+ * repeats; the Pareto front is the step line through the red points, each labelled with its rank (the
+ * leaderboard names them; the dashboard shows the config on hover). The accuracy axis covers the configs that
+ * learned something; chance-level configs sit on the bottom edge as grey triangles. Time is on a log axis when it
+ * spans more than a factor of 20.
+ */
+export function tradeoffSpec(rows: readonly RankedRow[], label: Label, metric: MetricSpec, options: TradeoffOptions = {}): TopLevelSpec {
+	const {factor, title} = axisOf(metric);
+	const chance = chanceOf(metric);
+	const usable = rows.filter(row => Number.isFinite(row.value.mean) && Number.isFinite(row.trainSeconds.mean));
+	const shown = sample(usable, options.maxPoints ?? Number.POSITIVE_INFINITY, row => row.pareto);
+	const informative = shown.filter(row => chance === undefined || row.value.mean > chance);
+	// The knee in the ranking's orientation: higher is better (a metric to minimise is negated).
+	const oriented = (value: number) => (metric.goal === 'minimize' ? -value : value);
+	const kneeAt = kneeIndex(rows.map(row => ({accuracy: oriented(row.value.mean), seconds: row.trainSeconds.mean})), rows.map(row => row.pareto));
+	const knee = kneeAt === undefined ? undefined : rows[kneeAt];
+	const domain = fittedDomain((informative.length > 0 ? informative : shown).map(row => row.value.mean * factor), 0.5 * factor / 100) ?? [0, 100];
+	const values = shown.map(row => {
+		const apart = chance !== undefined && row.value.mean * factor < domain[0];
+		const std = (value: number) => (Number.isFinite(value) ? value : 0);
+		return {
+			config: label(row.config),
+			rank: row.rank === null ? '' : `#${row.rank}${row.tied ? '=' : ''}`,
+			accuracy: round(apart ? domain[0] : row.value.mean * factor),
+			trueAccuracy: round(row.value.mean * factor),
+			accuracyLow: round(apart ? domain[0] : Math.max(domain[0], (row.value.mean - std(row.value.std)) * factor)),
+			accuracyHigh: round(apart ? domain[0] : Math.min(domain[1], (row.value.mean + std(row.value.std)) * factor)),
+			seconds: round(row.trainSeconds.mean),
+			secondsLow: round(Math.max(row.trainSeconds.mean - std(row.trainSeconds.std), row.trainSeconds.mean / 2)),
+			secondsHigh: round(row.trainSeconds.mean + std(row.trainSeconds.std)),
+			group: apart ? 'chance level (drawn at the bottom edge)' : row.pareto ? 'Pareto front' : 'dominated',
+			knee: row === knee,
+		};
+	});
+	// Legend entries for the groups present only.
+	const groups = ([['Pareto front', '#e45756', 'circle'], ['dominated', '#4c78a8', 'circle'], ['chance level (drawn at the bottom edge)', '#999999', 'triangle-down']] as const)
+		.filter(([group]) => values.some(value => value.group === group));
+	const front = values.filter(value => value.group === 'Pareto front').sort((a, b) => a.seconds - b.seconds);
+	const sides = new Map(front.map((value, index) => [value, index % 2]));
+	const sided = values.map(value => ({...value, side: sides.get(value) ?? 0}));
+	const seconds = values.map(value => value.seconds);
+	const logTime = seconds.length > 1 && Math.min(...seconds) > 0 && Math.max(...seconds) / Math.min(...seconds) > 20;
+	const x = {field: 'seconds', type: 'quantitative' as const, title: `training time (s, mean over repeats${logTime ? ', log scale' : ''})`, scale: logTime ? {type: 'log' as const} : {zero: false, nice: true}};
+	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: {domain, nice: false}};
+	const apartCount = values.filter(value => value.group.startsWith('chance')).length;
+	const subtitle = [
+		shown.length < usable.length ? `${shown.length} of ${usable.length} configs drawn (the front, then an even sample by rank).` : undefined,
+		apartCount > 0 ? `${apartCount} config${apartCount === 1 ? '' : 's'} at chance level (≤ ${CHANCE_LEVEL * 100}%) drawn as triangles on the bottom edge.` : undefined,
+		'Labels: leaderboard rank of each front config.',
+	].filter(line => line !== undefined);
+	return {
+		$schema: SCHEMA,
+		title: {text: `${capitalised(title)} against training time (±1 std over repeats)`, subtitle, ...TITLE},
+		width: 520,
+		height: 340,
+		data: {values: sided},
+		layer: [
+			{transform: [{filter: 'datum.accuracyHigh > datum.accuracyLow'}], mark: {type: 'rule', color: '#aaa'}, encoding: {x, y: {...y, field: 'accuracyLow'}, y2: {field: 'accuracyHigh'}}},
+			{transform: [{filter: 'datum.secondsHigh > datum.secondsLow'}], mark: {type: 'rule', color: '#aaa'}, encoding: {y, x: {...x, field: 'secondsLow'}, x2: {field: 'secondsHigh'}}},
+			{
+				transform: [{filter: "datum.group === 'Pareto front'"}],
+				mark: {type: 'line', interpolate: 'step-after', color: '#e45756', strokeWidth: 1.5},
+				encoding: {x, y, order: {field: 'seconds'}},
+			},
+			{
+				mark: {type: 'point', filled: true, size: 70, opacity: 0.9},
+				encoding: {
+					x,
+					y,
+					color: {field: 'group', type: 'nominal', title: null, scale: {domain: groups.map(([group]) => group), range: groups.map(([, colour]) => colour)}},
+					shape: {field: 'group', type: 'nominal', title: null, scale: {domain: groups.map(([group]) => group), range: groups.map(([, , shape]) => shape)}},
+					tooltip: [{field: 'rank'}, {field: 'config'}, {field: 'trueAccuracy', title, format: '.4~f'}, {field: 'seconds', title: 'train s', format: '.1f'}],
+				},
+			},
+			// Front points sit close together: their labels alternate below-right and above-left along the front.
+			...[0, 1].map(side => ({
+				transform: [{filter: `datum.group === 'Pareto front' && datum.side === ${side}`}],
+				mark: {type: 'text', align: side === 0 ? 'left' : 'right', baseline: side === 0 ? 'top' : 'bottom', dx: side === 0 ? 5 : -5, dy: side === 0 ? 3 : -3, fontSize: 10, color: '#b03a3a'},
+				encoding: {x, y, text: {field: 'rank'}},
+			})),
+			{
+				transform: [{filter: 'datum.knee'}],
+				mark: {type: 'text', align: 'center', baseline: 'bottom', dy: -14, fontSize: 10, fontWeight: 'bold', text: 'knee'},
+				encoding: {x, y},
+			},
+		],
+		config: {axis: font, legend: {...font, orient: 'bottom', labelLimit: 0}},
+	} as TopLevelSpec;
+}
+
+/** `keep` first, then an even sample (by position) of the others, `max` in all, in the original order. */
+function sample<T>(items: readonly T[], max: number, keep: (item: T) => boolean): T[] {
+	if (items.length <= max) {
+		return [...items];
+	}
+
+	const kept = new Set(items.filter(keep).slice(0, max));
+	const rest = items.filter(item => !kept.has(item));
+	const room = max - kept.size;
+	for (let i = 0; i < room; i++) {
+		kept.add(rest[Math.floor((i * rest.length) / room)]);
+	}
+
+	return items.filter(item => kept.has(item));
+}
+
+// --- Validation accuracy per epoch -----------------------------------------------------------------------
+
+/** One line of the per-epoch chart: a config's mean over repeats (reports) or one trial (the dashboard). */
+export interface CurveSeries {
+	/** Distinct per line. */
+	id: string;
+	config: string;
+	/** Drawn in colour (a top config, or a running trial on the dashboard) or grey. */
+	colour: boolean;
+	state?: TrialState;
+	points: Array<{epoch: number; accuracy: number}>;
+}
+
+export interface CurvesOptions {
+	/** Config labels in colour, in the legend's order (the parameter's order). */
+	coloured: readonly string[];
+	/** Their colours show an order (one numeric parameter). */
+	ordered: boolean;
+	title: string;
+	subtitle?: string[];
+	/** Name of the data set, so the dashboard can insert epochs as they arrive. */
+	dataName?: string;
+	/** Fixed value axis (scaled); fitted to the lines above chance level otherwise. */
+	domain?: [number, number];
+	/** How the metric is shown: its scale (100 for an accuracy in percent) and axis title. */
+	axis: {factor: number; title: string};
+	/** Points at or below this value (unscaled) learned nothing and do not set the axis; undefined: every point does. */
+	chance?: number;
+}
+
+/** Flat rows of the per-epoch chart, as `curvesSpec` draws them (and as the dashboard inserts new epochs). */
+export function curveRows(series: readonly CurveSeries[], factor: number): Array<Record<string, unknown>> {
+	return series.flatMap(line =>
+		line.points.filter(point => Number.isFinite(point.accuracy)).map(point => ({
+			id: line.id,
+			config: line.config,
+			colour: line.colour,
+			state: line.state ?? 'completed',
+			epoch: point.epoch,
+			accuracy: round(point.accuracy * factor),
+		})),
+	);
+}
+
+/** The per-epoch validation accuracy chart: grey context lines under the coloured ones. */
+export function curvesSpec(series: readonly CurveSeries[], options: CurvesOptions): TopLevelSpec {
+	const {factor, title} = options.axis;
+	const rows = curveRows(series, factor);
+	// Points above chance level set the axis: a config that learned nothing would squeeze every other line flat.
+	const informative = series.flatMap(line => line.points.filter(point => Number.isFinite(point.accuracy) && (options.chance === undefined || point.accuracy > options.chance)).map(point => point.accuracy * factor));
+	const domain = options.domain ?? fittedDomain(informative, factor / 100);
+	const x = {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}};
+	// Without a point above chance yet (a sweep that has just started), the axis follows the data as it arrives.
+	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: domain ? {domain: factor === 100 ? [Math.max(0, domain[0]), Math.min(100, domain[1])] : domain, nice: false} : {zero: false}};
+	const detail = {field: 'id', type: 'nominal' as const};
+	const colour = colourScale(options.coloured, options.ordered);
+	return {
+		$schema: SCHEMA,
+		title: {text: options.title, subtitle: options.subtitle, ...TITLE},
+		width: 520,
+		height: 320,
+		data: {name: options.dataName ?? 'curves', values: rows},
+		layer: [
+			{
+				transform: [{filter: '!datum.colour'}],
+				mark: {type: 'line', color: GREY, strokeWidth: 1, clip: true},
+				encoding: {x, y, detail, tooltip: [{field: 'config'}, {field: 'state'}]},
+			},
+			{
+				transform: [{filter: 'datum.colour'}],
+				mark: {type: 'line', point: {size: 16}, clip: true, strokeWidth: 1.8},
+				encoding: {
+					x,
+					y,
+					detail,
+					color: {field: 'config', title: 'config', ...colour, legend: {labelLimit: 0, symbolType: 'stroke'}},
+					strokeDash: {condition: {test: "datum.state === 'running'", value: [4, 2]}, value: [1, 0]},
+					tooltip: [{field: 'config'}, {field: 'state'}, {field: 'epoch'}, {field: 'accuracy', title, format: '.4~f'}],
+				},
+			},
+		],
+		// A long legend goes under the chart, in two columns when its labels are short enough to sit side by side.
+		config: {axis: font, legend: {...font, orient: options.coloured.length > 6 ? 'bottom' : 'right', columns: options.coloured.length > 6 && Math.max(...options.coloured.map(label => label.length)) <= 40 ? 2 : 1}},
+	} as TopLevelSpec;
+}
+
+/** Completed trials' steps (every trial's with `all`), grouped by trial, in step order. */
+function historiesOf(trials: readonly TrialRecord[], steps: readonly StoredStep[], all = false): Array<{trial: TrialRecord; history: StoredStep[]}> {
+	const byTrial = stepsByTrial(steps);
+	return trials.filter(trial => all || trial.state === 'completed').map(trial => ({trial, history: byTrial.get(trial.id) ?? []}));
+}
+
+/** The best `count` ranked configs, then put in the parameter's order. */
+function topConfigs(rows: readonly RankedRow[], count: number): RankedRow[] {
+	const top = rows.filter(row => row.rank !== null).slice(0, count);
+	const order = parameterOrder(top.map(row => row.config), varyingKeys(rows.map(row => row.config)));
+	return top.sort((a, b) => order(a.config, b.config));
+}
+
+/**
+ * The sweep's metric per step (epoch) of every config (mean over repeats): the top configs in colour, in the
+ * parameter's order and with ordered colours for a numeric parameter, the rest in grey.
+ */
+export function validationCurvesSpec(trials: readonly TrialRecord[], steps: readonly StoredStep[], rows: readonly RankedRow[], label: Label, metric: MetricSpec): TopLevelSpec {
+	const axis = axisOf(metric);
+	const chanceLevel = chanceOf(metric);
+	const top = topConfigs(rows, TOP_IN_COLOUR);
+	const coloured = top.map(row => label(row.config));
+	const byConfig = new Map<string, Map<number, number[]>>();
 	for (const {trial, history} of historiesOf(trials, steps)) {
 		const config = label(trial.config);
+		const perEpoch = byConfig.get(config) ?? new Map<number, number[]>();
+		byConfig.set(config, perEpoch);
 		for (const step of history) {
-			for (const [metric, split, name] of [
-				['accuracy', 'train', 'accuracy'],
-				['accuracy', 'validation', 'val_accuracy'],
-				['loss', 'train', 'loss'],
-				['loss', 'validation', 'val_loss'],
+			const value = step.metrics[metric.name];
+			if (value !== undefined && Number.isFinite(value)) {
+				perEpoch.set(step.step, [...(perEpoch.get(step.step) ?? []), value]);
+			}
+		}
+	}
+
+	const series: CurveSeries[] = [...byConfig].map(([config, perEpoch]) => ({
+		id: config,
+		config,
+		colour: coloured.includes(config),
+		points: [...perEpoch].sort(([a], [b]) => a - b).map(([epoch, values]) => ({epoch, accuracy: values.reduce((sum, value) => sum + value, 0) / values.length})),
+	}));
+	const chance = chanceLevel === undefined ? 0 : series.filter(line => line.points.length > 0 && line.points.every(point => point.accuracy <= chanceLevel)).length;
+	const grey = series.length - coloured.length;
+	return curvesSpec(series, {
+		coloured,
+		ordered: orderedParameter(top.map(row => row.config)),
+		axis,
+		chance: chanceLevel,
+		title: `${capitalised(axis.title)} per epoch (mean over repeats)`,
+		subtitle: [
+			grey > 0 ? `The top ${coloured.length} configs in colour, the other ${grey} in grey.` : undefined,
+			chance > 0 ? `${chance} config${chance === 1 ? '' : 's'} at chance level (≤ ${CHANCE_LEVEL * 100}%) below the axis.` : undefined,
+		].filter((line): line is string => line !== undefined),
+	});
+}
+
+// --- Learning curves -------------------------------------------------------------------------------------
+
+export interface LearningCurvesOptions {
+	/** Include running and unfinished trials (the dashboard's view of one trial). Default: completed only. */
+	allStates?: boolean;
+	/** Panels to draw (default TOP_PANELS). */
+	panels?: number;
+}
+
+/**
+ * Learning curves: train and validation accuracy (top) and loss (bottom) per epoch for the top few configs,
+ * one panel each in the parameter's order, each line the mean over the config's repeats; the dashed rule marks
+ * the mean convergence epoch. Accuracy is in percent on an axis fitted to the panels' values.
+ */
+export function learningCurvesSpec(
+	trials: readonly TrialRecord[],
+	steps: readonly StoredStep[],
+	rows: readonly RankedRow[],
+	label: Label,
+	options: LearningCurvesOptions = {},
+): TopLevelSpec {
+	const top = options.allStates ? [...rows] : topConfigs(rows, options.panels ?? TOP_PANELS);
+	const order = [...new Set(top.map(row => label(row.config)))];
+	const shown = new Set(order);
+	const values: Array<Record<string, unknown>> = [];
+	for (const {trial, history} of historiesOf(trials, steps, options.allStates)) {
+		const config = label(trial.config);
+		if (!shown.has(config)) {
+			continue;
+		}
+
+		for (const step of history) {
+			for (const [metric, split, name, factor] of [
+				['accuracy', 'train', 'accuracy', 100],
+				['accuracy', 'validation', 'val_accuracy', 100],
+				['loss', 'train', 'loss', 1],
+				['loss', 'validation', 'val_loss', 1],
 			] as const) {
 				const value = step.metrics[name];
 				if (value !== undefined && Number.isFinite(value)) {
-					values.push({kind: 'curve', config, metric, split, epoch: step.step, value});
+					values.push({kind: 'curve', config, metric, split, epoch: step.step, value: value * factor});
 				}
 			}
 		}
@@ -60,23 +437,23 @@ export function learningCurvesSpec(trials: readonly TrialRecord[], steps: readon
 		}
 	}
 
-	const order = configOrder(rows, label);
+	const domainOf = (metric: string, minPad: number) => fittedDomain(values.filter(value => value.kind === 'curve' && value.metric === metric).map(value => value.value as number), minPad);
 	const columns = Math.min(FACET_COLUMNS, Math.max(1, order.length));
-	const panel = (metric: 'accuracy' | 'loss') => ({
+	const panel = (metric: 'accuracy' | 'loss', title: string, domain: [number, number] | undefined) => ({
 		transform: [{filter: `datum.metric === '${metric}'`}],
 		// One swept key per header line: a panel is narrower than a config label.
 		facet: {field: 'config', type: 'nominal' as const, sort: order, header: {title: null, labelLimit: 0, labelFontSize: 10, labelExpr: "split(datum.label, ' ')"}},
 		columns,
 		spec: {
 			width: 200,
-			height: 130,
+			height: 120,
 			layer: [
 				{
 					transform: [{filter: "datum.kind === 'curve'"}],
-					mark: {type: 'line' as const, point: {size: 18}},
+					mark: {type: 'line' as const, point: {size: 14}, clip: true},
 					encoding: {
-						x: {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}},
-						y: {aggregate: 'mean' as const, field: 'value', type: 'quantitative' as const, title: metric, scale: {zero: false}},
+						x: {field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: {tickMinStep: 1, format: 'd'}, scale: {nice: false}},
+						y: {aggregate: 'mean' as const, field: 'value', type: 'quantitative' as const, title, scale: domain ? {domain: metric === 'accuracy' ? [Math.max(0, domain[0]), Math.min(100, domain[1])] : [Math.max(0, domain[0]), domain[1]], nice: false} : {zero: false}},
 						color: {field: 'split', type: 'nominal' as const, title: null, scale: {domain: ['train', 'validation'], range: ['#4c78a8', '#f58518']}},
 					},
 				},
@@ -89,90 +466,170 @@ export function learningCurvesSpec(trials: readonly TrialRecord[], steps: readon
 		},
 		resolve: {scale: {y: 'shared' as const}},
 	});
+	const configs = new Set(rows.filter(row => row.rank !== null).map(row => label(row.config))).size;
 	return {
-		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: 'Learning curves (mean over repeats; dashed: converged at)', anchor: 'start'},
+		$schema: SCHEMA,
+		title: {
+			text: 'Learning curves (mean over repeats; dashed: converged at)',
+			subtitle: !options.allStates && configs > order.length ? [`The top ${order.length} of ${configs} configs, in the parameter's order.`] : undefined,
+			...TITLE,
+		},
 		data: {values},
-		vconcat: [panel('accuracy'), panel('loss')],
+		vconcat: [panel('accuracy', 'accuracy (%)', domainOf('accuracy', 0.5)), panel('loss', 'loss', domainOf('loss', 0.01))],
 		config: {axis: font, legend: {...font, orient: 'top'}},
 	} as TopLevelSpec;
 }
 
+// --- Parallel coordinates --------------------------------------------------------------------------------
+
+const LOG_KINDS = new Set(['log-uniform', 'log-int-uniform']);
+
+/** The swept parameters drawn on a log axis: log-distributed ones, and numeric grids spanning over a factor of 20. */
+export function logKeys(definition: SweepDefinition): string[] {
+	return Object.entries(definition.parameters)
+		.filter(([, spec]) => LOG_KINDS.has(spec.kind) || (spec.kind === 'values' && spec.values.every(value => typeof value === 'number' && value > 0) && Math.max(...(spec.values as number[])) / Math.min(...(spec.values as number[])) > 20))
+		.map(([key]) => key);
+}
+
 /**
- * The sweep's metric (mean best value) against mean training seconds, one point per config with ±1 std error
- * bars over repeats; the Pareto front is the step line through the filled points (the best value reachable
- * within each time budget).
+ * Parallel coordinates: one vertical axis per swept parameter (log axes for log-distributed ones) and one for
+ * validation accuracy, one line per config coloured by its accuracy, the best drawn on top. At most `maxLines`
+ * configs (the best by rank).
  */
-export function tradeoffSpec(rows: readonly RankedRow[], label: Label, metric: MetricSpec): TopLevelSpec {
+export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, metric: MetricSpec, options: {maxLines?: number} = {}): TopLevelSpec {
 	const {factor, title} = axisOf(metric);
-	const values = rows
-		.filter(row => Number.isFinite(row.value.mean) && Number.isFinite(row.trainSeconds.mean))
-		.map(row => ({
-			config: label(row.config),
-			accuracy: row.value.mean * factor,
-			accuracyLow: (row.value.mean - row.value.std) * factor,
-			accuracyHigh: (row.value.mean + row.value.std) * factor,
-			seconds: row.trainSeconds.mean,
-			secondsLow: row.trainSeconds.mean - row.trainSeconds.std,
-			secondsHigh: row.trainSeconds.mean + row.trainSeconds.std,
-			front: row.pareto ? 'Pareto front' : 'dominated',
+	const chance = chanceOf(metric);
+	const keys = Object.keys(definition.parameters).sort();
+	const ranked = rows.filter(row => Number.isFinite(row.value.mean));
+	const shown = ranked.slice(0, options.maxLines ?? 500);
+	const logs = new Set(logKeys(definition));
+	const axes: Array<{name: string; position: (value: unknown) => number; ticks: Array<{position: number; text: string}>}> = [];
+	for (const key of keys) {
+		const values = shown.map(row => row.config[key]);
+		if (values.every(value => typeof value === 'number')) {
+			const numbers = values as number[];
+			const log = logs.has(key) && numbers.every(value => value > 0);
+			const scale = (value: number) => (log ? Math.log10(value) : value);
+			const [low, high] = [Math.min(...numbers.map(scale)), Math.max(...numbers.map(scale))];
+			const position = (value: unknown) => (high === low ? 0.5 : (scale(value as number) - low) / (high - low));
+			// A grid's values label themselves; sampled values get round ticks (decades on a log axis).
+			const distinct = [...new Set(numbers)].sort((a, b) => a - b);
+			const grid = definition.parameters[key]?.kind === 'values' && distinct.length <= 12;
+			const tickValues = grid ? distinct : log ? decadeTicks(low, high) : evenTicks(distinct[0], distinct.at(-1)!);
+			const ticks = tickValues.map(value => ({position: position(value), text: formatTick(value)}));
+			axes.push({name: log ? `${key} (log)` : key, position, ticks});
+		} else {
+			const distinct = [...new Set(values.map(value => JSON.stringify(value)))].sort((a, b) => compareValues(JSON.parse(a), JSON.parse(b)));
+			const position = (value: unknown) => (distinct.length === 1 ? 0.5 : distinct.indexOf(JSON.stringify(value)) / (distinct.length - 1));
+			const every = Math.ceil(distinct.length / 12);
+			axes.push({name: key, position, ticks: distinct.filter((_, index) => index % every === 0).map(text => ({position: position(JSON.parse(text)), text: text.replaceAll('"', '')}))});
+		}
+	}
+
+	// As on the other charts, configs at chance level sit on the bottom of the accuracy axis instead of stretching it.
+	const accuracies = shown.map(row => row.value.mean * factor);
+	const informative = accuracies.filter(value => chance === undefined || value > chance * factor);
+	const accuracyDomain = fittedDomain(informative.length > 0 ? informative : accuracies, 0.5, 0) ?? [0, 100];
+	const accuracyPosition = (value: unknown) => (accuracyDomain[1] === accuracyDomain[0] ? 0.5 : Math.max(0, ((value as number) - accuracyDomain[0]) / (accuracyDomain[1] - accuracyDomain[0])));
+	axes.push({name: title, position: accuracyPosition, ticks: evenTicks(...accuracyDomain).map(value => ({position: accuracyPosition(value), text: formatTick(value)}))});
+	const lines = shown.flatMap((row, index) => {
+		const config = label(row.config);
+		const accuracy = row.value.mean * factor;
+		return axes.map((axis, position) => ({
+			kind: 'line',
+			config,
+			rank: ranked.length - index,
+			accuracy: round(accuracy),
+			axis: axis.name,
+			position: round(position === keys.length ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]])),
 		}));
-	const x = {field: 'seconds', type: 'quantitative' as const, title: 'training time (s, mean over repeats)', scale: {zero: true}};
-	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: {zero: false}};
+	});
+	const ticks = axes.flatMap(axis => axis.ticks.map(tick => ({kind: 'tick', axis: axis.name, position: tick.position, text: tick.text})));
+	const x = {field: 'axis', type: 'nominal' as const, sort: axes.map(axis => axis.name), title: null, axis: {orient: 'top' as const, labelAngle: 0, domain: false, ticks: false, labelFontWeight: 'bold' as const}, scale: {padding: 0.3}};
+	// Room above the top tick and below the bottom one, so their labels clear the axis names.
+	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [-0.04, 1.07]}};
 	return {
-		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: `${title.charAt(0).toUpperCase()}${title.slice(1)} against training time (±1 std over repeats)`, anchor: 'start'},
-		width: 520,
-		height: 340,
-		data: {values},
+		$schema: SCHEMA,
+		title: {
+			text: `Parallel coordinates (one line per config, coloured by ${title})`,
+			subtitle: [
+				shown.length < ranked.length ? `The best ${shown.length} of ${ranked.length} configs.` : undefined,
+				informative.length < accuracies.length ? `${accuracies.length - informative.length} at chance level (≤ ${CHANCE_LEVEL * 100}%) end at the bottom of the accuracy axis.` : undefined,
+			].filter(line => line !== undefined),
+			...TITLE,
+		},
+		width: Math.max(360, 130 * axes.length),
+		height: 300,
+		data: {values: [...lines, ...ticks]},
 		layer: [
-			{mark: {type: 'rule', color: '#999'}, encoding: {x, y: {field: 'accuracyLow', type: 'quantitative'}, y2: {field: 'accuracyHigh'}}},
-			{mark: {type: 'rule', color: '#999'}, encoding: {y, x: {field: 'secondsLow', type: 'quantitative'}, x2: {field: 'secondsHigh'}}},
+			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'rule', color: '#ddd'}, encoding: {x, y: {datum: 0, type: 'quantitative', scale: y.scale, axis: null}, y2: {datum: 1}}},
 			{
-				transform: [{filter: "datum.front === 'Pareto front'"}],
-				mark: {type: 'line', interpolate: 'step-after', color: '#e45756', strokeWidth: 1.5},
-				encoding: {x, y, order: {field: 'seconds'}},
-			},
-			{
-				mark: {type: 'point', filled: true, size: 70},
+				transform: [{filter: "datum.kind === 'line'"}],
+				mark: {type: 'line', strokeWidth: 1.5, opacity: 0.8},
 				encoding: {
 					x,
 					y,
-					color: {field: 'front', type: 'nominal', title: null, scale: {domain: ['Pareto front', 'dominated'], range: ['#e45756', '#4c78a8']}},
-					tooltip: [{field: 'config'}, {field: 'accuracy', format: '.2f'}, {field: 'seconds', format: '.1f'}],
+					detail: {field: 'config', type: 'nominal'},
+					order: {field: 'rank', type: 'quantitative'},
+					// Brighter is better, whichever way the metric goes.
+					color: {field: 'accuracy', type: 'quantitative', title, scale: {scheme: 'viridis', domain: accuracyDomain, clamp: true, reverse: metric.goal === 'minimize'}},
+					tooltip: [{field: 'config'}, {field: 'accuracy', title, format: '.4~f'}],
 				},
 			},
-			{
-				transform: [{filter: "datum.front === 'Pareto front'"}],
-				mark: {type: 'text', align: 'left', baseline: 'bottom', dx: 6, dy: -4, fontSize: 10, lineBreak: ' '},
-				encoding: {x, y, text: {field: 'config'}},
-			},
+			{transform: [{filter: "datum.kind === 'tick'"}], mark: {type: 'text', align: 'right', dx: -4, fontSize: 10, color: '#333'}, encoding: {x, y, text: {field: 'text'}}},
 		],
-		config: {axis: font, legend: {...font, orient: 'bottom'}},
+		config: {axis: font, legend: font, view: {stroke: null}},
 	} as TopLevelSpec;
 }
 
-/** The sweep's metric per step (epoch) of every config in one chart (mean over repeats), to compare how fast they converge. */
-export function validationCurvesSpec(trials: readonly TrialRecord[], steps: readonly StoredStep[], rows: readonly RankedRow[], label: Label, metric: MetricSpec): TopLevelSpec {
-	const {factor, title} = axisOf(metric);
-	const values = historiesOf(trials, steps).flatMap(({trial, history}) =>
-		history.filter(step => Number.isFinite(step.metrics[metric.name])).map(step => ({config: label(trial.config), epoch: step.step, accuracy: step.metrics[metric.name] * factor})),
-	);
-	const order = configOrder(rows, label);
+/**
+ * Parameter importance (fANOVA, src/report/importance.ts): each swept parameter's share of the variance of
+ * validation accuracy, most important on top, with ±1 std over the forest's trees; the subtitle names the pair
+ * that interacts most.
+ */
+export function importanceSpec(result: ImportanceResult): TopLevelSpec {
+	const values = result.parameters.map(parameter => ({
+		name: parameter.name,
+		share: round(parameter.importance * 100),
+		low: round(Math.max(0, parameter.importance - parameter.std) * 100),
+		high: round(Math.min(1, parameter.importance + parameter.std) * 100),
+	}));
+	const y = {field: 'name', type: 'nominal' as const, title: null, sort: values.map(value => value.name)};
+	const subtitle = [
+		`fANOVA over ${result.sampledFrom === undefined ? `${result.trials} configs` : `a random ${result.trials} of ${result.sampledFrom} configs`}; bars: ±1 std over the forest's trees.`,
+		result.topInteraction ? `Top interaction: ${result.topInteraction.names.join(' × ')}, ${(result.topInteraction.importance * 100).toFixed(1)}%.` : undefined,
+	].filter(line => line !== undefined);
 	return {
-		$schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-		title: {text: `${title.charAt(0).toUpperCase()}${title.slice(1)} per epoch (mean over repeats)`, anchor: 'start'},
-		width: 520,
-		height: 320,
+		$schema: SCHEMA,
+		title: {text: "Parameter importance (share of the sweep metric's variance)", subtitle, ...TITLE},
+		width: 360,
+		height: {step: 22},
 		data: {values},
-		mark: {type: 'line', point: {size: 18}},
-		encoding: {
-			x: {field: 'epoch', type: 'quantitative', title: 'epoch', axis: {tickMinStep: 1, format: 'd'}},
-			y: {aggregate: 'mean', field: 'accuracy', type: 'quantitative', title, scale: {zero: false}},
-			color: {field: 'config', type: 'nominal', sort: order, title: 'config', scale: {scheme: order.length > 10 ? 'category20' : 'tableau10'}},
-		},
-		config: {axis: font, legend: {...font, labelLimit: 0, orient: order.length > 8 ? 'bottom' : 'right', columns: order.length > 8 ? 2 : undefined}},
+		layer: [
+			{mark: {type: 'bar', color: '#4c78a8'}, encoding: {y, x: {field: 'share', type: 'quantitative', title: 'share of variance (%)', scale: {domain: [0, 100]}}, tooltip: [{field: 'name'}, {field: 'share', title: 'share (%)', format: '.1f'}]}},
+			{mark: {type: 'rule', color: '#333'}, encoding: {y, x: {field: 'low', type: 'quantitative'}, x2: {field: 'high'}}},
+			{mark: {type: 'text', align: 'left', dx: 4, fontSize: 10}, encoding: {y, x: {field: 'high', type: 'quantitative'}, text: {field: 'share', format: '.1f'}}},
+		],
+		config: {axis: font},
 	} as TopLevelSpec;
+}
+
+function decadeTicks(low: number, high: number): number[] {
+	const ticks = [];
+	for (let power = Math.ceil(low - 1e-9); power <= Math.floor(high + 1e-9); power++) {
+		ticks.push(10 ** power);
+	}
+
+	return ticks.length >= 2 ? ticks : [10 ** low, 10 ** high];
+}
+
+function evenTicks(low: number, high: number): number[] {
+	return low === high ? [low] : Array.from({length: 5}, (_, index) => low + ((high - low) * index) / 4);
+}
+
+function formatTick(value: number): string {
+	const short = Number(value.toPrecision(3));
+	return short !== 0 && (Math.abs(short) < 0.01 || Math.abs(short) >= 1e5) ? short.toExponential() : String(short);
 }
 
 /** Render a Vega-Lite spec to a standalone SVG document (no browser, no canvas). */

@@ -7,8 +7,6 @@ import {checkpointTask, CheckpointWriter} from './checkpoints.js';
 import {SweepHistory} from './history.js';
 import type {RunSink, TrialRunner} from './runner.js';
 
-export {oneLine} from './threads.js';
-
 export interface RunOptions {
 	store: Store;
 	sweep: SweepRecord;

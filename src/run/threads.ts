@@ -4,6 +4,7 @@
  */
 import {MessageChannel} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
+import {errorLine} from '../errors.js';
 import type {BackendChoice} from '../train/backend.js';
 import type {ModelShape} from '../train/model.js';
 import type {ControlMessage, TrialMessage} from '../train/objective.js';
@@ -86,7 +87,7 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 		} catch (error) {
 			result = hardStop.signal.aborted
 				? {state: 'timeout', error: `exceeded timeoutMinutes: ${control.timeoutMs! / 60_000} (worker stopped mid-step)`}
-				: {state: timedOut ? 'timeout' : 'failed', error: oneLine(error)};
+				: {state: timedOut ? 'timeout' : 'failed', error: errorLine(error)};
 		} finally {
 			control.signal.removeEventListener('abort', onStop);
 			for (const timer of timers) {
@@ -102,10 +103,4 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 		await queue;
 		return result;
 	};
-}
-
-/** An error as one line: worker errors can carry multi-line stacks and tfjs diagnostics. */
-export function oneLine(error: unknown): string {
-	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : String(error);
-	return text.split('\n')[0].slice(0, 500);
 }

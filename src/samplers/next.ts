@@ -55,7 +55,7 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 
 	const metric = sweepMetric(definition);
 	const {observations, pending} = history.observations(metric);
-	const known = new Set([...observations.map(observation => configHash(observation.config)), ...pending.map(config => configHash(config))]);
+	const known = new Set([...observations.map(observation => configHash(observation.config, definition)), ...pending.map(config => configHash(config, definition))]);
 	const keys = Object.keys(definition.parameters);
 	const params = (config: TrialParams) => Object.fromEntries(keys.map(key => [key, config[key]]));
 	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
@@ -71,7 +71,7 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 			trialNumber: count + (attempt * 1_000_003),
 		}) : randomSuggestion(definition, deriveSeed(definition.seed, 'tpe-fallback', count, attempt));
 		const config: TrialParams = {...structuredClone(definition.base), ...suggestion};
-		const hash = configHash(config);
+		const hash = configHash(config, definition);
 		if (!known.has(hash)) {
 			return {ordinal: count, config, configHash: hash, repeat: 0, seed: repeatSeed(definition.seed, 0)};
 		}

@@ -127,7 +127,12 @@ export function needsMigration(where: string, current: number, supported: number
 	}
 
 	if (readonly) {
-		throw new StoreError(`${where}: database schema v${current} is older than this sweeplab's v${supported}; open it once without read-only to upgrade it`);
+		// v0 is a database sweeplab never touched (an empty file, another program's SQLite): nothing to upgrade.
+		throw new StoreError(
+			current === 0
+				? `${where}: not a sweeplab database (it has no sweeplab schema); point --db at a database that sweeplab run wrote`
+				: `${where}: database schema v${current} is older than this sweeplab's v${supported}; open it once without read-only to upgrade it (any command that writes does, e.g. sweeplab report --all --db ${where})`,
+		);
 	}
 
 	return true;

@@ -437,6 +437,40 @@ export class PostgresStore implements Store {
 		);
 	}
 
+	async trial(trialId: number): Promise<TrialRecord | undefined> {
+		return this.#read(`reading trial ${trialId}`, async client => {
+			const row = (await client.query<PgTrialRow>('SELECT * FROM trials WHERE id = $1', [trialId])).rows[0];
+			return row && toTrial(row, pgReal);
+		});
+	}
+
+	async trialSteps(trialIds: readonly number[]): Promise<StoredStep[]> {
+		return this.#read(`reading the steps of trials ${trialIds.slice(0, 5).join(', ')}${trialIds.length > 5 ? ', ...' : ''}`, async client =>
+			toSteps(
+				(
+					await client.query<PgStepRow>(
+						`SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
+						LEFT JOIN metrics m ON m.step_id = s.id
+						WHERE s.trial_id = ANY($1::integer[]) ORDER BY s.trial_id, s.step, m.name`,
+						[[...trialIds]],
+					)
+				).rows,
+				pgReal,
+			),
+		);
+	}
+
+	async trialsChangedSince(sinceMs: number): Promise<TrialRecord[]> {
+		return this.#read('reading the trials changed lately', async client =>
+			(
+				await client.query<PgTrialRow>(
+					'SELECT * FROM trials WHERE heartbeat_at >= $1 OR started_at >= $2 OR finished_at >= $2 ORDER BY id',
+					[sinceMs, new Date(sinceMs).toISOString()],
+				)
+			).rows.map(row => toTrial(row, pgReal)),
+		);
+	}
+
 	async close(): Promise<void> {
 		if (this.#closed) {
 			return;

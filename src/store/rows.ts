@@ -4,7 +4,7 @@
  * passes its own decoder.
  */
 import type {SweepDefinition, TrialState} from '../types.js';
-import {TRIAL_STATES} from '../types.js';
+import {builtinConfig, TRIAL_STATES} from '../types.js';
 import type {StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
@@ -58,10 +58,19 @@ export interface StepMetricRow<R> {
 
 export type RealDecoder<R> = (value: R) => number | null;
 
+/**
+ * Built-in configs stored before a config key existed lack it: they trained with its default (sweep/hash.ts,
+ * HASH_NEUTRAL_KEYS). Program sweeps' params are free-form and stay as stored. A trial's config is filled where it is
+ * used as a TrialConfig (builtinConfig), since a trial row does not say which kind of sweep it belongs to.
+ */
+function withConfigDefaults(definition: SweepDefinition): SweepDefinition {
+	return definition.program ? definition : {...definition, base: builtinConfig(definition.base)};
+}
+
 export const toSweep = (row: SweepRow): SweepRecord => ({
 	id: row.id,
 	name: row.name,
-	definition: JSON.parse(row.definition) as SweepDefinition,
+	definition: withConfigDefaults(JSON.parse(row.definition) as SweepDefinition),
 	definitionHash: row.definition_hash,
 	source: row.source,
 	file: row.file,

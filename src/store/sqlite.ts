@@ -325,13 +325,33 @@ export class SqliteStore implements Store {
 
 	async trials(sweepId: number): Promise<TrialRecord[]> {
 		return this.#read(`reading the trials of sweep ${sweepId}`, () =>
-			(this.#statements.trialsOfSweep.all(sweepId) as SqliteTrialRow[]).map(row => toTrial(row, decodeReal)),
+			// Row by row: a sweep of 50,000 trials never holds its raw rows and its records at once.
+			Array.from(this.#statements.trialsOfSweep.iterate(sweepId) as Iterable<SqliteTrialRow>, row => toTrial(row, decodeReal)),
 		);
 	}
 
 	async steps(sweepId: number, options: {afterId?: number} = {}): Promise<StoredStep[]> {
 		return this.#read(`reading the steps of sweep ${sweepId}`, () =>
 			toSteps(this.#statements.stepsOfSweep.all({sweepId, afterId: options.afterId ?? 0}) as SqliteStepRow[], decodeReal),
+		);
+	}
+
+	async trial(trialId: number): Promise<TrialRecord | undefined> {
+		return this.#read(`reading trial ${trialId}`, () => {
+			const row = this.#statements.trialById.get(trialId) as SqliteTrialRow | undefined;
+			return row && toTrial(row, decodeReal);
+		});
+	}
+
+	async trialSteps(trialIds: readonly number[]): Promise<StoredStep[]> {
+		return this.#read(`reading the steps of trials ${trialIds.slice(0, 5).join(', ')}${trialIds.length > 5 ? ', ...' : ''}`, () =>
+			toSteps(this.#statements.stepsOfTrials.all(JSON.stringify(trialIds)) as SqliteStepRow[], decodeReal),
+		);
+	}
+
+	async trialsChangedSince(sinceMs: number): Promise<TrialRecord[]> {
+		return this.#read('reading the trials changed lately', () =>
+			(this.#statements.trialsChangedSince.all({since: sinceMs, sinceIso: new Date(sinceMs).toISOString()}) as SqliteTrialRow[]).map(row => toTrial(row, decodeReal)),
 		);
 	}
 
@@ -491,6 +511,13 @@ function prepareStatements(db: Database.Database) {
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
+		stepsOfTrials: db.prepare(`
+			SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
+			LEFT JOIN metrics m ON m.step_id = s.id
+			WHERE s.trial_id IN (SELECT value FROM json_each(?)) ORDER BY s.trial_id, s.step, m.name`),
+		// ISO 8601 texts of one format compare as their times do.
+		trialsChangedSince: db.prepare(`
+			SELECT * FROM trials WHERE heartbeat_at >= @since OR started_at >= @sinceIso OR finished_at >= @sinceIso ORDER BY id`),
 		stepsOfSweep: db.prepare(`
 			SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
 			JOIN trials t ON t.id = s.trial_id

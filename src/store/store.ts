@@ -206,6 +206,19 @@ export interface Store {
 	 */
 	steps(sweepId: number, options?: {afterId?: number}): Promise<StoredStep[]>;
 
+	/** One trial by id, or undefined. */
+	trial(trialId: number): Promise<TrialRecord | undefined>;
+
+	/** The steps of these trials (of any sweeps) with their metrics, ordered by trial id then step; unknown ids have none. */
+	trialSteps(trialIds: readonly number[]): Promise<StoredStep[]>;
+
+	/**
+	 * The trials (of every sweep) claimed, heartbeating, recording an epoch or finished at or after `sinceMs`
+	 * (epoch milliseconds on the writers' clocks), by id: what a live view polls for. A trial sent back to pending
+	 * (requeued) or newly added carries no time and is not included.
+	 */
+	trialsChangedSince(sinceMs: number): Promise<TrialRecord[]>;
+
 	/** Idempotent; any later call rejects with StoreError. */
 	close(): Promise<void>;
 }

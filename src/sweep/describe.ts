@@ -53,5 +53,10 @@ export function formatValue(value: unknown): string {
 		return Math.abs(short) < 0.001 ? short.toExponential() : String(short);
 	}
 
+	if (typeof value === 'object' && value !== null) {
+		// A schedule, augmentation or early-stopping setting: its members in key order, as a table cell.
+		return `{${Object.entries(value).map(([key, item]) => `${key}:${formatValue(item)}`).join(',')}}`;
+	}
+
 	return String(value);
 }

@@ -37,7 +37,7 @@ export function expandSweepWithStats(definition: SweepDefinition): ExpansionStat
 		definition.method === 'grid'
 			? {configs: gridConfigs(definition), duplicatesSkipped: 0}
 			: (definition.method === 'tpe' ? {configs: [], duplicatesSkipped: 0} : randomConfigs(definition));
-	const hashes = configs.map((config) => configHash(config));
+	const hashes = configs.map((config) => configHash(config, definition));
 	const specs: TrialSpec[] = [];
 	for (let repeat = 0; repeat < definition.repeats; repeat++) {
 		const seed = repeatSeed(definition.seed, repeat);
@@ -122,7 +122,7 @@ function randomConfigs(definition: SweepDefinition): {configs: TrialParams[]; du
 		for (const name of names) {
 			config = withValue(config, name, sampleParameter(definition.parameters[name], rng));
 		}
-		const hash = configHash(config);
+		const hash = configHash(config, definition);
 		if (seen.has(hash)) {
 			// Skipping instead of resampling keeps sample i the same whatever happened to the samples before it.
 			duplicatesSkipped++;

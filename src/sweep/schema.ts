@@ -4,7 +4,7 @@
  * the bad value and what would be right; read.ts prefixes the file name.
  */
 import {z} from 'zod';
-import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS} from '../types.js';
+import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
 import type {DatasetSpec, MetricSpec, ParameterSpec, ProgramDefinition, PrunerSpec, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './did-you-mean.js';
@@ -157,6 +157,66 @@ function intList(what: string, example: string, minLength: number, maxLength: nu
 		});
 }
 
+/** A number in [0, 1) (weight decay, label smoothing): one line naming the bad value. */
+function fractionBelowOne(what: string, example: string) {
+	return z.number({error: typeError(`${what} in [0, 1) such as ${example}`)}).superRefine((value, ctx) => {
+		if (!(value >= 0 && value < 1)) {
+			ctx.addIssue({code: 'custom', message: `must be in [0, 1), got ${formatNumber(value)} (0 turns it off; e.g. ${example})`, input: value});
+		}
+	});
+}
+
+const nonNegativeEpochs = z.number({error: typeError('a number of epochs >= 0 such as 1')}).superRefine((value, ctx) => {
+	if (!(value >= 0 && value <= 1000)) {
+		ctx.addIssue({code: 'custom', message: `must be in 0..1000 epochs, got ${formatNumber(value)}`, input: value});
+	}
+});
+
+const rateBelowOne = (example: string) => z.number({error: typeError(`a factor in (0, 1) such as ${example}`)}).superRefine((value, ctx) => {
+	if (!(value > 0 && value < 1)) {
+		ctx.addIssue({code: 'custom', message: `must be in (0, 1), got ${formatNumber(value)} (the factor the learning rate is multiplied by, e.g. ${example})`, input: value});
+	}
+});
+
+/** Keys a schedule may have, for the unknown-key hint. */
+export const LR_SCHEDULE_KEYS = ['kind', 'warmupEpochs', 'stepEpochs', 'gamma', 'patience', 'factor', 'minLr'] as const;
+export const AUGMENT_KEYS = ['translate', 'flip'] as const;
+const LR_SCHEDULE_EXAMPLE = '{kind: cosine, warmupEpochs: 1}, {kind: step, stepEpochs: 10, gamma: 0.1} or {kind: plateau, patience: 10, factor: 0.1}';
+
+/** `cosine` alone stands for {kind: cosine}; false for null. Defaults as PyTorch's StepLR and ReduceLROnPlateau (and Keras'). */
+const lrScheduleSchema = z.preprocess(
+	value => (value === false ? null : (typeof value === 'string' ? {kind: value} : value)),
+	z.discriminatedUnion('kind', [
+		z.strictObject({kind: z.literal('cosine'), warmupEpochs: nonNegativeEpochs.default(0)}),
+		z.strictObject({kind: z.literal('step'), stepEpochs: intIn(1, 1000, ' (epochs between two decays)'), gamma: rateBelowOne('0.1').default(0.1)}),
+		z.strictObject({
+			kind: z.literal('plateau'),
+			patience: intIn(1, 1000, ' (epochs without a better val_loss before the rate drops)').default(10),
+			factor: rateBelowOne('0.1').default(0.1),
+			minLr: z.number({error: typeError('a learning rate >= 0 such as 0.00001')}).refine(value => value >= 0 && value <= 10, {message: 'must be in [0, 10] (the learning rate never drops below it)'}).default(0),
+		}),
+	], {
+		error(issue) {
+			const kind = isPlainObject(issue.input) ? issue.input.kind : undefined;
+			if (typeof kind === 'string') {
+				return `unknown schedule kind ${JSON.stringify(kind)}${suggestionHint(kind, LR_SCHEDULE_KINDS)}`;
+			}
+			return `expected null or a schedule such as ${LR_SCHEDULE_EXAMPLE}, got ${describeValue(issue.input)}`;
+		},
+	}).nullable(),
+);
+
+const augmentSchema = z.preprocess(
+	value => (value === false ? null : value),
+	z.strictObject(
+		{
+			translate: intIn(0, 8, ' (the largest shift in pixels, each way)').default(0),
+			flip: z.boolean({error: typeError('true or false')}).default(false),
+		},
+		{error: typeError('null, false, or a mapping such as {translate: 2, flip: true}')},
+	).nullable(),
+);
+
 /** The schema of every TrialConfig value, used for `base` and for every value (and range end) in `parameters`. */
 export const configValueSchemas = {
 	model: enumOf('model', MODELS),
@@ -204,6 +264,13 @@ export const configValueSchemas = {
 			)
 			.nullable(),
 	),
+	standardize: enumOf('standardize mode', STANDARDIZE_MODES),
+	lrSchedule: lrScheduleSchema,
+	weightDecay: fractionBelowOne('a weight decay', '0.0001 (L2) or 0.01 (decoupled)'),
+	weightDecayMode: enumOf('weight decay mode', WEIGHT_DECAY_MODES),
+	labelSmoothing: fractionBelowOne('a label smoothing', '0.1'),
+	augment: augmentSchema,
+	globalPool: z.boolean({error: typeError('true or false')}),
 } satisfies {[K in keyof TrialConfig]: z.ZodType<TrialConfig[K], unknown>};
 
 /** A complete TrialConfig, strict: for callers that receive configs from outside (a database, a message). */
@@ -224,11 +291,18 @@ const partialConfigSchema = z.strictObject(
 	dropout: configValueSchemas.dropout.optional(),
 	batchNorm: configValueSchemas.batchNorm.optional(),
 	earlyStopping: configValueSchemas.earlyStopping.optional(),
+	standardize: configValueSchemas.standardize.optional(),
+	lrSchedule: configValueSchemas.lrSchedule.optional(),
+	weightDecay: configValueSchemas.weightDecay.optional(),
+	weightDecayMode: configValueSchemas.weightDecayMode.optional(),
+	labelSmoothing: configValueSchemas.labelSmoothing.optional(),
+	augment: configValueSchemas.augment.optional(),
+	globalPool: configValueSchemas.globalPool.optional(),
 },
 	{error: typeError('a mapping of trial settings such as {epochs: 10, hidden: [64]}')},
 );
 
-const FLOAT_KEYS: ReadonlySet<string> = new Set(['learningRate', 'dropout']);
+const FLOAT_KEYS: ReadonlySet<string> = new Set(['learningRate', 'dropout', 'weightDecay', 'labelSmoothing']);
 const INT_KEYS: ReadonlySet<string> = new Set(['batchSize', 'epochs']);
 const EXAMPLE_LISTS: Record<keyof TrialConfig, string> = {
 	model: '[mlp, cnn]',
@@ -244,6 +318,13 @@ const EXAMPLE_LISTS: Record<keyof TrialConfig, string> = {
 	dropout: '[0, 0.2]',
 	batchNorm: '[false, true]',
 	earlyStopping: '[null, {patience: 3}]',
+	standardize: '[none, per-pixel]',
+	lrSchedule: '[null, {kind: cosine, warmupEpochs: 1}]',
+	weightDecay: '[0, 0.0001]',
+	weightDecayMode: '[decoupled, l2]',
+	labelSmoothing: '[0, 0.1]',
+	augment: '[null, {translate: 2, flip: true}]',
+	globalPool: '[false, true]',
 };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -292,6 +373,12 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	}
 	if (path.length === 1 && (path[0] === 'base' || path[0] === 'parameters')) {
 		return CONFIG_KEYS;
+	}
+	if (path.length === 2 && path[0] === 'base' && path[1] === 'lrSchedule') {
+		return LR_SCHEDULE_KEYS;
+	}
+	if (path.length === 2 && path[0] === 'base' && path[1] === 'augment') {
+		return AUGMENT_KEYS;
 	}
 	if (path.length === 1 && path[0] === 'checkpoint') {
 		return CHECKPOINT_KEYS;
@@ -455,6 +542,13 @@ const parametersSchema = z.strictObject(
 	dropout: parameterSpecSchema('dropout').optional(),
 	batchNorm: parameterSpecSchema('batchNorm').optional(),
 	earlyStopping: parameterSpecSchema('earlyStopping').optional(),
+	standardize: parameterSpecSchema('standardize').optional(),
+	lrSchedule: parameterSpecSchema('lrSchedule').optional(),
+	weightDecay: parameterSpecSchema('weightDecay').optional(),
+	weightDecayMode: parameterSpecSchema('weightDecayMode').optional(),
+	labelSmoothing: parameterSpecSchema('labelSmoothing').optional(),
+	augment: parameterSpecSchema('augment').optional(),
+	globalPool: parameterSpecSchema('globalPool').optional(),
 },
 	{error: typeError('a mapping from trial settings to lists such as {learningRate: [0.001, 0.01]}')},
 );
@@ -684,8 +778,11 @@ export const sweepFileSchema = z
 		if (!models.includes('cnn')) {
 			for (const section of ['base', 'parameters'] as const) {
 				const given = section === 'base' ? base : parameters;
-				for (const key of ['conv', 'kernelSize'] as const) {
-					if (given[key] !== undefined) {
+				for (const key of ['conv', 'kernelSize', 'globalPool'] as const) {
+					// globalPool: false is what every mlp has, so only a true one is out of place.
+					const spec = parameters.globalPool;
+					const poolsSomewhere = section === 'base' ? base.globalPool === true : spec?.kind === 'values' && spec.values.includes(true);
+					if (key === 'globalPool' ? poolsSomewhere : given[key] !== undefined) {
 						ctx.addIssue({
 							code: 'custom',
 							path: [section, key],
@@ -695,7 +792,31 @@ export const sweepFileSchema = z
 				}
 			}
 		}
+		const smoothingProblem = labelSmoothingProblem(base, parameters);
+		if (smoothingProblem) {
+			ctx.addIssue({code: 'custom', ...smoothingProblem});
+		}
 	});
+
+/** Label smoothing is defined for the cross-entropy only: a sweep that could pair a smoothing above 0 with another loss is refused. */
+function labelSmoothingProblem(base: Partial<TrialConfig>, parameters: Partial<Record<keyof TrialConfig, ParameterSpec>>): Problem | undefined {
+	const valuesOf = (key: 'labelSmoothing' | 'loss'): unknown[] => {
+		const spec = parameters[key];
+		if (spec === undefined) {
+			return [base[key] ?? DEFAULT_TRIAL_CONFIG[key]];
+		}
+		return spec.kind === 'values' ? spec.values : [spec.min, spec.max];
+	};
+	const smoothing = valuesOf('labelSmoothing').find(value => typeof value === 'number' && value > 0);
+	const loss = valuesOf('loss').find(value => value !== 'sparseCategoricalCrossentropy');
+	if (smoothing === undefined || loss === undefined) {
+		return undefined;
+	}
+	return {
+		path: [parameters.labelSmoothing ? 'parameters' : 'base', 'labelSmoothing'],
+		message: `labelSmoothing ${String(smoothing)} applies to loss: sparseCategoricalCrossentropy only, and this sweep trains loss ${String(loss)} too (set labelSmoothing: 0 or keep the loss to sparseCategoricalCrossentropy)`,
+	};
+}
 
 /** A program sweep's parameter: a list of any values, {choice: [...]}, or a numeric distribution; names are free-form. */
 const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => {

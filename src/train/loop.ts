@@ -1,9 +1,12 @@
 import type {SplitData} from '../data/load.js';
+import {fitStandardizer, standardizedSet, standardizeRows} from '../data/standardize.js';
 import {TrainingError} from '../errors.js';
 import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
+import {Augmenter} from './augment.js';
 import type {Tf} from './backend.js';
 import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
 import {LeanMlp, leanCovers} from './paths/lean.js';
@@ -114,6 +117,10 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 	let trainer = makeTrainer(tf, config, shape, seed, input.path);
 	let stopping = new EarlyStopper(config.earlyStopping, trainer);
 	const identity = trialIdentity(config, seed, shape);
+	const newSchedule = () => config.lrSchedule ? new LearningRateSchedule(config.lrSchedule, config.learningRate, config.epochs, Math.ceil(data.train.n / config.batchSize)) : undefined;
+	let schedule = newSchedule();
+	/** The rate the trainer steps with: the config's until a schedule changes it. */
+	let learningRate = config.learningRate;
 	let trainSeconds = 0;
 	let epochsRun = 0;
 	let resumedFrom: number | undefined;
@@ -123,6 +130,13 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			await trainer.loadState(state);
 			stopping.loadState(state);
 			trainSeconds = state.takeNumber('loop/trainSeconds');
+			if (schedule) {
+				learningRate = loadSchedule(schedule, state);
+				if (learningRate !== config.learningRate) {
+					trainer.setLearningRate(learningRate);
+				}
+			}
+
 			state.assertAllTaken();
 			epochsRun = header.epoch;
 			resumedFrom = header.epoch;
@@ -137,6 +151,8 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			trainer.dispose();
 			trainer = makeTrainer(tf, config, shape, seed, input.path);
 			stopping = new EarlyStopper(config.earlyStopping, trainer);
+			schedule = newSchedule();
+			learningRate = config.learningRate;
 			trainSeconds = 0;
 		}
 	}
@@ -146,6 +162,11 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 	const batchX = new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);
 	const order = new Uint32Array(data.train.n);
+	// Standardisation statistics come from the training split alone; validation and test get standardised copies.
+	const standardizer = fitStandardizer(config.standardize, data.train);
+	const validationSet = standardizer ? standardizedSet(standardizer, data.validation) : data.validation;
+	const testSet = !standardizer ? data.test : (data.test === data.validation ? validationSet : standardizedSet(standardizer, data.test));
+	const augmenter = config.augment ? new Augmenter(config.augment, shape.imageShape) : undefined;
 	const due = checkpointsDue(input.checkpoint);
 	let checkpointed = epochsRun;
 	/** The state after `epoch` (the one just trained) to onCheckpoint. */
@@ -159,6 +180,10 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 		await trainer.saveState(state);
 		stopping.saveState(state);
 		state.putNumber('loop/trainSeconds', trainSeconds);
+		if (schedule) {
+			saveSchedule(schedule, learningRate, state);
+		}
+
 		const bytes = encodeCheckpoint({trainingPath: trainer.trainingPath, epoch, identity}, state);
 		checkpointed = epoch;
 		hooks.onCheckpoint({epoch, bytes, seconds: (performance.now() - taken) / 1000});
@@ -181,6 +206,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			}
 
 			createRng(deriveSeed(seed, 'shuffle', epoch)).shuffle(order);
+			const augmentRng = createRng(deriveSeed(seed, 'augment', epoch));
 			for (let start = 0; start < order.length; start += config.batchSize) {
 				const rows = Math.min(config.batchSize, order.length - start);
 				for (let i = 0; i < rows; i++) {
@@ -189,12 +215,24 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 					batchY[i] = data.train.y[index];
 				}
 
+				augmenter?.apply(batchX, rows, augmentRng);
+				if (standardizer) {
+					standardizeRows(standardizer, batchX, rows, dim);
+				}
+
+				const rate = schedule?.rateAt(epoch, start / config.batchSize) ?? learningRate;
+				if (rate !== learningRate) {
+					trainer.setLearningRate(rate);
+					learningRate = rate;
+				}
+
 				trainer.trainBatch(batchX, batchY, rows);
 			}
 
 			const sums = trainer.takeSums();
 			const [loss, correct] = [sums.loss / order.length, sums.correct];
-			const validation = trainer.evaluate(data.validation);
+			const validation = trainer.evaluate(validationSet);
+			schedule?.endEpoch(validation.loss);
 			const seconds = (performance.now() - started) / 1000;
 			trainSeconds += seconds;
 			epochsRun = epoch;
@@ -231,7 +269,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 		}
 
 		const weightsEpoch = stopping.restoreBest() ?? epochsRun;
-		const test = trainer.evaluate(data.test);
+		const test = trainer.evaluate(testSet);
 		return {
 			state: 'completed',
 			epochsRun,
@@ -246,6 +284,25 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 		stopping.dispose();
 		trainer.dispose();
 	}
+}
+
+/**
+ * A schedule's checkpoint sections: the plateau's state (LearningRateSchedule.state) and the rate the trainer steps
+ * with, so a resumed trial steps at the rate the uninterrupted one would have. Without a schedule the rate is the
+ * config's and nothing is written (checkpoints of constant-rate trials read as before schedules existed).
+ */
+function saveSchedule(schedule: LearningRateSchedule, learningRate: number, state: StateWriter): void {
+	const {rate, best, waited} = schedule.state();
+	state.putNumber('schedule/learningRate', learningRate);
+	state.putNumber('schedule/rate', rate);
+	state.putNumber('schedule/best', best);
+	state.putNumber('schedule/waited', waited);
+}
+
+/** Restores saveSchedule's sections into `schedule`; returns the rate to step with. Throws CheckpointError when one is missing. */
+function loadSchedule(schedule: LearningRateSchedule, state: StateReader): number {
+	schedule.restore({rate: state.takeNumber('schedule/rate'), best: state.takeNumber('schedule/best'), waited: state.takeNumber('schedule/waited')});
+	return state.takeNumber('schedule/learningRate');
 }
 
 /** The policy as a test of an epoch that just ended; the clock starts now. */

@@ -31,7 +31,7 @@ export function countParams(config: TrialConfig, shape: ModelShape): number {
 			w = Math.floor(w / 2);
 		}
 
-		features = h * w * c;
+		features = config.globalPool ? c : h * w * c;
 	}
 
 	for (const units of config.hidden) {

@@ -92,7 +92,8 @@ export class NetWeights {
 			}
 		}
 
-		let inputs = height * width * channels;
+		// Global average pooling leaves one value per channel of the last block.
+		let inputs = config.model === 'cnn' && config.globalPool ? channels : height * width * channels;
 		for (const [i, units] of [...config.hidden, shape.numClasses].entries()) {
 			const hidden = i < config.hidden.length;
 			const kernel = add([inputs, units], glorotUniform(tf, [inputs, units], deriveSeed(seed, 'layer', layerIndex++)));

@@ -6,6 +6,7 @@
  */
 import {type MessagePort, workerData} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
+import {errorLine} from '../errors.js';
 import {builtinConfig, type CheckpointPolicy, epochStep, type TrialConfig, type TrialParams} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
 import {trainTrial} from './loop.js';
@@ -131,7 +132,7 @@ async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial
 		returned = await objective(trial);
 	} catch (error) {
 		if (!(error instanceof TrialPruned) || !trial.stop) {
-			return {state: 'failed', trainSeconds: seconds(), error: describeError(error)};
+			return {state: 'failed', trainSeconds: seconds(), error: errorLine(error)};
 		}
 	}
 
@@ -156,12 +157,6 @@ async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial
 	}
 
 	return {state: 'completed', trainSeconds: seconds()};
-}
-
-/** An error as one line: the first line of its message, with its class when that says something. */
-function describeError(error: unknown): string {
-	const text = error instanceof Error ? `${error.name === 'Error' ? '' : error.name + ': '}${error.message}` : `threw ${String(error)}`;
-	return text.split('\n')[0].slice(0, 500);
 }
 
 /** Piscina's entry point (pool.ts names it). */

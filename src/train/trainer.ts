@@ -24,6 +24,8 @@ export interface Trainer {
 	evaluate(set: ImageSet): {loss: number; accuracy: number};
 	/** A copy of the current weights (and batch-norm statistics), for early stopping's restoreBest. */
 	snapshot(): WeightsSnapshot;
+	/** The learning rate of the steps from now on (a schedule's; the config's learningRate until called). */
+	setLearningRate(rate: number): void;
 	/** A snapshot of weights a snapshot's arrays() gave (the best epoch's, read back from a checkpoint). */
 	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot;
 	/**

@@ -104,3 +104,12 @@ test('examples/tfjs-model: a user-written tfjs model as a module objective train
 	const metrics = query<{name: string}>(db, 'SELECT DISTINCT name FROM metrics ORDER BY name').map(row => row.name);
 	t.deepEqual(metrics, ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
 });
+
+test('a pruner stops a module objective: report throws TrialPruned, the trial ends pruned with the reason after the step it was judged on', async t => {
+	const db = join(tempDir(t), 'pruned.db');
+	const result = await runCli(['run', fixture('e2e/module-pruned.yaml'), '--db', db, '--workers', '1']);
+	t.is(result.code, 0, result.stderr);
+	const rows = query<{state: string; epochs_run: number; stop_reason: string | null}>(db, 'SELECT state, epochs_run, stop_reason FROM trials ORDER BY ordinal');
+	t.deepEqual(rows.map(row => [row.state, row.epochs_run]), [['completed', 4], ['completed', 4], ['pruned', 2]]);
+	t.regex(rows[2].stop_reason!, /^best loss 22\.\d+ by epoch 2 above the median 0\.\d+ of 2 completed trials/);
+});

@@ -30,7 +30,10 @@ test('reports: steps in order with their metrics, final metrics once at the end,
 	t.deepEqual(sink.finals, [{test_accuracy: 0.77}]);
 	const seen = JSON.parse(readFileSync(join(trial.dir, 'seen.json'), 'utf8')) as {argv: string[]; env: Record<string, string>};
 	t.deepEqual(seen.argv, ['--mode=report', '--lr=0.01', '--layers=[2,3]']);
+	// The program inherits sweeplab's environment, so SWEEPLAB_* variables of this test's own (SWEEPLAB_TEST_PG in CI) reach it too.
+	const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('SWEEPLAB_')));
 	t.deepEqual(seen.env, {
+		...inherited,
 		EXTRA: 'from the sweep', PYTHONUNBUFFERED: '1', SWEEPLAB_PARAMS: '{"mode":"report","lr":0.01,"layers":[2,3]}', SWEEPLAB_TRIAL_ID: '7',
 		SWEEPLAB_SEED: '1234', SWEEPLAB_TRIAL_DIR: trial.dir, SWEEPLAB_CHECKPOINT_DIR: join(trial.dir, 'checkpoint'),
 	});

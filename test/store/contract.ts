@@ -443,6 +443,49 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.deepEqual(statuses[0].sweep, widths);
 	});
 
+	test('trial reads one trial by id; trialSteps reads the steps of the listed trials only, by trial then step', async (t) => {
+		const {store, sweep} = await withTrials(t, 3);
+		const first = await claimed(store, sweep.id);
+		const second = await claimed(store, sweep.id);
+		for (const [trial, steps] of [[second, 2], [first, 3]] as const) {
+			for (let step = 1; step <= steps; step++) {
+				await store.recordStep(trial.id, OWNER_A, stepRecord(step, {valAccuracy: trial.id + step / 10}));
+			}
+		}
+
+		t.deepEqual(await store.trial(first.id), (await store.trials(sweep.id)).find((trial) => trial.id === first.id));
+		t.is(await store.trial(999_999), undefined);
+		const steps = await store.trialSteps([second.id, first.id, 999_999]);
+		t.deepEqual(
+			steps.map((step) => [step.trialId, step.step]),
+			[[first.id, 1], [first.id, 2], [first.id, 3], [second.id, 1], [second.id, 2]].sort((a, b) => a[0] - b[0] || a[1] - b[1]),
+		);
+		t.is(steps.find((step) => step.trialId === first.id && step.step === 2)!.metrics.val_accuracy, first.id + 0.2);
+		t.deepEqual(await store.trialSteps([second.id]), steps.filter((step) => step.trialId === second.id));
+		t.deepEqual(await store.trialSteps([]), []);
+	});
+
+	test('trialsChangedSince returns the trials claimed, recording epochs or finished since then, of every sweep', async (t) => {
+		const {store, sweep} = await withTrials(t, 4);
+		const other = await store.openSweep(sweepInput('other'));
+		await store.addTrials(other.id, trialSpecs(1));
+		const before = Date.now() - 1;
+		t.deepEqual(await store.trialsChangedSince(before), [], 'pending trials carry no time');
+		const running = await claimed(store, sweep.id);
+		await store.recordStep(running.id, OWNER_A, stepRecord(1));
+		const done = await claimed(store, sweep.id);
+		await store.finishTrial(done.id, OWNER_A, {state: 'completed'});
+		const elsewhere = await claimed(store, other.id, OWNER_B);
+		const changed = await store.trialsChangedSince(before);
+		t.deepEqual(
+			changed.map((trial) => trial.id),
+			[running.id, done.id, elsewhere.id].sort((a, b) => a - b),
+		);
+		t.like(changed.find((trial) => trial.id === running.id), {state: 'running', epochsRun: 1});
+		t.like(changed.find((trial) => trial.id === done.id), {state: 'completed'});
+		t.deepEqual(await store.trialsChangedSince(Date.now() + 60_000), []);
+	});
+
 	test('saveCheckpoint keeps only the newest resume checkpoint of a running trial, its bytes as they were', async (t) => {
 		const {store, sweep} = await withTrials(t, 1);
 		const trial = await claimed(store, sweep.id);

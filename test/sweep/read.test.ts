@@ -1,4 +1,4 @@
-import {readdirSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import {chmod, mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -182,6 +182,29 @@ test('a byte-order mark does not break YAML or JSON', (t) => {
 function escape(text: string): string {
 	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`);
 }
+
+test('the training features load with their defaults filled in', (t) => {
+	const definition = parseSweep(readFileSync(join(goodDir, 'training-features.yaml'), 'utf8'), 'training-features.yaml');
+	t.like(definition.base, {standardize: 'per-pixel', weightDecay: 0.0005, weightDecayMode: 'l2', labelSmoothing: 0.1, augment: {translate: 2, flip: true}, globalPool: true});
+	t.deepEqual(definition.parameters.lrSchedule, {kind: 'values', values: [
+		null,
+		{kind: 'cosine', warmupEpochs: 0},
+		{kind: 'cosine', warmupEpochs: 1},
+		{kind: 'step', stepEpochs: 5, gamma: 0.1},
+		{kind: 'plateau', patience: 2, factor: 0.1, minLr: 0},
+	]});
+	// `cosine` and {kind: cosine} are one value: listing both is a duplicate.
+	t.throws(() => parseSweep('name: x\nmethod: grid\ndataset: {name: fashion-mnist-mini}\nparameters:\n  lrSchedule: [cosine, {kind: cosine}]\n', 'x.yaml'), {message: /parameters\.lrSchedule\[1\]: duplicate value/});
+	const defaults = parseSweep('name: x\nmethod: grid\ndataset: {name: fashion-mnist-mini}\nbase:\n  augment: {flip: true}\n', 'x.yaml').base;
+	t.like(defaults, {standardize: 'none', lrSchedule: null, weightDecay: 0, weightDecayMode: 'decoupled', labelSmoothing: 0, augment: {translate: 0, flip: true}, globalPool: false});
+});
+
+test('globalPool: false on an mlp is accepted (it is every mlp\'s value); true is refused', (t) => {
+	const head = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist-mini}\n';
+	t.notThrows(() => parseSweep(`${head}base: {globalPool: false}\n`, 'x.yaml'));
+	t.notThrows(() => parseSweep(`${head}parameters: {globalPool: [false]}\n`, 'x.yaml'));
+	t.throws(() => parseSweep(`${head}parameters: {globalPool: [false, true]}\n`, 'x.yaml'), {message: /parameters\.globalPool: globalPool applies to model: cnn only/});
+});
 
 test('checkpoint and keepBestWeights: policies, false, and one-line problems; neither changes the definition hash', (t) => {
 	const base = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist}\n';

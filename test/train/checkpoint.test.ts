@@ -75,7 +75,18 @@ const mlp: TrialConfig = {
 };
 const cnn: TrialConfig = {...DEFAULT_TRIAL_CONFIG, model: 'cnn', conv: [4, 8], hidden: [16], batchNorm: true, dropout: 0.2, optimizer: 'adamax', epochs: 3};
 
+/*
+ * A plateau schedule whose rate falls within the first epochs (patience 1, a rate high enough for the validation loss
+ * to stall), with decoupled weight decay, which steps with the scheduled rate too: a resume must bring back the
+ * schedule's state and the rate in use. The cosine case warms up over the first epoch and decays per step.
+ */
+const plateau: TrialConfig = {...DEFAULT_TRIAL_CONFIG, hidden: [32], learningRate: 0.02, epochs: 6, weightDecay: 0.01, lrSchedule: {kind: 'plateau', patience: 1, factor: 0.5, minLr: 0}};
+const cosine: TrialConfig = {...DEFAULT_TRIAL_CONFIG, hidden: [32], optimizer: 'momentum', learningRate: 0.05, epochs: 4, standardize: 'global', augment: {translate: 1, flip: false}, lrSchedule: {kind: 'cosine', warmupEpochs: 1}};
+
 const cases: Array<{title: string; config: TrialConfig; trainLimit: number; path?: TrainingPath; resumeAt: number[]}> = [
+	{title: 'an MLP with a plateau schedule and weight decay (simd path)', config: plateau, trainLimit: 800, resumeAt: [2, 4, 5]},
+	{title: 'the plateau MLP on the layers path', config: plateau, trainLimit: 800, path: 'layers', resumeAt: [4]},
+	{title: 'an MLP with a cosine schedule, standardisation and augmentation (lean path)', config: cosine, trainLimit: 600, path: 'lean', resumeAt: [1, 2]},
 	{title: 'an MLP with dropout, batch norm and early stopping (simd path)', config: mlp, trainLimit: 1200, resumeAt: [1, 3, 4]},
 	{title: 'a small CNN with batch norm and dropout (simd path)', config: cnn, trainLimit: 400, resumeAt: [1, 2]},
 	{title: 'the MLP on the lean path', config: {...mlp, optimizer: 'rmsprop'}, trainLimit: 800, path: 'lean', resumeAt: [2]},
@@ -93,6 +104,12 @@ for (const {title, config, trainLimit, path, resumeAt} of cases) {
 			// A fresh trainer in the same process, restored from the bytes alone.
 			const resumed = await run({config, seed: 17, ...(path && {path}), resume: full.checkpoints.get(from)!.slice()}, trainLimit);
 			assertSameContinuation(t, full, resumed, from);
+		}
+
+		if (config.lrSchedule?.kind === 'plateau') {
+			// The case exercises a rate the plateau lowered by a resume point (read back from that checkpoint).
+			const rates = resumeAt.map(from => decodeCheckpoint(full.checkpoints.get(from)!, {identity: trialIdentity(config, 17, shape)}).state.takeNumber('schedule/rate'));
+			t.true(rates.some(rate => rate < config.learningRate), `rates at the resume points: ${rates.join(', ')}`);
 		}
 
 		if (config === mlp && !path) {

@@ -53,14 +53,22 @@ export function layersGradients(tf: Tf, trainer: LayersTrainer, config: TrialCon
 		const xs = tf.tensor2d(x, [y.length, DIM]);
 		const ys = tf.tensor1d(y, 'int32');
 		const variables = trainer.model.trainableWeights.map(weight => weight.read() as TF.Variable);
-		const {grads} = tf.variableGrads(() => lossFromLogits(tf, config.loss, trainer.model.apply(xs, {training: true}) as TF.Tensor2D, ys), variables);
+		const {grads} = tf.variableGrads(() => lossFromLogits(tf, config.loss, trainer.model.apply(xs, {training: true}) as TF.Tensor2D, ys, config.labelSmoothing), variables);
 		return variables.map(variable => grads[variable.name].dataSync() as Float32Array);
 	});
 }
 
-/** Trains both on the same `steps` batches; their summed losses agree within 1e-3 and their correct counts exactly. */
-export async function trainSideBySide(t: ExecutionContext, reference: Trainer, candidate: Trainer, steps: number, batchSize: number): Promise<void> {
-	for (const {x, y} of await batches(steps, batchSize)) {
+/**
+ * Trains both on the same `steps` batches; their summed losses agree within 1e-3 and their correct counts exactly.
+ * `rates[i]`, when given, is the learning rate of step i (a schedule's), set on both before the step.
+ */
+export async function trainSideBySide(t: ExecutionContext, reference: Trainer, candidate: Trainer, steps: number, batchSize: number, rates?: number[]): Promise<void> {
+	for (const [i, {x, y}] of (await batches(steps, batchSize)).entries()) {
+		if (rates) {
+			reference.setLearningRate(rates[i]);
+			candidate.setLearningRate(rates[i]);
+		}
+
 		reference.trainBatch(x, y, y.length);
 		candidate.trainBatch(x, y, y.length);
 	}

@@ -1,9 +1,14 @@
 import test from 'ava';
-import {loadDataset, splitDataset, type SplitData} from '../../src/data/load.js';
+import {type ImageSet, loadDataset, splitDataset, type SplitData} from '../../src/data/load.js';
+import {fitStandardizer, standardizedSet, standardizeRows} from '../../src/data/standardize.js';
+import {Augmenter} from '../../src/train/augment.js';
 import {loadBackend} from '../../src/train/backend.js';
 import {trainTrial, type TrainHooks} from '../../src/train/loop.js';
+import {LearningRateSchedule} from '../../src/train/math/schedules.js';
 import type {ModelShape} from '../../src/train/model.js';
+import {SimdNet} from '../../src/train/paths/simd.js';
 import {DEFAULT_TRIAL_CONFIG, type EpochRecord, type TrialConfig} from '../../src/types.js';
+import {createRng, deriveSeed} from '../../src/util/random.js';
 
 const shape: ModelShape = {imageShape: [28, 28, 1], numClasses: 10};
 
@@ -99,4 +104,91 @@ test.serial('a pruner verdict after an epoch ends the trial as pruned before ano
 	t.is(result.stopReason, 'below the median');
 	t.is(epochs.length, 2);
 	t.is(result.testAccuracy, undefined);
+});
+
+test.serial('training batches are augmented then standardised with training statistics; validation and test only standardised; the rate follows the schedule', async t => {
+	const {tf} = await loadBackend('wasm');
+	const data = await miniSplit(400);
+	const config: TrialConfig = {...DEFAULT_TRIAL_CONFIG, epochs: 2, batchSize: 64, augment: {translate: 2, flip: true}, standardize: 'per-pixel', lrSchedule: {kind: 'cosine', warmupEpochs: 1}};
+	const seed = 17;
+	const seen: {batches: Float32Array[]; evaluated: Float32Array[]; rates: number[]} = {batches: [], evaluated: [], rates: []};
+	const {trainBatch, evaluate, setLearningRate} = SimdNet.prototype;
+	t.teardown(() => {
+		Object.assign(SimdNet.prototype, {trainBatch, evaluate, setLearningRate});
+	});
+	Object.assign(SimdNet.prototype, {
+		trainBatch(this: SimdNet, x: Float32Array, y: Int32Array, rows: number) {
+			seen.batches.push(x.slice(0, rows * 784));
+			trainBatch.call(this, x, y, rows);
+		},
+		evaluate(this: SimdNet, set: ImageSet) {
+			seen.evaluated.push(set.x);
+			return evaluate.call(this, set);
+		},
+		setLearningRate(this: SimdNet, rate: number) {
+			seen.rates.push(rate);
+			setLearningRate.call(this, rate);
+		},
+	});
+	const result = await trainTrial(tf, {config, seed, data, shape}, {onEpoch() {}});
+	t.is(result.state, 'completed');
+
+	// The loop's batches, rebuilt: shuffled order, the augmentation's own stream per epoch, then the training split's statistics.
+	const standardizer = fitStandardizer('per-pixel', data.train)!;
+	const augmenter = new Augmenter(config.augment!, shape.imageShape);
+	const expected: Float32Array[] = [];
+	let unaugmented = 0;
+	for (let epoch = 1; epoch <= config.epochs; epoch++) {
+		const order = Uint32Array.from({length: data.train.n}, (_, i) => i);
+		createRng(deriveSeed(seed, 'shuffle', epoch)).shuffle(order);
+		const rng = createRng(deriveSeed(seed, 'augment', epoch));
+		for (let start = 0; start < order.length; start += config.batchSize) {
+			const rows = Math.min(config.batchSize, order.length - start);
+			const batch = new Float32Array(rows * 784);
+			for (let i = 0; i < rows; i++) {
+				batch.set(data.train.x.subarray(order[start + i] * 784, (order[start + i] + 1) * 784), i * 784);
+			}
+
+			const plain = batch.slice();
+			standardizeRows(standardizer, plain, rows, 784);
+			augmenter.apply(batch, rows, rng);
+			standardizeRows(standardizer, batch, rows, 784);
+			expected.push(batch);
+			unaugmented += plain.every((value, i) => value === batch[i]) ? 1 : 0;
+		}
+	}
+
+	t.is(seen.batches.length, expected.length);
+	t.true(seen.batches.every((batch, b) => batch.every((value, i) => value === expected[b][i])), 'every training batch is the augmented, standardised batch');
+	t.is(unaugmented, 0, 'augmentation changed every batch');
+
+	// Validation after each epoch and the test at the end: standardised with the training statistics, never augmented.
+	const validation = standardizedSet(standardizer, data.validation).x;
+	const testSet = standardizedSet(standardizer, data.test).x;
+	t.is(seen.evaluated.length, config.epochs + 1);
+	for (const evaluated of seen.evaluated.slice(0, -1)) {
+		t.deepEqual(evaluated, validation);
+	}
+
+	t.deepEqual(seen.evaluated.at(-1), testSet);
+	// Statistics of all the images rather than the training split's would give other validation inputs.
+	const everything = fitStandardizer('per-pixel', {x: Float32Array.from([...data.train.x, ...data.validation.x]), y: new Uint8Array(0), n: data.train.n + data.validation.n})!;
+	t.notDeepEqual(standardizedSet(everything, data.validation).x, validation);
+
+	// One rate per step (320 images: 5 batches an epoch): the cosine schedule's, set only when it changes.
+	t.is(data.train.n, 320);
+	const schedule = new LearningRateSchedule(config.lrSchedule!, config.learningRate, config.epochs, 5);
+	const rates = Array.from({length: 10}, (_, step) => schedule.rateAt(Math.floor(step / 5) + 1, step % 5)).filter((rate, step, all) => step === 0 || rate !== all[step - 1]);
+	t.deepEqual(seen.rates, rates);
+	t.deepEqual(seen.rates.slice(0, 5), [1, 2, 3, 4, 5].map(k => config.learningRate * k / 5));
+});
+
+test.serial('a trial with every feature on is deterministic for its seed', async t => {
+	const features: Partial<TrialConfig> = {augment: {translate: 1, flip: true}, standardize: 'global', lrSchedule: {kind: 'plateau', patience: 1, factor: 0.5, minLr: 0}, weightDecay: 0.01, labelSmoothing: 0.1};
+	const first = await train(features, 4);
+	const again = await train(features, 4);
+	const plain = await train({}, 4);
+	t.deepEqual(first.metrics, again.metrics);
+	t.is(first.result.testAccuracy, again.result.testAccuracy);
+	t.notDeepEqual(first.metrics, plain.metrics);
 });

@@ -15,7 +15,20 @@ const configs: Array<[string, Partial<TrialConfig>]> = [
 	['leaky relu', {activation: 'leakyRelu'}],
 	['cnn', {model: 'cnn', conv: [16, 32], kernelSize: 3, hidden: [64]}],
 	['cnn batch norm', {model: 'cnn', conv: [8], kernelSize: 5, hidden: [], batchNorm: true}],
+	// The benchmark's shapes: 5x5 kernels, 32 and 64 channels, with Flatten or global average pooling.
+	['cnn 5x5 32-64', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [128]}],
+	['cnn 5x5 32-64, global average pooling', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [], globalPool: true}],
+	['cnn global average pooling, batch norm', {model: 'cnn', conv: [8, 16, 32], hidden: [16], globalPool: true, batchNorm: true}],
 ];
+
+test('global average pooling leaves one feature per channel of the last block', t => {
+	const config: TrialConfig = {...DEFAULT_TRIAL_CONFIG, model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: []};
+	// Conv 5x5x1x32 + 32, conv 5x5x32x64 + 64, then 7x7x64 = 3136 features (Flatten) or 64 (pooled) into Dense(10).
+	const convs = ((25 * 32) + 32) + ((25 * 32 * 64) + 64);
+	t.is(countParams(config, shape), convs + (3136 * 10) + 10);
+	t.is(countParams({...config, globalPool: true}, shape), convs + (64 * 10) + 10);
+	t.is(countParams({...config, globalPool: true}, shape), 52_746);
+});
 
 test('the seed MLP has the Keras parameter count of Flatten -> 64 -> 64 -> 10', t => {
 	t.is(countParams(DEFAULT_TRIAL_CONFIG, shape), (784 * 64 + 64) + (64 * 64 + 64) + (64 * 10 + 10));

@@ -10,6 +10,8 @@ export interface Kernels {
 	adagrad(p: number, g: number, acc: number, n: number, lr: number, eps: number): void;
 	adam(p: number, g: number, m: number, v: number, n: number, beta1: number, beta2: number, step: number, root_correction2: number, eps: number): void;
 	adamax(p: number, g: number, m: number, u: number, n: number, beta1: number, beta2: number, step: number, eps: number): void;
+	decay_weights(p: number, n: number, keep: number): void;
+	add_l2_gradient(g: number, p: number, n: number, wd: number): void;
 	im2col(input: number, patches: number, batch: number, h: number, w: number, c: number, k: number): void;
 	col2im(patches: number, input: number, batch: number, h: number, w: number, c: number, k: number): void;
 	maxpool(input: number, output: number, which: number, batch: number, h: number, w: number, c: number): void;

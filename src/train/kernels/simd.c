@@ -231,6 +231,20 @@ void adamax(f32 *restrict p, const f32 *restrict g, f32 *restrict m, f32 *restri
 	}
 }
 
+/* Decoupled weight decay (AdamW's rule, on every optimizer): p *= keep, keep = 1 - lr wd, before the optimizer's step. */
+void decay_weights(f32 *restrict p, int n, f32 keep) {
+	for (int i = 0; i < n; i++) {
+		p[i] *= keep;
+	}
+}
+
+/* L2 weight decay: g += wd p, the gradient of (wd / 2) |p|^2 added to the loss's, before the optimizer's step. */
+void add_l2_gradient(f32 *restrict g, const f32 *restrict p, int n, f32 wd) {
+	for (int i = 0; i < n; i++) {
+		g[i] += wd * p[i];
+	}
+}
+
 /*
  * Convolution by im2col, for NHWC images with 'same' padding (TensorFlow's: (k - 1) / 2 before, the rest
  * after) and stride 1. Row (b, y, x) of the patch matrix holds the k x k x c window around pixel (y, x) of

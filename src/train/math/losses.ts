@@ -10,13 +10,15 @@ import type {Tf} from '../backend.js';
 /**
  * Mean loss of a batch from logits and integer labels. Cross-entropy uses the fused, stable
  * softmax-cross-entropy; the other losses compare softmax probabilities with the one-hot labels.
+ * `labelSmoothing` s (cross-entropy only; the schema refuses it with the others) trains against
+ * (1 - s) one-hot + s / classes, tfjs' and Keras' rule.
  */
-export function lossFromLogits(tf: Tf, name: LossName, logits: TF.Tensor2D, labels: TF.Tensor1D): TF.Scalar {
+export function lossFromLogits(tf: Tf, name: LossName, logits: TF.Tensor2D, labels: TF.Tensor1D, labelSmoothing = 0): TF.Scalar {
 	const numClasses = logits.shape[1];
 	const oneHot = tf.oneHot(labels, numClasses);
 	switch (name) {
 		case 'sparseCategoricalCrossentropy': {
-			return tf.losses.softmaxCrossEntropy(oneHot, logits);
+			return tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, labelSmoothing);
 		}
 
 		case 'meanSquaredError': {
@@ -39,7 +41,10 @@ export function lossFromLogits(tf: Tf, name: LossName, logits: TF.Tensor2D, labe
  * the gradient of the batch's mean loss with respect to the logits. A row is correct when its first largest
  * logit is the label's, as tf.argMax picks.
  */
-export function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<number>, rows: number, classes: number, dLogits: Float32Array | undefined): {loss: number; correct: number} {
+export function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<number>, rows: number, classes: number, dLogits: Float32Array | undefined, labelSmoothing = 0): {loss: number; correct: number} {
+	// Smoothed cross-entropy: targets q_c = (1 - s) [c = label] + s / classes, loss -sum q_c log p_c, gradient p - q.
+	const offTarget = labelSmoothing / classes;
+	const onTarget = 1 - labelSmoothing + offTarget;
 	const probabilities = new Float64Array(classes);
 	let loss = 0;
 	let correct = 0;
@@ -71,10 +76,19 @@ export function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<n
 
 		switch (name) {
 			case 'sparseCategoricalCrossentropy': {
-				loss += max + Math.log(total) - logits[offset + label];
+				// -log p_c = max + log(total) - logit_c; the targets sum to 1.
+				const logTotal = max + Math.log(total);
+				if (labelSmoothing === 0) {
+					loss += logTotal - logits[offset + label];
+				} else {
+					for (let c = 0; c < classes; c++) {
+						loss += (c === label ? onTarget : offTarget) * (logTotal - logits[offset + c]);
+					}
+				}
+
 				if (dLogits) {
 					for (let c = 0; c < classes; c++) {
-						dLogits[offset + c] = (probabilities[c] - (c === label ? 1 : 0)) / rows;
+						dLogits[offset + c] = (probabilities[c] - (c === label ? onTarget : offTarget)) / rows;
 					}
 				}
 

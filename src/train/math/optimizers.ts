@@ -8,14 +8,19 @@
  * tfjs step by step.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type {OptimizerName} from '../../types.js';
+import type {OptimizerName, TrialConfig, WeightDecayMode} from '../../types.js';
 import type {Tf} from '../backend.js';
 import type {StateReader, StateWriter} from '../checkpoint.js';
 import {at, KernelArena, kernelsAvailable} from '../kernels/load.js';
 
 export interface ArrayOptimizer {
-	/** Updates every parameter in place from its gradient; params[i] and grads[i] have equal length. */
+	/**
+	 * Updates every parameter in place from its gradient; params[i] and grads[i] have equal length. With L2
+	 * weight decay the gradients are changed too (wd p added).
+	 */
 	update(params: Float32Array[], grads: Float32Array[]): void;
+	/** The learning rate of the updates from now on (a schedule's). */
+	setLearningRate(rate: number): void;
 	/** Writes the per-weight slots and the bias-correction powers (sections `optimizer/...`) for parameters like `params`. */
 	saveState(state: StateWriter, params: Float32Array[]): void;
 	/** Restores what saveState wrote, before or after the first update. Throws CheckpointError when the sections do not fit `params`. */
@@ -23,6 +28,17 @@ export interface ArrayOptimizer {
 }
 
 const slotName = (slot: number, k: number): string => `optimizer/slot${slot}/${k}`;
+
+/**
+ * Weight decay on every optimizer, as PyTorch and Keras apply it to every trainable weight by default:
+ * `decoupled` (AdamW's rule, Loshchilov and Hutter) shrinks each weight by lr wd p before the optimizer's step,
+ * with the step's (scheduled) learning rate; `l2` adds wd p to the gradient before the step (PyTorch's
+ * `weight_decay`, the gradient of (wd / 2) |p|^2), so adaptive optimizers rescale it like the loss's gradient.
+ */
+export interface WeightDecay {
+	rate: number;
+	mode: WeightDecayMode;
+}
 
 /** Keras' (and tfjs') defaults: Adam's and Adamax' betas (epsilon is the backend's), momentum, RMSprop's rho, Adagrad's initial accumulator. */
 const BETA1 = 0.9;
@@ -68,19 +84,34 @@ export function optimizerStateLengths(name: OptimizerName, lengths: number[]): n
 	return Array.from({length: SLOTS[name]}, () => lengths).flat();
 }
 
+/** A config's weight decay, for makeArrayOptimizer. */
+export const weightDecayOf = (config: TrialConfig): WeightDecay => ({rate: config.weightDecay, mode: config.weightDecayMode});
+
+/** tfjs' optimizers keep their rate in `learningRate`, read at every step; sgd and momentum also cache it as a scalar that setLearningRate renews. */
+export function setOptimizerLearningRate(optimizer: TF.Optimizer, rate: number): void {
+	const settable = optimizer as unknown as {learningRate: number; setLearningRate?(rate: number): void};
+	if (settable.setLearningRate) {
+		settable.setLearningRate(rate);
+	} else {
+		settable.learningRate = rate;
+	}
+}
+
 /**
  * @param epsilon the backend's epsilon (`tf.backend().epsilon()`, 1e-7 on float32 backends), which
  * tfjs' adam, adamax, rmsprop and adagrad use when none is given.
  * @param options.simd false: plain JS loops even where the kernels run.
  * @param options.arena the arena that holds the parameters and gradients (with room for
  * optimizerStateLengths), so updates run in place; without it the optimizer copies into its own.
+ * @param options.weightDecay off when absent or its rate is 0.
  */
-export function makeArrayOptimizer(name: OptimizerName, learningRate: number, epsilon: number, options: {simd?: boolean; arena?: KernelArena} = {}): ArrayOptimizer {
+export function makeArrayOptimizer(name: OptimizerName, learningRate: number, epsilon: number, options: {simd?: boolean; arena?: KernelArena; weightDecay?: WeightDecay} = {}): ArrayOptimizer {
+	const decay = options.weightDecay?.rate ? options.weightDecay : undefined;
 	if (options.arena ?? (options.simd !== false && kernelsAvailable())) {
-		return new KernelOptimizer(name, learningRate, epsilon, options.arena);
+		return new KernelOptimizer(name, learningRate, epsilon, options.arena, decay);
 	}
 
-	return loopOptimizer(name, learningRate, epsilon);
+	return new LoopOptimizer(loopRule(name, epsilon), learningRate, decay);
 }
 
 /** Bias-correction powers as tfjs keeps them: they start at beta (not 1) and are raised after each step. */
@@ -110,9 +141,13 @@ class KernelOptimizer implements ArrayOptimizer {
 	private readonly beta1 = new Powers(BETA1);
 	private readonly beta2 = new Powers(BETA2);
 
-	constructor(private readonly name: OptimizerName, private readonly learningRate: number, private readonly epsilon: number, shared?: KernelArena) {
+	constructor(private readonly name: OptimizerName, private learningRate: number, private readonly epsilon: number, shared?: KernelArena, private readonly decay?: WeightDecay) {
 		this.arena = shared;
 		this.copies = !shared;
+	}
+
+	setLearningRate(rate: number): void {
+		this.learningRate = rate;
 	}
 
 	update(params: Float32Array[], grads: Float32Array[]): void {
@@ -132,6 +167,12 @@ class KernelOptimizer implements ArrayOptimizer {
 			}
 
 			const n = p.length;
+			if (this.decay?.mode === 'decoupled') {
+				kernels.decay_weights(at(p), n, 1 - (rate * this.decay.rate));
+			} else if (this.decay?.mode === 'l2') {
+				kernels.add_l2_gradient(at(g), at(p), n, this.decay.rate);
+			}
+
 			switch (this.name) {
 				case 'sgd': {
 					kernels.sgd(at(p), at(g), n, rate);
@@ -230,8 +271,13 @@ function initialSlot(name: OptimizerName, length: number): Float32Array {
 	return new Float32Array(length).fill(name === 'adagrad' ? ADAGRAD_INITIAL : 0);
 }
 
-/** A loop optimizer's update with its state: slots in saveState's order (slot0, slot1) and its powers. */
-function withState(update: ArrayOptimizer['update'], slots: Slots[], powers: Powers[] = []): ArrayOptimizer {
+/** One optimizer's rule as plain loops, at the learning rate of the call, with its state (withState). */
+interface LoopRule extends Pick<ArrayOptimizer, 'saveState' | 'loadState'> {
+	update(params: Float32Array[], grads: Float32Array[], learningRate: number): void;
+}
+
+/** A loop rule's update with its state: slots in saveState's order (slot0, slot1) and its powers. */
+function withState(update: LoopRule['update'], slots: Slots[], powers: Powers[] = []): LoopRule {
 	return {
 		update,
 		saveState(state, params) {
@@ -262,11 +308,46 @@ function withState(update: ArrayOptimizer['update'], slots: Slots[], powers: Pow
 	};
 }
 
-/** The same rules as plain loops over Float32Arrays. */
-function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: number): ArrayOptimizer {
+/** The same rules as plain loops over Float32Arrays, weight decay first. */
+class LoopOptimizer implements ArrayOptimizer {
+	constructor(private readonly rule: LoopRule, private learningRate: number, private readonly decay?: WeightDecay) {}
+
+	setLearningRate(rate: number): void {
+		this.learningRate = rate;
+	}
+
+	saveState(state: StateWriter, params: Float32Array[]): void {
+		this.rule.saveState(state, params);
+	}
+
+	loadState(state: StateReader, params: Float32Array[]): void {
+		this.rule.loadState(state, params);
+	}
+
+	update(params: Float32Array[], grads: Float32Array[]): void {
+		const {decay, learningRate} = this;
+		if (decay) {
+			for (const [k, p] of params.entries()) {
+				const g = grads[k];
+				const keep = Math.fround(1 - (learningRate * decay.rate));
+				for (let i = 0; i < p.length; i++) {
+					if (decay.mode === 'decoupled') {
+						p[i] *= keep;
+					} else {
+						g[i] += decay.rate * p[i];
+					}
+				}
+			}
+		}
+
+		this.rule.update(params, grads, learningRate);
+	}
+}
+
+function loopRule(name: OptimizerName, epsilon: number): LoopRule {
 	switch (name) {
 		case 'sgd': {
-			return withState((params, grads) => {
+			return withState((params, grads, learningRate) => {
 				for (const [k, p] of params.entries()) {
 					const g = grads[k];
 					for (let i = 0; i < p.length; i++) {
@@ -278,7 +359,7 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 
 		case 'momentum': {
 			const slots = new Slots(0);
-			return withState((params, grads) => {
+			return withState((params, grads, learningRate) => {
 				for (const [k, p] of params.entries()) {
 					const g = grads[k];
 					const accumulation = slots.get(k, p.length);
@@ -294,7 +375,7 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 		case 'rmsprop': {
 			// tfjs' rmsprop with momentum 0 and centered false, which is what makeOptimizer asks for.
 			const meanSquares = new Slots(0);
-			return withState((params, grads) => {
+			return withState((params, grads, learningRate) => {
 				for (const [k, p] of params.entries()) {
 					const g = grads[k];
 					const ms = meanSquares.get(k, p.length);
@@ -309,7 +390,7 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 
 		case 'adagrad': {
 			const accumulators = new Slots(ADAGRAD_INITIAL);
-			return withState((params, grads) => {
+			return withState((params, grads, learningRate) => {
 				for (const [k, p] of params.entries()) {
 					const g = grads[k];
 					const accumulator = accumulators.get(k, p.length);
@@ -327,7 +408,7 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 			const second = new Slots(0);
 			const beta1 = new Powers(BETA1);
 			const beta2 = new Powers(BETA2);
-			return withState((params, grads) => {
+			return withState((params, grads, learningRate) => {
 				// Hoisted bias corrections: sqrt(v / c2) = sqrt(v) / sqrt(c2), equal up to rounding.
 				const step = learningRate / (1 - beta1.take());
 				const rootCorrection2 = 1 / Math.sqrt(1 - beta2.take());
@@ -351,7 +432,7 @@ function loopOptimizer(name: OptimizerName, learningRate: number, epsilon: numbe
 			const first = new Slots(0);
 			const infNorm = new Slots(0);
 			const beta1 = new Powers(BETA1);
-			return withState((params, grads) => {
+			return withState((params, grads, learningRate) => {
 				const step = learningRate / (1 - beta1.take());
 				for (const [k, p] of params.entries()) {
 					const g = grads[k];

@@ -11,7 +11,7 @@ import type {Tf} from '../backend.js';
 import type {StateReader, StateWriter} from '../checkpoint.js';
 import {LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {lossFromLogits} from '../math/losses.js';
-import {makeOptimizer} from '../math/optimizers.js';
+import {makeOptimizer, setOptimizerLearningRate} from '../math/optimizers.js';
 import {checkConvLayers, type ModelShape} from '../model.js';
 import {BackendSums, countCorrect, evaluateInChunks, type Trainer, type WeightsSnapshot} from '../trainer.js';
 
@@ -22,10 +22,12 @@ export class LayersTrainer implements Trainer {
 	readonly model: TF.Sequential;
 	private readonly optimizer: TF.Optimizer;
 	private readonly sums: BackendSums;
+	private learningRate: number;
 
 	constructor(private readonly tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
 		this.model = buildModel(tf, config, shape, seed);
 		this.optimizer = makeOptimizer(tf, config.optimizer, config.learningRate);
+		this.learningRate = config.learningRate;
 		this.paramCount = this.model.countParams();
 		this.sums = new BackendSums(tf);
 	}
@@ -37,13 +39,19 @@ export class LayersTrainer implements Trainer {
 			const xs = tf.tensor2d(rows === config.batchSize ? x : x.subarray(0, rows * dim), [rows, dim]);
 			const ys = tf.tensor1d(rows === config.batchSize ? y : y.subarray(0, rows), 'int32');
 			let correct: TF.Scalar | undefined;
-			const cost = this.optimizer.minimize(() => {
+			const loss = () => {
 				const logits = model.apply(xs, {training: true}) as TF.Tensor2D;
 				correct = tf.keep(countCorrect(tf, logits, ys));
-				return lossFromLogits(tf, config.loss, logits, ys);
-			}, true)!;
+				return lossFromLogits(tf, config.loss, logits, ys, config.labelSmoothing);
+			};
+			const cost = config.weightDecay > 0 ? this.decayedStep(loss) : this.optimizer.minimize(loss, true)!;
 			return [tf.mul(cost, rows) as TF.Scalar, correct!] as [TF.Scalar, TF.Scalar];
 		}));
+	}
+
+	setLearningRate(rate: number): void {
+		setOptimizerLearningRate(this.optimizer, rate);
+		this.learningRate = rate;
 	}
 
 	takeSums(): {loss: number; correct: number} {
@@ -56,6 +64,29 @@ export class LayersTrainer implements Trainer {
 			const logits = model.apply(xs, {training: false}) as TF.Tensor2D;
 			return [tf.mul(lossFromLogits(tf, config.loss, logits, ys), xs.shape[0]), countCorrect(tf, logits, ys)];
 		});
+	}
+
+	/**
+	 * One step with weight decay (math/optimizers.ts, WeightDecay): the gradients at the current weights, then
+	 * either wd w added to them (l2) or every weight shrunk by lr wd w (decoupled), then the optimizer's step.
+	 * Returns the batch's mean loss, without the decay.
+	 */
+	private decayedStep(loss: () => TF.Scalar): TF.Scalar {
+		const {tf, config} = this;
+		const variables = this.model.trainableWeights.map(weight => weight.read() as TF.Variable);
+		const {value, grads} = tf.variableGrads(loss, variables);
+		const decayed: TF.NamedTensorMap = {};
+		for (const variable of variables) {
+			if (config.weightDecayMode === 'l2') {
+				decayed[variable.name] = tf.add(grads[variable.name], tf.mul(variable, config.weightDecay));
+			} else {
+				variable.assign(tf.mul(variable, 1 - (this.learningRate * config.weightDecay)));
+				decayed[variable.name] = grads[variable.name];
+			}
+		}
+
+		this.optimizer.applyGradients(decayed);
+		return value;
 	}
 
 	snapshot(): WeightsSnapshot {
@@ -166,7 +197,7 @@ export function buildModel(tf: Tf, config: TrialConfig, shape: ModelShape, seed:
 			model.add(tf.layers.maxPooling2d({poolSize: 2, strides: 2}));
 		}
 
-		model.add(tf.layers.flatten());
+		model.add(config.globalPool ? tf.layers.globalAveragePooling2d({}) : tf.layers.flatten());
 	}
 
 	config.hidden.forEach((units, i) => {

@@ -19,7 +19,7 @@ import type {StateReader, StateWriter} from '../checkpoint.js';
 import {activateTensor, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
 import {lossFromLogits} from '../math/losses.js';
-import {type ArrayOptimizer, makeArrayOptimizer} from '../math/optimizers.js';
+import {type ArrayOptimizer, makeArrayOptimizer, weightDecayOf} from '../math/optimizers.js';
 import type {ModelShape} from '../model.js';
 import {type DenseLayer, NetWeights} from '../net-weights.js';
 import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from '../trainer.js';
@@ -71,7 +71,7 @@ export class LeanMlp implements Trainer {
 			const fused = layer.hidden && !config.batchNorm ? FUSED[config.activation] : undefined;
 			return {...layer, fused: fused ?? 'linear', separate: layer.hidden && !fused ? config.activation : undefined};
 		});
-		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon());
+		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {weightDecay: weightDecayOf(config)});
 		this.sums = new BackendSums(tf);
 		this.gradientBuffers = this.parameters.map(values => new Float32Array(values.length));
 		this.transposed = new Float32Array(config.batchSize * this.dim);
@@ -117,7 +117,7 @@ export class LeanMlp implements Trainer {
 				const {value, grads} = tf.valueAndGrads((...ps: TF.Tensor[]) => {
 					const logits = this.forward(ps, xs, {masks, statistics, inputTransposed: xsT});
 					correct = record ? tf.keep(countCorrect(tf, logits, ys)) : undefined;
-					return lossFromLogits(tf, this.config.loss, logits, ys);
+					return lossFromLogits(tf, this.config.loss, logits, ys, this.config.labelSmoothing);
 				})(params);
 				for (const [i, grad] of grads.entries()) {
 					this.reader.read(grad, into[i]);
@@ -133,6 +133,10 @@ export class LeanMlp implements Trainer {
 				tensor.dispose();
 			}
 		}
+	}
+
+	setLearningRate(rate: number): void {
+		this.optimizer.setLearningRate(rate);
 	}
 
 	takeSums(): {loss: number; correct: number} {

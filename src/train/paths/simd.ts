@@ -16,7 +16,8 @@ import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.j
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
 import {lossOf} from '../math/losses.js';
-import {type ArrayOptimizer, makeArrayOptimizer, optimizerStateLengths} from '../math/optimizers.js';
+import {globalAveragePool, globalAveragePoolBackward} from '../math/pooling.js';
+import {type ArrayOptimizer, makeArrayOptimizer, optimizerStateLengths, weightDecayOf} from '../math/optimizers.js';
 import type {ModelShape} from '../model.js';
 import {type ConvLayer, type DenseLayer, NetWeights} from '../net-weights.js';
 import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from '../trainer.js';
@@ -55,6 +56,8 @@ interface Pass {
 	rows: number;
 	input: Float32Array;
 	convs: ConvBuffers[];
+	/** With globalPool: the last block's channel means, the first Dense layer's input. */
+	pooledMeans: Float32Array;
 	dense: DenseBuffers[];
 }
 
@@ -95,7 +98,8 @@ const normOf = (layer: {gamma?: number; beta?: number; moving?: number}, units: 
 
 const pixels = (conv: ConvLayer): number => conv.height * conv.width;
 const patchWidth = (conv: ConvLayer): number => conv.kernelSize * conv.kernelSize * conv.channels;
-const pooledSize = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2) * conv.filters;
+const pooledPixels = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2);
+const pooledSize = (conv: ConvLayer): number => pooledPixels(conv) * conv.filters;
 
 export class SimdNet implements Trainer {
 	readonly trainingPath = 'simd';
@@ -119,6 +123,8 @@ export class SimdNet implements Trainer {
 	private readonly dConv: Float32Array;
 	private readonly dPatches: Float32Array;
 	private readonly dFeatures: Float32Array;
+	/** With globalPool: dL/d(the last block's pooled map), spread back from its channel means. */
+	private readonly dPooled: Float32Array;
 	private readonly transposed: Float32Array;
 	private readonly optimizer: ArrayOptimizer;
 	private readonly dim: number;
@@ -158,8 +164,8 @@ export class SimdNet implements Trainer {
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, transposed: this.transposed, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
-		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena});
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPatches: this.dPatches, dFeatures: this.dFeatures, dPooled: this.dPooled, transposed: this.transposed, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
+		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena, weightDecay: weightDecayOf(config)});
 	}
 
 	/** Every buffer but the weights and the optimizer state, from `memory`. */
@@ -167,6 +173,7 @@ export class SimdNet implements Trainer {
 		const {convs, layers, dim, config} = this;
 		const allocate = (length: number) => memory.allocate(length);
 		const batch = config.batchSize;
+		const pooledMeans = (rows: number) => allocate(config.globalPool && convs.length > 0 ? rows * convs.at(-1)!.filters : 0);
 		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
 		const pass = (rows: number, training: boolean): Pass => ({
 			rows,
@@ -183,6 +190,7 @@ export class SimdNet implements Trainer {
 					which: memory.allocateInt(rows * pooledSize(conv)),
 				};
 			}),
+			pooledMeans: pooledMeans(rows),
 			dense: layers.map(layer => {
 				const size = rows * layer.units;
 				const z = allocate(size);
@@ -201,6 +209,7 @@ export class SimdNet implements Trainer {
 			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
 			dPatches: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * patchWidth(conv)))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
+			dPooled: allocate(config.globalPool && convs.length > 0 ? batch * pooledSize(convs.at(-1)!) : 0),
 			transposed: allocate(Math.max(0, ...layers.map(layer => layer.inputs * layer.units), ...convs.map(conv => patchWidth(conv) * conv.filters))),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
@@ -216,6 +225,10 @@ export class SimdNet implements Trainer {
 	gradients(x: Float32Array, y: Int32Array, rows: number): Float32Array[] {
 		this.step(x, y, rows, false);
 		return this.grads.map(values => values.slice());
+	}
+
+	setLearningRate(rate: number): void {
+		this.optimizer.setLearningRate(rate);
 	}
 
 	takeSums(): {loss: number; correct: number} {
@@ -356,6 +369,12 @@ export class SimdNet implements Trainer {
 			input = pooled;
 		}
 
+		if (config.globalPool && this.convs.length > 0) {
+			const last = this.convs.at(-1)!;
+			globalAveragePool(input, pass.pooledMeans, rows, pooledPixels(last), last.filters);
+			input = pass.pooledMeans;
+		}
+
 		for (const [i, layer] of this.layers.entries()) {
 			const {z, a, y, out} = pass.dense[i];
 			const n = rows * layer.units;
@@ -389,7 +408,7 @@ export class SimdNet implements Trainer {
 		const masks = this.weights.drawMasks(rows);
 		train.input.set(x.subarray(0, rows * this.dim));
 		const logits = this.forward(train, rows, masks);
-		const sums = lossOf(config.loss, logits, labels, rows, this.classes, this.dz.subarray(0, logits.length));
+		const sums = lossOf(config.loss, logits, labels, rows, this.classes, this.dz.subarray(0, logits.length), config.labelSmoothing);
 		if (record) {
 			this.loss += sums.loss;
 			this.correct += sums.correct;
@@ -400,7 +419,11 @@ export class SimdNet implements Trainer {
 				return train.dense[i - 1].out;
 			}
 
-			return convs.length > 0 ? train.convs.at(-1)!.pooled : train.input;
+			if (convs.length === 0) {
+				return train.input;
+			}
+
+			return config.globalPool ? train.pooledMeans : train.convs.at(-1)!.pooled;
 		};
 
 		for (let i = layers.length - 1; i >= 0; i--) {
@@ -437,6 +460,12 @@ export class SimdNet implements Trainer {
 		}
 
 		let dOutput = this.dInput;
+		if (config.globalPool) {
+			const last = convs.at(-1)!;
+			globalAveragePoolBackward(this.dInput, this.dPooled, rows, pooledPixels(last), last.filters);
+			dOutput = this.dPooled;
+		}
+
 		for (let l = convs.length - 1; l >= 0; l--) {
 			const conv = convs[l];
 			const {patches, z, a, y, which} = train.convs[l];

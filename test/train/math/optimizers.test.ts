@@ -1,8 +1,8 @@
 import test from 'ava';
 import {loadBackend} from '../../../src/train/backend.js';
 import {decodeCheckpoint, encodeCheckpoint, StateWriter} from '../../../src/train/checkpoint.js';
-import {makeArrayOptimizer, makeOptimizer} from '../../../src/train/math/optimizers.js';
-import {OPTIMIZERS} from '../../../src/types.js';
+import {makeArrayOptimizer, makeOptimizer, setOptimizerLearningRate} from '../../../src/train/math/optimizers.js';
+import {OPTIMIZERS, WEIGHT_DECAY_MODES} from '../../../src/types.js';
 import {createRng} from '../../../src/util/random.js';
 
 /** Gradients of mixed scale, with exact zeros, so epsilon placement and slot initialisation matter. */
@@ -51,6 +51,64 @@ for (const {name, simd} of variants) {
 	});
 }
 
+// Weight decay with a learning rate that changes (as a schedule changes it) after the third step. The reference is
+// tfjs' own optimizer with the decay written out in tfjs ops: decoupled shrinks each weight by rate wd before the
+// step, l2 adds wd w to the gradient.
+for (const {name, simd, mode} of variants.flatMap(variant => WEIGHT_DECAY_MODES.map(mode => ({...variant, mode})))) {
+	test(`${name} (${simd ? 'SIMD kernel' : 'plain loops'}) with ${mode} weight decay and a changed learning rate follows tfjs plus the decay rule`, async t => {
+		const {tf} = await loadBackend('cpu');
+		const weightDecay = 0.05;
+		const rates = [0.01, 0.01, 0.01, 0.004, 0.004, 0.02];
+		const initial = [Float32Array.from({length: 12}, (_, i) => (i - 6) / 7), Float32Array.from({length: 5}, (_, i) => 1 + (i / 3))];
+		const grads = initial.map((values, k) => gradientSequence(k + 5, rates.length, values.length));
+		const params = initial.map(values => values.slice());
+		const undecayed = initial.map(values => values.slice());
+		const ours = makeArrayOptimizer(name, rates[0], tf.backend().epsilon(), {simd, weightDecay: {rate: weightDecay, mode}});
+		const plain = makeArrayOptimizer(name, rates[0], tf.backend().epsilon(), {simd});
+		const theirs = makeOptimizer(tf, name, rates[0]);
+		const variables = initial.map(values => tf.variable(tf.tensor1d(values)));
+		t.teardown(() => {
+			theirs.dispose();
+			for (const variable of variables) {
+				variable.dispose();
+			}
+		});
+		for (const [step, rate] of rates.entries()) {
+			ours.setLearningRate(rate);
+			plain.setLearningRate(rate);
+			setOptimizerLearningRate(theirs, rate);
+			// Copies: l2 adds to the gradients it is given.
+			ours.update(params, grads.map(sequence => sequence[step].slice()));
+			plain.update(undecayed, grads.map(sequence => sequence[step].slice()));
+			tf.tidy(() => {
+				const gradients = variables.map((variable, k) => {
+					const g = tf.tensor1d(grads[k][step]);
+					if (mode === 'l2') {
+						return tf.add(g, tf.mul(variable, weightDecay));
+					}
+
+					variable.assign(tf.mul(variable, 1 - (rate * weightDecay)));
+					return g;
+				});
+				theirs.applyGradients(variables.map((variable, k) => ({name: variable.name, tensor: gradients[k]})));
+			});
+			for (const [k, variable] of variables.entries()) {
+				const expected = variable.dataSync();
+				for (let i = 0; i < expected.length; i++) {
+					const tolerance = 1e-6 + (1e-5 * Math.abs(expected[i]));
+					if (Math.abs(params[k][i] - expected[i]) > tolerance) {
+						t.fail(`${name} ${mode} step ${step + 1}, param ${k}[${i}]: ${params[k][i]} vs reference ${expected[i]}`);
+						return;
+					}
+				}
+			}
+		}
+
+		// The decay made a difference: the weights are not where the same steps without it put them.
+		t.true(params[1].some((value, i) => Math.abs(value - undecayed[1][i]) > 1e-4), 'weight decay changed the weights');
+	});
+}
+
 test('every optimizer of the sweep format minimises a quadratic', async t => {
 	const {tf} = await loadBackend('cpu');
 	for (const name of OPTIMIZERS) {
@@ -66,14 +124,16 @@ test('every optimizer of the sweep format minimises a quadratic', async t => {
 	}
 });
 
-for (const {name, simd} of variants) {
+const decays = [undefined, ...WEIGHT_DECAY_MODES.map(mode => ({rate: 0.05, mode}))];
+for (const {name, simd, weightDecay} of variants.flatMap(variant => decays.map(weightDecay => ({...variant, weightDecay})))) {
 	for (const restoreBeforeFirstUpdate of [true, false]) {
-		test(`the Float32Array ${name} (${simd ? 'SIMD kernel' : 'plain loops'}) saved after 3 steps and restored ${restoreBeforeFirstUpdate ? 'into a fresh optimizer' : 'over one that ran'} continues bit for bit`, t => {
+		test(`the Float32Array ${name} (${simd ? 'SIMD kernel' : 'plain loops'}${weightDecay ? `, ${weightDecay.mode} weight decay` : ''}) saved after 3 steps and restored ${restoreBeforeFirstUpdate ? 'into a fresh optimizer' : 'over one that ran'} continues bit for bit`, t => {
 			const initial = [Float32Array.from({length: 13}, (_, i) => (i - 6) / 7), Float32Array.from({length: 4}, (_, i) => i / 3)];
 			const grads = initial.map((values, k) => gradientSequence(k + 10, 6, values.length));
-			const stepAt = (step: number) => grads.map(sequence => sequence[step]);
+			// Copies: l2 weight decay adds to the gradients it is given.
+			const stepAt = (step: number) => grads.map(sequence => sequence[step].slice());
 			const through = initial.map(values => values.slice());
-			const uninterrupted = makeArrayOptimizer(name, 0.01, 1e-7, {simd});
+			const uninterrupted = makeArrayOptimizer(name, 0.01, 1e-7, {simd, weightDecay});
 			const identity = new Uint8Array(16);
 			let saved: Uint8Array | undefined;
 			for (let step = 0; step < 6; step++) {
@@ -86,7 +146,7 @@ for (const {name, simd} of variants) {
 				}
 			}
 
-			const resumed = makeArrayOptimizer(name, 0.01, 1e-7, {simd});
+			const resumed = makeArrayOptimizer(name, 0.01, 1e-7, {simd, weightDecay});
 			const params = initial.map(values => values.slice());
 			if (!restoreBeforeFirstUpdate) {
 				resumed.update(params, stepAt(5));

@@ -6,7 +6,7 @@ import {LayersTrainer} from '../../../src/train/paths/layers.js';
 import {LeanMlp} from '../../../src/train/paths/lean.js';
 import {SimdNet, simdCovers} from '../../../src/train/paths/simd.js';
 import type {TrainingPath} from '../../../src/train/trainer.js';
-import {ACTIVATIONS, type TrialConfig} from '../../../src/types.js';
+import {ACTIVATIONS, OPTIMIZERS, type TrialConfig, WEIGHT_DECAY_MODES} from '../../../src/types.js';
 import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from '../helpers.js';
 
 const gradientCases: Array<[string, Partial<TrialConfig>]> = [
@@ -27,6 +27,16 @@ const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	['batch norm, tanh', {batchNorm: true, activation: 'tanh'}],
 	['batch norm, relu, odd widths and a ragged batch', {batchNorm: true, hidden: [13, 7, 3]}],
 	['a cnn with batch norm', {model: 'cnn', conv: [3, 4], hidden: [6], batchNorm: true, activation: 'elu'}],
+	// Label smoothing: the loss's gradient p - q with smoothed targets q, against tfjs' softmaxCrossEntropy.
+	['label smoothing 0.1', {labelSmoothing: 0.1}],
+	['label smoothing 0.4, a cnn', {model: 'cnn', conv: [3], hidden: [5], labelSmoothing: 0.4}],
+	// Global average pooling after the last block, against tf.layers.globalAveragePooling2d; odd maps (7 -> 3).
+	['a cnn with global average pooling and no hidden layer', {model: 'cnn', conv: [4, 6], hidden: [], globalPool: true}],
+	['a cnn with three blocks and global average pooling, tanh', {model: 'cnn', conv: [3, 4, 5], hidden: [7], globalPool: true, activation: 'tanh'}],
+	['a cnn with global average pooling and batch norm', {model: 'cnn', conv: [3, 4], hidden: [6], globalPool: true, batchNorm: true, activation: 'elu'}],
+	// The benchmark's CNN: 5x5 kernels, 32 and 64 channels (with Flatten, and pooled).
+	['the benchmark cnn: 5x5 kernels, 32-64 channels', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [16]}],
+	['the benchmark cnn with global average pooling', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [], globalPool: true}],
 ];
 
 for (const [title, overrides] of gradientCases) {
@@ -111,6 +121,50 @@ for (const [title, overrides] of trainingCases) {
 
 		// 2,500 rows: two evaluation chunks of an mlp.
 		await assertSameEvaluation(t, lean, simd, 2500, 1e-4);
+	});
+}
+
+// Weight decay on every optimizer, both rules, with the learning rate changed between steps as a schedule does:
+// against the lean path (MLPs) and the Keras-style layers, whose decay is written in tfjs ops (cnn).
+const decayCases: Array<[string, Partial<TrialConfig>]> = [
+	...OPTIMIZERS.flatMap(optimizer => WEIGHT_DECAY_MODES.map((weightDecayMode): [string, Partial<TrialConfig>] => [`${optimizer}, ${weightDecayMode}`, {optimizer, weightDecayMode}])),
+	['adam, decoupled, label smoothing', {labelSmoothing: 0.2}],
+];
+const stepRates = [0.01, 0.02, 0.005, 0.005];
+
+for (const [title, overrides] of decayCases) {
+	test.serial(`simd steps with weight decay and a changing learning rate land where the lean path's land: ${title}`, async t => {
+		const {tf} = await loadBackend('wasm');
+		const config = seedConfig({learningRate: stepRates[0], weightDecay: 0.1, ...overrides});
+		const lean = new LeanMlp(tf, config, shape, 13);
+		const simd = new SimdNet(tf, config, shape, 13);
+		const undecayed = new SimdNet(tf, {...config, weightDecay: 0}, shape, 13);
+		t.teardown(() => {
+			lean.dispose();
+		});
+		await trainSideBySide(t, lean, simd, stepRates.length, config.batchSize, stepRates);
+		assertClose(t, simd.parameters, lean.parameters, 1e-4, 'weights after the steps');
+		for (const [i, {x, y}] of (await batches(stepRates.length, config.batchSize)).entries()) {
+			undecayed.setLearningRate(stepRates[i]);
+			undecayed.trainBatch(x, y, y.length);
+		}
+
+		t.true(simd.parameters.some((values, k) => maxDifference(values, undecayed.parameters[k]) > 1e-4), 'the decay changed the weights');
+	});
+}
+
+for (const weightDecayMode of WEIGHT_DECAY_MODES) {
+	test.serial(`simd cnn steps with ${weightDecayMode} weight decay, global pooling and a changing rate land where the layers' steps land`, async t => {
+		const {tf} = await loadBackend('wasm');
+		const config = seedConfig({model: 'cnn', conv: [4, 6], hidden: [10], globalPool: true, optimizer: 'momentum', learningRate: stepRates[0], weightDecay: 0.2, weightDecayMode});
+		const layers = new LayersTrainer(tf, config, shape, 5);
+		const simd = new SimdNet(tf, config, shape, 5);
+		t.teardown(() => {
+			layers.dispose();
+		});
+		await trainSideBySide(t, layers, simd, stepRates.length, config.batchSize, stepRates);
+		assertClose(t, simd.parameters, layers.model.trainableWeights.map(weight => weight.read().dataSync()), 1e-4, 'weights after the steps');
+		await assertSameEvaluation(t, layers, simd, 300, 1e-3);
 	});
 }
 

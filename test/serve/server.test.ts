@@ -1,0 +1,203 @@
+/**
+ * The dashboard's HTTP handlers against a real SQLite database: headers, static files and traversal, the token,
+ * errors, the leaderboard, and the live event stream with its cursor.
+ */
+import test from 'ava';
+import {readSweep} from '../../src/report/data.js';
+import {CSP} from '../../src/serve/server.js';
+import {LONG_LEASE, OWNER_B, stepRecord} from '../store/contract.js';
+import {getJson, raw, readEvents, serveFixture} from './helpers.js';
+
+test('every response carries the Content-Security-Policy; the page shell has no inline script, handler or style', async t => {
+	const {dashboard} = await serveFixture(t);
+	for (const path of ['/', '/sweeps/widths', '/trials/1', '/compare', '/assets/app.js', '/vendor/vega.min.js', '/api/sweeps', '/nope', '/api/sweeps/nope']) {
+		const response = await raw(dashboard.port, path);
+		t.is(response.headers['content-security-policy'], CSP, path);
+		t.is(response.headers['x-content-type-options'], 'nosniff', path);
+	}
+
+	t.regex(CSP, /script-src 'self'(;|$)/);
+	t.notRegex(CSP, /unsafe-inline|unsafe-eval/);
+	const shell = (await raw(dashboard.port, '/')).body;
+	t.regex(shell, /<script type="module" src="\/assets\/app\.js"><\/script>/);
+	t.deepEqual([...shell.matchAll(/<script(?![^>]*\ssrc=)[^>]*>/g)], [], 'a script element without src');
+	t.notRegex(shell, /\son[a-z]+=|\sstyle=|<style/);
+});
+
+test('static files: assets and vendor bundles are served; paths outside the assets folder are 404 however encoded', async t => {
+	const {dashboard} = await serveFixture(t);
+	const app = await raw(dashboard.port, '/assets/app.js');
+	t.is(app.status, 200);
+	t.regex(String(app.headers['content-type']), /^text\/javascript/);
+	const etag = String(app.headers.etag);
+	t.regex(etag, /^"[\w-]+"$/);
+	const again = await raw(dashboard.port, '/assets/app.js', {headers: {'If-None-Match': etag}});
+	t.is(again.status, 304, 'a browser that has the file revalidates it without downloading it again');
+	t.is(again.body, '');
+	t.is((await raw(dashboard.port, '/assets/app.js', {headers: {'If-None-Match': '"stale"'}})).status, 200);
+	const gzipped = await raw(dashboard.port, '/vendor/vega.min.js', {headers: {'Accept-Encoding': 'gzip, deflate'}});
+	t.is(gzipped.headers['content-encoding'], 'gzip');
+	t.true(Number(gzipped.headers['content-length']) < 250_000, 'the bundle travels compressed');
+	const interpreter = await raw(dashboard.port, '/vendor/vega-interpreter.js');
+	t.is(interpreter.status, 200);
+	t.notRegex(interpreter.body, /from\s+['"]vega-util['"]/, 'the bare import is pointed at the shim');
+	for (const path of [
+		'/../../etc/passwd',
+		'/assets/../../etc/passwd',
+		'/assets/../../../../../../etc/passwd',
+		'/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+		'/assets/..%2f..%2f..%2f..%2fetc%2fpasswd',
+		'/assets/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+		'/assets/..%5c..%5c..%5cetc%5cpasswd',
+		'/assets/%252e%252e/%252e%252e/etc/passwd',
+		'/assets/%2fetc%2fpasswd',
+		'/assets/index.html%00.js',
+		'/assets/%E0%A4%A',
+		'/assets/',
+		'/assets/../server.js',
+		'/vendor/../package.json',
+		'/vendor/vega',
+		'/vendor/constructor',
+		'/etc/passwd',
+		'/package.json',
+	]) {
+		const response = await raw(dashboard.port, path);
+		t.is(response.status, 404, path);
+		t.notRegex(response.body, /root:|"name": "sweeplab"|import /, path);
+	}
+});
+
+test('read-only: anything but GET and HEAD is refused; a foreign Host header is refused on loopback', async t => {
+	const {dashboard} = await serveFixture(t);
+	for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+		t.is((await raw(dashboard.port, '/api/sweeps', {method})).status, 405, method);
+	}
+
+	t.is((await raw(dashboard.port, '/api/sweeps', {method: 'HEAD'})).status, 200);
+	const rebound = await raw(dashboard.port, '/api/sweeps', {headers: {Host: 'attacker.example:8080'}});
+	t.is(rebound.status, 403);
+	t.is((await raw(dashboard.port, '/api/sweeps', {headers: {Host: `localhost:${dashboard.port}`}})).status, 200);
+});
+
+test('a token is required from every request when set: query (then a cookie), bearer header; 401 otherwise', async t => {
+	const token = 'correct-horse-battery';
+	const {dashboard} = await serveFixture(t, {token});
+	t.regex(dashboard.url, /\?token=correct-horse-battery$/);
+	for (const path of ['/', '/sweeps/widths', '/assets/app.js', '/api/sweeps', '/api/events', '/nope']) {
+		t.is((await raw(dashboard.port, path)).status, 401, path);
+		t.is((await raw(dashboard.port, `${path}?token=wrong-horse-battery`)).status, 401, path);
+	}
+
+	const api = await raw(dashboard.port, '/api/sweeps');
+	t.regex(JSON.parse(api.body).error, /needs its token/);
+	const login = await raw(dashboard.port, `/sweeps/widths?token=${token}&x=1`);
+	t.is(login.status, 303);
+	t.is(login.headers.location, '/sweeps/widths?x=1', 'the token leaves the address bar');
+	const cookie = String(login.headers['set-cookie']);
+	t.regex(cookie, /HttpOnly/);
+	t.regex(cookie, /SameSite=Strict/);
+	t.is((await raw(dashboard.port, '/api/sweeps', {headers: {Cookie: cookie.split(';')[0]}})).status, 200);
+	t.is((await raw(dashboard.port, '/api/sweeps', {headers: {Authorization: `Bearer ${token}`}})).status, 200);
+	t.is((await raw(dashboard.port, '/api/sweeps', {headers: {Cookie: 'sweeplab_token=nope'}})).status, 401);
+});
+
+test('errors are one line of JSON: no stack trace, no file paths of the server', async t => {
+	const {dashboard} = await serveFixture(t);
+	for (const [path, status, pattern] of [
+		['/api/sweeps/nope', 404, /no sweep named "nope"/],
+		['/api/trials/424242', 404, /no trial 424242/],
+		['/api/nothing', 404, /no such endpoint/],
+		['/api/sweeps/widths/leaderboard?sort=evil', 400, /sort=evil: expected one of/],
+		['/api/sweeps/widths/leaderboard?limit=-1', 400, /limit=-1/],
+		['/api/sweeps/widths/leaderboard?p.nope=1', 400, /p\.nope: not a swept parameter/],
+		['/api/sweeps/widths/leaderboard?state=sleeping', 400, /state=sleeping/],
+		['/api/compare?sweeps=widths', 400, /two or more sweeps/],
+		['/api/sweeps/%E0%A4%A', 400, /malformed percent-encoding/],
+	] as const) {
+		const response = await raw(dashboard.port, path);
+		t.is(response.status, status, path);
+		const {error} = JSON.parse(response.body);
+		t.regex(error, pattern, path);
+		t.notRegex(response.body, /\n|\s+at\s|\.js:\d+|\/dist\//, path);
+	}
+});
+
+test('the leaderboard rows are the ranking of the report code, filtered, sorted and paginated', async t => {
+	const {dashboard, writer, base} = await serveFixture(t);
+	const {result, label} = await readSweep(writer, 'widths');
+	const expected = JSON.parse(JSON.stringify(result.rows.map(row => ({label: label(row.config), ...row}))));
+	const page = await getJson(`${base}/api/sweeps/widths/leaderboard`);
+	t.is(page.total, 3);
+	t.deepEqual(page.rows, expected);
+	t.is(page.cells[0][1], 'hidden=[16]');
+	t.deepEqual(page.trials[expected[0].configHash].map((trial: {state: string}) => trial.state), ['completed']);
+	const filtered = await getJson(`${base}/api/sweeps/widths/leaderboard?p.hidden=${encodeURIComponent('[32]')}`);
+	t.deepEqual(filtered.rows.map((row: {label: string}) => row.label), ['hidden=[32]']);
+	const pending = await getJson(`${base}/api/sweeps/widths/leaderboard?state=pending`);
+	t.deepEqual(pending.rows.map((row: {label: string}) => row.label), ['hidden=[48]']);
+	const fastest = await getJson(`${base}/api/sweeps/widths/leaderboard?sort=trainSeconds`);
+	t.deepEqual(fastest.rows.map((row: {label: string}) => row.label), ['hidden=[32]', 'hidden=[16]', 'hidden=[48]'], 'no time sorts last');
+	const second = await getJson(`${base}/api/sweeps/widths/leaderboard?offset=1&limit=1`);
+	t.deepEqual(second.rows, [expected[1]]);
+	t.is(second.total, 3);
+	const sweep = await getJson(`${base}/api/sweeps/widths`);
+	t.is(sweep.sweep.question, 'does width help?');
+	t.deepEqual(Object.keys(sweep.charts).sort(), ['curves', 'parallel', 'tradeoff']);
+	t.deepEqual(sweep.values.hidden, ['[16]', '[32]', '[48]']);
+});
+
+test('live: the event stream pushes only new epochs after the cursor, and catches a reconnecting page up', async t => {
+	const {dashboard, writer, sweepId} = await serveFixture(t);
+	const trial = (await writer.claimTrial(sweepId, OWNER_B, LONG_LEASE))!;
+	const firstEpoch = readEvents(dashboard.port, '/api/events?sweep=widths', events => events.some(event => event.event === 'trials' && event.data.trials.some((change: {id: number; epochsRun: number}) => change.id === trial.id && change.epochsRun === 1)));
+	// The stream is subscribed before the write.
+	await firstEpoch.opened;
+	await writer.recordStep(trial.id, OWNER_B, stepRecord(1, {valAccuracy: 0.5}));
+	const events = await firstEpoch;
+	const change = events.flatMap(event => (event.event === 'trials' ? event.data.trials : [])).find((item: {epochsRun: number}) => item.epochsRun === 1);
+	t.like(change, {id: trial.id, sweep: 'widths', config: 'hidden=[48]', state: 'running'});
+	t.deepEqual(change.points, [{epoch: 1, accuracy: 0.5}]);
+	const cursor = events.at(-1)!.id!;
+	t.regex(cursor, /^\d+$/);
+
+	const secondEpoch = readEvents(dashboard.port, '/api/events?sweep=widths', events => events.some(event => event.event === 'trials' && event.data.trials.some((item: {epochsRun: number}) => item.epochsRun === 2)));
+	await secondEpoch.opened;
+	await writer.recordStep(trial.id, OWNER_B, stepRecord(2, {valAccuracy: 0.6}));
+	const next = (await secondEpoch).flatMap(event => (event.event === 'trials' ? event.data.trials : [])).find((item: {epochsRun: number}) => item.epochsRun === 2);
+	t.false(next.reset);
+	t.deepEqual(next.points, [{epoch: 2, accuracy: 0.6}], 'only the epoch the page has not seen');
+
+	// A page that was away sends its cursor (Last-Event-ID) and gets the trial in full.
+	const caughtUp = await readEvents(dashboard.port, '/api/events?sweep=widths', events => events.some(event => event.event === 'trials'), 10_000, {'Last-Event-ID': cursor});
+	const full = caughtUp.find(event => event.event === 'trials')!.data.trials.find((item: {id: number}) => item.id === trial.id);
+	t.true(full.reset);
+	t.deepEqual(full.points, [{epoch: 1, accuracy: 0.5}, {epoch: 2, accuracy: 0.6}]);
+
+	// Another sweep's page hears nothing of this trial.
+	const other = await readEvents(dashboard.port, '/api/events?sweep=other', () => false, 600).catch(() => []);
+	t.false(other.some(event => event.event === 'trials'));
+});
+
+test('the cached analysis follows the database: a finished trial shows in the next leaderboard', async t => {
+	const {writer, sweepId, base} = await serveFixture(t);
+	const before = await getJson(`${base}/api/sweeps/widths/leaderboard`);
+	t.is(before.rows.filter((row: {completed: number}) => row.completed === 1).length, 2);
+	const trial = (await writer.claimTrial(sweepId, OWNER_B, LONG_LEASE))!;
+	await writer.recordStep(trial.id, OWNER_B, stepRecord(1, {valAccuracy: 0.9}));
+	await writer.finishTrial(trial.id, OWNER_B, {state: 'completed', trainSeconds: 1});
+	const deadline = Date.now() + 5000;
+	let rows: Array<{label: string; completed: number}> = [];
+	while (Date.now() < deadline) {
+		rows = (await getJson(`${base}/api/sweeps/widths/leaderboard`)).rows;
+		if (rows[0].label === 'hidden=[48]') {
+			break;
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 100);
+		});
+	}
+
+	t.is(rows[0].label, 'hidden=[48]');
+	t.is(rows[0].completed, 1);
+});
