@@ -86,20 +86,26 @@ test('a sweep killed with SIGKILL mid-run resumes: finished trials are kept, the
 	t.true(counts.every(row => row.n === 4 && row.distinct_epochs === 4));
 });
 
+/** Epochs stored so far (0 while the database does not exist yet). */
+function storedEpochs(db: string): number {
+	try {
+		return query<{n: number}>(db, 'SELECT count(*) AS n FROM epochs')[0].n;
+	} catch {
+		return 0;
+	}
+}
+
+/** Run the slow sweep, send `signal` once its first epoch is stored, and wait for the run to end. */
+async function signalAfterFirstEpoch(db: string, signal: NodeJS.Signals) {
+	const {child, done} = startCli(['run', fixture('e2e/slow.yaml'), '--db', db, '--workers', '2']);
+	await waitFor(() => storedEpochs(db) >= 1, 120_000, 'a first epoch');
+	child.kill(signal);
+	return done;
+}
+
 test('Ctrl-C stops after the current epoch, marks running trials interrupted, exits 130, and a rerun finishes them', async t => {
 	const db = join(tempDir(t), 'sigint.db');
-	const epochs = () => {
-		try {
-			return query<{n: number}>(db, 'SELECT count(*) AS n FROM epochs')[0].n;
-		} catch {
-			return 0;
-		}
-	};
-
-	const {child, done} = startCli(['run', fixture('e2e/slow.yaml'), '--db', db, '--workers', '2']);
-	await waitFor(() => epochs() >= 1, 120_000, 'a first epoch');
-	child.kill('SIGINT');
-	const result = await done;
+	const result = await signalAfterFirstEpoch(db, 'SIGINT');
 	t.is(result.code, 130, result.stderr);
 	t.regex(result.stderr, /interrupted; finished trials and their epochs are saved\. Resume with: sweeplab run .*slow\.yaml/);
 	const states = query<{state: string}>(db, 'SELECT state FROM trials').map(row => row.state);
@@ -109,23 +115,12 @@ test('Ctrl-C stops after the current epoch, marks running trials interrupted, ex
 	const resumed = await runCli(['run', fixture('e2e/slow.yaml'), '--db', db, '--workers', '2']);
 	t.is(resumed.code, 0, resumed.stderr);
 	t.true(query<{state: string}>(db, 'SELECT state FROM trials').every(row => row.state === 'completed'));
-	t.is(epochs(), 16);
+	t.is(storedEpochs(db), 16);
 });
 
 test('SIGTERM is named as such: the run stops after the current epoch, exits 130, and its trials say SIGTERM', async t => {
 	const db = join(tempDir(t), 'sigterm.db');
-	const epochs = () => {
-		try {
-			return query<{n: number}>(db, 'SELECT count(*) AS n FROM epochs')[0].n;
-		} catch {
-			return 0;
-		}
-	};
-
-	const {child, done} = startCli(['run', fixture('e2e/slow.yaml'), '--db', db, '--workers', '2']);
-	await waitFor(() => epochs() >= 1, 120_000, 'a first epoch');
-	child.kill('SIGTERM');
-	const result = await done;
+	const result = await signalAfterFirstEpoch(db, 'SIGTERM');
 	t.is(result.code, 130, result.stderr);
 	t.regex(result.stderr, /sweeplab: SIGTERM: finishing the current epochs, then stopping \(SIGTERM again to stop now\)/);
 	t.notRegex(result.stderr, /SIGINT|Ctrl-C/);
