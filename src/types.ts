@@ -162,6 +162,15 @@ export interface MetricSpec {
 export const DEFAULT_METRIC: MetricSpec = {name: 'val_accuracy', goal: 'maximize'};
 
 /**
+ * What a multi-objective sweep may name besides the metrics its trials report: costs read off the trial itself.
+ * train_seconds: the trial's training and validation seconds; seconds_per_epoch: that over its epochs (steps);
+ * params: the built-in model's parameter count. All three are minimised in any sensible sweep, but the goal is the file's.
+ */
+export const COST_OBJECTIVES = ['train_seconds', 'seconds_per_epoch', 'params'] as const;
+export type CostObjective = (typeof COST_OBJECTIVES)[number];
+export const isCostObjective = (name: string): name is CostObjective => (COST_OBJECTIVES as readonly string[]).includes(name);
+
+/**
  * A trial's parameters: for built-in sweeps a complete TrialConfig, for program sweeps whatever names the sweep
  * file gives (free-form, passed to the program or module as they are).
  */
@@ -179,10 +188,18 @@ export type ProgramDefinition =
 
 export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
 
+/**
+ * How a one-metric pruner judges a multi-objective sweep: a weighted sum of the objectives, each scaled to [0, 1]
+ * over the trials it compares (src/pruners/scalarized.ts). One weight per objective, in the order of `objectives`.
+ */
+export interface Scalarization {
+	weights: number[];
+}
+
 /** Stops unpromising trials across a sweep (defaults and checks in src/sweep/pruner-spec.ts, decisions in src/pruners/). */
 export type PrunerSpec =
-	| {kind: 'median'; warmupEpochs: number; minTrials: number}
-	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}
+	| {kind: 'median'; warmupEpochs: number; minTrials: number; scalarize?: Scalarization}
+	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number; scalarize?: Scalarization}
 	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
 
 /**
@@ -202,8 +219,11 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {everySeconds: 3};
 export interface SweepDefinition {
 	name: string;
 	question?: string;
-	/** grid and random expand up front; tpe suggests each trial from the finished ones (Optuna's default sampler). */
-	method: 'grid' | 'random' | 'tpe';
+	/**
+	 * grid and random expand up front; tpe suggests each trial from the finished ones (Optuna's default sampler;
+	 * with `objectives`, its MOTPE); nsga2 (multi-objective only) evolves a population (Optuna's NSGAIISampler).
+	 */
+	method: 'grid' | 'random' | 'tpe' | 'nsga2';
 	seed: number;
 	repeats: number;
 	/** Number of sampled configs; required for `random` and `tpe`, absent for `grid`. */
@@ -216,6 +236,11 @@ export interface SweepDefinition {
 	objective?: Objective;
 	/** What reports rank by and pruners and tpe optimise; absent: the objective's, else val_accuracy maximize (see sweepMetric). */
 	metric?: MetricSpec;
+	/**
+	 * A multi-objective sweep (2 or 3, never with objective or metric): reported metrics and COST_OBJECTIVES. The
+	 * sampler searches their Pareto front, `best` shows it; the first reported metric among them is the sweep's metric.
+	 */
+	objectives?: MetricSpec[];
 	/** A program sweep: the user's code instead of the built-in trainer; `base` and `parameters` then have free-form names. */
 	program?: ProgramDefinition;
 	pruner?: PrunerSpec;
@@ -232,14 +257,30 @@ export interface SweepDefinition {
 	keepBestWeights?: boolean;
 }
 
-/** The metric a sweep ranks by: its `metric`, else what its `objective` names, else val_accuracy maximize. */
-export function sweepMetric(definition: Pick<SweepDefinition, 'metric' | 'objective'>): MetricSpec {
+/**
+ * The metric a sweep ranks by: its `metric`, else what its `objective` names, else the first of its `objectives`
+ * that the trials report (the schema requires one), else val_accuracy maximize.
+ */
+export function sweepMetric(definition: Pick<SweepDefinition, 'metric' | 'objective' | 'objectives'>): MetricSpec {
 	if (definition.metric) {
 		return definition.metric;
 	}
 
+	const reported = definition.objectives?.find(objective => !isCostObjective(objective.name));
+	if (reported) {
+		return reported;
+	}
+
 	return definition.objective === 'val_loss' ? {name: 'val_loss', goal: 'minimize'} : DEFAULT_METRIC;
 }
+
+/** What a sweep optimises: its `objectives`, else its one metric. */
+export function sweepObjectives(definition: Pick<SweepDefinition, 'metric' | 'objective' | 'objectives'>): MetricSpec[] {
+	return definition.objectives ?? [sweepMetric(definition)];
+}
+
+/** Methods whose trials a sampler suggests one at a time during the run (nothing is expanded up front). */
+export const isSuggestedMethod = (method: SweepDefinition['method']): boolean => method === 'tpe' || method === 'nsga2';
 
 /**
  * A built-in sweep's config or base as the trainer needs it (program sweeps have no TrialConfig): keys a stored config

@@ -5,12 +5,13 @@
  */
 import {z} from 'zod';
 import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
-import type {DatasetSpec, MetricSpec, ParameterSpec, ProgramDefinition, PrunerSpec, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
+import {isSuggestedMethod, type DatasetSpec, type MetricSpec, type ParameterSpec, type ProgramDefinition, type PrunerSpec, type Scalarization, type SweepDefinition, type TrialConfig, type TrialParams} from '../types.js';
+import {objectivesProblems} from './objectives.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './did-you-mean.js';
 import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
 import {formatKeyPath, describeValue, formatNumber, compactJson, truncate, typeError, intIn, enumOf, intList, fractionBelowOne, nonNegativeEpochs, rateBelowOne, LR_SCHEDULE_KEYS, AUGMENT_KEYS, LR_SCHEDULE_EXAMPLE, lrScheduleSchema, augmentSchema, configValueSchemas, trialConfigSchema, partialConfigSchema, FLOAT_KEYS, INT_KEYS, EXAMPLE_LISTS, isPlainObject, type KeyPath, type Problem} from './config-schema.js';
-export const METHODS = ['grid', 'random', 'tpe'] as const;
+export const METHODS = ['grid', 'random', 'tpe', 'nsga2'] as const;
 export const DISTRIBUTIONS = ['uniform', 'log-uniform', 'int-uniform', 'log-int-uniform'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
@@ -40,6 +41,7 @@ export const TOP_LEVEL_KEYS = [
 	'checkpoint',
 	'keepBestWeights',
 	'multivariate',
+	'objectives',
 ] as const;
 /** The metrics the built-in trainer reports at every epoch: what a built-in sweep's `metric` may name. */
 export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const;
@@ -84,7 +86,7 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	if (path.length === 1 && path[0] === 'program') {
 		return ['command', 'cwd', 'env', 'module'];
 	}
-	if (path.length === 1 && path[0] === 'metric') {
+	if ((path.length === 1 && path[0] === 'metric') || (path.length === 2 && path[0] === 'objectives')) {
 		return ['name', 'goal'];
 	}
 	if (path.length === 1 && path[0] === 'dataset') {
@@ -358,6 +360,9 @@ const prunerSchema = z.preprocess(
 			minEpochs: intIn(1, 1000).optional(),
 			maxEpochs: intIn(1, 1000).optional(),
 			reductionFactor: intIn(2, 100).optional(),
+			scalarize: z.strictObject({
+				weights: z.array(z.number({error: typeError('a weight, a number >= 0')}).refine(value => Number.isFinite(value) && value >= 0, {message: 'must be a number >= 0'}), {error: typeError('a list of weights, one per objective, such as [0.7, 0.3]')}),
+			}, {error: typeError('a mapping such as {weights: [0.7, 0.3]} (one weight per objective)')}).optional(),
 		},
 		{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
 	),
@@ -386,6 +391,7 @@ const commonKeys = {
 	startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
 	multivariate: z.boolean({error: typeError('true or false')}).optional(),
 	pruner: prunerSchema.optional(),
+	objectives: z.array(metricSchema, {error: typeError('a list such as [{name: val_accuracy, goal: maximize}, {name: train_seconds, goal: minimize}]')}).optional(),
 };
 
 type CommonFile = {
@@ -395,6 +401,7 @@ type CommonFile = {
 	startupTrials?: number;
 	multivariate?: boolean;
 	pruner?: z.infer<typeof prunerSchema>;
+	objectives?: MetricSpec[];
 	/** Built-in sweeps only (the program sweep schema has no such keys). */
 	checkpoint?: false | {everyEpochs?: number; everySeconds?: number};
 	keepBestWeights?: boolean;
@@ -408,11 +415,11 @@ function checkCommon(file: CommonFile, parameters: Partial<Record<string, Parame
 	if (file.method !== 'grid' && file.trials === undefined) {
 		ctx.addIssue({code: 'custom', path: ['trials'], message: `required key is missing for method: ${file.method} (add e.g. trials: 20)`});
 	}
-	if (file.method === 'tpe' && file.repeats !== 1) {
-		ctx.addIssue({code: 'custom', path: ['repeats'], message: 'tpe samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)'});
+	if (isSuggestedMethod(file.method) && file.repeats !== 1) {
+		ctx.addIssue({code: 'custom', path: ['repeats'], message: `${file.method} samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)`});
 	}
-	if (file.method !== 'tpe' && file.startupTrials !== undefined) {
-		ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+	if (!isSuggestedMethod(file.method) && file.startupTrials !== undefined) {
+		ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials, and nsga2 as its population size (remove it or use method: tpe)'});
 	}
 	if (file.method !== 'tpe' && file.multivariate !== undefined) {
 		ctx.addIssue({code: 'custom', path: ['multivariate'], message: 'only method: tpe takes multivariate (remove it or use method: tpe)'});
@@ -480,6 +487,7 @@ export const sweepFileSchema = z
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
 		const base = file.base ?? {};
 		checkCommon(file, parameters, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs, ctx, key => EXAMPLE_LISTS[key as keyof TrialConfig]);
+		addProblems(ctx, objectivesProblems(file, BUILTIN_METRICS));
 		if (file.metric) {
 			if (file.objective !== undefined) {
 				ctx.addIssue({code: 'custom', path: ['objective'], message: 'give either objective or metric, not both (metric: {name: val_loss, goal: minimize} is objective: val_loss)'});
@@ -606,7 +614,8 @@ export const programSweepSchema = z
 		const parameters = file.parameters ?? {};
 		const base = file.base ?? {};
 		checkCommon(file, parameters, programEpochs(base), ctx, () => '[1, 2]');
-		if (!file.metric) {
+		addProblems(ctx, objectivesProblems(file, undefined));
+		if (!file.metric && !file.objectives) {
 			ctx.addIssue({code: 'custom', path: ['metric'], message: 'required key is missing for a program sweep (add e.g. metric: {name: val_accuracy, goal: maximize}: the name your program reports)'});
 		}
 		if (file.dataset && file.program.command !== undefined) {
@@ -632,16 +641,18 @@ function programEpochs(base: TrialParams): number {
 }
 
 /** A pruner as written (name and optional settings) with the defaults filled; asha's maxEpochs defaults to base.epochs. */
-function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number}, epochs: number): PrunerSpec {
+function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number; scalarize?: Scalarization}, epochs: number): PrunerSpec {
+	// Only median and asha weigh objectives; objectivesProblems reports a scalarize given to another kind.
+	const scalarize = raw.scalarize && {scalarize: {weights: [...raw.scalarize.weights]}};
 	switch (raw.kind) {
 		case 'median':
 		case 'pareto': {
 			const defaults = PRUNER_DEFAULTS[raw.kind];
-			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials};
+			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials, ...(raw.kind === 'median' && scalarize)};
 		}
 
 		case 'asha': {
-			return {kind: 'asha', minEpochs: raw.minEpochs ?? PRUNER_DEFAULTS.asha.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? PRUNER_DEFAULTS.asha.reductionFactor};
+			return {kind: 'asha', minEpochs: raw.minEpochs ?? PRUNER_DEFAULTS.asha.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? PRUNER_DEFAULTS.asha.reductionFactor, ...scalarize};
 		}
 	}
 }
@@ -737,7 +748,7 @@ function checkProgramSweep(raw: Record<string, unknown>): SweepCheck {
 	const definition: SweepDefinition = {
 		...commonDefinition(file, file.dataset && datasetOf(file.dataset), structuredClone(file.base ?? {}), file.parameters ?? {}, programEpochs(file.base ?? {})),
 		program,
-		metric: file.metric as MetricSpec,
+		...(file.metric !== undefined && {metric: file.metric as MetricSpec}),
 	};
 	return {ok: true, definition};
 }
@@ -780,6 +791,7 @@ function commonDefinition(
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
 		...(file.multivariate === true && {multivariate: true}),
+		...(file.objectives !== undefined && {objectives: file.objectives.map(({name, goal}) => ({name, goal}))}),
 		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),
 		...(file.checkpoint !== undefined && {checkpoint: file.checkpoint === false ? false : stripUndefined(file.checkpoint)}),
 		...(file.keepBestWeights !== undefined && {keepBestWeights: file.keepBestWeights}),
