@@ -73,7 +73,7 @@ export function decideParetoObjectives(spec: Extract<PrunerSpec, {kind: 'pareto'
 	const show = (values: readonly number[]) => objectives.map((objective, i) => `${objective.name} ${formatValue(values[i])}`).join(', ');
 	return {
 		prune: true,
-		reason: `${show(mine)} by epoch ${epoch}: ${dominating.length} completed trial${dominating.length === 1 ? '' : 's'} dominate it (e.g. trial ${dominating[0].id}: ${show(dominating[0].values)}; needs ${spec.minTrials})`,
+		reason: `${show(mine)} by epoch ${epoch}: ${dominating.length} completed trial${dominating.length === 1 ? ' dominates' : 's dominate'} it (e.g. trial ${dominating[0].id}: ${show(dominating[0].values)}; needs ${spec.minTrials})`,
 	};
 }
 

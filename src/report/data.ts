@@ -5,6 +5,7 @@ import {UsageError} from '../errors.js';
 import type {Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
+import {objectiveFront, type ObjectiveFront} from './front.js';
 import {leaderboard} from './leaderboard.js';
 import {type Tradeoff, tradeoff} from './ranking.js';
 
@@ -18,6 +19,8 @@ export interface SweepData {
 	/** The swept values of a config, e.g. `activation=relu learningRate=0.001`. */
 	label: (config: TrialParams) => string;
 	result: Tradeoff;
+	/** A multi-objective sweep's front; its rows' `pareto` flags and `knee` are then those of this front. */
+	front?: ObjectiveFront;
 }
 
 /**
@@ -37,6 +40,9 @@ export async function readSweep(store: Store, name: string, options: {margin?: n
 	const steps = await store.steps(sweep.id);
 	const keys = sweptKeys(sweep.definition);
 	const metric = sweepMetric(sweep.definition);
+	const result = tradeoff(leaderboard(trials, steps, metric), {margin: options.margin, metric});
+	const {objectives} = sweep.definition;
+	const front = objectives ? objectiveFront(objectives, trials, steps) : undefined;
 	return {
 		sweep,
 		trials,
@@ -44,6 +50,18 @@ export async function readSweep(store: Store, name: string, options: {margin?: n
 		metric,
 		keys,
 		label: config => describeConfig(config, keys),
-		result: tradeoff(leaderboard(trials, steps, metric), {margin: options.margin, metric}),
+		result: front ? onFront(result, front) : result,
+		...(front && {front}),
 	};
+}
+
+/** The ranking with the Pareto flags and the knee of the sweep's own objectives instead of metric against time. */
+function onFront(result: Tradeoff, front: ObjectiveFront): Tradeoff {
+	const ranks = new Map(front.points.map(point => [point.configHash, point.rank]));
+	// In place: mostAccurate and the others are these same row objects.
+	for (const row of result.rows) {
+		row.pareto = ranks.get(row.configHash) === 1;
+	}
+
+	return {...result, knee: result.rows.find(row => row.configHash === front.knee)};
 }
