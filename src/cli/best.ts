@@ -144,7 +144,10 @@ export function renderBest(best: BestResult, width = terminalWidth()): string {
 	const within = `${(result.margin * 100).toFixed(1)} ${isFraction(metric) ? 'points' : '%'}`;
 	lines.push(`${metric.name === 'val_accuracy' ? 'most accurate:' : 'best:'}             ${name(result.mostAccurate)}`);
 	lines.push(`fastest within ${within}: ${name(result.fastestWithinMargin)}`);
-	lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
+	if (!best.front) {
+		lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
+	}
+
 	if (best.budget) {
 		lines.push(`best within ${best.budget.seconds} s:${' '.repeat(Math.max(1, 13 - String(best.budget.seconds).length))}${name(best.budget.best)}`);
 	}

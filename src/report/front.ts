@@ -6,10 +6,11 @@
 import type {StoredStep, TrialRecord} from '../store/store.js';
 import type {MetricSpec} from '../types.js';
 import {lossVector, objectiveValue} from '../util/objectives.js';
-import {hypervolume, nondominatedRanks} from '../util/pareto.js';
+import {dominates, hypervolume, nondominatedRanks} from '../util/pareto.js';
 import {metricValue, seconds} from './format.js';
-import {stepsByTrial} from './leaderboard.js';
-import {kneeIndex} from './pareto.js';
+import {score, stepsByTrial} from './leaderboard.js';
+import {kneeIndex, paretoFront} from './pareto.js';
+import type {RankedRow} from './ranking.js';
 
 /** After how many trials the hypervolume is reported (and after all of them). */
 export const HYPERVOLUME_CHECKPOINTS = [10, 25, 50] as const;
@@ -42,6 +43,8 @@ export interface ObjectiveFront {
 	 */
 	scale: Array<{best: number; worst: number}>;
 	hypervolume: HypervolumePoint[];
+	/** The hypervolume after each trial: [i] after the first i + 1 (for the plot). */
+	hypervolumeByTrial: number[];
 }
 
 /** A trial's values of the objectives; NaN for those it has none of. */
@@ -79,9 +82,9 @@ export function objectiveFront(objectives: readonly MetricSpec[], trials: readon
 		const {best, worst} = scale[index];
 		return worst > best ? (value - best) / (worst - best) : 0;
 	}));
+	const series = hypervolumeSeries(scaled, objectives.map(() => HYPERVOLUME_REFERENCE));
 	const counts = [...new Set([...HYPERVOLUME_CHECKPOINTS.filter(count => count < ordered.length), ordered.length])].filter(count => count > 0);
-	const reference = objectives.map(() => HYPERVOLUME_REFERENCE);
-	const history = counts.map(count => ({trials: count, hypervolume: hypervolume(scaled.slice(0, count).flatMap(point => (point && point.every(value => Number.isFinite(value)) ? [point] : [])), reference)}));
+	const history = counts.map(count => ({trials: count, hypervolume: series[count - 1]}));
 	return {
 		objectives: [...objectives],
 		points,
@@ -89,7 +92,22 @@ export function objectiveFront(objectives: readonly MetricSpec[], trials: readon
 		// Objectives are reported as the sweep orients them: a maximised objective's best is its largest value.
 		scale: scale.map(({best, worst}, index) => (objectives[index].goal === 'maximize' ? {best: -best, worst: -worst} : {best, worst})),
 		hypervolume: history,
+		hypervolumeByTrial: series,
 	};
+}
+
+/** The hypervolume of the points so far after each one (undefined: a trial without values), keeping only the front as it grows. */
+function hypervolumeSeries(points: ReadonlyArray<number[] | undefined>, reference: readonly number[]): number[] {
+	let front: number[][] = [];
+	let volume = 0;
+	return points.map(point => {
+		if (point && point.every(value => Number.isFinite(value)) && !front.some(member => dominates(member, point) || member.every((value, k) => value === point[k]))) {
+			front = [...front.filter(member => !dominates(point, member)), point];
+			volume = hypervolume(front, reference);
+		}
+
+		return volume;
+	});
 }
 
 /**
@@ -118,6 +136,15 @@ export function kneeOf(objectives: readonly MetricSpec[], points: readonly Front
 function mean(values: readonly number[]): number {
 	const finite = values.filter(value => Number.isFinite(value));
 	return finite.length === 0 ? Number.NaN : finite.reduce((sum, value) => sum + value, 0) / finite.length;
+}
+
+/**
+ * The rows with their Pareto flags of the metric against training time, as ranking.ts sets them, for the
+ * accuracy-against-time chart of a multi-objective sweep (whose rows carry the flags of its own front).
+ */
+export function timeFrontRows(rows: readonly RankedRow[], metric: MetricSpec): RankedRow[] {
+	const flags = paretoFront(rows.map(row => ({accuracy: Number.isFinite(row.value.mean) ? score(metric, row.value.mean) : Number.NaN, seconds: row.trainSeconds.mean})));
+	return rows.map((row, index) => ({...row, pareto: flags[index]}));
 }
 
 /** One value of an objective as `best` and the reports show it: `85.12%`, `12.3 s`, `25,450` (parameters), `0.3120`. */

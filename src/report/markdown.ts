@@ -51,9 +51,10 @@ function costPerPoint(result: Tradeoff, cheap: RankedRow, dear: RankedRow): stri
 
 /**
  * The answer in plain words: the best accuracy and what it costs, the fastest config nearly as good, the
- * configs the data cannot tell apart, the Pareto front and its knee.
+ * configs the data cannot tell apart, the Pareto front and its knee (unless `timeFront` is false: a multi-objective
+ * sweep's front is not metric against time).
  */
-export function tradeoffStatement(result: Tradeoff, label: Label): string {
+export function tradeoffStatement(result: Tradeoff, label: Label, timeFront = true): string {
 	const {mostAccurate: best, fastestWithinMargin: fast, knee, rows, margin, metric} = result;
 	const title = metricTitle(metric);
 	if (!best) {
@@ -87,6 +88,11 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 		parts.push('With one repeat per config there is no spread to judge ties by; rerun with `repeats: 2` or more before trusting small differences.');
 	}
 
+	// A multi-objective sweep's front is over its own objectives: its section (front-markdown.ts) says it.
+	if (!timeFront) {
+		return parts.join('\n\n');
+	}
+
 	const front = rows.filter(row => row.pareto).sort((a, b) => a.trainSeconds.mean - b.trainSeconds.mean);
 	const ranked = rows.filter(row => row.rank !== null).length;
 	parts.push(
@@ -108,10 +114,12 @@ export interface SweepReportInput {
 	label: Label;
 	trialCount: number;
 	states: Record<string, number>;
+	/** A multi-objective sweep's section (front-markdown.ts), after the answer. */
+	front?: string;
 }
 
 /** reports/<sweep>/README.md. */
-export function sweepReadme({sweep, result, label, trialCount, states}: SweepReportInput): string {
+export function sweepReadme({sweep, result, label, trialCount, states, front}: SweepReportInput): string {
 	const {definition} = sweep;
 	const {metric} = result;
 	const dataset = definition.dataset ? [
@@ -127,7 +135,8 @@ export function sweepReadme({sweep, result, label, trialCount, states}: SweepRep
 		definition.question ? `> ${definition.question}` : undefined,
 		`${configs} config${configs === 1 ? '' : 's'} × ${definition.repeats} repeat${definition.repeats === 1 ? '' : 's'} = ${trialCount} trials (${stateText || 'none yet'}) · ${definition.method} search · ${dataset} · created ${sweep.createdAt.slice(0, 10)}`,
 		'## Answer',
-		tradeoffStatement(result, label),
+		tradeoffStatement(result, label, front === undefined),
+		front,
 		'## Leaderboard',
 		markdownTable(
 			leaderboardHead(metric),
@@ -138,7 +147,7 @@ export function sweepReadme({sweep, result, label, trialCount, states}: SweepRep
 			`Ranked by ${metricTitle(metric)} at each trial's best ${definition.program ? 'step' : 'epoch'} (${metric.goal === 'maximize' ? 'higher' : 'lower'} is better), mean ± sample standard deviation over repeats (completed trials only). `,
 			'A rank followed by `=` is shared: those configs\' mean ± std intervals overlap, so they are tied rather than ranked apart. ',
 			`*Converged at* is the first epoch whose validation loss is within max(${CONVERGENCE_RELATIVE_TOLERANCE * 100}% of the trial's minimum, ${CONVERGENCE_ABSOLUTE_TOLERANCE}) of that minimum. `,
-			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both ${metricTitle(metric)} and training time.`,
+			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on ${front === undefined ? `both ${metricTitle(metric)} and training time` : 'every objective'}.`,
 		].join(''),
 		'## Plots',
 		`![Validation accuracy against training time](${PLOT_FILES.tradeoff})`,

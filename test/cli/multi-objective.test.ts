@@ -2,6 +2,7 @@
  * A multi-objective sweep end to end: `sweeplab run` with MOTPE and the pareto pruner on the bundled subset, then
  * `best` and `best --json` showing the front, its knee and its hypervolume over trials.
  */
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import test from 'ava';
 import {fixture, query, runCli, tempDir} from './helpers.js';
@@ -60,4 +61,15 @@ test('an MO sweep with the pareto pruner prunes some trials and best shows the f
 	t.is(text.code, 0, text.stderr);
 	t.regex(text.stdout, new RegExp(`Pareto front over val_accuracy \\(max\\), params \\(min\\): ${expected.length} of ${completed.length} configs`));
 	t.regex(text.stdout, /hypervolume of the front over trials: after 10 trials: \d\.\d{3}, all 12: \d\.\d{3}/);
+
+	const out = join(tempDir(t), 'reports');
+	const report = await runCli(['report', 'multi-objective', '--db', db, '--out', out]);
+	t.is(report.code, 0, report.stderr);
+	const readme = readFileSync(join(out, 'multi-objective', 'README.md'), 'utf8');
+	t.regex(readme, new RegExp(`## Pareto front\n\n${expected.length} of ${completed.length} configs are on the front over val_accuracy \\(max\\), params \\(min\\)`));
+	t.regex(readme, /\| trials \| hypervolume \|\n\|---:\|---:\|\n\| 10 \| \d\.\d{3} \|\n\| 12 \| \d\.\d{3} \|/);
+	for (const file of ['pareto-front.svg', 'hypervolume.svg']) {
+		t.true(readme.includes(`](${file})`), file);
+		t.regex(readFileSync(join(out, 'multi-objective', file), 'utf8'), /^<svg[\s\S]*<\/svg>$/);
+	}
 });
