@@ -5,6 +5,7 @@
  * charts) whatever the number of trials and epochs.
  */
 import type {TopLevelSpec} from 'vega-lite';
+import {timeFrontRows} from '../report/front.js';
 import {readSweep} from '../report/data.js';
 import {
 	axisOf,
@@ -308,7 +309,8 @@ export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLeve
 
 function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['charts'] {
 	return {
-		tradeoff: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
+		// A multi-objective sweep's rows flag its own front; this chart is the metric against time.
+		tradeoff: tradeoffSpec(analysis.sweep.definition.objectives ? timeFrontRows(analysis.result.rows, analysis.result.metric) : analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
 		curves: liveCurvesSpec(analysis),
 		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, analysis.result.metric, {maxLines: MAX_LINES}),
 	};

@@ -11,7 +11,7 @@ interface BestJson {
 	rows: Array<{configHash: string; pareto: boolean}>;
 	objectives: {
 		objectives: Array<{name: string; goal: string}>;
-		front: Array<{configHash: string; rank: number; values: {val_accuracy: number; params: number}}>;
+		front: Array<{configHash: string; rank: number; values: Record<string, number>}>;
 		configs: Array<{configHash: string; rank: number | null}>;
 		knee: {configHash: string} | null;
 		hypervolume: Array<{trials: number; hypervolume: number}>;
@@ -72,4 +72,23 @@ test('an MO sweep with the pareto pruner prunes some trials and best shows the f
 		t.true(readme.includes(`](${file})`), file);
 		t.regex(readFileSync(join(out, 'multi-objective', file), 'utf8'), /^<svg[\s\S]*<\/svg>$/);
 	}
+});
+
+test('an nsga2 sweep of a module objective runs its trials and best --json has the front of (loss down, x up)', async t => {
+	const db = join(tempDir(t), 'nsga2.db');
+	const run = await runCli(['run', fixture('e2e/module-nsga2.yaml'), '--db', db, '--workers', '2']);
+	t.is(run.code, 0, run.stderr);
+	const trials = query<{config: string; config_hash: string; state: string}>(db, 'SELECT * FROM trials ORDER BY ordinal');
+	t.is(trials.length, 12);
+	t.true(trials.every(trial => trial.state === 'completed'));
+	const points = trials.map(trial => {
+		const x = (JSON.parse(trial.config) as {x: number}).x;
+		return {hash: trial.config_hash, loss: ((x - 0.3) ** 2) + 0.5, x};
+	});
+	const dominated = (p: typeof points[number]) => points.some(q => q.loss <= p.loss && q.x >= p.x && (q.loss < p.loss || q.x > p.x));
+	const expected = points.filter(point => !dominated(point)).map(point => point.hash).sort();
+	const result = JSON.parse((await runCli(['best', 'module-nsga2', '--db', db, '--json'])).stdout) as BestJson;
+	t.deepEqual(result.objectives.front.map(point => point.configHash).sort(), expected);
+	// On the front, x is at least 0.3 (below it, a larger x has both a smaller loss and a larger x).
+	t.true(result.objectives.front.every(point => point.values.x >= 0.3));
 });
