@@ -12,7 +12,7 @@ import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
 import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
 import {threadRunner} from '../run/threads.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {programPath} from '../sweep/read.js';
