@@ -6,7 +6,7 @@ import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metric
 import {type ImportanceResult, sweepImportance} from '../report/importance.js';
 import {type FrontPoint, frontMembers, HYPERVOLUME_REFERENCE, hypervolumeScale, hypervolumeText, kneeRule, type ObjectiveFront, objectivesText, objectiveText} from '../report/front.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption, openStore} from './common.js';

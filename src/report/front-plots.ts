@@ -1,21 +1,15 @@
 /**
  * A multi-objective sweep's charts as Vega-Lite specs: its configs on the first two objectives with the front and
- * its knee, and the hypervolume of the front over trials. Rendered to SVG by plots.ts's renderSvg.
+ * its knee, and the hypervolume of the front over trials. Rendered to SVG by chart-common.ts's renderSvg.
  */
 import type {TopLevelSpec} from 'vega-lite';
 import type {MetricSpec, TrialParams} from '../types.js';
+import {font, round, SCHEMA, TITLE} from './chart-common.js';
 import {isFraction} from './format.js';
 import {HYPERVOLUME_REFERENCE, type ObjectiveFront} from './front.js';
 
-// The look of the other charts (plots.ts).
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const font = {labelFontSize: 11, titleFontSize: 12};
-const TITLE = {anchor: 'start' as const, subtitleColor: '#555', subtitleFontSize: 11};
-
 /** The SVG files of a multi-objective sweep's report, beside plots.ts's. */
 export const FRONT_PLOT_FILES = {front: 'pareto-front.svg', hypervolume: 'hypervolume.svg'} as const;
-
-const round = (value: number) => Number(value.toPrecision(6));
 
 /** An objective's axis: accuracy-like metrics in percent, which way is better in the title. */
 function axis(objective: MetricSpec): {factor: number; title: string} {
