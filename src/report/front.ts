@@ -186,6 +186,10 @@ export const kneeRule = (front: ObjectiveFront): string =>
 /** `after 10 trials 0.812, after 25 0.951, all 40 1.020`. */
 export function hypervolumeText(front: ObjectiveFront): string {
 	const total = front.hypervolume.at(-1)?.trials;
+	if (total === undefined) {
+		return 'none yet (no trials)';
+	}
+
 	return front.hypervolume.map(({trials, hypervolume}, index) => `${trials === total ? `all ${trials}` : index === 0 ? `after ${trials} trials` : `after ${trials}`}: ${hypervolume.toFixed(3)}`).join(', ');
 }
 

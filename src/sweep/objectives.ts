@@ -72,7 +72,8 @@ export function objectivesProblems(file: ObjectivesFile, reported: readonly stri
 	}
 
 	const pruner = file.pruner;
-	if (pruner && (pruner.kind === 'median' || pruner.kind === 'asha') && pruner.scalarize === undefined) {
+	// Every pruner but pareto judges one number: with several objectives it needs the weights of their sum.
+	if (pruner && pruner.kind !== 'pareto' && pruner.scalarize === undefined) {
 		const even = objectives.map(() => Number((1 / objectives.length).toFixed(2)));
 		problems.push({
 			path: ['pruner', 'kind'],
@@ -80,7 +81,7 @@ export function objectivesProblems(file: ObjectivesFile, reported: readonly stri
 		});
 	} else if (pruner?.scalarize !== undefined) {
 		const {weights} = pruner.scalarize;
-		if (pruner.kind !== 'median' && pruner.kind !== 'asha') {
+		if (pruner.kind === 'pareto') {
 			problems.push({path: ['pruner', 'scalarize'], message: `${pruner.kind} judges a trial by every objective itself (remove scalarize)`});
 		} else if (weights.length !== objectives.length) {
 			problems.push({
