@@ -237,8 +237,9 @@ export interface SweepDefinition {
 	/** What reports rank by and pruners and tpe optimise; absent: the objective's, else val_accuracy maximize (see sweepMetric). */
 	metric?: MetricSpec;
 	/**
-	 * A multi-objective sweep (2 or 3, never with objective or metric): reported metrics and COST_OBJECTIVES. The
-	 * sampler searches their Pareto front, `best` shows it; the first reported metric among them is the sweep's metric.
+	 * A multi-objective sweep (2 or 3; the file gives no objective or metric): reported metrics and COST_OBJECTIVES.
+	 * The sampler searches their Pareto front, `best` shows it; the first reported metric among them is the sweep's
+	 * metric, which the schema also writes as `metric` so that the SQL views (sweep_metric) rank by it.
 	 */
 	objectives?: MetricSpec[];
 	/** A program sweep: the user's code instead of the built-in trainer; `base` and `parameters` then have free-form names. */

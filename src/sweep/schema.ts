@@ -4,7 +4,7 @@
  * the bad value and what would be right; read.ts prefixes the file name.
  */
 import {z} from 'zod';
-import {DATASETS, DEFAULT_TRIAL_CONFIG, GOALS, isSuggestedMethod, OBJECTIVES, PRUNER_KINDS} from '../types.js';
+import {DATASETS, DEFAULT_TRIAL_CONFIG, GOALS, isSuggestedMethod, OBJECTIVES, PRUNER_KINDS, sweepMetric} from '../types.js';
 import type {DatasetSpec, MetricSpec, ParameterSpec, PrunerSpec, Scalarization, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './did-you-mean.js';
@@ -592,7 +592,8 @@ export function commonDefinition(
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
 		...(file.multivariate === true && {multivariate: true}),
-		...(file.objectives !== undefined && {objectives: file.objectives.map(({name, goal}) => ({name, goal}))}),
+		// The first reported metric among the objectives is also the sweep's metric, which the SQL views rank by.
+		...(file.objectives !== undefined && {objectives: file.objectives.map(({name, goal}) => ({name, goal})), metric: {...sweepMetric({objectives: file.objectives})}}),
 		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),
 		...(file.checkpoint !== undefined && {checkpoint: file.checkpoint === false ? false : stripUndefined(file.checkpoint)}),
 		...(file.keepBestWeights !== undefined && {keepBestWeights: file.keepBestWeights}),

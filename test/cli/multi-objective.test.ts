@@ -91,4 +91,6 @@ test('an nsga2 sweep of a module objective runs its trials and best --json has t
 	t.deepEqual(result.objectives.front.map(point => point.configHash).sort(), expected);
 	// On the front, x is at least 0.3 (below it, a larger x has both a smaller loss and a larger x).
 	t.true(result.objectives.front.every(point => point.values.x >= 0.3));
+	// The SQL views rank by the first reported metric among the objectives.
+	t.deepEqual(query(db, 'SELECT metric, goal FROM sweep_metric WHERE sweep = ?', 'module-nsga2'), [{metric: 'loss', goal: 'minimize'}]);
 });
