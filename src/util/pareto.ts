@@ -224,8 +224,11 @@ export function crowdingDistances(values: readonly number[][]): number[] {
 	if (n === 0) {
 		return distances;
 	}
+	// One order, re-sorted (stably) per objective as Optuna sorts its population list in place: equal values keep the
+	// previous objective's order, which decides their neighbours.
+	const order = values.map((_, i) => i);
 	for (let k = 0; k < values[0].length; k++) {
-		const order = values.map((_, i) => i).sort((a, b) => values[a][k] - values[b][k] || a - b);
+		order.sort((a, b) => values[a][k] - values[b][k]);
 		if (values[order[0]][k] === values[order[n - 1]][k]) {
 			continue;
 		}
