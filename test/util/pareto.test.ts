@@ -104,6 +104,26 @@ test('non-dominated ranks: fronts peeled in order, equal rows share a rank, non-
 	t.false(dominates([0, 3], [1, 2]));
 });
 
+/** Ranks by peeling: the rows no remaining row dominates form the next front. */
+function peeledRanks(values: number[][]): number[] {
+	const ranks = new Array<number>(values.length).fill(-1);
+	for (let rank = 0; ranks.includes(-1); rank++) {
+		const front = values.flatMap((row, i) => (ranks[i] === -1 && !values.some((other, j) => ranks[j] === -1 && dominates(other, row)) ? [i] : []));
+		for (const i of front) {
+			ranks[i] = rank;
+		}
+	}
+	return ranks;
+}
+
+test('non-dominated ranks equal peeling on random sets with ties, in 2 objectives (the sweep) and 3 (pairwise)', (t) => {
+	for (let seed = 0; seed < 40; seed++) {
+		const d = 2 + (seed % 2);
+		const points = integerPoints(500 + seed, 5 + seed * 3, d, seed % 4 === 0 ? 3 : 20);
+		t.deepEqual(nondominatedRanks(points), peeledRanks(points), `seed ${seed}`);
+	}
+});
+
 test("non-dominated ranks match Optuna's _calculate_nondomination_rank", (t) => {
 	for (const [name, {losses, ranks}] of Object.entries(reference.splits)) {
 		t.deepEqual(nondominatedRanks(losses), ranks, name);
