@@ -159,6 +159,29 @@ function area(points: readonly number[][], reference: readonly number[]): number
 }
 
 /**
+ * The hypervolume of the first 1, 2, ..., n points (a sweep's hypervolume over trials), each step adding the new
+ * point's exclusive share against the front so far: its box less the part the front already covers. Equal to
+ * hypervolume() of each prefix up to rounding, in far less time for long histories in three or more objectives.
+ */
+export function hypervolumeHistory(points: readonly number[][], reference: readonly number[]): number[] {
+	let front: number[][] = [];
+	let total = 0;
+	return points.map((point) => {
+		if (point.length !== reference.length) {
+			throw new RangeError(`hypervolumeHistory: a point has ${point.length} values, the reference ${reference.length}`);
+		}
+		const counts = finiteRow(point) && point.every((value, k) => value < reference[k]) && !front.some((q) => q.every((value, k) => value <= point[k]));
+		if (counts) {
+			// Every point of the front clipped to the new point's box: the part of the box already covered.
+			const covered = front.map((q) => q.map((value, k) => Math.max(value, point[k])));
+			total += boxVolume(point, reference) - hypervolume(covered, reference);
+			front = [...front.filter((q) => !point.every((value, k) => value <= q[k])), [...point]];
+		}
+		return total;
+	});
+}
+
+/**
  * Each point's exclusive contribution: hypervolume(points) less the hypervolume without that point (Optuna's
  * definition in MOTPE's weights). 0 for a point weakly dominated by another (or equal to one), for a point outside
  * the reference box, and for a non-finite one.

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs';
 import test from 'ava';
-import {crowdingDistances, dominates, greedyHypervolumeSubset, hypervolume, hypervolumeContributions, nadirReference, nondominatedRanks, paretoFront} from '../../src/util/pareto.js';
+import {crowdingDistances, dominates, greedyHypervolumeSubset, hypervolume, hypervolumeContributions, hypervolumeHistory, nadirReference, nondominatedRanks, paretoFront} from '../../src/util/pareto.js';
 import {createRng} from '../../src/util/random.js';
 
 /** Optuna 3.1's own numbers: test/fixtures/tpe/optuna_mo_reference.py wrote this file. */
@@ -75,6 +75,18 @@ test("hypervolume matches Optuna's WFG", (t) => {
 		const actual = hypervolume(points, ref);
 		t.true(Math.abs(actual - expected) <= 1e-12 * Math.max(1, expected), `${points[0].length} objectives: ${actual} vs ${expected}`);
 	}
+});
+
+test('the hypervolume history is the hypervolume of each prefix, including points outside or dominated', (t) => {
+	for (let seed = 0; seed < 12; seed++) {
+		const d = 2 + (seed % 3);
+		const points = integerPoints(300 + seed, 25, d, 10);
+		points.splice(5, 0, new Array<number>(d).fill(Number.NaN));
+		const ref = new Array<number>(d).fill(9);
+		const history = hypervolumeHistory(points, ref);
+		t.deepEqual(history, points.map((_, i) => gridVolume(points.slice(0, i + 1).filter((p) => p.every((v) => Number.isFinite(v))), ref)), `seed ${seed}`);
+	}
+	t.deepEqual(hypervolumeHistory([], [1, 1]), []);
 });
 
 test('contributions: the volume lost without each point; 0 for dominated and duplicated points', (t) => {
