@@ -94,6 +94,15 @@ test('deterministic per seed and trial number; suggestions lie in the space', (t
 	}
 });
 
+test('a value a parent holds outside the space (the space changed on resume) is drawn afresh', (t) => {
+	const observations = runStudy(8, 10, 5).map((observation) => ({...observation, params: {...observation.params, n: 50, act: 'selu'}}));
+	for (let trialNumber = 10; trialNumber < 30; trialNumber++) {
+		const child = suggestNsga2(input({observations, trialNumber, populationSize: 5, mutationProb: 0}));
+		t.true(Number.isInteger(child.n) && (child.n as number) >= 1 && (child.n as number) <= 8, `n = ${String(child.n)}`);
+		t.true(['relu', 'tanh', 'gelu'].includes(child.act as string), `act = ${String(child.act)}`);
+	}
+});
+
 test('bad calls throw RangeError', (t) => {
 	t.throws(() => suggestNsga2(input({populationSize: 1})), {instanceOf: RangeError});
 	t.throws(() => suggestNsga2(input({mutationProb: 1.5})), {instanceOf: RangeError});
