@@ -5,7 +5,6 @@ import type {MotpeInput, MotpeObservation} from '../../src/samplers/motpe.js';
 import {categoricalProbabilities, fitNumeric} from '../../src/samplers/tpe.js';
 import type {ParameterSpec} from '../../src/types.js';
 import {hypervolume} from '../../src/util/pareto.js';
-import {createRng} from '../../src/util/random.js';
 
 /** Optuna 3.1's own numbers: test/fixtures/tpe/optuna_mo_reference.py wrote this file. */
 interface SplitReference {
