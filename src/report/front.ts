@@ -6,7 +6,7 @@
 import type {StoredStep, TrialRecord} from '../store/store.js';
 import type {MetricSpec} from '../types.js';
 import {lossVector, objectiveValue} from '../util/objectives.js';
-import {dominates, hypervolume, nondominatedRanks} from '../util/pareto.js';
+import {hypervolumeHistory, nondominatedRanks} from '../util/pareto.js';
 import {metricValue, seconds} from './format.js';
 import {score, stepsByTrial} from './leaderboard.js';
 import {kneeIndex, paretoFront} from './pareto.js';
@@ -82,7 +82,8 @@ export function objectiveFront(objectives: readonly MetricSpec[], trials: readon
 		const {best, worst} = scale[index];
 		return worst > best ? (value - best) / (worst - best) : 0;
 	}));
-	const series = hypervolumeSeries(scaled, objectives.map(() => HYPERVOLUME_REFERENCE));
+	// A trial without values (not completed) adds nothing: a row of NaN.
+	const series = hypervolumeHistory(scaled.map(point => point ?? objectives.map(() => Number.NaN)), objectives.map(() => HYPERVOLUME_REFERENCE));
 	const counts = [...new Set([...HYPERVOLUME_CHECKPOINTS.filter(count => count < ordered.length), ordered.length])].filter(count => count > 0);
 	const history = counts.map(count => ({trials: count, hypervolume: series[count - 1]}));
 	return {
@@ -94,20 +95,6 @@ export function objectiveFront(objectives: readonly MetricSpec[], trials: readon
 		hypervolume: history,
 		hypervolumeByTrial: series,
 	};
-}
-
-/** The hypervolume of the points so far after each one (undefined: a trial without values), keeping only the front as it grows. */
-function hypervolumeSeries(points: ReadonlyArray<number[] | undefined>, reference: readonly number[]): number[] {
-	let front: number[][] = [];
-	let volume = 0;
-	return points.map(point => {
-		if (point && point.every(value => Number.isFinite(value)) && !front.some(member => dominates(member, point) || member.every((value, k) => value === point[k]))) {
-			front = [...front.filter(member => !dominates(point, member)), point];
-			volume = hypervolume(front, reference);
-		}
-
-		return volume;
-	});
 }
 
 /**

@@ -17,6 +17,7 @@ import {crowdingDistances, dominates, nondominatedRanks} from '../util/pareto.js
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
 import {lossVectors} from './motpe.js';
+import {inParameterSpace} from './tpe.js';
 import type {MotpeObservation} from './motpe.js';
 
 export interface Nsga2Input {
@@ -84,8 +85,9 @@ export function suggestNsga2(input: Nsga2Input): Record<string, unknown> {
 	}
 	const result: Record<string, unknown> = {};
 	for (const name of names) {
-		// A parent may lack a parameter (the space grew on resume): that one is drawn at random as a mutation would be.
-		const keep = rng.next() >= mutationProb && child[name] !== undefined;
+		// A parent may lack a parameter or hold a value outside its space (the space changed on resume): that one is
+		// drawn at random as a mutation would be (Optuna breeds again until the child fits the space).
+		const keep = rng.next() >= mutationProb && inParameterSpace(input.parameters[name], child[name]);
 		result[name] = keep ? structuredClone(child[name]) : sampleParameter(input.parameters[name], rng);
 	}
 	return result;

@@ -421,6 +421,11 @@ export function fitNumeric(spec: NumericSpec, observed: readonly unknown[], band
 	return {spec, estimator: parzen(values, space.low, space.high, sigma, weights), log: space.log, integer: space.integer};
 }
 
+/** Whether a value lies in a parameter's space: a number within its bounds, or one of its listed values (by canonical JSON). */
+export function inParameterSpace(spec: ParameterSpec, value: unknown): boolean {
+	return inSpace(spec, value, spec.kind === 'values' ? new Set(spec.values.map((listed) => canonicalJson(listed))) : undefined);
+}
+
 function inSpace(spec: ParameterSpec, value: unknown, keys?: Set<string>): boolean {
 	if (spec.kind === 'values') {
 		return value !== undefined && keys!.has(canonicalJson(value));

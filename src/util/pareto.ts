@@ -25,56 +25,71 @@ export function dominates(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * The non-domination rank of each row (0 = the Pareto front, 1 = the front once rank 0 is removed, ...), by Deb's
- * fast non-dominated sort; equal rows share a rank. Rows with a NaN or an infinite value all get the rank after
- * the last rank of the finite rows, as Optuna never ranks a failed trial ahead of a finished one.
+ * The non-domination rank of each row (0 = the Pareto front, 1 = the front once rank 0 is removed, ...), as Deb's
+ * fast non-dominated sort defines it; equal rows share a rank. Rows with a NaN or an infinite value all get the rank
+ * after the last rank of the finite rows, as Optuna never ranks a failed trial ahead of a finished one.
+ *
+ * Rows are placed in lexicographic order, so every row that can dominate a row comes before it; a row's rank is then
+ * the first rank none of whose rows dominates it (a row dominated by a rank-r row is dominated by a row of every rank
+ * below r too). Usually far fewer comparisons than Deb's all-pairs count.
  */
 export function nondominatedRanks(values: readonly number[][]): number[] {
-	const n = values.length;
-	const ranks = new Array<number>(n).fill(-1);
 	const finite = values.map((row) => finiteRow(row));
-	const dominatedBy = new Int32Array(n);
-	const dominating: number[][] = values.map(() => []);
-	for (let i = 0; i < n; i++) {
+	if (values.length > 0 && values[0].length === 2) {
+		return ranksTwoObjectives(values, finite);
+	}
+	const order = values.flatMap((_, i) => (finite[i] ? [i] : [])).sort((a, b) => lexicographic(values[a], values[b]));
+	const ranks = new Array<number>(values.length);
+	const fronts: number[][] = [];
+	for (const i of order) {
+		let rank = 0;
+		while (rank < fronts.length && fronts[rank].some((j) => dominates(values[j], values[i]))) {
+			rank++;
+		}
+		(fronts[rank] ??= []).push(i);
+		ranks[i] = rank;
+	}
+	for (let i = 0; i < values.length; i++) {
 		if (!finite[i]) {
-			continue;
-		}
-		for (let j = i + 1; j < n; j++) {
-			if (!finite[j]) {
-				continue;
-			}
-			if (dominates(values[i], values[j])) {
-				dominating[i].push(j);
-				dominatedBy[j]++;
-			} else if (dominates(values[j], values[i])) {
-				dominating[j].push(i);
-				dominatedBy[i]++;
-			}
+			ranks[i] = fronts.length;
 		}
 	}
-	let current: number[] = [];
-	for (let i = 0; i < n; i++) {
-		if (finite[i] && dominatedBy[i] === 0) {
-			current.push(i);
+	return ranks;
+}
+
+function lexicographic(a: readonly number[], b: readonly number[]): number {
+	for (let k = 0; k < a.length; k++) {
+		if (a[k] !== b[k]) {
+			return a[k] - b[k];
 		}
 	}
-	let rank = 0;
-	while (current.length > 0) {
-		const next: number[] = [];
-		for (const i of current) {
-			ranks[i] = rank;
-			for (const j of dominating[i]) {
-				if (--dominatedBy[j] === 0) {
-					next.push(j);
-				}
-			}
+	return 0;
+}
+
+/**
+ * Two objectives in O(n log n + n x ranks): in order of the first objective (ties: the second), a point's rank is the
+ * first rank none of whose points dominates it. Of a rank's points placed so far, only the last can dominate a later
+ * point (it has the lowest second value; ties in it are broken by the first), so each rank keeps just that one.
+ */
+function ranksTwoObjectives(values: readonly number[][], finite: readonly boolean[]): number[] {
+	const order = values.flatMap((_, i) => (finite[i] ? [i] : [])).sort((a, b) => values[a][0] - values[b][0] || values[a][1] - values[b][1]);
+	const ranks = new Array<number>(values.length);
+	const lastX: number[] = [];
+	const lastY: number[] = [];
+	for (const i of order) {
+		const [x, y] = values[i];
+		let rank = 0;
+		// Every earlier point has x' <= x, so the rank's last point dominates unless it is equal or has a larger y.
+		while (rank < lastY.length && (lastY[rank] < y || (lastY[rank] === y && lastX[rank] < x))) {
+			rank++;
 		}
-		current = next;
-		rank++;
+		ranks[i] = rank;
+		lastX[rank] = x;
+		lastY[rank] = y;
 	}
-	for (let i = 0; i < n; i++) {
+	for (let i = 0; i < values.length; i++) {
 		if (!finite[i]) {
-			ranks[i] = rank;
+			ranks[i] = lastY.length;
 		}
 	}
 	return ranks;
@@ -141,6 +156,29 @@ function area(points: readonly number[][], reference: readonly number[]): number
 		}
 	}
 	return total;
+}
+
+/**
+ * The hypervolume of the first 1, 2, ..., n points (a sweep's hypervolume over trials), each step adding the new
+ * point's exclusive share against the front so far: its box less the part the front already covers. Equal to
+ * hypervolume() of each prefix up to rounding, in far less time for long histories in three or more objectives.
+ */
+export function hypervolumeHistory(points: readonly number[][], reference: readonly number[]): number[] {
+	let front: number[][] = [];
+	let total = 0;
+	return points.map((point) => {
+		if (point.length !== reference.length) {
+			throw new RangeError(`hypervolumeHistory: a point has ${point.length} values, the reference ${reference.length}`);
+		}
+		const counts = finiteRow(point) && point.every((value, k) => value < reference[k]) && !front.some((q) => q.every((value, k) => value <= point[k]));
+		if (counts) {
+			// Every point of the front clipped to the new point's box: the part of the box already covered.
+			const covered = front.map((q) => q.map((value, k) => Math.max(value, point[k])));
+			total += boxVolume(point, reference) - hypervolume(covered, reference);
+			front = [...front.filter((q) => !point.every((value, k) => value <= q[k])), [...point]];
+		}
+		return total;
+	});
 }
 
 /**
@@ -224,8 +262,11 @@ export function crowdingDistances(values: readonly number[][]): number[] {
 	if (n === 0) {
 		return distances;
 	}
+	// One order, re-sorted (stably) per objective as Optuna sorts its population list in place: equal values keep the
+	// previous objective's order, which decides their neighbours.
+	const order = values.map((_, i) => i);
 	for (let k = 0; k < values[0].length; k++) {
-		const order = values.map((_, i) => i).sort((a, b) => values[a][k] - values[b][k] || a - b);
+		order.sort((a, b) => values[a][k] - values[b][k]);
 		if (values[order[0]][k] === values[order[n - 1]][k]) {
 			continue;
 		}
