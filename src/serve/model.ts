@@ -5,7 +5,8 @@
  * charts) whatever the number of trials and epochs.
  */
 import type {TopLevelSpec} from 'vega-lite';
-import {timeFrontRows} from '../report/front.js';
+import type {ObjectiveFront} from '../report/front.js';
+import {frontSpec} from '../report/front-plots.js';
 import {readSweep} from '../report/data.js';
 import {axisOf, chanceOf, compareValues, fittedDomain, parameterOrder, TOP_IN_COLOUR, varyingKeys} from '../report/chart-common.js';
 import {importanceSpec, parallelCoordinatesSpec} from '../report/parameter-plots.js';
@@ -77,6 +78,8 @@ export interface SweepAnalysis {
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
 	/** Swept values per parameter with at most MAX_FILTER_VALUES of them, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
+	/** A multi-objective sweep's front (report/front.ts): its chart takes the trade-off chart's place. */
+	front?: ObjectiveFront;
 	/** The sweep page's charts, built once per analysis. */
 	charts: {tradeoff: TopLevelSpec; curves: TopLevelSpec; parallel: TopLevelSpec};
 }
@@ -190,6 +193,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		trials,
 		curves,
 		values,
+		...(data.front && {front: data.front}),
 	};
 	return {...analysis, charts: sweepCharts(analysis)};
 }
@@ -297,8 +301,9 @@ export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLeve
 
 function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['charts'] {
 	return {
-		// A multi-objective sweep's rows flag its own front; this chart is the metric against time.
-		tradeoff: tradeoffSpec(analysis.sweep.definition.objectives ? timeFrontRows(analysis.result.rows, analysis.result.metric) : analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
+		tradeoff: analysis.front
+			? frontSpec(analysis.front, new Map(analysis.result.rows.map(row => [row.configHash, row.config])), analysis.label)
+			: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
 		curves: liveCurvesSpec(analysis),
 		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, analysis.result.metric, {maxLines: MAX_LINES}),
 	};
