@@ -73,7 +73,7 @@ export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: st
 export function renderPlan(plan: Plan, keys: string[]): string {
 	const pool = `the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`;
 	if (plan.suggested) {
-		return `${plan.suggested.trials} trials (tpe), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
+		return `${plan.suggested.trials} trials (${plan.method}), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
 	}
 
 	const lines = [
