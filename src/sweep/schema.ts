@@ -395,8 +395,9 @@ type CommonFile = {
 	startupTrials?: number;
 	multivariate?: boolean;
 	pruner?: z.infer<typeof prunerSchema>;
-	/** Built-in sweeps only (the program sweep schema has no such keys). */
+	/** Built-in sweeps and module objectives. */
 	checkpoint?: false | {everyEpochs?: number; everySeconds?: number};
+	/** Built-in sweeps only (the program sweep schema has no such key). */
 	keepBestWeights?: boolean;
 };
 
@@ -450,6 +451,23 @@ function checkCommon(file: CommonFile, parameters: Partial<Record<string, Parame
 	}
 }
 
+/** `checkpoint:` (docs/checkpoints.md): the built-in trainer's and module objectives' checkpoint policy. */
+const checkpointSchema = z
+	.union([
+		z.literal(false),
+		z.strictObject({
+			everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
+			everySeconds: z
+				.number({error: typeError('a number of seconds such as 60')})
+				.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
+				.optional(),
+		}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
+			message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
+			// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
+			when: payload => payload.issues.length === 0,
+		}),
+	], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')});
+
 export const sweepFileSchema = z
 	.strictObject({
 		...commonKeys,
@@ -458,22 +476,7 @@ export const sweepFileSchema = z
 		parameters: parametersSchema.nullish(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		metric: metricSchema.optional(),
-		checkpoint: z
-			.union([
-				z.literal(false),
-				z.strictObject({
-					everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
-					everySeconds: z
-						.number({error: typeError('a number of seconds such as 60')})
-						.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
-						.optional(),
-				}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
-					message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
-					// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
-					when: payload => payload.issues.length === 0,
-				}),
-			], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')})
-			.optional(),
+		checkpoint: checkpointSchema.optional(),
 		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 	})
 	.superRefine((file, ctx) => {
@@ -598,6 +601,7 @@ export const programSweepSchema = z
 		...commonKeys,
 		program: programSchema,
 		metric: metricSchema.optional(),
+		checkpoint: checkpointSchema.optional(),
 		dataset: datasetSchema.optional(),
 		base: z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish(),
 		parameters: z.record(z.string(), programParameterSchema, {error: typeError('a mapping from parameter names to lists such as {lr: [0.001, 0.01]}')}).nullish(),
@@ -611,6 +615,9 @@ export const programSweepSchema = z
 		}
 		if (file.dataset && file.program.command !== undefined) {
 			ctx.addIssue({code: 'custom', path: ['dataset'], message: 'a program command loads its own data (remove dataset, or use program.module to get the shared dataset as trial.data)'});
+		}
+		if (file.checkpoint !== undefined && file.program.command !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['checkpoint'], message: 'a program command checkpoints on its own, into $SWEEPLAB_CHECKPOINT_DIR (remove checkpoint, or use program.module to get trial.checkpoint)'});
 		}
 		for (const [section, names] of [['base', Object.keys(base)], ['parameters', Object.keys(parameters)]] as const) {
 			for (const name of names) {

@@ -6,7 +6,11 @@
  */
 import type {MessagePort} from 'node:worker_threads';
 import type {SplitData} from '../data/load.js';
-import type {StepRecord, TrialParams} from '../types.js';
+import type {CheckpointPolicy, StepRecord, TrialParams} from '../types.js';
+import {CheckpointError, checkpointsDue} from './checkpoint.js';
+import {type CheckpointState, decodeModuleState, encodeModuleState, moduleIdentity} from './module-state.js';
+
+export type {CheckpointState} from './module-state.js';
 
 /** One trial as an objective sees it. */
 export interface Trial<P extends TrialParams = TrialParams> {
@@ -29,6 +33,26 @@ export interface Trial<P extends TrialParams = TrialParams> {
 	report(step: number, metrics: Record<string, number>): Promise<void>;
 	/** Whether the trial has been told to stop (the last report was pruned, or the sweep is stopping). */
 	shouldPrune(): boolean;
+	/**
+	 * Offer the training state after the last reported step as the trial's checkpoint (docs/checkpoints.md): a tree
+	 * of JSON values, bigints, typed arrays, Buffers and ArrayBuffers, e.g. `{weights, moments, step, rng}`. It is
+	 * stored when the sweep's `checkpoint:` policy says one is due (and always when the trial is being stopped by
+	 * Ctrl-C or SIGTERM), replacing the trial's previous one; the values are copied, so they may change at once.
+	 * Call it right after `report`.
+	 * @returns whether this state was taken (false: not due, or `checkpoint: false`).
+	 * @throws TypeError before the first report, or naming the first value a checkpoint cannot hold (a Map, a class
+	 * instance such as a tf.Tensor, a function, a cycle).
+	 */
+	checkpoint(state: unknown): boolean;
+	/**
+	 * The state of the trial's newest checkpoint when this attempt resumes one (after kill -9, Ctrl-C, a lost
+	 * lease), exactly as it was offered; else undefined. Call it before the first report: the trial then continues
+	 * after the checkpoint's step, whose number is `trial.resumedStep`. A trial that reports without calling it
+	 * starts over from step 1 (its checkpoint and the steps after it are dropped).
+	 */
+	restore<S = CheckpointState>(): S | undefined;
+	/** The step the trial resumed after (0: it starts from scratch); set by restore(). */
+	readonly resumedStep: number;
 }
 
 /** An objective: a module's default export. A returned number is the trial's value of the sweep's metric. */
@@ -50,7 +74,9 @@ export type TrialMessage =
 	/** The state after step `epoch`, sent after that step (docs/checkpoints.md); its buffer is transferred. `seconds`: what capturing it cost. */
 	| {type: 'checkpoint'; epoch: number; bytes: Uint8Array; seconds: number}
 	/** Something the trial survives (a checkpoint that could not be resumed from): one line. */
-	| {type: 'warning'; message: string};
+	| {type: 'warning'; message: string}
+	/** A module objective resumed after step `epoch` of its checkpoint, or (no epoch) did not: drop the checkpoint and the steps kept with it. */
+	| {type: 'resumed'; epoch?: number};
 
 /**
  * Main thread -> thread. `stop`: stop after the current step as `interrupted` (the run loop turns it into a
@@ -70,9 +96,15 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 	/** Steps reported and which of them carried the metric. */
 	steps = 0;
 	reportedMetric = false;
+	resumedStep = 0;
 	private last = 0;
 	private lastAt = performance.now();
 	private onVerdict: ((message: Extract<ControlMessage, {type: 'verdict'}> | undefined) => void) | undefined;
+	/** The checkpoint this attempt was given, until the objective restores it or goes on without it. */
+	private resume: Uint8Array | undefined;
+	private restored: Uint8Array | undefined;
+	private readonly due: (step: number) => boolean;
+	private checkpointed = 0;
 
 	constructor(
 		readonly id: number,
@@ -80,8 +112,10 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 		readonly seed: number,
 		readonly data: SplitData | undefined,
 		private readonly port: MessagePort,
-		private readonly options: {metric: string; awaitVerdict: boolean},
+		private readonly options: {metric: string; awaitVerdict: boolean; resume?: Uint8Array; checkpoint?: CheckpointPolicy},
 	) {
+		this.resume = options.resume;
+		this.due = checkpointsDue(options.checkpoint);
 		port.on('message', (message: ControlMessage) => {
 			if (message.type === 'stop') {
 				this.stop ??= {kind: 'interrupted', reason: message.reason};
@@ -125,8 +159,10 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 	}
 
 	async report(step: number, metrics: Record<string, number>): Promise<void> {
+		this.settleResume();
 		if (!Number.isInteger(step) || step <= this.last) {
-			throw new TypeError(`trial.report(${String(step)}, ...): steps are whole numbers from 1, increasing (the last was ${this.last})`);
+			const resumed = this.resumedStep > 0 ? `; the trial resumed after step ${this.resumedStep}` : '';
+			throw new TypeError(`trial.report(${String(step)}, ...): steps are whole numbers from 1, increasing (the last was ${this.last}${resumed})`);
 		}
 
 		for (const [name, value] of Object.entries(metrics ?? {})) {
@@ -146,5 +182,62 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 
 	shouldPrune(): boolean {
 		return this.stop !== undefined;
+	}
+
+	checkpoint(state: unknown): boolean {
+		this.settleResume();
+		if (this.last === 0) {
+			throw new TypeError('trial.checkpoint(state): report a step first; a checkpoint is the state after the last reported step');
+		}
+
+		const stopping = this.stop?.kind === 'interrupted';
+		if (!this.options.checkpoint || this.checkpointed === this.last || !(this.due(this.last) || stopping)) {
+			return false;
+		}
+
+		const taken = performance.now();
+		const bytes = encodeModuleState(state, {epoch: this.last, identity: moduleIdentity(this.params, this.seed)});
+		this.checkpointed = this.last;
+		this.post({type: 'checkpoint', epoch: this.last, bytes, seconds: (performance.now() - taken) / 1000}, [bytes.buffer as ArrayBuffer]);
+		return true;
+	}
+
+	restore<S = CheckpointState>(): S | undefined {
+		if (this.resume) {
+			const bytes = this.resume;
+			this.resume = undefined;
+			try {
+				const {epoch} = decodeModuleState(bytes, moduleIdentity(this.params, this.seed));
+				this.restored = bytes;
+				this.resumedStep = epoch;
+				this.last = epoch;
+				this.steps = epoch;
+				this.checkpointed = epoch;
+				this.post({type: 'resumed', epoch});
+			} catch (error) {
+				if (!(error instanceof CheckpointError)) {
+					throw error;
+				}
+
+				this.post({type: 'warning', message: `checkpoint ignored, training from step 1: ${error.message}`});
+				this.post({type: 'resumed'});
+			}
+		}
+
+		// Decoded afresh at each call: the objective owns what it gets and may change it.
+		return this.restored && decodeModuleState(this.restored, moduleIdentity(this.params, this.seed)).state as S | undefined;
+	}
+
+	/**
+	 * The objective reports, checkpoints or ends without having restored the checkpoint it was given: it started
+	 * over, so the checkpoint and the steps kept with it go.
+	 */
+	settleResume(): void {
+		if (this.resume) {
+			const {length} = this.resume;
+			this.resume = undefined;
+			this.post({type: 'warning', message: `checkpoint ignored, training from step 1: the objective did not call trial.restore() (its ${length}-byte checkpoint is dropped)`});
+			this.post({type: 'resumed'});
+		}
 	}
 }
