@@ -5,8 +5,9 @@
  * (binary data, NaN, +-Infinity, -0, bigints, undefined) is taken out of the skeleton, listed with its path and
  * kind, and binary data and numbers go into sections of their own, so what restore() returns is the same bits.
  *
- * Sections: `module/layout` (u8: the JSON `{value, slots: [[path, kind], ...]}`) and `module/slot/<k>` for slot k
- * when it holds data (u8 bytes as they lie in memory, or an f64 for a number).
+ * Sections: `module/layout` (u8: the JSON `{value, slots: [[path, kind], ...]}`), `module/slot/<k>` for slot k
+ * when it holds data (u8 bytes as they lie in memory, or an f64 for a number) and `module/trainSeconds` (f64: the
+ * trial's seconds of training up to the checkpoint, which a resumed attempt counts on from).
  */
 import {createHash} from 'node:crypto';
 import {canonicalJson} from '../sweep/hash.js';
@@ -83,7 +84,7 @@ function describeRefused(value: object): string {
  * The checkpoint of a module trial after step `epoch`: the state is copied, so the caller may change it at once.
  * @throws TypeError naming the first value that cannot be stored (a Map, a class instance, a function, a cycle).
  */
-export function encodeModuleState(state: unknown, header: {epoch: number; identity: Uint8Array}): Uint8Array {
+export function encodeModuleState(state: unknown, header: {epoch: number; identity: Uint8Array; trainSeconds: number}): Uint8Array {
 	const writer = new StateWriter();
 	const slots: Array<[Path, SlotKind]> = [];
 	const slot = (path: Path, kind: SlotKind, data?: Uint8Array | Float64Array) => {
@@ -170,14 +171,15 @@ export function encodeModuleState(state: unknown, header: {epoch: number; identi
 
 	const value = skeleton(state, []);
 	writer.put('module/layout', Buffer.from(JSON.stringify({value, slots}), 'utf8'));
-	return encodeCheckpoint({trainingPath: 'module', ...header}, writer);
+	writer.putNumber('module/trainSeconds', header.trainSeconds);
+	return encodeCheckpoint({trainingPath: 'module', epoch: header.epoch, identity: header.identity}, writer);
 }
 
 /**
  * The state encodeModuleState stored, and the step it follows.
  * @throws CheckpointError when the checkpoint is damaged, another trial's or not a module objective's.
  */
-export function decodeModuleState(bytes: Uint8Array, identity: Uint8Array): {epoch: number; state: CheckpointState} {
+export function decodeModuleState(bytes: Uint8Array, identity: Uint8Array): {epoch: number; trainSeconds: number; state: CheckpointState} {
 	const {header, state: reader} = decodeCheckpoint(bytes, {trainingPath: 'module', identity});
 	let layout: {value: unknown; slots: Array<[Path, SlotKind]>};
 	try {
@@ -204,8 +206,9 @@ export function decodeModuleState(bytes: Uint8Array, identity: Uint8Array): {epo
 		throw error instanceof CheckpointError ? error : new CheckpointError(`checkpoint layout does not fit its state (${(error as Error).message})`, {cause: error});
 	}
 
+	const trainSeconds = reader.takeNumber('module/trainSeconds');
 	reader.assertAllTaken();
-	return {epoch: header.epoch, state: root.value as CheckpointState};
+	return {epoch: header.epoch, trainSeconds, state: root.value as CheckpointState};
 }
 
 function restoreSlot(kind: SlotKind, data: number | Uint8Array | undefined, skeleton: unknown, k: number): unknown {

@@ -105,6 +105,9 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 	private restored: Uint8Array | undefined;
 	private readonly due: (step: number) => boolean;
 	private checkpointed = 0;
+	private readonly startedAt = performance.now();
+	/** Seconds of training before this attempt: those up to the checkpoint it resumed from. */
+	private secondsBefore = 0;
 
 	constructor(
 		readonly id: number,
@@ -196,7 +199,7 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 		}
 
 		const taken = performance.now();
-		const bytes = encodeModuleState(state, {epoch: this.last, identity: moduleIdentity(this.params, this.seed)});
+		const bytes = encodeModuleState(state, {epoch: this.last, identity: moduleIdentity(this.params, this.seed), trainSeconds: this.trainSeconds()});
 		this.checkpointed = this.last;
 		this.post({type: 'checkpoint', epoch: this.last, bytes, seconds: (performance.now() - taken) / 1000}, [bytes.buffer as ArrayBuffer]);
 		return true;
@@ -207,8 +210,9 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 			const bytes = this.resume;
 			this.resume = undefined;
 			try {
-				const {epoch} = decodeModuleState(bytes, moduleIdentity(this.params, this.seed));
+				const {epoch, trainSeconds} = decodeModuleState(bytes, moduleIdentity(this.params, this.seed));
 				this.restored = bytes;
+				this.secondsBefore = trainSeconds;
 				this.resumedStep = epoch;
 				this.last = epoch;
 				this.steps = epoch;
@@ -226,6 +230,11 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 
 		// Decoded afresh at each call: the objective owns what it gets and may change it.
 		return this.restored && decodeModuleState(this.restored, moduleIdentity(this.params, this.seed)).state as S | undefined;
+	}
+
+	/** Wall seconds of the objective, counting those before the checkpoint this attempt resumed from. */
+	trainSeconds(): number {
+		return this.secondsBefore + ((performance.now() - this.startedAt) / 1000);
 	}
 
 	/**

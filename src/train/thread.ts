@@ -118,8 +118,7 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 
 /** A module's default export as the objective; it fails its trial only, whatever it throws. */
 async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial: ThreadTrial): Promise<TaskResult> {
-	const started = performance.now();
-	const seconds = () => (performance.now() - started) / 1000;
+	const seconds = () => trial.trainSeconds();
 	let returned: unknown;
 	try {
 		const objective = (await import(task.url) as {default: Objective}).default;
