@@ -27,7 +27,9 @@ export interface Trial<P extends TrialParams = TrialParams> {
 	 * Steps are numbered 1, 2, ... in increasing order. NaN or Infinity in the sweep's metric ends the trial as
 	 * diverged.
 	 * @throws TrialPruned when the trial must stop: a pruner stopped it, its metric diverged, the sweep was
-	 * interrupted or it ran out of time. Let it propagate (or return): the trial ends accordingly.
+	 * interrupted or it ran out of time. Let it propagate (or return): the trial ends accordingly. (Interrupted, an
+	 * objective that has called checkpoint() gets it from the checkpoint() after this report instead, which stores
+	 * this step's state first.)
 	 * @throws TypeError for a step number that does not increase or a metric that is not a number.
 	 */
 	report(step: number, metrics: Record<string, number>): Promise<void>;
@@ -40,8 +42,9 @@ export interface Trial<P extends TrialParams = TrialParams> {
 	 * Ctrl-C or SIGTERM), replacing the trial's previous one; the values are copied, so they may change at once.
 	 * Call it right after `report`.
 	 * @returns whether this state was taken (false: not due, or `checkpoint: false`).
-	 * @throws TypeError before the first report, or naming the first value a checkpoint cannot hold (a Map, a class
-	 * instance such as a tf.Tensor, a function, a cycle).
+	 * @throws TrialPruned after storing the state when Ctrl-C or SIGTERM stopped the trial at the report before it
+	 * (report lets an objective that checkpoints get this far). TypeError before the first report, or naming the
+	 * first value a checkpoint cannot hold (a Map, a class instance such as a tf.Tensor, a function, a cycle).
 	 */
 	checkpoint(state: unknown): boolean;
 	/**
@@ -105,6 +108,10 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 	private restored: Uint8Array | undefined;
 	private readonly due: (step: number) => boolean;
 	private checkpointed = 0;
+	/** The objective has offered a checkpoint (it is one that checkpoints). */
+	private offered = false;
+	/** Why the trial stops, held back from report() until the checkpoint() after it (see report). */
+	private deferredStop: string | undefined;
 	private readonly startedAt = performance.now();
 	/** Seconds of training before this attempt: those up to the checkpoint it resumed from. */
 	private secondsBefore = 0;
@@ -163,6 +170,7 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 
 	async report(step: number, metrics: Record<string, number>): Promise<void> {
 		this.settleResume();
+		this.throwDeferredStop();
 		if (!Number.isInteger(step) || step <= this.last) {
 			const resumed = this.resumedStep > 0 ? `; the trial resumed after step ${this.resumedStep}` : '';
 			throw new TypeError(`trial.report(${String(step)}, ...): steps are whole numbers from 1, increasing (the last was ${this.last}${resumed})`);
@@ -176,9 +184,26 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 
 		const now = performance.now();
 		this.last = step;
+		// Let the port deliver a stop (Ctrl-C, a lost lease, the time limit) sent while the step was computed: an
+		// objective that awaits nothing else would otherwise train to its end before hearing of it.
+		await new Promise(resolve => {
+			setImmediate(resolve);
+		});
 		const reason = await this.step({step, metrics: {...metrics}, seconds: (now - this.lastAt) / 1000});
 		this.lastAt = performance.now();
-		if (reason) {
+		if (reason && this.stop?.kind === 'interrupted' && this.options.checkpoint && this.offered && this.checkpointed < step) {
+			// Stopped by Ctrl-C or SIGTERM: an objective that checkpoints gets to offer this step's state first, as the
+			// built-in trainer checkpoints its last epoch, so a resume retrains nothing. That checkpoint() throws.
+			this.deferredStop = reason;
+		} else if (reason) {
+			throw new TrialPruned(reason);
+		}
+	}
+
+	private throwDeferredStop(): void {
+		if (this.deferredStop !== undefined) {
+			const reason = this.deferredStop;
+			this.deferredStop = undefined;
 			throw new TrialPruned(reason);
 		}
 	}
@@ -193,16 +218,19 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 			throw new TypeError('trial.checkpoint(state): report a step first; a checkpoint is the state after the last reported step');
 		}
 
+		this.offered = true;
 		const stopping = this.stop?.kind === 'interrupted';
-		if (!this.options.checkpoint || this.checkpointed === this.last || !(this.due(this.last) || stopping)) {
-			return false;
+		let taken = false;
+		if (this.options.checkpoint && this.checkpointed < this.last && (this.due(this.last) || stopping)) {
+			const started = performance.now();
+			const bytes = encodeModuleState(state, {epoch: this.last, identity: moduleIdentity(this.params, this.seed), trainSeconds: this.trainSeconds()});
+			this.checkpointed = this.last;
+			this.post({type: 'checkpoint', epoch: this.last, bytes, seconds: (performance.now() - started) / 1000}, [bytes.buffer as ArrayBuffer]);
+			taken = true;
 		}
 
-		const taken = performance.now();
-		const bytes = encodeModuleState(state, {epoch: this.last, identity: moduleIdentity(this.params, this.seed), trainSeconds: this.trainSeconds()});
-		this.checkpointed = this.last;
-		this.post({type: 'checkpoint', epoch: this.last, bytes, seconds: (performance.now() - taken) / 1000}, [bytes.buffer as ArrayBuffer]);
-		return true;
+		this.throwDeferredStop();
+		return taken;
 	}
 
 	restore<S = CheckpointState>(): S | undefined {
