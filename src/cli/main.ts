@@ -98,8 +98,8 @@ export function buildCli(argv: string[]): Argv {
 			}
 
 			if (args.to) {
-				const {trials, epochs} = await copySweep({...args, to: args.to});
-				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs) into ${args.to}\n`);
+				const {trials, epochs, checkpoints} = await copySweep({...args, to: args.to});
+				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs, ${checkpoints} checkpoints and kept weights) into ${args.to}\n`);
 				return;
 			}
 
