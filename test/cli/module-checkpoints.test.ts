@@ -39,13 +39,12 @@ const stepsStored = (db: string, ordinal?: number) => {
 	}
 };
 
-/** The sweep file with another checkpoint policy (and the objective by absolute path), in `dir`. */
-function sweepWithPolicy(dir: string, policy: string, extra = ''): string {
-	const file = join(dir, `policy-${policy.replaceAll(/\W/g, '')}.yaml`);
+/** The sweep file with another checkpoint policy or objective (by absolute path), in `dir`. */
+function sweepWith(dir: string, policy: string, objective = 'checkpointed.js'): string {
+	const file = join(dir, `${objective}-${policy.replaceAll(/\W/g, '')}.yaml`);
 	const text = readFileSync(SWEEP, 'utf8')
-		.replace('../objectives/checkpointed.js', fixture('objectives/checkpointed.js'))
-		.replace('checkpoint: {everyEpochs: 1}', `checkpoint: ${policy}`)
-		.replace('base:\n', `base:\n${extra}`);
+		.replace('../objectives/checkpointed.js', fixture(`objectives/${objective}`))
+		.replace('checkpoint: {everyEpochs: 1}', `checkpoint: ${policy}`);
 	writeFileSync(file, text);
 	return file;
 }
@@ -89,7 +88,7 @@ test('Ctrl-C stores the state after the last reported step whatever the policy, 
 	const dir = tempDir(t);
 	const expected = await referenceResults(dir);
 	// A policy that is never due within a trial: only the stop stores a checkpoint.
-	const sweep = sweepWithPolicy(dir, '{everySeconds: 86400}');
+	const sweep = sweepWith(dir, '{everySeconds: 86400}');
 	const db = join(dir, 'interrupted.db');
 	const {child, done} = startCli(['run', sweep, '--db', db, '--workers', '2']);
 	await waitFor(() => stepsStored(db, 0) >= 2 || child.exitCode !== null, 120_000, 'two steps of trial #0');
@@ -134,8 +133,8 @@ test('a damaged checkpoint, and one the objective does not restore, are dropped 
 	t.notRegex(afterDamage.stdout, /resumed/);
 	t.deepEqual(results(damaged), expected);
 
-	// The same objective with restore: false never calls trial.restore(): the steps it reports again replace the kept ones.
-	const ignoring = sweepWithPolicy(dir, '{everyEpochs: 1}', '  restore: false\n');
+	// The same objective behind a Trial whose restore() it never reaches: the steps it reports again replace the kept ones.
+	const ignoring = sweepWith(dir, '{everyEpochs: 1}', 'no-restore.js');
 	const ignored = join(dir, 'ignored.db');
 	await killedAfter(ignoring, ignored);
 	const afterIgnore = await runCli(['run', ignoring, '--db', ignored, '--workers', '1']);
@@ -148,7 +147,7 @@ test('a damaged checkpoint, and one the objective does not restore, are dropped 
 test('checkpoint: false stores no checkpoint of a module objective; a killed trial reruns from step 1 to the same steps', async t => {
 	const dir = tempDir(t);
 	const expected = await referenceResults(dir);
-	const sweep = sweepWithPolicy(dir, 'false');
+	const sweep = sweepWith(dir, 'false');
 	const db = join(dir, 'off.db');
 	const {child, done} = startCli(['run', sweep, '--db', db, '--workers', '1']);
 	await waitFor(() => stepsStored(db, 0) >= 3 || child.exitCode !== null, 120_000, 'three steps of trial #0');
