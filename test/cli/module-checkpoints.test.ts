@@ -159,3 +159,47 @@ test('checkpoint: false stores no checkpoint of a module objective; a killed tri
 	t.notRegex(rerun.stdout, /resumed from its checkpoint|checkpoint ignored/);
 	t.deepEqual(results(db), expected);
 });
+
+test('another trial\'s checkpoint is refused with a warning: both trials train from step 1 to the same steps', async t => {
+	const dir = tempDir(t);
+	const expected = await referenceResults(dir);
+	const db = join(dir, 'swapped.db');
+	const {child, done} = startCli(['run', SWEEP, '--db', db, '--workers', '2']);
+	const checkpointed = () => query<{n: number}>(db, `SELECT count(*) AS n FROM checkpoints c JOIN trials t ON t.id = c.trial_id WHERE t.state = 'running'`)[0].n;
+	await waitFor(() => (stepsStored(db) > 0 && checkpointed() === 2) || child.exitCode !== null, 120_000, 'checkpoints of two running trials');
+	child.kill('SIGKILL');
+	await done;
+	// Each running trial gets the other's checkpoint, as a copy between databases gone wrong would give.
+	const raw = new Database(db);
+	const rows = raw.prepare(`SELECT trial_id, data FROM checkpoints WHERE kind = 'resume' ORDER BY trial_id`).all() as Array<{trial_id: number; data: Buffer}>;
+	t.is(rows.length, 2);
+	const update = raw.prepare(`UPDATE checkpoints SET data = ? WHERE trial_id = ? AND kind = 'resume'`);
+	update.run(rows[1].data, rows[0].trial_id);
+	update.run(rows[0].data, rows[1].trial_id);
+	raw.close();
+
+	const resumed = await runCli(['run', SWEEP, '--db', db, '--workers', '2']);
+	t.is(resumed.code, 0, resumed.stderr);
+	t.is(resumed.stdout.match(/checkpoint ignored, training from step 1: checkpoint belongs to another trial/g)?.length, 2, resumed.stdout);
+	t.notRegex(resumed.stdout, /resumed from its checkpoint/);
+	t.deepEqual(results(db), expected);
+});
+
+test('a checkpoint that cannot be stored (a full disk) turns a module trial\'s checkpoints off with a warning; it trains on and later resumes from the last good one', async t => {
+	const dir = tempDir(t);
+	const expected = await referenceResults(dir);
+	const db = join(dir, 'full.db');
+	const env = {SWEEPLAB_FAILPOINT: 'checkpoint-full:2'};
+	const {child, done} = startCli(['run', SWEEP, '--db', db, '--workers', '1'], env);
+	await waitFor(() => stepsStored(db, 0) >= 4 || child.exitCode !== null, 120_000, 'four steps of trial #0');
+	child.kill('SIGKILL');
+	const killed = await done;
+	t.regex(killed.stdout, /trial #0: checkpoints off for this attempt: storing the resume checkpoint after epoch 2 failed \(disk is full \(injected/);
+	t.deepEqual(query(db, 'SELECT kind, epoch FROM checkpoints'), [{kind: 'resume', epoch: 1}], 'the last good checkpoint');
+	t.deepEqual(query(db, 'PRAGMA integrity_check'), [{integrity_check: 'ok'}]);
+
+	const resumed = await runCli(['run', SWEEP, '--db', db, '--workers', '1']);
+	t.is(resumed.code, 0, resumed.stderr);
+	t.regex(resumed.stdout, /trial #0 resumed from its checkpoint after step 1\b/);
+	t.deepEqual(results(db), expected);
+});
