@@ -27,7 +27,7 @@ const EXIT_CLOSED_PIPE = 141;
  * trials interrupted and resumable) and sweeplab exits with EXIT_CLOSED_PIPE, as `git log | head` does.
  */
 const closedPipe = new AbortController();
-for (const stream of [process.stdout, process.stderr]) {
+for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
 	// `on`: a stream may report more than one failed write.
 	stream.on('error', (error: NodeJS.ErrnoException) => {
 		if (error.code !== 'EPIPE') {
@@ -35,7 +35,7 @@ for (const stream of [process.stdout, process.stderr]) {
 		}
 
 		process.exitCode = EXIT_CLOSED_PIPE;
-		closedPipe.abort('stdout closed');
+		closedPipe.abort(`${name} closed`);
 	});
 }
 

@@ -131,13 +131,12 @@ export function encodeModuleState(state: unknown, header: {epoch: number; identi
 
 		const object = value as object;
 		if (ArrayBuffer.isView(object)) {
-			const kind = typedArrayName(object)!;
-			// A copy of the bytes: the caller may go on changing its arrays.
-			return slot(path, kind, new Uint8Array(object.buffer, object.byteOffset, object.byteLength).slice());
+			// A view: encodeCheckpoint copies it into the blob before this function returns.
+			return slot(path, typedArrayName(object)!, new Uint8Array(object.buffer, object.byteOffset, object.byteLength));
 		}
 
 		if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer) {
-			return slot(path, 'ArrayBuffer', new Uint8Array(object).slice());
+			return slot(path, 'ArrayBuffer', new Uint8Array(object));
 		}
 
 		const isArray = Array.isArray(object);

@@ -234,11 +234,12 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 	}
 
 	restore<S = CheckpointState>(): S | undefined {
+		const identity = moduleIdentity(this.params, this.seed);
 		if (this.resume) {
 			const bytes = this.resume;
 			this.resume = undefined;
 			try {
-				const {epoch, trainSeconds} = decodeModuleState(bytes, moduleIdentity(this.params, this.seed));
+				const {epoch, trainSeconds, state} = decodeModuleState(bytes, identity);
 				this.restored = bytes;
 				this.secondsBefore = trainSeconds;
 				this.resumedStep = epoch;
@@ -246,6 +247,7 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 				this.steps = epoch;
 				this.checkpointed = epoch;
 				this.post({type: 'resumed', epoch});
+				return state as S;
 			} catch (error) {
 				if (!(error instanceof CheckpointError)) {
 					throw error;
@@ -256,8 +258,8 @@ export class ThreadTrial<P extends TrialParams = TrialParams> implements Trial<P
 			}
 		}
 
-		// Decoded afresh at each call: the objective owns what it gets and may change it.
-		return this.restored && decodeModuleState(this.restored, moduleIdentity(this.params, this.seed)).state as S | undefined;
+		// Decoded afresh at each later call: the objective owns what it got the first time and may have changed it.
+		return this.restored && decodeModuleState(this.restored, identity).state as S | undefined;
 	}
 
 	/** Wall seconds of the objective, counting those before the checkpoint this attempt resumed from. */
