@@ -6,7 +6,7 @@ import {readSweep} from '../report/data.js';
 import {exportSweep, toCsv} from '../report/export.js';
 import {openForReport} from './best.js';
 import {UsageError} from '../errors.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import {loadBackend} from '../train/backend.js';
 import {CheckpointError, decodeWeights} from '../train/checkpoint.js';
 import {builtinConfig} from '../types.js';

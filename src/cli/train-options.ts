@@ -14,7 +14,7 @@ import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
 import {threadRunner} from '../run/threads.js';
 import {UsageError} from '../errors.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {programPath} from '../sweep/read.js';
@@ -177,7 +177,7 @@ export interface TrainSweepOptions {
 
 /** Train the sweep's claimable trials on the pool with the progress display; the summary adds up every pass. */
 export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOptions): Promise<RunSummary> {
-	const {store, sweep, host, workers, signal} = options;
+	const {store, sweep, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
