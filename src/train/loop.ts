@@ -330,9 +330,20 @@ function currentWeights(trainer: Trainer): Float32Array[] {
 	}
 }
 
+/** minDelta as an amount of the monitored metric: a RelativeDelta ('1%') is that share of the best value's magnitude. */
+export function absoluteDelta(minDelta: EarlyStopping['minDelta'], best: number): number {
+	return typeof minDelta === 'number' ? minDelta : (Number.parseFloat(minDelta) / 100) * Math.abs(best);
+}
+
+/** `value` of the monitored metric beats `best` by more than minDelta (lower for val_loss, higher for val_accuracy). */
+export function improves(settings: EarlyStopping, value: number, best: number): boolean {
+	const delta = absoluteDelta(settings.minDelta, best);
+	return settings.monitor === 'val_loss' ? value < best - delta : value > best + delta;
+}
+
 /**
  * Keras' EarlyStopping: an epoch improves on the best when its monitored value is better by more than
- * minDelta; after `patience` epochs without improvement training stops. With restoreBest the weights of
+ * minDelta (absolute, or relative to the best: improves); after `patience` epochs without improvement training stops. With restoreBest the weights of
  * the best epoch are put back before the test evaluation.
  */
 export class EarlyStopper {
@@ -351,8 +362,7 @@ export class EarlyStopper {
 		}
 
 		const value = settings.monitor === 'val_loss' ? record.valLoss : record.valAccuracy;
-		const improved = this.best === undefined
-			|| (settings.monitor === 'val_loss' ? value < this.best - settings.minDelta : value > this.best + settings.minDelta);
+		const improved = this.best === undefined || improves(settings, value, this.best);
 		if (improved) {
 			this.best = value;
 			this.bestEpoch = record.epoch;
@@ -368,7 +378,8 @@ export class EarlyStopper {
 			return false;
 		}
 
-		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${settings.minDelta} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
+		const by = typeof settings.minDelta === 'number' ? String(settings.minDelta) : `${settings.minDelta} (${absoluteDelta(settings.minDelta, this.best!).toPrecision(2)})`;
+		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${by} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
 		return true;
 	}
 
