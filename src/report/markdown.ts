@@ -2,10 +2,10 @@
  * The report as markdown that renders on GitHub: pure functions of the data, no file access.
  */
 import type {SweepRecord, SweepStatus} from '../store/store.js';
-import type {TrialParams} from '../types.js';
+import type {MetricSpec, TrialParams} from '../types.js';
 import {CONVERGENCE_ABSOLUTE_TOLERANCE, CONVERGENCE_RELATIVE_TOLERANCE} from './convergence.js';
 import {describeProgram} from '../sweep/describe.js';
-import {isFraction, leaderboardCells, leaderboardHead, metricGap, metricSpread, metricTitle, metricValue, percentSpread, seconds} from './format.js';
+import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricHead, metricGap, metricSpread, metricTitle, metricValue, percentSpread, seconds} from './format.js';
 import type {RankedRow, Tradeoff} from './ranking.js';
 
 export type Label = (config: TrialParams) => string;
@@ -50,6 +50,19 @@ function costPerPoint(result: Tradeoff, cheap: RankedRow, dear: RankedRow): stri
 }
 
 /**
+ * Whose weights the test accuracy is of, with their own validation number: `, of the weights after epoch 15
+ * (validation accuracy 88.10% ± 0.20 for those same weights)`; the epochs' mean ± std when repeats differ.
+ */
+function testedWeights(row: RankedRow, metric: MetricSpec): string {
+	if (row.testedEpoch.n === 0) {
+		return '';
+	}
+
+	const epochs = row.testedEpoch.std > 0 ? `epochs averaging ${row.testedEpoch.mean.toFixed(1)} (± ${row.testedEpoch.std.toFixed(1)})` : `epoch ${row.testedEpoch.mean}`;
+	return `, of the weights after ${epochs} (${metricTitle(metric)} ${metricSpread(metric, row.testedValue)} for those same weights)`;
+}
+
+/**
  * The answer in plain words: the best accuracy and what it costs, the fastest config nearly as good, the
  * configs the data cannot tell apart, the Pareto front and its knee.
  */
@@ -61,7 +74,7 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 	}
 
 	const repeats = (row: RankedRow) => (row.value.n > 1 ? ` (mean of ${row.value.n} repeats)` : '');
-	const test = best.testAccuracy.n > 0 ? `; its test accuracy is ${percentSpread(best.testAccuracy)}` : '';
+	const test = best.testAccuracy.n > 0 ? `; its test accuracy is ${percentSpread(best.testAccuracy)}${testedWeights(best, metric)}` : '';
 	const parts = [
 		`The best ${title} is **${metricSpread(metric, best.value)}** (${code(label(best.config))}) in ${seconds(best.trainSeconds.mean)} of training${repeats(best)}${test}.`,
 	];
@@ -132,12 +145,13 @@ export function sweepReadme({sweep, result, label, trialCount, states}: SweepRep
 		markdownTable(
 			leaderboardHead(metric),
 			result.rows.map(row => leaderboardCells(row, label, metric)),
-			['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+			LEADERBOARD_ALIGN,
 		),
 		[
 			`Ranked by ${metricTitle(metric)} at each trial's best ${definition.program ? 'step' : 'epoch'} (${metric.goal === 'maximize' ? 'higher' : 'lower'} is better), mean ± sample standard deviation over repeats (completed trials only). `,
 			'A rank followed by `=` is shared: those configs\' mean ± std intervals overlap, so they are tied rather than ranked apart. ',
 			`*Converged at* is the first epoch whose validation loss is within max(${CONVERGENCE_RELATIVE_TOLERANCE * 100}% of the trial's minimum, ${CONVERGENCE_ABSOLUTE_TOLERANCE}) of that minimum. `,
+			`*test acc* is of the weights after *tested epoch* (the last epoch, or the best one when early stopping restored it), and *${metricHead(metric)} of tested* is the ${metricTitle(metric)} of those same weights: compare these two, not the best epoch's ${metricTitle(metric)}, with the test accuracy. `,
 			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both ${metricTitle(metric)} and training time.`,
 		].join(''),
 		'## Plots',

@@ -4,6 +4,7 @@ import {TrainingError} from '../errors.js';
 import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import {Augmenter} from './augment.js';
+import {absoluteDelta, improves} from './early-stopping.js';
 import type {Tf} from './backend.js';
 import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
 import {LearningRateSchedule} from './math/schedules.js';
@@ -58,6 +59,11 @@ export interface TrainResult {
 	trainSeconds: number;
 	testLoss?: number;
 	testAccuracy?: number;
+	/**
+	 * The epoch whose weights testLoss and testAccuracy are of: the last one trained, or the best one when early
+	 * stopping restored it. Reports pair the test numbers with that epoch's validation numbers.
+	 */
+	testEpoch?: number;
 	/** Why training ended early (diverged or interrupted). */
 	error?: string;
 	/** Why a trial stopped before its last epoch without failing: early stopping or a pruner. */
@@ -276,6 +282,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			trainSeconds,
 			testLoss: test.loss,
 			testAccuracy: test.accuracy,
+			testEpoch: weightsEpoch,
 			...(stopping.reason && {stopReason: stopping.reason}),
 			...(resumedFrom !== undefined && {resumedFrom}),
 			...(input.keepWeights && {weights: currentWeights(trainer), weightsEpoch}),
@@ -330,20 +337,9 @@ function currentWeights(trainer: Trainer): Float32Array[] {
 	}
 }
 
-/** minDelta as an amount of the monitored metric: a RelativeDelta ('1%') is that share of the best value's magnitude. */
-export function absoluteDelta(minDelta: EarlyStopping['minDelta'], best: number): number {
-	return typeof minDelta === 'number' ? minDelta : (Number.parseFloat(minDelta) / 100) * Math.abs(best);
-}
-
-/** `value` of the monitored metric beats `best` by more than minDelta (lower for val_loss, higher for val_accuracy). */
-export function improves(settings: EarlyStopping, value: number, best: number): boolean {
-	const delta = absoluteDelta(settings.minDelta, best);
-	return settings.monitor === 'val_loss' ? value < best - delta : value > best + delta;
-}
-
 /**
  * Keras' EarlyStopping: an epoch improves on the best when its monitored value is better by more than
- * minDelta (absolute, or relative to the best: improves); after `patience` epochs without improvement training stops. With restoreBest the weights of
+ * minDelta (absolute, or relative to the best: early-stopping.ts); after `patience` epochs without improvement training stops. With restoreBest the weights of
  * the best epoch are put back before the test evaluation.
  */
 export class EarlyStopper {

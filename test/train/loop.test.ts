@@ -92,10 +92,13 @@ test.serial('early stopping ends a trial after `patience` epochs without improve
 	const oneEpoch = await train({epochs: 1}, 21);
 	t.is(stopped.result.testAccuracy, oneEpoch.result.testAccuracy);
 	t.is(stopped.result.testLoss, oneEpoch.result.testLoss);
+	t.is(stopped.result.testEpoch, 1, 'the test is of epoch 1\'s weights, and the result says so');
+	t.is(oneEpoch.result.testEpoch, 1);
 
 	const kept = await train({epochs: 6, earlyStopping: {monitor: 'val_loss', patience: 2, minDelta: 10, restoreBest: false}}, 21);
 	t.is(kept.result.epochsRun, 3);
 	t.not(kept.result.testLoss, oneEpoch.result.testLoss, 'without restoreBest the last epoch\'s weights are tested');
+	t.is(kept.result.testEpoch, 3);
 
 	// A relative minDelta no epoch can meet (99% of the best loss) stops the same run at the same epoch.
 	const relative = await train({epochs: 6, earlyStopping: {monitor: 'val_loss', patience: 2, minDelta: '99%', restoreBest: true}}, 21);
