@@ -5,8 +5,8 @@ import type {SweepRecord, SweepStatus} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
 import {CONVERGENCE_ABSOLUTE_TOLERANCE, CONVERGENCE_RELATIVE_TOLERANCE} from './convergence.js';
 import {describeProgram} from '../sweep/describe.js';
-import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricHead, metricGap, metricSpread, metricTitle, metricValue, percentSpread, seconds} from './format.js';
-import type {RankedRow, Tradeoff} from './ranking.js';
+import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricHead, metricGap, metricSpread, metricTitle, metricValue, numberSpread, percentSpread, seconds} from './format.js';
+import {type RankedRow, timeTied, type Tradeoff} from './ranking.js';
 
 export type Label = (config: TrialParams) => string;
 
@@ -49,6 +49,36 @@ function costPerPoint(result: Tradeoff, cheap: RankedRow, dear: RankedRow): stri
 	return points > 0 && extra > 0 ? `${seconds(extra / points)} per point` : undefined;
 }
 
+/** `31.2 ± 4.0 s`: a config's mean training time and its repeats' spread. */
+const timeSpread = (row: RankedRow): string => `${numberSpread(row.trainSeconds, 1)} s`;
+
+/**
+ * What the timings can and cannot tell about "the fastest config within the margin", judged like accuracy ties:
+ * by the spread (mean ± std) of the repeats' training times. Nothing when the ranking by time stands.
+ */
+function timeNoise(result: Tradeoff, label: Label): string[] {
+	const {mostAccurate: best, fastestWithinMargin: fast, fastestTies} = result;
+	if (!best || !fast) {
+		return [];
+	}
+
+	if (fast.trainSeconds.n < 2) {
+		return result.rows.length > 1 ? ['Each config was timed once, so there is no spread to judge time differences by: read the times as rough.'] : [];
+	}
+
+	const notes: string[] = [];
+	if (fast !== best && timeTied(fast, best) === true) {
+		notes.push(`Its time is within the spread of the best config's repeats (${timeSpread(fast)} against ${timeSpread(best)}), so it is not measurably faster.`);
+	}
+
+	const others = fastestTies.filter(row => row !== best);
+	if (others.length > 0) {
+		notes.push(`By mean time ${fast === best ? 'it' : code(label(fast.config))} is the fastest within the margin, but ${others.map(row => `${code(label(row.config))} (${timeSpread(row)})`).join(', ')} ${others.length === 1 ? 'is' : 'are'} within the spread of its repeats (${timeSpread(fast)}): the timings cannot tell which of them is fastest.`);
+	}
+
+	return notes;
+}
+
 /**
  * Whose weights the test accuracy is of, with their own validation number: `, of the weights after epoch 15
  * (validation accuracy 88.10% ± 0.20 for those same weights)`; the epochs' mean ± std when repeats differ.
@@ -89,6 +119,10 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 		parts.push(`No config within ${marginText} of it trains faster.`);
 	}
 
+	if (fast) {
+		parts.push(...timeNoise(result, label));
+	}
+
 	// The rank group, not every overlapping config, so the words match the table's `1=` marks.
 	const ties = rows.filter(row => row !== best && row.rank === best.rank);
 	const good = metric.name === 'val_accuracy' ? 'accurate' : 'good';
@@ -107,8 +141,11 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 	);
 	if (knee) {
 		const cost = costPerPoint(result, knee, best);
+		const noise = knee !== best && timeTied(knee, best) === true
+			? ` Its time is within the spread of the best config's repeats (${timeSpread(knee)} against ${timeSpread(best)}), so the bend is inside the noise of the timings.`
+			: '';
 		parts.push(
-			`The knee of the front is ${code(label(knee.config))}: ${metricValue(metric, knee.value.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.`,
+			`The knee of the front is ${code(label(knee.config))}: ${metricValue(metric, knee.value.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.${noise}`,
 		);
 	}
 
