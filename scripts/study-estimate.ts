@@ -3,7 +3,8 @@
  * train, CPU milliseconds per training step and per validated image on the SIMD path (the path every trial of the
  * study takes), times the steps and images of each trial's epochs; then the sum over trials divided among the
  * workers. Process CPU time, not wall time: it stays near what one idle core takes while other sessions share the
- * machine, so the estimate is of a quiet machine. Grid and random sweeps are expanded; a tpe sweep's `trials` are
+ * machine, so the estimate is of a quiet machine. Trials are claimed in order by the workers, each taking the next
+ * trial when it is free (three equal trials on two workers take two trials' time). Grid and random sweeps are expanded; a tpe sweep's `trials` are
  * costed at the mean over its choices of network and batch size, all its epochs (an upper bound) and, with an
  * ASHA pruner, the epochs ASHA lets the average trial run (a 1/reductionFactor share past each rung).
  *
@@ -117,9 +118,20 @@ function ashaEpochs(definition: SweepDefinition, epochs: number): number {
 	return total;
 }
 
+/** Wall seconds of trials claimed in order by `count` workers, each taking the next trial when it is free. */
+function scheduled(durations: number[], count: number): number {
+	const free = Array.from({length: count}, () => 0);
+	for (const seconds of durations) {
+		const next = free.indexOf(Math.min(...free));
+		free[next] += seconds;
+	}
+
+	return Math.max(...free);
+}
+
 let studyCpu = 0;
 let studyWall = 0;
-console.log(`CPU per step and per validated image measured on the simd path (${steps} steps x 3 rounds, median); wall = CPU / ${workers} workers, at least the longest trial`);
+console.log(`CPU per step and per validated image measured on the simd path (${steps} steps x 3 rounds, median); wall: the trials claimed in order by ${workers} workers`);
 for (const file of positionals) {
 	const {definition} = await readSweepFile(file);
 	const sizes = splitSizes(definition);
@@ -141,10 +153,16 @@ for (const file of positionals) {
 	}
 
 	const cpu = trialSeconds.reduce((sum, seconds) => sum + seconds, 0);
-	const wall = Math.max(cpu / workers, ...trialSeconds);
+	const wall = scheduled(trialSeconds, workers);
 	studyCpu += cpu;
 	studyWall += wall;
 	console.log(`${definition.name.padEnd(16)} ${String(trialSeconds.length).padStart(3)} trials  ${(cpu / 60).toFixed(1).padStart(6)} CPU min  ~${(wall / 60).toFixed(1).padStart(5)} min wall${note}`);
+}
+
+for (const [key, {stepMs, imageMs}] of measured) {
+	const [model, hidden, conv, kernelSize, globalPool, batchNorm, batchSize] = JSON.parse(key) as unknown[];
+	const shapeText = model === 'cnn' ? `cnn ${kernelSize}x${kernelSize} ${JSON.stringify(conv)}${globalPool ? ' pooled' : ''} + ${JSON.stringify(hidden)}` : `mlp ${JSON.stringify(hidden)}`;
+	console.log(`  ${shapeText}${batchNorm ? ' batch norm' : ''}, batch ${batchSize}: ${stepMs.toFixed(2)} ms CPU a step, ${(imageMs * 1000).toFixed(1)} us a validated image; ${((Math.ceil(54_000 / Number(batchSize)) * stepMs + 6000 * imageMs) / 1000).toFixed(1)} CPU s an epoch of 54,000 + 6,000 images`);
 }
 
 console.log(`total            ${(studyCpu / 60).toFixed(1).padStart(10)} CPU min  ~${(studyWall / 60).toFixed(1).padStart(5)} min wall with ${workers} workers (sweeps one after another)`);
