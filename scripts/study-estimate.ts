@@ -50,13 +50,15 @@ function costOf(config: TrialConfig): {stepMs: number; imageMs: number} {
 		return (used.user + used.system) / 1000;
 	};
 
-	net.trainBatch(x, y, batch);
+	// Enough steps for 100 ms of CPU a round (a small MLP's step is half a millisecond, near the clock's grain), at least --steps.
+	const first = cpu(() => net.trainBatch(x, y, batch));
+	const count = Math.min(2000, Math.max(steps, Math.ceil(100 / Math.max(first, 0.01))));
 	const rounds = [0, 1, 2].map(() => ({
 		stepMs: cpu(() => {
-			for (let s = 0; s < steps; s++) {
+			for (let s = 0; s < count; s++) {
 				net.trainBatch(x, y, batch);
 			}
-		}) / steps,
+		}) / count,
 		imageMs: cpu(() => net.evaluate(evalSet)) / EVAL_IMAGES,
 	}));
 	net.dispose();
@@ -131,7 +133,7 @@ function scheduled(durations: number[], count: number): number {
 
 let studyCpu = 0;
 let studyWall = 0;
-console.log(`CPU per step and per validated image measured on the simd path (${steps} steps x 3 rounds, median); wall: the trials claimed in order by ${workers} workers`);
+console.log(`CPU per step and per validated image measured on the simd path (at least ${steps} steps and 100 ms x 3 rounds, median); wall: the trials claimed in order by ${workers} workers`);
 for (const file of positionals) {
 	const {definition} = await readSweepFile(file);
 	const sizes = splitSizes(definition);

@@ -26,8 +26,8 @@ try {
 }
 
 
-/** `12.3 ± 0.4` with the given digits, the std left out for one value. */
-const plain = (mean: number, std: number, n: number, digits: number) => (n > 1 ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits));
+/** `12.3 ± 0.4` with the given digits, the std left out for one value or none. */
+const plain = (mean: number, std: number, n: number, digits: number) => (n > 1 && std > 0 ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits));
 const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
 
 interface Candidate {
