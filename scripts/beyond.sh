@@ -7,9 +7,10 @@
 # and stops when the database holds a trial of another path.
 #
 # Wall time on a quiet 2-core machine, estimated from CPU per step measured on the SIMD path (`node
-# dist/scripts/study-estimate.js sweeps/beyond-mlp.yaml sweeps/beyond-cnn.yaml` plus the retrains; 2026-12-01):
-# see docs/measurements.md ("Question 7's budget"). The CNN dominates: its 5x5 32-64 network costs about 30 times the
-# study's CNN per step.
+# dist/scripts/study-estimate.js sweeps/beyond-mlp.yaml sweeps/beyond-cnn.yaml` plus the retrains; 2026-12-01;
+# docs/measurements.md, "The study's budget"): about 2.3 hours, at most about 4 (ASHA pruning nothing, 5x5 kernels
+# throughout). The CNN dominates: the search 29-125 min, the retrain of a 5x5 winner 104 min (3 trials of 30 epochs at
+# 104 CPU s an epoch on 2 workers); the MLP search and retrain about 3-11 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${SWEEPLAB_STUDY_DB:-reports/study.db}
