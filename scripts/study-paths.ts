@@ -33,7 +33,7 @@ try {
 	store = openStore(db, {readonly: true});
 } catch (error) {
 	// An older schema, a file that is not a database: one line, as the CLI prints a StoreError.
-	fail((error as Error).message);
+	fail(`${(error as Error).message} (a study database from an older sweeplab predates the simd path: npm run study -- --fresh starts a new one)`);
 }
 
 try {
