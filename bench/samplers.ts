@@ -19,7 +19,7 @@ import {availableParallelism, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TopLevelSpec} from 'vega-lite';
-import {renderSvg} from '../src/report/plots.js';
+import {renderSvg} from '../src/report/chart-common.js';
 import {sampleParameter} from '../src/sweep/expand.js';
 import {suggestTpe} from '../src/samplers/tpe.js';
 import {createRng, deriveSeed} from '../src/util/random.js';

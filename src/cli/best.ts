@@ -5,7 +5,7 @@ import {readSweep} from '../report/data.js';
 import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricSpread, seconds} from '../report/format.js';
 import {type ImportanceResult, sweepImportance} from '../report/importance.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption, openStore} from './common.js';

@@ -3,11 +3,9 @@
  * trial config value (used for `base` and for each value and range end in `parameters`). schema.ts assembles them.
  */
 import {z} from 'zod';
-import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
-import type {DatasetSpec, MetricSpec, ParameterSpec, ProgramDefinition, PrunerSpec, RelativeDelta, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
-import {canonicalJson} from './hash.js';
-import {closestMatch, suggestionHint} from './did-you-mean.js';
-import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
+import {ACTIVATIONS, DEFAULT_EARLY_STOPPING, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
+import type {RelativeDelta, TrialConfig} from '../types.js';
+import {suggestionHint} from './did-you-mean.js';
 
 export type KeyPath = Array<string | number>;
 

@@ -6,7 +6,7 @@ import {createRng, deriveSeed} from '../util/random.js';
 import {Augmenter} from './augment.js';
 import {absoluteDelta, improves} from './early-stopping.js';
 import type {Tf} from './backend.js';
-import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {CheckpointError, checkpointsDue, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
 import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
@@ -310,22 +310,6 @@ function saveSchedule(schedule: LearningRateSchedule, learningRate: number, stat
 function loadSchedule(schedule: LearningRateSchedule, state: StateReader): number {
 	schedule.restore({rate: state.takeNumber('schedule/rate'), best: state.takeNumber('schedule/best'), waited: state.takeNumber('schedule/waited')});
 	return state.takeNumber('schedule/learningRate');
-}
-
-/** The policy as a test of an epoch that just ended; the clock starts now. */
-function checkpointsDue(policy: CheckpointPolicy | undefined): (epoch: number) => boolean {
-	let last = performance.now();
-	return epoch => {
-		const now = performance.now();
-		const due = policy !== undefined
-			&& ((policy.everyEpochs !== undefined && epoch % policy.everyEpochs === 0)
-				|| (policy.everySeconds !== undefined && now - last >= policy.everySeconds * 1000));
-		if (due) {
-			last = now;
-		}
-
-		return due;
-	};
 }
 
 function currentWeights(trainer: Trainer): Float32Array[] {

@@ -40,6 +40,20 @@ test('sweeplab export --weights writes a model tf.loadLayersModel reads, with th
 		t.is(correct / testSet.n, recorded, `trial #${ordinal}`);
 	}
 
+	// A copy made with export --to keeps the weights: exported from it, the model files are the same bytes.
+	const copy = join(dir, 'copy.db');
+	const copied = await runCli(['export', 'weights', '--db', db, '--to', copy]);
+	t.is(copied.code, 0, copied.stderr);
+	t.regex(copied.stderr, /copied sweep 'weights' \(2 trials, \d+ epochs, 2 checkpoints and kept weights\) into /);
+	for (const {ordinal} of trials) {
+		const out = join(dir, `copy-model-${ordinal}`);
+		const exported = await runCli(['export', 'weights', '--db', copy, '--weights', String(ordinal), '--out', out]);
+		t.is(exported.code, 0, exported.stderr);
+		for (const file of ['model.json', 'weights.bin']) {
+			t.true(readFileSync(join(out, file)).equals(readFileSync(join(dir, `model-${ordinal}`, file))), `trial #${ordinal}'s ${file} from the copy`);
+		}
+	}
+
 	const noWeights = await runCli(['export', 'weights', '--db', db, '--weights', '5', '--out', join(dir, 'none')]);
 	t.is(noWeights.code, 2);
 	t.regex(noWeights.stderr, /^sweeplab: sweep "weights" has no trial #5 \(it has #0 to #1\)/);
