@@ -110,7 +110,8 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 	}
 
 	if (result.testLoss !== undefined || result.testAccuracy !== undefined) {
-		trial.post({type: 'final', metrics: {test_loss: result.testLoss ?? Number.NaN, test_accuracy: result.testAccuracy ?? Number.NaN}});
+		// test_epoch: whose weights were tested (the last epoch, or the best one restored), so reports can quote that epoch's validation numbers beside them.
+		trial.post({type: 'final', metrics: {test_loss: result.testLoss ?? Number.NaN, test_accuracy: result.testAccuracy ?? Number.NaN, ...(result.testEpoch !== undefined && {test_epoch: result.testEpoch})}});
 	}
 
 	return {state: result.state, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason, weights: result.weights, weightsEpoch: result.weightsEpoch};

@@ -15,13 +15,15 @@ test('sweeplab export --weights writes a model tf.loadLayersModel reads, with th
 	const {definition} = await readSweepFile(fixture('e2e/weights.yaml'));
 	const {test: testSet} = splitDataset(await loadDataset('fashion-mnist-mini'), definition.dataset!);
 	const {tf} = await loadBackend('cpu');
-	const trials = query<{ordinal: number; test_accuracy: number}>(db, 'SELECT ordinal, test_accuracy FROM trials ORDER BY ordinal');
+	const trials = query<{ordinal: number; test_accuracy: number; final_metrics: string}>(db, 'SELECT ordinal, test_accuracy, final_metrics FROM trials ORDER BY ordinal');
 	t.is(trials.length, 2);
-	for (const {ordinal, test_accuracy: recorded} of trials) {
+	for (const {ordinal, test_accuracy: recorded, final_metrics: finalMetrics} of trials) {
 		const out = join(dir, `model-${ordinal}`);
 		const exported = await runCli(['export', 'weights', '--db', db, '--weights', String(ordinal), '--out', out]);
 		t.is(exported.code, 0, exported.stderr);
-		t.regex(exported.stderr, new RegExp(`wrote .*model-${ordinal}/model\\.json and weights\\.bin: trial #${ordinal}'s weights after epoch \\d`));
+		// The weights kept are those the test accuracy is of, and the trial says which epoch they are from.
+		const testEpoch = (JSON.parse(finalMetrics) as {test_epoch: number}).test_epoch;
+		t.regex(exported.stderr, new RegExp(`wrote .*model-${ordinal}/model\\.json and weights\\.bin: trial #${ordinal}'s weights after epoch ${testEpoch} `));
 		// As tfjs' file and http loaders read it: model.json, then the weight files its manifest names.
 		const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as TF.io.ModelJSON;
 		const model = await tf.loadLayersModel({

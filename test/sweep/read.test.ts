@@ -224,6 +224,14 @@ test('checkpoint and keepBestWeights: policies, false, and one-line problems; ne
 	t.is(definitionHash(policies), definitionHash(plain));
 });
 
+test('earlyStopping.minDelta takes an absolute amount or a percentage of the best value, kept as written', (t) => {
+	const text = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist}\nbase: {earlyStopping: {monitor: val_loss, minDelta: 1%}}\nparameters:\n  earlyStopping: [{minDelta: 0.5%}, {minDelta: 0.002}, {minDelta: .25%}]\n';
+	const definition = parseSweep(text, 'x.yaml');
+	const minDelta = (config: unknown) => (config as {earlyStopping: {minDelta: unknown}}).earlyStopping.minDelta;
+	t.is(minDelta(definition.base), '1%');
+	t.deepEqual(expandSweep(definition).map(spec => minDelta(spec.config)), ['0.5%', 0.002, '.25%']);
+});
+
 test('checkpoint: a module objective takes the policy; a program command is told it checkpoints on its own', (t) => {
 	const head = 'name: x\nmethod: grid\nmetric: {name: loss, goal: minimize}\nparameters: {lr: [1, 2]}\n';
 	const module = `${head}program: {module: ./objective.js}\n`;
