@@ -19,7 +19,7 @@ import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
 	type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -266,6 +266,21 @@ export class PostgresStore implements Store {
 		});
 	}
 
+	async checkpoints(sweepId: number): Promise<SweepCheckpoint[]> {
+		return this.#read(`reading the checkpoints of sweep ${sweepId}`, async client =>
+			(await client.query<{trial_id: number; kind: CheckpointKind; epoch: number; data: Buffer; created_at: string}>(
+				'SELECT c.trial_id, c.kind, c.epoch, c.data, c.created_at FROM checkpoints c JOIN trials t ON t.id = c.trial_id WHERE t.sweep_id = $1 ORDER BY c.trial_id, c.kind',
+				[sweepId],
+			)).rows.map(row => ({
+				trialId: row.trial_id,
+				kind: row.kind,
+				epoch: row.epoch,
+				data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+				createdAt: row.created_at,
+			})),
+		);
+	}
+
 	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
 		return this.#write(`discarding the checkpoint of trial ${trialId}`, async client => {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
@@ -330,7 +345,7 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord> {
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[], checkpoints: SweepCheckpoint[] = []): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, async client => {
 			const existing = (await client.query<SweepRow>('SELECT * FROM sweeps WHERE name = $1 FOR UPDATE', [sweep.name])).rows[0];
 			checkSameImport(this.url, existing, sweep, 'database');
@@ -361,7 +376,18 @@ export class PostgresStore implements Store {
 				}
 			}
 
-			// Trials went in pending so their steps could follow; their states are set last (finished ones become immutable).
+			for (const checkpoint of checkpoints) {
+				const trialId = ids.get(checkpoint.trialId);
+				if (trialId !== undefined) {
+					const {data} = checkpoint;
+					await client.query(
+						'INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES ($1, $2, $3, $4, $5)',
+						[trialId, checkpoint.kind, checkpoint.epoch, Buffer.from(data.buffer, data.byteOffset, data.byteLength), checkpoint.createdAt],
+					);
+				}
+			}
+
+			// Trials went in pending so their steps and checkpoints could follow; their states are set last (finished ones become immutable).
 			for (const trial of trials) {
 				await client.query('UPDATE trials SET state = $2 WHERE id = $1', [ids.get(trial.id), trial.state]);
 			}

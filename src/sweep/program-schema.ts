@@ -9,7 +9,7 @@ import {canonicalJson} from './hash.js';
 import {suggestionHint} from './did-you-mean.js';
 import {describeValue, formatNumber, compactJson, typeError, isPlainObject, type KeyPath} from './config-schema.js';
 import {objectivesProblems} from './objectives.js';
-import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
+import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
 
 const programSchema = z
 	.strictObject(
@@ -114,6 +114,7 @@ export const programSweepSchema = z
 		...commonKeys,
 		program: programSchema,
 		metric: metricSchema.optional(),
+		checkpoint: checkpointSchema.optional(),
 		dataset: datasetSchema.optional(),
 		base: z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish(),
 		parameters: z.record(z.string(), programParameterSchema, {error: typeError('a mapping from parameter names to lists such as {lr: [0.001, 0.01]}')}).nullish(),
@@ -128,6 +129,9 @@ export const programSweepSchema = z
 		}
 		if (file.dataset && file.program.command !== undefined) {
 			ctx.addIssue({code: 'custom', path: ['dataset'], message: 'a program command loads its own data (remove dataset, or use program.module to get the shared dataset as trial.data)'});
+		}
+		if (file.checkpoint !== undefined && file.program.command !== undefined) {
+			ctx.addIssue({code: 'custom', path: ['checkpoint'], message: 'a program command checkpoints on its own, into $SWEEPLAB_CHECKPOINT_DIR (remove checkpoint, or use program.module to get trial.checkpoint)'});
 		}
 		for (const [section, names] of [['base', Object.keys(base)], ['parameters', Object.keys(parameters)]] as const) {
 			for (const name of names) {

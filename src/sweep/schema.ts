@@ -360,8 +360,9 @@ type CommonFile = {
 	multivariate?: boolean;
 	pruner?: z.infer<typeof prunerSchema>;
 	objectives?: MetricSpec[];
-	/** Built-in sweeps only (the program sweep schema has no such keys). */
+	/** Built-in sweeps and module objectives. */
 	checkpoint?: false | {everyEpochs?: number; everySeconds?: number};
+	/** Built-in sweeps only (the program sweep schema has no such key). */
 	keepBestWeights?: boolean;
 };
 
@@ -415,6 +416,23 @@ export function checkCommon(file: CommonFile, parameters: Partial<Record<string,
 	}
 }
 
+/** `checkpoint:` (docs/checkpoints.md): the built-in trainer's and module objectives' checkpoint policy. */
+export const checkpointSchema = z
+	.union([
+		z.literal(false),
+		z.strictObject({
+			everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
+			everySeconds: z
+				.number({error: typeError('a number of seconds such as 60')})
+				.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
+				.optional(),
+		}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
+			message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
+			// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
+			when: payload => payload.issues.length === 0,
+		}),
+	], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')});
+
 export const sweepFileSchema = z
 	.strictObject({
 		...commonKeys,
@@ -423,22 +441,7 @@ export const sweepFileSchema = z
 		parameters: parametersSchema.nullish(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		metric: metricSchema.optional(),
-		checkpoint: z
-			.union([
-				z.literal(false),
-				z.strictObject({
-					everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
-					everySeconds: z
-						.number({error: typeError('a number of seconds such as 60')})
-						.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
-						.optional(),
-				}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
-					message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
-					// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
-					when: payload => payload.issues.length === 0,
-				}),
-			], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')})
-			.optional(),
+		checkpoint: checkpointSchema.optional(),
 		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 	})
 	.superRefine((file, ctx) => {
