@@ -30,7 +30,8 @@ import type {TrainingPath} from './trainer.js';
 export const CHECKPOINT_VERSION = 1;
 const MAGIC = Buffer.from('SWLCKPT\n', 'latin1');
 const HEADER_BYTES = 52;
-const PATH_CODES: readonly TrainingPath[] = ['simd', 'lean', 'layers'];
+/** The header's code of each training path, its index here: a new path is appended, so old checkpoints keep theirs. */
+const PATH_CODES: readonly TrainingPath[] = ['simd', 'lean', 'layers', 'simd-fma'];
 
 export type StateArray = Float32Array | Float64Array | Uint32Array;
 type StateType = 'f32' | 'f64' | 'u32';

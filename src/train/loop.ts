@@ -5,12 +5,12 @@ import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '..
 import {createRng, deriveSeed} from '../util/random.js';
 import {Augmenter} from './augment.js';
 import type {Tf} from './backend.js';
-import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpointHeader, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
 import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
 import {LeanMlp, leanCovers} from './paths/lean.js';
-import {SimdNet, simdCovers} from './paths/simd.js';
+import {SimdNet, simdCovers, simdFmaCovers} from './paths/simd.js';
 import type {Trainer, TrainingPath, WeightsSnapshot} from './trainer.js';
 
 export interface TrainInput {
@@ -18,12 +18,16 @@ export interface TrainInput {
 	seed: number;
 	data: SplitData;
 	shape: ModelShape;
-	/** Force a training path (benchmarks, tests); by default the first of simd, lean, layers that covers the config. */
+	/**
+	 * Force a training path (benchmarks, tests); by default the path `resume` was written on where it covers the
+	 * config here, else the first of simd-fma, simd, lean, layers that does.
+	 */
 	path?: TrainingPath;
 	/**
-	 * A checkpoint of this trial (from onCheckpoint) to continue from: training resumes after its epoch and ends
-	 * with the same bits as an uninterrupted run. One that is damaged, of another trial or of another training
-	 * path is ignored with a warning (onWarning) and the trial starts from scratch.
+	 * A checkpoint of this trial (from onCheckpoint) to continue from: training resumes after its epoch, on the path
+	 * it was written on, and ends with the same bits as an uninterrupted run. One that is damaged, of another trial
+	 * or of a path this runtime lacks (simd-fma without relaxed SIMD) is ignored with a warning (onWarning) and the
+	 * trial starts from scratch on the path that covers it here, which onStart reports.
 	 */
 	resume?: Uint8Array;
 	/** When to hand onCheckpoint a checkpoint; absent: never. */
@@ -72,6 +76,7 @@ export interface TrainResult {
 
 /** The paths, fastest first; `limit` says what a path needs, for the error when one is forced where it cannot run. */
 const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean; limit: string}> = [
+	{path: 'simd-fma', covers: simdFmaCovers, limit: 'needs relaxed WebAssembly SIMD whose multiply-add fuses, which this runtime lacks'},
 	{path: 'simd', covers: simdCovers, limit: 'needs WebAssembly SIMD, which this runtime lacks'},
 	{path: 'lean', covers: leanCovers, limit: 'covers model \'mlp\' only'},
 	{path: 'layers', covers: () => true, limit: ''},
@@ -80,6 +85,25 @@ const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean; li
 /** The fastest path that covers the config: the one a trial takes unless a path is forced. */
 export function trainingPathFor(config: TrialConfig): TrainingPath {
 	return PATHS.find(candidate => candidate.covers(config))!.path;
+}
+
+/** The path a checkpoint was written on, where it covers the config here: a resumed trial keeps its arithmetic. */
+function resumePath(input: TrainInput): TrainingPath | undefined {
+	if (!input.resume) {
+		return undefined;
+	}
+
+	try {
+		const {trainingPath} = readCheckpointHeader(input.resume);
+		return PATHS.find(candidate => candidate.path === trainingPath)!.covers(input.config) ? trainingPath : undefined;
+	} catch (error) {
+		// decodeCheckpoint reports the damage when the trainer tries to restore.
+		if (error instanceof CheckpointError) {
+			return undefined;
+		}
+
+		throw error;
+	}
 }
 
 /** The trainer of `path`, or of the fastest path that covers the config. */
@@ -91,6 +115,10 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 	}
 
 	switch (chosen) {
+		case 'simd-fma': {
+			return new SimdNet(tf, config, shape, seed, 'fma');
+		}
+
 		case 'simd': {
 			return new SimdNet(tf, config, shape, seed);
 		}
@@ -114,7 +142,7 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;
-	let trainer = makeTrainer(tf, config, shape, seed, input.path);
+	let trainer = makeTrainer(tf, config, shape, seed, input.path ?? resumePath(input));
 	let stopping = new EarlyStopper(config.earlyStopping, trainer);
 	const identity = trialIdentity(config, seed, shape);
 	const newSchedule = () => config.lrSchedule ? new LearningRateSchedule(config.lrSchedule, config.learningRate, config.epochs, Math.ceil(data.train.n / config.batchSize)) : undefined;
