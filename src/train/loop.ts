@@ -137,7 +137,8 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
  * (a per-batch read forces a sync). Every network takes the SIMD path (paths/simd.ts) where WebAssembly SIMD
- * runs; elsewhere MLPs take the lean path (paths/lean.ts) and CNNs Keras-style layers (paths/layers.ts). onStart reports which.
+ * runs, with the fused kernels (simd-fma) where relaxed SIMD fuses; elsewhere MLPs take the lean path (paths/lean.ts)
+ * and CNNs Keras-style layers (paths/layers.ts). A resumed trial keeps its checkpoint's path. onStart reports which.
  * Stops as `diverged` at the first epoch whose training or validation loss is not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
