@@ -20,6 +20,7 @@ import {loadDataset, splitDataset} from '../src/data/load.js';
 import {locateDataset} from '../src/data/locate.js';
 import {getDatasetEntry} from '../src/data/registry.js';
 import {loadBackend, nativeBackendInstalled} from '../src/train/backend.js';
+import {trialFlops} from '../src/train/choose.js';
 import {fusedKernelsAvailable, type KernelVariant} from '../src/train/kernels/load.js';
 import {trainTrial} from '../src/train/loop.js';
 import type {TrainingPath} from '../src/train/trainer.js';
@@ -97,28 +98,8 @@ function torchEpochs(job: Job, python: string, dataDir: string): Measurement | s
 
 /** Floating-point operations of one training epoch and its validation pass, counting 2 per multiply-add of the products. */
 function epochFlops(job: Job): number {
-	const config = configOf(job);
-	let forward = 0;
-	let backward = 0;
-	let [height, width, channels] = [28, 28, 1];
-	if (config.model === 'cnn') {
-		for (const [l, filters] of config.conv.entries()) {
-			const macs = height * width * config.kernelSize * config.kernelSize * channels * filters;
-			forward += 2 * macs;
-			// The filter gradient, and (but for the first layer, whose input needs none) the input gradient.
-			backward += 2 * macs * (l === 0 ? 1 : 2);
-			[height, width, channels] = [Math.floor(height / 2), Math.floor(width / 2), filters];
-		}
-	}
-
-	let inputs = height * width * channels;
-	for (const [l, units] of [...config.hidden, 10].entries()) {
-		forward += 2 * inputs * units;
-		backward += 2 * inputs * units * (l === 0 && config.model === 'mlp' ? 1 : 2);
-		inputs = units;
-	}
-
-	return (TRAIN_IMAGES * (forward + backward)) + (VALIDATION_IMAGES * forward);
+	const flops = trialFlops(configOf(job), {imageShape: [28, 28, 1], numClasses: 10});
+	return (TRAIN_IMAGES * flops.train) + (VALIDATION_IMAGES * flops.inference);
 }
 
 const spread = (values: number[]): string => `${median(values).toFixed(2)} [${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}]`;

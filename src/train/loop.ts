@@ -6,6 +6,7 @@ import {createRng, deriveSeed} from '../util/random.js';
 import {Augmenter} from './augment.js';
 import type {Tf} from './backend.js';
 import {CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpointHeader, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {choosePath, type PathCapability} from './choose.js';
 import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
@@ -30,6 +31,11 @@ export interface TrainInput {
 	 * trial starts from scratch on the path that covers it here, which onStart reports.
 	 */
 	resume?: Uint8Array;
+	/**
+	 * With a path not forced nor resumed: what this thread can train on and how fast (choose.ts measureCapability),
+	 * to choose between the SIMD kernels and tfjs-node's (choosePath). Absent: the first path that covers the config.
+	 */
+	capability?: PathCapability;
 	/** When to hand onCheckpoint a checkpoint; absent: never. */
 	checkpoint?: CheckpointPolicy;
 	/** Return the final weights (the best epoch's with restoreBest) in the result, for export. */
@@ -143,7 +149,8 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;
-	let trainer = makeTrainer(tf, config, shape, seed, input.path ?? resumePath(input));
+	const chosen = input.capability && choosePath(config, shape, {train: data.train.n, validation: data.validation.n}, input.capability).path;
+	let trainer = makeTrainer(tf, config, shape, seed, input.path ?? resumePath(input) ?? chosen);
 	let stopping = new EarlyStopper(config.earlyStopping, trainer);
 	const identity = trialIdentity(config, seed, shape);
 	const newSchedule = () => config.lrSchedule ? new LearningRateSchedule(config.lrSchedule, config.learningRate, config.epochs, Math.ceil(data.train.n / config.batchSize)) : undefined;
@@ -178,7 +185,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			// The failed restore may have loaded part of the state: start over from a fresh trainer.
 			stopping.dispose();
 			trainer.dispose();
-			trainer = makeTrainer(tf, config, shape, seed, input.path);
+			trainer = makeTrainer(tf, config, shape, seed, input.path ?? chosen);
 			stopping = new EarlyStopper(config.earlyStopping, trainer);
 			schedule = newSchedule();
 			learningRate = config.learningRate;
