@@ -10,6 +10,7 @@
  * the same bits on every machine that runs it.
  */
 import {setFlagsFromString} from 'node:v8';
+import {isMainThread} from 'node:worker_threads';
 import type {Kernels} from './exports.js';
 import {SIMD_FMA_WASM_BASE64, SIMD_WASM_BASE64} from './simd-wasm.js';
 
@@ -33,17 +34,31 @@ export type KernelVariant = 'plain' | 'fma';
 const wasmApi = (globalThis as unknown as {WebAssembly?: WasmApi}).WebAssembly;
 const compiled: Partial<Record<KernelVariant, WasmModule | null>> = {};
 
+const moduleBytes = (variant: KernelVariant): Uint8Array => Uint8Array.from(Buffer.from(variant === 'fma' ? SIMD_FMA_WASM_BASE64 : SIMD_WASM_BASE64, 'base64'));
+
+/**
+ * Node 20's V8 has relaxed SIMD behind a flag (later ones have it on). V8 flags are per process, so the main thread
+ * sets it as this module loads, before any worker thread compiles WebAssembly; a thread of a process whose main
+ * thread never loaded this module sets it itself, the first time it asks for the fused kernels.
+ */
+function enableRelaxedSimd(bytes: Uint8Array): boolean {
+	if (!wasmApi || wasmApi.validate(bytes)) {
+		return Boolean(wasmApi);
+	}
+
+	setFlagsFromString('--experimental-wasm-relaxed-simd');
+	return wasmApi.validate(bytes);
+}
+
+if (isMainThread) {
+	enableRelaxedSimd(moduleBytes('fma'));
+}
+
 /** The compiled kernels of a variant, once per thread; undefined where this runtime cannot run them. */
 function kernelModule(variant: KernelVariant): WasmModule | undefined {
 	if (compiled[variant] === undefined) {
-		const bytes = Uint8Array.from(Buffer.from(variant === 'fma' ? SIMD_FMA_WASM_BASE64 : SIMD_WASM_BASE64, 'base64'));
-		let valid = wasmApi?.validate(bytes) ?? false;
-		if (!valid && variant === 'fma' && kernelModule('plain')) {
-			// Node 20's V8 has relaxed SIMD behind a flag (later ones have it on). Flags are per process: threads started later have it too.
-			setFlagsFromString('--experimental-wasm-relaxed-simd');
-			valid = wasmApi!.validate(bytes);
-		}
-
+		const bytes = moduleBytes(variant);
+		const valid = variant === 'fma' ? kernelModule('plain') !== undefined && enableRelaxedSimd(bytes) : wasmApi?.validate(bytes) ?? false;
 		compiled[variant] = valid ? new wasmApi!.Module(bytes) : null;
 		if (variant === 'fma' && valid && !productsFuse()) {
 			compiled.fma = null;
