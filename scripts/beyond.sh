@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${SWEEPLAB_STUDY_DB:-reports/study.db}
 cli=(node dist/src/cli/main.js)
-paths() { node dist/scripts/study-paths.js --db "$db" --path simd; }
+paths() { node dist/scripts/study-paths.js --db "$db"; }
 paths
 start=$(date +%s)
 for model in mlp cnn; do

@@ -5,14 +5,17 @@
  * database trained on another path; else prints the trials per path and exits 0. scripts/study.sh and
  * scripts/beyond.sh run it before and after every sweep.
  *
- *   node dist/scripts/study-paths.js --db reports/study.db [--path simd]
+ *   node dist/scripts/study-paths.js --db reports/study.db [--path simd-fma|simd]
+ *
+ * Without --path, the path this runtime trains on: simd-fma where relaxed SIMD fuses multiply-adds, else simd.
  */
 import {existsSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {openStore} from '../src/cli/common.js';
-import {kernelsAvailable} from '../src/train/kernels/load.js';
+import {fusedKernelsAvailable, kernelsAvailable} from '../src/train/kernels/load.js';
 
-const {values} = parseArgs({options: {db: {type: 'string'}, path: {type: 'string', default: 'simd'}}});
+const {values: given} = parseArgs({options: {db: {type: 'string'}, path: {type: 'string'}}});
+const values = {...given, path: given.path ?? (fusedKernelsAvailable() ? 'simd-fma' : 'simd')};
 function fail(message: string): never {
 	console.error(`study-paths: ${message}`);
 	process.exit(1);
@@ -21,6 +24,10 @@ function fail(message: string): never {
 const db = values.db ?? fail('--db <file> is required');
 if (values.path === 'simd' && !kernelsAvailable()) {
 	fail('this runtime has no WebAssembly SIMD, so trials would train on the lean or layers path instead of simd; run the study on Node 20+ with SIMD');
+}
+
+if (values.path === 'simd-fma' && !fusedKernelsAvailable()) {
+	fail('this runtime has no relaxed SIMD that fuses multiply-adds, so trials would train on simd instead of simd-fma; run with --path simd');
 }
 
 if (!existsSync(db)) {

@@ -2,7 +2,7 @@
 # The Fashion-MNIST study: every sweep of the assignment's six questions on the full data, into one database, then
 # the reports. `npm run study -- --fresh` starts a new reports/study.db; `npm run study` continues the one there
 # (finished trials are kept, interrupted ones train again), so an interrupted study is finished by running it again.
-# Every trial must train on the SIMD path, so that times compare: scripts/study-paths.ts refuses to start when this
+# Every trial must train on one SIMD path (simd-fma where relaxed SIMD fuses, else simd), so that times compare: scripts/study-paths.ts refuses to start when this
 # runtime would take another path, and stops the study when the database holds a trial of another path (an older
 # study's: start afresh then). Needs the full dataset (apt-get install dataset-fashion-mnist, or SWEEPLAB_DATA_DIR).
 #
@@ -22,7 +22,7 @@ case "${1:-}" in
 	*) echo "usage: npm run study [-- --fresh]" >&2; exit 2 ;;
 esac
 
-paths() { node dist/scripts/study-paths.js --db "$db" --path simd; }
+paths() { node dist/scripts/study-paths.js --db "$db"; }
 paths
 start=$(date +%s)
 for sweep in learning-rate width-vs-depth activation epochs batch-size modification cnn best; do

@@ -33,7 +33,8 @@ const MAGIC = Buffer.from('SWLCKPT\n', 'latin1');
 const HEADER_BYTES = 52;
 /** Who wrote a checkpoint: a built-in training path, or a module objective (module-state.ts). */
 export type CheckpointWriterKind = TrainingPath | 'module';
-const PATH_CODES: readonly CheckpointWriterKind[] = ['simd', 'lean', 'layers', 'module'];
+/** The header's code of each writer, its index here: a new one is appended, so old checkpoints keep theirs. */
+const PATH_CODES: readonly CheckpointWriterKind[] = ['simd', 'lean', 'layers', 'module', 'simd-fma'];
 
 export type StateArray = Float32Array | Float64Array | Uint32Array | Uint8Array;
 type StateType = 'f32' | 'f64' | 'u32' | 'u8';

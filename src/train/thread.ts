@@ -9,6 +9,7 @@ import type {SplitData} from '../data/load.js';
 import {errorLine} from '../errors.js';
 import {builtinConfig, type CheckpointPolicy, epochStep, type TrialConfig, type TrialParams} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
+import {measureCapability, type PathCapability} from './choose.js';
 import {trainTrial} from './loop.js';
 import type {ModelShape} from './model.js';
 import {type Objective, ThreadTrial, TrialPruned} from './objective.js';
@@ -78,6 +79,9 @@ function injectFault(config: TrialConfig, epoch: number): void {
 	}
 }
 
+/** Measured once, by the first trial on tfjs-node: this thread's SIMD kernels and native kernels side by side (choose.ts). */
+let nativeCapability: PathCapability | undefined;
+
 /** The built-in trainer as an objective: each epoch is a step with loss, accuracy, val_loss and val_accuracy. */
 async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, trial: ThreadTrial): Promise<TaskResult> {
 	const {tf, backend} = await loadBackend(task.backend);
@@ -85,7 +89,9 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 	// The step goes out as soon as the epoch is done (a diverged epoch included); its verdict is awaited after.
 	let verdict: Promise<string | undefined> = Promise.resolve(undefined);
 	const {resume, checkpoint, keepWeights} = task;
-	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data, resume, checkpoint, keepWeights}, {
+	// Where tfjs-node trains, a large CNN may go faster on its threaded kernels than on the SIMD path: choose per trial.
+	const capability = backend === 'node' ? (nativeCapability ??= measureCapability(tf)) : undefined;
+	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data, resume, checkpoint, keepWeights, capability}, {
 		onStart(info) {
 			trial.post({type: 'started', backend, ...info});
 		},
