@@ -177,12 +177,13 @@ export type ProgramDefinition =
 	| {command: string[]; cwd?: string; env?: Record<string, string>}
 	| {module: string};
 
-export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
+export const PRUNER_KINDS = ['median', 'asha', 'hyperband', 'pareto'] as const;
 
 /** Stops unpromising trials across a sweep (defaults and checks in src/sweep/pruner-spec.ts, decisions in src/pruners/). */
 export type PrunerSpec =
 	| {kind: 'median'; warmupEpochs: number; minTrials: number}
 	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}
+	| {kind: 'hyperband'; minEpochs: number; maxEpochs: number; reductionFactor: number}
 	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
 
 /**

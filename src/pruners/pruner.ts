@@ -6,6 +6,7 @@
 import {prunerSpecProblems} from '../sweep/pruner-spec.js';
 import {DEFAULT_METRIC, type MetricSpec, type PrunerSpec} from '../types.js';
 import {decideAsha} from './asha.js';
+import {decideHyperband} from './hyperband.js';
 import {decideMedian} from './median.js';
 import {decidePareto} from './pareto.js';
 import {MetricReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
@@ -30,6 +31,9 @@ export function decidePrune(spec: PrunerSpec, trial: PrunerTrial, others: readon
 		}
 		case 'asha': {
 			return decideAsha(spec, read, trial, peers);
+		}
+		case 'hyperband': {
+			return decideHyperband(spec, read, trial, peers);
 		}
 		case 'pareto': {
 			return decidePareto(spec, read, trial, peers);

@@ -74,7 +74,7 @@ export async function tellStep(store: Store, sweep: SweepRecord, trialId: number
 	} else if (sweep.definition.pruner) {
 		const history = new SweepHistory(store, sweep.id);
 		await history.refresh();
-		const decision = decidePrune(sweep.definition.pruner, {id: trial.id, steps: history.steps(trial.id)}, history.peers(trial.id), metric);
+		const decision = decidePrune(sweep.definition.pruner, history.prunerTrial(trial), history.peers(trial.id), metric);
 		if (decision.prune) {
 			answer = {state: 'pruned', reason: decision.reason};
 		}

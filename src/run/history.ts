@@ -1,9 +1,10 @@
-import type {PrunerPeer} from '../pruners/pruner.js';
+import type {PrunerPeer, PrunerTrial} from '../pruners/pruner.js';
 import type {SamplerHistory} from '../samplers/next.js';
 import type {Store} from '../store/store.js';
 import {isUnfinished, type MetricSpec, type StepRecord, type TrialParams, type TrialState} from '../types.js';
 
 interface Entry {
+	ordinal: number;
 	state: TrialState;
 	config: TrialParams;
 	steps: StepRecord[];
@@ -24,7 +25,7 @@ export class SweepHistory implements SamplerHistory {
 	/** Reload every trial and step from the store, except those this process is training. */
 	async refresh(): Promise<void> {
 		const [trials, steps] = await Promise.all([this.store.trials(this.sweepId), this.store.steps(this.sweepId)]);
-		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {state: trial.state, config: trial.config, steps: []}]));
+		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {ordinal: trial.ordinal, state: trial.state, config: trial.config, steps: []}]));
 		for (const {trialId, id: _id, ...step} of steps) {
 			entries.get(trialId)?.steps.push(step);
 		}
@@ -44,10 +45,10 @@ export class SweepHistory implements SamplerHistory {
 	}
 
 	/** A claimed trial; `kept` steps of an earlier attempt stay (those up to the checkpoint it resumes from), the claim deleted the rest. */
-	started(trialId: number, config: TrialParams, kept = 0): void {
-		const steps = (this.entries.get(trialId)?.steps ?? []).filter(step => step.step <= kept);
-		this.entries.set(trialId, {state: 'running', config, steps});
-		this.local.add(trialId);
+	started(trial: {id: number; ordinal: number; config: TrialParams}, kept = 0): void {
+		const steps = (this.entries.get(trial.id)?.steps ?? []).filter(step => step.step <= kept);
+		this.entries.set(trial.id, {ordinal: trial.ordinal, state: 'running', config: trial.config, steps});
+		this.local.add(trial.id);
 	}
 
 	addStep(trialId: number, record: StepRecord): void {
@@ -71,9 +72,14 @@ export class SweepHistory implements SamplerHistory {
 		return this.entries.get(trialId)?.steps ?? [];
 	}
 
+	/** The trial as a pruner judges it. */
+	prunerTrial(trial: {id: number; ordinal: number}): PrunerTrial {
+		return {id: trial.id, ordinal: trial.ordinal, steps: this.steps(trial.id)};
+	}
+
 	/** Every other trial, for a pruner's comparison. */
 	peers(except: number): PrunerPeer[] {
-		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, state: entry.state, steps: entry.steps}));
+		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, ordinal: entry.ordinal, state: entry.state, steps: entry.steps}));
 	}
 
 	/**

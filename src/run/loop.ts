@@ -108,7 +108,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 				await history!.refresh();
 			}
 
-			history?.started(trial.id, trial.config, trial.epochsRun);
+			history?.started(trial, trial.epochsRun);
 			try {
 				const outcome = await runOne(options, trial, owner, history);
 				if (outcome) {
@@ -169,7 +169,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 			backend = info.backend;
 			trainingPath = info.trainingPath;
 			if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
-				history?.started(trial.id, trial.config);
+				history?.started(trial);
 			}
 
 			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
@@ -197,7 +197,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 			}
 
 			if (pruner) {
-				const decision = decidePrune(pruner, {id: trial.id, steps: history!.steps(trial.id)}, history!.peers(trial.id), metric);
+				const decision = decidePrune(pruner, history!.prunerTrial(trial), history!.peers(trial.id), metric);
 				if (decision.prune) {
 					return decision.reason;
 				}

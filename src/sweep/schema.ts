@@ -359,7 +359,7 @@ const prunerSchema = z.preprocess(
 			maxEpochs: intIn(1, 1000).optional(),
 			reductionFactor: intIn(2, 100).optional(),
 		},
-		{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
+		{error: typeError(`a pruner name (${PRUNER_KINDS.join(', ')}) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}`)},
 	),
 );
 
@@ -631,7 +631,7 @@ function programEpochs(base: TrialParams): number {
 	return typeof base.epochs === 'number' && Number.isInteger(base.epochs) && base.epochs >= 1 && base.epochs <= 1000 ? base.epochs : 1000;
 }
 
-/** A pruner as written (name and optional settings) with the defaults filled; asha's maxEpochs defaults to base.epochs. */
+/** A pruner as written (name and optional settings) with the defaults filled; asha's and hyperband's maxEpochs default to base.epochs. */
 function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number}, epochs: number): PrunerSpec {
 	switch (raw.kind) {
 		case 'median':
@@ -640,8 +640,10 @@ function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials
 			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials};
 		}
 
-		case 'asha': {
-			return {kind: 'asha', minEpochs: raw.minEpochs ?? PRUNER_DEFAULTS.asha.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? PRUNER_DEFAULTS.asha.reductionFactor};
+		case 'asha':
+		case 'hyperband': {
+			const defaults = PRUNER_DEFAULTS[raw.kind];
+			return {kind: raw.kind, minEpochs: raw.minEpochs ?? defaults.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? defaults.reductionFactor};
 		}
 	}
 }
