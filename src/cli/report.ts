@@ -3,6 +3,7 @@ import {join} from 'node:path';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep, type SweepData} from '../report/data.js';
+import {importanceMarkdown, importanceSection} from '../report/importance-section.js';
 import {type IndexEntry, indexReadme, PLOT_FILES, sweepReadme} from '../report/markdown.js';
 import {learningCurvesSpec, renderSvg, tradeoffSpec, validationCurvesSpec} from '../report/plots.js';
 import {TRIAL_STATES} from '../types.js';
@@ -30,7 +31,7 @@ export async function renderSweepReport(data: SweepData): Promise<Map<string, st
 	const {sweep, trials, steps, label, result} = data;
 	const states = Object.fromEntries(TRIAL_STATES.map(state => [state, trials.filter(trial => trial.state === state).length]));
 	return new Map([
-		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states})],
+		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states, importance: importanceMarkdown(importanceSection(data), result.metric)})],
 		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(result.rows, label, result.metric))],
 		[PLOT_FILES.validation, await renderSvg(validationCurvesSpec(trials, steps, result.rows, label, result.metric))],
 		[PLOT_FILES.learningCurves, await renderSvg(learningCurvesSpec(trials, steps, result.rows, label))],

@@ -108,10 +108,12 @@ export interface SweepReportInput {
 	label: Label;
 	trialCount: number;
 	states: Record<string, number>;
+	/** The "Which parameters matter" section (importance-section.ts), placed after the leaderboard; none when absent. */
+	importance?: string;
 }
 
 /** reports/<sweep>/README.md. */
-export function sweepReadme({sweep, result, label, trialCount, states}: SweepReportInput): string {
+export function sweepReadme({sweep, result, label, trialCount, states, importance}: SweepReportInput): string {
 	const {definition} = sweep;
 	const {metric} = result;
 	const dataset = definition.dataset ? [
@@ -140,6 +142,7 @@ export function sweepReadme({sweep, result, label, trialCount, states}: SweepRep
 			`*Converged at* is the first epoch whose validation loss is within max(${CONVERGENCE_RELATIVE_TOLERANCE * 100}% of the trial's minimum, ${CONVERGENCE_ABSOLUTE_TOLERANCE}) of that minimum. `,
 			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both ${metricTitle(metric)} and training time.`,
 		].join(''),
+		importance,
 		'## Plots',
 		`![Validation accuracy against training time](${PLOT_FILES.tradeoff})`,
 		`![Validation accuracy per epoch](${PLOT_FILES.validation})`,
