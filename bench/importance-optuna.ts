@@ -60,6 +60,7 @@ interface PeerCase {
 	fanova: Record<string, number>;
 	fanova_raw: Record<string, {mean: number; std: number}>;
 	top_pair: {names: [string, string]; importance: number} | null;
+	pairs_skipped: number;
 	mdi: Record<string, number>;
 	seconds: {fanova: number; mdi: number};
 }
@@ -252,7 +253,7 @@ function report(c: Case, ours: ImportanceResult, oursSeconds: number, peer: Peer
 	const values = (shares: Map<string, number>) => names.map(name => shares.get(name)!);
 	const rhoFanova = spearman(values(oursMain), values(fanova));
 	const rhoMdi = spearman(values(oursMain), values(mdi));
-	console.log(`top pair: ${c.known?.pair ? `exact ${pairText(c.known.pair)}; ` : ''}sweeplab ${pairText(ours.topInteraction)}; Optuna's forest ${pairText(peer.top_pair)}`);
+	console.log(`top pair: ${c.known?.pair ? `exact ${pairText(c.known.pair)}; ` : ''}sweeplab ${pairText(ours.topInteraction)}; Optuna's forest ${pairText(peer.top_pair)}${peer.pairs_skipped > 0 ? ` (${peer.pairs_skipped} pairs of wide categoricals not computed)` : ''}`);
 	const exactRho = c.known ? `; against the exact shares: sweeplab ${rho(spearman(values(c.known.main), values(oursMain)))}, Optuna fANOVA ${rho(spearman(values(c.known.rawMain ?? c.known.main), values(fanova)))}, MDI ${rho(spearman(values(c.known.rawMain ?? c.known.main), values(mdi)))}` : '';
 	console.log(`rank agreement (Spearman's rho): sweeplab against Optuna fANOVA ${rho(rhoFanova)}, against MDI ${rho(rhoMdi)}${exactRho}`);
 	console.log(`seconds (median of ${rounds}): sweeplab ${secs(oursSeconds)}, Optuna fANOVA ${secs(peer.seconds.fanova)}, Optuna MDI ${secs(peer.seconds.mdi)}`);
