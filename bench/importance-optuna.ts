@@ -7,10 +7,11 @@
  * - bench:samplers' study-table problem (exact shares by enumeration), as bench/importance.ts;
  * - every sweep of the study (reports/study.db, read from a copy) with two or more finished configs: each config's
  *   mean best value of the sweep's metric, as `sweeplab best <sweep> --importance` and the reports take them.
- * Prints, per case, each parameter's share from each side, the top pair, the rank agreement (Spearman's rho) and the
- * time each took (median of --rounds calls), then a summary table.
+ * Prints, per case, each parameter's share from each side, the top pair, the rank agreement (Spearman's rho), the
+ * time each took (median of --rounds calls) and the top parameter each side names with the forest seeded with each
+ * of --seeds, then a summary table.
  *
- *   npm run bench:importance-optuna [-- --db reports/study.db] [--configs 200] [--rounds 3] [--seed 1]
+ *   npm run bench:importance-optuna [-- --db reports/study.db] [--configs 200] [--rounds 3] [--seed 1] [--seeds 0,1,2,3]
  */
 import {spawnSync} from 'node:child_process';
 import {copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -39,6 +40,7 @@ const studyDb = option('db', join(root, 'reports/study.db'));
 const configs = Number(option('configs', '200'));
 const rounds = Number(option('rounds', '3'));
 const seed = Number(option('seed', '1'));
+const forestSeeds = option('seeds', '0,1,2,3').split(',').map(Number);
 
 interface Known {
 	/** Main-effect shares under sweeplab's measure (log parameters uniform in log(value)). */
@@ -58,6 +60,7 @@ interface Case {
 interface PeerCase {
 	name: string;
 	fanova: Record<string, number>;
+	fanova_by_seed: Array<Record<string, number>>;
 	fanova_raw: Record<string, {mean: number; std: number}>;
 	top_pair: {names: [string, string]; importance: number} | null;
 	pairs_skipped: number;
@@ -167,7 +170,7 @@ function peerSpec(c: Case): unknown {
 
 function runPeer(dir: string, c: Case): {versions: string; result: PeerCase} {
 	const file = join(dir, 'case.json');
-	writeFileSync(file, JSON.stringify({seed: 0, rounds, cases: [peerSpec(c)]}));
+	writeFileSync(file, JSON.stringify({seed: 0, rounds, seeds: forestSeeds, cases: [peerSpec(c)]}));
 	const python = process.env.PYTHON ?? '/usr/bin/python3';
 	const run = spawnSync(python, [join(root, 'bench/peer/optuna_importance.py'), file], {encoding: 'utf8', env: PEER_ENV, maxBuffer: 64 * 1024 * 1024});
 	if (run.status !== 0) {
@@ -257,12 +260,18 @@ function report(c: Case, ours: ImportanceResult, oursSeconds: number, peer: Peer
 	const exactRho = c.known ? `; against the exact shares: sweeplab ${rho(spearman(values(c.known.main), values(oursMain)))}, Optuna fANOVA ${rho(spearman(values(c.known.rawMain ?? c.known.main), values(fanova)))}, MDI ${rho(spearman(values(c.known.rawMain ?? c.known.main), values(mdi)))}` : '';
 	console.log(`rank agreement (Spearman's rho): sweeplab against Optuna fANOVA ${rho(rhoFanova)}, against MDI ${rho(rhoMdi)}${exactRho}`);
 	console.log(`seconds (median of ${rounds}): sweeplab ${secs(oursSeconds)}, Optuna fANOVA ${secs(peer.seconds.fanova)}, Optuna MDI ${secs(peer.seconds.mdi)}`);
+	const top = (shares: Map<string, number>) => `${topOf(shares)} ${pct(shares.get(topOf(shares)))}`;
+	const oursBySeed = forestSeeds.map(s => new Map(parameterImportance(c.parameters, c.observations, {seed: s}).parameters.map(p => [p.name, p.importance])));
+	const peerBySeed = peer.fanova_by_seed.map(shares => new Map(Object.entries(shares)));
+	console.log(`top parameter with forest seeds ${forestSeeds.join(', ')}: sweeplab ${oursBySeed.map(top).join('; ')}; Optuna fANOVA (normalised) ${peerBySeed.map(top).join('; ')}`);
+	const distinct = (all: Array<Map<string, number>>) => new Set(all.map(topOf)).size;
 	summary.push([
 		c.name,
 		`${c.observations.length} × ${names.length}`,
 		[c.known ? topOf(c.known.main) : undefined, topOf(oursMain), topOf(fanova), topOf(mdi)].filter(Boolean).join(' / '),
 		rho(rhoFanova),
 		rho(rhoMdi),
+		`${distinct(oursBySeed)} / ${distinct(peerBySeed)}`,
 		`${secs(oursSeconds)} / ${secs(peer.seconds.fanova)} / ${secs(peer.seconds.mdi)}`,
 	]);
 }
@@ -286,7 +295,7 @@ try {
 	}
 
 	console.log(`\n${machineLine()}; ${versions}; ${rounds} rounds; sweeplab seed 0, Optuna seed 0; configs drawn with seed ${seed}`);
-	const head = ['case', 'configs × parameters', 'top parameter ([exact /] sweeplab / Optuna fANOVA / MDI)', 'rho, sweeplab : Optuna fANOVA', 'rho, sweeplab : MDI', 'seconds: sweeplab / Optuna fANOVA / MDI'];
+	const head = ['case', 'configs × parameters', 'top parameter ([exact /] sweeplab / Optuna fANOVA / MDI)', 'rho, sweeplab : Optuna fANOVA', 'rho, sweeplab : MDI', `distinct top parameters over ${forestSeeds.length} forest seeds: sweeplab / Optuna fANOVA`, 'seconds: sweeplab / Optuna fANOVA / MDI'];
 	console.log(`| ${head.join(' | ')} |`);
 	console.log(`|${head.map(() => '---').join('|')}|`);
 	for (const row of summary) {

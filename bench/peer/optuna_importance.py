@@ -3,13 +3,14 @@ MeanDecreaseImpurityImportanceEvaluator on the same observations as sweeplab's f
 
     python3 bench/peer/optuna_importance.py SPEC.json
 
-SPEC.json: {"seed": 0, "rounds": 3, "cases": [{"name", "parameters": {name: spec}, "observations": [{"params", "value"}]}]}
+SPEC.json: {"seed": 0, "rounds": 3, "seeds": [0, 1, 2, 3], "cases": [{"name", "parameters": {name: spec}, "observations": [{"params", "value"}]}]}
 where a spec is {"kind": "values", "values": [...]} (strings: the bench sends each listed value's canonical JSON)
 or {"kind": "uniform" | "log-uniform" | "int-uniform" | "log-int-uniform", "min", "max"}. Only parameters that vary.
 
 For each case the answer (one JSON document on stdout) holds:
 - "fanova", "mdi": optuna.importance.get_param_importances with each evaluator (normalised to sum to 1, as Optuna
   returns them) and the median seconds it took over `rounds` calls;
+- "fanova_by_seed": the evaluator's result for each of `seeds` (how much the forest's seed moves it);
 - "fanova_raw": each parameter's own share of the variance, mean and std over the trees, before Optuna normalises:
   Optuna's _Fanova refitted here on the same transform and seed (checked against the public result);
 - "top_pair": the pair whose pure interaction (joint marginal variance less both main effects, per tree, as a share
@@ -57,7 +58,7 @@ def timed(rounds, call):
     return result, statistics.median(seconds)
 
 
-def run_case(case, seed, rounds):
+def run_case(case, seed, rounds, seeds):
     # In name order, as the evaluators get them (intersection_search_space sorts): the forest depends on column order.
     distributions = {name: distribution(case["parameters"][name]) for name in sorted(case["parameters"])}
     study = optuna.create_study(direction="maximize")
@@ -78,6 +79,10 @@ def run_case(case, seed, rounds):
             study, evaluator=MeanDecreaseImpurityImportanceEvaluator(seed=seed)
         ),
     )
+
+    by_seed = [
+        dict(optuna.importance.get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=s))) for s in seeds
+    ]
 
     # The evaluator's own steps (optuna/importance/_fanova/_evaluator.py), kept to read the shares before they are
     # normalised and the pairs: the same transform (no log, no step), the same trial order, the same seed.
@@ -118,6 +123,7 @@ def run_case(case, seed, rounds):
     return {
         "name": case["name"],
         "fanova": dict(fanova),
+        "fanova_by_seed": by_seed,
         "fanova_raw": {name: {"mean": mean, "std": std} for name, (mean, std) in raw.items()},
         "top_pair": top_pair,
         "pairs_skipped": pairs_skipped,
@@ -135,7 +141,7 @@ def main():
     rounds = spec.get("rounds", 3)
     answer = {
         "versions": "optuna %s, scikit-learn %s, numpy %s" % (optuna.__version__, sklearn.__version__, np.__version__),
-        "cases": [run_case(case, seed, rounds) for case in spec["cases"]],
+        "cases": [run_case(case, seed, rounds, spec.get("seeds", [])) for case in spec["cases"]],
     }
     json.dump(answer, sys.stdout)
 
