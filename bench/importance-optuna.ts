@@ -12,6 +12,7 @@
  * of --seeds, then a summary table.
  *
  *   npm run bench:importance-optuna [-- --db reports/study.db] [--configs 200] [--rounds 3] [--seed 1] [--seeds 0,1,2,3]
+ *                                      [--cases study-table]   (only the cases whose name contains one of these)
  */
 import {spawnSync} from 'node:child_process';
 import {copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -41,6 +42,7 @@ const configs = Number(option('configs', '200'));
 const rounds = Number(option('rounds', '3'));
 const seed = Number(option('seed', '1'));
 const forestSeeds = option('seeds', '0,1,2,3').split(',').map(Number);
+const only = process.argv.includes('--cases') ? option('cases', '').split(',') : undefined;
 
 interface Known {
 	/** Main-effect shares under sweeplab's measure (log parameters uniform in log(value)). */
@@ -116,11 +118,21 @@ function syntheticCases(): Case[] {
 	];
 }
 
-function studyTableCase(): Case {
+/**
+ * bench:samplers' study-table problem over its whole table, where the learning rates 0.03 and 0.1 (13 and 78 points
+ * lost) take all the variance, and with the learning rate kept to 0.01 or less, where the other factors show.
+ */
+function studyTableCases(): Case[] {
 	const problem = samplerProblems(studyDb).find(p => p.name === 'study-table')!;
-	const accuracy = (params: Record<string, unknown>): number => 1 - problem.evaluate(params);
-	const exact = exactGridShares(problem.parameters, accuracy);
-	const names = Object.keys(problem.parameters).sort();
+	const learningRate = problem.parameters.learningRate as {kind: 'values'; values: number[]};
+	const lowRates = {...problem.parameters, learningRate: {kind: 'values', values: learningRate.values.filter(value => value <= 0.01)}} satisfies Record<string, ParameterSpec>;
+	return [studyTableCase('study-table', problem.parameters, problem.evaluate), studyTableCase('study-table, learning rate <= 0.01', lowRates, problem.evaluate)];
+}
+
+function studyTableCase(name: string, parameters: Record<string, ParameterSpec>, evaluate: (params: Record<string, unknown>) => number): Case {
+	const accuracy = (params: Record<string, unknown>): number => 1 - evaluate(params);
+	const exact = exactGridShares(parameters, accuracy);
+	const names = Object.keys(parameters).sort();
 	let pair: Known['pair'];
 	for (const [i, a] of names.entries()) {
 		for (const b of names.slice(i + 1)) {
@@ -131,7 +143,7 @@ function studyTableCase(): Case {
 		}
 	}
 
-	return {name: 'study-table', parameters: problem.parameters, observations: sampled(problem.parameters, accuracy, configs), known: {main: exact.main, pair}};
+	return {name, parameters, observations: sampled(parameters, accuracy, configs), known: {main: exact.main, pair}};
 }
 
 /** The study's sweeps with at least two finished configs and a parameter that varies, read from a copy of the database. */
@@ -222,7 +234,11 @@ function spearman(a: number[], b: number[]): number | undefined {
 const pct = (share: number | undefined): string => (share === undefined || !Number.isFinite(share) ? '-' : `${(share * 100).toFixed(1)}%`);
 const rho = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(2));
 const secs = (value: number): string => (value < 0.1 ? value.toFixed(3) : value.toFixed(2));
-const topOf = (shares: Map<string, number>): string => [...shares].sort((p, q) => q[1] - p[1])[0][0];
+/** The parameter with the largest share; '-' when none has any (a pure interaction). */
+const topOf = (shares: Map<string, number>): string => {
+	const [name, share] = [...shares].sort((p, q) => q[1] - p[1])[0];
+	return share > 0 ? name : '-';
+};
 
 const summary: string[][] = [];
 let versions = '';
@@ -278,8 +294,8 @@ function report(c: Case, ours: ImportanceResult, oursSeconds: number, peer: Peer
 
 const dir = mkdtempSync(join(tmpdir(), 'sweeplab-importance-optuna-'));
 try {
-	const cases = [...syntheticCases(), studyTableCase(), ...await studyCases(dir)];
-	for (const c of cases) {
+	const cases = [...syntheticCases(), ...studyTableCases(), ...await studyCases(dir)];
+	for (const c of cases.filter(c => only === undefined || only.some(part => c.name.includes(part)))) {
 		// Alternate the sides: one sweeplab call, Optuna's rounds, then the rest of sweeplab's.
 		const time = () => {
 			const started = performance.now();
