@@ -10,7 +10,6 @@ import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {loadDataset} from '../src/data/load.js';
 import {loadBackend} from '../src/train/backend.js';
-import type {Kernels} from '../src/train/kernels/load.js';
 import {SimdNet} from '../src/train/paths/simd.js';
 import {DEFAULT_TRIAL_CONFIG} from '../src/types.js';
 import {BENCH_MODELS, type BenchModel, machineLine, median} from './common.js';

@@ -31,11 +31,19 @@ export type LossName = (typeof LOSSES)[number];
 export type DatasetName = (typeof DATASETS)[number];
 export type BackendName = (typeof BACKENDS)[number];
 
+/**
+ * A minDelta relative to the best value so far: `'1%'` asks an epoch to beat the best by more than 1% of it. Losses
+ * differ in scale (mean squared error near 0.02, cross-entropy near 0.3), so an absolute delta that suits one is 20
+ * times too strict or too lax for the other; a relative one means the same for both.
+ */
+export type RelativeDelta = `${number}%`;
+
 /** Stop a trial when its monitored validation metric has not improved by minDelta for `patience` epochs. */
 export interface EarlyStopping {
 	monitor: 'val_loss' | 'val_accuracy';
 	patience: number;
-	minDelta: number;
+	/** The smallest improvement that counts: an absolute amount of the monitored metric, or a RelativeDelta. */
+	minDelta: number | RelativeDelta;
 	/** Evaluate the test set with the weights of the best epoch rather than the last. */
 	restoreBest: boolean;
 }

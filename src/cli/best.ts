@@ -5,7 +5,7 @@ import {readSweep} from '../report/data.js';
 import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricSpread, seconds} from '../report/format.js';
 import {type ImportanceResult, sweepImportance} from '../report/importance.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption, openStore} from './common.js';
@@ -115,14 +115,18 @@ const DROP_ORDER: Partial<Record<string, number>> = {
 	's/epoch': 4,
 	trials: 3,
 	'test acc': 2,
+	// With the test accuracy: the validation number of the same weights (`<metric head> of tested`) and their epoch.
+	'tested epoch': 2,
 	Pareto: 1,
 };
+
+const dropOrder = (head: string): number | undefined => DROP_ORDER[head] ?? (head.endsWith(' of tested') ? DROP_ORDER['test acc'] : undefined);
 
 /** The terminal leaderboard, fitted to `width` columns, plus one line for each config worth naming. */
 export function renderBest(best: BestResult, width = terminalWidth()): string {
 	const {label, result} = best;
 	const {metric} = result;
-	const columns: Column[] = leaderboardHead(metric).map((head, index) => ({head, align: LEADERBOARD_ALIGN[index], drop: DROP_ORDER[head], shrink: head === 'config' ? {comfortable: 36, min: 16, after: 4} : undefined}));
+	const columns: Column[] = leaderboardHead(metric).map((head, index) => ({head, align: LEADERBOARD_ALIGN[index], drop: dropOrder(head), shrink: head === 'config' ? {comfortable: 36, min: 16, after: 4} : undefined}));
 	const table = fitTable(columns, best.rows.map(row => leaderboardCells(row, label, metric)), width);
 	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${metricSpread(metric, row.value)}${metric.name === 'val_accuracy' ? '' : ` ${metric.name}`} in ${seconds(row.trainSeconds.mean)}` : 'none');
 	const lines = [best.rows.length > 0 ? table.text : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];

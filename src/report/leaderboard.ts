@@ -1,5 +1,6 @@
 import type {StoredStep, TrialRecord} from '../store/store.js';
-import type {MetricSpec, TrialParams, TrialState} from '../types.js';
+import {testedEpoch} from '../train/early-stopping.js';
+import {builtinConfig, type MetricSpec, type TrialParams, type TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
 
 /** Mean and sample standard deviation (0 for a single value; NaN for none). */
@@ -21,6 +22,13 @@ export interface ConfigRow {
 	value: Spread;
 	/** The final metric test_accuracy (the built-in trainer reports it). */
 	testAccuracy: Spread;
+	/**
+	 * The epoch (step) whose weights test_accuracy is of (testedEpochOf): the last one, or the best one early stopping
+	 * restored, which need not be the step `value` is from.
+	 */
+	testedEpoch: Spread;
+	/** The metric at testedEpoch: the validation numbers of the very weights test_accuracy is of. */
+	testedValue: Spread;
 	/** Step (epoch) of the best value. */
 	bestEpoch: Spread;
 	/** Epoch the trial converged at (src/report/convergence.ts). */
@@ -112,6 +120,7 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 	const rows = [...groups.values()].map(group => {
 		const completed = group.filter(trial => trial.state === 'completed');
 		const histories = completed.map(trial => byTrial.get(trial.id) ?? []);
+		const tested = completed.map((trial, i) => testedEpochOf(trial, histories[i]));
 		const best = histories.map(history => {
 			const index = bestStepIndex(history, metric);
 			return index < 0 ? undefined : history[index];
@@ -129,6 +138,8 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 			states,
 			value: spread(best.map(step => step?.metrics[metric.name] ?? Number.NaN)),
 			testAccuracy: spread(completed.map(trial => trial.testAccuracy ?? Number.NaN)),
+			testedEpoch: spread(tested.map(epoch => epoch ?? Number.NaN)),
+			testedValue: spread(histories.map((history, i) => history.find(step => step.step === tested[i])?.metrics[metric.name] ?? Number.NaN)),
 			bestEpoch: spread(best.map(step => step?.step ?? Number.NaN)),
 			convergedEpoch: spread(histories.map(history => convergedEpoch(lossHistory(history)) ?? Number.NaN)),
 			epochsRun: spread(completed.map(trial => trial.epochsRun)),
@@ -141,6 +152,24 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 	});
 
 	return rows.sort((a, b) => score(metric, b.value.mean) - score(metric, a.value.mean));
+}
+
+/**
+ * The step whose weights a trial's test_accuracy is of: its final metric test_epoch (the built-in trainer reports
+ * it), else, for a trial recorded before it did, early stopping's rule replayed on its epochs (src/train/early-stopping.ts).
+ * Undefined for a trial without a test accuracy.
+ */
+export function testedEpochOf(trial: TrialRecord, history: readonly StoredStep[]): number | undefined {
+	if (trial.finalMetrics.test_epoch !== undefined) {
+		return trial.finalMetrics.test_epoch;
+	}
+
+	if (trial.testAccuracy === null) {
+		return undefined;
+	}
+
+	const epochs = history.map(step => ({epoch: step.step, valLoss: step.metrics.val_loss ?? Number.NaN, valAccuracy: step.metrics.val_accuracy ?? Number.NaN}));
+	return testedEpoch(builtinConfig(trial.config).earlyStopping, epochs);
 }
 
 function secondsUpTo(history: StoredStep[], step: number | undefined): number {

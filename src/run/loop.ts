@@ -27,6 +27,8 @@ export interface RunOptions {
 export type RunEvent =
 	| {type: 'trial-start'; trial: TrialRecord}
 	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string; resumedFrom?: number}
+	/** A module objective restored its checkpoint after step `step`. */
+	| {type: 'resumed'; trial: TrialRecord; step: number}
 	| {type: 'warning'; trial: TrialRecord; message: string}
 	| {type: 'step'; trial: TrialRecord; record: StepRecord}
 	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
@@ -164,16 +166,26 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	let diverged: string | undefined;
 	let stepsRun = 0;
 	const finalMetrics: Record<string, number> = {};
+	/** The thread continues from its checkpoint after `resumedFrom`, or (undefined) trains from step 1. */
+	const resumed = (resumedFrom: number | undefined) => {
+		if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
+			history?.started(trial);
+		}
+	};
+
 	const sink: RunSink = {
 		started({resumedFrom, ...info}) {
 			backend = info.backend;
 			trainingPath = info.trainingPath;
-			if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
-				history?.started(trial);
-			}
-
+			resumed(resumedFrom);
 			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
 			onEvent?.({...info, type: 'trial-built', trial, ...(resumedFrom !== undefined && {resumedFrom})});
+		},
+		resumed(step) {
+			resumed(step);
+			if (step !== undefined) {
+				onEvent?.({type: 'resumed', trial, step});
+			}
 		},
 		checkpoint(epoch, bytes) {
 			checkpointWriter.checkpoint(epoch, bytes);

@@ -6,21 +6,9 @@
  */
 import type {TopLevelSpec} from 'vega-lite';
 import {readSweep} from '../report/data.js';
-import {
-	axisOf,
-	chanceOf,
-	compareValues,
-	type CurveSeries,
-	fittedDomain,
-	importanceSpec,
-	curvesSpec,
-	learningCurvesSpec,
-	parallelCoordinatesSpec,
-	parameterOrder,
-	TOP_IN_COLOUR,
-	tradeoffSpec,
-	varyingKeys,
-} from '../report/plots.js';
+import {axisOf, chanceOf, compareValues, fittedDomain, parameterOrder, TOP_IN_COLOUR, varyingKeys} from '../report/chart-common.js';
+import {importanceSpec, parallelCoordinatesSpec} from '../report/parameter-plots.js';
+import {type CurveSeries, curvesSpec, learningCurvesSpec, tradeoffSpec} from '../report/plots.js';
 import {UsageError} from '../errors.js';
 import {leaderboardCells, leaderboardHead, metricValue} from '../report/format.js';
 import {sweepImportance} from '../report/importance.js';

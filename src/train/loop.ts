@@ -4,8 +4,9 @@ import {TrainingError} from '../errors.js';
 import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import {Augmenter} from './augment.js';
+import {absoluteDelta, improves} from './early-stopping.js';
 import type {Tf} from './backend.js';
-import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {CheckpointError, checkpointsDue, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
 import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
@@ -58,6 +59,11 @@ export interface TrainResult {
 	trainSeconds: number;
 	testLoss?: number;
 	testAccuracy?: number;
+	/**
+	 * The epoch whose weights testLoss and testAccuracy are of: the last one trained, or the best one when early
+	 * stopping restored it. Reports pair the test numbers with that epoch's validation numbers.
+	 */
+	testEpoch?: number;
 	/** Why training ended early (diverged or interrupted). */
 	error?: string;
 	/** Why a trial stopped before its last epoch without failing: early stopping or a pruner. */
@@ -276,6 +282,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			trainSeconds,
 			testLoss: test.loss,
 			testAccuracy: test.accuracy,
+			testEpoch: weightsEpoch,
 			...(stopping.reason && {stopReason: stopping.reason}),
 			...(resumedFrom !== undefined && {resumedFrom}),
 			...(input.keepWeights && {weights: currentWeights(trainer), weightsEpoch}),
@@ -305,22 +312,6 @@ function loadSchedule(schedule: LearningRateSchedule, state: StateReader): numbe
 	return state.takeNumber('schedule/learningRate');
 }
 
-/** The policy as a test of an epoch that just ended; the clock starts now. */
-function checkpointsDue(policy: CheckpointPolicy | undefined): (epoch: number) => boolean {
-	let last = performance.now();
-	return epoch => {
-		const now = performance.now();
-		const due = policy !== undefined
-			&& ((policy.everyEpochs !== undefined && epoch % policy.everyEpochs === 0)
-				|| (policy.everySeconds !== undefined && now - last >= policy.everySeconds * 1000));
-		if (due) {
-			last = now;
-		}
-
-		return due;
-	};
-}
-
 function currentWeights(trainer: Trainer): Float32Array[] {
 	const snapshot = trainer.snapshot();
 	try {
@@ -332,7 +323,7 @@ function currentWeights(trainer: Trainer): Float32Array[] {
 
 /**
  * Keras' EarlyStopping: an epoch improves on the best when its monitored value is better by more than
- * minDelta; after `patience` epochs without improvement training stops. With restoreBest the weights of
+ * minDelta (absolute, or relative to the best: early-stopping.ts); after `patience` epochs without improvement training stops. With restoreBest the weights of
  * the best epoch are put back before the test evaluation.
  */
 export class EarlyStopper {
@@ -351,8 +342,7 @@ export class EarlyStopper {
 		}
 
 		const value = settings.monitor === 'val_loss' ? record.valLoss : record.valAccuracy;
-		const improved = this.best === undefined
-			|| (settings.monitor === 'val_loss' ? value < this.best - settings.minDelta : value > this.best + settings.minDelta);
+		const improved = this.best === undefined || improves(settings, value, this.best);
 		if (improved) {
 			this.best = value;
 			this.bestEpoch = record.epoch;
@@ -368,7 +358,8 @@ export class EarlyStopper {
 			return false;
 		}
 
-		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${settings.minDelta} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
+		const by = typeof settings.minDelta === 'number' ? String(settings.minDelta) : `${settings.minDelta} (${absoluteDelta(settings.minDelta, this.best!).toPrecision(2)})`;
+		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${by} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
 		return true;
 	}
 

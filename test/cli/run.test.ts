@@ -10,6 +10,7 @@ interface TrialRow {
 	param_count: number;
 	epochs_run: number;
 	test_accuracy: number | null;
+	final_metrics: string;
 	started_at: string;
 	attempts: number;
 	config: string;
@@ -32,6 +33,7 @@ test('run trains every trial of a real sweep with 2 workers and records every ep
 		t.is(trial.param_count, (784 * 32) + 32 + (32 * 10) + 10);
 		t.is(trial.epochs_run, 2);
 		t.true(trial.test_accuracy! > 0.2 && trial.test_accuracy! <= 1);
+		t.is((JSON.parse(trial.final_metrics) as {test_epoch: number}).test_epoch, 2, 'without early stopping the last epoch\'s weights are tested');
 	}
 
 	t.deepEqual(trials.map(trial => [JSON.parse(trial.config).learningRate, trial.repeat]), [[0.001, 0], [0.01, 0], [0.001, 1], [0.01, 1]]);

@@ -556,6 +556,42 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.deepEqual([...(await store.loadCheckpoint(again.id, 'weights'))!.data], [3, 4]);
 	});
 
+	test('checkpoints lists a sweep\'s checkpoints; importSweep copies them with its trials, so a copied trial resumes and kept weights stay', async (t) => {
+		const {store, sweep} = await withTrials(t, 3);
+		const [interrupted, completed, plain] = [await claimed(store, sweep.id), await claimed(store, sweep.id), await claimed(store, sweep.id)];
+		for (const trial of [interrupted, completed, plain]) {
+			for (const epoch of [1, 2, 3]) {
+				await store.recordStep(trial.id, OWNER_A, stepRecord(epoch));
+			}
+		}
+
+		const resume = Uint8Array.from({length: 5000}, (_, i) => i % 251);
+		await store.saveCheckpoint(interrupted.id, OWNER_A, {kind: 'resume', epoch: 2, data: resume});
+		await store.finishTrial(interrupted.id, OWNER_A, {state: 'interrupted', error: 'stopped'});
+		await store.saveCheckpoint(completed.id, OWNER_A, {kind: 'weights', epoch: 3, data: Uint8Array.of(7, 8, 9)});
+		await store.finishTrial(completed.id, OWNER_A, {state: 'completed'});
+		await store.finishTrial(plain.id, OWNER_A, {state: 'completed'});
+		const listed = await store.checkpoints(sweep.id);
+		t.deepEqual(listed.map(({trialId, kind, epoch, data}) => [trialId, kind, epoch, Buffer.from(data).toString('hex')]), [
+			[interrupted.id, 'resume', 2, Buffer.from(resume).toString('hex')],
+			[completed.id, 'weights', 3, '070809'],
+		]);
+
+		const copy = await store.importSweep({...sweep, name: 'copy'}, await store.trials(sweep.id), await store.steps(sweep.id), listed);
+		const copied = await store.trials(copy.id);
+		const copiedCheckpoints = await store.checkpoints(copy.id);
+		t.deepEqual(copiedCheckpoints.map(({trialId, kind, epoch, data, createdAt}) => [trialId, kind, epoch, Buffer.from(data).toString('hex'), createdAt]), [
+			[copied[0].id, 'resume', 2, Buffer.from(resume).toString('hex'), listed[0].createdAt],
+			[copied[1].id, 'weights', 3, '070809', listed[1].createdAt],
+		]);
+		t.deepEqual([...(await store.loadCheckpoint(copied[1].id, 'weights'))!.data], [7, 8, 9]);
+		// The copy's interrupted trial continues after its checkpoint, as the original would.
+		const resumed = await claimed(store, copy.id, OWNER_B);
+		t.is(resumed.id, copied[0].id);
+		t.is(resumed.epochsRun, 2);
+		t.is((await store.checkpoints(sweep.id)).length, 2, 'the original keeps its own');
+	});
+
 	test('after close every call rejects with StoreError', async (t) => {
 		const store = await makeStore();
 		await store.openSweep(sweepInput('widths'));
