@@ -280,7 +280,8 @@ function studyTable(databasePath: string): Problem {
 	};
 }
 
-function product(parameters: Record<string, ParameterSpec>): Array<Record<string, unknown>> {
+/** Every config of a space of listed values, the first parameter varying slowest. */
+export function product(parameters: Record<string, ParameterSpec>): Array<Record<string, unknown>> {
 	let configs: Array<Record<string, unknown>> = [{}];
 	for (const [name, spec] of Object.entries(parameters)) {
 		if (spec.kind !== 'values') {

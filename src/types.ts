@@ -194,7 +194,7 @@ export type ProgramDefinition =
 	| {command: string[]; cwd?: string; env?: Record<string, string>}
 	| {module: string};
 
-export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
+export const PRUNER_KINDS = ['median', 'asha', 'hyperband', 'pareto'] as const;
 
 /**
  * How a one-metric pruner judges a multi-objective sweep: a weighted sum of the objectives, each scaled to [0, 1]
@@ -208,6 +208,7 @@ export interface Scalarization {
 export type PrunerSpec =
 	| {kind: 'median'; warmupEpochs: number; minTrials: number; scalarize?: Scalarization}
 	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number; scalarize?: Scalarization}
+	| {kind: 'hyperband'; minEpochs: number; maxEpochs: number; reductionFactor: number; scalarize?: Scalarization}
 	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
 
 /**

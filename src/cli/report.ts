@@ -6,6 +6,7 @@ import {readSweep, type SweepData} from '../report/data.js';
 import {timeFrontRows} from '../report/front.js';
 import {frontMarkdown} from '../report/front-markdown.js';
 import {FRONT_PLOT_FILES, frontSpec, hypervolumeSpec} from '../report/front-plots.js';
+import {importanceMarkdown, importanceSection} from '../report/importance-section.js';
 import {type IndexEntry, indexReadme, PLOT_FILES, sweepReadme} from '../report/markdown.js';
 import {renderSvg} from '../report/chart-common.js';
 import {learningCurvesSpec, tradeoffSpec, validationCurvesSpec} from '../report/plots.js';
@@ -35,7 +36,7 @@ export async function renderSweepReport(data: SweepData): Promise<Map<string, st
 	const states = Object.fromEntries(TRIAL_STATES.map(state => [state, trials.filter(trial => trial.state === state).length]));
 	const configs = new Map(result.rows.map(row => [row.configHash, row.config]));
 	return new Map([
-		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states, ...(front && {front: frontMarkdown(front, configs, label)})})],
+		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states, ...(front && {front: frontMarkdown(front, configs, label)}), importance: importanceMarkdown(importanceSection(data), result.metric)})],
 		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(front ? timeFrontRows(result.rows, result.metric) : result.rows, label, result.metric))],
 		[PLOT_FILES.validation, await renderSvg(validationCurvesSpec(trials, steps, result.rows, label, result.metric))],
 		[PLOT_FILES.learningCurves, await renderSvg(learningCurvesSpec(trials, steps, result.rows, label))],

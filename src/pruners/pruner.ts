@@ -6,6 +6,7 @@
 import {prunerSpecProblems} from '../sweep/pruner-spec.js';
 import {DEFAULT_METRIC, type MetricSpec, type PrunerSpec, type Scalarization} from '../types.js';
 import {decideAsha} from './asha.js';
+import {decideHyperband} from './hyperband.js';
 import {decideMedian} from './median.js';
 import {decidePareto, decideParetoObjectives} from './pareto.js';
 import {ScalarizedReader} from './scalarized.js';
@@ -32,6 +33,9 @@ export function decidePrune(spec: PrunerSpec, trial: PrunerTrial, others: readon
 		}
 		case 'asha': {
 			return decideAsha(spec, read(spec.scalarize), trial, peers);
+		}
+		case 'hyperband': {
+			return decideHyperband(spec, read(spec.scalarize), trial, peers);
 		}
 		case 'pareto': {
 			return objectives.length > 1 ? decideParetoObjectives(spec, objectives, trial, peers) : decidePareto(spec, new MetricReader(metric), trial, peers);

@@ -11,6 +11,8 @@ export type PruneDecision = {prune: false} | {prune: true; reason: string};
 
 export interface PrunerTrial {
 	id: number;
+	/** The trial's position in its sweep (`#n` in the output): hyperband's bracket follows from it, as Optuna's from the trial number. */
+	ordinal: number;
 	/** The steps (epochs) recorded so far; the latest one is the step just finished. */
 	steps: StepRecord[];
 	/** The built-in model's parameter count, once built: the `params` objective of a multi-objective sweep. */

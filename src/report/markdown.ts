@@ -166,10 +166,12 @@ export interface SweepReportInput {
 	states: Record<string, number>;
 	/** A multi-objective sweep's section (front-markdown.ts), after the answer. */
 	front?: string;
+	/** The "Which parameters matter" section (importance-section.ts), placed after the leaderboard; none when absent. */
+	importance?: string;
 }
 
 /** reports/<sweep>/README.md. */
-export function sweepReadme({sweep, result, label, trialCount, states, front}: SweepReportInput): string {
+export function sweepReadme({sweep, result, label, trialCount, states, front, importance}: SweepReportInput): string {
 	const {definition} = sweep;
 	const {metric} = result;
 	const dataset = definition.dataset ? [
@@ -200,6 +202,7 @@ export function sweepReadme({sweep, result, label, trialCount, states, front}: S
 			`*test acc* is of the weights after *tested epoch* (the last epoch, or the best one when early stopping restored it), and *${metricHead(metric)} of tested* is the ${metricTitle(metric)} of those same weights: compare these two, not the best epoch's ${metricTitle(metric)}, with the test accuracy. `,
 			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on ${front === undefined ? `both ${metricTitle(metric)} and training time` : 'every objective'}.`,
 		].join(''),
+		importance,
 		'## Plots',
 		`![Validation accuracy against training time](${PLOT_FILES.tradeoff})`,
 		`![Validation accuracy per epoch](${PLOT_FILES.validation})`,

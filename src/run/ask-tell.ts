@@ -74,7 +74,7 @@ export async function tellStep(store: Store, sweep: SweepRecord, trialId: number
 	} else if (sweep.definition.pruner) {
 		const history = new SweepHistory(store, sweep.id);
 		await history.refresh();
-		const decision = decidePrune(sweep.definition.pruner, history.trial(trial.id), history.peers(trial.id), metric, sweepObjectives(sweep.definition));
+		const decision = decidePrune(sweep.definition.pruner, history.prunerTrial(trial), history.peers(trial.id), metric, sweepObjectives(sweep.definition));
 		if (decision.prune) {
 			answer = {state: 'pruned', reason: decision.reason};
 		}

@@ -1,10 +1,11 @@
-import type {PrunerPeer} from '../pruners/pruner.js';
+import type {PrunerPeer, PrunerTrial} from '../pruners/pruner.js';
 import type {SamplerHistory, SamplerObservation} from '../samplers/next.js';
 import type {Store} from '../store/store.js';
 import {isUnfinished, type MetricSpec, type StepRecord, type TrialParams, type TrialState} from '../types.js';
 import {objectiveValue} from '../util/objectives.js';
 
 interface Entry {
+	ordinal: number;
 	state: TrialState;
 	config: TrialParams;
 	steps: StepRecord[];
@@ -28,7 +29,7 @@ export class SweepHistory implements SamplerHistory {
 	/** Reload every trial and step from the store, except those this process is training. */
 	async refresh(): Promise<void> {
 		const [trials, steps] = await Promise.all([this.store.trials(this.sweepId), this.store.steps(this.sweepId)]);
-		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {state: trial.state, config: trial.config, steps: [], trainSeconds: trial.trainSeconds, paramCount: trial.paramCount}]));
+		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {ordinal: trial.ordinal, state: trial.state, config: trial.config, steps: [], trainSeconds: trial.trainSeconds, paramCount: trial.paramCount}]));
 		for (const {trialId, id: _id, ...step} of steps) {
 			entries.get(trialId)?.steps.push(step);
 		}
@@ -48,11 +49,11 @@ export class SweepHistory implements SamplerHistory {
 	}
 
 	/** A claimed trial; `kept` steps of an earlier attempt stay (those up to the checkpoint it resumes from), the claim deleted the rest. */
-	started(trialId: number, config: TrialParams, kept = 0): void {
-		const earlier = this.entries.get(trialId);
+	started(trial: {id: number; ordinal: number; config: TrialParams}, kept = 0): void {
+		const earlier = this.entries.get(trial.id);
 		const steps = (earlier?.steps ?? []).filter(step => step.step <= kept);
-		this.entries.set(trialId, {state: 'running', config, steps, paramCount: earlier?.paramCount});
-		this.local.add(trialId);
+		this.entries.set(trial.id, {ordinal: trial.ordinal, state: 'running', config: trial.config, steps, paramCount: earlier?.paramCount});
+		this.local.add(trial.id);
 	}
 
 	addStep(trialId: number, record: StepRecord): void {
@@ -81,15 +82,15 @@ export class SweepHistory implements SamplerHistory {
 		this.local.delete(trialId);
 	}
 
-	/** The trial's steps and parameter count, as a pruner judges it. */
-	trial(trialId: number): {id: number; steps: StepRecord[]; paramCount?: number | null} {
-		const entry = this.entries.get(trialId);
-		return {id: trialId, steps: entry?.steps ?? [], paramCount: entry?.paramCount};
+	/** The trial as a pruner judges it: its position in the sweep, its steps and parameter count. */
+	prunerTrial(trial: {id: number; ordinal: number}): PrunerTrial {
+		const entry = this.entries.get(trial.id);
+		return {id: trial.id, ordinal: trial.ordinal, steps: entry?.steps ?? [], paramCount: entry?.paramCount};
 	}
 
 	/** Every other trial, for a pruner's comparison. */
 	peers(except: number): PrunerPeer[] {
-		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, state: entry.state, steps: entry.steps, paramCount: entry.paramCount}));
+		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, ordinal: entry.ordinal, state: entry.state, steps: entry.steps, paramCount: entry.paramCount}));
 	}
 
 	/**

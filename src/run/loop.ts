@@ -110,7 +110,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 				await history!.refresh();
 			}
 
-			history?.started(trial.id, trial.config, trial.epochsRun);
+			history?.started(trial, trial.epochsRun);
 			try {
 				const outcome = await runOne(options, trial, owner, history);
 				if (outcome) {
@@ -170,7 +170,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	/** The thread continues from its checkpoint after `resumedFrom`, or (undefined) trains from step 1. */
 	const resumed = (resumedFrom: number | undefined) => {
 		if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
-			history?.started(trial.id, trial.config);
+			history?.started(trial);
 		}
 	};
 
@@ -211,7 +211,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 			}
 
 			if (pruner) {
-				const decision = decidePrune(pruner, history!.trial(trial.id), history!.peers(trial.id), metric, objectives);
+				const decision = decidePrune(pruner, history!.prunerTrial(trial), history!.peers(trial.id), metric, objectives);
 				if (decision.prune) {
 					return decision.reason;
 				}

@@ -322,7 +322,7 @@ const prunerSchema = z.preprocess(
 				weights: z.array(z.number({error: typeError('a weight, a number >= 0')}).refine(value => Number.isFinite(value) && value >= 0, {message: 'must be a number >= 0'}), {error: typeError('a list of weights, one per objective, such as [0.7, 0.3]')}),
 			}, {error: typeError('a mapping such as {weights: [0.7, 0.3]} (one weight per objective)')}).optional(),
 		},
-		{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
+		{error: typeError(`a pruner name (${PRUNER_KINDS.join(', ')}) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}`)},
 	),
 );
 
@@ -506,9 +506,9 @@ function labelSmoothingProblem(base: Partial<TrialConfig>, parameters: Partial<R
 	};
 }
 
-/** A pruner as written (name and optional settings) with the defaults filled; asha's maxEpochs defaults to base.epochs. */
+/** A pruner as written (name and optional settings) with the defaults filled; asha's and hyperband's maxEpochs default to base.epochs. */
 function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number; scalarize?: Scalarization}, epochs: number): PrunerSpec {
-	// Only median and asha weigh objectives; objectivesProblems reports a scalarize given to another kind.
+	// Only median, asha and hyperband weigh objectives; objectivesProblems reports a scalarize given to another kind.
 	const scalarize = raw.scalarize && {scalarize: {weights: [...raw.scalarize.weights]}};
 	switch (raw.kind) {
 		case 'median':
@@ -517,8 +517,10 @@ function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials
 			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials, ...(raw.kind === 'median' && scalarize)};
 		}
 
-		case 'asha': {
-			return {kind: 'asha', minEpochs: raw.minEpochs ?? PRUNER_DEFAULTS.asha.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? PRUNER_DEFAULTS.asha.reductionFactor, ...scalarize};
+		case 'asha':
+		case 'hyperband': {
+			const defaults = PRUNER_DEFAULTS[raw.kind];
+			return {kind: raw.kind, minEpochs: raw.minEpochs ?? defaults.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? defaults.reductionFactor, ...scalarize};
 		}
 	}
 }

@@ -17,11 +17,12 @@ function steps(accuracies: number[], seconds = 10): StepRecord[] {
 
 let nextId = 100;
 function peer(accuracies: number[], options: {seconds?: number; state?: string; paramCount?: number} = {}): PrunerPeer {
-	return {id: nextId++, state: options.state ?? 'completed', steps: steps(accuracies, options.seconds), paramCount: options.paramCount};
+	const id = nextId++;
+	return {id, ordinal: id, state: options.state ?? 'completed', steps: steps(accuracies, options.seconds), paramCount: options.paramCount};
 }
 
 function judged(accuracies: number[], options: {seconds?: number; paramCount?: number} = {}): PrunerTrial {
-	return {id: 1, steps: steps(accuracies, options.seconds), paramCount: options.paramCount};
+	return {id: 1, ordinal: 1, steps: steps(accuracies, options.seconds), paramCount: options.paramCount};
 }
 
 const decide = (spec: PrunerSpec, trial: PrunerTrial, peers: PrunerPeer[], objectives: MetricSpec[]) => decidePrune(spec, trial, peers, objectives[0], objectives);
@@ -102,7 +103,7 @@ test('asha with scalarize: the weighted sum of the objectives scaled over the tr
 test('median with scalarize: a trial with a non-finite objective scores below all', t => {
 	const median: PrunerSpec = {kind: 'median', warmupEpochs: 0, minTrials: 2, scalarize: {weights: [1, 1]}};
 	const others = [peer([0.5], {seconds: 10}), peer([0.6], {seconds: 10})];
-	const diverged: PrunerTrial = {id: 1, steps: [{step: 1, metrics: {val_accuracy: Number.NaN}, seconds: 1}]};
+	const diverged: PrunerTrial = {id: 1, ordinal: 1, steps: [{step: 1, metrics: {val_accuracy: Number.NaN}, seconds: 1}]};
 	t.true(decide(median, diverged, others, accuracyTime).prune);
 	t.deepEqual(decide(median, judged([0.7], {seconds: 5}), others, accuracyTime), {prune: false});
 });
