@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Question 7 of the study, "Beyond the assignment": TPE searches with ASHA pruning for the most accurate MLP and CNN
-# under 100K parameters (sweeps/beyond-mlp.yaml, sweeps/beyond-cnn.yaml), each winner (by validation accuracy only)
+# Question 7 of the study, "Beyond the assignment": TPE searches with ASHA pruning for the most accurate MLP and the
+# most accurate CNN under 100K parameters (sweeps/beyond-mlp.yaml, sweeps/beyond-cnn.yaml), each winner (by validation accuracy only)
 # then retrained with 3 seeds for 30 epochs, all into the study's database (reports/study.db) beside the six
 # questions, then the reports again. Running it again continues where it stopped (finished trials are kept; the
 # retrain files come out the same once a search has finished). Like scripts/study.sh it trains on the SIMD path only
