@@ -2,16 +2,18 @@
  * Everything a report needs about one sweep, read from the store in one place.
  */
 import {UsageError} from '../errors.js';
-import type {Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
+import type {StepSummary, Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
-import {leaderboard} from './leaderboard.js';
+import {configRows} from './leaderboard.js';
 import {type Tradeoff, tradeoff} from './ranking.js';
 
-export interface SweepData {
+/** A sweep ranked: its trials and the configs' rows, without the steps. */
+export interface SweepRanking {
 	sweep: SweepRecord;
 	trials: TrialRecord[];
-	steps: StoredStep[];
+	/** Each finished trial's step summary, by trial id (the store keeps them; see StepSummary). */
+	summaries: Map<number, StepSummary>;
 	/** What the sweep ranks by. */
 	metric: MetricSpec;
 	keys: string[];
@@ -20,11 +22,16 @@ export interface SweepData {
 	result: Tradeoff;
 }
 
+export interface SweepData extends SweepRanking {
+	steps: StoredStep[];
+}
+
 /**
- * Read a sweep and rank its configs.
+ * Read a sweep and rank its configs from the step summaries the store keeps: what `best`, the report and the
+ * dashboard all rank with, without reading a step.
  * @throws UsageError when the database has no sweep of that name (the message lists the ones it has).
  */
-export async function readSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepData> {
+export async function rankSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepRanking> {
 	const sweep = await store.getSweep(name);
 	if (!sweep) {
 		const names = (await store.listSweeps()).map(status => status.sweep.name);
@@ -34,16 +41,22 @@ export async function readSweep(store: Store, name: string, options: {margin?: n
 	}
 
 	const trials = await store.trials(sweep.id);
-	const steps = await store.steps(sweep.id);
+	const summaries = new Map((await store.stepSummaries(sweep.id)).map(summary => [summary.trialId, summary]));
 	const keys = sweptKeys(sweep.definition);
 	const metric = sweepMetric(sweep.definition);
 	return {
 		sweep,
 		trials,
-		steps,
+		summaries,
 		metric,
 		keys,
 		label: config => describeConfig(config, keys),
-		result: tradeoff(leaderboard(trials, steps, metric), {margin: options.margin, metric}),
+		result: tradeoff(configRows(trials, summaries, metric), {margin: options.margin, metric}),
 	};
+}
+
+/** rankSweep with every step of the sweep, for the charts of a report. */
+export async function readSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepData> {
+	const ranking = await rankSweep(store, name, options);
+	return {...ranking, steps: await store.steps(ranking.sweep.id)};
 }

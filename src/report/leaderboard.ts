@@ -1,4 +1,4 @@
-import type {StoredStep, TrialRecord} from '../store/store.js';
+import type {StepSummary, StoredStep, TrialRecord} from '../store/store.js';
 import type {MetricSpec, TrialParams, TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
 
@@ -93,12 +93,40 @@ export function stepsByTrial(steps: readonly StoredStep[]): Map<number, StoredSt
 export const lossHistory = (history: readonly StoredStep[]) => history.map(step => ({epoch: step.step, valLoss: step.metrics.val_loss ?? Number.NaN}));
 
 /**
+ * What a trial's steps come to for ranking, the rule the stores keep on each finished trial (their trial_outcome
+ * view): the best finite value of the metric (the first step on ties), the converged epoch, the seconds up to the
+ * best step. For steps held in memory (tests, hand-made records); a sweep in a store is ranked from its summaries.
+ */
+export function summariseTrial(trialId: number, history: readonly StoredStep[], metric: MetricSpec): StepSummary {
+	const index = bestStepIndex(history, metric);
+	const best = index < 0 ? undefined : history[index];
+	const timed = history.flatMap(step => (step.seconds !== undefined && Number.isFinite(step.seconds) ? [step.seconds] : []));
+	return {
+		trialId,
+		bestValue: best?.metrics[metric.name] ?? null,
+		bestStep: best?.step ?? null,
+		convergedStep: convergedEpoch(lossHistory(history)) ?? null,
+		secondsToBest: best === undefined ? null : secondsUpTo(history, best.step),
+		stepSeconds: timed.reduce((sum, seconds) => sum + seconds, 0),
+		timedSteps: timed.length,
+	};
+}
+
+/** summariseTrial of every trial that has steps, by trial id. */
+export function summariesOf(steps: readonly StoredStep[], metric: MetricSpec): Map<number, StepSummary> {
+	return new Map([...stepsByTrial(steps)].map(([trialId, history]) => [trialId, summariseTrial(trialId, history, metric)]));
+}
+
+/**
  * Per-config rows, best first: ordered by the mean best value of the sweep's metric over completed trials;
  * configs with no completed trial come last.
  */
-export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: MetricSpec): ConfigRow[] {
-	const byTrial = stepsByTrial(steps);
+export function leaderboard(trials: readonly TrialRecord[], steps: readonly StoredStep[], metric: MetricSpec): ConfigRow[] {
+	return configRows(trials, summariesOf(steps, metric), metric);
+}
 
+/** The leaderboard from each trial's step summary (a completed trial without one has no steps). */
+export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMap<number, StepSummary>, metric: MetricSpec): ConfigRow[] {
 	const groups = new Map<string, TrialRecord[]>();
 	for (const trial of trials) {
 		const group = groups.get(trial.configHash);
@@ -109,13 +137,10 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 		}
 	}
 
+	const finite = (value: number | null | undefined) => value ?? Number.NaN;
 	const rows = [...groups.values()].map(group => {
 		const completed = group.filter(trial => trial.state === 'completed');
-		const histories = completed.map(trial => byTrial.get(trial.id) ?? []);
-		const best = histories.map(history => {
-			const index = bestStepIndex(history, metric);
-			return index < 0 ? undefined : history[index];
-		});
+		const outcomes = completed.map(trial => summaries.get(trial.id));
 		const states: ConfigRow['states'] = {};
 		for (const trial of group) {
 			states[trial.state] = (states[trial.state] ?? 0) + 1;
@@ -127,12 +152,12 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 			trials: group.length,
 			completed: completed.length,
 			states,
-			value: spread(best.map(step => step?.metrics[metric.name] ?? Number.NaN)),
+			value: spread(outcomes.map(outcome => finite(outcome?.bestValue))),
 			testAccuracy: spread(completed.map(trial => trial.testAccuracy ?? Number.NaN)),
-			bestEpoch: spread(best.map(step => step?.step ?? Number.NaN)),
-			convergedEpoch: spread(histories.map(history => convergedEpoch(lossHistory(history)) ?? Number.NaN)),
+			bestEpoch: spread(outcomes.map(outcome => finite(outcome?.bestStep))),
+			convergedEpoch: spread(outcomes.map(outcome => finite(outcome?.convergedStep))),
 			epochsRun: spread(completed.map(trial => trial.epochsRun)),
-			secondsToBest: spread(histories.map((history, i) => secondsUpTo(history, best[i]?.step))),
+			secondsToBest: spread(outcomes.map(outcome => finite(outcome?.secondsToBest))),
 			trainSeconds: spread(completed.map(trial => trial.trainSeconds ?? Number.NaN)),
 			secondsPerEpoch: spread(completed.map(trial => (trial.trainSeconds ?? Number.NaN) / trial.epochsRun)),
 			paramCount: group.find(trial => trial.paramCount !== null)?.paramCount ?? null,
@@ -143,10 +168,6 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 	return rows.sort((a, b) => score(metric, b.value.mean) - score(metric, a.value.mean));
 }
 
-function secondsUpTo(history: StoredStep[], step: number | undefined): number {
-	if (step === undefined) {
-		return Number.NaN;
-	}
-
+function secondsUpTo(history: readonly StoredStep[], step: number): number {
 	return history.filter(record => record.step <= step && Number.isFinite(record.seconds)).reduce((sum, record) => sum + record.seconds!, 0);
 }
