@@ -20,7 +20,7 @@ import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backe
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {BACKENDS, type BackendName, isUnfinished, sweepMetric, type SweepDefinition} from '../types.js';
-import {globalOptions, type GlobalArgs, type Io, numberOption} from './common.js';
+import {globalOptions, type GlobalArgs, type Io, numberOption, trialsDirOption, trialsRoot} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
 /** The options of how this host trains. */
@@ -41,7 +41,7 @@ export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & Train
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
 		.option('retries', numberOption('retries', 'integer >= 0', {default: 0, describe: 'Rerun a failed trial up to N more times'}))
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
-		.option('trials-dir', {type: 'string', default: process.env.SWEEPLAB_TRIALS_DIR, defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials', describe: 'Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>'}) as unknown as Argv<T & TrainArgs>;
+		.option('trials-dir', trialsDirOption('Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>')) as unknown as Argv<T & TrainArgs>;
 }
 
 /** The pool a command trains on, with the backend `--backend auto` resolved to. */
@@ -106,11 +106,6 @@ export function sweepRunner(args: TrainArgs, sweep: {definition: SweepDefinition
 
 	const spec = {command: program.command, cwd: programPath(sweep.file, program.cwd ?? '.'), env: program.env ?? {}};
 	return programRunner(spec, join(trialsRoot(args), sweep.definition.name));
-}
-
-/** Where a program sweep's trial folders go: --trials-dir, else trials/ beside a SQLite database, else ./sweeplab-trials. */
-export function trialsRoot(args: TrainArgs): string {
-	return resolve(args.trialsDir ?? (isPostgresUrl(args.db) ? 'sweeplab-trials' : join(dirname(args.db), 'trials')));
 }
 
 /** `on fashion-mnist` or `running python3 train.py ${args}`: what a sweep trains, for the first line of run and worker. */

@@ -15,6 +15,7 @@ import type {Store, SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';
 import {type LiveClient, LiveFeed} from './live.js';
 import {analyseSweep, compareSpec, importanceView, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
+import {LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readTrialLog} from './logs.js';
 import {StaticFiles} from './static.js';
 
 export const CSP = [
@@ -49,6 +50,8 @@ export interface DashboardOptions {
 	port: number;
 	/** Required from every request when set (header, cookie or ?token=). */
 	token?: string;
+	/** Where program trials' folders are (`--trials-dir` of the run): their logs are read from there only. */
+	trialsDir?: string;
 	pollMs?: number;
 	/** One line per unexpected error (never a stack trace, never a password). */
 	log?: (line: string) => void;
@@ -236,12 +239,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			};
 		}
 
-		match = /^\/api\/trials\/(\d+)$/.exec(path);
+		match = /^\/api\/trials\/(\d+)(\/log)?$/.exec(path);
 		if (match) {
 			const trial = await store.trial(Number(match[1]));
 			const status = trial && (await store.listSweeps()).find(candidate => candidate.sweep.id === trial.sweepId);
 			if (!trial || !status) {
 				throw new HttpError(404, `no trial ${match[1]} in this database`);
+			}
+
+			if (match[2] === '/log') {
+				const tail = search.get('tail');
+				if (tail !== null && !(/^\d+$/.test(tail) && Number(tail) >= 1 && Number(tail) <= MAX_LOG_TAIL_BYTES)) {
+					throw new HttpError(400, `tail=${tail}: expected a number of bytes from 1 to ${MAX_LOG_TAIL_BYTES}`);
+				}
+
+				return {cursor, ...(options.trialsDir === undefined ? {path: trial.logPath, unavailable: 'this dashboard was started without a trials folder', size: 0, shown: 0, complete: true, text: ''} : readTrialLog(trial, status.sweep.name, options.trialsDir, tail === null ? LOG_TAIL_BYTES : Number(tail)))};
 			}
 
 			const current = await analysis(status);
