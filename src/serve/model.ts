@@ -209,10 +209,17 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 	const order = parameterOrder(configs, data.keys);
 	const values: Record<string, string[]> = {};
 	for (const key of data.keys) {
-		const distinct = [...new Map(configs.map(config => [formatValue(config[key]), config])).entries()];
 		// A sampled parameter has as many values as configs: a list to pick one from would be no filter at all.
-		if (distinct.length <= MAX_FILTER_VALUES) {
-			values[key] = distinct.sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
+		const distinct = new Map<string, TrialParams>();
+		for (const config of configs) {
+			distinct.set(formatValue(config[key]), config);
+			if (distinct.size > MAX_FILTER_VALUES) {
+				break;
+			}
+		}
+
+		if (distinct.size <= MAX_FILTER_VALUES) {
+			values[key] = [...distinct].sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
 		}
 	}
 
@@ -307,8 +314,20 @@ export function drawnTrials(result: Pick<Tradeoff, 'rows'>, keys: string[], labe
 	const topConfigs = new Set(coloured);
 	const withSteps = trials.filter(trial => trial.epochsRun > 0);
 	const colour = (trial: TrialLite) => topConfigs.has(trial.config) || trial.state === 'running';
-	const rank = new Map(result.rows.map((row, index) => [row.configHash, index]));
-	const grey = withSteps.filter(trial => !colour(trial)).sort((a, b) => (rank.get(a.configHash) ?? 0) - (rank.get(b.configHash) ?? 0));
+	// By rank: the configs' trials in the rows' order (each in its ordinal order).
+	const byConfig = new Map<string, TrialLite[]>();
+	for (const trial of withSteps) {
+		if (!colour(trial)) {
+			const list = byConfig.get(trial.configHash);
+			if (list) {
+				list.push(trial);
+			} else {
+				byConfig.set(trial.configHash, [trial]);
+			}
+		}
+	}
+
+	const grey = result.rows.flatMap(row => byConfig.get(row.configHash) ?? []);
 	const greyShown = grey.filter((_, index) => index % Math.ceil(grey.length / GREY_LINES) === 0);
 	return {top, coloured, colour, inColour: withSteps.filter(colour), grey, greyShown};
 }
