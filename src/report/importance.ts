@@ -393,6 +393,14 @@ function pairShare(tree: Tree, d: number, e: number): number {
 	return variance / total;
 }
 
+/** Each config with a finite mean best value, by its swept parameters' values. */
+export function importanceObservations(data: Pick<SweepData, 'sweep' | 'result'>): ImportanceObservation[] {
+	const keys = Object.keys(data.sweep.definition.parameters);
+	return data.result.rows
+		.filter((row) => Number.isFinite(row.value.mean))
+		.map((row) => ({params: Object.fromEntries(keys.map((key) => [key, row.config[key]])), value: row.value.mean}));
+}
+
 /**
  * The importances behind `sweeplab best <sweep> --importance`: the sweep's parameters against each config's mean
  * best value of the sweep's metric over its completed repeats (the leaderboard's value; variance shares do not
@@ -401,7 +409,7 @@ function pairShare(tree: Tree, d: number, e: number): number {
  */
 export function sweepImportance(data: Pick<SweepData, 'sweep' | 'result'>, options: ImportanceOptions = {}): ImportanceResult {
 	const {metric} = data.result;
-	const observations = data.result.rows.filter((row) => Number.isFinite(row.value.mean)).map((row) => ({params: row.config, value: row.value.mean}));
+	const observations = importanceObservations(data);
 	if (observations.length < 2) {
 		const what = metric.name === 'val_accuracy' ? 'validation accuracy' : `value of ${metric.name}`;
 		throw new UsageError(`sweep "${data.sweep.definition.name}": --importance needs at least two configs with a finished ${what}, it has ${observations.length}`);

@@ -4,6 +4,7 @@
  * of the sweep and is kept; what a page downloads is bounded (a page of the table, thinned curves, capped
  * charts) whatever the number of trials and epochs.
  */
+import {Worker} from 'node:worker_threads';
 import type {TopLevelSpec} from 'vega-lite';
 import {rankSweep, type SweepRanking} from '../report/data.js';
 import {
@@ -21,9 +22,8 @@ import {
 	tradeoffSpec,
 	varyingKeys,
 } from '../report/plots.js';
-import {UsageError} from '../errors.js';
 import {leaderboardCells, leaderboardHead, metricValue} from '../report/format.js';
-import {sweepImportance} from '../report/importance.js';
+import {type ImportanceResult, importanceObservations} from '../report/importance.js';
 import {bestStepIndex, stepsByTrial} from '../report/leaderboard.js';
 import type {RankedRow, Tradeoff} from '../report/ranking.js';
 import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
@@ -368,31 +368,46 @@ function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['ch
 	};
 }
 
-const importances = new WeakMap<SweepAnalysis, ImportanceView>();
+const importances = new WeakMap<SweepAnalysis, Promise<ImportanceView>>();
 export type ImportanceView = {chart: TopLevelSpec} | {note: string};
+const NO_IMPORTANCE = 'Parameter importance needs at least two configs with a finished value of the sweep\'s metric.';
 
 /**
- * The parameter importance chart of a sweep, computed once per analysis when first asked for (a forest of 64
- * trees: under a second, but not something to hold up the first render with). A sweep with fewer than two
- * ranked configs gets the reason instead.
+ * The parameter importance chart of a sweep, computed once per analysis when first asked for, in a thread of its
+ * own (importance-thread.ts: a forest of 64 trees takes seconds of CPU on a large sweep, which on the server's
+ * thread would hold up every other request). `threads` holds the running ones, for the server to end on close. A
+ * sweep with fewer than two ranked configs gets the reason instead.
  */
-export function importanceView(analysis: SweepAnalysis): ImportanceView {
+export async function importanceView(analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
 	let view = importances.get(analysis);
 	if (!view) {
-		try {
-			view = {chart: importanceSpec(sweepImportance(analysis))};
-		} catch (error) {
-			if (!(error instanceof UsageError)) {
-				throw error;
-			}
-
-			view = {note: 'Parameter importance needs at least two configs with a finished validation accuracy.'};
-		}
-
+		view = importanceInThread(analysis, threads);
 		importances.set(analysis, view);
+		view.catch(() => importances.delete(analysis));
 	}
 
 	return view;
+}
+
+async function importanceInThread(analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
+	const observations = importanceObservations(analysis);
+	if (observations.length < 2) {
+		return {note: NO_IMPORTANCE};
+	}
+
+	const worker = new Worker(new URL('importance-thread.js', import.meta.url), {workerData: {parameters: analysis.sweep.definition.parameters, observations}});
+	threads.add(worker);
+	try {
+		const message = await new Promise<{result: ImportanceResult} | {error: string}>((resolve, reject) => {
+			worker.once('message', resolve);
+			worker.once('error', reject);
+			worker.once('exit', code => reject(new Error(`the importance thread ended (exit code ${code}) without an answer`)));
+		});
+		return 'result' in message ? {chart: importanceSpec(message.result)} : {note: NO_IMPORTANCE};
+	} finally {
+		threads.delete(worker);
+		void worker.terminate();
+	}
 }
 
 /** The learning curves of one trial (train against validation), drawn with the report's spec. */

@@ -7,6 +7,7 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import type {Worker} from 'node:worker_threads';
 import {gzipSync} from 'node:zlib';
 import {ServeError, StoreError, SweeplabError, UsageError} from '../errors.js';
 import {axisOf} from '../report/plots.js';
@@ -164,6 +165,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 	const cache = new Map<string, {version: number; analysis: Promise<SweepAnalysis>}>();
 	const summaries = new Map<string, {version: number; summary: SweepSummary}>();
 	const streams = new Set<ServerResponse>();
+	// Threads computing a sweep's parameter importance (model.ts importanceView), ended on close.
+	const threads = new Set<Worker>();
 	const loopback = isLoopback(options.host);
 
 	async function statusOf(name: string): Promise<SweepStatus> {
@@ -220,7 +223,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			}
 
 			if (match[2] === '/importance') {
-				return {cursor, ...importanceView(current)};
+				return {cursor, ...(await importanceView(current, threads))};
 			}
 
 			const {sweep} = current;
@@ -403,6 +406,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			for (const stream of streams) {
 				stream.end();
 			}
+
+			await Promise.all([...threads].map(async thread => thread.terminate()));
 
 			server.closeAllConnections();
 			await new Promise<void>(resolve => {

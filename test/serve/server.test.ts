@@ -260,3 +260,16 @@ test('a program trial\'s log: its tail as plain text, more on request, and nothi
 		t.regex(log.unavailable, /not in this dashboard's trials folder|symbolic link|no log/, `trial ${id}`);
 	}
 });
+
+test('parameter importance is computed in a thread of its own and answers with the chart, or why there is none', async t => {
+	const {dashboard, writer, sweepId} = await serveFixture(t);
+	// The fixture's widths ([16], [32]) are not among its sweep's values: nothing to attribute variance to.
+	t.regex((await getJson(`${dashboard.url}api/sweeps/widths/importance`)).note, /at least two configs/);
+	const widths = (await writer.getSweep('widths'))!;
+	const done = (await writer.trials(sweepId)).filter(trial => trial.state === 'completed');
+	const steps = await writer.trialSteps(done.map(trial => trial.id));
+	const swept = done.map((trial, index) => ({...trial, config: {...trial.config, hidden: [[32], [64]][index]}}));
+	await writer.importSweep({...widths, name: 'swept'}, swept, steps);
+	const view = await getJson(`${dashboard.url}api/sweeps/swept/importance`);
+	t.deepEqual(view.chart?.data?.values?.map((value: {name: string}) => value.name), ['hidden'], JSON.stringify(view).slice(0, 300));
+});
