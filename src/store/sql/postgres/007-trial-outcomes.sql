@@ -1,6 +1,7 @@
 -- v7: what ranking needs from a finished trial's steps, kept on the trial, as sql/sqlite/007-trial-outcomes.sql
 -- (read its comment). Finite tests read abs(x) <= max double where SQLite's add typeof(x) = 'real' (NaN is an
--- ordinary value here, above every number, so the bound leaves it out too).
+-- ordinary value here, above every number, so the bound leaves it out too). sum(x ORDER BY step) adds one value
+-- at a time in step order, as SQLite's recursive sums and src/report/leaderboard.ts do.
 
 ALTER TABLE trials ADD COLUMN best_value double precision;
 ALTER TABLE trials ADD COLUMN best_step integer;

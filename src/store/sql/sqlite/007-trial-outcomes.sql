@@ -35,11 +35,23 @@ SELECT
 	(SELECT min(st.step) FROM steps st JOIN metrics m ON m.step_id = st.id AND m.name = 'val_loss'
 		WHERE st.trial_id = f.trial_id AND typeof(m.value) = 'real' AND abs(m.value) <= 1.7976931348623157e308
 		AND m.value <= f.min_val_loss + max(0.02 * abs(f.min_val_loss), 0.001)) AS converged_step,
-	-- A best step with no timed step before it took 0 seconds, as the leaderboard sums them; no best step, no figure.
-	CASE WHEN f.best_step IS NOT NULL THEN coalesce((SELECT sum(st.seconds) FROM steps st
-		WHERE st.trial_id = f.trial_id AND st.step <= f.best_step AND typeof(st.seconds) = 'real' AND abs(st.seconds) <= 1.7976931348623157e308), 0.0) END AS seconds_to_best,
-	coalesce((SELECT sum(st.seconds) FROM steps st
-		WHERE st.trial_id = f.trial_id AND typeof(st.seconds) = 'real' AND abs(st.seconds) <= 1.7976931348623157e308), 0.0) AS step_seconds,
+	-- Sums of the finite step seconds in step order, one addition at a time as src/report/leaderboard.ts adds them
+	-- (sum() compensates rounding, and PostgreSQL's sum does not: the two stores and the reports agree to the last
+	-- digit this way); a best step with no timed step before it took 0 seconds; no best step, no figure.
+	CASE WHEN f.best_step IS NOT NULL THEN (WITH RECURSIVE run(step, total) AS (
+		SELECT 0, 0.0
+		UNION ALL
+		SELECT st.step, run.total + CASE WHEN typeof(st.seconds) = 'real' AND abs(st.seconds) <= 1.7976931348623157e308 THEN st.seconds ELSE 0.0 END
+		FROM run JOIN steps st ON st.trial_id = f.trial_id
+			AND st.step = (SELECT min(x.step) FROM steps x WHERE x.trial_id = f.trial_id AND x.step > run.step AND x.step <= f.best_step)
+	) SELECT total FROM run ORDER BY step DESC LIMIT 1) END AS seconds_to_best,
+	(WITH RECURSIVE run(step, total) AS (
+		SELECT 0, 0.0
+		UNION ALL
+		SELECT st.step, run.total + CASE WHEN typeof(st.seconds) = 'real' AND abs(st.seconds) <= 1.7976931348623157e308 THEN st.seconds ELSE 0.0 END
+		FROM run JOIN steps st ON st.trial_id = f.trial_id
+			AND st.step = (SELECT min(x.step) FROM steps x WHERE x.trial_id = f.trial_id AND x.step > run.step)
+	) SELECT total FROM run ORDER BY step DESC LIMIT 1) AS step_seconds,
 	(SELECT count(*) FROM steps st
 		WHERE st.trial_id = f.trial_id AND typeof(st.seconds) = 'real' AND abs(st.seconds) <= 1.7976931348623157e308) AS timed_steps
 FROM finite f;
