@@ -3,7 +3,7 @@
  * (pool, dataset, progress display). `run` creates or resumes a sweep from its file; `worker` joins one from the database.
  */
 import {availableParallelism} from 'node:os';
-import {dirname, join, resolve} from 'node:path';
+import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
 import {pathToFileURL} from 'node:url';
@@ -12,7 +12,6 @@ import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
 import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
 import {threadRunner} from '../run/threads.js';
-import {isPostgresUrl} from '../store/postgres.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {programPath} from '../sweep/read.js';
