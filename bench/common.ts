@@ -1,5 +1,7 @@
 /** Helpers shared by the benchmarks: each measurement runs in a fresh child process for clean timings and peaks. */
-import {fork, spawnSync} from 'node:child_process';
+import {fork, spawn, spawnSync} from 'node:child_process';
+import {once} from 'node:events';
+import {writeFileSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import {fileURLToPath} from 'node:url';
 import type {TrialConfig} from '../src/types.js';
@@ -21,6 +23,34 @@ export function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);
 	const middle = Math.floor(sorted.length / 2);
 	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The q-quantile by linear interpolation between the order statistics (numpy's default). */
+export function quantile(values: number[], q: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const position = (sorted.length - 1) * q;
+	const low = Math.floor(position);
+	const high = Math.ceil(position);
+	return sorted[low] + ((sorted[high] - sorted[low]) * (position - low));
+}
+
+/**
+ * Runs `python script requestFile` once, with the request written to `requestFile`, and resolves with the `result`
+ * of the one JSON document it prints; rejects with its stderr when it exits non-zero.
+ */
+export async function askPython<T>(python: string, script: string, requestFile: string, request: unknown): Promise<T> {
+	writeFileSync(requestFile, JSON.stringify(request));
+	const child = spawn(python, [script, requestFile], {env: PEER_ENV, stdio: ['ignore', 'pipe', 'pipe']});
+	const out: Buffer[] = [];
+	const err: Buffer[] = [];
+	child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+	child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+	const [code] = await once(child, 'close') as [number | null];
+	if (code !== 0) {
+		throw new Error(`${script} failed (${code}): ${Buffer.concat(err).toString('utf8')}`);
+	}
+
+	return (JSON.parse(Buffer.concat(out).toString('utf8')) as {result: T}).result;
 }
 
 /** Runs this same script with `--child <json>` and resolves with the one message the child sends. */

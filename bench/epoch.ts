@@ -10,7 +10,7 @@
  * float32 multiply-add (bench/kernels.ts). The last line is `s_per_epoch=<median>` of the first sweeplab row.
  *
  *   npm run bench:epoch [-- --model mlp,cnn,cnn5] [--batch 32,128] [--rounds 3] [--epochs 2] [--fraction F]
- *                       [--batch-norm] [--paths simd,lean,layers] [--backends wasm,cpu] [--no-kernels]
+ *                       [--batch-norm] [--paths simd-fma,simd,lean,layers] [--backends wasm,cpu] [--no-kernels]
  */
 import {spawnSync} from 'node:child_process';
 import {loadavg} from 'node:os';
@@ -20,6 +20,8 @@ import {loadDataset, splitDataset} from '../src/data/load.js';
 import {locateDataset} from '../src/data/locate.js';
 import {getDatasetEntry} from '../src/data/registry.js';
 import {loadBackend, nativeBackendInstalled} from '../src/train/backend.js';
+import {trialFlops} from '../src/train/choose.js';
+import {fusedKernelsAvailable, type KernelVariant} from '../src/train/kernels/load.js';
 import {trainTrial} from '../src/train/loop.js';
 import type {TrainingPath} from '../src/train/trainer.js';
 import {type BackendName, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
@@ -96,36 +98,23 @@ function torchEpochs(job: Job, python: string, dataDir: string): Measurement | s
 
 /** Floating-point operations of one training epoch and its validation pass, counting 2 per multiply-add of the products. */
 function epochFlops(job: Job): number {
-	const config = configOf(job);
-	let forward = 0;
-	let backward = 0;
-	let [height, width, channels] = [28, 28, 1];
-	if (config.model === 'cnn') {
-		for (const [l, filters] of config.conv.entries()) {
-			const macs = height * width * config.kernelSize * config.kernelSize * channels * filters;
-			forward += 2 * macs;
-			// The filter gradient, and (but for the first layer, whose input needs none) the input gradient.
-			backward += 2 * macs * (l === 0 ? 1 : 2);
-			[height, width, channels] = [Math.floor(height / 2), Math.floor(width / 2), filters];
-		}
-	}
-
-	let inputs = height * width * channels;
-	for (const [l, units] of [...config.hidden, 10].entries()) {
-		forward += 2 * inputs * units;
-		backward += 2 * inputs * units * (l === 0 && config.model === 'mlp' ? 1 : 2);
-		inputs = units;
-	}
-
-	return (TRAIN_IMAGES * (forward + backward)) + (VALIDATION_IMAGES * forward);
+	const flops = trialFlops(configOf(job), {imageShape: [28, 28, 1], numClasses: 10});
+	return (TRAIN_IMAGES * flops.train) + (VALIDATION_IMAGES * flops.inference);
 }
 
 const spread = (values: number[]): string => `${median(values).toFixed(2)} [${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}]`;
 
+/**
+ * Each kernel's GFLOP/s in either build, and its share of the machine's peak: the fused build's peak_madd where
+ * relaxed SIMD fuses (one instruction a multiply-add, as the CPU's FMA units run it), else the plain one's.
+ */
 function printKernels(models: BenchModel[], batches: number[]): void {
-	const peak = Math.max(peakGflops(), peakGflops());
+	const variants: KernelVariant[] = fusedKernelsAvailable() ? ['plain', 'fma'] : ['plain'];
+	const peaks = variants.map(variant => Math.max(peakGflops(variant), peakGflops(variant)));
+	const peak = Math.max(...peaks);
 	const share = (gflops: number) => `${gflops.toFixed(1).padStart(5)} GFLOP/s ${(100 * gflops / peak).toFixed(0).padStart(3)}%`;
-	console.log(`\nkernels (best of 9 rounds by CPU time): peak of 4-wide f32 multiply-add (register-only peak_madd) ${peak.toFixed(1)} GFLOP/s`);
+	const each = (figure: (variant: KernelVariant) => number) => variants.map(variant => share(figure(variant))).join(' / ');
+	console.log(`\nkernels (best of 9 rounds by CPU time; ${variants.join(' / ')} builds, % of the machine's peak): peak of 4-wide f32 multiply-add (register-only peak_madd) ${peaks.map((value, i) => `${variants[i]} ${value.toFixed(1)}`).join(', ')} GFLOP/s`);
 	for (const model of models) {
 		const config = {...DEFAULT_TRIAL_CONFIG, ...BENCH_MODELS[model].config} as TrialConfig;
 		for (const batch of batches) {
@@ -134,7 +123,7 @@ function printKernels(models: BenchModel[], batches: number[]): void {
 				for (const [l, filters] of config.conv.entries()) {
 					const conv = {height, width, channels, filters, kernelSize: config.kernelSize};
 					const passes: ConvPass[] = l === 0 ? ['forward', 'filter gradient'] : ['forward', 'filter gradient', 'input gradient'];
-					const figures = passes.map(pass => `${pass} ${share(convGflops(conv, batch, pass))}`);
+					const figures = passes.map(pass => `${pass} ${each(variant => convGflops(conv, batch, pass, variant))}`);
 					console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}: ${figures.join(', ')}`);
 					[height, width, channels] = [Math.floor(height / 2), Math.floor(width / 2), filters];
 				}
@@ -144,9 +133,9 @@ function printKernels(models: BenchModel[], batches: number[]): void {
 			const units = config.hidden[0] ?? 10;
 			// Forward (nn), weight gradient (tn), input gradient (nt) of the first Dense layer.
 			const figures = [
-				`forward ${share(gemmGflops({kind: 'nn', m: batch, k: inputs, n: units}))}`,
-				`weight gradient ${share(gemmGflops({kind: 'tn', m: batch, k: inputs, n: units}))}`,
-				`input gradient ${share(gemmGflops({kind: 'nt', m: batch, k: units, n: inputs}))}`,
+				`forward ${each(variant => gemmGflops({kind: 'nn', m: batch, k: inputs, n: units}, variant))}`,
+				`weight gradient ${each(variant => gemmGflops({kind: 'tn', m: batch, k: inputs, n: units}, variant))}`,
+				`input gradient ${each(variant => gemmGflops({kind: 'nt', m: batch, k: units, n: inputs}, variant))}`,
 			];
 			console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} dense ${inputs} -> ${units}: ${figures.join(', ')}`);
 		}
@@ -167,7 +156,7 @@ async function main(): Promise<void> {
 		epochs: {type: 'string', default: '2'},
 		fraction: {type: 'string'},
 		backends: {type: 'string'},
-		paths: {type: 'string', default: 'simd'},
+		paths: {type: 'string', default: fusedKernelsAvailable() ? 'simd-fma,simd' : 'simd'},
 		'batch-norm': {type: 'boolean', default: false},
 		'no-kernels': {type: 'boolean', default: false},
 	}});

@@ -13,7 +13,8 @@ import {parameterImportance} from '../src/report/importance.js';
 import {sampleParameter} from '../src/sweep/expand.js';
 import type {ParameterSpec} from '../src/types.js';
 import {createRng} from '../src/util/random.js';
-import {samplerProblems} from './sampler-problems.js';
+import {exactGridShares} from './importance-exact.js';
+import {product, samplerProblems} from './sampler-problems.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,37 +26,16 @@ function option(name: string, fallback: string): string {
 const problem = samplerProblems(option('db', join(root, 'reports/study.db'))).find(p => p.name === 'study-table')!;
 const samples = option('samples', '30,100,300').split(',').map(Number);
 const accuracy = (params: Record<string, unknown>): number => 1 - problem.evaluate(params);
-const mean = (xs: number[]): number => xs.reduce((sum, x) => sum + x, 0) / xs.length;
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 /** Exact shares over the uniform product of `parameters`' listed values, then fANOVA's estimates from random samples. */
 function compare(title: string, parameters: Record<string, ParameterSpec>): void {
 	const names = Object.keys(parameters).sort();
-	let configs: Array<Record<string, unknown>> = [{}];
-	for (const name of names) {
-		configs = configs.flatMap(config => (parameters[name] as {values: unknown[]}).values.map(value => ({...config, [name]: value})));
-	}
-
-	const all = configs.map(config => accuracy(config));
-	const f0 = mean(all);
-	const total = mean(all.map(y => (y - f0) ** 2));
-	const marginal = (fixed: string[]): Map<string, number[]> => {
-		const groups = new Map<string, number[]>();
-		for (const [i, config] of configs.entries()) {
-			const key = JSON.stringify(fixed.map(name => config[name]));
-			groups.set(key, [...(groups.get(key) ?? []), all[i]]);
-		}
-
-		return groups;
-	};
-
-	const exactMain = new Map(names.map(name => [name, mean([...marginal([name]).values()].map(ys => (mean(ys) - f0) ** 2)) / total]));
+	const exact = exactGridShares(parameters, accuracy);
+	const configs = product(parameters);
+	const exactMain = exact.main;
 	// The one pair the table can make interact: dropout and batch norm were trained as a 2 x 2 grid.
-	const mainOf = (name: string, value: unknown): number => mean(marginal([name]).get(JSON.stringify([value]))!);
-	const exactPair = mean([...marginal(['batchNorm', 'dropout'])].map(([key, ys]) => {
-		const [b, d] = JSON.parse(key) as [unknown, unknown];
-		return (mean(ys) - mainOf('batchNorm', b) - mainOf('dropout', d) + f0) ** 2;
-	})) / total;
+	const exactPair = exact.pair('batchNorm', 'dropout');
 
 	console.log(`\n${title}: ${configs.length} configs; exact shares from the full enumeration`);
 	const header = ['parameter', 'exact', ...samples.map(n => `fANOVA, ${n} random configs`)];

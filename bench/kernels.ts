@@ -1,12 +1,13 @@
 /**
  * The kernels' speed against the machine's, for bench:epoch: the peak of 4-wide float32 multiply-add (kernels/simd.c
- * peak_madd, a register-only loop), and the convolutions and matrix products of a training step, in GFLOP/s. Each
+ * peak_madd, a register-only loop), and the convolutions and matrix products of a training step, in GFLOP/s, for
+ * either build of the kernels (kernels/load.ts: 'plain' multiplies then adds, 'fma' fuses the two). Each
  * figure is the best of several rounds timed by this process's CPU time, as the machine may be shared (a round that
  * loses the core to another process is not charged for the wait; it can still be slowed by what that process does
  * to the caches).
  */
 import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../src/train/kernels/conv.js';
-import {at, KernelArena} from '../src/train/kernels/load.js';
+import {at, KernelArena, type KernelVariant} from '../src/train/kernels/load.js';
 
 /** CPU seconds this process has used. */
 const cpuSeconds = (): number => {
@@ -44,8 +45,8 @@ export function bestSeconds(run: () => void, rounds = 9): number {
 }
 
 /** GFLOP/s of the register-only multiply-add loop: the ceiling for every kernel here. */
-export function peakGflops(): number {
-	const arena = new KernelArena(KernelArena.floats([8]));
+export function peakGflops(variant: KernelVariant = 'plain'): number {
+	const arena = new KernelArena(KernelArena.floats([8]), variant);
 	const io = arena.allocate(8);
 	const iterations = 1_000_000;
 	const seconds = bestSeconds(() => {
@@ -66,8 +67,8 @@ export interface GemmShape {
 }
 
 /** GFLOP/s of one product of this shape. */
-export function gemmGflops({kind, m, k, n}: GemmShape): number {
-	const arena = new KernelArena(KernelArena.floats([m * k, k * n, m * n, n]));
+export function gemmGflops({kind, m, k, n}: GemmShape, variant: KernelVariant = 'plain'): number {
+	const arena = new KernelArena(KernelArena.floats([m * k, k * n, m * n, n]), variant);
 	const a = fillValues(arena.allocate(m * k));
 	const b = fillValues(arena.allocate(k * n));
 	const c = fillValues(arena.allocate(m * n));
@@ -84,12 +85,12 @@ export function gemmGflops({kind, m, k, n}: GemmShape): number {
 export type ConvPass = 'forward' | 'filter gradient' | 'input gradient';
 
 /** GFLOP/s of one pass of a convolution over `rows` images (2 k k c filters flops per output pixel), padding and table set-up included. */
-export function convGflops(conv: ConvShape, rows: number, pass: ConvPass): number {
+export function convGflops(conv: ConvShape, rows: number, pass: ConvPass, variant: KernelVariant = 'plain'): number {
 	const {height, width, channels, filters, kernelSize} = conv;
 	const input = rows * height * width * channels;
 	const output = rows * height * width * filters;
 	const weights = kernelSize * kernelSize * channels * filters;
-	const arena = new KernelArena(KernelArena.floats([input, paddedLength(conv, rows, channels), output, paddedLength(conv, rows, filters), weights, weights, weights, filters, tableLength(conv, rows)]));
+	const arena = new KernelArena(KernelArena.floats([input, paddedLength(conv, rows, channels), output, paddedLength(conv, rows, filters), weights, weights, weights, filters, tableLength(conv, rows)]), variant);
 	const buffers = {
 		input: fillValues(arena.allocate(input)),
 		padded: arena.allocate(paddedLength(conv, rows, channels)),

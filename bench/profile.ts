@@ -4,13 +4,13 @@
  * dropout, JS activations, call overhead). Trains `--steps` batches of the bundled mini dataset after a warm-up,
  * in this process.
  *
- *   npm run bench:profile -- --model cnn5 --batch 32 [--steps 60]
+ *   npm run bench:profile -- --model cnn5 --batch 32 [--steps 60] [--variant fma|plain]
  */
 import {performance} from 'node:perf_hooks';
 import {parseArgs} from 'node:util';
 import {loadDataset} from '../src/data/load.js';
 import {loadBackend} from '../src/train/backend.js';
-import type {Kernels} from '../src/train/kernels/load.js';
+import {fusedKernelsAvailable, type KernelVariant} from '../src/train/kernels/load.js';
 import {SimdNet} from '../src/train/paths/simd.js';
 import {DEFAULT_TRIAL_CONFIG} from '../src/types.js';
 import {BENCH_MODELS, type BenchModel, machineLine, median} from './common.js';
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
 		model: {type: 'string', default: 'cnn'},
 		batch: {type: 'string', default: '32'},
 		steps: {type: 'string', default: '60'},
+		variant: {type: 'string', default: fusedKernelsAvailable() ? 'fma' : 'plain'},
 	}});
 	const model = values.model as BenchModel;
 	if (!(model in BENCH_MODELS)) {
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
 	const {tf} = await loadBackend('wasm');
 	const {train, imageShape, numClasses} = await loadDataset('fashion-mnist-mini');
 	const config = {...DEFAULT_TRIAL_CONFIG, ...BENCH_MODELS[model].config, batchSize: batch};
-	const net = new SimdNet(tf, config, {imageShape, numClasses}, 1);
+	const variant = values.variant as KernelVariant;
+	const net = new SimdNet(tf, config, {imageShape, numClasses}, 1, variant);
 	// The step's kernel calls, in order: the same sequence every step, so a call's place names it. The exports
 	// object is frozen: the net gets a timing copy, and its optimizer's update is timed as one call.
 	const internals = net as unknown as {kernels: Record<string, unknown>; optimizer: {update: (...args: unknown[]) => void}};
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
 	const total = median(stepTimes) * steps;
 	const places = [...perPlace.entries()].map(([place, {name, args, times}]) => ({place, name, args, ms: median(times) * steps}));
 	const inKernels = places.reduce((sum, entry) => sum + entry.ms, 0);
-	console.log(`bench:profile ${BENCH_MODELS[model].title}, batch ${batch}, ${steps} steps; ${machineLine()}`);
+	console.log(`bench:profile ${BENCH_MODELS[model].title}, batch ${batch}, ${steps} steps, ${variant} kernels; ${machineLine()}`);
 	// Under load a step's wall time takes in other processes' slices; its CPU time and the kernels' medians do not (much).
 	const cpuStep = median(cpuTimes);
 	console.log(`step ${(total / steps).toFixed(3)} ms wall, ${cpuStep.toFixed(3)} ms CPU (medians): kernels ${(inKernels / steps).toFixed(3)} ms, JS glue ${Math.max(0, cpuStep - (inKernels / steps)).toFixed(3)} ms (CPU step - kernels)`);

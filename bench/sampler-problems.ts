@@ -6,6 +6,7 @@
 import {existsSync} from 'node:fs';
 import Database from 'better-sqlite3';
 import type {ParameterSpec} from '../src/types.js';
+import {hypervolume, nadirReference, paretoFront} from '../src/util/pareto.js';
 
 export interface Problem {
 	name: string;
@@ -156,6 +157,10 @@ interface StudyTable {
 	base: number;
 	/** Per factor, per value label: the recorded accuracy of the base config with that one factor changed, minus its sweep's base. */
 	effects: Record<string, Record<string, number>>;
+	/** Mean recorded training seconds of the base config over the sweeps that contain it. */
+	baseSeconds: number;
+	/** Per factor, per value label: the recorded training seconds with that one factor changed, divided by its sweep's base. */
+	timeFactors: Record<string, Record<string, number>>;
 }
 
 const STUDY_FACTORS = [
@@ -171,22 +176,23 @@ const label = (value: unknown): string => (Array.isArray(value) ? value.join('x'
 
 /**
  * The study's one-factor sweeps (reports/study.db) as one search space: each factor takes the values its sweep
- * trained, and a config scores the base config's recorded accuracy plus, per factor, the recorded change that
- * factor's value made (mean best val accuracy over the repeats). Every term is a lookup of real trained configs;
- * the sum assumes the factors add, which the one-factor design cannot check. Minimised as 1 - accuracy.
+ * trained; per factor and value, the recorded change in accuracy (mean best val accuracy over the repeats) and the
+ * recorded ratio of training seconds, each against its sweep's base config.
  */
-function studyTable(databasePath: string): Problem {
+function readStudyTable(databasePath: string): {table: StudyTable; parameters: Record<string, ParameterSpec>} {
 	if (!existsSync(databasePath)) {
 		throw new Error(`${databasePath}: no such database; the study-table problem is built from the study's sweeps (npm run study, or pass --db)`);
 	}
 
 	const database = new Database(databasePath, {readonly: true, fileMustExist: true});
 	const effects: Record<string, Record<string, number>> = {};
+	const timeFactors: Record<string, Record<string, number>> = {};
 	const values: Record<string, unknown[]> = {};
 	const bases: number[] = [];
+	const baseSeconds: number[] = [];
 	try {
 		const sweepRow = database.prepare('SELECT definition FROM sweeps WHERE name = ?');
-		const rows = database.prepare(`SELECT config, best_val_accuracy AS accuracy FROM trial_summary WHERE sweep = ? AND state = 'completed' AND best_val_accuracy IS NOT NULL`);
+		const rows = database.prepare(`SELECT config, best_val_accuracy AS accuracy, train_seconds AS seconds FROM trial_summary WHERE sweep = ? AND state = 'completed' AND best_val_accuracy IS NOT NULL`);
 		for (const {sweep, parameters} of STUDY_FACTORS) {
 			const definition = sweepRow.get(sweep) as {definition: string} | undefined;
 			if (definition === undefined) {
@@ -195,10 +201,12 @@ function studyTable(databasePath: string): Problem {
 
 			const base = (JSON.parse(definition.definition) as {base: Record<string, unknown>}).base;
 			const cells = new Map<string, number[]>();
-			for (const row of rows.all(sweep) as Array<{config: string; accuracy: number}>) {
+			const seconds = new Map<string, number[]>();
+			for (const row of rows.all(sweep) as Array<{config: string; accuracy: number; seconds: number}>) {
 				const config = JSON.parse(row.config) as Record<string, unknown>;
 				const key = parameters.map(name => label(config[name])).join('|');
 				cells.set(key, [...(cells.get(key) ?? []), row.accuracy]);
+				seconds.set(key, [...(seconds.get(key) ?? []), row.seconds]);
 			}
 
 			const mean = (xs: number[]): number => xs.reduce((sum, x) => sum + x, 0) / xs.length;
@@ -209,8 +217,11 @@ function studyTable(databasePath: string): Problem {
 			}
 
 			bases.push(mean(baseCell));
+			const baseTime = mean(seconds.get(baseKey)!);
+			baseSeconds.push(baseTime);
 			const key = parameters.join('|');
 			effects[key] = Object.fromEntries([...cells].map(([cell, accuracies]) => [cell, mean(accuracies) - mean(baseCell)]));
+			timeFactors[key] = Object.fromEntries([...seconds].map(([cell, times]) => [cell, mean(times) / baseTime]));
 			for (const [index, name] of parameters.entries()) {
 				values[name] = [...new Set([...cells.keys()].map(cell => cell.split('|')[index]))];
 			}
@@ -219,7 +230,8 @@ function studyTable(databasePath: string): Problem {
 		database.close();
 	}
 
-	const table: StudyTable = {base: bases.reduce((sum, x) => sum + x, 0) / bases.length, effects};
+	const average = (xs: number[]): number => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+	const table: StudyTable = {base: average(bases), effects, baseSeconds: average(baseSeconds), timeFactors};
 	// Numbers stay numbers and booleans booleans, as in the configs; architectures are labels such as "64x64".
 	const typed = (name: string, text: string): unknown => {
 		if (text === 'true' || text === 'false') {
@@ -229,16 +241,29 @@ function studyTable(databasePath: string): Problem {
 		return name === 'hidden' || !Number.isFinite(Number(text)) ? text : Number(text);
 	};
 	const parameters: Record<string, ParameterSpec> = Object.fromEntries(Object.entries(values).map(([name, list]) => [name, {kind: 'values', values: list.map(text => typed(name, text as string))}]));
-	const evaluate = (params: Record<string, unknown>): number => {
-		let accuracy = table.base;
-		for (const [key, cells] of Object.entries(table.effects)) {
-			const cell = key.split('|').map(name => label(params[name])).join('|');
-			// A cross of the joint grid that was not trained cannot be scored: the joint factors' grid is complete in the study.
-			accuracy += cells[cell] ?? Number.NaN;
-		}
+	return {table, parameters};
+}
 
-		return 1 - accuracy;
-	};
+/** The recorded accuracy of a config in the table: the base's plus each factor's change (the sum assumes the factors add). */
+function tableAccuracy(table: StudyTable, params: Record<string, unknown>): number {
+	let accuracy = table.base;
+	for (const [key, cells] of Object.entries(table.effects)) {
+		const cell = key.split('|').map(name => label(params[name])).join('|');
+		// A cross of the joint grid that was not trained cannot be scored: the joint factors' grid is complete in the study.
+		accuracy += cells[cell] ?? Number.NaN;
+	}
+
+	return accuracy;
+}
+
+/**
+ * The study table as a single objective: a config scores the base config's recorded accuracy plus, per factor, the
+ * recorded change that factor's value made. Every term is a lookup of real trained configs; the sum assumes the
+ * factors add, which the one-factor design cannot check. Minimised as 1 - accuracy.
+ */
+function studyTable(databasePath: string): Problem {
+	const {table, parameters} = readStudyTable(databasePath);
+	const evaluate = (params: Record<string, unknown>): number => 1 - tableAccuracy(table, params);
 
 	let optimum = Number.POSITIVE_INFINITY;
 	for (const params of product(parameters)) {
@@ -255,7 +280,8 @@ function studyTable(databasePath: string): Problem {
 	};
 }
 
-function product(parameters: Record<string, ParameterSpec>): Array<Record<string, unknown>> {
+/** Every config of a space of listed values, the first parameter varying slowest. */
+export function product(parameters: Record<string, ParameterSpec>): Array<Record<string, unknown>> {
 	let configs: Array<Record<string, unknown>> = [{}];
 	for (const [name, spec] of Object.entries(parameters)) {
 		if (spec.kind !== 'values') {
@@ -270,4 +296,99 @@ function product(parameters: Record<string, ParameterSpec>): Array<Record<string
 
 export function samplerProblems(studyDatabase: string): Problem[] {
 	return [branin(), hartmann6(), rosenbrock4(), mixedHpo(), styblinskiTang8(), studyTable(studyDatabase)];
+}
+
+/**
+ * A multi-objective problem of `npm run bench:samplers`: every objective minimised, with a known Pareto front, whose
+ * hypervolume against `reference` is `frontVolume`. A sampler is scored by the hypervolume it leaves uncovered.
+ */
+export interface MultiObjectiveProblem {
+	name: string;
+	description: string;
+	parameters: Record<string, ParameterSpec>;
+	objectives: number;
+	evaluate(params: Record<string, unknown>): number[];
+	reference: number[];
+	frontVolume: number;
+	data?: unknown;
+}
+
+const unitCube = (names: string[]): Record<string, ParameterSpec> => Object.fromEntries(names.map(name => [name, {kind: 'uniform', min: 0, max: 1}]));
+
+/**
+ * Zitzler, Deb and Thiele's ZDT1 (convex front f2 = 1 - sqrt(f1)) and ZDT2 (concave, f2 = 1 - f1^2) in 6 variables,
+ * with the customary reference point (11, 11): the front's hypervolume is 121 less the area under it, 1/3 and 2/3.
+ */
+function zdt(which: 1 | 2): MultiObjectiveProblem {
+	const names = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6'];
+	return {
+		name: `zdt${which}`,
+		description: `6 continuous, 2 objectives, ${which === 1 ? 'convex' : 'concave'} front`,
+		parameters: unitCube(names),
+		objectives: 2,
+		evaluate(params) {
+			const f1 = num(params, 'x1');
+			const g = 1 + (9 * names.slice(1).reduce((sum, name) => sum + num(params, name), 0)) / (names.length - 1);
+			return [f1, g * (1 - (which === 1 ? Math.sqrt(f1 / g) : (f1 / g) ** 2))];
+		},
+		reference: [11, 11],
+		frontVolume: 121 - (which === 1 ? 1 / 3 : 2 / 3),
+	};
+}
+
+/**
+ * Deb, Thiele, Laumanns and Zitzler's DTLZ2 with 3 objectives in 5 variables: the front is the positive octant of
+ * the unit sphere, so against (1.5, 1.5, 1.5) its hypervolume is 1.5^3 less the octant of the unit ball, pi / 6.
+ */
+function dtlz2(): MultiObjectiveProblem {
+	const names = ['x1', 'x2', 'x3', 'x4', 'x5'];
+	return {
+		name: 'dtlz2',
+		description: '5 continuous, 3 objectives, spherical front',
+		parameters: unitCube(names),
+		objectives: 3,
+		evaluate(params) {
+			const g = names.slice(2).reduce((sum, name) => sum + (num(params, name) - 0.5) ** 2, 0);
+			const a = (num(params, 'x1') * Math.PI) / 2;
+			const b = (num(params, 'x2') * Math.PI) / 2;
+			return [(1 + g) * Math.cos(a) * Math.cos(b), (1 + g) * Math.cos(a) * Math.sin(b), (1 + g) * Math.sin(a)];
+		},
+		reference: [1.5, 1.5, 1.5],
+		frontVolume: 1.5 ** 3 - Math.PI / 6,
+	};
+}
+
+/**
+ * The study table as the assignment's trade-off: minimise 1 - accuracy and the recorded training seconds. A config's
+ * seconds are the base config's times, per factor, the recorded ratio of that factor's value to its sweep's base
+ * (training time scales, it does not add). The front is found by enumerating every config of the table; the
+ * reference is the worst value of each objective over the whole table pushed 10% out.
+ */
+function studyTradeoff(databasePath: string): MultiObjectiveProblem {
+	const {table, parameters} = readStudyTable(databasePath);
+	const evaluate = (params: Record<string, unknown>): number[] => {
+		let seconds = table.baseSeconds;
+		for (const [key, cells] of Object.entries(table.timeFactors)) {
+			seconds *= cells[key.split('|').map(name => label(params[name])).join('|')] ?? Number.NaN;
+		}
+
+		return [1 - tableAccuracy(table, params), seconds];
+	};
+
+	const all = product(parameters).map(params => evaluate(params));
+	const reference = nadirReference(all);
+	return {
+		name: 'study-tradeoff',
+		description: `the study table (${Object.keys(parameters).length} categorical, ${all.length} configs): 1 - accuracy against recorded training seconds`,
+		parameters,
+		objectives: 2,
+		evaluate,
+		reference,
+		frontVolume: hypervolume(paretoFront(all).map(i => all[i]), reference),
+		data: table,
+	};
+}
+
+export function multiObjectiveProblems(studyDatabase: string): MultiObjectiveProblem[] {
+	return [zdt(1), zdt(2), dtlz2(), studyTradeoff(studyDatabase)];
 }

@@ -6,25 +6,28 @@
  *
  *   npm run bench:samplers [-- --seeds 20] [--trials 60] [--only branin,hartmann6] [--optuna random,tpe,tpe-5110,tpe-mv] [--processes 2]
  *                          [--svg reports/samplers.svg] [--db reports/study.db] [--timing-trials 1000]
+ *                          [--objectives single,multi] [--optuna-mo random,tpe,tpe-5110,nsga2]
  *
  * Optuna's samplers: `random`, `tpe` (TPESampler as shipped, Debian's 3.1), `tpe-5110` (the same with the fix
  * Optuna 3.5 made to its truncated-normal log density, PR #5110, which sweeplab's TPE has) and `tpe-mv`
  * (multivariate=True, against sweeplab's multivariate TPE; `tpe-mv-5110` with the fix). A last comparison runs sweeplab's TPE on a second block
  * of seeds: the ratio that chance alone gives.
+ *
+ * Then the multi-objective problems (bench/samplers-mo.ts): sweeplab's multi-objective TPE and NSGA-II against
+ * Optuna's. `--objectives single` or `multi` runs one half only; `--only` names problems of either half.
  */
-import {spawn} from 'node:child_process';
-import {once} from 'node:events';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {availableParallelism, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TopLevelSpec} from 'vega-lite';
-import {renderSvg} from '../src/report/plots.js';
+import {renderSvg} from '../src/report/chart-common.js';
 import {sampleParameter} from '../src/sweep/expand.js';
 import {suggestTpe} from '../src/samplers/tpe.js';
 import {createRng, deriveSeed} from '../src/util/random.js';
-import {findPeerPython, machineLine, median, PEER_ENV} from './common.js';
-import {samplerProblems, type Problem} from './sampler-problems.js';
+import {askPython, findPeerPython, machineLine, median, quantile} from './common.js';
+import {multiObjectiveProblems, samplerProblems, type Problem} from './sampler-problems.js';
+import {benchMultiObjective} from './samplers-mo.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -54,7 +57,10 @@ interface Job {
 	seed: number;
 }
 
-const problems = samplerProblems(studyDatabase).filter(problem => option('only', '') === '' || option('only', '').split(',').includes(problem.name));
+const halves = option('objectives', 'single,multi').split(',');
+const chosen = (problem: {name: string}): boolean => option('only', '') === '' || option('only', '').split(',').includes(problem.name);
+const problems = halves.includes('single') ? samplerProblems(studyDatabase).filter(problem => chosen(problem)) : [];
+const multiProblems = halves.includes('multi') ? multiObjectiveProblems(studyDatabase).filter(problem => chosen(problem)) : [];
 const found = findPeerPython();
 if ('tried' in found) {
 	console.error(`bench:samplers: no python3 with optuna (tried ${found.tried.join(', ')}; set PYTHON, or apt-get install python3-optuna python3-torch)`);
@@ -67,19 +73,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'sweeplab-samplers-'));
 
 /** One python3 answering one request; several may run at once (the run's jobs are split over `processes`). */
 async function askPeer<T>(request: Record<string, unknown>, name = 'spec'): Promise<T> {
-	const file = join(scratch, `${name}.json`);
-	writeFileSync(file, JSON.stringify({...request, problems: problems.map(problem => ({name: problem.name, parameters: problem.parameters, data: problem.data}))}));
-	const child = spawn(peer.python, [join(root, 'bench/peer/optuna_samplers.py'), file], {env: PEER_ENV, stdio: ['ignore', 'pipe', 'pipe']});
-	const out: Buffer[] = [];
-	const err: Buffer[] = [];
-	child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-	child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-	const [code] = await once(child, 'close') as [number | null];
-	if (code !== 0) {
-		throw new Error(`optuna_samplers.py failed (${code}): ${Buffer.concat(err).toString('utf8')}`);
-	}
-
-	return (JSON.parse(Buffer.concat(out).toString('utf8')) as {result: T}).result;
+	const problemList = problems.map(problem => ({name: problem.name, parameters: problem.parameters, data: problem.data}));
+	return askPython<T>(peer.python, join(root, 'bench/peer/optuna_samplers.py'), join(scratch, `${name}.json`), {...request, problems: problemList});
 }
 
 function randomParams(problem: Problem, seed: number): Record<string, unknown> {
@@ -115,18 +110,9 @@ function regretCurve(values: number[], optimum: number): number[] {
 	});
 }
 
-function quantile(values: number[], q: number): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const position = (sorted.length - 1) * q;
-	const low = Math.floor(position);
-	const high = Math.ceil(position);
-	return sorted[low] + ((sorted[high] - sorted[low]) * (position - low));
-}
-
 const format = (x: number): string => (x === 0 ? '0' : (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3)));
 
-try {
-	console.log(`bench:samplers  ${new Date().toISOString()}  ${machineLine()}; peer ${peer.python}: ${peer.versions}`);
+async function benchSingleObjective(): Promise<void> {
 	console.log(`${problems.length} problems x ${seeds} seeds x ${trials} trials; TPE start-up ${STARTUP} random trials on both sides`);
 
 	// 1. Both sides must compute the same objectives.
@@ -277,6 +263,30 @@ try {
 	} as TopLevelSpec;
 	writeFileSync(svgPath, await renderSvg(spec));
 	console.log(`\nplot: ${svgPath}`);
+}
+
+try {
+	console.log(`bench:samplers  ${new Date().toISOString()}  ${machineLine()}; peer ${peer.python}: ${peer.versions}`);
+	if (problems.length > 0) {
+		await benchSingleObjective();
+	}
+
+	if (multiProblems.length > 0) {
+		await benchMultiObjective({
+			python: peer.python,
+			script: join(root, 'bench/peer/optuna_samplers.py'),
+			scratch,
+			problems: multiProblems,
+			seeds,
+			trials,
+			checkpoints,
+			processes,
+			optunaSamplers: option('optuna-mo', 'random,tpe,tpe-5110,nsga2').split(','),
+			startupTrials: STARTUP,
+			timingHistory,
+			timingRepeats,
+		});
+	}
 } finally {
 	rmSync(scratch, {recursive: true, force: true});
 }

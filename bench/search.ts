@@ -1,9 +1,10 @@
 /**
- * One search space searched three ways on the full data, each through the real CLI into its own database:
- * the full grid, the grid with an ASHA pruner, and TPE with a smaller trial budget. Prints, for each, the
- * epochs trained, wall seconds, and the best validation accuracy found with the test accuracy of that trial.
+ * One search space searched four ways on the full data, each through the real CLI into its own database:
+ * the full grid, the grid with an ASHA pruner, the grid with a hyperband pruner, and TPE with a smaller trial
+ * budget. Prints, for each, the epochs trained, wall seconds, and the best validation accuracy found with the
+ * test accuracy of that trial.
  *
- *   npm run bench:search [-- --workers 2] [--only grid,asha,tpe]
+ *   npm run bench:search [-- --workers 2] [--only grid,asha,hyperband,tpe]
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync} from 'node:fs';
@@ -16,7 +17,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const workersIndex = process.argv.indexOf('--workers');
 const workers = workersIndex < 0 ? '2' : process.argv[workersIndex + 1];
 const onlyIndex = process.argv.indexOf('--only');
-const kinds = onlyIndex < 0 ? ['grid', 'asha', 'tpe'] : process.argv[onlyIndex + 1].split(',');
+const kinds = onlyIndex < 0 ? ['grid', 'asha', 'hyperband', 'tpe'] : process.argv[onlyIndex + 1].split(',');
 const dir = mkdtempSync(join(tmpdir(), 'sweeplab-search-'));
 
 try {
@@ -34,7 +35,7 @@ try {
 		const best = database.prepare(`SELECT best_val_accuracy AS val, test_accuracy AS test, config FROM trial_summary WHERE best_val_accuracy IS NOT NULL ORDER BY best_val_accuracy DESC LIMIT 1`).get() as {val: number; test: number | null; config: string};
 		database.close();
 		const config = JSON.parse(best.config) as {learningRate: number; hidden: number[]; activation: string};
-		console.log(`${kind.padEnd(4)}  trials=${trials} pruned=${pruned} epochs=${epochs} wall_s=${seconds.toFixed(0)} best_val=${(best.val * 100).toFixed(2)}% test=${best.test === null ? '-' : (best.test * 100).toFixed(2) + '%'} (${config.activation} ${JSON.stringify(config.hidden)} lr=${config.learningRate})`);
+		console.log(`${kind.padEnd(9)}  trials=${trials} pruned=${pruned} epochs=${epochs} wall_s=${seconds.toFixed(0)} best_val=${(best.val * 100).toFixed(2)}% test=${best.test === null ? '-' : (best.test * 100).toFixed(2) + '%'} (${config.activation} ${JSON.stringify(config.hidden)} lr=${config.learningRate})`);
 	}
 } finally {
 	rmSync(dir, {recursive: true, force: true});

@@ -49,7 +49,7 @@ try {
 		dataset: sweep.definition.dataset,
 		base: {...config, epochs: Number(option('epochs', '20'))},
 	};
-	const header = `# Written by scripts/retrain-sweep.ts from the most accurate config of sweep '${from}'\n# (validation accuracy ${(winner.value.mean * 100).toFixed(2)}%); rerun npm run study to regenerate it.\n`;
+	const header = `# Written by scripts/retrain-sweep.ts from the most accurate config of sweep '${from}'\n# (validation accuracy ${(winner.value.mean * 100).toFixed(2)}%); scripts/study.sh or scripts/beyond.sh writes it again when it runs.\n`;
 	writeFileSync(option('out'), header + stringify(file, {flow: false}));
 	console.log(`wrote ${option('out')}: ${label(winner.config)}`);
 } finally {

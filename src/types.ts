@@ -31,11 +31,19 @@ export type LossName = (typeof LOSSES)[number];
 export type DatasetName = (typeof DATASETS)[number];
 export type BackendName = (typeof BACKENDS)[number];
 
+/**
+ * A minDelta relative to the best value so far: `'1%'` asks an epoch to beat the best by more than 1% of it. Losses
+ * differ in scale (mean squared error near 0.02, cross-entropy near 0.3), so an absolute delta that suits one is 20
+ * times too strict or too lax for the other; a relative one means the same for both.
+ */
+export type RelativeDelta = `${number}%`;
+
 /** Stop a trial when its monitored validation metric has not improved by minDelta for `patience` epochs. */
 export interface EarlyStopping {
 	monitor: 'val_loss' | 'val_accuracy';
 	patience: number;
-	minDelta: number;
+	/** The smallest improvement that counts: an absolute amount of the monitored metric, or a RelativeDelta. */
+	minDelta: number | RelativeDelta;
 	/** Evaluate the test set with the weights of the best epoch rather than the last. */
 	restoreBest: boolean;
 }
@@ -162,6 +170,15 @@ export interface MetricSpec {
 export const DEFAULT_METRIC: MetricSpec = {name: 'val_accuracy', goal: 'maximize'};
 
 /**
+ * What a multi-objective sweep may name besides the metrics its trials report: costs read off the trial itself.
+ * train_seconds: the trial's training and validation seconds; seconds_per_epoch: that over its epochs (steps);
+ * params: the built-in model's parameter count. All three are minimised in any sensible sweep, but the goal is the file's.
+ */
+export const COST_OBJECTIVES = ['train_seconds', 'seconds_per_epoch', 'params'] as const;
+export type CostObjective = (typeof COST_OBJECTIVES)[number];
+export const isCostObjective = (name: string): name is CostObjective => (COST_OBJECTIVES as readonly string[]).includes(name);
+
+/**
  * A trial's parameters: for built-in sweeps a complete TrialConfig, for program sweeps whatever names the sweep
  * file gives (free-form, passed to the program or module as they are).
  */
@@ -177,12 +194,21 @@ export type ProgramDefinition =
 	| {command: string[]; cwd?: string; env?: Record<string, string>}
 	| {module: string};
 
-export const PRUNER_KINDS = ['median', 'asha', 'pareto'] as const;
+export const PRUNER_KINDS = ['median', 'asha', 'hyperband', 'pareto'] as const;
+
+/**
+ * How a one-metric pruner judges a multi-objective sweep: a weighted sum of the objectives, each scaled to [0, 1]
+ * over the trials it compares (src/pruners/scalarized.ts). One weight per objective, in the order of `objectives`.
+ */
+export interface Scalarization {
+	weights: number[];
+}
 
 /** Stops unpromising trials across a sweep (defaults and checks in src/sweep/pruner-spec.ts, decisions in src/pruners/). */
 export type PrunerSpec =
-	| {kind: 'median'; warmupEpochs: number; minTrials: number}
-	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number}
+	| {kind: 'median'; warmupEpochs: number; minTrials: number; scalarize?: Scalarization}
+	| {kind: 'asha'; minEpochs: number; maxEpochs: number; reductionFactor: number; scalarize?: Scalarization}
+	| {kind: 'hyperband'; minEpochs: number; maxEpochs: number; reductionFactor: number; scalarize?: Scalarization}
 	| {kind: 'pareto'; warmupEpochs: number; minTrials: number};
 
 /**
@@ -202,8 +228,11 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {everySeconds: 3};
 export interface SweepDefinition {
 	name: string;
 	question?: string;
-	/** grid and random expand up front; tpe suggests each trial from the finished ones (Optuna's default sampler). */
-	method: 'grid' | 'random' | 'tpe';
+	/**
+	 * grid and random expand up front; tpe suggests each trial from the finished ones (Optuna's default sampler;
+	 * with `objectives`, its MOTPE); nsga2 (multi-objective only) evolves a population (Optuna's NSGAIISampler).
+	 */
+	method: 'grid' | 'random' | 'tpe' | 'nsga2';
 	seed: number;
 	repeats: number;
 	/** Number of sampled configs; required for `random` and `tpe`, absent for `grid`. */
@@ -216,6 +245,12 @@ export interface SweepDefinition {
 	objective?: Objective;
 	/** What reports rank by and pruners and tpe optimise; absent: the objective's, else val_accuracy maximize (see sweepMetric). */
 	metric?: MetricSpec;
+	/**
+	 * A multi-objective sweep (2 or 3; the file gives no objective or metric): reported metrics and COST_OBJECTIVES.
+	 * The sampler searches their Pareto front, `best` shows it; the first reported metric among them is the sweep's
+	 * metric, which the schema also writes as `metric` so that the SQL views (sweep_metric) rank by it.
+	 */
+	objectives?: MetricSpec[];
 	/** A program sweep: the user's code instead of the built-in trainer; `base` and `parameters` then have free-form names. */
 	program?: ProgramDefinition;
 	pruner?: PrunerSpec;
@@ -232,14 +267,30 @@ export interface SweepDefinition {
 	keepBestWeights?: boolean;
 }
 
-/** The metric a sweep ranks by: its `metric`, else what its `objective` names, else val_accuracy maximize. */
-export function sweepMetric(definition: Pick<SweepDefinition, 'metric' | 'objective'>): MetricSpec {
+/**
+ * The metric a sweep ranks by: its `metric`, else what its `objective` names, else the first of its `objectives`
+ * that the trials report (the schema requires one), else val_accuracy maximize.
+ */
+export function sweepMetric(definition: Pick<SweepDefinition, 'metric' | 'objective' | 'objectives'>): MetricSpec {
 	if (definition.metric) {
 		return definition.metric;
 	}
 
+	const reported = definition.objectives?.find(objective => !isCostObjective(objective.name));
+	if (reported) {
+		return reported;
+	}
+
 	return definition.objective === 'val_loss' ? {name: 'val_loss', goal: 'minimize'} : DEFAULT_METRIC;
 }
+
+/** What a sweep optimises: its `objectives`, else its one metric. */
+export function sweepObjectives(definition: Pick<SweepDefinition, 'metric' | 'objective' | 'objectives'>): MetricSpec[] {
+	return definition.objectives ?? [sweepMetric(definition)];
+}
+
+/** Methods whose trials a sampler suggests one at a time during the run (nothing is expanded up front). */
+export const isSuggestedMethod = (method: SweepDefinition['method']): boolean => method === 'tpe' || method === 'nsga2';
 
 /**
  * A built-in sweep's config or base as the trainer needs it (program sweeps have no TrialConfig): keys a stored config

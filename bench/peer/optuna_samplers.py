@@ -1,6 +1,7 @@
 """The peer of `npm run bench:samplers`: Optuna's RandomSampler and TPESampler (independent, Optuna's defaults,
-n_startup_trials=10) on the problems of bench/sampler-problems.ts. The objectives are implemented again here; the
-bench first checks (mode `check`) that both sides give the same values on the same points.
+n_startup_trials=10) on the problems of bench/sampler-problems.ts, and on its multi-objective problems TPESampler
+(multi-objective TPE) and NSGAIISampler with their defaults. The objectives are implemented again here; the bench
+first checks (mode `check`) that both sides give the same values on the same points.
 
     python3 bench/peer/optuna_samplers.py SPEC.json
 
@@ -109,7 +110,36 @@ def study_table(params, data):
     return 1 - accuracy
 
 
+def zdt(which):
+    def objective(params, data):
+        xs = [num(params, "x%d" % (i + 1)) for i in range(6)]
+        f1 = xs[0]
+        g = 1 + 9 * sum(xs[1:]) / 5
+        return [f1, g * (1 - (math.sqrt(f1 / g) if which == 1 else (f1 / g) ** 2))]
+
+    return objective
+
+
+def dtlz2(params, data):
+    xs = [num(params, "x%d" % (i + 1)) for i in range(5)]
+    g = sum((x - 0.5) ** 2 for x in xs[2:])
+    a = xs[0] * math.pi / 2
+    b = xs[1] * math.pi / 2
+    return [(1 + g) * math.cos(a) * math.cos(b), (1 + g) * math.cos(a) * math.sin(b), (1 + g) * math.sin(a)]
+
+
+def study_tradeoff(params, data):
+    seconds = data["baseSeconds"]
+    for key, cells in data["timeFactors"].items():
+        seconds *= cells.get("|".join(label(params[name]) for name in key.split("|")), math.nan)
+    return [study_table(params, data), seconds]
+
+
 OBJECTIVES = {
+    "zdt1": zdt(1),
+    "zdt2": zdt(2),
+    "dtlz2": dtlz2,
+    "study-tradeoff": study_tradeoff,
     "branin": branin,
     "hartmann6": hartmann6,
     "rosenbrock4": rosenbrock4,
@@ -141,6 +171,8 @@ def make_sampler(kind, seed):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10)
     if kind in ("tpe-mv", "tpe-mv-5110"):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=10, multivariate=True)
+    if kind == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
     raise ValueError("unknown sampler %r" % kind)
 
 
@@ -155,7 +187,9 @@ def logpdf_5110(x, a, b, loc=0, scale=1):
 
 def run(problem, sampler, seed, trials):
     objective = OBJECTIVES[problem["name"]]
-    study = optuna.create_study(sampler=make_sampler(sampler, seed), direction="minimize")
+    # A multi-objective problem names its number of objectives, all minimised; TPESampler is then Optuna's MOTPE.
+    directions = ["minimize"] * problem.get("objectives", 1)
+    study = optuna.create_study(sampler=make_sampler(sampler, seed), directions=directions)
     _truncnorm.logpdf = logpdf_5110 if sampler.endswith("-5110") else _SHIPPED_LOGPDF
     values = []
     try:
@@ -171,8 +205,9 @@ def run(problem, sampler, seed, trials):
     return values
 
 
-def timing(problem, history, repeats):
-    """Seconds per TPE suggestion (ask + every suggest call) with `history` finished trials in the study."""
+def timing(problem, history, repeats, sampler):
+    """Seconds per suggestion (ask + every suggest call) with `history` finished trials in the study. For NSGA-II
+    each trial is given the generation Optuna would have recorded had they run one at a time (50 per generation)."""
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     def distribution(spec):
@@ -185,9 +220,19 @@ def timing(problem, history, repeats):
 
     names = sorted(problem["parameters"])
     distributions = {name: distribution(problem["parameters"][name]) for name in names}
-    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=10), direction="minimize")
+    directions = ["minimize"] * problem.get("objectives", 1)
+    study = optuna.create_study(sampler=make_sampler(sampler, 0), directions=directions)
     study.add_trials(
-        [optuna.trial.create_trial(params=entry["params"], distributions=distributions, value=entry["value"]) for entry in history]
+        [
+            optuna.trial.create_trial(
+                params=entry["params"],
+                distributions=distributions,
+                value=entry.get("value"),
+                values=entry.get("values"),
+                system_attrs={"nsga2:generation": i // 50} if sampler == "nsga2" else None,
+            )
+            for i, entry in enumerate(history)
+        ]
     )
     seconds = []
     for _ in range(repeats):
@@ -217,7 +262,8 @@ def main():
             values = run(problems[job["problem"]], job["sampler"], job["seed"], spec["trials"])
             out.append({**job, "values": values})
     elif mode == "timing":
-        out = {name: timing(problems[name], history, spec["repeats"]) for name, history in spec["histories"].items()}
+        sampler = spec.get("sampler", "tpe")
+        out = {name: timing(problems[name], history, spec["repeats"], sampler) for name, history in spec["histories"].items()}
     else:
         raise ValueError("unknown mode %r" % mode)
     json.dump({"optuna": optuna.__version__, "result": out}, sys.stdout)

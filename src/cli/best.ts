@@ -4,8 +4,9 @@ import {UsageError} from '../errors.js';
 import {rankSweep} from '../report/data.js';
 import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricSpread, seconds} from '../report/format.js';
 import {type ImportanceResult, sweepImportance} from '../report/importance.js';
+import {type FrontPoint, frontMembers, HYPERVOLUME_REFERENCE, hypervolumeScale, hypervolumeText, kneeRule, type ObjectiveFront, objectivesText, objectiveText} from '../report/front.js';
 import {bestWithinBudget, DEFAULT_MARGIN, type RankedRow, sortRows, type Tradeoff} from '../report/ranking.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store} from '../store/store.js';
 import type {MetricSpec, TrialParams} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption, openStore} from './common.js';
@@ -62,6 +63,8 @@ export interface BestResult {
 	rows: RankedRow[];
 	budget?: {seconds: number; best?: RankedRow};
 	importance?: ImportanceResult;
+	/** A multi-objective sweep's front, knee and hypervolume over trials. */
+	front?: ObjectiveFront;
 }
 
 /** `sweeplab best <sweep>`: the ranked configs and the ones worth naming. */
@@ -97,7 +100,15 @@ export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' 
 		budget = {seconds: query.budget, best: bestWithinBudget(result.rows, query.budget)};
 	}
 
-	return {sweep: query.sweep, label, result, rows: rows.slice(0, query.top ?? rows.length), budget, ...(query.importance === true && {importance: sweepImportance(data)})};
+	return {
+		sweep: query.sweep,
+		label,
+		result,
+		rows: rows.slice(0, query.top ?? rows.length),
+		budget,
+		...(query.importance === true && {importance: sweepImportance(data)}),
+		...(data.front && {front: data.front}),
+	};
 }
 
 /**
@@ -115,14 +126,18 @@ const DROP_ORDER: Partial<Record<string, number>> = {
 	's/epoch': 4,
 	trials: 3,
 	'test acc': 2,
+	// With the test accuracy: the validation number of the same weights (`<metric head> of tested`) and their epoch.
+	'tested epoch': 2,
 	Pareto: 1,
 };
+
+const dropOrder = (head: string): number | undefined => DROP_ORDER[head] ?? (head.endsWith(' of tested') ? DROP_ORDER['test acc'] : undefined);
 
 /** The terminal leaderboard, fitted to `width` columns, plus one line for each config worth naming. */
 export function renderBest(best: BestResult, width = terminalWidth()): string {
 	const {label, result} = best;
 	const {metric} = result;
-	const columns: Column[] = leaderboardHead(metric).map((head, index) => ({head, align: LEADERBOARD_ALIGN[index], drop: DROP_ORDER[head], shrink: head === 'config' ? {comfortable: 36, min: 16, after: 4} : undefined}));
+	const columns: Column[] = leaderboardHead(metric).map((head, index) => ({head, align: LEADERBOARD_ALIGN[index], drop: dropOrder(head), shrink: head === 'config' ? {comfortable: 36, min: 16, after: 4} : undefined}));
 	const table = fitTable(columns, best.rows.map(row => leaderboardCells(row, label, metric)), width);
 	const name = (row: RankedRow | undefined) => (row ? `${label(row.config)}: ${metricSpread(metric, row.value)}${metric.name === 'val_accuracy' ? '' : ` ${metric.name}`} in ${seconds(row.trainSeconds.mean)}` : 'none');
 	const lines = [best.rows.length > 0 ? table.text : `no configs of sweep '${best.sweep}'${best.budget ? ` train within ${best.budget.seconds} s` : ''}`];
@@ -133,7 +148,10 @@ export function renderBest(best: BestResult, width = terminalWidth()): string {
 	const within = `${(result.margin * 100).toFixed(1)} ${isFraction(metric) ? 'points' : '%'}`;
 	lines.push(`${metric.name === 'val_accuracy' ? 'most accurate:' : 'best:'}             ${name(result.mostAccurate)}`);
 	lines.push(`fastest within ${within}: ${name(result.fastestWithinMargin)}`);
-	lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
+	if (!best.front) {
+		lines.push(`knee of the Pareto front:  ${result.knee ? name(result.knee) : 'none (the front does not bend)'}`);
+	}
+
 	if (best.budget) {
 		lines.push(`best within ${best.budget.seconds} s:${' '.repeat(Math.max(1, 13 - String(best.budget.seconds).length))}${name(best.budget.best)}`);
 	}
@@ -142,11 +160,33 @@ export function renderBest(best: BestResult, width = terminalWidth()): string {
 		lines.push('"=" after a rank: tied, the mean ± std of the repeats overlap');
 	}
 
+	if (best.front) {
+		lines.push('', ...renderFront(best.front, best.result, label));
+	}
+
 	if (best.importance) {
 		lines.push('', ...renderImportance(best.importance, metric));
 	}
 
 	return lines.join('\n');
+}
+
+/** A multi-objective sweep's front (the configs the "Pareto" column marks), its knee and its hypervolume over trials. */
+function renderFront(front: ObjectiveFront, result: Tradeoff, label: BestResult['label']): string[] {
+	const configs = new Map(result.rows.map(row => [row.configHash, row.config]));
+	const members = frontMembers(front);
+	const ranked = front.points.filter(point => point.rank !== null).length;
+	const names = members.map(point => label(configs.get(point.configHash) ?? {}));
+	const width = Math.max(0, ...names.map(name => name.length));
+	const values = (point: FrontPoint) => front.objectives.map((objective, index) => `${objective.name} ${objectiveText(objective, point.values[index])}`).join('  ');
+	const knee = front.points.find(point => point.configHash === front.knee);
+	return [
+		`Pareto front over ${objectivesText(front.objectives)}: ${members.length} of ${ranked} configs`,
+		...members.map((point, index) => `  ${names[index].padEnd(width)}  ${values(point)}`),
+		`knee: ${knee ? `${label(configs.get(knee.configHash) ?? {})}  ${values(knee)} (${kneeRule(front)})` : 'none (fewer than three distinct front points, or the front does not bend)'}`,
+		`hypervolume of the front over trials: ${hypervolumeText(front)}`,
+		`  (${hypervolumeScale(front)})`,
+	];
 }
 
 /** Share of the metric's variance per parameter, most important first, and the top pair. */
@@ -183,5 +223,29 @@ export function bestJson(best: BestResult): unknown {
 		knee: row(best.result.knee)?.label ?? null,
 		...(best.budget ? {budget: {seconds: best.budget.seconds, best: row(best.budget.best)?.label ?? null}} : {}),
 		...(best.importance ? {importance: best.importance} : {}),
+		...(best.front ? {objectives: frontJson(best)} : {}),
+	};
+}
+
+/** The front for --json: the objectives, each config's values and rank (1 = on the front), the knee, the hypervolume. */
+function frontJson(best: BestResult): unknown {
+	const front = best.front!;
+	const configs = new Map(best.result.rows.map(row => [row.configHash, row.config]));
+	const point = (entry: FrontPoint) => ({
+		label: best.label(configs.get(entry.configHash) ?? {}),
+		configHash: entry.configHash,
+		rank: entry.rank,
+		front: entry.rank === 1,
+		values: Object.fromEntries(front.objectives.map((objective, index) => [objective.name, Number.isFinite(entry.values[index]) ? entry.values[index] : null])),
+	});
+	const knee = front.points.find(entry => entry.configHash === front.knee);
+	return {
+		objectives: front.objectives,
+		front: frontMembers(front).map(point),
+		configs: front.points.map(point),
+		knee: knee ? point(knee) : null,
+		kneeRule: kneeRule(front),
+		hypervolume: front.hypervolume,
+		hypervolumeScale: {reference: HYPERVOLUME_REFERENCE, scale: front.scale},
 	};
 }

@@ -1,7 +1,8 @@
 import {mkdirSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import type {Argv} from 'yargs';
-import {isPostgresUrl, openPostgresStore, redactUrl} from '../store/postgres.js';
+import {isPostgresUrl, redactUrl} from '../store/pg-connection.js';
+import {openPostgresStore} from '../store/postgres.js';
 import {openSqliteStore} from '../store/sqlite.js';
 import type {Store} from '../store/store.js';
 import {UsageError} from '../errors.js';

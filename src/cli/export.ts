@@ -6,7 +6,7 @@ import {rankSweep, readSweep} from '../report/data.js';
 import {exportSweep, toCsv} from '../report/export.js';
 import {openForReport} from './best.js';
 import {UsageError} from '../errors.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import {loadBackend} from '../train/backend.js';
 import {CheckpointError, decodeWeights} from '../train/checkpoint.js';
 import {builtinConfig} from '../types.js';
@@ -28,7 +28,7 @@ export function exportBuilder(yargs: Argv): Argv<ExportArgs> {
 		.positional('sweep', {type: 'string', demandOption: true, describe: 'Sweep name (see sweeplab status)'})
 		.option('format', {choices: EXPORT_FORMATS, default: 'csv' as const, describe: 'csv: one row per epoch with its trial; json: trials with their epochs'})
 		.option('out', {alias: 'o', type: 'string', describe: 'Write to this file instead of stdout'})
-		.option('to', {type: 'string', describe: 'Copy the sweep (trials, epochs, hosts) into this SQLite file instead, e.g. from PostgreSQL to take home', conflicts: ['out']})
+		.option('to', {type: 'string', describe: 'Copy the sweep (trials, epochs, hosts, checkpoints and kept weights) into this SQLite file instead, e.g. from PostgreSQL to take home', conflicts: ['out']})
 		.option('weights', numberOption('weights', 'integer >= 0', {describe: 'Write trial #N\'s kept weights (keepBestWeights: true) as a tfjs layers model (model.json + weights.bin) into the --out folder', conflicts: ['to']})) as unknown as Argv<ExportArgs>;
 }
 
@@ -105,10 +105,11 @@ export async function exportWeights(args: ExportArgs & {weights: number}): Promi
 
 /**
  * `sweeplab export <sweep> --to results.db`: copy the sweep from --db into a SQLite file (created when missing; an
- * earlier copy of the same sweep there is replaced), where report and best work as on the original.
+ * earlier copy of the same sweep there is replaced), where report, best and export --weights work as on the original
+ * and its unfinished trials resume from their checkpoints.
  * @throws UsageError when --to is not a SQLite path or is the --db itself.
  */
-export async function copySweep(args: ExportArgs & {to: string}): Promise<{trials: number; epochs: number}> {
+export async function copySweep(args: ExportArgs & {to: string}): Promise<{trials: number; epochs: number; checkpoints: number}> {
 	if (isPostgresUrl(args.to) || args.to === args.db) {
 		throw new UsageError(`--to ${args.to}: name a SQLite file other than --db to copy the sweep into`);
 	}
@@ -116,14 +117,16 @@ export async function copySweep(args: ExportArgs & {to: string}): Promise<{trial
 	const source = openForReport(args.db);
 	try {
 		const {sweep, trials, steps} = await readSweep(source, args.sweep, {db: showDb(args.db)});
+		// Kept weights (export --weights works on the copy) and the checkpoints unfinished trials resume from.
+		const checkpoints = await source.checkpoints(sweep.id);
 		const target = openStore(args.to);
 		try {
-			await target.importSweep(sweep, trials, steps);
+			await target.importSweep(sweep, trials, steps, checkpoints);
 		} finally {
 			await target.close();
 		}
 
-		return {trials: trials.length, epochs: steps.length};
+		return {trials: trials.length, epochs: steps.length, checkpoints: checkpoints.length};
 	} finally {
 		await source.close();
 	}

@@ -18,11 +18,32 @@ import {serveBuilder, serveCommand} from './serve.js';
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
+/** A command whose output pipe was closed (`sweeplab status | head -1`) ends as one killed by SIGPIPE does: 128 + 13. */
+const EXIT_CLOSED_PIPE = 141;
+
+/**
+ * Aborted when stdout or stderr turns out to be a closed pipe (EPIPE): the reader has gone, as with
+ * `sweeplab run sweep.yaml | head -1`. Output is then dropped without a stack trace, a run stops as on Ctrl-C (its
+ * trials interrupted and resumable) and sweeplab exits with EXIT_CLOSED_PIPE, as `git log | head` does.
+ */
+const closedPipe = new AbortController();
+for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+	// `on`: a stream may report more than one failed write.
+	stream.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE') {
+			throw error;
+		}
+
+		process.exitCode = EXIT_CLOSED_PIPE;
+		closedPipe.abort(`${name} closed`);
+	});
+}
 
 /**
  * The first Ctrl-C (SIGINT) or SIGTERM stops claiming trials and lets running ones finish their epoch (marked
  * interrupted, resumable); a second one exits at once, leaving running trials to be requeued by the next run.
- * The abort reason is the signal's name, which the trials' stop reason repeats.
+ * The abort reason is the signal's name, which the trials' stop reason repeats. A closed output pipe stops the run
+ * the same way.
  */
 function interruptSignal(): AbortSignal {
 	const controller = new AbortController();
@@ -38,7 +59,7 @@ function interruptSignal(): AbortSignal {
 
 	process.on('SIGINT', onSignal);
 	process.on('SIGTERM', onSignal);
-	return controller.signal;
+	return AbortSignal.any([controller.signal, closedPipe.signal]);
 }
 
 export function buildCli(argv: string[]): Argv {
@@ -77,8 +98,8 @@ export function buildCli(argv: string[]): Argv {
 			}
 
 			if (args.to) {
-				const {trials, epochs} = await copySweep({...args, to: args.to});
-				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs) into ${args.to}\n`);
+				const {trials, epochs, checkpoints} = await copySweep({...args, to: args.to});
+				processIo.stderr.write(`copied sweep '${args.sweep}' (${trials} trials, ${epochs} epochs, ${checkpoints} checkpoints and kept weights) into ${args.to}\n`);
 				return;
 			}
 
@@ -121,6 +142,9 @@ export async function main(argv: string[]): Promise<void> {
 	const verbose = argv.includes('--verbose');
 	try {
 		await buildCli(argv).parseAsync();
+		if (closedPipe.signal.aborted) {
+			process.exitCode = EXIT_CLOSED_PIPE;
+		}
 	} catch (error) {
 		if (error instanceof SweeplabError) {
 			process.stderr.write(`sweeplab: ${error.message}${error instanceof UsageError ? ' (see sweeplab --help)' : ''}\n`);

@@ -6,7 +6,7 @@ import {countParams} from '../train/model.js';
 import type {TrainingPath} from '../train/trainer.js';
 import {expectedSteps, sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
-import {BACKENDS, builtinConfig, type TrialSpec} from '../types.js';
+import {BACKENDS, builtinConfig, isSuggestedMethod, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
@@ -51,7 +51,7 @@ export function planBuilder(yargs: Argv): Argv<PlanArgs> {
 export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: string[]}> {
 	const {definition, specs, duplicatesSkipped, shape} = await loadSweepInput(args.file);
 	const backend = resolveBackend(args.backend);
-	const suggested = definition.method === 'tpe' ? {trials: trialsToSuggest(definition), startupTrials: randomStartupTrials(definition)} : undefined;
+	const suggested = isSuggestedMethod(definition.method) ? {trials: trialsToSuggest(definition), startupTrials: randomStartupTrials(definition)} : undefined;
 	const workers = poolSize(args.workers, backend, specs.length + trialsToSuggest(definition));
 	const plan: Plan = {
 		name: definition.name,
@@ -73,7 +73,7 @@ export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: st
 export function renderPlan(plan: Plan, keys: string[]): string {
 	const pool = `the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`;
 	if (plan.suggested) {
-		return `${plan.suggested.trials} trials (tpe), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
+		return `${plan.suggested.trials} trials (${plan.method}), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
 	}
 
 	const lines = [

@@ -108,6 +108,11 @@ export class ProgressPrinter {
 				break;
 			}
 
+			case 'resumed': {
+				this.print(`  trial #${event.trial.ordinal} resumed from its checkpoint after step ${event.step}`);
+				break;
+			}
+
 			case 'warning': {
 				this.print(`  trial #${event.trial.ordinal}: ${event.message}`);
 				break;

@@ -3,8 +3,13 @@ import {join} from 'node:path';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
 import {readSweep, type SweepData} from '../report/data.js';
+import {timeFrontRows} from '../report/front.js';
+import {frontMarkdown} from '../report/front-markdown.js';
+import {FRONT_PLOT_FILES, frontSpec, hypervolumeSpec} from '../report/front-plots.js';
+import {importanceMarkdown, importanceSection} from '../report/importance-section.js';
 import {type IndexEntry, indexReadme, PLOT_FILES, sweepReadme} from '../report/markdown.js';
-import {learningCurvesSpec, renderSvg, tradeoffSpec, validationCurvesSpec} from '../report/plots.js';
+import {renderSvg} from '../report/chart-common.js';
+import {learningCurvesSpec, tradeoffSpec, validationCurvesSpec} from '../report/plots.js';
 import {TRIAL_STATES} from '../types.js';
 import {marginOption, openForReport} from './best.js';
 import {globalOptions, type GlobalArgs} from './common.js';
@@ -27,13 +32,15 @@ export function reportBuilder(yargs: Argv): Argv<ReportArgs> {
 
 /** The files of one sweep's report: README.md and the SVGs it links, by file name. */
 export async function renderSweepReport(data: SweepData): Promise<Map<string, string>> {
-	const {sweep, trials, steps, label, result} = data;
+	const {sweep, trials, steps, label, result, front} = data;
 	const states = Object.fromEntries(TRIAL_STATES.map(state => [state, trials.filter(trial => trial.state === state).length]));
+	const configs = new Map(result.rows.map(row => [row.configHash, row.config]));
 	return new Map([
-		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states})],
-		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(result.rows, label, result.metric))],
+		['README.md', sweepReadme({sweep, result, label, trialCount: trials.length, states, ...(front && {front: frontMarkdown(front, configs, label)}), importance: importanceMarkdown(importanceSection(data), result.metric)})],
+		[PLOT_FILES.tradeoff, await renderSvg(tradeoffSpec(front ? timeFrontRows(result.rows, result.metric) : result.rows, label, result.metric))],
 		[PLOT_FILES.validation, await renderSvg(validationCurvesSpec(trials, steps, result.rows, label, result.metric))],
 		[PLOT_FILES.learningCurves, await renderSvg(learningCurvesSpec(trials, steps, result.rows, label))],
+		...(front ? [[FRONT_PLOT_FILES.front, await renderSvg(frontSpec(front, configs, label))], [FRONT_PLOT_FILES.hypervolume, await renderSvg(hypervolumeSpec(front))]] as const : []),
 	]);
 }
 

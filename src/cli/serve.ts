@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs';
 import type {Argv} from 'yargs';
 import {StoreError, UsageError} from '../errors.js';
 import {generateToken, isLoopback, startDashboard} from '../serve/server.js';
-import {isPostgresUrl} from '../store/postgres.js';
+import {isPostgresUrl} from '../store/pg-connection.js';
 import {globalOptions, type GlobalArgs, type Io, openStore, showDb, trialsDirOption, trialsRoot} from './common.js';
 
 const SERVE_RECONNECT_MS = 10_000;

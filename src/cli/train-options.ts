@@ -2,6 +2,7 @@
  * What `run` and `worker` share: the options of how this host trains, and the wiring from them to the run loop
  * (pool, dataset, progress display). `run` creates or resumes a sweep from its file; `worker` joins one from the database.
  */
+import {accessSync, constants, mkdirSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -12,6 +13,7 @@ import {DEFAULT_LEASE_MS, runSweep, type RunSummary} from '../run/loop.js';
 import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
 import {threadRunner} from '../run/threads.js';
+import {UsageError} from '../errors.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {programPath} from '../sweep/read.js';
@@ -104,7 +106,24 @@ export function sweepRunner(args: TrainArgs, sweep: {definition: SweepDefinition
 	}
 
 	const spec = {command: program.command, cwd: programPath(sweep.file, program.cwd ?? '.'), env: program.env ?? {}};
-	return programRunner(spec, join(trialsRoot(args), sweep.definition.name));
+	const trialsDir = join(trialsRoot(args), sweep.definition.name);
+	checkTrialsDir(trialsDir);
+	return programRunner(spec, trialsDir);
+}
+
+/**
+ * The sweep's trial folders (each trial's log and SWEEPLAB_CHECKPOINT_DIR) must be writable before a trial starts:
+ * otherwise every trial would fail on it and, failed being final, stay failed once the folder is fixed.
+ * @throws UsageError naming the folder and why.
+ */
+function checkTrialsDir(dir: string): void {
+	try {
+		mkdirSync(dir, {recursive: true});
+		accessSync(dir, constants.W_OK);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+		throw new UsageError(`the trials folder ${dir} cannot be written (${code}): each program trial's log and SWEEPLAB_CHECKPOINT_DIR go there; name a writable folder with --trials-dir or SWEEPLAB_TRIALS_DIR`, {cause: error});
+	}
 }
 
 /** `on fashion-mnist` or `running python3 train.py ${args}`: what a sweep trains, for the first line of run and worker. */
@@ -152,7 +171,7 @@ export interface TrainSweepOptions {
 
 /** Train the sweep's claimable trials on the pool with the progress display; the summary adds up every pass. */
 export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOptions): Promise<RunSummary> {
-	const {store, sweep, host, workers, signal} = options;
+	const {store, sweep, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};

@@ -35,7 +35,7 @@ class Progress {
 	constructor(
 		private readonly stream: ProgressStream | null,
 		private readonly name: string,
-		private readonly url: string,
+		url: string,
 		private readonly total: number | undefined,
 	) {
 		if (stream !== null && !stream.isTTY) {

@@ -1,8 +1,14 @@
-import type {PrunerSpec} from '../types.js';
-import {currentStep, hasStep, type MetricReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
+import {currentStep, hasStep, type StepReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
+
+/** What ASHA's rungs are made of; hyperband runs one such ladder per bracket, with a later first rung each. */
+export interface RungLadder {
+	minEpochs: number;
+	maxEpochs: number;
+	reductionFactor: number;
+}
 
 /** The epochs at which ASHA decides: minEpochs * reductionFactor^i, below maxEpochs (a trial at maxEpochs is done anyway). */
-export function ashaRungs(spec: {minEpochs: number; maxEpochs: number; reductionFactor: number}): number[] {
+export function ashaRungs(spec: RungLadder): number[] {
 	const rungs: number[] = [];
 	for (let rung = spec.minEpochs; rung < spec.maxEpochs; rung *= spec.reductionFactor) {
 		rungs.push(rung);
@@ -16,7 +22,7 @@ export function ashaRungs(spec: {minEpochs: number; maxEpochs: number; reduction
  * have reached the rung (itself included), whatever their state now: a pruned trial still reached the rung.
  * Ties with the cut-off survive. The first trial at a rung always goes on, so early trials are never starved.
  */
-export function decideAsha(spec: Extract<PrunerSpec, {kind: 'asha'}>, read: MetricReader, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
+export function decideAsha(spec: RungLadder, read: StepReader, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
 	const epoch = currentStep(trial);
 	if (epoch === undefined || !ashaRungs(spec).includes(epoch)) {
 		return {prune: false};

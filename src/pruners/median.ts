@@ -1,11 +1,11 @@
 import type {PrunerSpec} from '../types.js';
-import {currentStep, hasStep, type MetricReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
+import {currentStep, hasStep, type StepReader, type PruneDecision, type PrunerPeer, type PrunerTrial} from './trial.js';
 
 /**
  * Optuna's MedianPruner, except that completed trials also enter with their best-so-far at step k (Optuna
  * takes their raw value at k): one noisy step of a good trial should not lower the bar. A tie with the median survives.
  */
-export function decideMedian(spec: Extract<PrunerSpec, {kind: 'median'}>, read: MetricReader, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
+export function decideMedian(spec: Extract<PrunerSpec, {kind: 'median'}>, read: StepReader, trial: PrunerTrial, peers: readonly PrunerPeer[]): PruneDecision {
 	const step = currentStep(trial);
 	if (step === undefined || step <= spec.warmupEpochs) {
 		return {prune: false};

@@ -11,8 +11,12 @@ export type PruneDecision = {prune: false} | {prune: true; reason: string};
 
 export interface PrunerTrial {
 	id: number;
+	/** The trial's position in its sweep (`#n` in the output): hyperband's bracket follows from it, as Optuna's from the trial number. */
+	ordinal: number;
 	/** The steps (epochs) recorded so far; the latest one is the step just finished. */
 	steps: StepRecord[];
+	/** The built-in model's parameter count, once built: the `params` objective of a multi-objective sweep. */
+	paramCount?: number | null;
 }
 
 export interface PrunerPeer extends PrunerTrial {
@@ -20,8 +24,17 @@ export interface PrunerPeer extends PrunerTrial {
 	state: string;
 }
 
+/** How median and asha read a trial's value at a step (a metric, or a weighted sum of objectives): higher is better. */
+export interface StepReader {
+	/** What the value is, for reasons. */
+	readonly metric: MetricSpec;
+	at(trial: PrunerTrial, step: number): number;
+	bestSoFar(trial: PrunerTrial, step: number): number;
+	format(score: number): string;
+}
+
 /** Reads a metric off steps, oriented so that higher is better; -Infinity for a missing or non-finite value. */
-export class MetricReader {
+export class MetricReader implements StepReader {
 	constructor(readonly metric: MetricSpec = DEFAULT_METRIC) {}
 
 	score(record: StepRecord): number {

@@ -5,7 +5,8 @@ import {UsageError} from '../errors.js';
 import type {StepSummary, Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
-import {configRows} from './leaderboard.js';
+import {objectiveFront, type ObjectiveFront} from './front.js';
+import {configRows, needsReplay, stepsByTrial} from './leaderboard.js';
 import {type Tradeoff, tradeoff} from './ranking.js';
 
 /** A sweep ranked: its trials and the configs' rows, without the steps. */
@@ -20,6 +21,8 @@ export interface SweepRanking {
 	/** The swept values of a config, e.g. `activation=relu learningRate=0.001`. */
 	label: (config: TrialParams) => string;
 	result: Tradeoff;
+	/** A multi-objective sweep's front; its rows' `pareto` flags and `knee` are then those of this front. */
+	front?: ObjectiveFront;
 }
 
 export interface SweepData extends SweepRanking {
@@ -44,6 +47,13 @@ export async function rankSweep(store: Store, name: string, options: {margin?: n
 	const summaries = new Map((await store.stepSummaries(sweep.id)).map(summary => [summary.trialId, summary]));
 	const keys = sweptKeys(sweep.definition);
 	const metric = sweepMetric(sweep.definition);
+	const {objectives} = sweep.definition;
+	// Steps are read only for what the summaries do not hold: a front's objectives (each completed trial's), and
+	// the tested epoch of trials recorded before the trainer reported test_epoch (early stopping replayed).
+	const needed = trials.filter(trial => (objectives ? trial.state === 'completed' : needsReplay(trial))).map(trial => trial.id);
+	const steps = needed.length > 0 ? await store.trialSteps(needed) : [];
+	const result = tradeoff(configRows(trials, summaries, metric, stepsByTrial(steps)), {margin: options.margin, metric});
+	const front = objectives ? objectiveFront(objectives, trials, steps) : undefined;
 	return {
 		sweep,
 		trials,
@@ -51,7 +61,8 @@ export async function rankSweep(store: Store, name: string, options: {margin?: n
 		metric,
 		keys,
 		label: config => describeConfig(config, keys),
-		result: tradeoff(configRows(trials, summaries, metric), {margin: options.margin, metric}),
+		result: front ? onFront(result, front) : result,
+		...(front && {front}),
 	};
 }
 
@@ -59,4 +70,15 @@ export async function rankSweep(store: Store, name: string, options: {margin?: n
 export async function readSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepData> {
 	const ranking = await rankSweep(store, name, options);
 	return {...ranking, steps: await store.steps(ranking.sweep.id)};
+}
+
+/** The ranking with the Pareto flags and the knee of the sweep's own objectives instead of metric against time. */
+function onFront(result: Tradeoff, front: ObjectiveFront): Tradeoff {
+	const ranks = new Map(front.points.map(point => [point.configHash, point.rank]));
+	// In place: mostAccurate and the others are these same row objects.
+	for (const row of result.rows) {
+		row.pareto = ranks.get(row.configHash) === 1;
+	}
+
+	return {...result, knee: result.rows.find(row => row.configHash === front.knee)};
 }

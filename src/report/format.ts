@@ -76,6 +76,8 @@ export const leaderboardHead = (metric: MetricSpec = DEFAULT_METRIC): string[] =
 	'config',
 	metricHead(metric),
 	'test acc',
+	`${metricHead(metric)} of tested`,
+	'tested epoch',
 	'params',
 	'epochs',
 	'converged at',
@@ -88,7 +90,7 @@ export const leaderboardHead = (metric: MetricSpec = DEFAULT_METRIC): string[] =
 	'trials',
 ];
 
-export const LEADERBOARD_ALIGN = ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'] as const;
+export const LEADERBOARD_ALIGN = ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'] as const;
 
 export function leaderboardCells(row: RankedRow, label: (config: TrialParams) => string, metric: MetricSpec = DEFAULT_METRIC): string[] {
 	const states = Object.entries(row.states).filter(([state]) => state !== 'completed').map(([state, n]) => `${n} ${state}`);
@@ -97,6 +99,8 @@ export function leaderboardCells(row: RankedRow, label: (config: TrialParams) =>
 		label(row.config),
 		metricSpread(metric, row.value),
 		percentSpread(row.testAccuracy),
+		metricSpread(metric, row.testedValue),
+		numberSpread(row.testedEpoch, 1),
 		row.paramCount?.toLocaleString('en-US') ?? '-',
 		numberSpread(row.epochsRun, 0),
 		numberSpread(row.convergedEpoch, 1),

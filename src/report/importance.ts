@@ -393,19 +393,23 @@ function pairShare(tree: Tree, d: number, e: number): number {
 	return variance / total;
 }
 
-/** Each config with a finite mean best value, by its swept parameters' values. */
-export function importanceObservations(data: Pick<SweepData, 'sweep' | 'result'>): ImportanceObservation[] {
-	const keys = Object.keys(data.sweep.definition.parameters);
-	return data.result.rows
-		.filter((row) => Number.isFinite(row.value.mean))
-		.map((row) => ({params: Object.fromEntries(keys.map((key) => [key, row.config[key]])), value: row.value.mean}));
+/** The parameters fANOVA can weigh: those with at least two values (or a range), by name. */
+export function variedParameters(parameters: Record<string, ParameterSpec>): string[] {
+	return Object.keys(parameters).sort().filter((name) => featureOf(name, parameters[name]) !== undefined);
 }
 
 /**
- * The importances behind `sweeplab best <sweep> --importance`: the sweep's parameters against each config's mean
- * best value of the sweep's metric over its completed repeats (the leaderboard's value; variance shares do not
- * depend on which way is better).
- * @throws UsageError naming the sweep when it has fewer than two configs with a finished, finite accuracy.
+ * What a sweep's importances are fitted to: each config's mean best value of the sweep's metric over its completed
+ * repeats (the leaderboard's value; variance shares do not depend on which way is better), for the configs that
+ * have a finite one.
+ */
+export function importanceObservations(data: Pick<SweepData, 'result'>): ImportanceObservation[] {
+	return data.result.rows.filter((row) => Number.isFinite(row.value.mean)).map((row) => ({params: row.config, value: row.value.mean}));
+}
+
+/**
+ * The importances behind `sweeplab best <sweep> --importance` and the reports, over importanceObservations.
+ * @throws UsageError naming the sweep when it has fewer than two configs with a finished, finite value.
  */
 export function sweepImportance(data: Pick<SweepData, 'sweep' | 'result'>, options: ImportanceOptions = {}): ImportanceResult {
 	const {metric} = data.result;

@@ -1,5 +1,6 @@
 import type {StepSummary, StoredStep, TrialRecord} from '../store/store.js';
-import type {MetricSpec, TrialParams, TrialState} from '../types.js';
+import {testedEpoch} from '../train/early-stopping.js';
+import {builtinConfig, type MetricSpec, type TrialParams, type TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
 
 /** Mean and sample standard deviation (0 for a single value; NaN for none). */
@@ -21,6 +22,13 @@ export interface ConfigRow {
 	value: Spread;
 	/** The final metric test_accuracy (the built-in trainer reports it). */
 	testAccuracy: Spread;
+	/**
+	 * The epoch (step) whose weights test_accuracy is of (testedEpochOf): the last one, or the best one early stopping
+	 * restored, which need not be the step `value` is from.
+	 */
+	testedEpoch: Spread;
+	/** The metric at testedEpoch: the validation numbers of the very weights test_accuracy is of. */
+	testedValue: Spread;
 	/** Step (epoch) of the best value. */
 	bestEpoch: Spread;
 	/** Epoch the trial converged at (src/report/convergence.ts). */
@@ -97,24 +105,30 @@ export const lossHistory = (history: readonly StoredStep[]) => history.map(step 
  * view): the best finite value of the metric (the first step on ties), the converged epoch, the seconds up to the
  * best step. For steps held in memory (tests, hand-made records); a sweep in a store is ranked from its summaries.
  */
-export function summariseTrial(trialId: number, history: readonly StoredStep[], metric: MetricSpec): StepSummary {
+export function summariseTrial(trial: Pick<TrialRecord, 'id' | 'finalMetrics'>, history: readonly StoredStep[], metric: MetricSpec): StepSummary {
 	const index = bestStepIndex(history, metric);
+	const testEpoch = trial.finalMetrics.test_epoch;
+	const tested = testEpoch === undefined ? undefined : history.find(step => step.step === testEpoch)?.metrics[metric.name];
 	const best = index < 0 ? undefined : history[index];
 	const timed = history.flatMap(step => (step.seconds !== undefined && Number.isFinite(step.seconds) ? [step.seconds] : []));
 	return {
-		trialId,
+		trialId: trial.id,
 		bestValue: best?.metrics[metric.name] ?? null,
 		bestStep: best?.step ?? null,
 		convergedStep: convergedEpoch(lossHistory(history)) ?? null,
 		secondsToBest: best === undefined ? null : secondsUpTo(history, best.step),
 		stepSeconds: timed.reduce((sum, seconds) => sum + seconds, 0),
 		timedSteps: timed.length,
+		testedValue: tested !== undefined && Number.isFinite(tested) ? tested : null,
 	};
 }
 
 /** summariseTrial of every trial that has steps, by trial id. */
-export function summariesOf(steps: readonly StoredStep[], metric: MetricSpec): Map<number, StepSummary> {
-	return new Map([...stepsByTrial(steps)].map(([trialId, history]) => [trialId, summariseTrial(trialId, history, metric)]));
+export function summariesOf(trials: readonly TrialRecord[], byTrial: ReadonlyMap<number, readonly StoredStep[]>, metric: MetricSpec): Map<number, StepSummary> {
+	return new Map(trials.flatMap(trial => {
+		const history = byTrial.get(trial.id);
+		return history ? [[trial.id, summariseTrial(trial, history, metric)] as const] : [];
+	}));
 }
 
 /**
@@ -122,11 +136,15 @@ export function summariesOf(steps: readonly StoredStep[], metric: MetricSpec): M
  * configs with no completed trial come last.
  */
 export function leaderboard(trials: readonly TrialRecord[], steps: readonly StoredStep[], metric: MetricSpec): ConfigRow[] {
-	return configRows(trials, summariesOf(steps, metric), metric);
+	const byTrial = stepsByTrial(steps);
+	return configRows(trials, summariesOf(trials, byTrial, metric), metric, byTrial);
 }
 
-/** The leaderboard from each trial's step summary (a completed trial without one has no steps). */
-export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMap<number, StepSummary>, metric: MetricSpec): ConfigRow[] {
+/**
+ * The leaderboard from each trial's step summary (a completed trial without one has no steps), and the steps of
+ * the trials that needsReplay (the others' may be left out).
+ */
+export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMap<number, StepSummary>, metric: MetricSpec, histories: ReadonlyMap<number, readonly StoredStep[]>): ConfigRow[] {
 	const groups = new Map<string, TrialRecord[]>();
 	for (const trial of trials) {
 		const group = groups.get(trial.configHash);
@@ -141,6 +159,7 @@ export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMa
 	const rows = [...groups.values()].map(group => {
 		const completed = group.filter(trial => trial.state === 'completed');
 		const outcomes = completed.map(trial => summaries.get(trial.id));
+		const tested = completed.map(trial => testedEpochOf(trial, histories.get(trial.id) ?? []));
 		const states: ConfigRow['states'] = {};
 		for (const trial of group) {
 			states[trial.state] = (states[trial.state] ?? 0) + 1;
@@ -154,6 +173,8 @@ export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMa
 			states,
 			value: spread(outcomes.map(outcome => finite(outcome?.bestValue))),
 			testAccuracy: spread(completed.map(trial => trial.testAccuracy ?? Number.NaN)),
+			testedEpoch: spread(tested.map(epoch => epoch ?? Number.NaN)),
+			testedValue: spread(completed.map((trial, i) => testedValueOf(trial, tested[i], outcomes[i], histories.get(trial.id), metric))),
 			bestEpoch: spread(outcomes.map(outcome => finite(outcome?.bestStep))),
 			convergedEpoch: spread(outcomes.map(outcome => finite(outcome?.convergedStep))),
 			epochsRun: spread(completed.map(trial => trial.epochsRun)),
@@ -166,6 +187,39 @@ export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMa
 	});
 
 	return rows.sort((a, b) => score(metric, b.value.mean) - score(metric, a.value.mean));
+}
+
+/**
+ * The step whose weights a trial's test_accuracy is of: its final metric test_epoch (the built-in trainer reports
+ * it), else, for a trial recorded before it did, early stopping's rule replayed on its epochs (src/train/early-stopping.ts).
+ * Undefined for a trial without a test accuracy.
+ */
+export function testedEpochOf(trial: TrialRecord, history: readonly StoredStep[]): number | undefined {
+	if (trial.finalMetrics.test_epoch !== undefined) {
+		return trial.finalMetrics.test_epoch;
+	}
+
+	if (trial.testAccuracy === null) {
+		return undefined;
+	}
+
+	const epochs = history.map(step => ({epoch: step.step, valLoss: step.metrics.val_loss ?? Number.NaN, valAccuracy: step.metrics.val_accuracy ?? Number.NaN}));
+	return testedEpoch(builtinConfig(trial.config).earlyStopping, epochs);
+}
+
+/**
+ * A completed trial whose tested epoch is found by replaying early stopping on its steps (no test_epoch, a test
+ * accuracy): the only trials configRows needs the steps of.
+ */
+export const needsReplay = (trial: TrialRecord): boolean => trial.state === 'completed' && trial.finalMetrics.test_epoch === undefined && trial.testAccuracy !== null;
+
+/** The metric at the tested epoch: from the trial's summary when it names test_epoch, else from its steps. */
+function testedValueOf(trial: TrialRecord, epoch: number | undefined, summary: StepSummary | undefined, history: readonly StoredStep[] | undefined, metric: MetricSpec): number {
+	if (!needsReplay(trial)) {
+		return summary?.testedValue ?? Number.NaN;
+	}
+
+	return history?.find(step => step.step === epoch)?.metrics[metric.name] ?? Number.NaN;
 }
 
 function secondsUpTo(history: readonly StoredStep[], step: number): number {

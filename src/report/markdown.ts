@@ -2,11 +2,11 @@
  * The report as markdown that renders on GitHub: pure functions of the data, no file access.
  */
 import type {SweepRecord, SweepStatus} from '../store/store.js';
-import type {TrialParams} from '../types.js';
+import type {MetricSpec, TrialParams} from '../types.js';
 import {CONVERGENCE_ABSOLUTE_TOLERANCE, CONVERGENCE_RELATIVE_TOLERANCE} from './convergence.js';
 import {describeProgram} from '../sweep/describe.js';
-import {isFraction, leaderboardCells, leaderboardHead, metricGap, metricSpread, metricTitle, metricValue, percentSpread, seconds} from './format.js';
-import type {RankedRow, Tradeoff} from './ranking.js';
+import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricHead, metricGap, metricSpread, metricTitle, metricValue, numberSpread, percentSpread, seconds} from './format.js';
+import {type RankedRow, timeTied, type Tradeoff} from './ranking.js';
 
 export type Label = (config: TrialParams) => string;
 
@@ -49,11 +49,55 @@ function costPerPoint(result: Tradeoff, cheap: RankedRow, dear: RankedRow): stri
 	return points > 0 && extra > 0 ? `${seconds(extra / points)} per point` : undefined;
 }
 
+/** `31.2 ± 4.0 s`: a config's mean training time and its repeats' spread. */
+const timeSpread = (row: RankedRow): string => `${numberSpread(row.trainSeconds, 1)} s`;
+
+/**
+ * What the timings can and cannot tell about "the fastest config within the margin", judged like accuracy ties:
+ * by the spread (mean ± std) of the repeats' training times. Nothing when the ranking by time stands.
+ */
+function timeNoise(result: Tradeoff, label: Label): string[] {
+	const {mostAccurate: best, fastestWithinMargin: fast, fastestTies} = result;
+	if (!best || !fast) {
+		return [];
+	}
+
+	if (fast.trainSeconds.n < 2) {
+		return result.rows.length > 1 ? ['Each config was timed once, so there is no spread to judge time differences by: read the times as rough.'] : [];
+	}
+
+	const notes: string[] = [];
+	if (fast !== best && timeTied(fast, best) === true) {
+		notes.push(`Its time is within the spread of the best config's repeats (${timeSpread(fast)} against ${timeSpread(best)}), so it is not measurably faster.`);
+	}
+
+	const others = fastestTies.filter(row => row !== best);
+	if (others.length > 0) {
+		notes.push(`By mean time ${fast === best ? 'it' : code(label(fast.config))} is the fastest within the margin, but ${others.map(row => `${code(label(row.config))} (${timeSpread(row)})`).join(', ')} ${others.length === 1 ? 'is' : 'are'} within the spread of its repeats (${timeSpread(fast)}): the timings cannot tell which of them is fastest.`);
+	}
+
+	return notes;
+}
+
+/**
+ * Whose weights the test accuracy is of, with their own validation number: `, of the weights after epoch 15
+ * (validation accuracy 88.10% ± 0.20 for those same weights)`; the epochs' mean ± std when repeats differ.
+ */
+function testedWeights(row: RankedRow, metric: MetricSpec): string {
+	if (row.testedEpoch.n === 0) {
+		return '';
+	}
+
+	const epochs = row.testedEpoch.std > 0 ? `epochs averaging ${row.testedEpoch.mean.toFixed(1)} (± ${row.testedEpoch.std.toFixed(1)})` : `epoch ${row.testedEpoch.mean}`;
+	return `, of the weights after ${epochs} (${metricTitle(metric)} ${metricSpread(metric, row.testedValue)} for those same weights)`;
+}
+
 /**
  * The answer in plain words: the best accuracy and what it costs, the fastest config nearly as good, the
- * configs the data cannot tell apart, the Pareto front and its knee.
+ * configs the data cannot tell apart, the Pareto front and its knee (unless `timeFront` is false: a multi-objective
+ * sweep's front is not metric against time).
  */
-export function tradeoffStatement(result: Tradeoff, label: Label): string {
+export function tradeoffStatement(result: Tradeoff, label: Label, timeFront = true): string {
 	const {mostAccurate: best, fastestWithinMargin: fast, knee, rows, margin, metric} = result;
 	const title = metricTitle(metric);
 	if (!best) {
@@ -61,7 +105,7 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 	}
 
 	const repeats = (row: RankedRow) => (row.value.n > 1 ? ` (mean of ${row.value.n} repeats)` : '');
-	const test = best.testAccuracy.n > 0 ? `; its test accuracy is ${percentSpread(best.testAccuracy)}` : '';
+	const test = best.testAccuracy.n > 0 ? `; its test accuracy is ${percentSpread(best.testAccuracy)}${testedWeights(best, metric)}` : '';
 	const parts = [
 		`The best ${title} is **${metricSpread(metric, best.value)}** (${code(label(best.config))}) in ${seconds(best.trainSeconds.mean)} of training${repeats(best)}${test}.`,
 	];
@@ -76,6 +120,10 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 		parts.push(`No config within ${marginText} of it trains faster.`);
 	}
 
+	if (fast) {
+		parts.push(...timeNoise(result, label));
+	}
+
 	// The rank group, not every overlapping config, so the words match the table's `1=` marks.
 	const ties = rows.filter(row => row !== best && row.rank === best.rank);
 	const good = metric.name === 'val_accuracy' ? 'accurate' : 'good';
@@ -87,6 +135,11 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 		parts.push('With one repeat per config there is no spread to judge ties by; rerun with `repeats: 2` or more before trusting small differences.');
 	}
 
+	// A multi-objective sweep's front is over its own objectives: its section (front-markdown.ts) says it.
+	if (!timeFront) {
+		return parts.join('\n\n');
+	}
+
 	const front = rows.filter(row => row.pareto).sort((a, b) => a.trainSeconds.mean - b.trainSeconds.mean);
 	const ranked = rows.filter(row => row.rank !== null).length;
 	parts.push(
@@ -94,8 +147,11 @@ export function tradeoffStatement(result: Tradeoff, label: Label): string {
 	);
 	if (knee) {
 		const cost = costPerPoint(result, knee, best);
+		const noise = knee !== best && timeTied(knee, best) === true
+			? ` Its time is within the spread of the best config's repeats (${timeSpread(knee)} against ${timeSpread(best)}), so the bend is inside the noise of the timings.`
+			: '';
 		parts.push(
-			`The knee of the front is ${code(label(knee.config))}: ${metricValue(metric, knee.value.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.`,
+			`The knee of the front is ${code(label(knee.config))}: ${metricValue(metric, knee.value.mean)} in ${seconds(knee.trainSeconds.mean)}${cost && knee !== best ? `; beyond it, accuracy costs ${cost}` : ''}.${noise}`,
 		);
 	}
 
@@ -108,10 +164,14 @@ export interface SweepReportInput {
 	label: Label;
 	trialCount: number;
 	states: Record<string, number>;
+	/** A multi-objective sweep's section (front-markdown.ts), after the answer. */
+	front?: string;
+	/** The "Which parameters matter" section (importance-section.ts), placed after the leaderboard; none when absent. */
+	importance?: string;
 }
 
 /** reports/<sweep>/README.md. */
-export function sweepReadme({sweep, result, label, trialCount, states}: SweepReportInput): string {
+export function sweepReadme({sweep, result, label, trialCount, states, front, importance}: SweepReportInput): string {
 	const {definition} = sweep;
 	const {metric} = result;
 	const dataset = definition.dataset ? [
@@ -127,19 +187,22 @@ export function sweepReadme({sweep, result, label, trialCount, states}: SweepRep
 		definition.question ? `> ${definition.question}` : undefined,
 		`${configs} config${configs === 1 ? '' : 's'} × ${definition.repeats} repeat${definition.repeats === 1 ? '' : 's'} = ${trialCount} trials (${stateText || 'none yet'}) · ${definition.method} search · ${dataset} · created ${sweep.createdAt.slice(0, 10)}`,
 		'## Answer',
-		tradeoffStatement(result, label),
+		tradeoffStatement(result, label, front === undefined),
+		front,
 		'## Leaderboard',
 		markdownTable(
 			leaderboardHead(metric),
 			result.rows.map(row => leaderboardCells(row, label, metric)),
-			['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+			LEADERBOARD_ALIGN,
 		),
 		[
 			`Ranked by ${metricTitle(metric)} at each trial's best ${definition.program ? 'step' : 'epoch'} (${metric.goal === 'maximize' ? 'higher' : 'lower'} is better), mean ± sample standard deviation over repeats (completed trials only). `,
 			'A rank followed by `=` is shared: those configs\' mean ± std intervals overlap, so they are tied rather than ranked apart. ',
 			`*Converged at* is the first epoch whose validation loss is within max(${CONVERGENCE_RELATIVE_TOLERANCE * 100}% of the trial's minimum, ${CONVERGENCE_ABSOLUTE_TOLERANCE}) of that minimum. `,
-			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on both ${metricTitle(metric)} and training time.`,
+			`*test acc* is of the weights after *tested epoch* (the last epoch, or the best one when early stopping restored it), and *${metricHead(metric)} of tested* is the ${metricTitle(metric)} of those same weights: compare these two, not the best epoch's ${metricTitle(metric)}, with the test accuracy. `,
+			`*s to best* sums the epoch times up to the best epoch; *train s* is the whole trial; *Pareto* marks configs no other config beats on ${front === undefined ? `both ${metricTitle(metric)} and training time` : 'every objective'}.`,
 		].join(''),
+		importance,
 		'## Plots',
 		`![Validation accuracy against training time](${PLOT_FILES.tradeoff})`,
 		`![Validation accuracy per epoch](${PLOT_FILES.validation})`,

@@ -37,6 +37,24 @@ export interface Tradeoff {
 	fastestWithinMargin?: RankedRow;
 	/** The knee of the Pareto front (src/report/pareto.ts), when the front bends. */
 	knee?: RankedRow;
+	/**
+	 * The other configs within the margin whose training time is tied with fastestWithinMargin's (timeTied): by mean
+	 * time it is the fastest, but the repeats' spread cannot tell it from these.
+	 */
+	fastestTies: RankedRow[];
+}
+
+/**
+ * Whether two configs' mean training times are within the spread of their repeats (mean ± std overlap, as `tied`
+ * judges the metric): a ranking of the two by time is then noise. Undefined when either has fewer than two timed
+ * repeats, which leaves no spread to judge by.
+ */
+export function timeTied(a: ConfigRow, b: ConfigRow): boolean | undefined {
+	if (a.trainSeconds.n < 2 || b.trainSeconds.n < 2) {
+		return undefined;
+	}
+
+	return tied(a.trainSeconds, b.trainSeconds);
 }
 
 /**
@@ -96,11 +114,11 @@ export function tradeoff(rows: readonly ConfigRow[], options: {margin?: number; 
 	const usable = ranked.filter(row => Number.isFinite(row.value.mean));
 	const mostAccurate = usable[0];
 	const within = mostAccurate && (isFraction(metric) ? margin : Math.abs(mostAccurate.value.mean) * margin);
-	const fastestWithinMargin = mostAccurate
-		? fastest(usable.filter(row => score(metric, row.value.mean) >= score(metric, mostAccurate.value.mean) - within!))
-		: undefined;
+	const candidates = mostAccurate ? usable.filter(row => score(metric, row.value.mean) >= score(metric, mostAccurate.value.mean) - within!) : [];
+	const fastestWithinMargin = fastest(candidates);
+	const fastestTies = fastestWithinMargin ? candidates.filter(row => row !== fastestWithinMargin && timeTied(row, fastestWithinMargin) === true) : [];
 	const knee = kneeIndex(ranked.map(row => pointOf(row, metric)), ranked.map(row => row.pareto));
-	return {metric, rows: ranked, margin, mostAccurate, fastestWithinMargin, knee: knee === undefined ? undefined : ranked[knee]};
+	return {metric, rows: ranked, margin, mostAccurate, fastestWithinMargin, knee: knee === undefined ? undefined : ranked[knee], fastestTies};
 }
 
 /** The best config whose mean training time fits in `seconds`, or undefined. */

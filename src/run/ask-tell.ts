@@ -9,7 +9,7 @@ import {StoreError} from '../errors.js';
 import {decidePrune} from '../pruners/pruner.js';
 import {suggestNextTrial} from '../samplers/next.js';
 import {type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
-import {type StepRecord, sweepMetric, type TrialOutcome} from '../types.js';
+import {isSuggestedMethod, type StepRecord, sweepMetric, sweepObjectives, type TrialOutcome} from '../types.js';
 import {SweepHistory} from './history.js';
 import {hostName} from './loop.js';
 
@@ -26,7 +26,7 @@ export async function askTrial(store: Store, sweep: SweepRecord, leaseMs: number
 	const owner = askOwner();
 	for (;;) {
 		const trial = await store.claimTrial(sweep.id, owner, leaseMs);
-		if (trial || sweep.definition.method !== 'tpe') {
+		if (trial || !isSuggestedMethod(sweep.definition.method)) {
 			return trial;
 		}
 
@@ -74,7 +74,7 @@ export async function tellStep(store: Store, sweep: SweepRecord, trialId: number
 	} else if (sweep.definition.pruner) {
 		const history = new SweepHistory(store, sweep.id);
 		await history.refresh();
-		const decision = decidePrune(sweep.definition.pruner, {id: trial.id, steps: history.steps(trial.id)}, history.peers(trial.id), metric);
+		const decision = decidePrune(sweep.definition.pruner, history.prunerTrial(trial), history.peers(trial.id), metric, sweepObjectives(sweep.definition));
 		if (decision.prune) {
 			answer = {state: 'pruned', reason: decision.reason};
 		}

@@ -1,12 +1,17 @@
-import type {PrunerPeer} from '../pruners/pruner.js';
-import type {SamplerHistory} from '../samplers/next.js';
+import type {PrunerPeer, PrunerTrial} from '../pruners/pruner.js';
+import type {SamplerHistory, SamplerObservation} from '../samplers/next.js';
 import type {Store} from '../store/store.js';
 import {isUnfinished, type MetricSpec, type StepRecord, type TrialParams, type TrialState} from '../types.js';
+import {objectiveValue} from '../util/objectives.js';
 
 interface Entry {
+	ordinal: number;
 	state: TrialState;
 	config: TrialParams;
 	steps: StepRecord[];
+	/** What objectives other than reported metrics are read from (src/util/objectives.ts). */
+	trainSeconds?: number | null;
+	paramCount?: number | null;
 }
 
 /**
@@ -24,7 +29,7 @@ export class SweepHistory implements SamplerHistory {
 	/** Reload every trial and step from the store, except those this process is training. */
 	async refresh(): Promise<void> {
 		const [trials, steps] = await Promise.all([this.store.trials(this.sweepId), this.store.steps(this.sweepId)]);
-		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {state: trial.state, config: trial.config, steps: []}]));
+		const entries = new Map<number, Entry>(trials.map(trial => [trial.id, {ordinal: trial.ordinal, state: trial.state, config: trial.config, steps: [], trainSeconds: trial.trainSeconds, paramCount: trial.paramCount}]));
 		for (const {trialId, id: _id, ...step} of steps) {
 			entries.get(trialId)?.steps.push(step);
 		}
@@ -44,21 +49,31 @@ export class SweepHistory implements SamplerHistory {
 	}
 
 	/** A claimed trial; `kept` steps of an earlier attempt stay (those up to the checkpoint it resumes from), the claim deleted the rest. */
-	started(trialId: number, config: TrialParams, kept = 0): void {
-		const steps = (this.entries.get(trialId)?.steps ?? []).filter(step => step.step <= kept);
-		this.entries.set(trialId, {state: 'running', config, steps});
-		this.local.add(trialId);
+	started(trial: {id: number; ordinal: number; config: TrialParams}, kept = 0): void {
+		const earlier = this.entries.get(trial.id);
+		const steps = (earlier?.steps ?? []).filter(step => step.step <= kept);
+		this.entries.set(trial.id, {ordinal: trial.ordinal, state: 'running', config: trial.config, steps, paramCount: earlier?.paramCount});
+		this.local.add(trial.id);
 	}
 
 	addStep(trialId: number, record: StepRecord): void {
 		this.entries.get(trialId)?.steps.push(record);
 	}
 
-	/** The trial's outcome, once this process has stored it. */
-	setState(trialId: number, state: TrialState): void {
+	/** The model's parameter count, once the trial has built it. */
+	setParamCount(trialId: number, paramCount: number): void {
+		const entry = this.entries.get(trialId);
+		if (entry) {
+			entry.paramCount = paramCount;
+		}
+	}
+
+	/** The trial's outcome, once this process has stored it: its state, and what the store keeps of it for the objectives. */
+	setState(trialId: number, state: TrialState, trainSeconds?: number): void {
 		const entry = this.entries.get(trialId);
 		if (entry) {
 			entry.state = state;
+			entry.trainSeconds = trainSeconds ?? null;
 		}
 	}
 
@@ -67,46 +82,40 @@ export class SweepHistory implements SamplerHistory {
 		this.local.delete(trialId);
 	}
 
-	steps(trialId: number): StepRecord[] {
-		return this.entries.get(trialId)?.steps ?? [];
+	/** The trial as a pruner judges it: its position in the sweep, its steps and parameter count. */
+	prunerTrial(trial: {id: number; ordinal: number}): PrunerTrial {
+		const entry = this.entries.get(trial.id);
+		return {id: trial.id, ordinal: trial.ordinal, steps: entry?.steps ?? [], paramCount: entry?.paramCount};
 	}
 
 	/** Every other trial, for a pruner's comparison. */
 	peers(except: number): PrunerPeer[] {
-		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, state: entry.state, steps: entry.steps}));
+		return [...this.entries].filter(([id]) => id !== except).map(([id, entry]) => ({id, ordinal: entry.ordinal, state: entry.state, steps: entry.steps, paramCount: entry.paramCount}));
 	}
 
 	/**
-	 * TPE's observations: each finished trial's best value of the metric; a pruned or timed-out trial's best so far
-	 * with the steps it ran (Optuna ranks pruned trials after completed ones, by their last step, then value);
-	 * failed or diverged trials count as NaN, which ranks worst (Optuna leaves failed trials out; a diverged
-	 * config is worth avoiding). And the configs of trials still running or waiting, for the constant liar.
+	 * The sampler's observations, one value per objective (src/util/objectives.ts: a metric's best value, the costs
+	 * of the trial): each finished trial's; a pruned or timed-out trial's so far with the steps it ran (Optuna ranks
+	 * pruned trials after completed ones, by their last step, then value); failed or diverged trials count as NaN,
+	 * which ranks worst (Optuna leaves failed trials out; a diverged config is worth avoiding). And the configs of
+	 * trials still running or waiting, for the constant liar.
 	 */
-	observations(metric: MetricSpec): {observations: Array<{config: TrialParams; value: number; stoppedAt?: number}>; pending: TrialParams[]} {
-		const observations: Array<{config: TrialParams; value: number; stoppedAt?: number}> = [];
+	observations(objectives: readonly MetricSpec[]): {observations: SamplerObservation[]; pending: TrialParams[]} {
+		const observations: SamplerObservation[] = [];
 		const pending: TrialParams[] = [];
 		for (const entry of this.entries.values()) {
+			const values = () => objectives.map(objective => objectiveValue(objective, entry));
 			if (isUnfinished(entry.state)) {
 				pending.push(entry.config);
 			} else if (entry.state === 'completed') {
-				observations.push({config: entry.config, value: bestValue(entry.steps, metric)});
+				observations.push({config: entry.config, values: values()});
 			} else if (entry.state === 'pruned' || entry.state === 'timeout') {
-				observations.push({config: entry.config, value: bestValue(entry.steps, metric), stoppedAt: entry.steps.length});
+				observations.push({config: entry.config, values: values(), stoppedAt: entry.steps.length});
 			} else {
-				observations.push({config: entry.config, value: Number.NaN});
+				observations.push({config: entry.config, values: objectives.map(() => Number.NaN)});
 			}
 		}
 
 		return {observations, pending};
 	}
-}
-
-/** The best finite value of the metric over the steps by its goal; NaN when there is none. */
-function bestValue(steps: StepRecord[], metric: MetricSpec): number {
-	const values = steps.map(step => step.metrics[metric.name]).filter(value => value !== undefined && Number.isFinite(value));
-	if (values.length === 0) {
-		return Number.NaN;
-	}
-
-	return metric.goal === 'minimize' ? Math.min(...values) : Math.max(...values);
 }

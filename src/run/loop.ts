@@ -2,7 +2,7 @@ import {availableParallelism, hostname} from 'node:os';
 import {decidePrune} from '../pruners/pruner.js';
 import {suggestNextTrial} from '../samplers/next.js';
 import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
-import {type StepRecord, sweepMetric, type TrialOutcome} from '../types.js';
+import {isSuggestedMethod, type StepRecord, sweepMetric, sweepObjectives, type TrialOutcome} from '../types.js';
 import {checkpointTask, CheckpointWriter} from './checkpoints.js';
 import {SweepHistory} from './history.js';
 import type {RunSink, TrialRunner} from './runner.js';
@@ -27,6 +27,8 @@ export interface RunOptions {
 export type RunEvent =
 	| {type: 'trial-start'; trial: TrialRecord}
 	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string; resumedFrom?: number}
+	/** A module objective restored its checkpoint after step `step`. */
+	| {type: 'resumed'; trial: TrialRecord; step: number}
 	| {type: 'warning'; trial: TrialRecord; message: string}
 	| {type: 'step'; trial: TrialRecord; record: StepRecord}
 	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
@@ -69,7 +71,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 
 	// Pruners and the tpe sampler judge a trial by the others: keep the sweep's history at hand.
 	const {pruner, method} = sweep.definition;
-	const history = pruner || method === 'tpe' ? new SweepHistory(store, sweep.id) : undefined;
+	const history = pruner || isSuggestedMethod(method) ? new SweepHistory(store, sweep.id) : undefined;
 	await history?.refresh();
 	// One suggestion at a time, so that each lane's suggestion sees the previous one as pending.
 	let suggesting: Promise<unknown> = Promise.resolve();
@@ -95,7 +97,7 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 		while (!signal?.aborted) {
 			const trial = await store.claimTrial(sweep.id, owner, leaseMs);
 			if (!trial) {
-				if (method === 'tpe' && await suggest()) {
+				if (isSuggestedMethod(method) && await suggest()) {
 					continue;
 				}
 
@@ -108,11 +110,11 @@ export async function runSweep(options: RunOptions): Promise<RunSummary> {
 				await history!.refresh();
 			}
 
-			history?.started(trial.id, trial.config, trial.epochsRun);
+			history?.started(trial, trial.epochsRun);
 			try {
 				const outcome = await runOne(options, trial, owner, history);
 				if (outcome) {
-					history?.setState(trial.id, outcome.state);
+					history?.setState(trial.id, outcome.state, outcome.trainSeconds);
 					ended[outcome.state]++;
 				}
 			} finally {
@@ -137,6 +139,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	const {store, signal, onEvent} = options;
 	const {pruner, timeoutMinutes} = options.sweep.definition;
 	const metric = sweepMetric(options.sweep.definition);
+	const objectives = sweepObjectives(options.sweep.definition);
 	onEvent?.({type: 'trial-start', trial});
 	const stop = new AbortController();
 	const onAbort = () => {
@@ -164,16 +167,27 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	let diverged: string | undefined;
 	let stepsRun = 0;
 	const finalMetrics: Record<string, number> = {};
+	/** The thread continues from its checkpoint after `resumedFrom`, or (undefined) trains from step 1. */
+	const resumed = (resumedFrom: number | undefined) => {
+		if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
+			history?.started(trial);
+		}
+	};
+
 	const sink: RunSink = {
 		started({resumedFrom, ...info}) {
 			backend = info.backend;
 			trainingPath = info.trainingPath;
-			if (checkpointWriter.started(checkpoints, resumedFrom) === 'discarded') {
-				history?.started(trial.id, trial.config);
-			}
-
+			resumed(resumedFrom);
+			history?.setParamCount(trial.id, info.paramCount);
 			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
 			onEvent?.({...info, type: 'trial-built', trial, ...(resumedFrom !== undefined && {resumedFrom})});
+		},
+		resumed(step) {
+			resumed(step);
+			if (step !== undefined) {
+				onEvent?.({type: 'resumed', trial, step});
+			}
 		},
 		checkpoint(epoch, bytes) {
 			checkpointWriter.checkpoint(epoch, bytes);
@@ -197,7 +211,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 			}
 
 			if (pruner) {
-				const decision = decidePrune(pruner, {id: trial.id, steps: history!.steps(trial.id)}, history!.peers(trial.id), metric);
+				const decision = decidePrune(pruner, history!.prunerTrial(trial), history!.peers(trial.id), metric, objectives);
 				if (decision.prune) {
 					return decision.reason;
 				}

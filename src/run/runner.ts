@@ -13,7 +13,9 @@ import type {TrialSink} from './trial-sink.js';
 export interface RunSink extends TrialSink {
 	/** The built-in trainer's model is built: where it trains and how big it is, and the checkpoint's epoch when it resumed from one. */
 	started(info: {backend: string; trainingPath: string; paramCount: number; resumedFrom?: number}): void;
-	/** The built-in trainer's state after `epoch` (docs/checkpoints.md), stored after that epoch's step. */
+	/** A module objective resumed after step `epoch` of its checkpoint, or (undefined) went on without it. */
+	resumed(epoch: number | undefined): void;
+	/** The trial's state after `epoch` (docs/checkpoints.md), stored after that epoch's step. */
 	checkpoint(epoch: number, bytes: Uint8Array): void;
 	/** Something the trial survives, one line (a checkpoint it could not resume from). */
 	warning(message: string): void;
@@ -28,7 +30,7 @@ export interface RunControl {
 	metric: MetricSpec;
 	/** A pruner watches the sweep: the sink's verdicts may stop trials. */
 	pruned: boolean;
-	/** The built-in trainer: the checkpoint to resume from, the checkpoint policy, whether to keep the final weights. */
+	/** The checkpoint to resume from and the checkpoint policy (the pool's threads), whether to keep the final weights (the built-in trainer). */
 	checkpoints?: CheckpointTask;
 }
 

@@ -45,6 +45,8 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 					sink.checkpoint(message.epoch, message.bytes);
 				} else if (message.type === 'warning') {
 					sink.warning(message.message);
+				} else if (message.type === 'resumed') {
+					sink.resumed(message.epoch);
 				} else if (message.type === 'final') {
 					await sink.final(message.metrics);
 				} else {
@@ -78,7 +80,7 @@ export function threadRunner(pool: TrainPool, work: ThreadWork): TrialRunner {
 			port: port2,
 			metric: control.metric.name,
 			awaitVerdict: control.pruned,
-			...(work.kind === 'builtin' && control.checkpoints),
+			...(work.kind === 'builtin' ? control.checkpoints : {resume: control.checkpoints?.resume, checkpoint: control.checkpoints?.checkpoint}),
 		};
 		let result: RunnerResult;
 		try {

@@ -1,11 +1,21 @@
 import {repeatSeed, sampleParameter} from '../sweep/expand.js';
 import {configHash} from '../sweep/hash.js';
-import {type MetricSpec, sweepMetric, type SweepDefinition, type TrialParams, type TrialSpec} from '../types.js';
+import {isSuggestedMethod, type MetricSpec, type SweepDefinition, sweepObjectives, type TrialParams, type TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
+import {suggestMotpe} from './motpe.js';
+import {NSGA2_DEFAULT_POPULATION, suggestNsga2} from './nsga2.js';
 import {suggestTpe} from './tpe.js';
 
 /** Optuna's n_startup_trials default: random trials before the estimator takes over. */
 export const DEFAULT_STARTUP_TRIALS = 10;
+
+/** A finished trial as the sampler sees it: one value per objective (NaN: failed or diverged). */
+export interface SamplerObservation {
+	config: TrialParams;
+	values: number[];
+	/** Set for a trial stopped early (pruned, timed out): the steps it ran. */
+	stoppedAt?: number;
+}
 
 /**
  * What the sampler needs to know of the sweep so far. The run loop's SweepHistory provides it; the interface
@@ -15,10 +25,10 @@ export interface SamplerHistory {
 	/** Trials the sweep has, in any state. */
 	readonly size: number;
 	/**
-	 * Each finished trial's config and best value of the metric (NaN ranks worst), with the steps it ran when it
-	 * stopped early (pruned, timed out), and the configs still running or waiting.
+	 * Each finished trial's config and value of each objective (src/util/objectives.ts; NaN ranks worst), with the
+	 * steps it ran when it stopped early (pruned, timed out), and the configs still running or waiting.
 	 */
-	observations(metric: MetricSpec): {observations: Array<{config: TrialParams; value: number; stoppedAt?: number}>; pending: TrialParams[]};
+	observations(objectives: readonly MetricSpec[]): {observations: SamplerObservation[]; pending: TrialParams[]};
 }
 
 /**
@@ -26,12 +36,20 @@ export interface SamplerHistory {
  * sampler will still suggest when `stored` trials exist. 0 for grid and random, whose trials are all expanded up front.
  */
 export function trialsToSuggest(definition: SweepDefinition, stored = 0): number {
-	return definition.method === 'tpe' ? Math.max(0, (definition.trials ?? 0) - stored) : 0;
+	return isSuggestedMethod(definition.method) ? Math.max(0, (definition.trials ?? 0) - stored) : 0;
 }
 
-/** How many of a tpe sweep's trials are sampled at random before the estimator takes over. */
+/**
+ * How many trials are sampled at random before the estimator takes over: tpe's startupTrials; for nsga2 the
+ * first generation, whose size startupTrials sets too (Optuna's population_size, default 50).
+ */
+function startupTrials(definition: SweepDefinition): number {
+	return definition.startupTrials ?? (definition.method === 'nsga2' ? NSGA2_DEFAULT_POPULATION : DEFAULT_STARTUP_TRIALS);
+}
+
+/** How many of a tpe or nsga2 sweep's trials are sampled at random before the sampler takes over. */
 export function randomStartupTrials(definition: SweepDefinition): number {
-	return Math.min(definition.trials ?? 0, definition.startupTrials ?? DEFAULT_STARTUP_TRIALS);
+	return Math.min(definition.trials ?? 0, startupTrials(definition));
 }
 
 /**
@@ -53,23 +71,17 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 		return undefined;
 	}
 
-	const metric = sweepMetric(definition);
-	const {observations, pending} = history.observations(metric);
+	const objectives = sweepObjectives(definition);
+	const {observations, pending} = history.observations(objectives);
 	const known = new Set([...observations.map(observation => configHash(observation.config, definition)), ...pending.map(config => configHash(config, definition))]);
 	const keys = Object.keys(definition.parameters);
 	const params = (config: TrialParams) => Object.fromEntries(keys.map(key => [key, config[key]]));
 	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
-		const suggestion = attempt < TPE_TRIES ? suggestTpe({
-			parameters: definition.parameters,
-			observations: observations.map(observation => ({params: params(observation.config), value: observation.value, stoppedAt: observation.stoppedAt})),
-			pending: pending.map(config => params(config)),
-			direction: metric.goal,
-			startupTrials: definition.startupTrials ?? DEFAULT_STARTUP_TRIALS,
-			multivariate: definition.multivariate === true,
-			seed: definition.seed,
-			// A suggestion equal to a config already tried is asked again with another random stream.
-			trialNumber: count + (attempt * 1_000_003),
-		}) : randomSuggestion(definition, deriveSeed(definition.seed, 'tpe-fallback', count, attempt));
+		// A suggestion equal to a config already tried is asked again with another random stream.
+		const trialNumber = count + (attempt * 1_000_003);
+		const suggestion = attempt < TPE_TRIES
+			? sample(definition, objectives, observations.map(({config, ...rest}) => ({params: params(config), ...rest})), pending.map(config => params(config)), trialNumber)
+			: randomSuggestion(definition, deriveSeed(definition.seed, 'tpe-fallback', count, attempt));
 		const config: TrialParams = {...structuredClone(definition.base), ...suggestion};
 		const hash = configHash(config, definition);
 		if (!known.has(hash)) {
@@ -78,6 +90,25 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 	}
 
 	return undefined;
+}
+
+/**
+ * One suggestion from the sweep's sampler: TPE for one objective, MOTPE for several (both with the constant liar
+ * for pending trials), NSGA-II (which has none: a generation's children are bred from finished trials only).
+ */
+function sample(definition: SweepDefinition, objectives: readonly MetricSpec[], observations: Array<{params: TrialParams; values: number[]; stoppedAt?: number}>, pending: TrialParams[], trialNumber: number): Record<string, unknown> {
+	const common = {parameters: definition.parameters, seed: definition.seed, trialNumber};
+	const directions = objectives.map(objective => objective.goal);
+	if (definition.method === 'nsga2') {
+		return suggestNsga2({...common, observations, directions, populationSize: startupTrials(definition)});
+	}
+
+	const tpe = {...common, pending, startupTrials: startupTrials(definition), multivariate: definition.multivariate === true};
+	if (objectives.length > 1) {
+		return suggestMotpe({...tpe, observations, directions});
+	}
+
+	return suggestTpe({...tpe, observations: observations.map(({values, ...rest}) => ({...rest, value: values[0]})), direction: directions[0]});
 }
 
 function randomSuggestion(definition: SweepDefinition, seed: number): Record<string, unknown> {

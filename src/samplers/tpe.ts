@@ -83,25 +83,53 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 		throw new RangeError(`suggestTpe: trialNumber must be a safe integer, got ${input.trialNumber}`);
 	}
 	const rng = createRng(deriveSeed(input.seed, 'tpe', input.trialNumber));
-	const names = Object.keys(input.parameters).sort();
-	const result: Record<string, unknown> = {};
-
 	if (input.observations.length < input.startupTrials) {
-		for (const name of names) {
-			result[name] = sampleParameter(input.parameters[name], rng);
-		}
-		return result;
+		return randomParameters(input.parameters, rng);
 	}
 
 	const {below, above} = splitObservations(input);
-	if (input.multivariate === true) {
-		return suggestJoint(input.parameters, names, below, above, candidates, rng);
+	return suggestFromGroups({parameters: input.parameters, below, above, candidates, multivariate: input.multivariate === true}, rng);
+}
+
+/** The good and bad groups TPE builds l(x) and g(x) from, and how it draws from them. */
+export interface TpeGroups {
+	parameters: Record<string, ParameterSpec>;
+	below: ReadonlyArray<Record<string, unknown>>;
+	/**
+	 * Raw weight of each good observation in l(x) (before the prior's is added and all are normalised): multi-objective
+	 * TPE's hypervolume contributions. Absent, Optuna's default_weights.
+	 */
+	belowWeights?: readonly number[];
+	above: ReadonlyArray<Record<string, unknown>>;
+	candidates: number;
+	multivariate: boolean;
+}
+
+/**
+ * The TPE step once the history is split: per parameter (or jointly, with multivariate), `candidates` draws from
+ * l(x), and the one with the highest l(x)/g(x). Parameters are drawn in sorted-name order from `rng`.
+ */
+export function suggestFromGroups(groups: TpeGroups, rng: Rng): Record<string, unknown> {
+	const {parameters, below, above, candidates, belowWeights} = groups;
+	const names = Object.keys(parameters).sort();
+	if (groups.multivariate) {
+		return suggestJoint(parameters, names, below, above, candidates, rng, belowWeights);
 	}
+	const result: Record<string, unknown> = {};
 	for (const name of names) {
-		const spec = input.parameters[name];
+		const spec = parameters[name];
 		const good = below.map((params) => params[name]);
 		const bad = above.map((params) => params[name]);
-		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng) : suggestNumeric(spec, good, bad, candidates, rng);
+		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng, belowWeights) : suggestNumeric(spec, good, bad, candidates, rng, belowWeights);
+	}
+	return result;
+}
+
+/** Every parameter sampled uniformly from its space (in sorted-name order): the start-up trials. */
+export function randomParameters(parameters: Record<string, ParameterSpec>, rng: Rng): Record<string, unknown> {
+	const result: Record<string, unknown> = {};
+	for (const name of Object.keys(parameters).sort()) {
+		result[name] = sampleParameter(parameters[name], rng);
 	}
 	return result;
 }
@@ -135,8 +163,8 @@ function splitObservations(input: TpeInput): {below: Array<Record<string, unknow
 
 // ---- categorical ----------------------------------------------------------------------------------------
 
-function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], candidates: number, rng: Rng): unknown {
-	const l = categoricalProbabilities(values, good);
+function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], candidates: number, rng: Rng, goodWeights?: readonly number[]): unknown {
+	const l = categoricalProbabilities(values, good, goodWeights);
 	const g = categoricalProbabilities(values, bad);
 	let best = -1;
 	let bestScore = Number.NEGATIVE_INFINITY;
@@ -155,19 +183,22 @@ function suggestCategorical(values: unknown[], good: unknown[], bad: unknown[], 
  * Optuna's categorical Parzen estimator, collapsed to one probability per listed value: each observation is a
  * kernel putting weight 1 on its value and prior_weight / (observations + 1) on every value (so the smoothing fades as
  * evidence grows); the prior kernel is uniform; kernels are mixed with the same weights as numeric ones.
- * Observed values are matched by canonical JSON; values not in the list are ignored.
+ * Observed values are matched by canonical JSON; values not in the list are ignored. `rawWeights` (one per observed
+ * value) replace default_weights, as multi-objective TPE's do.
  */
-export function categoricalProbabilities(values: readonly unknown[], observed: readonly unknown[]): number[] {
+export function categoricalProbabilities(values: readonly unknown[], observed: readonly unknown[], rawWeights?: readonly number[]): number[] {
 	const indexOf = valueIndex(values);
 	const k = values.length;
 	const indices: number[] = [];
-	for (const value of observed) {
+	const kept: number[] = [];
+	for (const [i, value] of observed.entries()) {
 		const index = value === undefined ? undefined : indexOf.get(canonicalJson(value));
 		if (index !== undefined) {
 			indices.push(index);
+			kept.push(i);
 		}
 	}
-	const weights = mixtureWeights(indices.length);
+	const weights = mixtureWeights(indices.length, rawWeights && kept.map((i) => rawWeights[i]));
 	const fill = PRIOR_WEIGHT / (indices.length + 1);
 	const rowSum = 1 + fill * k;
 	const probabilities = new Array<number>(k).fill(0);
@@ -196,9 +227,12 @@ function valueIndex(values: readonly unknown[]): Map<string, number> {
 	return indexOf;
 }
 
-/** defaultWeights for the observations plus the prior's weight last, normalised to sum 1 (Optuna's _calculate_weights). */
-function mixtureWeights(n: number): number[] {
-	const raw = [...defaultWeights(n), PRIOR_WEIGHT];
+/**
+ * defaultWeights (or the given raw weights) for the observations plus the prior's weight last, normalised to sum 1
+ * (Optuna's _calculate_weights).
+ */
+function mixtureWeights(n: number, observationWeights?: readonly number[]): number[] {
+	const raw = [...(observationWeights ?? defaultWeights(n)), PRIOR_WEIGHT];
 	const total = raw.reduce((sum, w) => sum + w, 0);
 	return raw.map((w) => w / total);
 }
@@ -231,15 +265,21 @@ export interface JointModel {
 	parts: JointPart[];
 }
 
-export function fitJoint(parameters: Record<string, ParameterSpec>, names: readonly string[], observations: ReadonlyArray<Record<string, unknown>>): JointModel {
+export function fitJoint(
+	parameters: Record<string, ParameterSpec>,
+	names: readonly string[],
+	observations: ReadonlyArray<Record<string, unknown>>,
+	rawWeights?: readonly number[],
+): JointModel {
 	const keys = new Map(names.map((name) => {
 		const spec = parameters[name];
 		return [name, spec.kind === 'values' ? new Set(spec.values.map((value) => canonicalJson(value))) : undefined];
 	}));
-	const usable = observations.filter((params) => names.every((name) => inSpace(parameters[name], params[name], keys.get(name))));
+	const kept = observations.flatMap((params, i) => (names.every((name) => inSpace(parameters[name], params[name], keys.get(name))) ? [i] : []));
+	const usable = kept.map((i) => observations[i]);
 	const n = usable.length;
 	const bandwidth = SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (names.length + 4));
-	const weights = mixtureWeights(n);
+	const weights = mixtureWeights(n, rawWeights && kept.map((i) => rawWeights[i]));
 	const parts = names.map((name): JointPart => {
 		const spec = parameters[name];
 		const observed = usable.map((params) => params[name]);
@@ -294,8 +334,9 @@ function suggestJoint(
 	above: ReadonlyArray<Record<string, unknown>>,
 	candidates: number,
 	rng: Rng,
+	belowWeights?: readonly number[],
 ): Record<string, unknown> {
-	const l = fitJoint(parameters, names, below);
+	const l = fitJoint(parameters, names, below, belowWeights);
 	const g = fitJoint(parameters, names, above);
 	let best: unknown[] | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
@@ -367,12 +408,22 @@ function domain(spec: NumericSpec): {low: number; high: number; log: boolean; in
 	}
 }
 
-/** The Parzen estimator of the observed values (those that are numbers inside the space; others are ignored). */
-export function fitNumeric(spec: NumericSpec, observed: readonly unknown[], bandwidth?: number): NumericModel {
+/**
+ * The Parzen estimator of the observed values (those that are numbers inside the space; others are ignored), with
+ * `rawWeights` (one per observed value) in place of default_weights if given.
+ */
+export function fitNumeric(spec: NumericSpec, observed: readonly unknown[], bandwidth?: number, rawWeights?: readonly number[]): NumericModel {
 	const space = domain(spec);
-	const values = observed.filter((value) => inSpace(spec, value)).map((value) => (space.log ? Math.log(value as number) : (value as number)));
+	const kept = observed.flatMap((value, i) => (inSpace(spec, value) ? [i] : []));
+	const values = kept.map((i) => (space.log ? Math.log(observed[i] as number) : (observed[i] as number)));
 	const sigma = bandwidth === undefined ? undefined : bandwidth * (space.high - space.low);
-	return {spec, estimator: parzen(values, space.low, space.high, sigma), log: space.log, integer: space.integer};
+	const weights = rawWeights && kept.map((i) => rawWeights[i]);
+	return {spec, estimator: parzen(values, space.low, space.high, sigma, weights), log: space.log, integer: space.integer};
+}
+
+/** Whether a value lies in a parameter's space: a number within its bounds, or one of its listed values (by canonical JSON). */
+export function inParameterSpace(spec: ParameterSpec, value: unknown): boolean {
+	return inSpace(spec, value, spec.kind === 'values' ? new Set(spec.values.map((listed) => canonicalJson(listed))) : undefined);
 }
 
 function inSpace(spec: ParameterSpec, value: unknown, keys?: Set<string>): boolean {
@@ -413,8 +464,8 @@ function sampleNumeric(model: NumericModel, rng: Rng, kernel = drawIndex(model.e
 	return clamp(model.integer ? Math.round(value) : value, model.spec.min, model.spec.max);
 }
 
-function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng): number {
-	const l = fitNumeric(spec, good);
+function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng, goodWeights?: readonly number[]): number {
+	const l = fitNumeric(spec, good, undefined, goodWeights);
 	const g = fitNumeric(spec, bad);
 	let best: number | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
@@ -434,8 +485,9 @@ function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], cand
  * consider_endpoints): one Gaussian per observation plus a prior of sigma = range at the centre; each bandwidth
  * is the larger gap to its sorted neighbours (the outermost kernels look only inwards), clipped to
  * [range / min(100, 1 + kernels), range]. Exported for the tests that check it against Optuna's numbers.
+ * `rawWeights`, one per observation, replace default_weights (Optuna's predetermined_weights).
  */
-export function parzen(observations: readonly number[], low: number, high: number, bandwidth?: number): Parzen {
+export function parzen(observations: readonly number[], low: number, high: number, bandwidth?: number, rawWeights?: readonly number[]): Parzen {
 	const range = high - low;
 	const mus = [...observations, (low + high) / 2];
 	const sigmas = bandwidth === undefined ? neighbourBandwidths(mus, low, high) : mus.map(() => bandwidth);
@@ -444,7 +496,7 @@ export function parzen(observations: readonly number[], low: number, high: numbe
 		sigmas[i] = clamp(sigmas[i], minSigma, range);
 	}
 	sigmas[sigmas.length - 1] = range;
-	const weights = mixtureWeights(observations.length);
+	const weights = mixtureWeights(observations.length, rawWeights);
 	const logMasses = mus.map((mu, i) => Math.log(normalMass((low - mu) / sigmas[i], (high - mu) / sigmas[i])));
 	return {mus, sigmas, weights, logWeights: weights.map((w) => Math.log(w)), low, high, logMasses};
 }

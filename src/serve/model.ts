@@ -6,22 +6,12 @@
  */
 import {Worker} from 'node:worker_threads';
 import type {TopLevelSpec} from 'vega-lite';
+import type {ObjectiveFront} from '../report/front.js';
+import {frontSpec} from '../report/front-plots.js';
 import {rankSweep, type SweepRanking} from '../report/data.js';
-import {
-	axisOf,
-	chanceOf,
-	compareValues,
-	type CurveSeries,
-	fittedDomain,
-	importanceSpec,
-	curvesSpec,
-	learningCurvesSpec,
-	parallelCoordinatesSpec,
-	parameterOrder,
-	TOP_IN_COLOUR,
-	tradeoffSpec,
-	varyingKeys,
-} from '../report/plots.js';
+import {axisOf, chanceOf, compareValues, fittedDomain, parameterOrder, TOP_IN_COLOUR, varyingKeys} from '../report/chart-common.js';
+import {importanceSpec, parallelCoordinatesSpec} from '../report/parameter-plots.js';
+import {type CurveSeries, curvesSpec, learningCurvesSpec, tradeoffSpec} from '../report/plots.js';
 import {leaderboardCells, leaderboardHead, metricValue} from '../report/format.js';
 import {type ImportanceResult, importanceObservations} from '../report/importance.js';
 import {bestStepIndex, stepsByTrial} from '../report/leaderboard.js';
@@ -86,6 +76,8 @@ export interface SweepAnalysis {
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
 	/** Swept values per parameter with at most MAX_FILTER_VALUES of them, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
+	/** A multi-objective sweep's front (report/front.ts): its chart takes the trade-off chart's place. */
+	front?: ObjectiveFront;
 	/** The sweep page's charts, built once per analysis. */
 	charts: {tradeoff: TopLevelSpec; curves: TopLevelSpec; parallel: TopLevelSpec};
 }
@@ -232,6 +224,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		trials,
 		curves,
 		values,
+		...(data.front && {front: data.front}),
 	};
 	return {...analysis, charts: sweepCharts(analysis)};
 }
@@ -362,7 +355,9 @@ export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLeve
 
 function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['charts'] {
 	return {
-		tradeoff: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
+		tradeoff: analysis.front
+			? frontSpec(analysis.front, new Map(analysis.result.rows.map(row => [row.configHash, row.config])), analysis.label)
+			: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
 		curves: liveCurvesSpec(analysis),
 		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, analysis.result.metric, {maxLines: MAX_LINES}),
 	};

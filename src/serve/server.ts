@@ -10,7 +10,7 @@ import type {AddressInfo} from 'node:net';
 import type {Worker} from 'node:worker_threads';
 import {gzipSync} from 'node:zlib';
 import {ServeError, StoreError, SweeplabError, UsageError} from '../errors.js';
-import {axisOf} from '../report/plots.js';
+import {axisOf} from '../report/chart-common.js';
 import {DEFAULT_MARGIN} from '../report/ranking.js';
 import type {Store, SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';

@@ -14,11 +14,12 @@ import {
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
+import {describeError, firstConnectionError, isConflict, isConnectionError, oneLine, redactUrl, storeError} from './pg-connection.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
 	toSteps, toSweep, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -36,25 +37,6 @@ export interface PostgresStoreOptions {
 }
 
 export const DEFAULT_RECONNECT_MS = 300_000;
-
-/** `postgres://` and `postgresql://` select this store; anything else is a SQLite path. */
-export function isPostgresUrl(db: string): boolean {
-	return /^postgres(?:ql)?:\/\//i.test(db);
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		if (parsed.password) {
-			parsed.password = '***';
-		}
-
-		return parsed.toString();
-	} catch {
-		return url.replace(/:[^:@/]*@/, ':***@');
-	}
-}
 
 /**
  * The same tables, triggers and views as the SQLite MIGRATIONS, numbered the same way, in PostgreSQL's dialect:
@@ -79,32 +61,6 @@ const TYPES: pg.CustomTypesConfig = {
 type PgTrialRow = TrialRow<number | null>;
 type PgStepRow = StepMetricRow<number | null>;
 const pgReal = (value: number | null): number | null => value;
-
-const pgCode = (error: unknown): string => String((error as {code?: unknown} | undefined)?.code ?? '');
-
-/**
- * Whether the database may come back: it is down, restarting, unreachable, or dropped the connection.
- * A DNS name that does not resolve or a refused password is a mistake to report at once, not to wait out.
- */
-export function isConnectionError(error: unknown): boolean {
-	const code = pgCode(error);
-	if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN'].includes(code)) {
-		return true;
-	}
-
-	// 08: connection exception; 57P01-3: the server shut down or is starting; 53300: too many connections.
-	if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) {
-		return true;
-	}
-
-	const message = error instanceof Error ? error.message : '';
-	return /Connection terminated|connection timeout|not queryable|Client was closed|terminating connection/i.test(message);
-}
-
-/** Retry once more when two transactions deadlocked or failed to serialise; nothing was written. */
-const isConflict = (error: unknown): boolean => ['40001', '40P01'].includes(pgCode(error));
-
-const oneLine = (text: string): string => text.replaceAll(/\s*\n\s*/g, ' ');
 
 /**
  * Open a PostgreSQL store. Connecting and migrating happen on the first call (the Store interface is async), so
@@ -310,6 +266,21 @@ export class PostgresStore implements Store {
 		});
 	}
 
+	async checkpoints(sweepId: number): Promise<SweepCheckpoint[]> {
+		return this.#read(`reading the checkpoints of sweep ${sweepId}`, async client =>
+			(await client.query<{trial_id: number; kind: CheckpointKind; epoch: number; data: Buffer; created_at: string}>(
+				'SELECT c.trial_id, c.kind, c.epoch, c.data, c.created_at FROM checkpoints c JOIN trials t ON t.id = c.trial_id WHERE t.sweep_id = $1 ORDER BY c.trial_id, c.kind',
+				[sweepId],
+			)).rows.map(row => ({
+				trialId: row.trial_id,
+				kind: row.kind,
+				epoch: row.epoch,
+				data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+				createdAt: row.created_at,
+			})),
+		);
+	}
+
 	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
 		return this.#write(`discarding the checkpoint of trial ${trialId}`, async client => {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
@@ -349,6 +320,8 @@ export class PostgresStore implements Store {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
 			if (FINISHED_STATES.includes(outcome.state)) {
 				await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+				// The outcome's tested value reads test_epoch from the trial's final metrics.
+				await client.query('UPDATE trials SET final_metrics = $2 WHERE id = $1', [trialId, encodeMetrics(outcome.metrics)]);
 				await client.query(recordOutcomeSql('$1'), [trialId]);
 			}
 
@@ -375,7 +348,7 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord> {
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[], checkpoints: SweepCheckpoint[] = []): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, async client => {
 			const existing = (await client.query<SweepRow>('SELECT * FROM sweeps WHERE name = $1 FOR UPDATE', [sweep.name])).rows[0];
 			checkSameImport(this.url, existing, sweep, 'database');
@@ -406,7 +379,18 @@ export class PostgresStore implements Store {
 				}
 			}
 
-			// Trials went in pending so their steps could follow; their states are set last (finished ones become immutable).
+			for (const checkpoint of checkpoints) {
+				const trialId = ids.get(checkpoint.trialId);
+				if (trialId !== undefined) {
+					const {data} = checkpoint;
+					await client.query(
+						'INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES ($1, $2, $3, $4, $5)',
+						[trialId, checkpoint.kind, checkpoint.epoch, Buffer.from(data.buffer, data.byteOffset, data.byteLength), checkpoint.createdAt],
+					);
+				}
+			}
+
+			// Trials went in pending so their steps and checkpoints could follow; their states are set last (finished ones become immutable).
 			for (const trial of trials) {
 				if (FINISHED_STATES.includes(trial.state)) {
 					await client.query(recordOutcomeSql('$1'), [ids.get(trial.id)]);
@@ -586,19 +570,19 @@ export class PostgresStore implements Store {
 				}
 
 				if (!broken && !isConflict(error)) {
-					throw this.#error(doing, error);
+					throw storeError(this.url, doing, error);
 				}
 
 				// A first connection that fails is a wrong URL or a server that is not there: say so now. Waiting
 				// (below) is for a database that was working and dropped, as a restart or a network blip does.
 				if (broken && !this.#connected) {
-					throw this.#firstConnectionError(error);
+					throw firstConnectionError(this.url, error);
 				}
 
 				failingSince ??= Date.now();
 				if (Date.now() - failingSince >= this.#reconnectMs) {
 					throw new StoreError(
-						`${this.url}: ${doing}: the database has been unreachable for ${Math.round((Date.now() - failingSince) / 1000)} s (${oneLine(describe(error))}); giving up. Trials this process held go back to the queue when their lease expires`,
+						`${this.url}: ${doing}: the database has been unreachable for ${Math.round((Date.now() - failingSince) / 1000)} s (${oneLine(describeError(error))}); giving up. Trials this process held go back to the queue when their lease expires`,
 						{cause: error},
 					);
 				}
@@ -614,59 +598,9 @@ export class PostgresStore implements Store {
 		}
 	}
 
-	#firstConnectionError(error: unknown): StoreError {
-		const code = pgCode(error);
-		const message = oneLine(describe(error));
-		let where = 'the server';
-		try {
-			const {hostname, port} = new URL(this.url);
-			where = `${hostname || 'localhost'}:${port || '5432'}`;
-		} catch {}
-
-		const why = code === 'ECONNREFUSED'
-			? `connection refused by ${where}: is PostgreSQL running there and listening on that port?`
-			: code === 'EAI_AGAIN'
-				? `cannot resolve the database host (${message}); check the host name in --db and the DNS`
-				: code === 'ETIMEDOUT' || /timeout/i.test(message)
-					? `no answer from ${where} within 10 s (${message}); check the host, the port and any firewall`
-					: code === 'EHOSTUNREACH' || code === 'ENETUNREACH'
-						? `${where} is unreachable (${message}); check the host in --db and the network`
-						: `cannot connect to ${where} (${message})`;
-		return new StoreError(`${this.url}: ${why}`, {cause: error});
-	}
-
-	#error(doing: string, error: unknown): StoreError {
-		const code = pgCode(error);
-		const message = oneLine(describe(error));
-		if (code === '28P01' || code === '28000') {
-			return new StoreError(`${this.url}: ${message}; check the user and password in --db`, {cause: error});
-		}
-
-		if (code === '3D000') {
-			return new StoreError(`${this.url}: ${message}; create it first (createdb) or fix the name in --db`, {cause: error});
-		}
-
-		if (code === 'ENOTFOUND') {
-			return new StoreError(`${this.url}: cannot resolve the database host (${message}); check the host name in --db`, {cause: error});
-		}
-
-		if (code === '25006') {
-			return new StoreError(`${this.url}: ${doing}: the database is read-only (${message})`, {cause: error});
-		}
-
-		return new StoreError(`${this.url}: ${doing}: ${message}`, {cause: error});
-	}
 }
 
 function ignoreClientError(): void {}
-
-function describe(error: unknown): string {
-	if (error instanceof AggregateError && error.errors.length > 0) {
-		return describe(error.errors[0]);
-	}
-
-	return error instanceof Error ? error.message || pgCode(error) || error.name : String(error);
-}
 
 /** One step and its metrics (all in one statement: a step may carry many). */
 async function insertStep(client: Client, trialId: number, step: StepRecord): Promise<void> {

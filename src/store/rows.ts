@@ -65,6 +65,7 @@ export interface StepSummaryRow<R> {
 	seconds_to_best: R;
 	step_seconds: R;
 	timed_steps: number | null;
+	tested_value: R;
 }
 
 export type RealDecoder<R> = (value: R) => number | null;
@@ -125,18 +126,19 @@ export const toStepSummary = <R>(row: StepSummaryRow<R>, real: RealDecoder<R>): 
 	secondsToBest: real(row.seconds_to_best),
 	stepSeconds: real(row.step_seconds) ?? 0,
 	timedSteps: row.timed_steps ?? 0,
+	testedValue: real(row.tested_value),
 });
 
 /**
  * Keep on a trial about to finish (still running: a finished one is immutable) what its steps come to, from the
  * trial_outcome view; `id` is the dialect's placeholder for the trial id.
  */
-export const recordOutcomeSql = (id: string): string => `UPDATE trials SET (best_value, best_step, converged_step, seconds_to_best, step_seconds, timed_steps) = (
-	SELECT o.best_value, o.best_step, o.converged_step, o.seconds_to_best, o.step_seconds, o.timed_steps FROM trial_outcome o WHERE o.trial_id = ${id}
+export const recordOutcomeSql = (id: string): string => `UPDATE trials SET (best_value, best_step, converged_step, seconds_to_best, step_seconds, timed_steps, tested_value) = (
+	SELECT o.best_value, o.best_step, o.converged_step, o.seconds_to_best, o.step_seconds, o.timed_steps, o.tested_value FROM trial_outcome o WHERE o.trial_id = ${id}
 ) WHERE id = ${id}`;
 
 /** The step summaries of a sweep's finished trials; `sweep` is the dialect's placeholder for the sweep id. */
-export const stepSummariesSql = (sweep: string): string => `SELECT id, best_value, best_step, converged_step, seconds_to_best, step_seconds, timed_steps FROM trials
+export const stepSummariesSql = (sweep: string): string => `SELECT id, best_value, best_step, converged_step, seconds_to_best, step_seconds, timed_steps, tested_value FROM trials
 	WHERE sweep_id = ${sweep} AND state IN (${FINISHED_STATES.map(state => `'${state}'`).join(', ')}) ORDER BY id`;
 
 /** Rows of StepMetricRow in step-id order -> steps with their metrics. A metric stored as NULL reads as NaN. */

@@ -17,7 +17,7 @@ import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
 	toSteps, toSweep, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SqliteStoreOptions {
 	/** Open an existing database for reading only; every write rejects with StoreError. */
@@ -230,6 +230,18 @@ export class SqliteStore implements Store {
 		});
 	}
 
+	async checkpoints(sweepId: number): Promise<SweepCheckpoint[]> {
+		return this.#read(`reading the checkpoints of sweep ${sweepId}`, () =>
+			(this.#statements.checkpointsOfSweep.all(sweepId) as Array<{trial_id: number; kind: CheckpointKind; epoch: number; data: Buffer; created_at: string}>).map(row => ({
+				trialId: row.trial_id,
+				kind: row.kind,
+				epoch: row.epoch,
+				data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+				createdAt: row.created_at,
+			})),
+		);
+	}
+
 	async discardCheckpoint(trialId: number, owner: string): Promise<void> {
 		return this.#write(`discarding the checkpoint of trial ${trialId}`, () => {
 			checkLease(this.path, trialId, owner, this.#lease(trialId));
@@ -257,6 +269,8 @@ export class SqliteStore implements Store {
 			checkLease(this.path, trialId, owner, this.#lease(trialId));
 			if (FINISHED_STATES.includes(outcome.state)) {
 				this.#statements.deleteCheckpoint.run({id: trialId, kind: 'resume'});
+				// The outcome's tested value reads test_epoch from the trial's final metrics.
+				this.#statements.setFinalMetrics.run({id: trialId, finalMetrics: encodeMetrics(outcome.metrics)});
 				this.#statements.recordOutcome.run({id: trialId});
 			}
 
@@ -282,7 +296,7 @@ export class SqliteStore implements Store {
 		});
 	}
 
-	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord> {
+	async importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[], checkpoints: SweepCheckpoint[] = []): Promise<SweepRecord> {
 		return this.#write(`importing sweep "${sweep.name}"`, () => {
 			const existing = this.#statements.sweepByName.get(sweep.name) as SweepRow | undefined;
 			checkSameImport(this.path, existing, sweep, 'file');
@@ -316,6 +330,15 @@ export class SqliteStore implements Store {
 				}
 			}
 
+			for (const checkpoint of checkpoints) {
+				const trialId = ids.get(checkpoint.trialId);
+				if (trialId !== undefined) {
+					const {data} = checkpoint;
+					this.#statements.upsertCheckpoint.run({id: trialId, kind: checkpoint.kind, epoch: checkpoint.epoch, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), createdAt: checkpoint.createdAt});
+				}
+			}
+
+			// Trials went in pending so their steps and checkpoints could follow; finished ones become immutable now.
 			for (const trial of trials) {
 				if (FINISHED_STATES.includes(trial.state)) {
 					this.#statements.recordOutcome.run({id: ids.get(trial.id)});
@@ -494,6 +517,7 @@ function prepareStatements(db: Database.Database) {
 		deleteStepsAfter: db.prepare('DELETE FROM steps WHERE trial_id = @id AND step > @keep'),
 		checkpointEpoch: db.prepare(`SELECT epoch FROM checkpoints WHERE trial_id = ? AND kind = 'resume'`),
 		checkpointOf: db.prepare('SELECT epoch, data, created_at FROM checkpoints WHERE trial_id = @id AND kind = @kind'),
+		checkpointsOfSweep: db.prepare('SELECT c.trial_id, c.kind, c.epoch, c.data, c.created_at FROM checkpoints c JOIN trials t ON t.id = c.trial_id WHERE t.sweep_id = ? ORDER BY c.trial_id, c.kind'),
 		upsertCheckpoint: db.prepare(`
 			INSERT INTO checkpoints (trial_id, kind, epoch, data, created_at) VALUES (@id, @kind, @epoch, @data, @createdAt)
 			ON CONFLICT (trial_id, kind) DO UPDATE SET epoch = excluded.epoch, data = excluded.data, created_at = excluded.created_at`),
@@ -522,6 +546,7 @@ function prepareStatements(db: Database.Database) {
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
 		recordOutcome: db.prepare(recordOutcomeSql('@id')),
+		setFinalMetrics: db.prepare('UPDATE trials SET final_metrics = @finalMetrics WHERE id = @id'),
 		stepSummaries: db.prepare(stepSummariesSql('@sweepId')),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
 		stepsOfTrials: db.prepare(`

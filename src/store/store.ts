@@ -72,6 +72,11 @@ export interface StoredCheckpoint {
 	createdAt: string;
 }
 
+/** A checkpoint with its trial, as a sweep is copied (Store.checkpoints, Store.importSweep). */
+export interface SweepCheckpoint extends StoredCheckpoint {
+	trialId: number;
+}
+
 export interface StoredStep extends StepRecord {
 	/** Grows with every step recorded in the database: a cursor for readers that follow a sweep. */
 	id: number;
@@ -96,6 +101,11 @@ export interface StepSummary {
 	/** Sum and count of the finite step seconds. */
 	stepSeconds: number;
 	timedSteps: number;
+	/**
+	 * The finite value of the sweep's metric at the step the trial's final metric test_epoch names (the weights its
+	 * test_accuracy is of); null without a test_epoch or a finite value there.
+	 */
+	testedValue: number | null;
 }
 
 export interface SweepStatus {
@@ -209,13 +219,16 @@ export interface Store {
 	 */
 	requeueTrial(trialId: number, owner: string): Promise<void>;
 
+	/** Every checkpoint of the sweep's trials (running trials' resume checkpoints, kept weights), to copy the sweep. */
+	checkpoints(sweepId: number): Promise<SweepCheckpoint[]>;
+
 	/**
-	 * Copy a sweep with its trials and steps as they are (states, owners, hosts, outcomes; new ids), e.g. from
-	 * PostgreSQL into a SQLite file to take home. A sweep of that name with the same definitionHash is replaced by
-	 * the copy, so exporting again refreshes it.
+	 * Copy a sweep with its trials, steps and checkpoints as they are (states, owners, hosts, outcomes, kept weights;
+	 * new ids), e.g. from PostgreSQL into a SQLite file to take home. A sweep of that name with the same
+	 * definitionHash is replaced by the copy, so exporting again refreshes it.
 	 * @throws StoreError when the name exists with a different definitionHash.
 	 */
-	importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[]): Promise<SweepRecord>;
+	importSweep(sweep: SweepRecord, trials: TrialRecord[], steps: StoredStep[], checkpoints?: SweepCheckpoint[]): Promise<SweepRecord>;
 
 	/** The sweep's trials by ordinal. */
 	trials(sweepId: number): Promise<TrialRecord[]>;

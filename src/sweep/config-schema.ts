@@ -3,11 +3,9 @@
  * trial config value (used for `base` and for each value and range end in `parameters`). schema.ts assembles them.
  */
 import {z} from 'zod';
-import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
-import type {DatasetSpec, MetricSpec, ParameterSpec, ProgramDefinition, PrunerSpec, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
-import {canonicalJson} from './hash.js';
-import {closestMatch, suggestionHint} from './did-you-mean.js';
-import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
+import {ACTIVATIONS, DEFAULT_EARLY_STOPPING, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
+import type {RelativeDelta, TrialConfig} from '../types.js';
+import {suggestionHint} from './did-you-mean.js';
 
 export type KeyPath = Array<string | number>;
 
@@ -178,6 +176,20 @@ export const augmentSchema = z.preprocess(
 );
 
 /** The schema of every TrialConfig value, used for `base` and for every value (and range end) in `parameters`. */
+/** A percentage as YAML reads `1%` or `0.5%` (a string): what a RelativeDelta must look like. */
+const RELATIVE_DELTA = /^(?:\d+(?:\.\d*)?|\.\d+)%$/;
+
+/** earlyStopping.minDelta: an amount >= 0 of the monitored metric, or a share of its best value such as `1%` (below 100%). */
+const minDeltaSchema = z.union([z.number(), z.string()], {error: typeError('a number >= 0 such as 0.001, or a percentage such as 1%')}).superRefine((value, ctx) => {
+	if (typeof value === 'number' ? !(value >= 0 && Number.isFinite(value)) : !(RELATIVE_DELTA.test(value) && Number.parseFloat(value) < 100)) {
+		ctx.addIssue({
+			code: 'custom',
+			message: `must be a number >= 0 or a percentage below 100% of the best value, got ${describeValue(value)} (0.001 is an absolute change; 1% is scale-aware, the same for any loss)`,
+			input: value,
+		});
+	}
+}) as z.ZodType<number | RelativeDelta, number | string>;
+
 export const configValueSchemas = {
 	model: enumOf('model', MODELS),
 	hidden: intList('units', '[64, 64]', 0, 16, 1, 8192),
@@ -214,10 +226,7 @@ export const configValueSchemas = {
 				{
 					monitor: enumOf('monitor', OBJECTIVES).default(DEFAULT_EARLY_STOPPING.monitor),
 					patience: intIn(1, 1000, ' (epochs without improvement before stopping)').default(DEFAULT_EARLY_STOPPING.patience),
-					minDelta: z
-						.number({error: typeError('a number >= 0 such as 0.001')})
-						.refine(value => value >= 0 && Number.isFinite(value), {message: 'must be a number >= 0 (the smallest change that counts as an improvement)'})
-						.default(DEFAULT_EARLY_STOPPING.minDelta),
+					minDelta: minDeltaSchema.default(DEFAULT_EARLY_STOPPING.minDelta),
 					restoreBest: z.boolean({error: typeError('true or false')}).default(DEFAULT_EARLY_STOPPING.restoreBest),
 				},
 				{error: typeError('null, false, or a mapping such as {monitor: val_loss, patience: 3}')},

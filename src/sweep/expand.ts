@@ -4,7 +4,7 @@
  * file always yields the same trials (which is what lets an interrupted sweep resume).
  */
 import {SweepFileError} from '../errors.js';
-import type {ParameterSpec, SweepDefinition, TrialParams, TrialSpec} from '../types.js';
+import {isSuggestedMethod, type ParameterSpec, type SweepDefinition, type TrialParams, type TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
 import {expectedSteps} from './describe.js';
@@ -36,7 +36,7 @@ export function expandSweepWithStats(definition: SweepDefinition): ExpansionStat
 	const {configs, duplicatesSkipped} =
 		definition.method === 'grid'
 			? {configs: gridConfigs(definition), duplicatesSkipped: 0}
-			: (definition.method === 'tpe' ? {configs: [], duplicatesSkipped: 0} : randomConfigs(definition));
+			: (isSuggestedMethod(definition.method) ? {configs: [], duplicatesSkipped: 0} : randomConfigs(definition));
 	const hashes = configs.map((config) => configHash(config, definition));
 	const specs: TrialSpec[] = [];
 	for (let repeat = 0; repeat < definition.repeats; repeat++) {

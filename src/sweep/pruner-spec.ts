@@ -10,11 +10,13 @@ export type PrunerKind = PrunerSpec['kind'];
  * Defaults for keys a sweep file leaves out. Like Optuna's MedianPruner, wait for 5 completed trials; the
  * first epoch is too noisy to judge, so warm-up is 1 epoch (Optuna: 0 steps). Rungs start at 1 epoch as in
  * Optuna and Ray; their reduction factor is 4, but a sweep of a dozen trials keeps more evidence with 3.
- * ASHA's maxEpochs has no constant default: use the trial's `epochs`.
+ * ASHA's and hyperband's maxEpochs have no constant default: use the trial's `epochs`. Hyperband takes ASHA's
+ * defaults, so `kind: hyperband` alone gives floor(log3(epochs)) + 1 brackets (Optuna's default factor is 3 too).
  */
 export const PRUNER_DEFAULTS = {
 	median: {warmupEpochs: 1, minTrials: 5},
 	asha: {minEpochs: 1, reductionFactor: 3},
+	hyperband: {minEpochs: 1, reductionFactor: 3},
 	pareto: {warmupEpochs: 1, minTrials: 1},
 } as const;
 
@@ -39,7 +41,8 @@ export function prunerSpecProblems(spec: PrunerSpec): PrunerSpecProblem[] {
 			wholeAtLeast('minTrials', spec.minTrials, 1);
 			break;
 		}
-		case 'asha': {
+		case 'asha':
+		case 'hyperband': {
 			wholeAtLeast('minEpochs', spec.minEpochs, 1);
 			wholeAtLeast('maxEpochs', spec.maxEpochs, 1);
 			wholeAtLeast('reductionFactor', spec.reductionFactor, 2);

@@ -11,7 +11,7 @@ import {SweepFileError} from '../errors.js';
 import type {SweepDefinition} from '../types.js';
 import {checkProgram} from './command.js';
 import {formatKeyPath} from './config-schema.js';
-import {checkSweep} from './schema.js';
+import {checkSweep} from './check.js';
 
 export type SweepFormat = 'yaml' | 'json';
 

@@ -4,13 +4,14 @@
  * the bad value and what would be right; read.ts prefixes the file name.
  */
 import {z} from 'zod';
-import {ACTIVATIONS, DATASETS, DEFAULT_EARLY_STOPPING, DEFAULT_TRIAL_CONFIG, GOALS, LOSSES, LR_SCHEDULE_KINDS, MODELS, OBJECTIVES, OPTIMIZERS, PRUNER_KINDS, STANDARDIZE_MODES, WEIGHT_DECAY_MODES} from '../types.js';
-import type {DatasetSpec, MetricSpec, ParameterSpec, ProgramDefinition, PrunerSpec, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
+import {DATASETS, DEFAULT_TRIAL_CONFIG, GOALS, isSuggestedMethod, OBJECTIVES, PRUNER_KINDS, sweepMetric} from '../types.js';
+import type {DatasetSpec, MetricSpec, ParameterSpec, PrunerSpec, Scalarization, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './did-you-mean.js';
+import {objectivesProblems} from './objectives.js';
 import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
-import {formatKeyPath, describeValue, formatNumber, compactJson, truncate, typeError, intIn, enumOf, intList, fractionBelowOne, nonNegativeEpochs, rateBelowOne, LR_SCHEDULE_KEYS, AUGMENT_KEYS, LR_SCHEDULE_EXAMPLE, lrScheduleSchema, augmentSchema, configValueSchemas, trialConfigSchema, partialConfigSchema, FLOAT_KEYS, INT_KEYS, EXAMPLE_LISTS, isPlainObject, type KeyPath, type Problem} from './config-schema.js';
-export const METHODS = ['grid', 'random', 'tpe'] as const;
+import {describeValue, formatNumber, compactJson, typeError, intIn, enumOf, LR_SCHEDULE_KEYS, AUGMENT_KEYS, configValueSchemas, partialConfigSchema, FLOAT_KEYS, INT_KEYS, EXAMPLE_LISTS, isPlainObject, type KeyPath, type Problem} from './config-schema.js';
+export const METHODS = ['grid', 'random', 'tpe', 'nsga2'] as const;
 export const DISTRIBUTIONS = ['uniform', 'log-uniform', 'int-uniform', 'log-int-uniform'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
 
@@ -40,6 +41,7 @@ export const TOP_LEVEL_KEYS = [
 	'checkpoint',
 	'keepBestWeights',
 	'multivariate',
+	'objectives',
 ] as const;
 /** The metrics the built-in trainer reports at every epoch: what a built-in sweep's `metric` may name. */
 export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const;
@@ -47,8 +49,8 @@ export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] 
 export const ARGS_PLACEHOLDER = '${args}';
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHECKPOINT_KEYS = ['everyEpochs', 'everySeconds'] as const;
-const CHOICE_KEYS = ['choice'] as const;
-const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
+export const CHOICE_KEYS = ['choice'] as const;
+export const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
 
 function issuesToProblems(issues: readonly z.core.$ZodIssue[], allowedKeysAt: (path: KeyPath) => readonly string[]): Problem[] {
 	const problems: Problem[] = [];
@@ -84,7 +86,7 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	if (path.length === 1 && path[0] === 'program') {
 		return ['command', 'cwd', 'env', 'module'];
 	}
-	if (path.length === 1 && path[0] === 'metric') {
+	if ((path.length === 1 && path[0] === 'metric') || (path.length === 2 && path[0] === 'objectives')) {
 		return ['name', 'goal'];
 	}
 	if (path.length === 1 && path[0] === 'dataset') {
@@ -105,13 +107,13 @@ function allowedKeysAt(path: KeyPath): readonly string[] {
 	return [];
 }
 
-function addProblems(ctx: z.RefinementCtx, problems: readonly Problem[], prefix: KeyPath = []): void {
+export function addProblems(ctx: z.RefinementCtx, problems: readonly Problem[], prefix: KeyPath = []): void {
 	for (const problem of problems) {
 		ctx.addIssue({code: 'custom', path: [...prefix, ...problem.path], message: problem.message});
 	}
 }
 
-function checkStrictKeys(raw: Record<string, unknown>, allowed: readonly string[]): Problem[] {
+export function checkStrictKeys(raw: Record<string, unknown>, allowed: readonly string[]): Problem[] {
 	return Object.keys(raw)
 		.filter((key) => !allowed.includes(key))
 		.map((key) => ({path: [key], message: unknownKeyMessage(key, allowed, ['spec'])}));
@@ -274,7 +276,7 @@ const parametersSchema = z.strictObject(
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const datasetSchema = z.strictObject(
+export const datasetSchema = z.strictObject(
 	{
 		name: enumOf('dataset', DATASETS, ` (add name: ${DATASETS[0]})`),
 		trainLimit: intIn(1, Number.MAX_SAFE_INTEGER, ' (a count of training images)').optional(),
@@ -296,7 +298,7 @@ const datasetSchema = z.strictObject(
 	{error: typeError('a mapping such as {name: fashion-mnist}', ' (add dataset: {name: fashion-mnist})')},
 );
 
-const metricSchema = z.strictObject(
+export const metricSchema = z.strictObject(
 	{
 		name: z.string({error: typeError('a metric name such as val_accuracy')}).regex(/^[A-Za-z_][\w.\-/]{0,63}$/, {
 			message: 'invalid metric name (use up to 64 letters, digits, "_", ".", "-" or "/", starting with a letter or "_", e.g. val_accuracy)',
@@ -305,48 +307,6 @@ const metricSchema = z.strictObject(
 	},
 	{error: typeError('a mapping such as {name: val_accuracy, goal: maximize}')},
 );
-
-const programSchema = z
-	.strictObject(
-		{
-			command: z.array(z.string({error: typeError('a string (one argument)')}), {error: typeError('a list such as [python3, train.py, "${args}"]')})
-				.superRefine((command, ctx) => {
-					if (command.length === 0) {
-						ctx.addIssue({code: 'custom', message: 'empty command (give the program and its arguments, e.g. [python3, train.py, "${args}"])', input: command});
-					}
-					for (const [index, argument] of command.entries()) {
-						if (argument !== ARGS_PLACEHOLDER && argument.includes(ARGS_PLACEHOLDER)) {
-							ctx.addIssue({
-								code: 'custom',
-								path: [index],
-								message: `${JSON.stringify(argument)}: "\${args}" must be a whole element of the list, not part of one (it expands to one argument per parameter, e.g. [python3, train.py, "\${args}"])`,
-								input: argument,
-							});
-						}
-					}
-				})
-				.optional(),
-			cwd: z.string({error: typeError('a folder, relative to the sweep file')}).optional(),
-			env: z.record(z.string(), z.string({error: typeError('a string (quote numbers: OMP_NUM_THREADS: "1")')}), {error: typeError('a mapping of environment variables such as {OMP_NUM_THREADS: "1"}')}).optional(),
-			module: z.string({error: typeError('a JavaScript file such as ./objective.js')}).regex(/\.(m?js)$/, {message: 'expected a JavaScript file ending in .js or .mjs (compile TypeScript first), e.g. ./objective.js'}).optional(),
-		},
-		{error: typeError('a mapping: {command: [...], cwd, env} or {module: ./objective.js}')},
-	)
-	.superRefine((program, ctx) => {
-		if (program.command === undefined && program.module === undefined) {
-			ctx.addIssue({code: 'custom', path: ['command'], message: 'required key is missing (give command: [python3, train.py, "${args}"] or module: ./objective.js)'});
-		}
-		if (program.command !== undefined && program.module !== undefined) {
-			ctx.addIssue({code: 'custom', path: ['module'], message: 'a program is either a command or a module, not both (keep one)'});
-		}
-		if (program.module !== undefined) {
-			for (const key of ['cwd', 'env'] as const) {
-				if (program[key] !== undefined) {
-					ctx.addIssue({code: 'custom', path: [key], message: `${key} goes with command: a module runs in sweeplab's own threads (remove ${key})`});
-				}
-			}
-		}
-	});
 
 const prunerSchema = z.preprocess(
 	value => (typeof value === 'string' ? {kind: value} : value),
@@ -358,13 +318,16 @@ const prunerSchema = z.preprocess(
 			minEpochs: intIn(1, 1000).optional(),
 			maxEpochs: intIn(1, 1000).optional(),
 			reductionFactor: intIn(2, 100).optional(),
+			scalarize: z.strictObject({
+				weights: z.array(z.number({error: typeError('a weight, a number >= 0')}).refine(value => Number.isFinite(value) && value >= 0, {message: 'must be a number >= 0'}), {error: typeError('a list of weights, one per objective, such as [0.7, 0.3]')}),
+			}, {error: typeError('a mapping such as {weights: [0.7, 0.3]} (one weight per objective)')}).optional(),
 		},
-		{error: typeError('a pruner name (median, asha, pareto) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}')},
+		{error: typeError(`a pruner name (${PRUNER_KINDS.join(', ')}) or a mapping such as {kind: asha, minEpochs: 1, reductionFactor: 3}`)},
 	),
 );
 
 /** The keys every sweep file takes, built-in or program. */
-const commonKeys = {
+export const commonKeys = {
 	name: z.string({error: typeError('a sweep name such as learning-rate', ' (add e.g. name: learning-rate)')}).superRefine((value, ctx) => {
 		if (!NAME_PATTERN.test(value)) {
 			ctx.addIssue({
@@ -386,6 +349,7 @@ const commonKeys = {
 	startupTrials: intIn(1, 1000, ' (random trials before TPE takes over)').optional(),
 	multivariate: z.boolean({error: typeError('true or false')}).optional(),
 	pruner: prunerSchema.optional(),
+	objectives: z.array(metricSchema, {error: typeError('a list such as [{name: val_accuracy, goal: maximize}, {name: train_seconds, goal: minimize}]')}).optional(),
 };
 
 type CommonFile = {
@@ -395,24 +359,26 @@ type CommonFile = {
 	startupTrials?: number;
 	multivariate?: boolean;
 	pruner?: z.infer<typeof prunerSchema>;
-	/** Built-in sweeps only (the program sweep schema has no such keys). */
+	objectives?: MetricSpec[];
+	/** Built-in sweeps and module objectives. */
 	checkpoint?: false | {everyEpochs?: number; everySeconds?: number};
+	/** Built-in sweeps only (the program sweep schema has no such key). */
 	keepBestWeights?: boolean;
 };
 
 /** The checks of method, trials, repeats, pruner and grid size every sweep file gets; `epochs`: asha's default maxEpochs. */
-function checkCommon(file: CommonFile, parameters: Partial<Record<string, ParameterSpec>>, epochs: number, ctx: z.RefinementCtx, example: (key: string) => string): void {
+export function checkCommon(file: CommonFile, parameters: Partial<Record<string, ParameterSpec>>, epochs: number, ctx: z.RefinementCtx, example: (key: string) => string): void {
 	if (file.method === 'grid' && file.trials !== undefined) {
 		ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random and tpe sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
 	}
 	if (file.method !== 'grid' && file.trials === undefined) {
 		ctx.addIssue({code: 'custom', path: ['trials'], message: `required key is missing for method: ${file.method} (add e.g. trials: 20)`});
 	}
-	if (file.method === 'tpe' && file.repeats !== 1) {
-		ctx.addIssue({code: 'custom', path: ['repeats'], message: 'tpe samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)'});
+	if (isSuggestedMethod(file.method) && file.repeats !== 1) {
+		ctx.addIssue({code: 'custom', path: ['repeats'], message: `${file.method} samples every config once (use repeats: 1, then retrain the winner with repeats in a grid sweep)`});
 	}
-	if (file.method !== 'tpe' && file.startupTrials !== undefined) {
-		ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials (remove it or use method: tpe)'});
+	if (!isSuggestedMethod(file.method) && file.startupTrials !== undefined) {
+		ctx.addIssue({code: 'custom', path: ['startupTrials'], message: 'only method: tpe takes startupTrials, and nsga2 as its population size (remove it or use method: tpe)'});
 	}
 	if (file.method !== 'tpe' && file.multivariate !== undefined) {
 		ctx.addIssue({code: 'custom', path: ['multivariate'], message: 'only method: tpe takes multivariate (remove it or use method: tpe)'});
@@ -450,6 +416,23 @@ function checkCommon(file: CommonFile, parameters: Partial<Record<string, Parame
 	}
 }
 
+/** `checkpoint:` (docs/checkpoints.md): the built-in trainer's and module objectives' checkpoint policy. */
+export const checkpointSchema = z
+	.union([
+		z.literal(false),
+		z.strictObject({
+			everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
+			everySeconds: z
+				.number({error: typeError('a number of seconds such as 60')})
+				.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
+				.optional(),
+		}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
+			message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
+			// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
+			when: payload => payload.issues.length === 0,
+		}),
+	], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')});
+
 export const sweepFileSchema = z
 	.strictObject({
 		...commonKeys,
@@ -458,28 +441,14 @@ export const sweepFileSchema = z
 		parameters: parametersSchema.nullish(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		metric: metricSchema.optional(),
-		checkpoint: z
-			.union([
-				z.literal(false),
-				z.strictObject({
-					everyEpochs: intIn(1, 1000, ' (checkpoint after every N-th epoch)').optional(),
-					everySeconds: z
-						.number({error: typeError('a number of seconds such as 60')})
-						.refine(value => Number.isFinite(value) && value >= 0 && value <= 86_400, {message: 'must be a number of seconds from 0 to 86400 (0: after every epoch)'})
-						.optional(),
-				}).refine(value => value.everyEpochs !== undefined || value.everySeconds !== undefined, {
-					message: 'give everyEpochs, everySeconds or both (or checkpoint: false to turn checkpoints off)',
-					// Only for a mapping that is otherwise fine: a misspelt key is the problem to report, not the missing one.
-					when: payload => payload.issues.length === 0,
-				}),
-			], {error: typeError('false, or a mapping such as {everyEpochs: 1} or {everySeconds: 60}')})
-			.optional(),
+		checkpoint: checkpointSchema.optional(),
 		keepBestWeights: z.boolean({error: typeError('true or false')}).optional(),
 	})
 	.superRefine((file, ctx) => {
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
 		const base = file.base ?? {};
 		checkCommon(file, parameters, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs, ctx, key => EXAMPLE_LISTS[key as keyof TrialConfig]);
+		addProblems(ctx, objectivesProblems(file, BUILTIN_METRICS));
 		if (file.metric) {
 			if (file.objective !== undefined) {
 				ctx.addIssue({code: 'custom', path: ['objective'], message: 'give either objective or metric, not both (metric: {name: val_loss, goal: minimize} is objective: val_loss)'});
@@ -537,111 +506,21 @@ function labelSmoothingProblem(base: Partial<TrialConfig>, parameters: Partial<R
 	};
 }
 
-/** A program sweep's parameter: a list of any values, {choice: [...]}, or a numeric distribution; names are free-form. */
-const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => {
-	const values = (list: unknown[], where: KeyPath): ParameterSpec => {
-		if (list.length === 0) {
-			addProblems(ctx, [{path: where, message: 'empty list (give at least one value)'}]);
-		}
-		const seen = new Map<string, number>();
-		for (const [index, item] of list.entries()) {
-			const canonical = canonicalJson(item);
-			const earlier = seen.get(canonical);
-			if (earlier !== undefined) {
-				addProblems(ctx, [{path: [...where, index], message: `duplicate value ${compactJson(item)} (same as [${earlier}]; each value must appear once)`}]);
-			}
-			seen.set(canonical, index);
-		}
-		return {kind: 'values', values: structuredClone(list)};
-	};
-	if (Array.isArray(raw)) {
-		return values(raw, []);
-	}
-	if (isPlainObject(raw) && 'choice' in raw && Array.isArray(raw.choice)) {
-		addProblems(ctx, checkStrictKeys(raw, CHOICE_KEYS));
-		return values(raw.choice, ['choice']);
-	}
-	if (isPlainObject(raw) && 'distribution' in raw) {
-		const problems = checkStrictKeys(raw, DISTRIBUTION_KEYS);
-		const kind = raw.distribution;
-		if (typeof kind !== 'string' || !(DISTRIBUTIONS as readonly string[]).includes(kind)) {
-			addProblems(ctx, [...problems, {path: ['distribution'], message: `expected a distribution (one of ${DISTRIBUTIONS.join(', ')}), got ${describeValue(kind)}${typeof kind === 'string' ? suggestionHint(kind, DISTRIBUTIONS) : ''}`}]);
-			return {kind: 'values', values: []};
-		}
-		const isInt = kind === 'int-uniform' || kind === 'log-int-uniform';
-		const isLog = kind === 'log-uniform' || kind === 'log-int-uniform';
-		for (const end of ['min', 'max'] as const) {
-			const value = raw[end];
-			if (typeof value !== 'number' || !Number.isFinite(value)) {
-				problems.push({path: [end], message: value === undefined ? `required key is missing (${kind} needs both min and max)` : `expected a number, got ${describeValue(value)}`});
-			} else if (isInt && !Number.isInteger(value)) {
-				problems.push({path: [end], message: `${kind} needs an integer, got ${formatNumber(value)}`});
-			} else if (isLog && value <= 0) {
-				problems.push({path: [end], message: `${kind} needs ${end} > 0, got ${formatNumber(value)} (a log scale cannot reach 0; e.g. min: 0.00001)`});
-			}
-		}
-		if (problems.length === 0 && !((raw.min as number) < (raw.max as number))) {
-			problems.push({path: ['max'], message: `must be greater than min, got min ${formatNumber(raw.min as number)} and max ${formatNumber(raw.max as number)} (for a fixed value set it in base:)`});
-		}
-		addProblems(ctx, problems);
-		return problems.length === 0 ? {kind: kind as Distribution, min: raw.min as number, max: raw.max as number} : {kind: 'values', values: []};
-	}
-	addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (a fixed value belongs in base:)`}]);
-	return {kind: 'values', values: []};
-});
-
-const PARAMETER_NAME = /^[A-Za-z_][\w.-]{0,63}$/;
-
-/** A program sweep: the user's code, its metric, and free-form parameter names (passed to the program as they are). */
-export const programSweepSchema = z
-	.strictObject({
-		...commonKeys,
-		program: programSchema,
-		metric: metricSchema.optional(),
-		dataset: datasetSchema.optional(),
-		base: z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish(),
-		parameters: z.record(z.string(), programParameterSchema, {error: typeError('a mapping from parameter names to lists such as {lr: [0.001, 0.01]}')}).nullish(),
-	})
-	.superRefine((file, ctx) => {
-		const parameters = file.parameters ?? {};
-		const base = file.base ?? {};
-		checkCommon(file, parameters, programEpochs(base), ctx, () => '[1, 2]');
-		if (!file.metric) {
-			ctx.addIssue({code: 'custom', path: ['metric'], message: 'required key is missing for a program sweep (add e.g. metric: {name: val_accuracy, goal: maximize}: the name your program reports)'});
-		}
-		if (file.dataset && file.program.command !== undefined) {
-			ctx.addIssue({code: 'custom', path: ['dataset'], message: 'a program command loads its own data (remove dataset, or use program.module to get the shared dataset as trial.data)'});
-		}
-		for (const [section, names] of [['base', Object.keys(base)], ['parameters', Object.keys(parameters)]] as const) {
-			for (const name of names) {
-				if (!PARAMETER_NAME.test(name)) {
-					ctx.addIssue({code: 'custom', path: [section, name], message: 'invalid parameter name (use letters, digits, "_", "." or "-", starting with a letter or "_"; it becomes --name=value)'});
-				}
-			}
-		}
-		for (const name of Object.keys(parameters)) {
-			if (Object.hasOwn(base, name)) {
-				ctx.addIssue({code: 'custom', path: ['base', name], message: `${name} is swept in parameters too (keep it in one place)`});
-			}
-		}
-	});
-
-/** A program sweep's epochs for asha's default maxEpochs: base.epochs when it is a whole number, else the most asha takes. */
-function programEpochs(base: TrialParams): number {
-	return typeof base.epochs === 'number' && Number.isInteger(base.epochs) && base.epochs >= 1 && base.epochs <= 1000 ? base.epochs : 1000;
-}
-
-/** A pruner as written (name and optional settings) with the defaults filled; asha's maxEpochs defaults to base.epochs. */
-function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number}, epochs: number): PrunerSpec {
+/** A pruner as written (name and optional settings) with the defaults filled; asha's and hyperband's maxEpochs default to base.epochs. */
+function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials?: number; minEpochs?: number; maxEpochs?: number; reductionFactor?: number; scalarize?: Scalarization}, epochs: number): PrunerSpec {
+	// Only median, asha and hyperband weigh objectives; objectivesProblems reports a scalarize given to another kind.
+	const scalarize = raw.scalarize && {scalarize: {weights: [...raw.scalarize.weights]}};
 	switch (raw.kind) {
 		case 'median':
 		case 'pareto': {
 			const defaults = PRUNER_DEFAULTS[raw.kind];
-			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials};
+			return {kind: raw.kind, warmupEpochs: raw.warmupEpochs ?? defaults.warmupEpochs, minTrials: raw.minTrials ?? defaults.minTrials, ...(raw.kind === 'median' && scalarize)};
 		}
 
-		case 'asha': {
-			return {kind: 'asha', minEpochs: raw.minEpochs ?? PRUNER_DEFAULTS.asha.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? PRUNER_DEFAULTS.asha.reductionFactor};
+		case 'asha':
+		case 'hyperband': {
+			const defaults = PRUNER_DEFAULTS[raw.kind];
+			return {kind: raw.kind, minEpochs: raw.minEpochs ?? defaults.minEpochs, maxEpochs: raw.maxEpochs ?? epochs, reductionFactor: raw.reductionFactor ?? defaults.reductionFactor, ...scalarize};
 		}
 	}
 }
@@ -657,63 +536,18 @@ export function gridConfigCount(parameters: Partial<Record<string, ParameterSpec
 	return count;
 }
 
-/**
- * Orders problems as they appear in the file, so the one reported first is the first a reader meets.
- * A missing key sorts after the keys present beside it.
- */
-function sortProblems(problems: Problem[], raw: unknown): Problem[] {
-	const position = (path: KeyPath): number[] => {
-		const ranks: number[] = [];
-		let node: unknown = raw;
-		for (const segment of path) {
-			if (typeof segment === 'number' && Array.isArray(node)) {
-				ranks.push(segment);
-				node = node[segment];
-			} else if (isPlainObject(node) && Object.hasOwn(node, segment)) {
-				ranks.push(Object.keys(node).indexOf(String(segment)));
-				node = node[segment];
-			} else {
-				ranks.push(Number.MAX_SAFE_INTEGER);
-				break;
-			}
-		}
-		return ranks;
-	};
-	const compare = (a: number[], b: number[]): number => {
-		for (let i = 0; i < Math.min(a.length, b.length); i++) {
-			if (a[i] !== b[i]) {
-				return a[i] - b[i];
-			}
-		}
-		return a.length - b.length;
-	};
-	return problems
-		.map((problem, index) => ({problem, index, position: position(problem.path)}))
-		.sort((a, b) => compare(a.position, b.position) || a.index - b.index)
-		.map(({problem}) => problem);
-}
-
 export type SweepCheck = {ok: true; definition: SweepDefinition} | {ok: false; problems: Problem[]};
 
-/**
- * Validates parsed sweep-file data (the YAML/JSON document). Never throws for bad input: returns every
- * problem found, the most useful first. On success, `base` is complete (defaults merged in) and parameters
- * are normalised to ParameterSpec.
- */
-export function checkSweep(raw: unknown): SweepCheck {
-	if (!isPlainObject(raw)) {
-		const message =
-			raw === null || raw === undefined
-				? 'the file holds no sweep definition (it needs at least name, method and dataset)'
-				: `expected a mapping with keys such as name, method and dataset, got ${describeValue(raw)}`;
-		return {ok: false, problems: [{path: [], message}]};
-	}
-	if (raw.program !== undefined) {
-		return checkProgramSweep(raw);
-	}
+/** A schema's parse issues as problems, unknown keys with the keys allowed where they stand (check.ts sorts them). */
+export function parseProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
+	return issuesToProblems(issues, allowedKeysAt);
+}
+
+/** Validates a built-in sweep file (no `program:` key; check.ts dispatches); problems come unsorted. */
+export function checkBuiltinSweep(raw: Record<string, unknown>): SweepCheck {
 	const result = sweepFileSchema.safeParse(raw);
 	if (!result.success) {
-		return {ok: false, problems: sortProblems(issuesToProblems(result.error.issues, allowedKeysAt), raw)};
+		return {ok: false, problems: parseProblems(result.error.issues)};
 	}
 	const file = result.data;
 	const base: TrialConfig = structuredClone({...DEFAULT_TRIAL_CONFIG, ...stripUndefined(file.base ?? {})});
@@ -725,26 +559,9 @@ export function checkSweep(raw: unknown): SweepCheck {
 	return {ok: true, definition};
 }
 
-function checkProgramSweep(raw: Record<string, unknown>): SweepCheck {
-	const result = programSweepSchema.safeParse(raw);
-	if (!result.success) {
-		return {ok: false, problems: sortProblems(issuesToProblems(result.error.issues, allowedKeysAt), raw)};
-	}
-	const file = result.data;
-	const program: ProgramDefinition = file.program.module !== undefined
-		? {module: file.program.module}
-		: {command: file.program.command!, ...(file.program.cwd !== undefined && {cwd: file.program.cwd}), ...(file.program.env !== undefined && {env: file.program.env})};
-	const definition: SweepDefinition = {
-		...commonDefinition(file, file.dataset && datasetOf(file.dataset), structuredClone(file.base ?? {}), file.parameters ?? {}, programEpochs(file.base ?? {})),
-		program,
-		metric: file.metric as MetricSpec,
-	};
-	return {ok: true, definition};
-}
-
 type ParsedDataset = {name: DatasetSpec['name']; trainLimit?: number; testLimit?: number; validation: unknown};
 
-function datasetOf(dataset: ParsedDataset): DatasetSpec {
+export function datasetOf(dataset: ParsedDataset): DatasetSpec {
 	return {
 		name: dataset.name,
 		...(dataset.trainLimit !== undefined && {trainLimit: dataset.trainLimit}),
@@ -754,7 +571,7 @@ function datasetOf(dataset: ParsedDataset): DatasetSpec {
 }
 
 /** The definition's keys every sweep has, in the order they were always written (the definition hash sorts them anyway). */
-function commonDefinition(
+export function commonDefinition(
 	file: CommonFile & {name: string; question?: string; seed: number; timeoutMinutes?: number},
 	dataset: DatasetSpec | undefined,
 	base: TrialParams,
@@ -780,6 +597,8 @@ function commonDefinition(
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
 		...(file.multivariate === true && {multivariate: true}),
+		// The first reported metric among the objectives is also the sweep's metric, which the SQL views rank by.
+		...(file.objectives !== undefined && {objectives: file.objectives.map(({name, goal}) => ({name, goal})), metric: {...sweepMetric({objectives: file.objectives})}}),
 		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),
 		...(file.checkpoint !== undefined && {checkpoint: file.checkpoint === false ? false : stripUndefined(file.checkpoint)}),
 		...(file.keepBestWeights !== undefined && {keepBestWeights: file.keepBestWeights}),

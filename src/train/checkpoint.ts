@@ -6,13 +6,14 @@
  *
  *   0  8  magic "SWLCKPT\n"
  *   8  4  format version (1)
- *  12  4  training path (0 simd, 1 lean, 2 layers): a state is only ever restored on the path that wrote it
+ *  12  4  writer (0 simd, 1 lean, 2 layers: the training path; 3 module: a module objective's own state): a state
+ *          is only ever restored by the writer that wrote it
  *  16  4  epoch the state follows (1-based)
  *  20  4  CRC-32 of the whole checkpoint with these 4 bytes taken as zero
  *  24  8  byte length of the whole checkpoint (float64: exact for any length an ArrayBuffer can have)
  *  32 16  identity of the trial (first 16 bytes of sha256 over config, seed and input shape)
  *  48  4  byte length T of the section table
- *  52  T  section table: JSON [[name, type, length], ...] (type 'f32' | 'f64' | 'u32'), padded to 8 bytes
+ *  52  T  section table: JSON [[name, type, length], ...] (type 'f32' | 'f64' | 'u32' | 'u8'), padded to 8 bytes
  *   .  .  each section's values, in table order, each padded to 8 bytes
  *
  * Sections are named (`weights/0`, `optimizer/m/3`, `dropout/1`, ...) and restored by name with their type
@@ -23,20 +24,23 @@ import {endianness} from 'node:os';
 import {crc32} from 'node:zlib';
 import {TrainingError} from '../errors.js';
 import {canonicalJson} from '../sweep/hash.js';
-import type {TrialConfig} from '../types.js';
+import type {CheckpointPolicy, TrialConfig} from '../types.js';
 import type {ModelShape} from './model.js';
 import type {TrainingPath} from './trainer.js';
 
 export const CHECKPOINT_VERSION = 1;
 const MAGIC = Buffer.from('SWLCKPT\n', 'latin1');
 const HEADER_BYTES = 52;
-const PATH_CODES: readonly TrainingPath[] = ['simd', 'lean', 'layers'];
+/** Who wrote a checkpoint: a built-in training path, or a module objective (module-state.ts). */
+export type CheckpointWriterKind = TrainingPath | 'module';
+/** The header's code of each writer, its index here: a new one is appended, so old checkpoints keep theirs. */
+const PATH_CODES: readonly CheckpointWriterKind[] = ['simd', 'lean', 'layers', 'module', 'simd-fma'];
 
-export type StateArray = Float32Array | Float64Array | Uint32Array;
-type StateType = 'f32' | 'f64' | 'u32';
+export type StateArray = Float32Array | Float64Array | Uint32Array | Uint8Array;
+type StateType = 'f32' | 'f64' | 'u32' | 'u8';
 
-const typeOf = (values: StateArray): StateType => (values instanceof Float32Array ? 'f32' : (values instanceof Float64Array ? 'f64' : 'u32'));
-const CONSTRUCTORS = {f32: Float32Array, f64: Float64Array, u32: Uint32Array} as const;
+const typeOf = (values: StateArray): StateType => (values instanceof Float32Array ? 'f32' : (values instanceof Float64Array ? 'f64' : (values instanceof Uint32Array ? 'u32' : 'u8')));
+const CONSTRUCTORS = {f32: Float32Array, f64: Float64Array, u32: Uint32Array, u8: Uint8Array} as const;
 
 /** Why a checkpoint cannot be restored: truncated, corrupt, of another trial or path, or of another network. */
 export class CheckpointError extends TrainingError {}
@@ -118,7 +122,7 @@ export function trialIdentity(config: TrialConfig, seed: number, shape: ModelSha
 
 export interface CheckpointHeader {
 	version: number;
-	trainingPath: TrainingPath;
+	trainingPath: CheckpointWriterKind;
 	epoch: number;
 	byteLength: number;
 	identity: Uint8Array;
@@ -127,7 +131,7 @@ export interface CheckpointHeader {
 const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** One checkpoint blob from the sections a trainer and the epoch loop wrote. */
-export function encodeCheckpoint(header: {trainingPath: TrainingPath; epoch: number; identity: Uint8Array}, state: StateWriter): Uint8Array {
+export function encodeCheckpoint(header: {trainingPath: CheckpointWriterKind; epoch: number; identity: Uint8Array}, state: StateWriter): Uint8Array {
 	// Sections are copied as they lie in memory: the format is little-endian, as every host Node runs on but s390x.
 	if (endianness() !== 'LE') {
 		throw new CheckpointError('checkpoints are written on little-endian hosts only');
@@ -199,7 +203,7 @@ export function readCheckpointHeader(bytes: Uint8Array): CheckpointHeader {
  * The state of a checkpoint that belongs to this trial and path. Throws CheckpointError when it is damaged,
  * of another trial (config, seed or input shape) or of another training path, whose arithmetic differs.
  */
-export function decodeCheckpoint(bytes: Uint8Array, expect: {trainingPath?: TrainingPath; identity: Uint8Array}): {header: CheckpointHeader; state: StateReader} {
+export function decodeCheckpoint(bytes: Uint8Array, expect: {trainingPath?: CheckpointWriterKind; identity: Uint8Array}): {header: CheckpointHeader; state: StateReader} {
 	const header = readCheckpointHeader(bytes);
 	if (!Buffer.from(header.identity).equals(Buffer.from(expect.identity.subarray(0, 16)))) {
 		throw new CheckpointError('checkpoint belongs to another trial (its config, seed or dataset shape differ)');
@@ -226,11 +230,11 @@ export function decodeCheckpoint(bytes: Uint8Array, expect: {trainingPath?: Trai
 	let offset = pad8(HEADER_BYTES + tableLength);
 	for (const entry of table as unknown[]) {
 		const [name, type, length] = Array.isArray(entry) ? entry as unknown[] : [];
-		if (typeof name !== 'string' || (type !== 'f32' && type !== 'f64' && type !== 'u32') || !Number.isSafeInteger(length) || (length as number) < 0) {
+		if (typeof name !== 'string' || !Object.hasOwn(CONSTRUCTORS, type as string) || !Number.isSafeInteger(length) || (length as number) < 0) {
 			throw new CheckpointError(`checkpoint section table has a bad entry: ${JSON.stringify(entry)}`);
 		}
 
-		const Constructor = CONSTRUCTORS[type];
+		const Constructor = CONSTRUCTORS[type as StateType];
 		const byteLength = (length as number) * Constructor.BYTES_PER_ELEMENT;
 		if (offset + byteLength > bytes.length) {
 			throw new CheckpointError(`checkpoint section ${name} runs past the end`);
@@ -270,4 +274,23 @@ export function decodeWeights(bytes: Uint8Array, trial: {config: TrialConfig; se
 
 	state.assertAllTaken();
 	return {epoch: header.epoch, weights};
+}
+
+/**
+ * A sweep's checkpoint policy as a test of a step (an epoch) that just ended: everyEpochs counts steps, everySeconds
+ * the time since the last checkpoint taken (the clock starts now). No policy: never.
+ */
+export function checkpointsDue(policy: CheckpointPolicy | undefined): (epoch: number) => boolean {
+	let last = performance.now();
+	return epoch => {
+		const now = performance.now();
+		const due = policy !== undefined
+			&& ((policy.everyEpochs !== undefined && epoch % policy.everyEpochs === 0)
+				|| (policy.everySeconds !== undefined && now - last >= policy.everySeconds * 1000));
+		if (due) {
+			last = now;
+		}
+
+		return due;
+	};
 }

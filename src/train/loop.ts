@@ -4,13 +4,15 @@ import {TrainingError} from '../errors.js';
 import type {CheckpointPolicy, EarlyStopping, EpochRecord, TrialConfig} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import {Augmenter} from './augment.js';
+import {absoluteDelta, improves} from './early-stopping.js';
 import type {Tf} from './backend.js';
-import {CheckpointError, decodeCheckpoint, encodeCheckpoint, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {CheckpointError, checkpointsDue, decodeCheckpoint, encodeCheckpoint, readCheckpointHeader, type StateReader, StateWriter, trialIdentity} from './checkpoint.js';
+import {choosePath, type PathCapability} from './choose.js';
 import {LearningRateSchedule} from './math/schedules.js';
 import type {ModelShape} from './model.js';
 import {LayersTrainer} from './paths/layers.js';
 import {LeanMlp, leanCovers} from './paths/lean.js';
-import {SimdNet, simdCovers} from './paths/simd.js';
+import {SimdNet, simdCovers, simdFmaCovers} from './paths/simd.js';
 import type {Trainer, TrainingPath, WeightsSnapshot} from './trainer.js';
 
 export interface TrainInput {
@@ -18,14 +20,23 @@ export interface TrainInput {
 	seed: number;
 	data: SplitData;
 	shape: ModelShape;
-	/** Force a training path (benchmarks, tests); by default the first of simd, lean, layers that covers the config. */
+	/**
+	 * Force a training path (benchmarks, tests); by default the path `resume` was written on where it covers the
+	 * config here, else the first of simd-fma, simd, lean, layers that does.
+	 */
 	path?: TrainingPath;
 	/**
-	 * A checkpoint of this trial (from onCheckpoint) to continue from: training resumes after its epoch and ends
-	 * with the same bits as an uninterrupted run. One that is damaged, of another trial or of another training
-	 * path is ignored with a warning (onWarning) and the trial starts from scratch.
+	 * A checkpoint of this trial (from onCheckpoint) to continue from: training resumes after its epoch, on the path
+	 * it was written on, and ends with the same bits as an uninterrupted run. One that is damaged, of another trial
+	 * or of a path this runtime lacks (simd-fma without relaxed SIMD) is ignored with a warning (onWarning) and the
+	 * trial starts from scratch on the path that covers it here, which onStart reports.
 	 */
 	resume?: Uint8Array;
+	/**
+	 * With a path not forced nor resumed: what this thread can train on and how fast (choose.ts measureCapability),
+	 * to choose between the SIMD kernels and tfjs-node's (choosePath). Absent: the first path that covers the config.
+	 */
+	capability?: PathCapability;
 	/** When to hand onCheckpoint a checkpoint; absent: never. */
 	checkpoint?: CheckpointPolicy;
 	/** Return the final weights (the best epoch's with restoreBest) in the result, for export. */
@@ -58,6 +69,11 @@ export interface TrainResult {
 	trainSeconds: number;
 	testLoss?: number;
 	testAccuracy?: number;
+	/**
+	 * The epoch whose weights testLoss and testAccuracy are of: the last one trained, or the best one when early
+	 * stopping restored it. Reports pair the test numbers with that epoch's validation numbers.
+	 */
+	testEpoch?: number;
 	/** Why training ended early (diverged or interrupted). */
 	error?: string;
 	/** Why a trial stopped before its last epoch without failing: early stopping or a pruner. */
@@ -72,6 +88,7 @@ export interface TrainResult {
 
 /** The paths, fastest first; `limit` says what a path needs, for the error when one is forced where it cannot run. */
 const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean; limit: string}> = [
+	{path: 'simd-fma', covers: simdFmaCovers, limit: 'needs relaxed WebAssembly SIMD whose multiply-add fuses, which this runtime lacks'},
 	{path: 'simd', covers: simdCovers, limit: 'needs WebAssembly SIMD, which this runtime lacks'},
 	{path: 'lean', covers: leanCovers, limit: 'covers model \'mlp\' only'},
 	{path: 'layers', covers: () => true, limit: ''},
@@ -80,6 +97,27 @@ const PATHS: Array<{path: TrainingPath; covers(config: TrialConfig): boolean; li
 /** The fastest path that covers the config: the one a trial takes unless a path is forced. */
 export function trainingPathFor(config: TrialConfig): TrainingPath {
 	return PATHS.find(candidate => candidate.covers(config))!.path;
+}
+
+/** The path a checkpoint was written on, where it covers the config here: a resumed trial keeps its arithmetic. */
+function resumePath(input: TrainInput): TrainingPath | undefined {
+	if (!input.resume) {
+		return undefined;
+	}
+
+	try {
+		// A module objective's checkpoint names no training path: decodeCheckpoint refuses it when the trainer restores.
+		const {trainingPath} = readCheckpointHeader(input.resume);
+		const candidate = PATHS.find(entry => entry.path === trainingPath);
+		return candidate?.covers(input.config) ? candidate.path : undefined;
+	} catch (error) {
+		// decodeCheckpoint reports the damage when the trainer tries to restore.
+		if (error instanceof CheckpointError) {
+			return undefined;
+		}
+
+		throw error;
+	}
 }
 
 /** The trainer of `path`, or of the fastest path that covers the config. */
@@ -91,6 +129,10 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 	}
 
 	switch (chosen) {
+		case 'simd-fma': {
+			return new SimdNet(tf, config, shape, seed, 'fma');
+		}
+
 		case 'simd': {
 			return new SimdNet(tf, config, shape, seed);
 		}
@@ -109,12 +151,14 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
  * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
  * (a per-batch read forces a sync). Every network takes the SIMD path (paths/simd.ts) where WebAssembly SIMD
- * runs; elsewhere MLPs take the lean path (paths/lean.ts) and CNNs Keras-style layers (paths/layers.ts). onStart reports which.
+ * runs, with the fused kernels (simd-fma) where relaxed SIMD fuses; elsewhere MLPs take the lean path (paths/lean.ts)
+ * and CNNs Keras-style layers (paths/layers.ts). A resumed trial keeps its checkpoint's path. onStart reports which.
  * Stops as `diverged` at the first epoch whose training or validation loss is not finite.
  */
 export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): Promise<TrainResult> {
 	const {config, seed, data, shape} = input;
-	let trainer = makeTrainer(tf, config, shape, seed, input.path);
+	const chosen = input.capability && choosePath(config, shape, {train: data.train.n, validation: data.validation.n}, input.capability).path;
+	let trainer = makeTrainer(tf, config, shape, seed, input.path ?? resumePath(input) ?? chosen);
 	let stopping = new EarlyStopper(config.earlyStopping, trainer);
 	const identity = trialIdentity(config, seed, shape);
 	const newSchedule = () => config.lrSchedule ? new LearningRateSchedule(config.lrSchedule, config.learningRate, config.epochs, Math.ceil(data.train.n / config.batchSize)) : undefined;
@@ -149,7 +193,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			// The failed restore may have loaded part of the state: start over from a fresh trainer.
 			stopping.dispose();
 			trainer.dispose();
-			trainer = makeTrainer(tf, config, shape, seed, input.path);
+			trainer = makeTrainer(tf, config, shape, seed, input.path ?? chosen);
 			stopping = new EarlyStopper(config.earlyStopping, trainer);
 			schedule = newSchedule();
 			learningRate = config.learningRate;
@@ -276,6 +320,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			trainSeconds,
 			testLoss: test.loss,
 			testAccuracy: test.accuracy,
+			testEpoch: weightsEpoch,
 			...(stopping.reason && {stopReason: stopping.reason}),
 			...(resumedFrom !== undefined && {resumedFrom}),
 			...(input.keepWeights && {weights: currentWeights(trainer), weightsEpoch}),
@@ -305,22 +350,6 @@ function loadSchedule(schedule: LearningRateSchedule, state: StateReader): numbe
 	return state.takeNumber('schedule/learningRate');
 }
 
-/** The policy as a test of an epoch that just ended; the clock starts now. */
-function checkpointsDue(policy: CheckpointPolicy | undefined): (epoch: number) => boolean {
-	let last = performance.now();
-	return epoch => {
-		const now = performance.now();
-		const due = policy !== undefined
-			&& ((policy.everyEpochs !== undefined && epoch % policy.everyEpochs === 0)
-				|| (policy.everySeconds !== undefined && now - last >= policy.everySeconds * 1000));
-		if (due) {
-			last = now;
-		}
-
-		return due;
-	};
-}
-
 function currentWeights(trainer: Trainer): Float32Array[] {
 	const snapshot = trainer.snapshot();
 	try {
@@ -332,7 +361,7 @@ function currentWeights(trainer: Trainer): Float32Array[] {
 
 /**
  * Keras' EarlyStopping: an epoch improves on the best when its monitored value is better by more than
- * minDelta; after `patience` epochs without improvement training stops. With restoreBest the weights of
+ * minDelta (absolute, or relative to the best: early-stopping.ts); after `patience` epochs without improvement training stops. With restoreBest the weights of
  * the best epoch are put back before the test evaluation.
  */
 export class EarlyStopper {
@@ -351,8 +380,7 @@ export class EarlyStopper {
 		}
 
 		const value = settings.monitor === 'val_loss' ? record.valLoss : record.valAccuracy;
-		const improved = this.best === undefined
-			|| (settings.monitor === 'val_loss' ? value < this.best - settings.minDelta : value > this.best + settings.minDelta);
+		const improved = this.best === undefined || improves(settings, value, this.best);
 		if (improved) {
 			this.best = value;
 			this.bestEpoch = record.epoch;
@@ -368,7 +396,8 @@ export class EarlyStopper {
 			return false;
 		}
 
-		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${settings.minDelta} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
+		const by = typeof settings.minDelta === 'number' ? String(settings.minDelta) : `${settings.minDelta} (${absoluteDelta(settings.minDelta, this.best!).toPrecision(2)})`;
+		this.reason = `early stopping at epoch ${record.epoch}: ${settings.monitor} did not improve by more than ${by} for ${settings.patience} epochs (best ${this.best!.toFixed(4)} at epoch ${this.bestEpoch}${settings.restoreBest ? ', restored' : ''})`;
 		return true;
 	}
 

@@ -9,6 +9,7 @@ import type {SplitData} from '../data/load.js';
 import {errorLine} from '../errors.js';
 import {builtinConfig, type CheckpointPolicy, epochStep, type TrialConfig, type TrialParams} from '../types.js';
 import {type BackendChoice, loadBackend} from './backend.js';
+import {measureCapability, type PathCapability} from './choose.js';
 import {trainTrial} from './loop.js';
 import type {ModelShape} from './model.js';
 import {type Objective, ThreadTrial, TrialPruned} from './objective.js';
@@ -34,22 +35,16 @@ interface TaskBase {
 	metric: string;
 	/** A pruner watches this trial: after each step, wait for the main thread's verdict before the next. */
 	awaitVerdict?: boolean;
+	/** The trial's last checkpoint, to continue from (see TrainInput.resume; a module objective's trial.restore()). */
+	resume?: Uint8Array;
+	/** When to checkpoint (send a `checkpoint` message); absent: never. */
+	checkpoint?: CheckpointPolicy;
 }
 
 /** One trial to run: the built-in trainer on a TrialConfig, or the default export of a module (a file URL). */
 export type TrialTask =
-	| (TaskBase & {kind: 'builtin'; shape: ModelShape; data: SplitData; backend: BackendChoice} & BuiltinCheckpoints)
+	| (TaskBase & {kind: 'builtin'; shape: ModelShape; data: SplitData; backend: BackendChoice; keepWeights?: boolean})
 	| (TaskBase & {kind: 'module'; url: string; data?: SplitData});
-
-/** The built-in trainer's checkpoints (docs/checkpoints.md). */
-export interface BuiltinCheckpoints {
-	/** The trial's last checkpoint, to continue from (see TrainInput.resume). */
-	resume?: Uint8Array;
-	/** When to send a `checkpoint` message; absent: never. */
-	checkpoint?: CheckpointPolicy;
-	/** Return the final weights in the result (keepBestWeights). */
-	keepWeights?: boolean;
-}
 
 export interface TaskResult {
 	state: 'completed' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
@@ -84,6 +79,9 @@ function injectFault(config: TrialConfig, epoch: number): void {
 	}
 }
 
+/** Measured once, by the first trial on tfjs-node: this thread's SIMD kernels and native kernels side by side (choose.ts). */
+let nativeCapability: PathCapability | undefined;
+
 /** The built-in trainer as an objective: each epoch is a step with loss, accuracy, val_loss and val_accuracy. */
 async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, trial: ThreadTrial): Promise<TaskResult> {
 	const {tf, backend} = await loadBackend(task.backend);
@@ -91,7 +89,9 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 	// The step goes out as soon as the epoch is done (a diverged epoch included); its verdict is awaited after.
 	let verdict: Promise<string | undefined> = Promise.resolve(undefined);
 	const {resume, checkpoint, keepWeights} = task;
-	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data, resume, checkpoint, keepWeights}, {
+	// Where tfjs-node trains, a large CNN may go faster on its threaded kernels than on the SIMD path: choose per trial.
+	const capability = backend === 'node' ? (nativeCapability ??= measureCapability(tf)) : undefined;
+	const result = await trainTrial(tf, {config, seed: task.seed, shape: task.shape, data: task.data, resume, checkpoint, keepWeights, capability}, {
 		onStart(info) {
 			trial.post({type: 'started', backend, ...info});
 		},
@@ -116,7 +116,8 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 	}
 
 	if (result.testLoss !== undefined || result.testAccuracy !== undefined) {
-		trial.post({type: 'final', metrics: {test_loss: result.testLoss ?? Number.NaN, test_accuracy: result.testAccuracy ?? Number.NaN}});
+		// test_epoch: whose weights were tested (the last epoch, or the best one restored), so reports can quote that epoch's validation numbers beside them.
+		trial.post({type: 'final', metrics: {test_loss: result.testLoss ?? Number.NaN, test_accuracy: result.testAccuracy ?? Number.NaN, ...(result.testEpoch !== undefined && {test_epoch: result.testEpoch})}});
 	}
 
 	return {state: result.state, trainSeconds: result.trainSeconds, error: result.error, stopReason: result.stopReason, weights: result.weights, weightsEpoch: result.weightsEpoch};
@@ -124,18 +125,20 @@ async function builtinObjective(task: Extract<TrialTask, {kind: 'builtin'}>, tri
 
 /** A module's default export as the objective; it fails its trial only, whatever it throws. */
 async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial: ThreadTrial): Promise<TaskResult> {
-	const started = performance.now();
-	const seconds = () => (performance.now() - started) / 1000;
+	const seconds = () => trial.trainSeconds();
 	let returned: unknown;
 	try {
 		const objective = (await import(task.url) as {default: Objective}).default;
 		returned = await objective(trial);
 	} catch (error) {
 		if (!(error instanceof TrialPruned) || !trial.stop) {
+			// A failure before any report leaves the checkpoint be: a retry resumes from it.
 			return {state: 'failed', trainSeconds: seconds(), error: errorLine(error)};
 		}
 	}
 
+	// An objective that neither reported nor restored has started over as far as its checkpoint is concerned.
+	trial.settleResume();
 	if (trial.stop) {
 		const {kind, reason} = trial.stop;
 		return kind === 'pruned' ? {state: 'pruned', trainSeconds: seconds(), stopReason: reason} : {state: kind, trainSeconds: seconds(), error: reason};
@@ -162,7 +165,10 @@ async function moduleObjective(task: Extract<TrialTask, {kind: 'module'}>, trial
 /** Piscina's entry point (pool.ts names it). */
 export async function runTrial(task: TrialTask): Promise<TaskResult> {
 	const {port} = task;
-	const trial = new ThreadTrial(task.trialId, task.params, task.seed, task.data, port, {metric: task.metric, awaitVerdict: Boolean(task.awaitVerdict)});
+	const {metric, awaitVerdict, resume, checkpoint} = task;
+	// The built-in trainer handles its own checkpoints (loop.ts); a module objective's go through its Trial.
+	const moduleCheckpoints = task.kind === 'module' ? {resume, checkpoint} : {};
+	const trial = new ThreadTrial(task.trialId, task.params, task.seed, task.data, port, {metric, awaitVerdict: Boolean(awaitVerdict), ...moduleCheckpoints});
 	try {
 		return task.kind === 'builtin' ? await builtinObjective(task, trial) : await moduleObjective(task, trial);
 	} finally {

@@ -4,10 +4,11 @@ import type {Tf} from './backend.js';
 import type {StateReader, StateWriter} from './checkpoint.js';
 
 /**
- * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (paths/simd.ts), the lean loop
- * on tfjs kernels (paths/lean.ts), or Keras-style layers (paths/layers.ts).
+ * Which implementation trained a trial: sweeplab's WebAssembly SIMD kernels (paths/simd.ts), with relaxed SIMD's
+ * fused multiply-add in the products ('simd-fma') or without ('simd'), the lean loop on tfjs kernels
+ * (paths/lean.ts), or Keras-style layers (paths/layers.ts). Each path rounds its own way: a checkpoint resumes on its own.
  */
-export type TrainingPath = 'simd' | 'lean' | 'layers';
+export type TrainingPath = 'simd-fma' | 'simd' | 'lean' | 'layers';
 
 /**
  * One trial's network and optimizer behind the epoch loop of trainTrial. The loop owns shuffling,

@@ -1,5 +1,7 @@
 /** `sweeplab best <sweep> --importance` on stored sweeps, through the real CLI. */
 import {execFile} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
@@ -37,10 +39,17 @@ test('best --importance adds each parameter\'s share of the variance; --json car
 	t.notRegex((await sweeplab('best', 'widths', '--db', path)).stdout, /importance/);
 });
 
-test('best --importance on a sweep with one finished config is one line naming the sweep', async t => {
-	const {path} = await storeWith(t, [{hidden: 8, valAccuracies: [0.7, 0.8]}], 'lonely');
+test('best --importance on a sweep with one finished config is one line naming the sweep, a usage error (exit 2), the database unchanged', async t => {
+	const {path, store} = await storeWith(t, [{hidden: 8, valAccuracies: [0.7, 0.8]}], 'lonely');
+	await store.close();
+	const digest = () => createHash('sha256').update(readFileSync(path)).digest('hex');
+	const before = digest();
 	const result = await sweeplab('best', 'lonely', '--db', path, '--importance');
-	t.not(result.code, 0);
+	t.is(result.code, 2, result.stderr);
 	t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
-	t.regex(result.stderr, /sweep "lonely": --importance needs at least two configs with a finished validation accuracy, it has 1/);
+	t.regex(result.stderr, /^sweeplab: sweep "lonely": --importance needs at least two configs with a finished validation accuracy, it has 1/);
+	t.is(result.stdout, '');
+	t.is(digest(), before, 'the database is as it was');
+	// Without --importance the same sweep ranks as usual.
+	t.is((await sweeplab('best', 'lonely', '--db', path)).code, 0);
 });

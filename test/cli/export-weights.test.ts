@@ -15,13 +15,15 @@ test('sweeplab export --weights writes a model tf.loadLayersModel reads, with th
 	const {definition} = await readSweepFile(fixture('e2e/weights.yaml'));
 	const {test: testSet} = splitDataset(await loadDataset('fashion-mnist-mini'), definition.dataset!);
 	const {tf} = await loadBackend('cpu');
-	const trials = query<{ordinal: number; test_accuracy: number}>(db, 'SELECT ordinal, test_accuracy FROM trials ORDER BY ordinal');
+	const trials = query<{ordinal: number; test_accuracy: number; final_metrics: string}>(db, 'SELECT ordinal, test_accuracy, final_metrics FROM trials ORDER BY ordinal');
 	t.is(trials.length, 2);
-	for (const {ordinal, test_accuracy: recorded} of trials) {
+	for (const {ordinal, test_accuracy: recorded, final_metrics: finalMetrics} of trials) {
 		const out = join(dir, `model-${ordinal}`);
 		const exported = await runCli(['export', 'weights', '--db', db, '--weights', String(ordinal), '--out', out]);
 		t.is(exported.code, 0, exported.stderr);
-		t.regex(exported.stderr, new RegExp(`wrote .*model-${ordinal}/model\\.json and weights\\.bin: trial #${ordinal}'s weights after epoch \\d`));
+		// The weights kept are those the test accuracy is of, and the trial says which epoch they are from.
+		const testEpoch = (JSON.parse(finalMetrics) as {test_epoch: number}).test_epoch;
+		t.regex(exported.stderr, new RegExp(`wrote .*model-${ordinal}/model\\.json and weights\\.bin: trial #${ordinal}'s weights after epoch ${testEpoch} `));
 		// As tfjs' file and http loaders read it: model.json, then the weight files its manifest names.
 		const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as TF.io.ModelJSON;
 		const model = await tf.loadLayersModel({
@@ -36,6 +38,20 @@ test('sweeplab export --weights writes a model tf.loadLayersModel reads, with th
 		});
 		model.dispose();
 		t.is(correct / testSet.n, recorded, `trial #${ordinal}`);
+	}
+
+	// A copy made with export --to keeps the weights: exported from it, the model files are the same bytes.
+	const copy = join(dir, 'copy.db');
+	const copied = await runCli(['export', 'weights', '--db', db, '--to', copy]);
+	t.is(copied.code, 0, copied.stderr);
+	t.regex(copied.stderr, /copied sweep 'weights' \(2 trials, \d+ epochs, 2 checkpoints and kept weights\) into /);
+	for (const {ordinal} of trials) {
+		const out = join(dir, `copy-model-${ordinal}`);
+		const exported = await runCli(['export', 'weights', '--db', copy, '--weights', String(ordinal), '--out', out]);
+		t.is(exported.code, 0, exported.stderr);
+		for (const file of ['model.json', 'weights.bin']) {
+			t.true(readFileSync(join(out, file)).equals(readFileSync(join(dir, `model-${ordinal}`, file))), `trial #${ordinal}'s ${file} from the copy`);
+		}
 	}
 
 	const noWeights = await runCli(['export', 'weights', '--db', db, '--weights', '5', '--out', join(dir, 'none')]);

@@ -113,3 +113,16 @@ test('a pruner stops a module objective: report throws TrialPruned, the trial en
 	t.deepEqual(rows.map(row => [row.state, row.epochs_run]), [['completed', 4], ['completed', 4], ['pruned', 2]]);
 	t.regex(rows[2].stop_reason!, /^best loss 22\.\d+ by epoch 2 above the median 0\.\d+ of 2 completed trials/);
 });
+
+test('hyperband through the run loop: each trial is judged at its bracket\'s rungs against its bracket only', async t => {
+	const db = join(tempDir(t), 'hyperband.db');
+	const result = await runCli(['run', fixture('e2e/module-hyperband.yaml'), '--db', db, '--workers', '1']);
+	t.is(result.code, 0, result.stderr);
+	const rows = query<{state: string; epochs_run: number; stop_reason: string | null}>(db, 'SELECT state, epochs_run, stop_reason FROM trials ORDER BY ordinal');
+	// Bracket 1 (#0-3, #7) keeps the best of the trials at step 1 so far; bracket 3 (#4-6) first judges at step 9.
+	t.deepEqual(rows.map(row => [row.state, row.epochs_run]), [
+		['completed', 10], ['pruned', 1], ['pruned', 1], ['pruned', 1], ['completed', 10], ['pruned', 9], ['pruned', 9], ['pruned', 1],
+	]);
+	t.regex(rows[1].stop_reason!, /^hyperband bracket 1 of 3 \(rungs at epochs 1, 3, 9\): loss 23\.090 at rung epoch 1 not in the top 1 of 2 trials there/);
+	t.regex(rows[5].stop_reason!, /^hyperband bracket 3 of 3 \(rungs at epochs 9\): loss 32\.601 at rung epoch 9 not in the top 1 of 2 trials there/);
+});

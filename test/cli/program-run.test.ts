@@ -1,9 +1,9 @@
 import {execFileSync} from 'node:child_process';
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import test from 'ava';
 import {FAKE_PROGRAM, eventually, running} from '../run/helpers.js';
-import {query, startCli, tempDir} from './helpers.js';
+import {query, runCli, startCli, tempDir} from './helpers.js';
 
 /** Every pids.json a fake program wrote below `dir` (one per running trial), read as [program, grandchild]. */
 function programPids(dir: string): number[][] {
@@ -70,3 +70,16 @@ for (const signal of ['SIGKILL', 'SIGINT'] as const) {
 		t.deepEqual(pids.filter(pid => running(pid)), []);
 	});
 }
+
+test('a trials folder that cannot be written (its SWEEPLAB_CHECKPOINT_DIR with it) is one line before any trial runs: exit 2, nothing stored', async t => {
+	const dir = tempDir(t);
+	const db = join(dir, 'sweeplab.db');
+	// A file where the folder would go: even root cannot create a folder below it.
+	const file = join(dir, 'not-a-folder');
+	writeFileSync(file, '');
+	const result = await runCli(['run', hangingSweep(dir), '--db', db, '--trials-dir', file]);
+	t.is(result.code, 2, result.stderr);
+	t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
+	t.regex(result.stderr, /^sweeplab: the trials folder .*not-a-folder\/orphans cannot be written \(ENOTDIR\): each program trial's log and SWEEPLAB_CHECKPOINT_DIR go there; name a writable folder with --trials-dir/);
+	t.false(existsSync(db), 'nothing stored: the trials are not burnt as failed');
+});

@@ -57,6 +57,8 @@ test('report writes a README with the answer, the leaderboard, the definition an
 	t.regex(readme, /\| hidden=\[8\] \|/);
 	t.regex(readme, /\| hidden=\[32\] \|/);
 	t.true(readme.includes('```yaml\n# Two configs x two repeats'));
+	// Two configs of one swept parameter: it explains all the variance there is, and the section sits before the plots.
+	t.regex(readme, /## Which parameters matter\n\nEach swept parameter's share of the variance of validation accuracy over its 2 configs[^\n]*\n\n\| parameter \| share of variance \| ± over trees \|\n\|---\|---:\|---:\|\n\| hidden \| 100\.0% \| 0\.0% \|\n\n## Plots/);
 	const plots = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+\.svg)\)/g)].map(match => match[1]);
 	t.is(plots.length, 3);
 	for (const plot of plots) {

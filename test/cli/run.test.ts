@@ -1,15 +1,18 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import test from 'ava';
+import {fusedKernelsAvailable} from '../../src/train/kernels/load.js';
 import {fixture, query, runCli, startCli, tempDir, waitFor} from './helpers.js';
 
 interface TrialRow {
 	id: number;
 	state: string;
 	backend: string;
+	training_path: string;
 	param_count: number;
 	epochs_run: number;
 	test_accuracy: number | null;
+	final_metrics: string;
 	started_at: string;
 	attempts: number;
 	config: string;
@@ -29,9 +32,12 @@ test('run trains every trial of a real sweep with 2 workers and records every ep
 	for (const trial of trials) {
 		t.is(trial.state, 'completed');
 		t.is(trial.backend, 'wasm');
+		// The worker threads pick the fused kernels as this process does (relaxed SIMD's flag is set per process).
+		t.is(trial.training_path, fusedKernelsAvailable() ? 'simd-fma' : 'simd');
 		t.is(trial.param_count, (784 * 32) + 32 + (32 * 10) + 10);
 		t.is(trial.epochs_run, 2);
 		t.true(trial.test_accuracy! > 0.2 && trial.test_accuracy! <= 1);
+		t.is((JSON.parse(trial.final_metrics) as {test_epoch: number}).test_epoch, 2, 'without early stopping the last epoch\'s weights are tested');
 	}
 
 	t.deepEqual(trials.map(trial => [JSON.parse(trial.config).learningRate, trial.repeat]), [[0.001, 0], [0.01, 0], [0.001, 1], [0.01, 1]]);
@@ -170,7 +176,7 @@ test('plan lists the expansion without training or creating a database', async t
 	t.is(plan.trials.length, 4);
 	t.is(plan.totalEpochs, 8);
 	t.deepEqual(plan.paramCounts, [25_450, 25_450, 25_450, 25_450]);
-	t.deepEqual(plan.trainingPaths, ['simd', 'simd', 'simd', 'simd']);
+	t.deepEqual(plan.trainingPaths, Array.from({length: 4}, () => (fusedKernelsAvailable() ? 'simd-fma' : 'simd')));
 	t.false(existsSync(db));
 
 	const table = await runCli(['plan', fixture('e2e/tiny.yaml')]);

@@ -117,7 +117,7 @@ if (requirePostgres(test, found, 'sweeplab worker tests')) {
 		const file = join(tempDir(t), 'results.db');
 		const exported = await runCli(['export', 'cluster', '--db', db, '--to', file]);
 		t.is(exported.code, 0, exported.stderr);
-		t.regex(exported.stderr, /copied sweep 'cluster' \(6 trials, 30 epochs\)/);
+		t.regex(exported.stderr, /copied sweep 'cluster' \(6 trials, 30 epochs, 0 checkpoints and kept weights\)/);
 		const onSqlite = await runCli(['best', 'cluster', '--db', file, '--json']);
 		t.is(onSqlite.code, 0, onSqlite.stderr);
 		t.deepEqual(JSON.parse(onSqlite.stdout), JSON.parse(onPostgres.stdout));

@@ -1,23 +1,10 @@
 import test from 'ava';
 import {ashaRungs} from '../../src/pruners/asha.js';
 import {decidePrune} from '../../src/pruners/pruner.js';
-import type {PrunerPeer, PrunerTrial} from '../../src/pruners/pruner.js';
+import type {PrunerPeer} from '../../src/pruners/pruner.js';
 import {prunerSpecProblems} from '../../src/sweep/pruner-spec.js';
-import {epochStep, type PrunerSpec, type StepRecord} from '../../src/types.js';
-
-/** Epochs 1..n with these validation accuracies; every epoch takes `seconds`. */
-function history(accuracies: number[], seconds = 10): StepRecord[] {
-	return accuracies.map((valAccuracy, i) => epochStep({epoch: i + 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy, seconds}));
-}
-
-let nextId = 100;
-function peer(accuracies: number[], state = 'completed', seconds = 10): PrunerPeer {
-	return {id: nextId++, state, steps: history(accuracies, seconds)};
-}
-
-function trial(accuracies: number[], seconds = 10): PrunerTrial {
-	return {id: 1, steps: history(accuracies, seconds)};
-}
+import {epochStep, type PrunerSpec} from '../../src/types.js';
+import {history, peer, trial} from './helpers.js';
 
 const median: PrunerSpec = {kind: 'median', warmupEpochs: 1, minTrials: 3};
 
@@ -78,7 +65,7 @@ test('median: NaN accuracies count as worst, for the trial and for the completed
 });
 
 test('median: the trial itself in `others` is ignored', (t) => {
-	const self: PrunerPeer = {id: 1, state: 'completed', steps: history([0.1, 0.1])};
+	const self: PrunerPeer = {id: 1, ordinal: 0, state: 'completed', steps: history([0.1, 0.1])};
 	const others = [peer([0.9, 0.9]), peer([0.9, 0.9]), self];
 	t.deepEqual(decidePrune(median, trial([0.1, 0.1]), others), {prune: false});
 });
@@ -86,6 +73,7 @@ test('median: the trial itself in `others` is ignored', (t) => {
 // ---- asha -----------------------------------------------------------------------------------------------
 
 const asha: PrunerSpec = {kind: 'asha', minEpochs: 1, maxEpochs: 10, reductionFactor: 3};
+const hyperband: PrunerSpec = {kind: 'hyperband', minEpochs: 1, maxEpochs: 10, reductionFactor: 3};
 
 test('asha: rungs are minEpochs * factor^i below maxEpochs', (t) => {
 	t.deepEqual(ashaRungs({minEpochs: 1, maxEpochs: 10, reductionFactor: 3}), [1, 3, 9]);
@@ -177,6 +165,7 @@ test('pareto: warm-up, and only completed trials that reached the epoch count', 
 test('pareto: cumulative seconds are summed over epochs of unequal length, and NaN accuracy is worst', (t) => {
 	const fastThenSlow: PrunerPeer = {
 		id: 50,
+		ordinal: 50,
 		state: 'completed',
 		steps: [
 			epochStep({epoch: 1, loss: 1, accuracy: 0.5, valLoss: 1, valAccuracy: 0.9, seconds: 2}),
@@ -204,6 +193,9 @@ test('spec problems name the key; decidePrune refuses an invalid spec', (t) => {
 		prunerSpecProblems({kind: 'asha', minEpochs: 4, maxEpochs: 4, reductionFactor: 2}).map((p) => p.key),
 		['maxEpochs'],
 	);
+	t.deepEqual(prunerSpecProblems(hyperband), []);
+	t.deepEqual(prunerSpecProblems({kind: 'hyperband', minEpochs: 1, maxEpochs: 10, reductionFactor: 1}).map((p) => p.key), ['reductionFactor']);
+	t.deepEqual(prunerSpecProblems({kind: 'hyperband', minEpochs: 9, maxEpochs: 3, reductionFactor: 3}).map((p) => p.key), ['maxEpochs']);
 	t.deepEqual(
 		prunerSpecProblems({kind: 'median', warmupEpochs: -1, minTrials: 0}).map((p) => p.key),
 		['warmupEpochs', 'minTrials'],
@@ -212,7 +204,7 @@ test('spec problems name the key; decidePrune refuses an invalid spec', (t) => {
 });
 
 test('no epochs yet: never prunes', (t) => {
-	for (const spec of [median, asha, pareto]) {
-		t.deepEqual(decidePrune(spec, {id: 1, steps: []}, fiveCompleted()), {prune: false});
+	for (const spec of [median, asha, hyperband, pareto]) {
+		t.deepEqual(decidePrune(spec, {id: 1, ordinal: 0, steps: []}, fiveCompleted()), {prune: false});
 	}
 });

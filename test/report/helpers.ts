@@ -5,7 +5,7 @@ import type {ExecutionContext} from 'ava';
 import {spread, type ConfigRow} from '../../src/report/leaderboard.js';
 import {openSqliteStore, type SqliteStore} from '../../src/store/sqlite.js';
 import type {SweepRecord} from '../../src/store/store.js';
-import {DEFAULT_TRIAL_CONFIG, type EpochRecord, epochStep, type SweepDefinition, type TrialOutcome} from '../../src/types.js';
+import {DEFAULT_TRIAL_CONFIG, type EpochRecord, epochStep, type SweepDefinition, type TrialConfig, type TrialOutcome} from '../../src/types.js';
 
 export function tempDir(t: ExecutionContext): string {
 	const dir = mkdtempSync(join(tmpdir(), 'sweeplab-report-'));
@@ -25,6 +25,8 @@ export function configRow(hash: string, accuracies: number[], seconds: number[])
 		states: {completed: accuracies.length},
 		value: spread(accuracies),
 		testAccuracy: spread(accuracies),
+		testedEpoch: spread([1]),
+		testedValue: spread(accuracies),
 		bestEpoch: spread([1]),
 		convergedEpoch: spread([1]),
 		epochsRun: spread([1]),
@@ -42,6 +44,8 @@ export interface PlannedTrial {
 	repeat?: number;
 	valLosses?: number[];
 	valAccuracies: number[];
+	/** Config keys besides `hidden` (default: DEFAULT_TRIAL_CONFIG's). */
+	config?: Partial<TrialConfig>;
 	/** The outcome, with its final test accuracy (default 0.5) given as testAccuracy. */
 	outcome?: Partial<TrialOutcome> & {testAccuracy?: number};
 }
@@ -69,7 +73,7 @@ export async function storeWith(t: ExecutionContext, plan: PlannedTrial[], name 
 		sweep.id,
 		plan.map((trial, ordinal) => ({
 			ordinal,
-			config: {...DEFAULT_TRIAL_CONFIG, hidden: [trial.hidden]},
+			config: {...DEFAULT_TRIAL_CONFIG, ...trial.config, hidden: [trial.hidden]},
 			configHash: `cfg-${trial.hidden}`,
 			repeat: trial.repeat ?? 0,
 			seed: ordinal,

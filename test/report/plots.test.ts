@@ -4,7 +4,9 @@
  */
 import test from 'ava';
 import {leaderboard} from '../../src/report/leaderboard.js';
-import {CHANCE_LEVEL, learningCurvesSpec, parallelCoordinatesSpec, renderSvg, tradeoffSpec, validationCurvesSpec} from '../../src/report/plots.js';
+import {CHANCE_LEVEL, renderSvg} from '../../src/report/chart-common.js';
+import {parallelCoordinatesSpec} from '../../src/report/parameter-plots.js';
+import {learningCurvesSpec, tradeoffSpec, validationCurvesSpec} from '../../src/report/plots.js';
 import {tradeoff} from '../../src/report/ranking.js';
 import type {StoredStep, TrialRecord} from '../../src/store/store.js';
 import {describeConfig} from '../../src/sweep/describe.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {spread} from '../../src/report/leaderboard.js';
-import {bestWithinBudget, rankRows, sortRows, tied, tradeoff} from '../../src/report/ranking.js';
+import {bestWithinBudget, rankRows, sortRows, tied, timeTied, tradeoff} from '../../src/report/ranking.js';
 import {configRow} from './helpers.js';
 
 test('tied when the mean ± std intervals overlap, not when they are apart', t => {
@@ -75,4 +75,18 @@ test('budget and sort orders', t => {
 	t.deepEqual(sortRows(ranked, 'time').map(row => row.configHash), ['fast', 'mid', 'bad', 'slow']);
 	t.deepEqual(sortRows(ranked, 'pareto').map(row => row.configHash), ['slow', 'mid', 'fast', 'bad']);
 	t.deepEqual(sortRows(ranked, 'accuracy').map(row => row.configHash), ['slow', 'mid', 'fast', 'bad']);
+});
+
+test('a ranking by time within the repeats\' spread is a tie: timeTied and the fastest config\'s ties', t => {
+	const best = configRow('best', [0.9, 0.902], [40, 60]);
+	const near = configRow('near', [0.899, 0.9], [30, 44]);
+	const close = configRow('close', [0.898, 0.9], [36, 50]);
+	const apart = configRow('apart', [0.897, 0.899], [10, 12]);
+	t.true(timeTied(near, best), '37 ± 9.9 s and 50 ± 14.1 s overlap');
+	t.false(timeTied(apart, best));
+	t.is(timeTied(configRow('once', [0.9], [10]), best), undefined, 'one timing has no spread');
+	const result = tradeoff([best, near, close]);
+	t.is(result.fastestWithinMargin?.configHash, 'near');
+	t.deepEqual(result.fastestTies.map(row => row.configHash).sort(), ['best', 'close']);
+	t.deepEqual(tradeoff([best, near, close, apart]).fastestTies, [], 'the fastest is measurably faster than the rest');
 });

@@ -84,11 +84,11 @@ test('the history tells TPE how far a pruned or timed-out trial got, so it ranks
 
 	const history = new SweepHistory(store, sweep.id);
 	await history.refresh();
-	const {observations} = history.observations(DEFAULT_METRIC);
-	t.deepEqual(observations.map(({value, stoppedAt}) => ({value, stoppedAt})), [
-		{value: 0.4, stoppedAt: undefined},
-		{value: 0.2, stoppedAt: 2},
-		{value: 0.3, stoppedAt: 3},
+	const {observations} = history.observations([DEFAULT_METRIC]);
+	t.deepEqual(observations.map(({values, stoppedAt}) => ({values, stoppedAt})), [
+		{values: [0.4], stoppedAt: undefined},
+		{values: [0.2], stoppedAt: 2},
+		{values: [0.3], stoppedAt: 3},
 	]);
 });
 

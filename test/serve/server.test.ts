@@ -127,7 +127,7 @@ test('errors are one line of JSON: no stack trace, no file paths of the server',
 });
 
 test('the leaderboard rows are the ranking of the report code, filtered, sorted and paginated', async t => {
-	const {dashboard, writer, base} = await serveFixture(t);
+	const {writer, base} = await serveFixture(t);
 	const {result, label} = await readSweep(writer, 'widths');
 	const expected = JSON.parse(JSON.stringify(result.rows.map(row => ({label: label(row.config), ...row}))));
 	const page = await getJson(`${base}/api/sweeps/widths/leaderboard`);

@@ -373,13 +373,15 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 			const sweep = await store.openSweep(input);
 			const metric = sweepMetric(sweep.definition);
 			await store.addTrials(sweep.id, trialSpecs(histories.length + 1));
-			for (const {state, steps} of histories) {
+			for (const [index, {state, steps}] of histories.entries()) {
 				const trial = await claimed(store, sweep.id);
 				for (const record of steps) {
 					await store.recordStep(trial.id, OWNER_A, record);
 				}
 
-				await store.finishTrial(trial.id, OWNER_A, {state, trainSeconds: 1});
+				// The first trial's weights tested are epoch 4's (not the best); the second names an epoch whose value is NaN.
+				const metrics = index === 0 ? {test_accuracy: 0.59, test_epoch: 4} : (index === 1 ? {test_accuracy: 0.2, test_epoch: 1} : undefined);
+				await store.finishTrial(trial.id, OWNER_A, {state, trainSeconds: 1, ...(metrics && {metrics})});
 			}
 
 			const running = await claimed(store, sweep.id);
@@ -387,11 +389,13 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 			const trials = await store.trials(sweep.id);
 			const stored = await store.stepSummaries(sweep.id);
 			const steps = await store.steps(sweep.id);
-			const expected = trials.filter(trial => trial.state !== 'running').map(trial => summariseTrial(trial.id, steps.filter(record => record.trialId === trial.id), metric));
+			const expected = trials.filter(trial => trial.state !== 'running').map(trial => summariseTrial(trial, steps.filter(record => record.trialId === trial.id), metric));
 			t.is(expected.length, histories.length);
 			// To the last digit: the stores add seconds one at a time in step order, as the reduce does.
 			t.deepEqual(stored, expected, input.definition.name);
-			t.like(stored[0], metric.goal === 'maximize' ? {bestValue: 0.7, bestStep: 2, convergedStep: 2, timedSteps: 4, secondsToBest: 0.1 + 0.2} : {bestValue: 0.6, bestStep: 3, convergedStep: 2});
+			t.like(stored[0], metric.goal === 'maximize' ? {bestValue: 0.7, bestStep: 2, convergedStep: 2, timedSteps: 4, secondsToBest: 0.1 + 0.2, testedValue: 0.6} : {bestValue: 0.6, bestStep: 3, convergedStep: 2, testedValue: 0.7});
+			t.like(stored[1], {testedValue: null});
+			t.like(stored[3], {testedValue: null});
 			t.like(stored[1], metric.goal === 'maximize' ? {bestValue: 0.3, bestStep: 3, convergedStep: 2, timedSteps: 3} : {bestValue: 0.4999, bestStep: 4});
 			t.like(stored[2], {bestValue: null, bestStep: null, convergedStep: null, secondsToBest: null, stepSeconds: 1, timedSteps: 1});
 			t.like(stored[4], {bestValue: null, bestStep: null, secondsToBest: null, stepSeconds: 0, timedSteps: 0});
@@ -603,6 +607,42 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.deepEqual([...(await store.loadCheckpoint(again.id, 'weights'))!.data], [3, 4]);
 		await t.throwsAsync(store.saveCheckpoint(again.id, OWNER_A, {kind: 'weights', epoch: 1, data: Uint8Array.of(5)}), leaseLost);
 		t.deepEqual([...(await store.loadCheckpoint(again.id, 'weights'))!.data], [3, 4]);
+	});
+
+	test('checkpoints lists a sweep\'s checkpoints; importSweep copies them with its trials, so a copied trial resumes and kept weights stay', async (t) => {
+		const {store, sweep} = await withTrials(t, 3);
+		const [interrupted, completed, plain] = [await claimed(store, sweep.id), await claimed(store, sweep.id), await claimed(store, sweep.id)];
+		for (const trial of [interrupted, completed, plain]) {
+			for (const epoch of [1, 2, 3]) {
+				await store.recordStep(trial.id, OWNER_A, stepRecord(epoch));
+			}
+		}
+
+		const resume = Uint8Array.from({length: 5000}, (_, i) => i % 251);
+		await store.saveCheckpoint(interrupted.id, OWNER_A, {kind: 'resume', epoch: 2, data: resume});
+		await store.finishTrial(interrupted.id, OWNER_A, {state: 'interrupted', error: 'stopped'});
+		await store.saveCheckpoint(completed.id, OWNER_A, {kind: 'weights', epoch: 3, data: Uint8Array.of(7, 8, 9)});
+		await store.finishTrial(completed.id, OWNER_A, {state: 'completed'});
+		await store.finishTrial(plain.id, OWNER_A, {state: 'completed'});
+		const listed = await store.checkpoints(sweep.id);
+		t.deepEqual(listed.map(({trialId, kind, epoch, data}) => [trialId, kind, epoch, Buffer.from(data).toString('hex')]), [
+			[interrupted.id, 'resume', 2, Buffer.from(resume).toString('hex')],
+			[completed.id, 'weights', 3, '070809'],
+		]);
+
+		const copy = await store.importSweep({...sweep, name: 'copy'}, await store.trials(sweep.id), await store.steps(sweep.id), listed);
+		const copied = await store.trials(copy.id);
+		const copiedCheckpoints = await store.checkpoints(copy.id);
+		t.deepEqual(copiedCheckpoints.map(({trialId, kind, epoch, data, createdAt}) => [trialId, kind, epoch, Buffer.from(data).toString('hex'), createdAt]), [
+			[copied[0].id, 'resume', 2, Buffer.from(resume).toString('hex'), listed[0].createdAt],
+			[copied[1].id, 'weights', 3, '070809', listed[1].createdAt],
+		]);
+		t.deepEqual([...(await store.loadCheckpoint(copied[1].id, 'weights'))!.data], [7, 8, 9]);
+		// The copy's interrupted trial continues after its checkpoint, as the original would.
+		const resumed = await claimed(store, copy.id, OWNER_B);
+		t.is(resumed.id, copied[0].id);
+		t.is(resumed.epochsRun, 2);
+		t.is((await store.checkpoints(sweep.id)).length, 2, 'the original keeps its own');
 	});
 
 	test('after close every call rejects with StoreError', async (t) => {

@@ -7,10 +7,11 @@ import type {ExecutionContext} from 'ava';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import {StoreError} from '../../src/errors.js';
-import {isPostgresUrl, openPostgresStore, PG_SCHEMA_VERSION, type PostgresStore, type PostgresStoreOptions, redactUrl} from '../../src/store/postgres.js';
+import {isPostgresUrl, redactUrl} from '../../src/store/pg-connection.js';
+import {openPostgresStore, PG_SCHEMA_VERSION, type PostgresStore, type PostgresStoreOptions} from '../../src/store/postgres.js';
 import {openSqliteStore, SCHEMA_VERSION} from '../../src/store/sqlite.js';
 import type {Store} from '../../src/store/store.js';
-import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, epochsOf, stepRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
+import {LONG_LEASE, OWNER_A, OWNER_B, epochsOf, stepRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
 import {admin, findTestPostgres, requirePostgres, schemas} from './pg.js';
 import {assertV1Rows, V1_ROWS, v1Schema} from './v1.js';
 

@@ -223,3 +223,21 @@ test('checkpoint and keepBestWeights: policies, false, and one-line problems; ne
 	const policies = parseSweep(`${base}checkpoint: {everyEpochs: 1}\nkeepBestWeights: true\n`, 's.yaml');
 	t.is(definitionHash(policies), definitionHash(plain));
 });
+
+test('earlyStopping.minDelta takes an absolute amount or a percentage of the best value, kept as written', (t) => {
+	const text = 'name: x\nmethod: grid\ndataset: {name: fashion-mnist}\nbase: {earlyStopping: {monitor: val_loss, minDelta: 1%}}\nparameters:\n  earlyStopping: [{minDelta: 0.5%}, {minDelta: 0.002}, {minDelta: .25%}]\n';
+	const definition = parseSweep(text, 'x.yaml');
+	const minDelta = (config: unknown) => (config as {earlyStopping: {minDelta: unknown}}).earlyStopping.minDelta;
+	t.is(minDelta(definition.base), '1%');
+	t.deepEqual(expandSweep(definition).map(spec => minDelta(spec.config)), ['0.5%', 0.002, '.25%']);
+});
+
+test('checkpoint: a module objective takes the policy; a program command is told it checkpoints on its own', (t) => {
+	const head = 'name: x\nmethod: grid\nmetric: {name: loss, goal: minimize}\nparameters: {lr: [1, 2]}\n';
+	const module = `${head}program: {module: ./objective.js}\n`;
+	t.deepEqual(parseSweep(`${module}checkpoint: {everyEpochs: 1}\n`, 's.yaml').checkpoint, {everyEpochs: 1});
+	t.is(parseSweep(`${module}checkpoint: false\n`, 's.yaml').checkpoint, false);
+	t.throws(() => parseSweep(`${module}checkpoint: {everyEpochs: 0}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint\.everyEpochs: /});
+	t.throws(() => parseSweep(`${head}program: {command: [python3, t.py]}\ncheckpoint: {everyEpochs: 1}\n`, 's.yaml'), {message: /^s\.yaml: checkpoint: a program command checkpoints on its own, into \$SWEEPLAB_CHECKPOINT_DIR/});
+	t.throws(() => parseSweep(`${module}keepBestWeights: true\n`, 's.yaml'), {message: /^s\.yaml: keepBestWeights: unknown key/});
+});

@@ -23,6 +23,8 @@ interface Run {
 	/** The checkpoint taken after each epoch, by epoch. */
 	checkpoints: Map<number, Uint8Array>;
 	warnings: string[];
+	/** The training path onStart reported. */
+	path: string;
 }
 
 async function run(input: Omit<TrainInput, 'data' | 'shape'>, trainLimit: number, stopAfter?: number): Promise<Run> {
@@ -30,7 +32,11 @@ async function run(input: Omit<TrainInput, 'data' | 'shape'>, trainLimit: number
 	const epochs: EpochRecord[] = [];
 	const checkpoints = new Map<number, Uint8Array>();
 	const warnings: string[] = [];
+	let path = '';
 	const result = await trainTrial(tf, {checkpoint: {everyEpochs: 1}, keepWeights: true, ...input, data: await split(trainLimit), shape}, {
+		onStart(info) {
+			path = info.trainingPath;
+		},
 		onEpoch(record) {
 			epochs.push(record);
 		},
@@ -42,7 +48,7 @@ async function run(input: Omit<TrainInput, 'data' | 'shape'>, trainLimit: number
 		},
 		...(stopAfter !== undefined && {shouldStop: () => (epochs.length >= stopAfter ? 'stop asked' : undefined)}),
 	});
-	return {result, epochs, checkpoints, warnings};
+	return {result, epochs, checkpoints, warnings, path};
 }
 
 /** The bits of every metric of an epoch (wall seconds aside), so 0 and -0 or two NaNs compare as what they are. */
@@ -51,6 +57,7 @@ const epochBits = (records: EpochRecord[]): string[] => records.map(({epoch, los
 
 /** The resumed run continues with exactly the epochs, test figures and final weights of the uninterrupted one. */
 function assertSameContinuation(t: ExecutionContext, full: Run, resumed: Run, from: number): void {
+	t.is(resumed.path, full.path, 'resumed on the path it started on');
 	t.is(resumed.result.resumedFrom, from);
 	t.deepEqual(resumed.warnings, []);
 	t.deepEqual(epochBits(resumed.epochs), epochBits(full.epochs.slice(from)), `epochs after ${from}`);
@@ -84,7 +91,10 @@ const plateau: TrialConfig = {...DEFAULT_TRIAL_CONFIG, hidden: [32], learningRat
 const cosine: TrialConfig = {...DEFAULT_TRIAL_CONFIG, hidden: [32], optimizer: 'momentum', learningRate: 0.05, epochs: 4, standardize: 'global', augment: {translate: 1, flip: false}, lrSchedule: {kind: 'cosine', warmupEpochs: 1}};
 
 const cases: Array<{title: string; config: TrialConfig; trainLimit: number; path?: TrainingPath; resumeAt: number[]}> = [
+	// The default path: simd-fma where relaxed SIMD fuses, else simd; the plain simd kernels are forced in the cases after.
 	{title: 'an MLP with a plateau schedule and weight decay (simd path)', config: plateau, trainLimit: 800, resumeAt: [2, 4, 5]},
+	{title: 'an MLP with dropout and batch norm, plain simd kernels', config: {...mlp, earlyStopping: null, epochs: 3}, trainLimit: 600, path: 'simd', resumeAt: [1]},
+	{title: 'a small CNN with batch norm and dropout, plain simd kernels', config: {...cnn, epochs: 2}, trainLimit: 300, path: 'simd', resumeAt: [1]},
 	{title: 'the plateau MLP on the layers path', config: plateau, trainLimit: 800, path: 'layers', resumeAt: [4]},
 	{title: 'an MLP with a cosine schedule, standardisation and augmentation (lean path)', config: cosine, trainLimit: 600, path: 'lean', resumeAt: [1, 2]},
 	{title: 'an MLP with dropout, batch norm and early stopping (simd path)', config: mlp, trainLimit: 1200, resumeAt: [1, 3, 4]},
@@ -133,6 +143,16 @@ test.serial('a resumed trial that checkpointed its last epoch only runs the test
 	t.is(resumed.result.trainSeconds, full.result.trainSeconds, 'the training time of the epochs before the checkpoint is kept');
 });
 
+test.serial('a checkpoint of another path resumes on that path where it covers the trial, whichever path would start it', async t => {
+	const config = {...DEFAULT_TRIAL_CONFIG, hidden: [16], dropout: 0.2, epochs: 2};
+	for (const path of ['simd', 'lean'] as const) {
+		const full = await run({config, seed: 5, path}, 400);
+		t.is(full.path, path);
+		const resumed = await run({config, seed: 5, resume: full.checkpoints.get(1)!.slice()}, 400);
+		assertSameContinuation(t, full, resumed, 1);
+	}
+});
+
 test.serial('a truncated, corrupt, foreign or other-path checkpoint is ignored with a warning and the trial trains from scratch', async t => {
 	const config = {...DEFAULT_TRIAL_CONFIG, hidden: [16], dropout: 0.2, epochs: 2};
 	const full = await run({config, seed: 5}, 400);
@@ -141,7 +161,6 @@ test.serial('a truncated, corrupt, foreign or other-path checkpoint is ignored w
 	corrupt[good.length - 3] ^= 1;
 	const other = await run({config: {...config, hidden: [17]}, seed: 5}, 400);
 	const otherSeed = await run({config, seed: 6}, 400);
-	const lean = await run({config, seed: 5, path: 'lean'}, 400);
 	const bad: Array<[string, Uint8Array, RegExp]> = [
 		['truncated', good.subarray(0, good.length - 100), /truncated/],
 		['cut inside the header', good.subarray(0, 20), /not a sweeplab checkpoint/],
@@ -149,7 +168,6 @@ test.serial('a truncated, corrupt, foreign or other-path checkpoint is ignored w
 		['a flipped bit', corrupt, /checksum/],
 		['another config', other.checkpoints.get(1)!, /another trial/],
 		['another seed', otherSeed.checkpoints.get(1)!, /another trial/],
-		['another training path', lean.checkpoints.get(1)!, /lean training path, this trial trains on simd/],
 	];
 	for (const [what, bytes, reason] of bad) {
 		const restarted = await run({config, seed: 5, resume: bytes}, 400);
@@ -160,6 +178,18 @@ test.serial('a truncated, corrupt, foreign or other-path checkpoint is ignored w
 		t.deepEqual(epochBits(restarted.epochs), epochBits(full.epochs), `${what}: trained from scratch, as the uninterrupted run`);
 	}
 });
+test.serial('a checkpoint of a path that cannot train the trial here is ignored with a warning and the trial trains from scratch', async t => {
+	// As a simd-fma checkpoint where relaxed SIMD is missing: the lean path trains MLPs only.
+	const config = {...cnn, conv: [2], hidden: [], epochs: 1};
+	const full = await run({config, seed: 5}, 200);
+	const foreign = encodeCheckpoint({trainingPath: 'lean', epoch: 1, identity: trialIdentity(config, 5, shape)}, new StateWriter());
+	const restarted = await run({config, seed: 5, resume: foreign}, 200);
+	t.is(restarted.warnings.length, 1);
+	t.regex(restarted.warnings[0], /^checkpoint ignored, training from epoch 1: checkpoint was written on the lean training path, this trial trains on simd/);
+	t.is(restarted.path, full.path);
+	t.deepEqual(epochBits(restarted.epochs), epochBits(full.epochs), 'trained from scratch, as the uninterrupted run');
+});
+
 
 test('the header names version, path, epoch and length, and the checksum covers every byte', t => {
 	const identity = trialIdentity(DEFAULT_TRIAL_CONFIG, 1, shape);

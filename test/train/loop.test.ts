@@ -3,11 +3,12 @@ import {type ImageSet, loadDataset, splitDataset, type SplitData} from '../../sr
 import {fitStandardizer, standardizedSet, standardizeRows} from '../../src/data/standardize.js';
 import {Augmenter} from '../../src/train/augment.js';
 import {loadBackend} from '../../src/train/backend.js';
-import {trainTrial, type TrainHooks} from '../../src/train/loop.js';
+import {EarlyStopper, trainTrial, type TrainHooks} from '../../src/train/loop.js';
 import {LearningRateSchedule} from '../../src/train/math/schedules.js';
 import type {ModelShape} from '../../src/train/model.js';
 import {SimdNet} from '../../src/train/paths/simd.js';
-import {DEFAULT_TRIAL_CONFIG, type EpochRecord, type TrialConfig} from '../../src/types.js';
+import type {Trainer} from '../../src/train/trainer.js';
+import {DEFAULT_TRIAL_CONFIG, type EarlyStopping, type EpochRecord, type TrialConfig} from '../../src/types.js';
 import {createRng, deriveSeed} from '../../src/util/random.js';
 
 const shape: ModelShape = {imageShape: [28, 28, 1], numClasses: 10};
@@ -91,10 +92,55 @@ test.serial('early stopping ends a trial after `patience` epochs without improve
 	const oneEpoch = await train({epochs: 1}, 21);
 	t.is(stopped.result.testAccuracy, oneEpoch.result.testAccuracy);
 	t.is(stopped.result.testLoss, oneEpoch.result.testLoss);
+	t.is(stopped.result.testEpoch, 1, 'the test is of epoch 1\'s weights, and the result says so');
+	t.is(oneEpoch.result.testEpoch, 1);
 
 	const kept = await train({epochs: 6, earlyStopping: {monitor: 'val_loss', patience: 2, minDelta: 10, restoreBest: false}}, 21);
 	t.is(kept.result.epochsRun, 3);
 	t.not(kept.result.testLoss, oneEpoch.result.testLoss, 'without restoreBest the last epoch\'s weights are tested');
+	t.is(kept.result.testEpoch, 3);
+
+	// A relative minDelta no epoch can meet (99% of the best loss) stops the same run at the same epoch.
+	const relative = await train({epochs: 6, earlyStopping: {monitor: 'val_loss', patience: 2, minDelta: '99%', restoreBest: true}}, 21);
+	t.is(relative.result.epochsRun, 3);
+	t.is(relative.result.testLoss, oneEpoch.result.testLoss);
+	t.regex(relative.result.stopReason!, /did not improve by more than 99% \([\d.]+\) for 2 epochs/);
+});
+
+/** The epoch an EarlyStopper stops after, given each epoch's validation loss and accuracy, and its reason. */
+function stopsAt(settings: EarlyStopping, values: number[]): {epoch: number | undefined; reason: string | undefined} {
+	// restoreBest is off: the stopper never touches the trainer.
+	const stopper = new EarlyStopper({...settings, restoreBest: false}, {} as Trainer);
+	for (const [i, value] of values.entries()) {
+		if (stopper.observe({epoch: i + 1, loss: value, accuracy: value, valLoss: value, valAccuracy: value, seconds: 1})) {
+			return {epoch: i + 1, reason: stopper.reason};
+		}
+	}
+
+	return {epoch: undefined, reason: undefined};
+}
+
+/** `epochs` values from `first`, each `rate` (a fraction) lower than the one before. */
+const shrinking = (first: number, rate: number, epochs = 8) => Array.from({length: epochs}, (_, i) => first * ((1 - rate) ** i));
+
+test('a relative minDelta asks the same of losses of any scale; an absolute one does not', t => {
+	const absolute: EarlyStopping = {monitor: 'val_loss', patience: 3, minDelta: 0.001, restoreBest: false};
+	const relative: EarlyStopping = {...absolute, minDelta: '1%'};
+	// Both losses improve by 1.5% an epoch: a mean squared error near 0.017 and a cross-entropy near 0.29.
+	const mse = shrinking(0.017, 0.015);
+	const crossEntropy = shrinking(0.29, 0.015);
+	t.is(stopsAt(absolute, crossEntropy).epoch, undefined);
+	t.is(stopsAt(absolute, mse).epoch, 4, '0.001 is 6% of the mean squared error: three of its 1.5% steps do not add up to it');
+	t.is(stopsAt(relative, crossEntropy).epoch, undefined);
+	t.is(stopsAt(relative, mse).epoch, undefined);
+	// Improving by 0.3% an epoch (0.9% in the 3 epochs of patience) is below 1% at either scale.
+	t.is(stopsAt(relative, shrinking(0.017, 0.003)).epoch, 4);
+	t.is(stopsAt(relative, shrinking(0.29, 0.003)).epoch, 4);
+	t.regex(stopsAt(relative, shrinking(0.017, 0.003)).reason!, /^early stopping at epoch 4: val_loss did not improve by more than 1% \(0\.00017\) for 3 epochs \(best 0\.0170 at epoch 1\)$/);
+	// On accuracy the share is of the best accuracy: 1% of 0.85 is 0.0085.
+	const accuracy: EarlyStopping = {...relative, monitor: 'val_accuracy'};
+	t.is(stopsAt(accuracy, [0.85, 0.855, 0.858, 0.8584]).epoch, 4);
+	t.is(stopsAt(accuracy, [0.85, 0.86, 0.861, 0.862, 0.868, 0.87]).epoch, 5, '0.86 beats 0.85 by more than 0.0085; nothing beats 0.86 by 0.0086');
 });
 
 test.serial('a pruner verdict after an epoch ends the trial as pruned before another epoch runs', async t => {

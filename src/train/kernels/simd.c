@@ -13,7 +13,17 @@ typedef v128_t f4;
 static inline f4 load(const f32 *p) { return wasm_v128_load(p); }
 static inline void store(f32 *p, f4 v) { wasm_v128_store(p, v); }
 static inline f4 splat(f32 x) { return wasm_f32x4_splat(x); }
+/*
+ * acc + a b. build-kernels.sh builds this file twice: plainly, a multiply then an add (two roundings), and with
+ * FUSED_MADD, relaxed SIMD's multiply-add. The relaxed instruction may fuse or not as the runtime likes; kernels/load.ts
+ * takes that module only where it fuses (one rounding, as IEEE fma), so each module gives the same bits everywhere.
+ * clang 14's builtin is the proposal's prototype, whose opcode build-kernels.sh rewrites; its operands are a b + c.
+ */
+#ifdef FUSED_MADD
+static inline f4 madd(f4 acc, f4 a, f4 b) { return (f4) __builtin_wasm_fma_f32x4((__f32x4) a, (__f32x4) b, (__f32x4) acc); }
+#else
 static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
 
 /*
  * The matrix products: one blocked GEMM (the loop nest of Goto and van de Geijn's, as BLIS lays it out) behind three

@@ -13,7 +13,7 @@ import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
 import type {StateReader, StateWriter} from '../checkpoint.js';
 import {convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../kernels/conv.js';
-import {at, KernelArena, type Kernels, kernelsAvailable} from '../kernels/load.js';
+import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
 import {lossOf} from '../math/losses.js';
@@ -26,6 +26,11 @@ import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from '../trainer.js';
 /** Whether the SIMD path trains this config: every MLP and CNN, where WebAssembly SIMD is available. */
 export function simdCovers(_config: TrialConfig): boolean {
 	return kernelsAvailable();
+}
+
+/** Whether the SIMD path's fused variant ('simd-fma': kernels/load.ts) trains this config here: where relaxed SIMD fuses. */
+export function simdFmaCovers(_config: TrialConfig): boolean {
+	return fusedKernelsAvailable();
 }
 
 /** Rows per evaluation pass of a cnn: a pass holds every layer's feature maps whole (~270 KB an image for a 5x5 32-64 CNN). */
@@ -104,7 +109,8 @@ const pooledPixels = (conv: ConvLayer): number => Math.floor(conv.height / 2) * 
 const pooledSize = (conv: ConvLayer): number => pooledPixels(conv) * conv.filters;
 
 export class SimdNet implements Trainer {
-	readonly trainingPath = 'simd';
+	/** 'simd' or 'simd-fma' as the kernels' variant is plain or fused: their products round differently. */
+	readonly trainingPath: 'simd' | 'simd-fma';
 	readonly paramCount: number;
 	readonly parameters: Float32Array[];
 	/** Per batch-norm layer: moving mean, moving variance (as the model's non-trainable weights). */
@@ -144,10 +150,12 @@ export class SimdNet implements Trainer {
 	private loss = 0;
 	private correct = 0;
 
-	constructor(tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
-		if (!simdCovers(config)) {
-			throw new RangeError('SimdNet: this config or this runtime is not covered (check simdCovers first)');
+	constructor(tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number, variant: KernelVariant = 'plain') {
+		if (!(variant === 'fma' ? simdFmaCovers(config) : simdCovers(config))) {
+			throw new RangeError(`SimdNet: this config or this runtime is not covered (check ${variant === 'fma' ? 'simdFmaCovers' : 'simdCovers'} first)`);
 		}
+
+		this.trainingPath = variant === 'fma' ? 'simd-fma' : 'simd';
 
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
 		this.poolFirst = config.activation === 'relu';
@@ -173,7 +181,7 @@ export class SimdNet implements Trainer {
 			},
 		};
 		this.buffers(counting);
-		const arena = new KernelArena(floats);
+		const arena = new KernelArena(floats, variant);
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;

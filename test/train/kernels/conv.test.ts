@@ -1,7 +1,7 @@
 import test from 'ava';
 import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, assertNear, fillRandom} from './helpers.js';
+import {arenaFor, assertNear, fillRandom, runsHere, VARIANTS} from './helpers.js';
 
 /** TensorFlow's 'same' padding: (k - 1) / 2 before. */
 const before = (k: number): number => Math.floor((k - 1) / 2);
@@ -43,13 +43,17 @@ const shapes: Array<[number, number, number, number, number, number]> = [
 	[5, 7, 3, 5, 3, 2], [4, 4, 1, 9, 2, 3], [6, 5, 2, 17, 5, 1], [3, 3, 4, 1, 1, 2], [9, 8, 11, 8, 5, 2], [7, 7, 1, 32, 5, 3], [2, 3, 6, 4, 4, 1],
 ];
 
-for (const [height, width, channels, filters, kernelSize, rows] of shapes) {
+for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VARIANTS.flatMap(variant => shapes.map(shape => [variant, shape] as const))) {
 	const conv: ConvShape = {height, width, channels, filters, kernelSize};
-	test(`convolution, filter gradient and input gradient equal naive loops: ${height}x${width}x${channels}, ${filters} filters ${kernelSize}x${kernelSize}, ${rows} images`, t => {
+	test(`${variant}: convolution, filter gradient and input gradient equal naive loops: ${height}x${width}x${channels}, ${filters} filters ${kernelSize}x${kernelSize}, ${rows} images`, t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
 		const inputs = rows * height * width * channels;
 		const outputs = rows * height * width * filters;
 		const weights = kernelSize * kernelSize * channels * filters;
-		const arena = arenaFor([inputs, inputs, paddedLength(conv, rows, channels), outputs, outputs, paddedLength(conv, rows, filters), weights, weights, weights, filters, tableLength(conv, rows)]);
+		const arena = arenaFor([inputs, inputs, paddedLength(conv, rows, channels), outputs, outputs, paddedLength(conv, rows, filters), weights, weights, weights, filters, tableLength(conv, rows)], variant);
 		const input = fillRandom(arena.allocate(inputs), inputs);
 		const dInput = arena.allocate(inputs).fill(Number.NaN);
 		const padded = arena.allocate(paddedLength(conv, rows, channels));

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, assertNear, fillRandom} from './helpers.js';
+import {arenaFor, assertNear, fillRandom, runsHere, VARIANTS} from './helpers.js';
 
 /** c[i][j] = sum_p a(i, p) b(p, j) (+ bias[j]) in double, with the elements read through accessors. */
 function naive(m: number, k: number, n: number, a: (i: number, p: number) => number, b: (p: number, j: number) => number, bias?: Float32Array): Float64Array {
@@ -29,9 +29,13 @@ const shapes: Array<[number, number, number]> = [
 	[64, 33, 63], [32, 784, 64], [130, 257, 24], [129, 600, 11], [6, 70, 530], [9, 513, 1], [2, 1, 1030],
 ];
 
-for (const [m, k, n] of shapes) {
-	test(`gemm_nn, gemm_tn and gemm_nt equal the naive product at m ${m}, k ${k}, n ${n}`, t => {
-		const arena = arenaFor([m * k, k * n, n, m * n, m * n, k * n, m * k]);
+for (const [variant, [m, k, n]] of VARIANTS.flatMap(variant => shapes.map(shape => [variant, shape] as const))) {
+	test(`${variant}: gemm_nn, gemm_tn and gemm_nt equal the naive product at m ${m}, k ${k}, n ${n}`, t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
+		const arena = arenaFor([m * k, k * n, n, m * n, m * n, k * n, m * k], variant);
 		const a = fillRandom(arena.allocate(m * k), m + k);
 		const b = fillRandom(arena.allocate(k * n), k + n);
 		const bias = fillRandom(arena.allocate(n), n);
@@ -53,5 +57,42 @@ for (const [m, k, n] of shapes) {
 		const input = arena.allocate(m * k).fill(Number.NaN);
 		kernels.gemm_nt(at(d), at(b), at(input), m, n, k);
 		assertNear(t, input, naive(m, n, k, (i, p) => d[(i * n) + p], (p, j) => b[(j * n) + p]), 1e-5, 'gemm_nt');
+	});
+}
+
+/*
+ * -1 + (1 + 2^-23)(1 - 2^-23): the product is 1 - 2^-46, which float32 rounds to 1, so multiply-then-add gives 0 and
+ * a fused multiply-add -2^-46. The products accumulate in order, so the row [1, 1 + 2^-23] times the column
+ * [-1, 1 - 2^-23] is that sum, through every layout and with the tile in and out of its full-width path.
+ */
+for (const variant of VARIANTS) {
+	test(`${variant}: the products ${variant === 'fma' ? 'fuse' : 'round'} each multiply ${variant === 'fma' ? 'with its add' : 'before the add'}`, t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
+		const expected = variant === 'fma' ? -(2 ** -46) : 0;
+		for (const n of [1, 8]) {
+			const arena = arenaFor([2, 2 * n, 2 * n, 4 * n], variant);
+			const a = arena.allocate(2);
+			a.set([1, 1 + (2 ** -23)]);
+			const b = arena.allocate(2 * n);
+			const bt = arena.allocate(2 * n);
+			for (let j = 0; j < n; j++) {
+				b[j] = -1;
+				b[n + j] = 1 - (2 ** -23);
+				bt[2 * j] = -1;
+				bt[(2 * j) + 1] = 1 - (2 ** -23);
+			}
+
+			const c = arena.allocate(4 * n);
+			const {kernels} = arena;
+			kernels.gemm_nn(at(a), at(b), at(c), 1, 2, n, 0);
+			kernels.gemm_tn(at(a), at(b), at(c.subarray(n)), 2, 1, n);
+			kernels.gemm_nt(at(a), at(bt), at(c.subarray(2 * n)), 1, 2, n);
+			t.deepEqual([...c.subarray(0, n)], Array.from({length: n}, () => expected), `gemm_nn, n ${n}`);
+			t.deepEqual([...c.subarray(n, 2 * n)], Array.from({length: n}, () => expected), `gemm_tn, n ${n}`);
+			t.deepEqual([...c.subarray(2 * n, 3 * n)], Array.from({length: n}, () => expected), `gemm_nt, n ${n}`);
+		}
 	});
 }

@@ -1,10 +1,32 @@
 /** Arrays in a kernel arena filled from a seeded generator, and the comparison the per-kernel tests share. */
 import type {ExecutionContext} from 'ava';
-import {KernelArena} from '../../../src/train/kernels/load.js';
+import {fusedKernelsAvailable, KernelArena, type KernelVariant} from '../../../src/train/kernels/load.js';
 
-/** A fresh arena with room for arrays of these lengths. */
-export function arenaFor(lengths: number[]): KernelArena {
-	return new KernelArena(KernelArena.floats(lengths));
+/** Both builds of simd.c: every kernel test runs on each. */
+export const VARIANTS: readonly KernelVariant[] = ['plain', 'fma'];
+
+/**
+ * Whether this runtime runs the variant. Where the fused one is missing (relaxed SIMD off, or a runtime that does not
+ * fuse) the test passes with a note, except under CI=true, where it fails: CI must run both.
+ */
+export function runsHere(t: ExecutionContext, variant: KernelVariant): boolean {
+	if (variant === 'plain' || fusedKernelsAvailable()) {
+		return true;
+	}
+
+	if (process.env.CI === 'true') {
+		t.fail('this runtime has no relaxed SIMD with a fused multiply-add: the fma kernels are untested');
+	} else {
+		t.log('no relaxed SIMD with a fused multiply-add here: the fma kernels are tested in CI');
+		t.pass();
+	}
+
+	return false;
+}
+
+/** A fresh arena of the variant's kernels with room for arrays of these lengths. */
+export function arenaFor(lengths: number[], variant: KernelVariant = 'plain'): KernelArena {
+	return new KernelArena(KernelArena.floats(lengths), variant);
 }
 
 /** Uniform values in [-1, 1) from a fixed linear congruential sequence. */

@@ -4,9 +4,11 @@ import {loadBackend} from '../../../src/train/backend.js';
 import {makeTrainer, trainTrial} from '../../../src/train/loop.js';
 import {LayersTrainer} from '../../../src/train/paths/layers.js';
 import {LeanMlp} from '../../../src/train/paths/lean.js';
+import {fusedKernelsAvailable} from '../../../src/train/kernels/load.js';
 import {SimdNet, simdCovers} from '../../../src/train/paths/simd.js';
 import type {TrainingPath} from '../../../src/train/trainer.js';
 import {ACTIVATIONS, OPTIMIZERS, type TrialConfig, WEIGHT_DECAY_MODES} from '../../../src/types.js';
+import {runsHere, VARIANTS} from '../kernels/helpers.js';
 import {assertClose, assertSameEvaluation, batches, layersGradients, layersMovingStatistics, maxDifference, seedConfig, shape, trainSideBySide} from '../helpers.js';
 
 const gradientCases: Array<[string, Partial<TrialConfig>]> = [
@@ -39,14 +41,19 @@ const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	['the benchmark cnn with global average pooling', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [], globalPool: true}],
 ];
 
-for (const [title, overrides] of gradientCases) {
-	test.serial(`simd gradients equal autodiff through the layers: ${title}`, async t => {
+// Both builds of the kernels (kernels/load.ts): the fused products round differently, within the same tolerance.
+for (const [variant, [title, overrides]] of VARIANTS.flatMap(variant => gradientCases.map(entry => [variant, entry] as const))) {
+	test.serial(`simd (${variant}) gradients equal autodiff through the layers: ${title}`, async t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
 		const {tf} = await loadBackend('wasm');
 		const config = seedConfig(overrides);
 		const [{x, y}] = await batches(1, config.batchSize);
 		const rows = config.hidden.includes(13) ? 11 : y.length;
 		const layers = new LayersTrainer(tf, config, shape, 7);
-		const simd = new SimdNet(tf, config, shape, 7);
+		const simd = new SimdNet(tf, config, shape, 7, variant);
 		t.teardown(() => {
 			layers.dispose();
 		});
@@ -73,12 +80,17 @@ test.serial('simd dropout draws the same seeded masks as the lean path', async t
 
 // No dropout here: the layers path's Dropout repeats one mask (tfjs behaviour); dropout is compared with the lean path below.
 // With batch norm, SGD: Adam turns a gradient that rounds to 0 on one path and 1e-9 on the other into steps that differ by a percent.
-for (const [title, overrides] of [['a cnn', {}], ['a cnn with batch norm', {batchNorm: true, optimizer: 'sgd', learningRate: 0.05}], ['an mlp with batch norm', {model: 'mlp', batchNorm: true, optimizer: 'sgd', learningRate: 0.05}]] as Array<[string, Partial<TrialConfig>]>) {
-test.serial(`a few simd training steps of ${title} land where the layers' steps land`, async t => {
+const layersStepCases: Array<[string, Partial<TrialConfig>]> = [['a cnn', {}], ['a cnn with batch norm', {batchNorm: true, optimizer: 'sgd', learningRate: 0.05}], ['an mlp with batch norm', {model: 'mlp', batchNorm: true, optimizer: 'sgd', learningRate: 0.05}]];
+for (const [variant, [title, overrides]] of VARIANTS.flatMap(variant => layersStepCases.map(entry => [variant, entry] as const))) {
+test.serial(`a few simd (${variant}) training steps of ${title} land where the layers' steps land`, async t => {
+	if (!runsHere(t, variant)) {
+		return;
+	}
+
 	const {tf} = await loadBackend('wasm');
 	const config = seedConfig({model: 'cnn', conv: [4, 6], hidden: [10], learningRate: 0.01, ...overrides});
 	const layers = new LayersTrainer(tf, config, shape, 5);
-	const simd = new SimdNet(tf, config, shape, 5);
+	const simd = new SimdNet(tf, config, shape, 5, variant);
 	t.teardown(() => {
 		layers.dispose();
 	});
@@ -102,13 +114,17 @@ const trainingCases: Array<[string, Partial<TrialConfig>]> = [
 	['adamax, sigmoid', {optimizer: 'adamax', activation: 'sigmoid'}],
 ];
 
-for (const [title, overrides] of trainingCases) {
-	test.serial(`a few simd training steps land where the lean path's steps land: ${title}`, async t => {
+for (const [variant, [title, overrides]] of VARIANTS.flatMap(variant => trainingCases.map(entry => [variant, entry] as const))) {
+	test.serial(`a few simd (${variant}) training steps land where the lean path's steps land: ${title}`, async t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
 		const {tf} = await loadBackend('wasm');
 		const config = seedConfig({learningRate: 0.01, ...overrides});
 		// The lean path, itself checked step by step against the Keras-style layers (lean.test.ts), draws the same dropout masks.
 		const lean = new LeanMlp(tf, config, shape, 21);
-		const simd = new SimdNet(tf, config, shape, 21);
+		const simd = new SimdNet(tf, config, shape, 21, variant);
 		t.teardown(() => {
 			lean.dispose();
 		});
@@ -183,7 +199,7 @@ test.serial('a simd snapshot restores the weights it copied', async t => {
 	assertClose(t, simd.parameters, before, 0, 'restored weights');
 });
 
-test.serial('trainTrial takes the simd path by default and the others when asked, and says which', async t => {
+test.serial('trainTrial takes the simd path by default (simd-fma where relaxed SIMD fuses) and the others when asked, and says which', async t => {
 	const {tf} = await loadBackend('wasm');
 	const dataset = await loadDataset('fashion-mnist-mini');
 	const data = splitDataset(dataset, {name: 'fashion-mnist-mini', trainLimit: 300, testLimit: 100, validation: 0.2});
@@ -191,7 +207,7 @@ test.serial('trainTrial takes the simd path by default and the others when asked
 	const configs = [seedConfig({epochs: 1}), seedConfig({epochs: 1, batchNorm: true}), seedConfig(cnn), seedConfig({...cnn, batchNorm: true})];
 	t.deepEqual(configs.map(config => simdCovers(config)), [true, true, true, true]);
 	const paths: string[] = [];
-	const forced: Array<TrainingPath | undefined> = [undefined, 'lean', undefined, 'layers'];
+	const forced: Array<TrainingPath | undefined> = [undefined, 'lean', 'simd', 'layers'];
 	for (const [k, config] of configs.entries()) {
 		// eslint-disable-next-line no-await-in-loop
 		const result = await trainTrial(tf, {config, seed: 1, data, shape, path: forced[k]}, {
@@ -203,6 +219,6 @@ test.serial('trainTrial takes the simd path by default and the others when asked
 		t.is(result.state, 'completed');
 	}
 
-	t.deepEqual(paths, ['simd', 'lean', 'simd', 'layers']);
+	t.deepEqual(paths, [fusedKernelsAvailable() ? 'simd-fma' : 'simd', 'lean', 'simd', 'layers']);
 	t.throws(() => makeTrainer(tf, configs[2], shape, 1, 'lean'), {message: /lean training path does not cover this config \(model 'cnn'/});
 });
