@@ -95,7 +95,8 @@ async function writeSweep(path: string, name: string, trials: number, epochs: nu
 				epochsRun: run,
 				testLoss: state === 'completed' ? 0.4 : null,
 				testAccuracy: state === 'completed' ? ceiling - 0.01 : null,
-				finalMetrics: state === 'completed' ? {test_loss: 0.4, test_accuracy: ceiling - 0.01} : {},
+				// test_epoch as the trainer reports it (the last epoch, no early stopping): ranking then reads no step.
+				finalMetrics: state === 'completed' ? {test_loss: 0.4, test_accuracy: ceiling - 0.01, test_epoch: run} : {},
 				logPath: null,
 				trainSeconds: state === 'completed' || state === 'pruned' ? seconds : null,
 				error: state === 'failed' ? 'synthetic failure' : state === 'diverged' ? 'loss became NaN' : null,
