@@ -103,7 +103,7 @@ export const lossHistory = (history: readonly StoredStep[]) => history.map(step 
 /**
  * What a trial's steps come to for ranking, the rule the stores keep on each finished trial (their trial_outcome
  * view): the best finite value of the metric (the first step on ties), the converged epoch, the seconds up to the
- * best step. For steps held in memory (tests, hand-made records); a sweep in a store is ranked from its summaries.
+ * best step, the metric's finite value at the trial's final metric test_epoch. For steps held in memory (tests, hand-made records); a sweep in a store is ranked from its summaries.
  */
 export function summariseTrial(trial: Pick<TrialRecord, 'id' | 'finalMetrics'>, history: readonly StoredStep[], metric: MetricSpec): StepSummary {
 	const index = bestStepIndex(history, metric);
