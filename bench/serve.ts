@@ -3,13 +3,17 @@
  * x 1 epoch (to see whether page weight follows the epoch count), and 50,000 trials x 1 epoch (synthetic
  * learning curves, written in one import). `sweeplab serve` (the real CLI) serves it; headless Chromium opens
  * each sweep page cold (the server reads and ranks the sweep on that request) and then warm, and the script
- * prints the time to the first complete render (every chart drawn), what the page downloaded (the Vega bundles
+ * prints the time to the first complete render (every chart drawn; the parameter importance, which comes after,
+ * timed apart), what the page downloaded (the Vega bundles
  * and the page's own data apart) and the server's peak RSS. Last, on a small database of its own, how long epochs
  * committed beside an open page take to show on it.
  *
  *   npm run bench:serve -- [--trials 10000] [--epochs 25] [--wide 50000] [--rounds 2] [--db kept.db] [--live-epochs 10]
+ *                          [--baseline other/dist/src/cli/main.js [--baseline-db other.db]]
  *
  * --db keeps the generated database at that path (and reuses it when it exists) instead of a temporary one.
+ * --baseline serves the same sweeps with another build as well, alternating with this one round by round (a
+ * build of an older schema needs its own database, written by it: --baseline-db); medians are printed per side.
  */
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {loadavg, tmpdir} from 'node:os';
@@ -91,7 +95,8 @@ async function writeSweep(path: string, name: string, trials: number, epochs: nu
 				epochsRun: run,
 				testLoss: state === 'completed' ? 0.4 : null,
 				testAccuracy: state === 'completed' ? ceiling - 0.01 : null,
-				finalMetrics: state === 'completed' ? {test_loss: 0.4, test_accuracy: ceiling - 0.01} : {},
+				// test_epoch as the trainer reports it (the last epoch, no early stopping): ranking then reads no step.
+				finalMetrics: state === 'completed' ? {test_loss: 0.4, test_accuracy: ceiling - 0.01, test_epoch: run} : {},
 				logPath: null,
 				trainSeconds: state === 'completed' || state === 'pruned' ? seconds : null,
 				error: state === 'failed' ? 'synthetic failure' : state === 'diverged' ? 'loss became NaN' : null,
@@ -106,7 +111,9 @@ async function writeSweep(path: string, name: string, trials: number, epochs: nu
 }
 
 interface Render {
+	/** To the first render (every chart but the importance drawn), and to the importance chart too. */
 	milliseconds: number;
+	withImportance: number;
 	/** Bytes on the wire of every response but the event stream, split into the Vega bundles and the rest. */
 	vendorBytes: number;
 	pageBytes: number;
@@ -136,9 +143,23 @@ async function render(page: Page, url: string): Promise<Render> {
 	await page.goto(url);
 	await page.waitForSelector('main[data-ready]', {timeout: 120_000});
 	const milliseconds = performance.now() - started;
+	// The importance chart comes after the first render (its forest takes the server a second or more); until it is
+	// there the server is still working on this page. Polled from here: the page's policy forbids page.waitForFunction.
+	while (((await page.textContent('#importance-chart')) ?? '').includes('computing')) {
+		if (performance.now() - started > 120_000) {
+			throw new Error(`${url}: the importance chart did not come within 120 s`);
+		}
+
+		// eslint-disable-next-line no-await-in-loop
+		await new Promise(resolve => {
+			setTimeout(resolve, 20);
+		});
+	}
+
+	const withImportance = performance.now() - started;
 	await Promise.all(pending);
 	page.off('response', onResponse);
-	return {milliseconds, vendorBytes, pageBytes};
+	return {milliseconds, withImportance, vendorBytes, pageBytes};
 }
 
 /** CPU seconds a process has used so far (Linux; user + system): a figure the machine's load bends less than wall time. */
@@ -208,6 +229,8 @@ async function main(): Promise<void> {
 		rounds: {type: 'string', default: '2'},
 		db: {type: 'string'},
 		'live-epochs': {type: 'string', default: '10'},
+		baseline: {type: 'string'},
+		'baseline-db': {type: 'string'},
 	}});
 	const [trials, epochs, wide, rounds] = [Number(values.trials), Number(values.epochs), Number(values.wide), Number(values.rounds)];
 	console.log(`bench:serve ${machineLine()}, load average ${loadavg().map(v => v.toFixed(2)).join(' ')}`);
@@ -221,7 +244,8 @@ async function main(): Promise<void> {
 			{name: `trials-${trials}-epochs-1`, trials, epochs: 1},
 			{name: `trials-${wide}-epochs-1`, trials: wide, epochs: 1},
 		];
-		const results = new Map<string, {cold: number[]; coldCpu: number[]; warm: number[]; bytes: number}>();
+		const results = new Map<string, {cold: number[]; coldFull: number[]; coldCpu: number[]; warm: number[]; bytes: number}>();
+		const peaks = new Map<string, number[]>();
 		const writing = performance.now();
 		for (const sweep of reuse ? [] : sweeps) {
 			// eslint-disable-next-line no-await-in-loop
@@ -230,34 +254,43 @@ async function main(): Promise<void> {
 
 		console.log(`${reuse ? `reusing ${db} with` : 'wrote'} ${sweeps.map(sweep => `${sweep.trials} x ${sweep.epochs}`).join(', ')} in ${((performance.now() - writing) / 1000).toFixed(1)} s`);
 		const browser = await launchChromium();
+		// With --baseline, each round serves the same sweeps with another build too (its own --baseline-db, e.g. of
+		// an older schema), alternating which goes first: on a machine whose speed drifts, only such pairs compare.
+		const sides = [{side: 'this', cli: undefined as string | undefined, db}, ...(values.baseline ? [{side: 'baseline', cli: values.baseline, db: values['baseline-db'] ?? db}] : [])];
 		try {
 			for (let round = 1; round <= rounds; round++) {
-				// A fresh server each round: the first load of each sweep is cold (read, rank, thin on that request).
-				// eslint-disable-next-line no-await-in-loop
-				const serve = await startServe(['--db', db]);
-				try {
-					const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
-					for (const sweep of sweeps) {
-						const url = `${serve.url}sweeps/${sweep.name}`;
-						// eslint-disable-next-line no-await-in-loop
-						const before = cpuSeconds(serve.child.pid!);
-						// eslint-disable-next-line no-await-in-loop
-						const cold = await render(page, url);
-						const coldCpu = cpuSeconds(serve.child.pid!) - before;
-						// eslint-disable-next-line no-await-in-loop
-						const warm = await render(page, url);
-						console.log(`round ${round}: ${sweep.name}: first render cold ${cold.milliseconds.toFixed(0)} ms (server CPU ${coldCpu.toFixed(2)} s), warm ${warm.milliseconds.toFixed(0)} ms; downloaded ${kb(cold.pageBytes)} (page, data) + ${kb(cold.vendorBytes)} (Vega bundles) over the wire`);
-						const result = results.get(sweep.name) ?? {cold: [], coldCpu: [], warm: [], bytes: 0};
-						results.set(sweep.name, {cold: [...result.cold, cold.milliseconds], coldCpu: [...result.coldCpu, coldCpu], warm: [...result.warm, warm.milliseconds], bytes: cold.pageBytes});
-					}
-
-					console.log(`round ${round}: server peak RSS ${peakRssMb(serve.child.pid!).toFixed(0)} MB`);
-					await page.close();
-				} finally {
+				for (const {side, cli, db: served} of round % 2 === 1 ? sides : [...sides].reverse()) {
+					// A fresh server each round: the first load of each sweep is cold (read, rank, thin on that request).
 					// eslint-disable-next-line no-await-in-loop
-					await serve.stop();
+					const serve = await startServe(['--db', served], cli);
+					try {
+						const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
+						for (const sweep of sweeps) {
+							const url = `${serve.url}sweeps/${sweep.name}`;
+							const before = cpuSeconds(serve.child.pid!);
+							// eslint-disable-next-line no-await-in-loop
+							const cold = await render(page, url);
+							const coldCpu = cpuSeconds(serve.child.pid!) - before;
+							// eslint-disable-next-line no-await-in-loop
+							const warm = await render(page, url);
+							const key = `${sides.length > 1 ? `${side}: ` : ''}${sweep.name}`;
+							console.log(`round ${round}: ${key}: first render cold ${cold.milliseconds.toFixed(0)} ms (with the importance chart ${cold.withImportance.toFixed(0)} ms, server CPU ${coldCpu.toFixed(2)} s), warm ${warm.milliseconds.toFixed(0)} ms; downloaded ${kb(cold.pageBytes)} (page, data) + ${kb(cold.vendorBytes)} (Vega bundles) over the wire`);
+							const result = results.get(key) ?? {cold: [], coldFull: [], coldCpu: [], warm: [], bytes: 0};
+							results.set(key, {cold: [...result.cold, cold.milliseconds], coldFull: [...result.coldFull, cold.withImportance], coldCpu: [...result.coldCpu, coldCpu], warm: [...result.warm, warm.milliseconds], bytes: cold.pageBytes});
+						}
+
+						const rss = peakRssMb(serve.child.pid!);
+						console.log(`round ${round}: ${sides.length > 1 ? `${side}: ` : ''}server peak RSS ${rss.toFixed(0)} MB`);
+						peaks.set(side, [...(peaks.get(side) ?? []), rss]);
+						// eslint-disable-next-line no-await-in-loop
+						await page.close();
+					} finally {
+						// eslint-disable-next-line no-await-in-loop
+						await serve.stop();
+					}
 				}
 			}
+
 			const latencies = await liveLatency(browser, join(directory, 'live.db'), Number(values['live-epochs']));
 			console.log(`live: ${latencies.length} epochs committed beside an open page showed on it after ${latencies.map(ms => ms.toFixed(0)).join(', ')} ms`);
 			console.log(`live_ms_median=${median(latencies).toFixed(0)} live_ms_max=${Math.max(...latencies).toFixed(0)}`);
@@ -266,7 +299,11 @@ async function main(): Promise<void> {
 		}
 
 		for (const [name, result] of results) {
-			console.log(`${name}: cold_ms=${median(result.cold).toFixed(0)} cold_server_cpu_s=${median(result.coldCpu).toFixed(2)} warm_ms=${median(result.warm).toFixed(0)} page_kb=${(result.bytes / 1024).toFixed(0)}`);
+			console.log(`${name}: cold_ms=${median(result.cold).toFixed(0)} cold_with_importance_ms=${median(result.coldFull).toFixed(0)} cold_server_cpu_s=${median(result.coldCpu).toFixed(2)} warm_ms=${median(result.warm).toFixed(0)} page_kb=${(result.bytes / 1024).toFixed(0)}`);
+		}
+
+		for (const [side, rss] of peaks) {
+			console.log(`${sides.length > 1 ? `${side}: ` : ''}peak_rss_mb=${median(rss).toFixed(0)} (max ${Math.max(...rss).toFixed(0)})`);
 		}
 	} finally {
 		rmSync(directory, {recursive: true, force: true});

@@ -7,7 +7,7 @@ import {writeFileSync} from 'node:fs';
 import {isDeepStrictEqual} from 'node:util';
 import {stringify} from 'yaml';
 import {openStore} from '../src/cli/common.js';
-import {readSweep} from '../src/report/data.js';
+import {rankSweep} from '../src/report/data.js';
 import {HASH_NEUTRAL_KEYS} from '../src/sweep/hash.js';
 import {builtinConfig, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
 
@@ -24,7 +24,7 @@ const option = (name: string, fallback?: string): string => {
 const from = option('from');
 const store = openStore(option('db'), {readonly: true});
 try {
-	const {sweep, result, label} = await readSweep(store, from, {});
+	const {sweep, result, label} = await rankSweep(store, from, {});
 	const winner = result.mostAccurate;
 	if (!winner) {
 		throw new Error(`retrain-sweep: sweep '${from}' has no completed trial to retrain`);

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs';
 import type {Argv} from 'yargs';
 import {UsageError} from '../errors.js';
-import {readSweep} from '../report/data.js';
+import {rankSweep} from '../report/data.js';
 import {isFraction, LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, metricSpread, seconds} from '../report/format.js';
 import {type ImportanceResult, sweepImportance} from '../report/importance.js';
 import {type FrontPoint, frontMembers, HYPERVOLUME_REFERENCE, hypervolumeScale, hypervolumeText, kneeRule, type ObjectiveFront, objectivesText, objectiveText} from '../report/front.js';
@@ -91,7 +91,7 @@ export async function bestCommand(args: BestArgs): Promise<BestResult> {
 
 /** The ranking `best` prints, read from a store already open (as `run` has it when its trials are done). */
 export async function bestOf(store: Store, query: Pick<BestArgs, 'db' | 'sweep' | 'top' | 'sort' | 'budget' | 'margin'> & {importance?: boolean}): Promise<BestResult> {
-	const data = await readSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
+	const data = await rankSweep(store, query.sweep, {margin: query.margin / 100, db: query.db});
 	const {label, result} = data;
 	let rows = sortRows(result.rows, query.sort);
 	let budget: BestResult['budget'];

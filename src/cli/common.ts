@@ -1,5 +1,5 @@
 import {mkdirSync} from 'node:fs';
-import {dirname} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import type {Argv} from 'yargs';
 import {isPostgresUrl, redactUrl} from '../store/pg-connection.js';
 import {openPostgresStore} from '../store/postgres.js';
@@ -24,6 +24,19 @@ export function globalOptions<T>(yargs: Argv<T>): Argv<T & GlobalArgs> {
 			describe: 'SQLite database file, or postgres://user:pass@host:5432/dbname, holding sweeps, trials and epochs',
 		})
 		.option('verbose', {type: 'boolean', default: false, describe: 'Print stack traces of errors'}) as Argv<T & GlobalArgs>;
+}
+
+/** --trials-dir, as run and worker write program trials' folders to it and serve reads their logs from it. */
+export const trialsDirOption = (describe: string) => ({
+	type: 'string' as const,
+	default: process.env.SWEEPLAB_TRIALS_DIR,
+	defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials',
+	describe,
+});
+
+/** Where a program sweep's trial folders go: --trials-dir, else trials/ beside a SQLite database, else ./sweeplab-trials. */
+export function trialsRoot(args: {trialsDir?: string; db: string}): string {
+	return resolve(args.trialsDir ?? (isPostgresUrl(args.db) ? 'sweeplab-trials' : join(dirname(args.db), 'trials')));
 }
 
 /**

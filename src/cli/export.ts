@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {getDatasetEntry} from '../data/registry.js';
 import type {Argv} from 'yargs';
-import {readSweep} from '../report/data.js';
+import {rankSweep, readSweep} from '../report/data.js';
 import {exportSweep, toCsv} from '../report/export.js';
 import {openForReport} from './best.js';
 import {UsageError} from '../errors.js';
@@ -66,7 +66,7 @@ export async function exportWeights(args: ExportArgs & {weights: number}): Promi
 
 	const store = openForReport(args.db);
 	try {
-		const {sweep, trials} = await readSweep(store, args.sweep, {db: showDb(args.db)});
+		const {sweep, trials} = await rankSweep(store, args.sweep, {db: showDb(args.db)});
 		const trial = trials.find(candidate => candidate.ordinal === args.weights);
 		if (!trial) {
 			throw new UsageError(`sweep "${args.sweep}" has no trial #${args.weights} (it has #0 to #${trials.length - 1})`);

@@ -4,7 +4,7 @@ import type {Argv} from 'yargs';
 import {StoreError, UsageError} from '../errors.js';
 import {generateToken, isLoopback, startDashboard} from '../serve/server.js';
 import {isPostgresUrl} from '../store/pg-connection.js';
-import {globalOptions, type GlobalArgs, type Io, openStore, showDb} from './common.js';
+import {globalOptions, type GlobalArgs, type Io, openStore, showDb, trialsDirOption, trialsRoot} from './common.js';
 
 const SERVE_RECONNECT_MS = 10_000;
 
@@ -13,6 +13,7 @@ export interface ServeArgs extends GlobalArgs {
 	host: string;
 	open: boolean;
 	token?: string;
+	trialsDir?: string;
 }
 
 export function serveBuilder(yargs: Argv): Argv<ServeArgs> {
@@ -20,7 +21,8 @@ export function serveBuilder(yargs: Argv): Argv<ServeArgs> {
 		.option('port', {type: 'number', default: 8080, describe: 'Port to listen on (0: any free port)'})
 		.option('host', {type: 'string', default: '127.0.0.1', describe: 'Address to listen on; anything but loopback requires a token'})
 		.option('open', {type: 'boolean', default: false, describe: 'Open the dashboard in the default browser'})
-		.option('token', {type: 'string', describe: 'Require this token from every request (generated when --host is not loopback and none is given)'}) as unknown as Argv<ServeArgs>;
+		.option('token', {type: 'string', describe: 'Require this token from every request (generated when --host is not loopback and none is given)'})
+		.option('trials-dir', trialsDirOption('Where the run put program trials\' folders: their logs are shown from there, and from nowhere else')) as unknown as Argv<ServeArgs>;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function serveCommand(args: ServeArgs, io: Io): Promise<void> {
 		// Fails here, before listening, on a database that is not sweeplab's or cannot be read.
 		await store.listSweeps();
 		const token = args.token ?? (isLoopback(args.host) ? undefined : generateToken());
-		dashboard = await startDashboard({store, host: args.host, port: args.port, token});
+		dashboard = await startDashboard({store, host: args.host, port: args.port, token, trialsDir: trialsRoot(args)});
 	} catch (error) {
 		await store.close();
 		throw error;

@@ -4,7 +4,7 @@
  */
 import {accessSync, constants, mkdirSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
-import {dirname, join, resolve} from 'node:path';
+import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {Argv} from 'yargs';
 import {pathToFileURL} from 'node:url';
@@ -14,7 +14,6 @@ import type {TrialRunner} from '../run/runner.js';
 import {programRunner} from '../run/program.js';
 import {threadRunner} from '../run/threads.js';
 import {UsageError} from '../errors.js';
-import {isPostgresUrl} from '../store/pg-connection.js';
 import type {Store, SweepRecord, TrialRecord} from '../store/store.js';
 import {sweptKeys} from '../sweep/describe.js';
 import {programPath} from '../sweep/read.js';
@@ -22,7 +21,7 @@ import {type BackendChoice, defaultWorkers, resolveBackend} from '../train/backe
 import type {ModelShape} from '../train/model.js';
 import {createTrainPool, type TrainPool} from '../train/pool.js';
 import {BACKENDS, type BackendName, isUnfinished, sweepMetric, type SweepDefinition} from '../types.js';
-import {globalOptions, type GlobalArgs, type Io, numberOption} from './common.js';
+import {globalOptions, type GlobalArgs, type Io, numberOption, trialsDirOption, trialsRoot} from './common.js';
 import {ProgressPrinter} from './progress.js';
 
 /** The options of how this host trains. */
@@ -43,7 +42,7 @@ export function trainOptions<T>(yargs: Argv<T>, workers: string): Argv<T & Train
 		.option('backend', {choices: ['auto', ...BACKENDS] as const, default: 'auto' as BackendChoice, describe: 'tfjs backend: auto picks node, else wasm, else cpu'})
 		.option('retries', numberOption('retries', 'integer >= 0', {default: 0, describe: 'Rerun a failed trial up to N more times'}))
 		.option('data-dir', {type: 'string', default: process.env.SWEEPLAB_DATA_DIR, defaultDescription: '$SWEEPLAB_DATA_DIR', describe: 'Folder holding the four Fashion-MNIST IDX files'})
-		.option('trials-dir', {type: 'string', default: process.env.SWEEPLAB_TRIALS_DIR, defaultDescription: '$SWEEPLAB_TRIALS_DIR, else trials/ beside a SQLite database, else ./sweeplab-trials', describe: 'Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>'}) as unknown as Argv<T & TrainArgs>;
+		.option('trials-dir', trialsDirOption('Program sweeps: where each trial\'s folder (its log, SWEEPLAB_TRIAL_DIR) goes, as <dir>/<sweep>/trial-<id>')) as unknown as Argv<T & TrainArgs>;
 }
 
 /** The pool a command trains on, with the backend `--backend auto` resolved to. */
@@ -125,11 +124,6 @@ function checkTrialsDir(dir: string): void {
 		const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 		throw new UsageError(`the trials folder ${dir} cannot be written (${code}): each program trial's log and SWEEPLAB_CHECKPOINT_DIR go there; name a writable folder with --trials-dir or SWEEPLAB_TRIALS_DIR`, {cause: error});
 	}
-}
-
-/** Where a program sweep's trial folders go: --trials-dir, else trials/ beside a SQLite database, else ./sweeplab-trials. */
-export function trialsRoot(args: TrainArgs): string {
-	return resolve(args.trialsDir ?? (isPostgresUrl(args.db) ? 'sweeplab-trials' : join(dirname(args.db), 'trials')));
 }
 
 /** `on fashion-mnist` or `running python3 train.py ${args}`: what a sweep trains, for the first line of run and worker. */

@@ -2,17 +2,19 @@
  * Everything a report needs about one sweep, read from the store in one place.
  */
 import {UsageError} from '../errors.js';
-import type {Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
+import type {StepSummary, Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
 import {objectiveFront, type ObjectiveFront} from './front.js';
-import {leaderboard} from './leaderboard.js';
+import {configRows, needsReplay, stepsByTrial} from './leaderboard.js';
 import {type Tradeoff, tradeoff} from './ranking.js';
 
-export interface SweepData {
+/** A sweep ranked: its trials and the configs' rows, without the steps. */
+export interface SweepRanking {
 	sweep: SweepRecord;
 	trials: TrialRecord[];
-	steps: StoredStep[];
+	/** Each finished trial's step summary, by trial id (the store keeps them; see StepSummary). */
+	summaries: Map<number, StepSummary>;
 	/** What the sweep ranks by. */
 	metric: MetricSpec;
 	keys: string[];
@@ -23,11 +25,16 @@ export interface SweepData {
 	front?: ObjectiveFront;
 }
 
+export interface SweepData extends SweepRanking {
+	steps: StoredStep[];
+}
+
 /**
- * Read a sweep and rank its configs.
+ * Read a sweep and rank its configs from the step summaries the store keeps: what `best`, the report and the
+ * dashboard all rank with, without reading a step.
  * @throws UsageError when the database has no sweep of that name (the message lists the ones it has).
  */
-export async function readSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepData> {
+export async function rankSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepRanking> {
 	const sweep = await store.getSweep(name);
 	if (!sweep) {
 		const names = (await store.listSweeps()).map(status => status.sweep.name);
@@ -37,22 +44,32 @@ export async function readSweep(store: Store, name: string, options: {margin?: n
 	}
 
 	const trials = await store.trials(sweep.id);
-	const steps = await store.steps(sweep.id);
+	const summaries = new Map((await store.stepSummaries(sweep.id)).map(summary => [summary.trialId, summary]));
 	const keys = sweptKeys(sweep.definition);
 	const metric = sweepMetric(sweep.definition);
-	const result = tradeoff(leaderboard(trials, steps, metric), {margin: options.margin, metric});
 	const {objectives} = sweep.definition;
+	// Steps are read only for what the summaries do not hold: a front's objectives (each completed trial's), and
+	// the tested epoch of trials recorded before the trainer reported test_epoch (early stopping replayed).
+	const needed = trials.filter(trial => (objectives ? trial.state === 'completed' : needsReplay(trial))).map(trial => trial.id);
+	const steps = needed.length > 0 ? await store.trialSteps(needed) : [];
+	const result = tradeoff(configRows(trials, summaries, metric, stepsByTrial(steps)), {margin: options.margin, metric});
 	const front = objectives ? objectiveFront(objectives, trials, steps) : undefined;
 	return {
 		sweep,
 		trials,
-		steps,
+		summaries,
 		metric,
 		keys,
 		label: config => describeConfig(config, keys),
 		result: front ? onFront(result, front) : result,
 		...(front && {front}),
 	};
+}
+
+/** rankSweep with every step of the sweep, for the charts of a report. */
+export async function readSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepData> {
+	const ranking = await rankSweep(store, name, options);
+	return {...ranking, steps: await store.steps(ranking.sweep.id)};
 }
 
 /** The ranking with the Pareto flags and the knee of the sweep's own objectives instead of metric against time. */

@@ -1,4 +1,4 @@
-import type {StoredStep, TrialRecord} from '../store/store.js';
+import type {StepSummary, StoredStep, TrialRecord} from '../store/store.js';
 import {testedEpoch} from '../train/early-stopping.js';
 import {builtinConfig, type MetricSpec, type TrialParams, type TrialState} from '../types.js';
 import {convergedEpoch} from './convergence.js';
@@ -101,12 +101,50 @@ export function stepsByTrial(steps: readonly StoredStep[]): Map<number, StoredSt
 export const lossHistory = (history: readonly StoredStep[]) => history.map(step => ({epoch: step.step, valLoss: step.metrics.val_loss ?? Number.NaN}));
 
 /**
+ * What a trial's steps come to for ranking, the rule the stores keep on each finished trial (their trial_outcome
+ * view): the best finite value of the metric (the first step on ties), the converged epoch, the seconds up to the
+ * best step, the metric's finite value at the trial's final metric test_epoch. For steps held in memory (tests, hand-made records); a sweep in a store is ranked from its summaries.
+ */
+export function summariseTrial(trial: Pick<TrialRecord, 'id' | 'finalMetrics'>, history: readonly StoredStep[], metric: MetricSpec): StepSummary {
+	const index = bestStepIndex(history, metric);
+	const testEpoch = trial.finalMetrics.test_epoch;
+	const tested = testEpoch === undefined ? undefined : history.find(step => step.step === testEpoch)?.metrics[metric.name];
+	const best = index < 0 ? undefined : history[index];
+	const timed = history.flatMap(step => (step.seconds !== undefined && Number.isFinite(step.seconds) ? [step.seconds] : []));
+	return {
+		trialId: trial.id,
+		bestValue: best?.metrics[metric.name] ?? null,
+		bestStep: best?.step ?? null,
+		convergedStep: convergedEpoch(lossHistory(history)) ?? null,
+		secondsToBest: best === undefined ? null : secondsUpTo(history, best.step),
+		stepSeconds: timed.reduce((sum, seconds) => sum + seconds, 0),
+		timedSteps: timed.length,
+		testedValue: tested !== undefined && Number.isFinite(tested) ? tested : null,
+	};
+}
+
+/** summariseTrial of every trial that has steps, by trial id. */
+export function summariesOf(trials: readonly TrialRecord[], byTrial: ReadonlyMap<number, readonly StoredStep[]>, metric: MetricSpec): Map<number, StepSummary> {
+	return new Map(trials.flatMap(trial => {
+		const history = byTrial.get(trial.id);
+		return history ? [[trial.id, summariseTrial(trial, history, metric)] as const] : [];
+	}));
+}
+
+/**
  * Per-config rows, best first: ordered by the mean best value of the sweep's metric over completed trials;
  * configs with no completed trial come last.
  */
-export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: MetricSpec): ConfigRow[] {
+export function leaderboard(trials: readonly TrialRecord[], steps: readonly StoredStep[], metric: MetricSpec): ConfigRow[] {
 	const byTrial = stepsByTrial(steps);
+	return configRows(trials, summariesOf(trials, byTrial, metric), metric, byTrial);
+}
 
+/**
+ * The leaderboard from each trial's step summary (a completed trial without one has no steps), and the steps of
+ * the trials that needsReplay (the others' may be left out).
+ */
+export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMap<number, StepSummary>, metric: MetricSpec, histories: ReadonlyMap<number, readonly StoredStep[]>): ConfigRow[] {
 	const groups = new Map<string, TrialRecord[]>();
 	for (const trial of trials) {
 		const group = groups.get(trial.configHash);
@@ -117,14 +155,11 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 		}
 	}
 
+	const finite = (value: number | null | undefined) => value ?? Number.NaN;
 	const rows = [...groups.values()].map(group => {
 		const completed = group.filter(trial => trial.state === 'completed');
-		const histories = completed.map(trial => byTrial.get(trial.id) ?? []);
-		const tested = completed.map((trial, i) => testedEpochOf(trial, histories[i]));
-		const best = histories.map(history => {
-			const index = bestStepIndex(history, metric);
-			return index < 0 ? undefined : history[index];
-		});
+		const outcomes = completed.map(trial => summaries.get(trial.id));
+		const tested = completed.map(trial => testedEpochOf(trial, histories.get(trial.id) ?? []));
 		const states: ConfigRow['states'] = {};
 		for (const trial of group) {
 			states[trial.state] = (states[trial.state] ?? 0) + 1;
@@ -136,14 +171,14 @@ export function leaderboard(trials: TrialRecord[], steps: StoredStep[], metric: 
 			trials: group.length,
 			completed: completed.length,
 			states,
-			value: spread(best.map(step => step?.metrics[metric.name] ?? Number.NaN)),
+			value: spread(outcomes.map(outcome => finite(outcome?.bestValue))),
 			testAccuracy: spread(completed.map(trial => trial.testAccuracy ?? Number.NaN)),
 			testedEpoch: spread(tested.map(epoch => epoch ?? Number.NaN)),
-			testedValue: spread(histories.map((history, i) => history.find(step => step.step === tested[i])?.metrics[metric.name] ?? Number.NaN)),
-			bestEpoch: spread(best.map(step => step?.step ?? Number.NaN)),
-			convergedEpoch: spread(histories.map(history => convergedEpoch(lossHistory(history)) ?? Number.NaN)),
+			testedValue: spread(completed.map((trial, i) => testedValueOf(trial, tested[i], outcomes[i], histories.get(trial.id), metric))),
+			bestEpoch: spread(outcomes.map(outcome => finite(outcome?.bestStep))),
+			convergedEpoch: spread(outcomes.map(outcome => finite(outcome?.convergedStep))),
 			epochsRun: spread(completed.map(trial => trial.epochsRun)),
-			secondsToBest: spread(histories.map((history, i) => secondsUpTo(history, best[i]?.step))),
+			secondsToBest: spread(outcomes.map(outcome => finite(outcome?.secondsToBest))),
 			trainSeconds: spread(completed.map(trial => trial.trainSeconds ?? Number.NaN)),
 			secondsPerEpoch: spread(completed.map(trial => (trial.trainSeconds ?? Number.NaN) / trial.epochsRun)),
 			paramCount: group.find(trial => trial.paramCount !== null)?.paramCount ?? null,
@@ -172,10 +207,21 @@ export function testedEpochOf(trial: TrialRecord, history: readonly StoredStep[]
 	return testedEpoch(builtinConfig(trial.config).earlyStopping, epochs);
 }
 
-function secondsUpTo(history: StoredStep[], step: number | undefined): number {
-	if (step === undefined) {
-		return Number.NaN;
+/**
+ * A completed trial whose tested epoch is found by replaying early stopping on its steps (no test_epoch, a test
+ * accuracy): the only trials configRows needs the steps of.
+ */
+export const needsReplay = (trial: TrialRecord): boolean => trial.state === 'completed' && trial.finalMetrics.test_epoch === undefined && trial.testAccuracy !== null;
+
+/** The metric at the tested epoch: from the trial's summary when it names test_epoch, else from its steps. */
+function testedValueOf(trial: TrialRecord, epoch: number | undefined, summary: StepSummary | undefined, history: readonly StoredStep[] | undefined, metric: MetricSpec): number {
+	if (!needsReplay(trial)) {
+		return summary?.testedValue ?? Number.NaN;
 	}
 
+	return history?.find(step => step.step === epoch)?.metrics[metric.name] ?? Number.NaN;
+}
+
+function secondsUpTo(history: readonly StoredStep[], step: number): number {
 	return history.filter(record => record.step <= step && Number.isFinite(record.seconds)).reduce((sum, record) => sum + record.seconds!, 0);
 }

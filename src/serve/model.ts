@@ -1,19 +1,19 @@
 /**
- * What the dashboard shows, computed from the store with the report's own code (readSweep, the ranking, the
+ * What the dashboard shows, computed from the store with the report's own code (rankSweep, the ranking, the
  * chart specs), so the leaderboard is the one `sweeplab best` prints. Whole-sweep work happens once per change
  * of the sweep and is kept; what a page downloads is bounded (a page of the table, thinned curves, capped
  * charts) whatever the number of trials and epochs.
  */
+import {Worker} from 'node:worker_threads';
 import type {TopLevelSpec} from 'vega-lite';
 import type {ObjectiveFront} from '../report/front.js';
 import {frontSpec} from '../report/front-plots.js';
-import {readSweep} from '../report/data.js';
+import {rankSweep, type SweepRanking} from '../report/data.js';
 import {axisOf, chanceOf, compareValues, fittedDomain, parameterOrder, TOP_IN_COLOUR, varyingKeys} from '../report/chart-common.js';
 import {importanceSpec, parallelCoordinatesSpec} from '../report/parameter-plots.js';
 import {type CurveSeries, curvesSpec, learningCurvesSpec, tradeoffSpec} from '../report/plots.js';
-import {UsageError} from '../errors.js';
 import {leaderboardCells, leaderboardHead, metricValue} from '../report/format.js';
-import {sweepImportance} from '../report/importance.js';
+import {type ImportanceResult, importanceObservations} from '../report/importance.js';
 import {bestStepIndex, stepsByTrial} from '../report/leaderboard.js';
 import type {RankedRow, Tradeoff} from '../report/ranking.js';
 import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
@@ -39,8 +39,6 @@ export interface TrialLite {
 	/** Planned epochs (steps) of a built-in trial; null when its parameters do not say (a program trial). */
 	epochs: number | null;
 	epochsRun: number;
-	/** Best value of the sweep's metric over its steps. */
-	bestValue: number | null;
 	stopReason: string | null;
 	host: string | null;
 }
@@ -74,7 +72,7 @@ export interface SweepAnalysis {
 	result: Tradeoff;
 	summary: SweepSummary;
 	trials: TrialLite[];
-	/** Thinned points of the sweep's metric of every trial that has steps (`accuracy` holds the metric's value). */
+	/** Thinned points of the sweep's metric of the trials the per-epoch chart draws (drawnTrials) and the unfinished ones (`accuracy` holds the metric's value). */
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
 	/** Swept values per parameter with at most MAX_FILTER_VALUES of them, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
@@ -101,20 +99,47 @@ export function thin<T>(history: readonly T[], best: number, max = CURVE_POINTS)
 /** Planned epochs of a built-in trial's parameters; null for parameters without them (a program trial). */
 export const plannedEpochs = (config: TrialParams): number | null => (typeof config.epochs === 'number' ? config.epochs : null);
 
-function summarise(status: SweepStatus, trials: readonly TrialRecord[], steps: readonly StoredStep[], result: Tradeoff, label: (config: TrialParams) => string, now: number): SweepSummary {
+/**
+ * The sweep's progress. The mean seconds per epoch comes from the finished trials' step summaries and the steps
+ * of the unfinished ones (`unfinished`, read for their curves), so no step of a finished trial is read for it.
+ */
+function summarise(status: SweepStatus, data: SweepRanking, unfinished: readonly StoredStep[], now: number): SweepSummary {
 	const {sweep, counts, total} = status;
 	const {definition} = sweep;
+	const {trials, result, label} = data;
 	const planned = Math.max(total, definition.method === 'grid' ? total : (definition.trials ?? 0) * definition.repeats);
 	const finished = total - counts.pending - counts.running - counts.interrupted;
-	const timed = steps.flatMap(step => (step.seconds !== undefined && Number.isFinite(step.seconds) ? [step.seconds] : []));
-	const secondsPerEpoch = timed.length > 0 ? timed.reduce((sum, seconds) => sum + seconds, 0) / timed.length : null;
-	const started = trials.flatMap(trial => (trial.startedAt ? [Date.parse(trial.startedAt)] : []));
-	const ended = trials.flatMap(trial => (trial.finishedAt && !isUnfinished(trial.state) ? [Date.parse(trial.finishedAt)] : []));
+	let [seconds, timed] = [0, 0];
+	for (const summary of data.summaries.values()) {
+		seconds += summary.stepSeconds;
+		timed += summary.timedSteps;
+	}
+
+	for (const step of unfinished) {
+		if (step.seconds !== undefined && Number.isFinite(step.seconds)) {
+			seconds += step.seconds;
+			timed++;
+		}
+	}
+
+	const secondsPerEpoch = timed > 0 ? seconds / timed : null;
+	let [firstStart, lastEnd, ended] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0];
+	for (const trial of trials) {
+		if (trial.startedAt) {
+			firstStart = Math.min(firstStart, Date.parse(trial.startedAt));
+		}
+
+		if (trial.finishedAt && !isUnfinished(trial.state)) {
+			lastEnd = Math.max(lastEnd, Date.parse(trial.finishedAt));
+			ended++;
+		}
+	}
+
 	const done = finished >= planned;
 	let trialsPerHour: number | null = null;
-	if (ended.length > 0 && started.length > 0) {
-		const hours = ((done ? Math.max(...ended) : now) - Math.min(...started)) / 3_600_000;
-		trialsPerHour = hours > 0 ? ended.length / hours : null;
+	if (ended > 0 && Number.isFinite(firstStart)) {
+		const hours = ((done ? lastEnd : now) - firstStart) / 3_600_000;
+		trialsPerHour = hours > 0 ? ended / hours : null;
 	}
 
 	let etaSeconds: number | null = null;
@@ -144,43 +169,49 @@ function summarise(status: SweepStatus, trials: readonly TrialRecord[], steps: r
 }
 
 /**
- * Read and rank one sweep, then keep only what the pages draw from: the ranked configs, a light record per
- * trial and thinned curves. The raw steps are dropped here, so memory does not grow with the epoch count.
+ * Rank one sweep (rankSweep: from the step summaries the store keeps, as `best` does), then read the steps of the
+ * trials the per-epoch chart draws and of the unfinished ones only, thinned. What is kept is the ranked configs, a
+ * light record per trial and those curves, so neither time nor memory grows with the epoch count.
  */
 export async function analyseSweep(store: Store, status: SweepStatus, now = Date.now()): Promise<SweepAnalysis> {
-	const data = await readSweep(store, status.sweep.name);
+	const data = await rankSweep(store, status.sweep.name);
 	const {metric} = data;
-	const byTrial = stepsByTrial(data.steps);
+	const trials = data.trials.map(trial => ({
+		id: trial.id,
+		ordinal: trial.ordinal,
+		repeat: trial.repeat,
+		state: trial.state,
+		config: data.label(trial.config),
+		configHash: trial.configHash,
+		epochs: plannedEpochs(trial.config),
+		epochsRun: trial.epochsRun,
+		stopReason: trial.stopReason,
+		host: trial.host,
+	} satisfies TrialLite));
+	const drawn = drawnTrials(data.result, data.keys, data.label, trials);
+	const read = new Set([...drawn.inColour, ...drawn.greyShown, ...trials.filter(trial => isUnfinished(trial.state) && trial.epochsRun > 0)].map(trial => trial.id));
+	const steps = read.size === 0 ? [] : await store.trialSteps([...read]);
 	const curves = new Map<number, Array<{epoch: number; accuracy: number}>>();
-	const trials = data.trials.map(trial => {
-		const history = byTrial.get(trial.id) ?? [];
-		const best = bestStepIndex(history, metric);
-		if (history.length > 0) {
-			curves.set(trial.id, thin(history, best).map(step => ({epoch: step.step, accuracy: step.metrics[metric.name] ?? Number.NaN})));
-		}
+	for (const [id, history] of stepsByTrial(steps)) {
+		curves.set(id, thin(history, bestStepIndex(history, metric)).map(step => ({epoch: step.step, accuracy: step.metrics[metric.name] ?? Number.NaN})));
+	}
 
-		return {
-			id: trial.id,
-			ordinal: trial.ordinal,
-			repeat: trial.repeat,
-			state: trial.state,
-			config: data.label(trial.config),
-			configHash: trial.configHash,
-			epochs: plannedEpochs(trial.config),
-			epochsRun: trial.epochsRun,
-			bestValue: best < 0 ? null : history[best].metrics[metric.name],
-			stopReason: trial.stopReason,
-			host: trial.host,
-		} satisfies TrialLite;
-	});
+	const unfinished = new Set(trials.filter(trial => isUnfinished(trial.state)).map(trial => trial.id));
 	const configs = data.result.rows.map(row => row.config);
 	const order = parameterOrder(configs, data.keys);
 	const values: Record<string, string[]> = {};
 	for (const key of data.keys) {
-		const distinct = [...new Map(configs.map(config => [formatValue(config[key]), config])).entries()];
 		// A sampled parameter has as many values as configs: a list to pick one from would be no filter at all.
-		if (distinct.length <= MAX_FILTER_VALUES) {
-			values[key] = distinct.sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
+		const distinct = new Map<string, TrialParams>();
+		for (const config of configs) {
+			distinct.set(formatValue(config[key]), config);
+			if (distinct.size > MAX_FILTER_VALUES) {
+				break;
+			}
+		}
+
+		if (distinct.size <= MAX_FILTER_VALUES) {
+			values[key] = [...distinct].sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
 		}
 	}
 
@@ -189,7 +220,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		keys: data.keys,
 		label: data.label,
 		result: data.result,
-		summary: summarise(status, data.trials, data.steps, data.result, data.label, now),
+		summary: summarise(status, data, steps.filter(step => unfinished.has(step.trialId)), now),
 		trials,
 		curves,
 		values,
@@ -266,34 +297,57 @@ export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
 }
 
 /**
+ * The trials the per-epoch chart draws: those of the top TOP_IN_COLOUR ranked configs and the running ones in
+ * colour; of the other trials that have steps, at most GREY_LINES in grey, an even sample by rank.
+ */
+export function drawnTrials(result: Pick<Tradeoff, 'rows'>, keys: string[], label: (config: TrialParams) => string, trials: readonly TrialLite[]) {
+	const top = result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
+	const order = parameterOrder(top.map(row => row.config), keys);
+	const coloured = [...top].sort((a, b) => order(a.config, b.config)).map(row => label(row.config));
+	const topConfigs = new Set(coloured);
+	const withSteps = trials.filter(trial => trial.epochsRun > 0);
+	const colour = (trial: TrialLite) => topConfigs.has(trial.config) || trial.state === 'running';
+	// By rank: the configs' trials in the rows' order (each in its ordinal order).
+	const byConfig = new Map<string, TrialLite[]>();
+	for (const trial of withSteps) {
+		if (!colour(trial)) {
+			const list = byConfig.get(trial.configHash);
+			if (list) {
+				list.push(trial);
+			} else {
+				byConfig.set(trial.configHash, [trial]);
+			}
+		}
+	}
+
+	const grey = result.rows.flatMap(row => byConfig.get(row.configHash) ?? []);
+	const greyShown = grey.filter((_, index) => index % Math.ceil(grey.length / GREY_LINES) === 0);
+	return {top, coloured, colour, inColour: withSteps.filter(colour), grey, greyShown};
+}
+
+/**
  * The per-epoch chart of the dashboard: every trial that has epochs, running ones included (dashed). The top
  * configs' trials and the running ones are in colour; the rest are grey, at most GREY_LINES of them.
  */
 export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLevelSpec {
 	const metricAxis = axisOf(analysis.result.metric);
-	const top = analysis.result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
-	const order = parameterOrder(top.map(row => row.config), analysis.keys);
-	const coloured = top.sort((a, b) => order(a.config, b.config)).map(row => analysis.label(row.config));
-	const inColour = new Set(coloured);
-	const withCurves = analysis.trials.filter(trial => analysis.curves.has(trial.id));
-	const colour = (trial: TrialLite) => inColour.has(trial.config) || trial.state === 'running';
-	const rank = new Map(analysis.result.rows.map((row, index) => [row.configHash, index]));
-	const grey = withCurves.filter(trial => !colour(trial)).sort((a, b) => (rank.get(a.configHash) ?? 0) - (rank.get(b.configHash) ?? 0));
-	const greyShown = new Set(grey.filter((_, index) => index % Math.ceil(grey.length / GREY_LINES) === 0));
-	const series: CurveSeries[] = withCurves
-		.filter(trial => colour(trial) || greyShown.has(trial))
+	const {top, coloured, colour, inColour, grey, greyShown} = drawnTrials(analysis.result, analysis.keys, analysis.label, analysis.trials);
+	const topConfigs = new Set(coloured);
+	const shown = new Set([...inColour, ...greyShown]);
+	const series: CurveSeries[] = analysis.trials
+		.filter(trial => shown.has(trial) && analysis.curves.has(trial.id))
 		.map(trial => ({id: String(trial.id), config: trial.config, colour: colour(trial), state: trial.state, points: analysis.curves.get(trial.id)!}));
-	const running = withCurves.filter(trial => trial.state === 'running').map(trial => trial.config);
-	const legend = [...coloured, ...running.filter(config => !inColour.has(config))];
+	const running = inColour.filter(trial => trial.state === 'running').map(trial => trial.config);
+	const legend = [...coloured, ...running.filter(config => !topConfigs.has(config))];
 	const keys = varyingKeys(top.map(row => row.config));
 	return curvesSpec(series, {
 		coloured: [...new Set(legend)],
-		ordered: keys.length === 1 && top.every(row => typeof row.config[keys[0]] === 'number') && running.every(config => inColour.has(config)),
+		ordered: keys.length === 1 && top.every(row => typeof row.config[keys[0]] === 'number') && running.every(config => topConfigs.has(config)),
 		axis: metricAxis,
 		chance: chanceOf(analysis.result.metric),
 		title: `${metricAxis.title.charAt(0).toUpperCase()}${metricAxis.title.slice(1)} per epoch, every trial (dashed: running)`,
 		subtitle: [
-			`${coloured.length > 0 ? `The top ${coloured.length} configs and the running trials` : 'The running trials'} in colour${grey.length > 0 ? `, ${greyShown.size === grey.length ? `the other ${grey.length} trials` : `${greyShown.size} of the other ${grey.length} trials`} in grey` : ''}.`,
+			`${coloured.length > 0 ? `The top ${coloured.length} configs and the running trials` : 'The running trials'} in colour${grey.length > 0 ? `, ${greyShown.length === grey.length ? `the other ${grey.length} trials` : `${greyShown.length} of the other ${grey.length} trials`} in grey` : ''}.`,
 		],
 		dataName: 'curves',
 	});
@@ -309,31 +363,46 @@ function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['ch
 	};
 }
 
-const importances = new WeakMap<SweepAnalysis, ImportanceView>();
+const importances = new WeakMap<SweepAnalysis, Promise<ImportanceView>>();
 export type ImportanceView = {chart: TopLevelSpec} | {note: string};
+const NO_IMPORTANCE = 'Parameter importance needs at least two configs with a finished value of the sweep\'s metric.';
 
 /**
- * The parameter importance chart of a sweep, computed once per analysis when first asked for (a forest of 64
- * trees: under a second, but not something to hold up the first render with). A sweep with fewer than two
- * ranked configs gets the reason instead.
+ * The parameter importance chart of a sweep, computed once per analysis when first asked for, in a thread of its
+ * own (importance-thread.ts: a forest of 64 trees takes seconds of CPU on a large sweep, which on the server's
+ * thread would hold up every other request). `threads` holds the running ones, for the server to end on close. A
+ * sweep with fewer than two ranked configs gets the reason instead.
  */
-export function importanceView(analysis: SweepAnalysis): ImportanceView {
+export async function importanceView(analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
 	let view = importances.get(analysis);
 	if (!view) {
-		try {
-			view = {chart: importanceSpec(sweepImportance(analysis))};
-		} catch (error) {
-			if (!(error instanceof UsageError)) {
-				throw error;
-			}
-
-			view = {note: 'Parameter importance needs at least two configs with a finished validation accuracy.'};
-		}
-
+		view = importanceInThread(analysis, threads);
 		importances.set(analysis, view);
+		view.catch(() => importances.delete(analysis));
 	}
 
 	return view;
+}
+
+async function importanceInThread(analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
+	const observations = importanceObservations(analysis);
+	if (observations.length < 2) {
+		return {note: NO_IMPORTANCE};
+	}
+
+	const worker = new Worker(new URL('importance-thread.js', import.meta.url), {workerData: {parameters: analysis.sweep.definition.parameters, observations}});
+	threads.add(worker);
+	try {
+		const message = await new Promise<{result: ImportanceResult} | {error: string}>((resolve, reject) => {
+			worker.once('message', resolve);
+			worker.once('error', reject);
+			worker.once('exit', code => reject(new Error(`the importance thread ended (exit code ${code}) without an answer`)));
+		});
+		return 'result' in message ? {chart: importanceSpec(message.result)} : {note: NO_IMPORTANCE};
+	} finally {
+		threads.delete(worker);
+		void worker.terminate();
+	}
 }
 
 /** The learning curves of one trial (train against validation), drawn with the report's spec. */

@@ -7,6 +7,7 @@
 import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import type {Worker} from 'node:worker_threads';
 import {gzipSync} from 'node:zlib';
 import {ServeError, StoreError, SweeplabError, UsageError} from '../errors.js';
 import {axisOf} from '../report/chart-common.js';
@@ -15,6 +16,7 @@ import type {Store, SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';
 import {type LiveClient, LiveFeed} from './live.js';
 import {analyseSweep, compareSpec, importanceView, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
+import {LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readTrialLog} from './logs.js';
 import {StaticFiles} from './static.js';
 
 export const CSP = [
@@ -49,6 +51,8 @@ export interface DashboardOptions {
 	port: number;
 	/** Required from every request when set (header, cookie or ?token=). */
 	token?: string;
+	/** Where program trials' folders are (`--trials-dir` of the run): their logs are read from there only. */
+	trialsDir?: string;
 	pollMs?: number;
 	/** One line per unexpected error (never a stack trace, never a password). */
 	log?: (line: string) => void;
@@ -161,6 +165,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 	const cache = new Map<string, {version: number; analysis: Promise<SweepAnalysis>}>();
 	const summaries = new Map<string, {version: number; summary: SweepSummary}>();
 	const streams = new Set<ServerResponse>();
+	// Threads computing a sweep's parameter importance (model.ts importanceView), ended on close.
+	const threads = new Set<Worker>();
 	const loopback = isLoopback(options.host);
 
 	async function statusOf(name: string): Promise<SweepStatus> {
@@ -217,7 +223,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			}
 
 			if (match[2] === '/importance') {
-				return {cursor, ...importanceView(current)};
+				return {cursor, ...(await importanceView(current, threads))};
 			}
 
 			const {sweep} = current;
@@ -236,12 +242,21 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			};
 		}
 
-		match = /^\/api\/trials\/(\d+)$/.exec(path);
+		match = /^\/api\/trials\/(\d+)(\/log)?$/.exec(path);
 		if (match) {
 			const trial = await store.trial(Number(match[1]));
 			const status = trial && (await store.listSweeps()).find(candidate => candidate.sweep.id === trial.sweepId);
 			if (!trial || !status) {
 				throw new HttpError(404, `no trial ${match[1]} in this database`);
+			}
+
+			if (match[2] === '/log') {
+				const tail = search.get('tail');
+				if (tail !== null && !(/^\d+$/.test(tail) && Number(tail) >= 1 && Number(tail) <= MAX_LOG_TAIL_BYTES)) {
+					throw new HttpError(400, `tail=${tail}: expected a number of bytes from 1 to ${MAX_LOG_TAIL_BYTES}`);
+				}
+
+				return {cursor, ...(options.trialsDir === undefined ? {path: trial.logPath, unavailable: 'this dashboard was started without a trials folder', size: 0, shown: 0, complete: true, text: ''} : readTrialLog(trial, status.sweep.name, options.trialsDir, tail === null ? LOG_TAIL_BYTES : Number(tail)))};
 			}
 
 			const current = await analysis(status);
@@ -391,6 +406,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			for (const stream of streams) {
 				stream.end();
 			}
+
+			await Promise.all([...threads].map(async thread => thread.terminate()));
 
 			server.closeAllConnections();
 			await new Promise<void>(resolve => {

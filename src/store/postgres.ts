@@ -16,10 +16,10 @@ import {
 import {loadMigrations} from './migrations.js';
 import {describeError, firstConnectionError, isConflict, isConnectionError, oneLine, redactUrl, storeError} from './pg-connection.js';
 import {
-	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
-	type TrialRow,
+	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
+	toSteps, toSweep, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -320,6 +320,9 @@ export class PostgresStore implements Store {
 			checkLease(this.url, trialId, owner, await this.#lease(client, trialId));
 			if (FINISHED_STATES.includes(outcome.state)) {
 				await client.query(`DELETE FROM checkpoints WHERE trial_id = $1 AND kind = 'resume'`, [trialId]);
+				// The outcome's tested value reads test_epoch from the trial's final metrics.
+				await client.query('UPDATE trials SET final_metrics = $2 WHERE id = $1', [trialId, encodeMetrics(outcome.metrics)]);
+				await client.query(recordOutcomeSql('$1'), [trialId]);
 			}
 
 			await client.query(
@@ -389,6 +392,10 @@ export class PostgresStore implements Store {
 
 			// Trials went in pending so their steps and checkpoints could follow; their states are set last (finished ones become immutable).
 			for (const trial of trials) {
+				if (FINISHED_STATES.includes(trial.state)) {
+					await client.query(recordOutcomeSql('$1'), [ids.get(trial.id)]);
+				}
+
 				await client.query('UPDATE trials SET state = $2 WHERE id = $1', [ids.get(trial.id), trial.state]);
 			}
 
@@ -416,6 +423,12 @@ export class PostgresStore implements Store {
 				).rows,
 				pgReal,
 			),
+		);
+	}
+
+	async stepSummaries(sweepId: number): Promise<StepSummary[]> {
+		return this.#read(`reading the step summaries of sweep ${sweepId}`, async client =>
+			(await client.query<StepSummaryRow<number | null>>(stepSummariesSql('$1'), [sweepId])).rows.map(row => toStepSummary(row, pgReal)),
 		);
 	}
 

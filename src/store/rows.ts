@@ -4,8 +4,8 @@
  * passes its own decoder.
  */
 import type {SweepDefinition, TrialState} from '../types.js';
-import {builtinConfig, TRIAL_STATES} from '../types.js';
-import type {StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import {builtinConfig, FINISHED_STATES, TRIAL_STATES} from '../types.js';
+import type {StepSummary, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
 	id: number;
@@ -54,6 +54,18 @@ export interface StepMetricRow<R> {
 	seconds: R;
 	name: string | null;
 	value: R;
+}
+
+/** A finished trial's step summary columns (migration 007). */
+export interface StepSummaryRow<R> {
+	id: number;
+	best_value: R;
+	best_step: number | null;
+	converged_step: number | null;
+	seconds_to_best: R;
+	step_seconds: R;
+	timed_steps: number | null;
+	tested_value: R;
 }
 
 export type RealDecoder<R> = (value: R) => number | null;
@@ -105,6 +117,29 @@ export const toTrial = <R>(row: TrialRow<R>, real: RealDecoder<R>): TrialRecord 
 	stopReason: row.stop_reason,
 	logPath: row.log_path,
 });
+
+export const toStepSummary = <R>(row: StepSummaryRow<R>, real: RealDecoder<R>): StepSummary => ({
+	trialId: row.id,
+	bestValue: real(row.best_value),
+	bestStep: row.best_step,
+	convergedStep: row.converged_step,
+	secondsToBest: real(row.seconds_to_best),
+	stepSeconds: real(row.step_seconds) ?? 0,
+	timedSteps: row.timed_steps ?? 0,
+	testedValue: real(row.tested_value),
+});
+
+/**
+ * Keep on a trial about to finish (still running: a finished one is immutable) what its steps come to, from the
+ * trial_outcome view; `id` is the dialect's placeholder for the trial id.
+ */
+export const recordOutcomeSql = (id: string): string => `UPDATE trials SET (best_value, best_step, converged_step, seconds_to_best, step_seconds, timed_steps, tested_value) = (
+	SELECT o.best_value, o.best_step, o.converged_step, o.seconds_to_best, o.step_seconds, o.timed_steps, o.tested_value FROM trial_outcome o WHERE o.trial_id = ${id}
+) WHERE id = ${id}`;
+
+/** The step summaries of a sweep's finished trials; `sweep` is the dialect's placeholder for the sweep id. */
+export const stepSummariesSql = (sweep: string): string => `SELECT id, best_value, best_step, converged_step, seconds_to_best, step_seconds, timed_steps, tested_value FROM trials
+	WHERE sweep_id = ${sweep} AND state IN (${FINISHED_STATES.map(state => `'${state}'`).join(', ')}) ORDER BY id`;
 
 /** Rows of StepMetricRow in step-id order -> steps with their metrics. A metric stored as NULL reads as NaN. */
 export function toSteps<R>(rows: ReadonlyArray<StepMetricRow<R>>, real: RealDecoder<R>): StoredStep[] {

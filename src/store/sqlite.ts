@@ -14,10 +14,10 @@ import {
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
 import {
-	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, type StepMetricRow, type SweepRow, toSteps, toSweep, toSweepStatuses, toTrial,
-	type TrialRow,
+	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
+	toSteps, toSweep, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SqliteStoreOptions {
 	/** Open an existing database for reading only; every write rejects with StoreError. */
@@ -269,6 +269,9 @@ export class SqliteStore implements Store {
 			checkLease(this.path, trialId, owner, this.#lease(trialId));
 			if (FINISHED_STATES.includes(outcome.state)) {
 				this.#statements.deleteCheckpoint.run({id: trialId, kind: 'resume'});
+				// The outcome's tested value reads test_epoch from the trial's final metrics.
+				this.#statements.setFinalMetrics.run({id: trialId, finalMetrics: encodeMetrics(outcome.metrics)});
+				this.#statements.recordOutcome.run({id: trialId});
 			}
 
 			this.#statements.finish.run({
@@ -337,6 +340,10 @@ export class SqliteStore implements Store {
 
 			// Trials went in pending so their steps and checkpoints could follow; finished ones become immutable now.
 			for (const trial of trials) {
+				if (FINISHED_STATES.includes(trial.state)) {
+					this.#statements.recordOutcome.run({id: ids.get(trial.id)});
+				}
+
 				this.#statements.setState.run({id: ids.get(trial.id), state: trial.state});
 			}
 
@@ -354,6 +361,12 @@ export class SqliteStore implements Store {
 	async steps(sweepId: number, options: {afterId?: number} = {}): Promise<StoredStep[]> {
 		return this.#read(`reading the steps of sweep ${sweepId}`, () =>
 			toSteps(this.#statements.stepsOfSweep.all({sweepId, afterId: options.afterId ?? 0}) as SqliteStepRow[], decodeReal),
+		);
+	}
+
+	async stepSummaries(sweepId: number): Promise<StepSummary[]> {
+		return this.#read(`reading the step summaries of sweep ${sweepId}`, () =>
+			(this.#statements.stepSummaries.all({sweepId}) as Array<StepSummaryRow<Real>>).map(row => toStepSummary(row, decodeReal)),
 		);
 	}
 
@@ -532,6 +545,9 @@ function prepareStatements(db: Database.Database) {
 			WHERE id = @id AND owner = @owner AND state = 'running'`),
 		deleteTrialsOfSweep: db.prepare('DELETE FROM trials WHERE sweep_id = ?'),
 		setState: db.prepare('UPDATE trials SET state = @state WHERE id = @id'),
+		recordOutcome: db.prepare(recordOutcomeSql('@id')),
+		setFinalMetrics: db.prepare('UPDATE trials SET final_metrics = @finalMetrics WHERE id = @id'),
+		stepSummaries: db.prepare(stepSummariesSql('@sweepId')),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
 		stepsOfTrials: db.prepare(`
 			SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s

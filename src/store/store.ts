@@ -83,6 +83,31 @@ export interface StoredStep extends StepRecord {
 	trialId: number;
 }
 
+/**
+ * What a finished trial's steps come to, for ranking: worked out by the store when the trial finishes (the
+ * trial_outcome view of migration 007) and kept, so ranking a sweep reads its trials rather than every step.
+ * src/report/leaderboard.ts summariseTrial is the same rule over steps in memory.
+ */
+export interface StepSummary {
+	trialId: number;
+	/** The best finite value of the sweep's metric by its goal; null when no step has one. */
+	bestValue: number | null;
+	/** The step of bestValue (the first on ties). */
+	bestStep: number | null;
+	/** src/report/convergence.ts' converged epoch over the finite val_loss; null without one. */
+	convergedStep: number | null;
+	/** Sum of the finite step seconds up to and including bestStep (0 when none is timed); null without a best step. */
+	secondsToBest: number | null;
+	/** Sum and count of the finite step seconds. */
+	stepSeconds: number;
+	timedSteps: number;
+	/**
+	 * The finite value of the sweep's metric at the step the trial's final metric test_epoch names (the weights its
+	 * test_accuracy is of); null without a test_epoch or a finite value there.
+	 */
+	testedValue: number | null;
+}
+
 export interface SweepStatus {
 	sweep: SweepRecord;
 	total: number;
@@ -213,6 +238,9 @@ export interface Store {
 	 * metrics; with `afterId`, only those recorded after that step (a reader's cursor).
 	 */
 	steps(sweepId: number, options?: {afterId?: number}): Promise<StoredStep[]>;
+
+	/** The step summaries of the sweep's finished trials (FINISHED_STATES), by trial id. */
+	stepSummaries(sweepId: number): Promise<StepSummary[]>;
 
 	/** One trial by id, or undefined. */
 	trial(trialId: number): Promise<TrialRecord | undefined>;

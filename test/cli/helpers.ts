@@ -17,9 +17,9 @@ export interface CliResult {
 	stderr: string;
 }
 
-/** Start the real CLI as a user would, from the repository root. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): {child: ChildProcess; done: Promise<CliResult>} {
-	const child = spawn(process.execPath, [CLI, ...args], {cwd: ROOT, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+/** Start the real CLI as a user would, from the repository root (`cli`: another build's main.js, for a benchmark's baseline). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): {child: ChildProcess; done: Promise<CliResult>} {
+	const child = spawn(process.execPath, [cli, ...args], {cwd: ROOT, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
 	let stdout = '';
 	let stderr = '';
 	child.stdout!.on('data', (chunk: Buffer) => {

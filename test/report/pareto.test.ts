@@ -1,5 +1,6 @@
 import test from 'ava';
 import {dominates, kneeIndex, paretoFront} from '../../src/report/pareto.js';
+import {createRng} from '../../src/util/random.js';
 
 const p = (accuracy: number, seconds: number) => ({accuracy, seconds});
 
@@ -8,6 +9,22 @@ test('the front keeps exactly the configs no other is both as accurate and as fa
 	t.deepEqual(paretoFront(points), [true, true, false, false, true]);
 	t.true(dominates(p(0.9, 10), p(0.9, 12)));
 	t.false(dominates(p(0.9, 10), p(0.9, 10)));
+});
+
+test('the front is the set of points no other dominates, on many points with tied times and accuracies', t => {
+	const rng = createRng(7);
+	// Coarse values so that times and accuracies tie often; a few NaN and infinite ones.
+	const value = (scale: number) => {
+		const roll = rng.next();
+		return roll < 0.03 ? Number.NaN : roll < 0.05 ? Number.POSITIVE_INFINITY : Math.floor(rng.next() * 12) * scale;
+	};
+
+	for (let round = 0; round < 20; round++) {
+		const points = Array.from({length: 5 + round * 10}, () => p(value(0.05), value(3)));
+		const usable = (point: {accuracy: number; seconds: number}) => Number.isFinite(point.accuracy) && Number.isFinite(point.seconds);
+		const bruteForce = points.map(point => usable(point) && !points.some(other => usable(other) && dominates(other, point)));
+		t.deepEqual(paretoFront(points), bruteForce);
+	}
 });
 
 test('duplicate points share the front', t => {

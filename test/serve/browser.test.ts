@@ -193,4 +193,25 @@ if (requireChromium(test, 'dashboard browser tests')) {
 		const stopped = await serve.stop();
 		t.is(stopped.code, 0, stopped.stderr);
 	});
+
+	test.serial('a program trial\'s page shows its log as plain text: markup and colours run nothing', async t => {
+		const run = await runCli(['run', fixture('serve/logged.yaml'), '--db', t.context.db]);
+		t.is(run.code, 0, run.stderr);
+		const [{id}] = query(t.context.db, "SELECT t.id FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'logged'") as Array<{id: number}>;
+		const {page, problems} = await open(t, `/trials/${id}`);
+		await page.waitForSelector('main[data-ready]');
+		await page.waitForSelector('#trial-log');
+		const log = (await page.textContent('#trial-log')) ?? '';
+		t.true(log.includes('\n<script>alert(1)</script><img src=x onerror=alert(2)>\n'), log);
+		t.true(log.includes('\nred on stderr\n'), 'the colour codes are dropped, the text kept');
+		t.false(log.includes('\u001B'));
+		t.is(await page.$$eval('main img, main script', elements => elements.length), 0);
+		t.regex((await page.textContent('#log-section')) ?? '', /trial\.log · all \d+ B/);
+		// A built-in trial has no log section.
+		const builtin = await open(t, '/trials/1');
+		await builtin.page.waitForSelector('main[data-ready]');
+		t.true(await builtin.page.$eval('#log-section', section => section.hidden));
+		await save(page, 'dashboard-trial-log.png');
+		t.deepEqual([...problems, ...builtin.problems], []);
+	});
 }

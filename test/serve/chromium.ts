@@ -46,9 +46,9 @@ export interface ServeChild {
 	stop: () => Promise<{code: number | null; stderr: string}>;
 }
 
-/** `sweeplab serve` as a user starts it, on a free port; resolves once it prints its URL. */
-export async function startServe(args: string[]): Promise<ServeChild> {
-	const {child, done} = startCli(['serve', '--port', '0', ...args]);
+/** `sweeplab serve` as a user starts it, on a free port; resolves once it prints its URL. `cli`: another build's main.js. */
+export async function startServe(args: string[], cli?: string): Promise<ServeChild> {
+	const {child, done} = startCli(['serve', '--port', '0', ...args], {}, cli);
 	let stdout = '';
 	let stderr = '';
 	child.stdout!.on('data', (chunk: Buffer) => {

@@ -2,7 +2,11 @@
  * The dashboard's HTTP handlers against a real SQLite database: headers, static files and traversal, the token,
  * errors, the leaderboard, and the live event stream with its cursor.
  */
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
 import test from 'ava';
+import Database from 'better-sqlite3';
 import {readSweep} from '../../src/report/data.js';
 import {CSP} from '../../src/serve/server.js';
 import {LONG_LEASE, OWNER_B, stepRecord} from '../store/contract.js';
@@ -200,4 +204,72 @@ test('the cached analysis follows the database: a finished trial shows in the ne
 
 	t.is(rows[0].label, 'hidden=[48]');
 	t.is(rows[0].completed, 1);
+});
+
+test('a program trial\'s log: its tail as plain text, more on request, and nothing outside the trials folder', async t => {
+	const trialsDir = mkdtempSync(join(tmpdir(), 'sweeplab-trials-'));
+	t.teardown(() => rmSync(trialsDir, {recursive: true, force: true}));
+	const {dashboard, writer, sweepId} = await serveFixture(t, {trialsDir});
+	const trial = (await writer.claimTrial(sweepId, OWNER_B, LONG_LEASE))!;
+	const folder = join(trialsDir, 'widths', `trial-${trial.id}`);
+	mkdirSync(folder, {recursive: true});
+	// The rotated half, then the current file; the last lines carry markup, colours and a cursor move.
+	writeFileSync(join(folder, 'trial.log.1'), 'first line\n' + 'x'.repeat(70_000) + '\n');
+	writeFileSync(join(folder, 'trial.log'), 'epoch 1 done\n<script>alert(1)</script>\n\u001B[31mred\u001B[0m and \u001B[1;32mbold green\u001B[0m\r\n\u001B]0;title\u0007\u001B[2Klast\u0000 line\n');
+	await writer.finishTrial(trial.id, OWNER_B, {state: 'failed', error: 'exit code 1', logPath: join(folder, 'trial.log')});
+
+	const tail = await getJson(`${dashboard.url}api/trials/${trial.id}/log`);
+	t.is(tail.path, join(folder, 'trial.log'));
+	t.is(tail.unavailable, undefined);
+	t.false(tail.complete);
+	t.is(tail.shown, 64 * 1024);
+	t.true(tail.size > 70_000);
+	t.true(tail.text.endsWith('epoch 1 done\n<script>alert(1)</script>\nred and bold green\nlast line\n'), tail.text.slice(-120));
+	t.notRegex(tail.text, /[\u0000-\u0008\u000B-\u001F]/, 'no escape or control characters are left');
+	t.false(tail.text.includes('first line'));
+	const whole = await getJson(`${dashboard.url}api/trials/${trial.id}/log?tail=1000000`);
+	t.true(whole.complete);
+	t.true(whole.text.startsWith('first line\nxxx'));
+	t.is((await raw(dashboard.port, `/api/trials/${trial.id}/log?tail=-1`)).status, 400);
+	t.is((await raw(dashboard.port, `/api/trials/${trial.id}/log?tail=../../etc/passwd`)).status, 400);
+	// A built-in trial has no log.
+	t.like(await getJson(`${dashboard.url}api/trials/1/log`), {path: null, text: ''});
+
+	// The stored path is data: one outside the trials folder, a symbolic link in place of the log or of the trial's
+	// folder are never read.
+	const secret = join(trialsDir, '..', `secret-${process.pid}.txt`);
+	writeFileSync(secret, 'root:x:0:0\n');
+	t.teardown(() => rmSync(secret, {force: true}));
+	const copy = await writer.importSweep({...(await writer.getSweep('widths'))!, name: 'widths-copy'}, ['a', 'b', 'c', 'd'].map((configHash, ordinal) => ({...trial, id: 101 + ordinal, ordinal, configHash, state: 'pending', logPath: null})), []);
+	const ids = (await writer.trials(copy.id)).map(copied => copied.id);
+	const [outside, otherTrial, linkedFile, linkedFolder] = ids;
+	const logOf = (id: number | string) => join(trialsDir, 'widths-copy', `trial-${id}`, 'trial.log');
+	mkdirSync(dirname(logOf(linkedFile)), {recursive: true});
+	symlinkSync(secret, logOf(linkedFile));
+	symlinkSync(dirname(secret), dirname(logOf(linkedFolder)));
+	const db = new Database(writer.path);
+	const setLog = db.prepare('UPDATE trials SET log_path = ? WHERE id = ?');
+	for (const [id, path] of [[outside, secret], [otherTrial, logOf('X')], [linkedFile, logOf(linkedFile)], [linkedFolder, logOf(linkedFolder)]] as const) {
+		setLog.run(path, id);
+	}
+
+	db.close();
+	for (const id of ids) {
+		const log = await getJson(`${dashboard.url}api/trials/${id}/log?tail=100000`);
+		t.is(log.text, '', `trial ${id}`);
+		t.regex(log.unavailable, /not in this dashboard's trials folder|symbolic link|no log/, `trial ${id}`);
+	}
+});
+
+test('parameter importance is computed in a thread of its own and answers with the chart, or why there is none', async t => {
+	const {dashboard, writer, sweepId} = await serveFixture(t);
+	// The fixture's widths ([16], [32]) are not among its sweep's values: nothing to attribute variance to.
+	t.regex((await getJson(`${dashboard.url}api/sweeps/widths/importance`)).note, /at least two configs/);
+	const widths = (await writer.getSweep('widths'))!;
+	const done = (await writer.trials(sweepId)).filter(trial => trial.state === 'completed');
+	const steps = await writer.trialSteps(done.map(trial => trial.id));
+	const swept = done.map((trial, index) => ({...trial, config: {...trial.config, hidden: [[32], [64]][index]}}));
+	await writer.importSweep({...widths, name: 'swept'}, swept, steps);
+	const view = await getJson(`${dashboard.url}api/sweeps/swept/importance`);
+	t.deepEqual(view.chart?.data?.values?.map((value: {name: string}) => value.name), ['hidden'], JSON.stringify(view).slice(0, 300));
 });

@@ -7,7 +7,8 @@ import type {ExecutionContext, TestFn} from 'ava';
 import {StoreError} from '../../src/errors.js';
 import {LeaseLostError} from '../../src/store/store.js';
 import type {Store, TrialRecord} from '../../src/store/store.js';
-import {DEFAULT_TRIAL_CONFIG, FINISHED_STATES} from '../../src/types.js';
+import {summariseTrial} from '../../src/report/leaderboard.js';
+import {DEFAULT_TRIAL_CONFIG, FINISHED_STATES, sweepMetric} from '../../src/types.js';
 import {type EpochRecord, epochStep, type StepRecord, stepEpoch, type SweepDefinition, type TrialSpec} from '../../src/types.js';
 
 export const OWNER_A = 'host-a:101';
@@ -352,6 +353,58 @@ export function storeContract(test: TestFn, makeStore: () => Promise<Store>): vo
 		t.true(Number.isNaN(after.testLoss));
 		t.is(after.testAccuracy, Number.POSITIVE_INFINITY);
 		t.is(after.trainSeconds, 1.5);
+	});
+
+	test('stepSummaries keep what each finished trial\'s steps come to, as summariseTrial works it out; importSweep too', async (t) => {
+		const store = await open(t);
+		const nan = Number.NaN;
+		const inf = Number.POSITIVE_INFINITY;
+		const step = (n: number, metrics: Record<string, number>, seconds?: number): StepRecord => ({step: n, metrics, ...(seconds !== undefined && {seconds})});
+		// Ties (the first step wins), NaN and infinite values and seconds, a step without the metric, a trial without any.
+		const histories: Array<{state: 'completed' | 'pruned' | 'diverged'; steps: StepRecord[]}> = [
+			{state: 'completed', steps: [step(1, {val_accuracy: 0.5, val_loss: 0.9}, 0.1), step(2, {val_accuracy: 0.7, val_loss: 0.61}, 0.2), step(3, {val_accuracy: 0.7, val_loss: 0.6}, nan), step(4, {val_accuracy: 0.6, val_loss: 0.7}, 0.3), step(5, {val_accuracy: 0.6}, 0.7)]},
+			{state: 'diverged', steps: [step(1, {val_accuracy: nan, val_loss: -inf}, inf), step(2, {val_accuracy: inf, val_loss: 0.5}, 0.2), step(3, {val_accuracy: 0.3, val_loss: 0.5105}, 0.7), step(4, {val_loss: 0.4999}, 0.1)]},
+			{state: 'pruned', steps: [step(1, {loss: 2}, 1), step(2, {loss: 1})]},
+			{state: 'completed', steps: [step(1, {val_accuracy: 0.2, val_loss: 0}, 0.1), step(2, {val_accuracy: 0.2, val_loss: 0.001}, 0.1)]},
+			{state: 'completed', steps: []},
+		];
+		const minimize = {...sweepInput('losses'), definition: {...sweepDefinition('losses'), metric: {name: 'val_loss', goal: 'minimize' as const}}};
+		for (const input of [sweepInput('widths'), minimize]) {
+			const sweep = await store.openSweep(input);
+			const metric = sweepMetric(sweep.definition);
+			await store.addTrials(sweep.id, trialSpecs(histories.length + 1));
+			for (const [index, {state, steps}] of histories.entries()) {
+				const trial = await claimed(store, sweep.id);
+				for (const record of steps) {
+					await store.recordStep(trial.id, OWNER_A, record);
+				}
+
+				// The first trial's weights tested are epoch 4's (not the best); the second names an epoch whose value is NaN.
+				const metrics = index === 0 ? {test_accuracy: 0.59, test_epoch: 4} : (index === 1 ? {test_accuracy: 0.2, test_epoch: 1} : undefined);
+				await store.finishTrial(trial.id, OWNER_A, {state, trainSeconds: 1, ...(metrics && {metrics})});
+			}
+
+			const running = await claimed(store, sweep.id);
+			await store.recordStep(running.id, OWNER_A, stepRecord(1));
+			const trials = await store.trials(sweep.id);
+			const stored = await store.stepSummaries(sweep.id);
+			const steps = await store.steps(sweep.id);
+			const expected = trials.filter(trial => trial.state !== 'running').map(trial => summariseTrial(trial, steps.filter(record => record.trialId === trial.id), metric));
+			t.is(expected.length, histories.length);
+			// To the last digit: the stores add seconds one at a time in step order, as the reduce does.
+			t.deepEqual(stored, expected, input.definition.name);
+			t.like(stored[0], metric.goal === 'maximize' ? {bestValue: 0.7, bestStep: 2, convergedStep: 2, timedSteps: 4, secondsToBest: 0.1 + 0.2, testedValue: 0.6} : {bestValue: 0.6, bestStep: 3, convergedStep: 2, testedValue: 0.7});
+			t.like(stored[1], {testedValue: null});
+			t.like(stored[3], {testedValue: null});
+			t.like(stored[1], metric.goal === 'maximize' ? {bestValue: 0.3, bestStep: 3, convergedStep: 2, timedSteps: 3} : {bestValue: 0.4999, bestStep: 4});
+			t.like(stored[2], {bestValue: null, bestStep: null, convergedStep: null, secondsToBest: null, stepSeconds: 1, timedSteps: 1});
+			t.like(stored[4], {bestValue: null, bestStep: null, secondsToBest: null, stepSeconds: 0, timedSteps: 0});
+
+			// A copy gets them from its own steps.
+			const copied = await store.importSweep({...sweep, name: `${sweep.name}-copy`}, trials, steps);
+			const copies = await store.stepSummaries(copied.id);
+			t.deepEqual(copies.map(({trialId: _, ...summary}) => summary), stored.map(({trialId: _, ...summary}) => summary));
+		}
 	});
 
 	test('heartbeat refreshes held trials and reports the lost ones', async (t) => {

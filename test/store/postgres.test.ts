@@ -95,7 +95,7 @@ if (requirePostgres(test, found, 'PostgreSQL store tests')) {
 		);
 		t.deepEqual(
 			rows.map(row => row.name),
-			['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeplab_schema', 'sweeps', 'trial_summary', 'trials'],
+			['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeplab_schema', 'sweeps', 'trial_outcome', 'trial_summary', 'trials'],
 		);
 		t.deepEqual((await client.query('SELECT version FROM sweeplab_schema')).rows, [{version: SCHEMA_VERSION}]);
 	});

@@ -10,7 +10,8 @@ import {StoreError} from '../../src/errors.js';
 import {SCHEMA_VERSION, openSqliteStore} from '../../src/store/sqlite.js';
 import type {SqliteStoreOptions} from '../../src/store/sqlite.js';
 import {LeaseLostError} from '../../src/store/store.js';
-import {epochStep} from '../../src/types.js';
+import {configRows, leaderboard, needsReplay, stepsByTrial} from '../../src/report/leaderboard.js';
+import {epochStep, sweepMetric} from '../../src/types.js';
 import {LONG_LEASE, OWNER_A, OWNER_B, epochRecord, epochsOf, stepRecord, storeContract, sweepInput, trialSpecs} from './contract.js';
 import {assertV1Rows, V1_ROWS, v1Schema} from './v1.js';
 
@@ -78,7 +79,7 @@ test('creates missing parent directories, turns WAL on and records the schema ve
 			.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 			.all()
 			.map((row) => (row as {name: string}).name),
-		['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeps', 'trial_summary', 'trials', 'trials_claim', 'trials_claimable'],
+		['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeps', 'trial_outcome', 'trial_summary', 'trials', 'trials_claim', 'trials_claimable'],
 	);
 });
 
@@ -119,9 +120,9 @@ test('a database the first release wrote (schema v1) upgrades to the schema a ne
 	t.like(raw(t, old).prepare('SELECT * FROM leaderboard').get(), {sweep: 'widths', config_hash: 'c0', trials: 1, completed: 1, val_accuracy: 0.75});
 });
 
-test('a real v4 database (reports/study.db, the last schema before generic metrics) upgrades with every epoch and report row as it was', async (t) => {
+test('a real v4 database (the study\'s, as committed before v7) upgrades with every epoch and report row as it was', async (t) => {
 	const path = join(tempDir(t), 'study.db');
-	copyFileSync(fileURLToPath(new URL('../../../reports/study.db', import.meta.url)), path);
+	copyFileSync(fileURLToPath(new URL('../../../test/fixtures/store/study-v4.db', import.meta.url)), path);
 	const queries = {
 		epochs: 'SELECT trial_id, epoch, loss, accuracy, val_loss, val_accuracy, seconds FROM epochs ORDER BY trial_id, epoch',
 		summary: `SELECT sweep, trial_id, state, epochs_run, final_loss, final_val_accuracy, best_val_accuracy, best_epoch, min_val_loss, test_accuracy,
@@ -163,6 +164,16 @@ test('a real v4 database (reports/study.db, the last schema before generic metri
 	}
 
 	t.is(steps, before.epochs.length);
+	// v7's step summaries, worked out by the migration, rank every sweep as the leaderboard over its steps does.
+	for (const {sweep} of await store.listSweeps()) {
+		const metric = sweepMetric(sweep.definition);
+		const [trials, summaries, all] = await Promise.all([store.trials(sweep.id), store.stepSummaries(sweep.id), store.steps(sweep.id)]);
+		t.is(summaries.length, trials.length, sweep.name);
+		const fromSteps = leaderboard(trials, all, metric);
+		const replayed = stepsByTrial(all.filter(step => trials.some(trial => trial.id === step.trialId && needsReplay(trial))));
+		const fromSummaries = configRows(trials, new Map(summaries.map(summary => [summary.trialId, summary])), metric, replayed);
+		t.deepEqual(fromSummaries, fromSteps, sweep.name);
+	}
 });
 
 test('refuses a database whose schema is newer than this code knows', async (t) => {

@@ -3,6 +3,10 @@ import {chart} from './charts.js';
 import {duration, fill, getJson, h, percent, showError, sweepHref} from './dom.js';
 import {subscribe} from './live.js';
 
+const LOG_TAIL = 64 * 1024;
+const LOG_MAX = 16 * 1024 * 1024;
+const bytes = n => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
 const metric = value => (value === null || value === undefined ? '-' : Number.isFinite(value) ? value.toFixed(4) : String(value));
 
 function facts(trial, data) {
@@ -55,16 +59,41 @@ export async function trialPage(main, id) {
 		return data;
 	}
 
+	// The program's output: its tail first, more on request (the server reads no more than it is asked for).
+	const logSection = h('section', {id: 'log-section', hidden: true});
+	let tail = LOG_TAIL;
+	async function loadLog() {
+		const log = await getJson(`/api/trials/${encodeURIComponent(id)}/log?tail=${tail}`);
+		if (log.path === null) {
+			logSection.hidden = true;
+			return;
+		}
+
+		logSection.hidden = false;
+		const more = !log.complete && tail < LOG_MAX
+			? h('button', {type: 'button', id: 'log-more', onclick: () => {
+				tail = Math.min(tail * 4, LOG_MAX);
+				loadLog().catch(error => showError(logSection, error));
+			}}, 'show more')
+			: null;
+		fill(logSection,
+			h('h2', {}, 'Log'),
+			h('p', {class: 'muted'}, log.path, log.unavailable ? ` · ${log.unavailable}` : log.complete ? ` · all ${bytes(log.size)}` : [` · the last ${bytes(log.shown)} of ${bytes(log.size)} `, more]),
+			log.unavailable ? null : h('pre', {class: 'source log', id: 'trial-log'}, log.text));
+	}
+
 	fill(main, h('h1', {}, `Trial ${id}`), details, h('section', {class: 'charts'}, h('figure', {class: 'wide'}, chartBox)),
-		h('section', {}, h('h2', {}, 'Every step (epoch)'), epochs), h('section', {}, h('h2', {}, 'Config'), config));
+		h('section', {}, h('h2', {}, 'Every step (epoch)'), epochs), h('section', {}, h('h2', {}, 'Config'), config), logSection);
 	try {
 		const data = await load();
+		await loadLog();
 		subscribe({
 			sweep: data.sweep,
 			cursor: data.cursor,
 			onTrials(event) {
 				if (event.trials.some(change => String(change.id) === String(id))) {
 					load().catch(error => showError(details, error));
+					loadLog().catch(error => showError(logSection, error));
 				}
 			},
 		});
