@@ -70,3 +70,29 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what:
 		});
 	}
 }
+
+/**
+ * Run `args` and SIGKILL it at seeded random moments: each run is killed within `windowMs` after it stored a row of
+ * its own (`stored()` grew), at least 4 times and up to 8 until `resumed(output)` says a run continued a trial from
+ * a checkpoint, or until a run finishes on its own. Returns how many runs were killed and their stdout.
+ */
+export async function killAtRandomMoments(args: string[], options: {stored: () => number; resumed: (output: string) => boolean; rng: {next(): number}; windowMs: number; what: string}): Promise<{kills: number; output: string}> {
+	let output = '';
+	let kills = 0;
+	for (; kills < 4 || (kills < 8 && !options.resumed(output)); kills++) {
+		const before = options.stored();
+		const {child, done} = startCli(args);
+		await waitFor(() => options.stored() > before || child.exitCode !== null, 120_000, options.what);
+		await new Promise(resolve => {
+			setTimeout(resolve, options.rng.next() * options.windowMs);
+		});
+		child.kill('SIGKILL');
+		const killed = await done;
+		output += killed.stdout;
+		if (killed.code === 0) {
+			break;
+		}
+	}
+
+	return {kills, output};
+}

@@ -3,7 +3,7 @@ import {join} from 'node:path';
 import Database from 'better-sqlite3';
 import test from 'ava';
 import {createRng} from '../../src/util/random.js';
-import {fixture, query, runCli, startCli, tempDir, waitFor} from './helpers.js';
+import {fixture, killAtRandomMoments, query, runCli, startCli, tempDir, waitFor} from './helpers.js';
 
 const SWEEP = fixture('e2e/module-resume.yaml');
 
@@ -55,25 +55,13 @@ test('a module objective killed with SIGKILL at random moments resumes from tria
 	const db = join(dir, 'killed.db');
 	// Seeded, so a failure can be replayed; the moments still land anywhere in a step, as real kills do.
 	const rng = createRng(1515);
-	let output = '';
-	let kills = 0;
-	const resumed = () => /trial #\d resumed from its checkpoint after step \d/.test(output);
-	for (; kills < 4 || (kills < 8 && !resumed()); kills++) {
-		const before = stepsStored(db);
-		const {child, done} = startCli(['run', SWEEP, '--db', db, '--workers', '2']);
-		// Wait for this run to store a step of its own, then kill it somewhere in the next 0-1 s.
-		await waitFor(() => stepsStored(db) > before || child.exitCode !== null, 120_000, 'a step of this run');
-		await new Promise(resolve => {
-			setTimeout(resolve, rng.next() * 1000);
-		});
-		child.kill('SIGKILL');
-		const killed = await done;
-		output += killed.stdout;
-		if (killed.code === 0) {
-			break;
-		}
-	}
-
+	const {kills, output} = await killAtRandomMoments(['run', SWEEP, '--db', db, '--workers', '2'], {
+		stored: () => stepsStored(db),
+		resumed: text => /trial #\d resumed from its checkpoint after step \d/.test(text),
+		rng,
+		windowMs: 1000,
+		what: 'a step of this run',
+	});
 	t.true(kills >= 3, `killed ${kills} times`);
 	t.regex(output, /trial #\d resumed from its checkpoint after step \d/, 'at least one trial continued from its checkpoint');
 	const final = await runCli(['run', SWEEP, '--db', db, '--workers', '2']);

@@ -1,7 +1,7 @@
 import {join} from 'node:path';
 import test from 'ava';
 import {createRng} from '../../src/util/random.js';
-import {fixture, query, runCli, startCli, tempDir, waitFor} from './helpers.js';
+import {fixture, killAtRandomMoments, query, runCli, tempDir} from './helpers.js';
 
 interface Row {
 	ordinal: number;
@@ -33,26 +33,13 @@ test('a sweep killed with SIGKILL at random moments resumes its trials from thei
 
 	// Seeded, so a failure can be replayed; the moments still land anywhere in an epoch, as real kills do.
 	const rng = createRng(2026);
-	let output = '';
-	let kills = 0;
-	// At least 4 kills, and up to 8 until a run has resumed a trial from a checkpoint.
-	const resumed = () => /resumed from its checkpoint after epoch \d/.test(output);
-	for (; kills < 4 || (kills < 8 && !resumed()); kills++) {
-		const before = epochsStored();
-		const {child, done} = startCli(['run', fixture('e2e/resume.yaml'), '--db', db, '--workers', '2']);
-		// Wait for this run to store an epoch of its own, then kill it somewhere in the next 0-1.5 s.
-		await waitFor(() => epochsStored() > before || child.exitCode !== null, 120_000, 'an epoch of this run');
-		await new Promise(resolve => {
-			setTimeout(resolve, rng.next() * 1500);
-		});
-		child.kill('SIGKILL');
-		const killed = await done;
-		output += killed.stdout;
-		if (killed.code === 0) {
-			break;
-		}
-	}
-
+	const {kills, output} = await killAtRandomMoments(['run', fixture('e2e/resume.yaml'), '--db', db, '--workers', '2'], {
+		stored: epochsStored,
+		resumed: text => /resumed from its checkpoint after epoch \d/.test(text),
+		rng,
+		windowMs: 1500,
+		what: 'an epoch of this run',
+	});
 	t.true(kills >= 3, `killed ${kills} times`);
 	t.regex(output, /resumed from its checkpoint after epoch \d/, 'at least one trial continued from a checkpoint');
 	const final = await runCli(['run', fixture('e2e/resume.yaml'), '--db', db, '--workers', '2']);
