@@ -17,7 +17,7 @@ import {loadMigrations} from './migrations.js';
 import {describeError, firstConnectionError, isConflict, isConnectionError, oneLine, redactUrl, storeError} from './pg-connection.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
-	toSteps, toSweep, toSweepStatuses, toTrial, type TrialRow,
+	type CheckpointRow, toCheckpoint, toSteps, toSweep, toSweepCheckpoint, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
 import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
@@ -261,23 +261,17 @@ export class PostgresStore implements Store {
 
 	async loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined> {
 		return this.#read(`reading the ${kind} checkpoint of trial ${trialId}`, async client => {
-			const row = (await client.query<{epoch: number; data: Buffer; created_at: string}>('SELECT epoch, data, created_at FROM checkpoints WHERE trial_id = $1 AND kind = $2', [trialId, kind])).rows[0];
-			return row && {kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+			const row = (await client.query<CheckpointRow>('SELECT kind, epoch, data, created_at FROM checkpoints WHERE trial_id = $1 AND kind = $2', [trialId, kind])).rows[0];
+			return row && toCheckpoint(row);
 		});
 	}
 
 	async checkpoints(sweepId: number): Promise<SweepCheckpoint[]> {
 		return this.#read(`reading the checkpoints of sweep ${sweepId}`, async client =>
-			(await client.query<{trial_id: number; kind: CheckpointKind; epoch: number; data: Buffer; created_at: string}>(
+			(await client.query<CheckpointRow & {trial_id: number}>(
 				'SELECT c.trial_id, c.kind, c.epoch, c.data, c.created_at FROM checkpoints c JOIN trials t ON t.id = c.trial_id WHERE t.sweep_id = $1 ORDER BY c.trial_id, c.kind',
 				[sweepId],
-			)).rows.map(row => ({
-				trialId: row.trial_id,
-				kind: row.kind,
-				epoch: row.epoch,
-				data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
-				createdAt: row.created_at,
-			})),
+			)).rows.map(toSweepCheckpoint),
 		);
 	}
 

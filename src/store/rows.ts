@@ -5,7 +5,7 @@
  */
 import type {SweepDefinition, TrialState} from '../types.js';
 import {builtinConfig, FINISHED_STATES, TRIAL_STATES} from '../types.js';
-import type {StepSummary, StoredStep, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, StepSummary, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SweepRow {
 	id: number;
@@ -235,4 +235,20 @@ export const importedTrialRow = <R>(sweepId: number, trial: TrialRecord, real: (
 export function insertTrialRow(row: Record<string, unknown>, placeholder: (column: string, index: number) => string): string {
 	const columns = Object.keys(row);
 	return `INSERT INTO trials (${columns.join(', ')}) VALUES (${columns.map(placeholder).join(', ')}) RETURNING id`;
+}
+
+/** A checkpoints row as both stores return it (the bytes as a Buffer). */
+export interface CheckpointRow {
+	kind: CheckpointKind;
+	epoch: number;
+	data: Buffer;
+	created_at: string;
+}
+
+export function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
+	return {kind: row.kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+}
+
+export function toSweepCheckpoint(row: CheckpointRow & {trial_id: number}): SweepCheckpoint {
+	return {trialId: row.trial_id, ...toCheckpoint(row)};
 }

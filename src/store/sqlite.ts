@@ -15,7 +15,7 @@ import {
 import {loadMigrations} from './migrations.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
-	toSteps, toSweep, toSweepStatuses, toTrial, type TrialRow,
+	type CheckpointRow, toCheckpoint, toSteps, toSweep, toSweepCheckpoint, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
 import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
@@ -225,20 +225,14 @@ export class SqliteStore implements Store {
 
 	async loadCheckpoint(trialId: number, kind: CheckpointKind): Promise<StoredCheckpoint | undefined> {
 		return this.#read(`reading the ${kind} checkpoint of trial ${trialId}`, () => {
-			const row = this.#statements.checkpointOf.get({id: trialId, kind}) as {epoch: number; data: Buffer; created_at: string} | undefined;
-			return row && {kind, epoch: row.epoch, data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength), createdAt: row.created_at};
+			const row = this.#statements.checkpointOf.get({id: trialId, kind}) as Omit<CheckpointRow, 'kind'> | undefined;
+			return row && toCheckpoint({kind, ...row});
 		});
 	}
 
 	async checkpoints(sweepId: number): Promise<SweepCheckpoint[]> {
 		return this.#read(`reading the checkpoints of sweep ${sweepId}`, () =>
-			(this.#statements.checkpointsOfSweep.all(sweepId) as Array<{trial_id: number; kind: CheckpointKind; epoch: number; data: Buffer; created_at: string}>).map(row => ({
-				trialId: row.trial_id,
-				kind: row.kind,
-				epoch: row.epoch,
-				data: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
-				createdAt: row.created_at,
-			})),
+			(this.#statements.checkpointsOfSweep.all(sweepId) as Array<CheckpointRow & {trial_id: number}>).map(toSweepCheckpoint),
 		);
 	}
 
