@@ -8,6 +8,7 @@ import type {TrialConfig} from '../types.js';
 import {createRng, deriveSeed, type Rng} from '../util/random.js';
 import type {Tf} from './backend.js';
 import type {StateReader, StateWriter} from './checkpoint.js';
+import type {ArrayOptimizer} from './math/optimizers.js';
 import {checkConvLayers, countParams, type ModelShape} from './model.js';
 import type {WeightsSnapshot} from './trainer.js';
 
@@ -196,4 +197,32 @@ export class NetWeights {
 /** The seeded initializer buildModel() gives each Dense and Conv2D kernel, so every path starts from the same weights. */
 function glorotUniform(tf: Tf, shape: number[], seed: number): Float32Array {
 	return tf.tidy(() => tf.initializers.glorotUniform({seed}).apply(shape).dataSync() as Float32Array);
+}
+
+/**
+ * What the array-based paths (paths/lean.ts, paths/simd.ts) share beyond their weights: snapshots come from
+ * NetWeights, and a checkpoint's state is the weights' sections followed by the optimizer's slots.
+ */
+export abstract class ArrayTrainer {
+	abstract readonly parameters: Float32Array[];
+	protected abstract readonly weights: NetWeights;
+	protected abstract readonly optimizer: ArrayOptimizer;
+
+	snapshot(): WeightsSnapshot {
+		return this.weights.snapshot();
+	}
+
+	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
+		return this.weights.snapshotFrom(arrays);
+	}
+
+	async saveState(state: StateWriter): Promise<void> {
+		this.weights.saveState(state);
+		this.optimizer.saveState(state, this.parameters);
+	}
+
+	async loadState(state: StateReader): Promise<void> {
+		this.weights.loadState(state);
+		this.optimizer.loadState(state, this.parameters);
+	}
 }

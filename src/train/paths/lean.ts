@@ -15,14 +15,13 @@ import type * as TF from '@tensorflow/tfjs';
 import type {ImageSet} from '../../data/load.js';
 import type {Activation, TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
-import type {StateReader, StateWriter} from '../checkpoint.js';
 import {activateTensor, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
 import {lossFromLogits} from '../math/losses.js';
 import {type ArrayOptimizer, makeArrayOptimizer, weightDecayOf} from '../math/optimizers.js';
 import type {ModelShape} from '../model.js';
-import {type DenseLayer, NetWeights} from '../net-weights.js';
-import {type WeightsSnapshot, BackendSums, countCorrect, evaluateInChunks, type Trainer} from '../trainer.js';
+import {ArrayTrainer, type DenseLayer, NetWeights} from '../net-weights.js';
+import {BackendSums, countCorrect, evaluateInChunks, type Trainer} from '../trainer.js';
 
 /** Activations the wasm `_FusedMatMul` kernel applies itself (its FusableActivation enum). */
 type FusedActivation = 'linear' | 'relu' | 'sigmoid' | 'elu' | 'leakyrelu';
@@ -48,15 +47,15 @@ interface LayerPlan extends DenseLayer {
 }
 
 /** A trial's MLP on the lean path; weights, their order and initialisation as in net-weights.ts. */
-export class LeanMlp implements Trainer {
+export class LeanMlp extends ArrayTrainer implements Trainer {
 	readonly trainingPath = 'lean';
 	readonly paramCount: number;
 	readonly parameters: Float32Array[];
 	readonly shapes: number[][];
 	readonly movingStatistics: Float32Array[];
-	private readonly weights: NetWeights;
+	protected readonly weights: NetWeights;
 	private readonly layers: LayerPlan[];
-	private readonly optimizer: ArrayOptimizer;
+	protected readonly optimizer: ArrayOptimizer;
 	private readonly sums: BackendSums;
 	private readonly dim: number;
 	private readonly gradientBuffers: Float32Array[];
@@ -64,6 +63,7 @@ export class LeanMlp implements Trainer {
 	private readonly reader: TensorReader;
 
 	constructor(private readonly tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number) {
+		super();
 		this.dim = shape.imageShape[0] * shape.imageShape[1] * shape.imageShape[2];
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, parameters: this.parameters, shapes: this.shapes, movingStatistics: this.movingStatistics} = this.weights);
@@ -153,24 +153,6 @@ export class LeanMlp implements Trainer {
 				return [tf.mul(lossFromLogits(tf, this.config.loss, logits, ys), xs.shape[0]), countCorrect(tf, logits, ys)];
 			});
 		});
-	}
-
-	snapshot(): WeightsSnapshot {
-		return this.weights.snapshot();
-	}
-
-	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
-		return this.weights.snapshotFrom(arrays);
-	}
-
-	async saveState(state: StateWriter): Promise<void> {
-		this.weights.saveState(state);
-		this.optimizer.saveState(state, this.parameters);
-	}
-
-	async loadState(state: StateReader): Promise<void> {
-		this.weights.loadState(state);
-		this.optimizer.loadState(state, this.parameters);
 	}
 
 	dispose(): void {

@@ -11,7 +11,6 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
-import type {StateReader, StateWriter} from '../checkpoint.js';
 import {convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../kernels/conv.js';
 import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
@@ -20,8 +19,8 @@ import {lossOf} from '../math/losses.js';
 import {globalAveragePool, globalAveragePoolBackward} from '../math/pooling.js';
 import {type ArrayOptimizer, makeArrayOptimizer, optimizerStateLengths, weightDecayOf} from '../math/optimizers.js';
 import type {ModelShape} from '../model.js';
-import {type ConvLayer, type DenseLayer, NetWeights} from '../net-weights.js';
-import {EVAL_CHUNK, type Trainer, type WeightsSnapshot} from '../trainer.js';
+import {ArrayTrainer, type ConvLayer, type DenseLayer, NetWeights} from '../net-weights.js';
+import {EVAL_CHUNK, type Trainer} from '../trainer.js';
 
 /** Whether the SIMD path trains this config: every MLP and CNN, where WebAssembly SIMD is available. */
 export function simdCovers(_config: TrialConfig): boolean {
@@ -108,14 +107,14 @@ const pixels = (conv: ConvLayer): number => conv.height * conv.width;
 const pooledPixels = (conv: ConvLayer): number => Math.floor(conv.height / 2) * Math.floor(conv.width / 2);
 const pooledSize = (conv: ConvLayer): number => pooledPixels(conv) * conv.filters;
 
-export class SimdNet implements Trainer {
+export class SimdNet extends ArrayTrainer implements Trainer {
 	/** 'simd' or 'simd-fma' as the kernels' variant is plain or fused: their products round differently. */
 	readonly trainingPath: 'simd' | 'simd-fma';
 	readonly paramCount: number;
 	readonly parameters: Float32Array[];
 	/** Per batch-norm layer: moving mean, moving variance (as the model's non-trainable weights). */
 	readonly movingStatistics: Float32Array[];
-	private readonly weights: NetWeights;
+	protected readonly weights: NetWeights;
 	private readonly convs: ConvLayer[];
 	private readonly layers: DenseLayer[];
 	private readonly convNorms: Array<Norm | undefined>;
@@ -137,7 +136,7 @@ export class SimdNet implements Trainer {
 	private readonly dFeatures: Float32Array;
 	/** With globalPool: dL/d(the last block's pooled map), spread back from its channel means. */
 	private readonly dPooled: Float32Array;
-	private readonly optimizer: ArrayOptimizer;
+	protected readonly optimizer: ArrayOptimizer;
 	private readonly dim: number;
 	private readonly classes: number;
 	/**
@@ -151,6 +150,7 @@ export class SimdNet implements Trainer {
 	private correct = 0;
 
 	constructor(tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number, variant: KernelVariant = 'plain') {
+		super();
 		if (!(variant === 'fma' ? simdFmaCovers(config) : simdCovers(config))) {
 			throw new RangeError(`SimdNet: this config or this runtime is not covered (check ${variant === 'fma' ? 'simdFmaCovers' : 'simdCovers'} first)`);
 		}
@@ -278,24 +278,6 @@ export class SimdNet implements Trainer {
 		}
 
 		return {loss: loss / set.n, accuracy: correct / set.n};
-	}
-
-	snapshot(): WeightsSnapshot {
-		return this.weights.snapshot();
-	}
-
-	snapshotFrom(arrays: Float32Array[]): WeightsSnapshot {
-		return this.weights.snapshotFrom(arrays);
-	}
-
-	async saveState(state: StateWriter): Promise<void> {
-		this.weights.saveState(state);
-		this.optimizer.saveState(state, this.parameters);
-	}
-
-	async loadState(state: StateReader): Promise<void> {
-		this.weights.loadState(state);
-		this.optimizer.loadState(state, this.parameters);
 	}
 
 	dispose(): void {}
