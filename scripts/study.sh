@@ -9,8 +9,8 @@
 # Wall time on a quiet 2-core machine, estimated from CPU per step measured on the SIMD path (`npm run build && node
 # dist/scripts/study-estimate.js sweeps/{learning-rate,width-vs-depth,activation,epochs,batch-size,modification,cnn,best}.yaml`,
 # 2026-12-01; docs/measurements.md, "The study's budget"): about 17 minutes with 2 workers (23 if ASHA prunes nothing
-# in `best`), and a run of the same sweeps on the SIMD path took 1,189 s on 2026-11-28: well inside the 60 minutes
-# asked, so no sweep is shortened or split.
+# in `best`). The run that wrote the committed reports/study.db took 1,004 s (2026-12-01, every trial on simd-fma, 2
+# workers, nothing else on the cores): well inside the 60 minutes asked, so no sweep is shortened or split.
 # Question 7's searches run separately: scripts/beyond.sh (`npm run study:beyond`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
