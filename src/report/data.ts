@@ -2,12 +2,12 @@
  * Everything a report needs about one sweep, read from the store in one place.
  */
 import {UsageError} from '../errors.js';
-import type {StepSummary, Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
+import type {RankedConfig, StepSummary, Store, StoredStep, SweepRecord, TrialRecord} from '../store/store.js';
 import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
 import {objectiveFront, type ObjectiveFront} from './front.js';
-import {configRows, needsReplay, stepsByTrial} from './leaderboard.js';
-import {type Tradeoff, tradeoff} from './ranking.js';
+import {needsReplay, stepsByTrial, testedSpreads} from './leaderboard.js';
+import {rankQuery, type Tradeoff, tradeoffOf} from './ranking.js';
 
 /** A sweep ranked: its trials and the configs' rows, without the steps. */
 export interface SweepRanking {
@@ -48,11 +48,13 @@ export async function rankSweep(store: Store, name: string, options: {margin?: n
 	const keys = sweptKeys(sweep.definition);
 	const metric = sweepMetric(sweep.definition);
 	const {objectives} = sweep.definition;
+	const {configs} = await store.rankConfigs(sweep.id, rankQuery(metric, {kind: 'all'}, options.margin));
 	// Steps are read only for what the summaries do not hold: a front's objectives (each completed trial's), and
 	// the tested epoch of trials recorded before the trainer reported test_epoch (early stopping replayed).
 	const needed = trials.filter(trial => (objectives ? trial.state === 'completed' : needsReplay(trial))).map(trial => trial.id);
 	const steps = needed.length > 0 ? await store.trialSteps(needed) : [];
-	const result = tradeoff(configRows(trials, summaries, metric, stepsByTrial(steps)), {margin: options.margin, metric});
+	replayTested(configs, trials, summaries, stepsByTrial(steps), metric);
+	const result = tradeoffOf(configs, metric, options.margin);
 	const front = objectives ? objectiveFront(objectives, trials, steps) : undefined;
 	return {
 		sweep,
@@ -64,6 +66,23 @@ export async function rankSweep(store: Store, name: string, options: {margin?: n
 		result: front ? onFront(result, front) : result,
 		...(front && {front}),
 	};
+}
+
+/**
+ * The tested epoch and the metric there of the configs that have trials recorded before the trainer reported
+ * test_epoch (RankedConfig.replayed; the store's rows leave those trials out): early stopping replayed on their
+ * steps (`histories` holds at least theirs), in place. Databases written since hold none.
+ */
+export function replayTested(configs: readonly RankedConfig[], trials: readonly TrialRecord[], summaries: ReadonlyMap<number, StepSummary>, histories: ReadonlyMap<number, readonly StoredStep[]>, metric: MetricSpec): void {
+	const replayed = new Set(configs.filter(config => config.replayed > 0).map(config => config.row.configHash));
+	if (replayed.size === 0) {
+		return;
+	}
+
+	for (const config of configs.filter(config => replayed.has(config.row.configHash))) {
+		const completed = trials.filter(trial => trial.configHash === config.row.configHash && trial.state === 'completed');
+		Object.assign(config.row, testedSpreads(completed, summaries, histories, metric));
+	}
 }
 
 /** rankSweep with every step of the sweep, for the charts of a report. */
