@@ -7,7 +7,7 @@ import {describeConfig, sweptKeys} from '../sweep/describe.js';
 import {type MetricSpec, sweepMetric, type TrialParams} from '../types.js';
 import {objectiveFront, type ObjectiveFront} from './front.js';
 import {needsReplay, stepsByTrial, testedSpreads} from './leaderboard.js';
-import {rankQuery, type Tradeoff, tradeoffOf} from './ranking.js';
+import {rankQuery, type RankedRow, type Tradeoff, tradeoffOf} from './ranking.js';
 
 /** A sweep ranked: its trials and the configs' rows, without the steps. */
 export interface SweepRanking {
@@ -92,12 +92,16 @@ export async function readSweep(store: Store, name: string, options: {margin?: n
 }
 
 /** The ranking with the Pareto flags and the knee of the sweep's own objectives instead of metric against time. */
-function onFront(result: Tradeoff, front: ObjectiveFront): Tradeoff {
-	const ranks = new Map(front.points.map(point => [point.configHash, point.rank]));
+export function onFront(result: Tradeoff, front: ObjectiveFront): Tradeoff {
 	// In place: mostAccurate and the others are these same row objects.
-	for (const row of result.rows) {
+	frontFlags(result.rows, front);
+	return {...result, knee: result.rows.find(row => row.configHash === front.knee)};
+}
+
+/** Set each row's `pareto` flag to its config's place on a multi-objective sweep's front, in place. */
+export function frontFlags(rows: readonly RankedRow[], front: ObjectiveFront): void {
+	const ranks = new Map(front.points.map(point => [point.configHash, point.rank]));
+	for (const row of rows) {
 		row.pareto = ranks.get(row.configHash) === 1;
 	}
-
-	return {...result, knee: result.rows.find(row => row.configHash === front.knee)};
 }

@@ -7,14 +7,14 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialParams, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
 	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease,
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
-import {configValuesSql, decodeActivity, decodeRanking, type NamedSql, rankingSql, rowsSql, sweepActivitySql, toPositional} from './ranking.js';
+import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sweepActivitySql, toPositional} from './ranking.js';
 import {describeError, firstConnectionError, isConflict, isConnectionError, oneLine, redactUrl, storeError} from './pg-connection.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
@@ -479,6 +479,13 @@ export class PostgresStore implements Store {
 		});
 	}
 
+	async configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>> {
+		return this.#read(`reading the configs' means of sweep ${sweepId}`, async client => {
+			const {text, values} = toPositional(configMeansSql('postgres', sweepId, query));
+			return decodeMeans((await client.query<Record<string, unknown>>(text, values)).rows, keys);
+		});
+	}
+
 	async configValues(sweepId: number, key: string, limit: number): Promise<string[]> {
 		return this.#read(`reading the values of ${key} in sweep ${sweepId}`, async client => {
 			const {text, values} = toPositional(configValuesSql('postgres', sweepId, key, limit));
@@ -486,12 +493,13 @@ export class PostgresStore implements Store {
 		});
 	}
 
-	async trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; states?: readonly TrialState[]}): Promise<TrialRecord[]> {
+	async trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; active?: boolean}): Promise<TrialRecord[]> {
 		return this.#read(`reading trials of sweep ${sweepId}`, async client =>
 			(
 				await client.query<PgTrialRow>(
-					'SELECT * FROM trials WHERE sweep_id = $1 AND (config_hash = ANY($2::text[]) OR state = ANY($3::text[])) ORDER BY ordinal, id',
-					[sweepId, [...(filter.configHashes ?? [])], [...(filter.states ?? [])]],
+					`SELECT * FROM trials WHERE sweep_id = $1
+					AND (config_hash = ANY($2::text[]) OR ($3 AND state IN ('pending', 'running', 'interrupted') AND epochs_run > 0)) ORDER BY ordinal, id`,
+					[sweepId, [...(filter.configHashes ?? [])], filter.active === true],
 				)
 			).rows.map(row => toTrial(row, pgReal)),
 		);

@@ -81,7 +81,7 @@ export function rankingSql(dialect: Dialect, sweepId: number, query: RankQuery):
 	const params: Record<string, unknown> = {sweepId, goal: query.metric.goal, margin: query.margin, relative: query.relativeMargin};
 	const rows = `(${queryText(dialect, 'config-rows')}) c ON c.config_hash = r.config_hash`;
 	const {select} = query;
-	const totals = `count(*) OVER () AS total, ${dialect === 'sqlite' ? 'sum(r.usable)' : 'count(*) FILTER (WHERE r.usable)'} OVER () AS usable_total`;
+	const totals = `count(*) OVER () AS total, count(r.rank) OVER () AS ranked_total, ${dialect === 'sqlite' ? 'sum(r.usable)' : 'count(*) FILTER (WHERE r.usable)'} OVER () AS usable_total`;
 	switch (select.kind) {
 		case 'all': {
 			return {sql: `SELECT r.*, c.*, ${totals} FROM (${ranking}) r JOIN ${rows} ORDER BY r.pos`, params: {...params, hashes: null}, joined: true};
@@ -136,7 +136,7 @@ export function rankingSql(dialect: Dialect, sweepId: number, query: RankQuery):
 
 			const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
 			return {
-				sql: `SELECT r.*, ${joined ? 'c.*, ' : ''}count(*) OVER () AS total, ${dialect === 'sqlite' ? 'sum(r.usable)' : 'count(*) FILTER (WHERE r.usable)'} OVER () AS usable_total
+				sql: `SELECT r.*, ${joined ? 'c.*, ' : ''}${totals}
 					FROM (${ranking}) r ${joined ? `JOIN ${rows}` : ''} ${filter}
 					ORDER BY ${order} IS NULL, ${order} ${select.descending ? 'DESC' : 'ASC'}, r.pos
 					LIMIT @limit OFFSET @offset`,
@@ -145,6 +145,23 @@ export function rankingSql(dialect: Dialect, sweepId: number, query: RankQuery):
 			};
 		}
 	}
+}
+
+/** Each ranked config's first trial's config and mean value, best first (Store.configMeans). */
+export function configMeansSql(dialect: Dialect, sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>): NamedSql {
+	return {
+		sql: `SELECT r.value_mean, (SELECT t.config FROM trials t WHERE t.sweep_id = @sweepId AND t.config_hash = r.config_hash ORDER BY t.ordinal, t.id LIMIT 1) AS config
+			FROM (${queryText(dialect, 'config-ranking')}) r WHERE r.rank IS NOT NULL ORDER BY r.pos`,
+		params: {sweepId, goal: query.metric.goal, margin: query.margin, relative: query.relativeMargin},
+	};
+}
+
+/** Rows of configMeansSql, each config cut to `keys`. */
+export function decodeMeans(rows: readonly Raw[], keys: readonly string[]): Array<{config: TrialParams; value: number}> {
+	return rows.map(row => {
+		const config = JSON.parse(String(row.config)) as TrialParams;
+		return {config: Object.fromEntries(keys.filter(key => key in config).map(key => [key, config[key]])) as TrialParams, value: Number(row.value_mean)};
+	});
 }
 
 /** config-rows.sql for these configs. */
@@ -217,7 +234,7 @@ export function decodeRanking(ranked: readonly Raw[], rows?: ReadonlyMap<string,
 			replayed: num(full.replay) ?? 0,
 		};
 	});
-	return {total: num(ranked[0]?.total) ?? 0, usable: num(ranked[0]?.usable_total) ?? 0, configs};
+	return {total: num(ranked[0]?.total) ?? 0, ranked: num(ranked[0]?.ranked_total) ?? 0, usable: num(ranked[0]?.usable_total) ?? 0, configs};
 }
 
 /** The distinct values of a swept key, as JSON text, for Store.configValues. */

@@ -6,14 +6,14 @@
 import {accessSync, constants as fsConstants, existsSync, mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import Database from 'better-sqlite3';
-import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialParams, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
 	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease, needsMigration,
 	noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
-import {configValuesSql, decodeActivity, decodeRanking, type NamedSql, rankingSql, rowsSql, sqliteParams, sweepActivitySql} from './ranking.js';
+import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sqliteParams, sweepActivitySql} from './ranking.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
 	type CheckpointRow, toCheckpoint, toSteps, toSweep, toSweepCheckpoint, toSweepStatuses, toTrial, type TrialRow,
@@ -397,13 +397,17 @@ export class SqliteStore implements Store {
 		});
 	}
 
+	async configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>> {
+		return this.#read(`reading the configs' means of sweep ${sweepId}`, () => decodeMeans(this.#all(configMeansSql('sqlite', sweepId, query)), keys));
+	}
+
 	async configValues(sweepId: number, key: string, limit: number): Promise<string[]> {
 		return this.#read(`reading the values of ${key} in sweep ${sweepId}`, () => this.#all(configValuesSql('sqlite', sweepId, key, limit)).map(row => String(row.value)));
 	}
 
-	async trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; states?: readonly TrialState[]}): Promise<TrialRecord[]> {
+	async trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; active?: boolean}): Promise<TrialRecord[]> {
 		return this.#read(`reading trials of sweep ${sweepId}`, () =>
-			(this.#statements.trialsOf.all({sweepId, hashes: JSON.stringify(filter.configHashes ?? []), states: JSON.stringify(filter.states ?? [])}) as SqliteTrialRow[])
+			(this.#statements.trialsOf.all({sweepId, hashes: JSON.stringify(filter.configHashes ?? []), active: filter.active ? 1 : 0}) as SqliteTrialRow[])
 				.map(row => toTrial(row, decodeReal)),
 		);
 	}
@@ -577,7 +581,7 @@ function prepareStatements(db: Database.Database) {
 		stepSummaries: db.prepare(stepSummariesSql('@sweepId')),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
 		trialsOf: db.prepare(`SELECT * FROM trials WHERE sweep_id = @sweepId
-			AND (config_hash IN (SELECT value FROM json_each(@hashes)) OR state IN (SELECT value FROM json_each(@states))) ORDER BY ordinal, id`),
+			AND (config_hash IN (SELECT value FROM json_each(@hashes)) OR (@active AND state IN ('pending', 'running', 'interrupted') AND epochs_run > 0)) ORDER BY ordinal, id`),
 		stepsOfTrials: db.prepare(`
 			SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
 			LEFT JOIN metrics m ON m.step_id = s.id

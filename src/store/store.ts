@@ -214,7 +214,8 @@ export interface RankedConfig {
 export interface RankedPage {
 	/** Configs the selection matched (for 'page': before the offset and limit). */
 	total: number;
-	/** Configs of the whole sweep with a finite value and training time. */
+	/** Configs the selection matched with a finite value (a rank), and with a finite value and training time (for 'page': after the filters; else of the whole sweep). */
+	ranked: number;
 	usable: number;
 	configs: RankedConfig[];
 }
@@ -390,13 +391,19 @@ export interface Store {
 	rankConfigs(sweepId: number, query: RankQuery): Promise<RankedPage>;
 
 	/**
+	 * The swept values (`keys` of the config) and mean value of each config that has one, best first, as
+	 * rankConfigs ranks them: what parameter importance is fitted to.
+	 */
+	configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>>;
+
+	/**
 	 * The distinct values of a swept key over the sweep's configs, as JSON text the way this database writes it
 	 * (what a RankSelection 'page' filters by), at most `limit` of them; configs without the key have none.
 	 */
 	configValues(sweepId: number, key: string, limit: number): Promise<string[]>;
 
-	/** The trials of these configs, and those in these states, by ordinal. */
-	trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; states?: readonly TrialState[]}): Promise<TrialRecord[]>;
+	/** The trials of these configs and, with `active`, the unfinished trials that have recorded a step, by ordinal. */
+	trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; active?: boolean}): Promise<TrialRecord[]>;
 
 	/** Sums over the sweep's trials for its progress; `baseEpochs` is the planned epochs of a config that does not say. */
 	sweepActivity(sweepId: number, baseEpochs: number | null): Promise<SweepActivity>;
