@@ -29,6 +29,8 @@ export const GREY_LINES = 60;
 export const MAX_POINTS = 500;
 export const MAX_LINES = 150;
 export const MAX_FILTER_VALUES = 50;
+/** The best configs an analysis holds whole: what the parallel coordinates draw, and the leaderboard's first pages. */
+export const TOP_HELD = Math.max(MAX_LINES, TOP_IN_COLOUR);
 
 export interface TrialLite {
 	id: number;
@@ -75,6 +77,10 @@ export interface SweepAnalysis {
 	 * sweep), ranked by the store; mostAccurate, fastestWithinMargin and the knee are the whole sweep's.
 	 */
 	result: Tradeoff;
+	/** The ranked configs of `result.rows` with their places; the first `held` places of the `total` configs are all there. */
+	configs: RankedConfig[];
+	total: number;
+	held: number;
 	/** Configs of the whole sweep with a value (a rank), and with a value and a training time. */
 	ranked: number;
 	usable: number;
@@ -218,7 +224,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 	}
 
 	// A multi-objective sweep's chart draws its front's every config; the others draw a bounded selection.
-	const ranked = await store.rankConfigs(sweep.id, rankQuery(metric, objectives ? {kind: 'all'} : {kind: 'chart', top: Math.max(MAX_LINES, TOP_IN_COLOUR), sample: MAX_POINTS}));
+	const ranked = await store.rankConfigs(sweep.id, rankQuery(metric, objectives ? {kind: 'all'} : {kind: 'chart', top: TOP_HELD, sample: MAX_POINTS}));
 	await finish(store, sweep, ranked.configs, metric, front);
 	const tradeoff = tradeoffOf(ranked.configs, metric);
 	const result = front ? {...tradeoff, knee: tradeoff.rows.find(row => row.configHash === front.knee)} : tradeoff;
@@ -258,6 +264,9 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 		keys,
 		label,
 		result,
+		total: ranked.total,
+		held: objectives ? ranked.total : Math.min(TOP_HELD, ranked.total),
+		configs: ranked.configs,
 		ranked: ranked.ranked,
 		usable: ranked.usable,
 		withSteps: activity.withSteps,
@@ -292,8 +301,16 @@ export interface TableQuery {
 export async function leaderboardPage(store: Store, analysis: SweepAnalysis, query: TableQuery) {
 	const params = Object.fromEntries(Object.entries(query.params).map(([key, shown]) => [key, analysis.valueTexts[key]?.get(shown) ?? []]));
 	const {metric} = analysis.result;
-	const page = await store.rankConfigs(analysis.sweep.id, rankQuery(metric, {kind: 'page', sort: query.sort, descending: query.descending, state: query.state, params, offset: query.offset, limit: query.limit}));
-	await finish(store, analysis.sweep, page.configs, metric, analysis.front);
+	// The first pages in rank order, unfiltered, are in the analysis already (the same query's rows): the page as it
+	// opens costs no second ranking.
+	const held = query.sort === 'rank' && !query.descending && !query.state && Object.keys(params).length === 0 && query.offset + query.limit <= analysis.held;
+	const page = held
+		? {total: analysis.total, configs: analysis.configs.filter(config => config.position > query.offset && config.position <= query.offset + query.limit)}
+		: await store.rankConfigs(analysis.sweep.id, rankQuery(metric, {kind: 'page', sort: query.sort, descending: query.descending, state: query.state, params, offset: query.offset, limit: query.limit}));
+	if (!held) {
+		await finish(store, analysis.sweep, page.configs, metric, analysis.front);
+	}
+
 	const rows = page.configs.map(config => config.row);
 	const trials: Record<string, TrialLite[]> = {};
 	if (rows.length > 0) {

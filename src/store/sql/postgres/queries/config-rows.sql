@@ -3,7 +3,7 @@
 WITH
 x AS (
 	SELECT
-		t.config_hash, t.ordinal, t.id, t.state, t.config, t.param_count, t.backend,
+		t.config_hash, t.ordinal, t.id, t.state, t.param_count, t.backend,
 		CASE WHEN c THEN CASE WHEN abs(t.best_value) <= '1.7976931348623157e308'::float8 THEN t.best_value END END AS value,
 		CASE WHEN c THEN CASE WHEN abs(t.test_accuracy) <= '1.7976931348623157e308'::float8 THEN t.test_accuracy END END AS test_accuracy,
 		CASE WHEN c AND jsonb_typeof(t.final_metrics::jsonb -> 'test_epoch') = 'number' THEN (t.final_metrics::jsonb ->> 'test_epoch')::float8 END AS tested_epoch,
@@ -32,7 +32,8 @@ g AS (
 		count(*) FILTER (WHERE state = 'pruned')::integer AS pruned,
 		count(*) FILTER (WHERE state = 'interrupted')::integer AS interrupted,
 		count(*) FILTER (WHERE state = 'timeout')::integer AS timeout,
-		max(CASE WHEN k = 1 THEN config END) AS config,
+		-- The first trial's config, read by id at the end: the configs' text is not carried through the grouping.
+		max(CASE WHEN k = 1 THEN id END) AS first_id,
 		max(CASE WHEN kp = 1 THEN param_count END) AS param_count,
 		count(value)::integer AS value_n, avg(value) AS value_mean,
 		count(test_accuracy)::integer AS test_accuracy_n, avg(test_accuracy) AS test_accuracy_mean,
@@ -68,7 +69,7 @@ s AS (
 	GROUP BY g.config_hash
 )
 SELECT
-	g.config_hash, g.config, g.trials, g.completed, g.replay, g.pending, g.running, g.failed, g.diverged, g.pruned, g.interrupted, g.timeout, g.param_count, b.backends,
+	g.config_hash, (SELECT t.config FROM trials t WHERE t.id = g.first_id) AS config, g.trials, g.completed, g.replay, g.pending, g.running, g.failed, g.diverged, g.pruned, g.interrupted, g.timeout, g.param_count, b.backends,
 	g.value_mean, CASE g.value_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(s.value_ss / (g.value_n - 1)) END AS value_std, g.value_n,
 	g.test_accuracy_mean, CASE g.test_accuracy_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(s.test_accuracy_ss / (g.test_accuracy_n - 1)) END AS test_accuracy_std, g.test_accuracy_n,
 	g.tested_epoch_mean, CASE g.tested_epoch_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(s.tested_epoch_ss / (g.tested_epoch_n - 1)) END AS tested_epoch_std, g.tested_epoch_n,

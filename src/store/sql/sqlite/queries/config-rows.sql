@@ -7,7 +7,7 @@
 WITH
 x AS (
 	SELECT
-		t.config_hash, t.ordinal, t.id, t.state, t.config, t.param_count, t.backend,
+		t.config_hash, t.ordinal, t.id, t.state, t.param_count, t.backend,
 		CASE WHEN c THEN CASE WHEN typeof(t.best_value) IN ('real', 'integer') AND abs(t.best_value) <= 1.7976931348623157e308 THEN t.best_value END END AS value,
 		CASE WHEN c THEN CASE WHEN typeof(t.test_accuracy) IN ('real', 'integer') AND abs(t.test_accuracy) <= 1.7976931348623157e308 THEN t.test_accuracy END END AS test_accuracy,
 		CASE WHEN c THEN CASE WHEN json_type(t.final_metrics, '$.test_epoch') IN ('integer', 'real') THEN json_extract(t.final_metrics, '$.test_epoch') END END AS tested_epoch,
@@ -30,7 +30,8 @@ g AS (
 		config_hash, count(*) AS trials, sum(state = 'completed') AS completed, sum(replay) AS replay,
 		sum(state = 'pending') AS pending, sum(state = 'running') AS running, sum(state = 'failed') AS failed,
 		sum(state = 'diverged') AS diverged, sum(state = 'pruned') AS pruned, sum(state = 'interrupted') AS interrupted, sum(state = 'timeout') AS timeout,
-		max(CASE WHEN k = 1 THEN config END) AS config,
+		-- The first trial's config, read by id at the end: the configs' text is not carried through the grouping.
+		max(CASE WHEN k = 1 THEN id END) AS first_id,
 		max(CASE WHEN kp = 1 THEN param_count END) AS param_count,
 		count(value) AS value_n, avg(value) AS value_mean,
 		count(test_accuracy) AS test_accuracy_n, avg(test_accuracy) AS test_accuracy_mean,
@@ -67,7 +68,7 @@ s AS (
 	GROUP BY g.config_hash
 )
 SELECT
-	config_hash, config, trials, completed, replay, pending, running, failed, diverged, pruned, interrupted, timeout, param_count, backends,
+	config_hash, (SELECT t.config FROM trials t WHERE t.id = first_id) AS config, trials, completed, replay, pending, running, failed, diverged, pruned, interrupted, timeout, param_count, backends,
 	value_mean, CASE value_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(value_ss / (value_n - 1)) END AS value_std, value_n,
 	test_accuracy_mean, CASE test_accuracy_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(test_accuracy_ss / (test_accuracy_n - 1)) END AS test_accuracy_std, test_accuracy_n,
 	tested_epoch_mean, CASE tested_epoch_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(tested_epoch_ss / (tested_epoch_n - 1)) END AS tested_epoch_std, tested_epoch_n,
