@@ -68,9 +68,19 @@ const ROW_SORTS: Record<string, string> = {
 const jsonValue = (dialect: Dialect, alias: string, key: string): string =>
 	(dialect === 'sqlite' ? `(${alias}.config -> ('$."' || @${key} || '"'))` : `(${alias}.config::jsonb -> @${key})::text`);
 
-/** The swept value to sort by: SQLite's SQL value (numbers as numbers), PostgreSQL's jsonb (numbers compare as numbers). */
-const sortValue = (dialect: Dialect, key: string): string =>
-	(dialect === 'sqlite' ? `(c.config ->> ('$."' || @${key} || '"'))` : `(c.config::jsonb -> @${key})`);
+/**
+ * What to sort by a swept value, as report/chart-common.ts compareValues orders values: numbers by value, arrays
+ * (layer widths) by length then element by element. PostgreSQL's jsonb order is that; SQLite's is spelled out for
+ * arrays of up to four elements.
+ */
+function sortValue(dialect: Dialect, key: string): string[] {
+	if (dialect === 'postgres') {
+		return [`(c.config::jsonb -> @${key})`];
+	}
+
+	const path = (suffix = '') => `('$."' || @${key} || '"${suffix}')`;
+	return [`json_array_length(c.config, ${path()})`, ...[0, 1, 2, 3].map(index => `(c.config ->> ${path(`[${index}]`)})`), `(c.config ->> ${path()})`];
+}
 
 /**
  * The statement that selects the ranked configs (and their full rows when `joined`); when not joined, the caller
@@ -119,16 +129,16 @@ export function rankingSql(dialect: Dialect, sweepId: number, query: RankQuery):
 				params[`values${index}`] = JSON.stringify(values);
 			}
 
-			let order: string;
+			let order: string[];
 			let joined = false;
 			if (select.sort.startsWith('param:')) {
 				order = sortValue(dialect, 'sortKey');
 				params.sortKey = select.sort.slice('param:'.length);
 				joined = true;
 			} else if (RANKING_SORTS[select.sort]) {
-				order = RANKING_SORTS[select.sort];
+				order = [RANKING_SORTS[select.sort]];
 			} else if (ROW_SORTS[select.sort]) {
-				order = ROW_SORTS[select.sort];
+				order = [ROW_SORTS[select.sort]];
 				joined = true;
 			} else {
 				throw new StoreError(`sort=${select.sort}: expected one of ${RANK_SORTS.join(', ')} or param:<swept key>`);
@@ -138,7 +148,7 @@ export function rankingSql(dialect: Dialect, sweepId: number, query: RankQuery):
 			return {
 				sql: `SELECT r.*, ${joined ? 'c.*, ' : ''}${totals}
 					FROM (${ranking}) r ${joined ? `JOIN ${rows}` : ''} ${filter}
-					ORDER BY ${order} IS NULL, ${order} ${select.descending ? 'DESC' : 'ASC'}, r.pos
+					ORDER BY ${order.at(-1)!} IS NULL, ${order.map(value => `${value} ${select.descending ? 'DESC' : 'ASC'}`).join(', ')}, r.pos
 					LIMIT @limit OFFSET @offset`,
 				params: {...params, ...(joined && {hashes: null}), limit: select.limit, offset: select.offset},
 				joined,

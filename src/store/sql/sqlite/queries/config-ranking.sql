@@ -54,7 +54,7 @@ usable AS MATERIALIZED (
 	WHERE o.score IS NOT NULL AND o.train_seconds_n > 0
 ),
 groups AS MATERIALIZED (SELECT pos, leader, count(*) OVER (PARTITION BY leader) AS size FROM walk WHERE pos > 0),
-best AS (SELECT score, abs(value_mean) * iif(@relative, @margin, 1.0) + iif(@relative, 0.0, @margin) AS within FROM ordered WHERE pos = 1 AND score IS NOT NULL),
+best AS (SELECT score, iif(@relative, abs(value_mean) * @margin, @margin) AS within FROM ordered WHERE pos = 1 AND score IS NOT NULL),
 -- "The fastest config within the margin of the best" (report/ranking.ts tradeoff) and those whose time it cannot be told from.
 candidates AS MATERIALIZED (
 	SELECT o.pos, o.train_seconds_n, o.train_seconds_mean, o.train_seconds_std,
