@@ -434,7 +434,7 @@ async function importanceInThread(store: Store, analysis: SweepAnalysis, threads
 		return {note: NO_IMPORTANCE};
 	}
 
-	const worker = new Worker(new URL('importance-thread.js', import.meta.url), {workerData: {parameters: analysis.sweep.definition.parameters, observations}});
+	const worker = new Worker(new URL('importance-thread.js', import.meta.url), {workerData: {parameters: analysis.sweep.definition.parameters, observations}, resourceLimits: {maxYoungGenerationSizeMb: 4}});
 	threads.add(worker);
 	try {
 		const message = await new Promise<{result: ImportanceResult} | {error: string}>((resolve, reject) => {

@@ -481,7 +481,7 @@ export class PostgresStore implements Store {
 
 	async configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>> {
 		return this.#read(`reading the configs' means of sweep ${sweepId}`, async client => {
-			const {text, values} = toPositional(configMeansSql('postgres', sweepId, query));
+			const {text, values} = toPositional(configMeansSql('postgres', sweepId, query, keys));
 			return decodeMeans((await client.query<Record<string, unknown>>(text, values)).rows, keys);
 		});
 	}

@@ -157,21 +157,25 @@ export function rankingSql(dialect: Dialect, sweepId: number, query: RankQuery):
 	}
 }
 
-/** Each ranked config's first trial's config and mean value, best first (Store.configMeans). */
-export function configMeansSql(dialect: Dialect, sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>): NamedSql {
+/**
+ * Each ranked config's swept values (`keys` of its first trial's config, as JSON text: the rest of the config is
+ * never read into memory) and mean value, best first (Store.configMeans).
+ */
+export function configMeansSql(dialect: Dialect, sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): NamedSql {
+	const first = `(SELECT t.id FROM trials t WHERE t.sweep_id = @sweepId AND t.config_hash = r.config_hash ORDER BY t.ordinal, t.id LIMIT 1)`;
 	return {
-		sql: `SELECT r.value_mean, (SELECT t.config FROM trials t WHERE t.sweep_id = @sweepId AND t.config_hash = r.config_hash ORDER BY t.ordinal, t.id LIMIT 1) AS config
-			FROM (${queryText(dialect, 'config-ranking')}) r WHERE r.rank IS NOT NULL ORDER BY r.pos`,
-		params: {sweepId, goal: query.metric.goal, margin: query.margin, relative: query.relativeMargin},
+		sql: `SELECT r.value_mean${keys.map((_, index) => `, ${jsonValue(dialect, 'f', `key${index}`)} AS v${index}`).join('')}
+			FROM (${queryText(dialect, 'config-ranking')}) r JOIN trials f ON f.id = ${first} WHERE r.rank IS NOT NULL ORDER BY r.pos`,
+		params: {sweepId, goal: query.metric.goal, margin: query.margin, relative: query.relativeMargin, ...Object.fromEntries(keys.map((key, index) => [`key${index}`, key]))},
 	};
 }
 
-/** Rows of configMeansSql, each config cut to `keys`. */
+/** Rows of configMeansSql: each config's swept values by key (a key the config lacks is left out). */
 export function decodeMeans(rows: readonly Raw[], keys: readonly string[]): Array<{config: TrialParams; value: number}> {
-	return rows.map(row => {
-		const config = JSON.parse(String(row.config)) as TrialParams;
-		return {config: Object.fromEntries(keys.filter(key => key in config).map(key => [key, config[key]])) as TrialParams, value: Number(row.value_mean)};
-	});
+	return rows.map(row => ({
+		config: Object.fromEntries(keys.flatMap((key, index) => (row[`v${index}`] === null || row[`v${index}`] === undefined ? [] : [[key, JSON.parse(String(row[`v${index}`])) as unknown]]))) as TrialParams,
+		value: Number(row.value_mean),
+	}));
 }
 
 /** config-rows.sql for these configs. */

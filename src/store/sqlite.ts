@@ -398,7 +398,7 @@ export class SqliteStore implements Store {
 	}
 
 	async configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>> {
-		return this.#read(`reading the configs' means of sweep ${sweepId}`, () => decodeMeans(this.#all(configMeansSql('sqlite', sweepId, query)), keys));
+		return this.#read(`reading the configs' means of sweep ${sweepId}`, () => decodeMeans(this.#all(configMeansSql('sqlite', sweepId, query, keys)), keys));
 	}
 
 	async configValues(sweepId: number, key: string, limit: number): Promise<string[]> {

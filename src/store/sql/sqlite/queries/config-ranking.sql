@@ -15,8 +15,15 @@ x AS (
 	FROM trials WHERE sweep_id = @sweepId
 ),
 g AS (
-	SELECT config_hash, count(value) AS value_n, avg(value) AS value_mean, count(train_seconds) AS train_seconds_n, avg(train_seconds) AS train_seconds_mean
-	FROM x GROUP BY config_hash
+	SELECT config_hash, count(value) AS value_n, avg(value) AS value_mean, count(train_seconds) AS train_seconds_n, avg(train_seconds) AS train_seconds_mean,
+		sum(value_d * value_d) AS value_ss, sum(train_d * train_d) AS train_ss
+	FROM (
+		SELECT config_hash, value, train_seconds,
+			value - avg(value) OVER (PARTITION BY config_hash) AS value_d,
+			train_seconds - avg(train_seconds) OVER (PARTITION BY config_hash) AS train_d
+		FROM x
+	)
+	GROUP BY config_hash
 ),
 -- Best first; configs without a value last; equal values by config hash.
 ordered AS MATERIALIZED (
@@ -24,10 +31,9 @@ ordered AS MATERIALIZED (
 	FROM (
 		SELECT g.config_hash, g.value_n, g.value_mean, g.train_seconds_n, g.train_seconds_mean,
 			CASE WHEN g.value_n > 0 THEN iif(@goal = 'minimize', -g.value_mean, g.value_mean) END AS score,
-			CASE g.value_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(sum((x.value - g.value_mean) * (x.value - g.value_mean)) / (g.value_n - 1)) END AS value_std,
-			CASE g.train_seconds_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(sum((x.train_seconds - g.train_seconds_mean) * (x.train_seconds - g.train_seconds_mean)) / (g.train_seconds_n - 1)) END AS train_seconds_std
-		FROM g JOIN x ON x.config_hash = g.config_hash
-		GROUP BY g.config_hash
+			CASE g.value_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(g.value_ss / (g.value_n - 1)) END AS value_std,
+			CASE g.train_seconds_n WHEN 0 THEN NULL WHEN 1 THEN 0.0 ELSE sqrt(g.train_ss / (g.train_seconds_n - 1)) END AS train_seconds_std
+		FROM g
 	) s
 ),
 -- Ties (report/ranking.ts rankRows): walking down the order, a config whose mean ± std overlaps that of the first
