@@ -14,7 +14,7 @@ import {
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
-import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sweepActivitySql, toPositional} from './ranking.js';
+import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sweepActivitySql, toPositional, totalsOf, totalsProbe} from './ranking.js';
 import {describeError, firstConnectionError, isConflict, isConnectionError, oneLine, redactUrl, storeError} from './pg-connection.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
@@ -470,6 +470,11 @@ export class PostgresStore implements Store {
 
 			const statement = rankingSql('postgres', sweepId, query);
 			const ranked = await all(statement);
+			const probe = ranked.length === 0 ? totalsProbe(query) : undefined;
+			if (probe) {
+				return {...totalsOf((await all(rankingSql('postgres', sweepId, probe)))[0]), configs: []};
+			}
+
 			if (statement.joined || ranked.length === 0) {
 				return decodeRanking(ranked);
 			}

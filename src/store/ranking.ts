@@ -178,6 +178,14 @@ export function decodeMeans(rows: readonly Raw[], keys: readonly string[]): Arra
 	}));
 }
 
+/**
+ * A page past the last row has no row to carry the totals: the same selection's first row, to count with (the caller
+ * keeps no config of it).
+ */
+export function totalsProbe(query: RankQuery): RankQuery | undefined {
+	return query.select.kind === 'page' && query.select.offset > 0 ? {...query, select: {...query.select, offset: 0, limit: 1}} : undefined;
+}
+
 /** config-rows.sql for these configs. */
 export function rowsSql(dialect: Dialect, sweepId: number, hashes: readonly string[]): NamedSql {
 	return {sql: queryText(dialect, 'config-rows'), params: {sweepId, hashes: JSON.stringify(hashes)}};
@@ -248,8 +256,11 @@ export function decodeRanking(ranked: readonly Raw[], rows?: ReadonlyMap<string,
 			replayed: num(full.replay) ?? 0,
 		};
 	});
-	return {total: num(ranked[0]?.total) ?? 0, ranked: num(ranked[0]?.ranked_total) ?? 0, usable: num(ranked[0]?.usable_total) ?? 0, configs};
+	return {...totalsOf(ranked[0]), configs};
 }
+
+/** The totals a selection's rows carry (totalsProbe's row), or zeros without a row. */
+export const totalsOf = (row: Raw | undefined): Omit<RankedPage, 'configs'> => ({total: num(row?.total) ?? 0, ranked: num(row?.ranked_total) ?? 0, usable: num(row?.usable_total) ?? 0});
 
 /** The distinct values of a swept key, as JSON text, for Store.configValues. */
 export function configValuesSql(dialect: Dialect, sweepId: number, key: string, limit: number): NamedSql {

@@ -13,7 +13,7 @@ import {
 	noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
-import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sqliteParams, sweepActivitySql} from './ranking.js';
+import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sqliteParams, sweepActivitySql, totalsOf, totalsProbe} from './ranking.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
 	type CheckpointRow, toCheckpoint, toSteps, toSweep, toSweepCheckpoint, toSweepStatuses, toTrial, type TrialRow,
@@ -388,6 +388,11 @@ export class SqliteStore implements Store {
 		return this.#read(`ranking the configs of sweep ${sweepId}`, () => {
 			const statement = rankingSql('sqlite', sweepId, query);
 			const ranked = this.#all(statement);
+			const probe = ranked.length === 0 ? totalsProbe(query) : undefined;
+			if (probe) {
+				return {...totalsOf(this.#all(rankingSql('sqlite', sweepId, probe))[0]), configs: []};
+			}
+
 			if (statement.joined || ranked.length === 0) {
 				return decodeRanking(ranked);
 			}

@@ -206,7 +206,9 @@ for (const [dialect, open] of dialects) {
 			store.rankConfigs(sweepId, rankQuery(metric, {kind: 'page', sort: 'rank', descending: false, params: {}, offset: 0, limit: 10, ...select}));
 		t.deepEqual(same((await page({offset: 10, limit: 7})).configs), same(all.slice(10, 17)));
 		const past = await page({offset: all.length + 5});
-		t.deepEqual([past.total, past.configs.length], [0, 0]);
+		t.deepEqual([past.total, past.configs.length], [all.length, 0], 'a page past the end is empty and still counts');
+		const none = await page({state: 'timeout'});
+		t.deepEqual([none.total, none.configs.length], [0, 0]);
 		const last = await page({offset: all.length - 3});
 		t.deepEqual(same(last.configs), same(all.slice(-3)));
 		t.is(last.total, all.length);
