@@ -30,8 +30,9 @@ export interface SweepData extends SweepRanking {
 }
 
 /**
- * Read a sweep and rank its configs from the step summaries the store keeps: what `best`, the report and the
- * dashboard all rank with, without reading a step.
+ * Read a sweep with every config ranked by the store (Store.rankConfigs, from the step summaries it keeps, without
+ * reading a step): what `best` and the reports show; the dashboard asks the store for the same ranking a page at a
+ * time (src/serve/model.ts).
  * @throws UsageError when the database has no sweep of that name (the message lists the ones it has).
  */
 export async function rankSweep(store: Store, name: string, options: {margin?: number; db?: string} = {}): Promise<SweepRanking> {
