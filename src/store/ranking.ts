@@ -222,8 +222,11 @@ const spreadOf = (row: Raw, prefix: string): Spread => ({mean: num(row[`${prefix
 const flag = (value: unknown): boolean => value === true || value === 1;
 
 /** The ranking's rows with their config rows (from the same row when joined, else from `rows` by hash). */
-export function decodeRanking(ranked: readonly Raw[], rows?: ReadonlyMap<string, Raw>): RankedPage {
-	const configs = ranked.map((raw): RankedConfig => {
+export function decodeRanking(ranked: Iterable<Raw>, rows?: ReadonlyMap<string, Raw>): RankedPage {
+	// An iterable: SQLite hands the rows of a whole sweep over one at a time, each decoded and let go.
+	let first: Raw | undefined;
+	const configs = Array.from(ranked, (raw): RankedConfig => {
+		first ??= raw;
 		const full = rows?.get(String(raw.config_hash)) ?? raw;
 		const states: Partial<Record<TrialState, number>> = {};
 		for (const state of TRIAL_STATES) {
@@ -256,7 +259,7 @@ export function decodeRanking(ranked: readonly Raw[], rows?: ReadonlyMap<string,
 			replayed: num(full.replay) ?? 0,
 		};
 	});
-	return {...totalsOf(ranked[0]), configs};
+	return {...totalsOf(first), configs};
 }
 
 /** The totals a selection's rows carry (totalsProbe's row), or zeros without a row. */

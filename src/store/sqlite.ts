@@ -387,13 +387,19 @@ export class SqliteStore implements Store {
 	async rankConfigs(sweepId: number, query: RankQuery): Promise<RankedPage> {
 		return this.#read(`ranking the configs of sweep ${sweepId}`, () => {
 			const statement = rankingSql('sqlite', sweepId, query);
+			if (statement.joined) {
+				const page = decodeRanking(this.#db.prepare(statement.sql).iterate(sqliteParams(statement)) as Iterable<Record<string, unknown>>);
+				const probe = page.configs.length === 0 ? totalsProbe(query) : undefined;
+				return probe ? {...totalsOf(this.#all(rankingSql('sqlite', sweepId, probe))[0]), configs: []} : page;
+			}
+
 			const ranked = this.#all(statement);
 			const probe = ranked.length === 0 ? totalsProbe(query) : undefined;
 			if (probe) {
 				return {...totalsOf(this.#all(rankingSql('sqlite', sweepId, probe))[0]), configs: []};
 			}
 
-			if (statement.joined || ranked.length === 0) {
+			if (ranked.length === 0) {
 				return decodeRanking(ranked);
 			}
 
