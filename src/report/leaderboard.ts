@@ -1,48 +1,9 @@
-import type {StepSummary, StoredStep, TrialRecord} from '../store/store.js';
+import type {ConfigRow, Spread, StepSummary, StoredStep, TrialRecord} from '../store/store.js';
 import {testedEpoch} from '../train/early-stopping.js';
-import {builtinConfig, type MetricSpec, type TrialParams, type TrialState} from '../types.js';
+import {builtinConfig, type MetricSpec} from '../types.js';
 import {convergedEpoch} from './convergence.js';
 
-/** Mean and sample standard deviation (0 for a single value; NaN for none). */
-export interface Spread {
-	mean: number;
-	std: number;
-	n: number;
-}
-
-/** One config of a sweep with its repeats aggregated. */
-export interface ConfigRow {
-	configHash: string;
-	config: TrialParams;
-	/** Trials of this config (repeats), and how many completed. */
-	trials: number;
-	completed: number;
-	states: Partial<Record<TrialState, number>>;
-	/** Best value of the sweep's metric (by its goal) of each completed trial: what configs are ranked by. */
-	value: Spread;
-	/** The final metric test_accuracy (the built-in trainer reports it). */
-	testAccuracy: Spread;
-	/**
-	 * The epoch (step) whose weights test_accuracy is of (testedEpochOf): the last one, or the best one early stopping
-	 * restored, which need not be the step `value` is from.
-	 */
-	testedEpoch: Spread;
-	/** The metric at testedEpoch: the validation numbers of the very weights test_accuracy is of. */
-	testedValue: Spread;
-	/** Step (epoch) of the best value. */
-	bestEpoch: Spread;
-	/** Epoch the trial converged at (src/report/convergence.ts). */
-	convergedEpoch: Spread;
-	epochsRun: Spread;
-	/** Sum of the step seconds up to and including the best step: what training would cost had it stopped there. */
-	secondsToBest: Spread;
-	/** Wall seconds spent training and validating the whole trial. */
-	trainSeconds: Spread;
-	/** trainSeconds / epochsRun of each trial. */
-	secondsPerEpoch: Spread;
-	paramCount: number | null;
-	backends: string[];
-}
+export type {ConfigRow, Spread} from '../store/store.js';
 
 export function spread(values: number[]): Spread {
 	const finite = values.filter(value => Number.isFinite(value));
@@ -132,7 +93,8 @@ export function summariesOf(trials: readonly TrialRecord[], byTrial: ReadonlyMap
 }
 
 /**
- * Per-config rows, best first: ordered by the mean best value of the sweep's metric over completed trials;
+ * Per-config rows, best first (in memory, from steps: the reference the stores' ranking queries are tested
+ * against; a sweep in a store is ranked by Store.rankConfigs): ordered by the mean best value of the sweep's metric over completed trials;
  * configs with no completed trial come last.
  */
 export function leaderboard(trials: readonly TrialRecord[], steps: readonly StoredStep[], metric: MetricSpec): ConfigRow[] {
@@ -159,7 +121,6 @@ export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMa
 	const rows = [...groups.values()].map(group => {
 		const completed = group.filter(trial => trial.state === 'completed');
 		const outcomes = completed.map(trial => summaries.get(trial.id));
-		const tested = completed.map(trial => testedEpochOf(trial, histories.get(trial.id) ?? []));
 		const states: ConfigRow['states'] = {};
 		for (const trial of group) {
 			states[trial.state] = (states[trial.state] ?? 0) + 1;
@@ -173,8 +134,7 @@ export function configRows(trials: readonly TrialRecord[], summaries: ReadonlyMa
 			states,
 			value: spread(outcomes.map(outcome => finite(outcome?.bestValue))),
 			testAccuracy: spread(completed.map(trial => trial.testAccuracy ?? Number.NaN)),
-			testedEpoch: spread(tested.map(epoch => epoch ?? Number.NaN)),
-			testedValue: spread(completed.map((trial, i) => testedValueOf(trial, tested[i], outcomes[i], histories.get(trial.id), metric))),
+			...testedSpreads(completed, summaries, histories, metric),
 			bestEpoch: spread(outcomes.map(outcome => finite(outcome?.bestStep))),
 			convergedEpoch: spread(outcomes.map(outcome => finite(outcome?.convergedStep))),
 			epochsRun: spread(completed.map(trial => trial.epochsRun)),
@@ -205,6 +165,18 @@ export function testedEpochOf(trial: TrialRecord, history: readonly StoredStep[]
 
 	const epochs = history.map(step => ({epoch: step.step, valLoss: step.metrics.val_loss ?? Number.NaN, valAccuracy: step.metrics.val_accuracy ?? Number.NaN}));
 	return testedEpoch(builtinConfig(trial.config).earlyStopping, epochs);
+}
+
+/**
+ * The tested epoch and the metric there over a config's completed trials (testedEpochOf; the histories of the
+ * trials that needsReplay, the others' may be left out).
+ */
+export function testedSpreads(completed: readonly TrialRecord[], summaries: ReadonlyMap<number, StepSummary>, histories: ReadonlyMap<number, readonly StoredStep[]>, metric: MetricSpec): Pick<ConfigRow, 'testedEpoch' | 'testedValue'> {
+	const tested = completed.map(trial => testedEpochOf(trial, histories.get(trial.id) ?? []));
+	return {
+		testedEpoch: spread(tested.map(epoch => epoch ?? Number.NaN)),
+		testedValue: spread(completed.map((trial, i) => testedValueOf(trial, tested[i], summaries.get(trial.id), histories.get(trial.id), metric))),
+	};
 }
 
 /**

@@ -22,7 +22,7 @@ export function logKeys(definition: SweepDefinition): string[] {
  * validation accuracy, one line per config coloured by its accuracy, the best drawn on top. At most `maxLines`
  * configs (the best by rank).
  */
-export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, metric: MetricSpec, options: {maxLines?: number} = {}): TopLevelSpec {
+export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, metric: MetricSpec, options: {maxLines?: number; rankedTotal?: number} = {}): TopLevelSpec {
 	const {factor, title} = axisOf(metric);
 	const chance = chanceOf(metric);
 	const keys = Object.keys(definition.parameters).sort();
@@ -79,7 +79,7 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 		title: {
 			text: `Parallel coordinates (one line per config, coloured by ${title})`,
 			subtitle: [
-				shown.length < ranked.length ? `The best ${shown.length} of ${ranked.length} configs.` : undefined,
+				shown.length < (options.rankedTotal ?? ranked.length) ? `The best ${shown.length} of ${options.rankedTotal ?? ranked.length} configs.` : undefined,
 				informative.length < accuracies.length ? `${accuracies.length - informative.length} at chance level (≤ ${CHANCE_LEVEL * 100}%) end at the bottom of the accuracy axis.` : undefined,
 			].filter(line => line !== undefined),
 			...TITLE,

@@ -23,6 +23,8 @@ import type {RankedRow} from './ranking.js';
 export interface TradeoffOptions {
 	/** Draw at most this many configs (the front and the best first, then an even sample of the rest by rank). */
 	maxPoints?: number;
+	/** How many configs of the whole sweep could be drawn, when `rows` are a selection of them (the dashboard's). */
+	usableTotal?: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export function tradeoffSpec(rows: readonly RankedRow[], label: Label, metric: M
 	const y = {field: 'accuracy', type: 'quantitative' as const, title, scale: {domain, nice: false}};
 	const apartCount = values.filter(value => value.group.startsWith('chance')).length;
 	const subtitle = [
-		shown.length < usable.length ? `${shown.length} of ${usable.length} configs drawn (the front, then an even sample by rank).` : undefined,
+		shown.length < (options.usableTotal ?? usable.length) ? `${shown.length} of ${options.usableTotal ?? usable.length} configs drawn (the front, then an even sample by rank).` : undefined,
 		apartCount > 0 ? `${apartCount} config${apartCount === 1 ? '' : 's'} at chance level (≤ ${CHANCE_LEVEL * 100}%) drawn as triangles on the bottom edge.` : undefined,
 		'Labels: leaderboard rank of each front config.',
 	].filter(line => line !== undefined);

@@ -2,6 +2,7 @@
  * Ranking of a sweep's configs by its metric with their repeats taken seriously, and the answer to "which
  * config": the best, the fastest one nearly as good, the knee of the trade-off, the best within a budget.
  */
+import type {RankedConfig, RankedRow, RankQuery, RankSelection} from '../store/store.js';
 import {DEFAULT_METRIC, type MetricSpec} from '../types.js';
 import {isFraction} from './format.js';
 import {type ConfigRow, score, type Spread} from './leaderboard.js';
@@ -13,17 +14,7 @@ import {kneeIndex, paretoFront} from './pareto.js';
  */
 export const DEFAULT_MARGIN = 0.005;
 
-export interface RankedRow extends ConfigRow {
-	/**
-	 * 1-based competition rank by the mean best value of the metric; tied configs share the rank of the first of
-	 * them (1, 2, 2, 4). Null for a config without a finite value.
-	 */
-	rank: number | null;
-	/** Shares its rank with at least one other config (see `tied`). */
-	tied: boolean;
-	/** Not dominated on (mean metric better, mean training seconds down). */
-	pareto: boolean;
-}
+export type {RankedRow} from '../store/store.js';
 
 export interface Tradeoff {
 	/** What the rows are ranked by. */
@@ -71,8 +62,33 @@ export function tied(a: Spread, b: Spread): boolean {
 	return Math.abs(a.mean - b.mean) <= (a.std || 0) + (b.std || 0);
 }
 
+/** What Store.rankConfigs needs to rank a sweep by `metric` and to find the fastest config within `margin` (see Tradeoff). */
+export function rankQuery(metric: MetricSpec, select: RankSelection, margin = DEFAULT_MARGIN): RankQuery {
+	return {metric, margin, relativeMargin: !isFraction(metric), select};
+}
+
 /**
- * Rank configs by the mean best value of the metric. Walking down the sorted list, a config tied with the first
+ * The trade-off of configs the store ranked (Store.rankConfigs: ranks, ties, the front and the fastest config within
+ * the margin are the database's). `configs` are all of the sweep's, or a selection that holds the front (the knee
+ * is the front's), best first.
+ */
+export function tradeoffOf(configs: readonly RankedConfig[], metric: MetricSpec, margin = DEFAULT_MARGIN): Tradeoff {
+	const rows = configs.map(config => config.row);
+	const knee = kneeIndex(rows.map(row => pointOf(row, metric)), rows.map(row => row.pareto));
+	return {
+		metric,
+		rows,
+		margin,
+		mostAccurate: rows.find(row => Number.isFinite(row.value.mean)),
+		fastestWithinMargin: configs.find(config => config.fastest)?.row,
+		knee: knee === undefined ? undefined : rows[knee],
+		fastestTies: configs.filter(config => config.fastestTie).map(config => config.row),
+	};
+}
+
+/**
+ * Rank configs by the mean best value of the metric (in memory: the reference Store.rankConfigs' SQL is tested
+ * against, test/store/ranking.test.ts). Walking down the sorted list, a config tied with the first
  * config of the current rank group joins that group (same rank); otherwise it opens a new group ranked by
  * its position. Comparing with the group's first config, not the previous one, keeps a chain of small
  * steps from tying the whole table together.
@@ -106,7 +122,7 @@ export function rankRows(rows: readonly ConfigRow[], metric: MetricSpec = DEFAUL
 	return ranked;
 }
 
-/** Ranked rows and the configs a reader asks about first. `margin`: see Tradeoff (default 0.005). */
+/** Ranked rows and the configs a reader asks about first, in memory (see rankRows). `margin`: see Tradeoff (default 0.005). */
 export function tradeoff(rows: readonly ConfigRow[], options: {margin?: number; metric?: MetricSpec} = {}): Tradeoff {
 	const margin = options.margin ?? DEFAULT_MARGIN;
 	const metric = options.metric ?? DEFAULT_METRIC;

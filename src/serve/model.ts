@@ -1,24 +1,25 @@
 /**
- * What the dashboard shows, computed from the store with the report's own code (rankSweep, the ranking, the
- * chart specs), so the leaderboard is the one `sweeplab best` prints. Whole-sweep work happens once per change
- * of the sweep and is kept; what a page downloads is bounded (a page of the table, thinned curves, capped
- * charts) whatever the number of trials and epochs.
+ * What the dashboard shows, ranked by the store as `sweeplab best` ranks (Store.rankConfigs) and drawn with the
+ * report's chart specs, so the leaderboard is the one `best` prints. Neither memory nor what a page downloads grows
+ * with the sweep: the store ranks it, the leaderboard comes a page at a time from the store, and the charts get the
+ * best configs, the front and an even sample of the rest, with thinned curves. The analysis is made once per change
+ * of the sweep and kept.
  */
 import {Worker} from 'node:worker_threads';
 import type {TopLevelSpec} from 'vega-lite';
-import type {ObjectiveFront} from '../report/front.js';
 import {frontSpec} from '../report/front-plots.js';
-import {rankSweep, type SweepRanking} from '../report/data.js';
-import {axisOf, chanceOf, compareValues, fittedDomain, parameterOrder, TOP_IN_COLOUR, varyingKeys} from '../report/chart-common.js';
+import {frontFlags, replayTested} from '../report/data.js';
+import {objectiveFront, type ObjectiveFront} from '../report/front.js';
+import {axisOf, chanceOf, fittedDomain, parameterOrder, TOP_IN_COLOUR, varyingKeys} from '../report/chart-common.js';
 import {importanceSpec, parallelCoordinatesSpec} from '../report/parameter-plots.js';
 import {type CurveSeries, curvesSpec, learningCurvesSpec, tradeoffSpec} from '../report/plots.js';
 import {leaderboardCells, leaderboardHead, metricValue} from '../report/format.js';
-import {type ImportanceResult, importanceObservations} from '../report/importance.js';
-import {bestStepIndex, stepsByTrial} from '../report/leaderboard.js';
-import type {RankedRow, Tradeoff} from '../report/ranking.js';
-import type {Store, StoredStep, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
-import {formatValue} from '../sweep/describe.js';
-import {isUnfinished, type MetricSpec, type TrialParams, type TrialState} from '../types.js';
+import type {ImportanceResult} from '../report/importance.js';
+import {bestStepIndex, needsReplay, stepsByTrial} from '../report/leaderboard.js';
+import {type RankedRow, rankQuery, type Tradeoff, tradeoffOf} from '../report/ranking.js';
+import type {RankedConfig, Store, StoredStep, SweepActivity, SweepRecord, SweepStatus, TrialRecord} from '../store/store.js';
+import {describeConfig, formatValue, sweptKeys} from '../sweep/describe.js';
+import {isUnfinished, type MetricSpec, sweepMetric, type TrialParams, type TrialState} from '../types.js';
 
 /** Points kept per curve: beyond this many epochs a line is thinned (first, last and best epoch always kept), so page weight stops growing with the epoch count. */
 export const CURVE_POINTS = 20;
@@ -28,6 +29,8 @@ export const GREY_LINES = 60;
 export const MAX_POINTS = 500;
 export const MAX_LINES = 150;
 export const MAX_FILTER_VALUES = 50;
+/** The best configs an analysis holds whole: what the parallel coordinates draw, and the leaderboard's first pages. */
+export const TOP_HELD = Math.max(MAX_LINES, TOP_IN_COLOUR);
 
 export interface TrialLite {
 	id: number;
@@ -69,13 +72,29 @@ export interface SweepAnalysis {
 	/** The swept keys, sorted. */
 	keys: string[];
 	label: (config: TrialParams) => string;
+	/**
+	 * The configs the charts draw (the best, the front, an even sample by rank; every config of a multi-objective
+	 * sweep), ranked by the store; mostAccurate, fastestWithinMargin and the knee are the whole sweep's.
+	 */
 	result: Tradeoff;
+	/** The ranked configs of `result.rows` with their places; the first `held` places of the `total` configs are all there. */
+	configs: RankedConfig[];
+	total: number;
+	held: number;
+	/** Configs of the whole sweep with a value (a rank), and with a value and a training time. */
+	ranked: number;
+	usable: number;
+	/** Trials of the whole sweep that have recorded a step. */
+	withSteps: number;
 	summary: SweepSummary;
+	/** The trials of result.rows' configs, and the unfinished trials that have recorded a step. */
 	trials: TrialLite[];
 	/** Thinned points of the sweep's metric of the trials the per-epoch chart draws (drawnTrials) and the unfinished ones (`accuracy` holds the metric's value). */
 	curves: Map<number, Array<{epoch: number; accuracy: number}>>;
 	/** Swept values per parameter with at most MAX_FILTER_VALUES of them, in the parameter's order, for the table's filters. */
 	values: Record<string, string[]>;
+	/** For each of `values`' keys, each value as shown -> as the store writes it (what the leaderboard's filter asks for). */
+	valueTexts: Record<string, Map<string, string[]>>;
 	/** A multi-objective sweep's front (report/front.ts): its chart takes the trade-off chart's place. */
 	front?: ObjectiveFront;
 	/** The sweep page's charts, built once per analysis. */
@@ -100,21 +119,16 @@ export function thin<T>(history: readonly T[], best: number, max = CURVE_POINTS)
 export const plannedEpochs = (config: TrialParams): number | null => (typeof config.epochs === 'number' ? config.epochs : null);
 
 /**
- * The sweep's progress. The mean seconds per epoch comes from the finished trials' step summaries and the steps
- * of the unfinished ones (`unfinished`, read for their curves), so no step of a finished trial is read for it.
+ * The sweep's progress, from the store's sums over its trials (Store.sweepActivity: the finished trials' step
+ * summaries, start and finish times, epochs left) and the steps of the unfinished ones (`unfinished`, read for
+ * their curves), so no step of a finished trial is read for it.
  */
-function summarise(status: SweepStatus, data: SweepRanking, unfinished: readonly StoredStep[], now: number): SweepSummary {
+function summarise(status: SweepStatus, activity: SweepActivity, result: Tradeoff, label: (config: TrialParams) => string, unfinished: readonly StoredStep[], now: number): SweepSummary {
 	const {sweep, counts, total} = status;
 	const {definition} = sweep;
-	const {trials, result, label} = data;
 	const planned = Math.max(total, definition.method === 'grid' ? total : (definition.trials ?? 0) * definition.repeats);
 	const finished = total - counts.pending - counts.running - counts.interrupted;
-	let [seconds, timed] = [0, 0];
-	for (const summary of data.summaries.values()) {
-		seconds += summary.stepSeconds;
-		timed += summary.timedSteps;
-	}
-
+	let [seconds, timed] = [activity.stepSeconds, activity.timedSteps];
 	for (const step of unfinished) {
 		if (step.seconds !== undefined && Number.isFinite(step.seconds)) {
 			seconds += step.seconds;
@@ -123,31 +137,19 @@ function summarise(status: SweepStatus, data: SweepRanking, unfinished: readonly
 	}
 
 	const secondsPerEpoch = timed > 0 ? seconds / timed : null;
-	let [firstStart, lastEnd, ended] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0];
-	for (const trial of trials) {
-		if (trial.startedAt) {
-			firstStart = Math.min(firstStart, Date.parse(trial.startedAt));
-		}
-
-		if (trial.finishedAt && !isUnfinished(trial.state)) {
-			lastEnd = Math.max(lastEnd, Date.parse(trial.finishedAt));
-			ended++;
-		}
-	}
-
+	const firstStart = activity.firstStartedAt === null ? Number.NaN : Date.parse(activity.firstStartedAt);
+	const lastEnd = activity.lastFinishedAt === null ? Number.NaN : Date.parse(activity.lastFinishedAt);
 	const done = finished >= planned;
 	let trialsPerHour: number | null = null;
-	if (ended > 0 && Number.isFinite(firstStart)) {
+	if (activity.ended > 0 && Number.isFinite(firstStart)) {
 		const hours = ((done ? lastEnd : now) - firstStart) / 3_600_000;
-		trialsPerHour = hours > 0 ? ended / hours : null;
+		trialsPerHour = hours > 0 ? activity.ended / hours : null;
 	}
 
 	let etaSeconds: number | null = null;
 	const baseEpochs = plannedEpochs(definition.base);
 	if (!done && secondsPerEpoch !== null && baseEpochs !== null) {
-		const remaining = trials.filter(trial => isUnfinished(trial.state)).reduce((sum, trial) => sum + Math.max(0, (plannedEpochs(trial.config) ?? baseEpochs) - trial.epochsRun), 0)
-			+ (planned - total) * baseEpochs;
-		etaSeconds = (remaining * secondsPerEpoch) / Math.max(1, counts.running);
+		etaSeconds = ((activity.remainingEpochs + (planned - total) * baseEpochs) * secondsPerEpoch) / Math.max(1, counts.running);
 	}
 
 	const best = result.mostAccurate;
@@ -168,27 +170,67 @@ function summarise(status: SweepStatus, data: SweepRanking, unfinished: readonly
 	};
 }
 
+const toLite = (label: (config: TrialParams) => string) => (trial: TrialRecord): TrialLite => ({
+	id: trial.id,
+	ordinal: trial.ordinal,
+	repeat: trial.repeat,
+	state: trial.state,
+	config: label(trial.config),
+	configHash: trial.configHash,
+	epochs: plannedEpochs(trial.config),
+	epochsRun: trial.epochsRun,
+	stopReason: trial.stopReason,
+	host: trial.host,
+});
+
 /**
- * Rank one sweep (rankSweep: from the step summaries the store keeps, as `best` does), then read the steps of the
- * trials the per-epoch chart draws and of the unfinished ones only, thinned. What is kept is the ranked configs, a
- * light record per trial and those curves, so neither time nor memory grows with the epoch count.
+ * The store's ranked configs made whole: a multi-objective sweep's front flags, and the tested epoch of configs
+ * with trials recorded before the trainer reported test_epoch (report/data.ts replayTested; such databases are
+ * small, and only they read trials and steps here).
+ */
+async function finish(store: Store, sweep: SweepRecord, configs: readonly RankedConfig[], metric: MetricSpec, front: ObjectiveFront | undefined): Promise<void> {
+	if (front) {
+		frontFlags(configs.map(config => config.row), front);
+	}
+
+	const replayed = configs.filter(config => config.replayed > 0).map(config => config.row.configHash);
+	if (replayed.length > 0) {
+		const trials = await store.trialsOf(sweep.id, {configHashes: replayed});
+		const summaries = new Map((await store.stepSummaries(sweep.id)).map(summary => [summary.trialId, summary]));
+		const steps = await store.trialSteps(trials.filter(trial => needsReplay(trial)).map(trial => trial.id));
+		replayTested(configs, trials, summaries, stepsByTrial(steps), metric);
+	}
+}
+
+/**
+ * Rank one sweep in the store (Store.rankConfigs, as `best` does) and read only what the page draws: the configs the
+ * charts show (the best, the front, an even sample by rank), their trials and the running ones, and the thinned steps
+ * of the trials the per-epoch chart draws. What is kept is bounded whatever the number of trials and epochs; the
+ * leaderboard is paged by the store (leaderboardPage).
  */
 export async function analyseSweep(store: Store, status: SweepStatus, now = Date.now()): Promise<SweepAnalysis> {
-	const data = await rankSweep(store, status.sweep.name);
-	const {metric} = data;
-	const trials = data.trials.map(trial => ({
-		id: trial.id,
-		ordinal: trial.ordinal,
-		repeat: trial.repeat,
-		state: trial.state,
-		config: data.label(trial.config),
-		configHash: trial.configHash,
-		epochs: plannedEpochs(trial.config),
-		epochsRun: trial.epochsRun,
-		stopReason: trial.stopReason,
-		host: trial.host,
-	} satisfies TrialLite));
-	const drawn = drawnTrials(data.result, data.keys, data.label, trials);
+	const {sweep} = status;
+	const keys = sweptKeys(sweep.definition);
+	const metric = sweepMetric(sweep.definition);
+	const label = (config: TrialParams) => describeConfig(config, keys);
+	const {objectives} = sweep.definition;
+	let front: ObjectiveFront | undefined;
+	if (objectives) {
+		// A front over the sweep's own objectives needs every completed trial's steps (report/front.ts): these sweeps
+		// are asked-and-told or sampled a few hundred trials at a time, not tens of thousands.
+		const all = await store.trials(sweep.id);
+		const completed = all.filter(trial => trial.state === 'completed').map(trial => trial.id);
+		front = objectiveFront(objectives, all, completed.length > 0 ? await store.trialSteps(completed) : []);
+	}
+
+	// A multi-objective sweep's chart draws its front's every config; the others draw a bounded selection.
+	const ranked = await store.rankConfigs(sweep.id, rankQuery(metric, objectives ? {kind: 'all'} : {kind: 'chart', top: TOP_HELD, sample: MAX_POINTS}));
+	await finish(store, sweep, ranked.configs, metric, front);
+	const tradeoff = tradeoffOf(ranked.configs, metric);
+	const result = front ? {...tradeoff, knee: tradeoff.rows.find(row => row.configHash === front.knee)} : tradeoff;
+	const activity = await store.sweepActivity(sweep.id, plannedEpochs(sweep.definition.base));
+	const trials = (await store.trialsOf(sweep.id, {configHashes: result.rows.map(row => row.configHash), active: true})).map(toLite(label));
+	const drawn = drawnTrials(result, keys, label, trials, activity.withSteps);
 	const read = new Set([...drawn.inColour, ...drawn.greyShown, ...trials.filter(trial => isUnfinished(trial.state) && trial.epochsRun > 0)].map(trial => trial.id));
 	const steps = read.size === 0 ? [] : await store.trialSteps([...read]);
 	const curves = new Map<number, Array<{epoch: number; accuracy: number}>>();
@@ -197,34 +239,43 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 	}
 
 	const unfinished = new Set(trials.filter(trial => isUnfinished(trial.state)).map(trial => trial.id));
-	const configs = data.result.rows.map(row => row.config);
-	const order = parameterOrder(configs, data.keys);
 	const values: Record<string, string[]> = {};
-	for (const key of data.keys) {
+	const valueTexts: Record<string, Map<string, string[]>> = {};
+	for (const key of keys) {
 		// A sampled parameter has as many values as configs: a list to pick one from would be no filter at all.
-		const distinct = new Map<string, TrialParams>();
-		for (const config of configs) {
-			distinct.set(formatValue(config[key]), config);
-			if (distinct.size > MAX_FILTER_VALUES) {
-				break;
+		// eslint-disable-next-line no-await-in-loop
+		const texts = await store.configValues(sweep.id, key, MAX_FILTER_VALUES + 1);
+		if (texts.length <= MAX_FILTER_VALUES) {
+			const byText = new Map<string, {value: unknown; texts: string[]}>();
+			for (const text of texts) {
+				const value = JSON.parse(text) as unknown;
+				const shown = formatValue(value);
+				byText.set(shown, {value, texts: [...(byText.get(shown)?.texts ?? []), text]});
 			}
-		}
 
-		if (distinct.size <= MAX_FILTER_VALUES) {
-			values[key] = [...distinct].sort(([, a], [, b]) => order(a, b)).map(([text]) => text);
+			const order = parameterOrder([...byText.values()].map(({value}) => ({[key]: value}) as TrialParams), [key]);
+			values[key] = [...byText].sort(([, a], [, b]) => order({[key]: a.value} as TrialParams, {[key]: b.value} as TrialParams)).map(([shown]) => shown);
+			valueTexts[key] = new Map([...byText].map(([shown, {texts}]) => [shown, texts]));
 		}
 	}
 
 	const analysis = {
-		sweep: data.sweep,
-		keys: data.keys,
-		label: data.label,
-		result: data.result,
-		summary: summarise(status, data, steps.filter(step => unfinished.has(step.trialId)), now),
+		sweep,
+		keys,
+		label,
+		result,
+		total: ranked.total,
+		held: objectives ? ranked.total : Math.min(TOP_HELD, ranked.total),
+		configs: ranked.configs,
+		ranked: ranked.ranked,
+		usable: ranked.usable,
+		withSteps: activity.withSteps,
+		summary: summarise(status, activity, result, label, steps.filter(step => unfinished.has(step.trialId)), now),
 		trials,
 		curves,
 		values,
-		...(data.front && {front: data.front}),
+		valueTexts,
+		...(front && {front}),
 	};
 	return {...analysis, charts: sweepCharts(analysis)};
 }
@@ -242,65 +293,54 @@ export interface TableQuery {
 	descending: boolean;
 	/** Keep configs with at least one trial in this state. */
 	state?: TrialState;
-	/** Keep configs whose swept value of each key prints as given (describe.ts formatting). */
+	/** Keep configs whose swept value of each key prints as given (describe.ts formatting; one of SweepAnalysis.values). */
 	params: Record<string, string>;
 }
 
-const spreadMean = (value: unknown): number => (typeof value === 'object' && value !== null && 'mean' in value ? (value as {mean: number}).mean : Number.NaN);
-
-/** One page of the leaderboard, filtered and sorted; the rows are exactly `best --json`'s. */
-export function leaderboardPage(analysis: SweepAnalysis, query: TableQuery) {
-	let rows = analysis.result.rows.filter(row => (query.state ? (row.states[query.state] ?? 0) > 0 : true));
-	for (const [key, value] of Object.entries(query.params)) {
-		rows = rows.filter(row => formatValue(row.config[key]) === value);
+/** One page of the leaderboard, filtered, sorted and paged by the store; the rows are exactly `best --json`'s. */
+export async function leaderboardPage(store: Store, analysis: SweepAnalysis, query: TableQuery) {
+	const params = Object.fromEntries(Object.entries(query.params).map(([key, shown]) => [key, analysis.valueTexts[key]?.get(shown) ?? []]));
+	const {metric} = analysis.result;
+	// The first pages in rank order, unfiltered, are in the analysis already (the same query's rows): the page as it
+	// opens costs no second ranking.
+	const held = query.sort === 'rank' && !query.descending && !query.state && Object.keys(params).length === 0 && query.offset + query.limit <= analysis.held;
+	const page = held
+		? {total: analysis.total, configs: analysis.configs.filter(config => config.position > query.offset && config.position <= query.offset + query.limit)}
+		: await store.rankConfigs(analysis.sweep.id, rankQuery(metric, {kind: 'page', sort: query.sort, descending: query.descending, state: query.state, params, offset: query.offset, limit: query.limit}));
+	if (!held) {
+		await finish(store, analysis.sweep, page.configs, metric, analysis.front);
 	}
 
-	if (query.sort !== 'rank' || query.descending) {
-		const sortKey = (row: RankedRow): number => {
-			const value = (row as unknown as Record<string, unknown>)[query.sort];
-			return typeof value === 'number' ? value : spreadMean(value);
-		};
-		const direction = query.descending ? -1 : 1;
-		rows = [...rows].sort((a, b) => {
-			if (query.sort.startsWith('param:')) {
-				const key = query.sort.slice('param:'.length);
-				return direction * compareValues(a.config[key], b.config[key]);
-			}
-
-			const [x, y] = [sortKey(a), sortKey(b)];
-			// Rows without a value go last whichever the direction, as in `best --sort time`.
-			if (!Number.isFinite(x) || !Number.isFinite(y)) {
-				return Number.isFinite(x) ? -1 : Number.isFinite(y) ? 1 : 0;
-			}
-
-			return direction * (x - y);
-		});
-	}
-
-	const page = rows.slice(query.offset, query.offset + query.limit);
-	const hashes = new Set(page.map(row => row.configHash));
+	const rows = page.configs.map(config => config.row);
 	const trials: Record<string, TrialLite[]> = {};
-	for (const trial of analysis.trials) {
-		if (hashes.has(trial.configHash)) {
+	if (rows.length > 0) {
+		for (const trial of (await store.trialsOf(analysis.sweep.id, {configHashes: rows.map(row => row.configHash)})).map(toLite(analysis.label))) {
 			(trials[trial.configHash] ??= []).push(trial);
 		}
 	}
 
 	return {
-		total: rows.length,
-		head: leaderboardHead(analysis.result.metric),
+		total: page.total,
+		head: leaderboardHead(metric),
 		// The table's cells as `best` and the markdown report print them.
-		cells: page.map(row => leaderboardCells(row, analysis.label, analysis.result.metric)),
-		rows: page.map(row => rowJson(row, analysis.label)),
+		cells: rows.map(row => leaderboardCells(row, analysis.label, metric)),
+		rows: rows.map(row => rowJson(row, analysis.label)),
 		trials,
 	};
+}
+
+/** The ranked row of one config of the sweep (for its trials' pages), or undefined. */
+export async function configRow(store: Store, analysis: SweepAnalysis, configHash: string): Promise<RankedRow | undefined> {
+	const {configs} = await store.rankConfigs(analysis.sweep.id, rankQuery(analysis.result.metric, {kind: 'configs', hashes: [configHash]}));
+	await finish(store, analysis.sweep, configs, analysis.result.metric, analysis.front);
+	return configs[0]?.row;
 }
 
 /**
  * The trials the per-epoch chart draws: those of the top TOP_IN_COLOUR ranked configs and the running ones in
  * colour; of the other trials that have steps, at most GREY_LINES in grey, an even sample by rank.
  */
-export function drawnTrials(result: Pick<Tradeoff, 'rows'>, keys: string[], label: (config: TrialParams) => string, trials: readonly TrialLite[]) {
+export function drawnTrials(result: Pick<Tradeoff, 'rows'>, keys: string[], label: (config: TrialParams) => string, trials: readonly TrialLite[], withStepsTotal?: number) {
 	const top = result.rows.filter(row => row.rank !== null).slice(0, TOP_IN_COLOUR);
 	const order = parameterOrder(top.map(row => row.config), keys);
 	const coloured = [...top].sort((a, b) => order(a.config, b.config)).map(row => label(row.config));
@@ -322,7 +362,9 @@ export function drawnTrials(result: Pick<Tradeoff, 'rows'>, keys: string[], labe
 
 	const grey = result.rows.flatMap(row => byConfig.get(row.configHash) ?? []);
 	const greyShown = grey.filter((_, index) => index % Math.ceil(grey.length / GREY_LINES) === 0);
-	return {top, coloured, colour, inColour: withSteps.filter(colour), grey, greyShown};
+	const inColour = withSteps.filter(colour);
+	// `trials` may be a selection (the dashboard reads those of the configs its charts draw): `withSteps` counts all.
+	return {top, coloured, colour, inColour, grey, greyShown, greyTotal: Math.max(grey.length, (withStepsTotal ?? 0) - inColour.length)};
 }
 
 /**
@@ -331,7 +373,7 @@ export function drawnTrials(result: Pick<Tradeoff, 'rows'>, keys: string[], labe
  */
 export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLevelSpec {
 	const metricAxis = axisOf(analysis.result.metric);
-	const {top, coloured, colour, inColour, grey, greyShown} = drawnTrials(analysis.result, analysis.keys, analysis.label, analysis.trials);
+	const {top, coloured, colour, inColour, greyShown, greyTotal} = drawnTrials(analysis.result, analysis.keys, analysis.label, analysis.trials, analysis.withSteps);
 	const topConfigs = new Set(coloured);
 	const shown = new Set([...inColour, ...greyShown]);
 	const series: CurveSeries[] = analysis.trials
@@ -347,7 +389,7 @@ export function liveCurvesSpec(analysis: Omit<SweepAnalysis, 'charts'>): TopLeve
 		chance: chanceOf(analysis.result.metric),
 		title: `${metricAxis.title.charAt(0).toUpperCase()}${metricAxis.title.slice(1)} per epoch, every trial (dashed: running)`,
 		subtitle: [
-			`${coloured.length > 0 ? `The top ${coloured.length} configs and the running trials` : 'The running trials'} in colour${grey.length > 0 ? `, ${greyShown.length === grey.length ? `the other ${grey.length} trials` : `${greyShown.length} of the other ${grey.length} trials`} in grey` : ''}.`,
+			`${coloured.length > 0 ? `The top ${coloured.length} configs and the running trials` : 'The running trials'} in colour${greyTotal > 0 ? `, ${greyShown.length === greyTotal ? `the other ${greyTotal} trials` : `${greyShown.length} of the other ${greyTotal} trials`} in grey` : ''}.`,
 		],
 		dataName: 'curves',
 	});
@@ -357,9 +399,9 @@ function sweepCharts(analysis: Omit<SweepAnalysis, 'charts'>): SweepAnalysis['ch
 	return {
 		tradeoff: analysis.front
 			? frontSpec(analysis.front, new Map(analysis.result.rows.map(row => [row.configHash, row.config])), analysis.label)
-			: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS}),
+			: tradeoffSpec(analysis.result.rows, analysis.label, analysis.result.metric, {maxPoints: MAX_POINTS, usableTotal: analysis.usable}),
 		curves: liveCurvesSpec(analysis),
-		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, analysis.result.metric, {maxLines: MAX_LINES}),
+		parallel: parallelCoordinatesSpec(analysis.result.rows, analysis.sweep.definition, analysis.label, analysis.result.metric, {maxLines: MAX_LINES, rankedTotal: analysis.ranked}),
 	};
 }
 
@@ -373,10 +415,10 @@ const NO_IMPORTANCE = 'Parameter importance needs at least two configs with a fi
  * thread would hold up every other request). `threads` holds the running ones, for the server to end on close. A
  * sweep with fewer than two ranked configs gets the reason instead.
  */
-export async function importanceView(analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
+export async function importanceView(store: Store, analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
 	let view = importances.get(analysis);
 	if (!view) {
-		view = importanceInThread(analysis, threads);
+		view = importanceInThread(store, analysis, threads);
 		importances.set(analysis, view);
 		view.catch(() => importances.delete(analysis));
 	}
@@ -384,13 +426,15 @@ export async function importanceView(analysis: SweepAnalysis, threads: Set<Worke
 	return view;
 }
 
-async function importanceInThread(analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
-	const observations = importanceObservations(analysis);
+async function importanceInThread(store: Store, analysis: SweepAnalysis, threads: Set<Worker>): Promise<ImportanceView> {
+	// Every ranked config's swept values and mean (importanceObservations' rows), read for the forest and let go.
+	const observations = (await store.configMeans(analysis.sweep.id, rankQuery(analysis.result.metric, {kind: 'all'}), analysis.keys))
+		.map(({config, value}) => ({params: config, value}));
 	if (observations.length < 2) {
 		return {note: NO_IMPORTANCE};
 	}
 
-	const worker = new Worker(new URL('importance-thread.js', import.meta.url), {workerData: {parameters: analysis.sweep.definition.parameters, observations}});
+	const worker = new Worker(new URL('importance-thread.js', import.meta.url), {workerData: {parameters: analysis.sweep.definition.parameters, observations}, resourceLimits: {maxYoungGenerationSizeMb: 4}});
 	threads.add(worker);
 	try {
 		const message = await new Promise<{result: ImportanceResult} | {error: string}>((resolve, reject) => {

@@ -12,10 +12,10 @@ import {gzipSync} from 'node:zlib';
 import {ServeError, StoreError, SweeplabError, UsageError} from '../errors.js';
 import {axisOf} from '../report/chart-common.js';
 import {DEFAULT_MARGIN} from '../report/ranking.js';
-import type {Store, SweepStatus} from '../store/store.js';
+import {RANK_SORTS, type Store, type SweepStatus} from '../store/store.js';
 import {TRIAL_STATES, type TrialState} from '../types.js';
 import {type LiveClient, LiveFeed} from './live.js';
-import {analyseSweep, compareSpec, importanceView, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
+import {analyseSweep, compareSpec, configRow, importanceView, leaderboardPage, type SweepAnalysis, type SweepSummary, type TableQuery, trialCurvesSpec} from './model.js';
 import {LOG_TAIL_BYTES, MAX_LOG_TAIL_BYTES, readTrialLog} from './logs.js';
 import {StaticFiles} from './static.js';
 
@@ -43,7 +43,7 @@ const COOKIE = 'sweeplab_token';
 const ANALYSES_KEPT = 2;
 /** Page routes: each serves the same shell, whose script reads the path. */
 const PAGES = [/^\/$/, /^\/sweeps\/[^/]+$/, /^\/trials\/\d+$/, /^\/compare$/];
-const SORTABLE = new Set(['rank', 'value', 'testAccuracy', 'paramCount', 'epochsRun', 'convergedEpoch', 'bestEpoch', 'secondsToBest', 'trainSeconds', 'secondsPerEpoch', 'trials']);
+const SORTABLE = new Set<string>(RANK_SORTS);
 
 export interface DashboardOptions {
 	store: Store;
@@ -111,8 +111,11 @@ class HttpError extends Error {
 	}
 }
 
-/** Parsed `?offset=&limit=&sort=&dir=&state=&p.<key>=` of the leaderboard. */
-export function tableQuery(search: URLSearchParams, keys: readonly string[]): TableQuery {
+/**
+ * Parsed `?offset=&limit=&sort=&dir=&state=&p.<key>=` of the leaderboard; `values` are the swept values a filter can
+ * name, by key (SweepAnalysis.values: a key with too many values to list has none).
+ */
+export function tableQuery(search: URLSearchParams, keys: readonly string[], values: Readonly<Record<string, readonly string[]>> = {}): TableQuery {
 	const integer = (name: string, fallback: number, max: number) => {
 		const text = search.get(name);
 		if (text === null || text === '') {
@@ -132,6 +135,11 @@ export function tableQuery(search: URLSearchParams, keys: readonly string[]): Ta
 		throw new HttpError(400, `sort=${sort}: expected one of ${[...SORTABLE].join(', ')} or param:<swept key>`);
 	}
 
+	const dir = search.get('dir') || 'asc';
+	if (dir !== 'asc' && dir !== 'desc') {
+		throw new HttpError(400, `dir=${dir}: expected asc or desc`);
+	}
+
 	const state = search.get('state') || undefined;
 	if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
 		throw new HttpError(400, `state=${state}: expected one of ${TRIAL_STATES.join(', ')}`);
@@ -140,15 +148,24 @@ export function tableQuery(search: URLSearchParams, keys: readonly string[]): Ta
 	const params: Record<string, string> = {};
 	for (const [name, value] of search) {
 		if (name.startsWith('p.') && value !== '') {
-			if (!keys.includes(name.slice(2))) {
+			const key = name.slice(2);
+			if (!keys.includes(key)) {
 				throw new HttpError(400, `${name}: not a swept parameter of this sweep (${keys.join(', ') || 'it sweeps none'})`);
+			}
+
+			if (!values[key]) {
+				throw new HttpError(400, `${name}=${value}: ${key} takes too many values in this sweep to filter by one`);
+			}
+
+			if (!values[key].includes(value)) {
+				throw new HttpError(400, `${name}=${value}: not a value of ${key} in this sweep (it has ${values[key].slice(0, 10).join(', ')}${values[key].length > 10 ? ', ...' : ''})`);
 			}
 
 			params[name.slice(2)] = value;
 		}
 	}
 
-	return {offset: integer('offset', 0, 10_000_000), limit: Math.max(1, integer('limit', 50, 500)), sort, descending: search.get('dir') === 'desc', state: state as TrialState | undefined, params};
+	return {offset: integer('offset', 0, 10_000_000), limit: Math.max(1, integer('limit', 50, 500)), sort, descending: dir === 'desc', state: state as TrialState | undefined, params};
 }
 
 /**
@@ -219,11 +236,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 			const current = await analysis(await statusOf(decodePart(match[1])));
 			const keys = Object.keys(current.sweep.definition.parameters).sort();
 			if (match[2] === '/leaderboard') {
-				return {cursor, ...leaderboardPage(current, tableQuery(search, keys))};
+				return {cursor, ...(await leaderboardPage(store, current, tableQuery(search, keys, current.values)))};
 			}
 
 			if (match[2] === '/importance') {
-				return {cursor, ...(await importanceView(current, threads))};
+				return {cursor, ...(await importanceView(store, current, threads))};
 			}
 
 			const {sweep} = current;
@@ -261,7 +278,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
 			const current = await analysis(status);
 			const steps = await store.trialSteps([trial.id]);
-			const row = current.result.rows.find(candidate => candidate.configHash === trial.configHash);
+			const row = await configRow(store, current, trial.configHash);
 			return {
 				cursor,
 				sweep: status.sweep.name,

@@ -7,19 +7,20 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialParams, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
 	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease,
 	needsMigration, noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
+import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sweepActivitySql, toPositional, totalsOf, totalsProbe} from './ranking.js';
 import {describeError, firstConnectionError, isConflict, isConnectionError, oneLine, redactUrl, storeError} from './pg-connection.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
 	type CheckpointRow, toCheckpoint, toSteps, toSweep, toSweepCheckpoint, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, RankedPage, RankQuery, StepSummary, Store, SweepActivity, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface PostgresStoreOptions {
 	/** Every write rejects with StoreError. */
@@ -458,6 +459,62 @@ export class PostgresStore implements Store {
 				)
 			).rows.map(row => toTrial(row, pgReal)),
 		);
+	}
+
+	async rankConfigs(sweepId: number, query: RankQuery): Promise<RankedPage> {
+		return this.#read(`ranking the configs of sweep ${sweepId}`, async client => {
+			const all = async (statement: NamedSql) => {
+				const {text, values} = toPositional(statement);
+				return (await client.query<Record<string, unknown>>(text, values)).rows;
+			};
+
+			const statement = rankingSql('postgres', sweepId, query);
+			const ranked = await all(statement);
+			const probe = ranked.length === 0 ? totalsProbe(query) : undefined;
+			if (probe) {
+				return {...totalsOf((await all(rankingSql('postgres', sweepId, probe)))[0]), configs: []};
+			}
+
+			if (statement.joined || ranked.length === 0) {
+				return decodeRanking(ranked);
+			}
+
+			const rows = await all(rowsSql('postgres', sweepId, ranked.map(row => String(row.config_hash))));
+			return decodeRanking(ranked, new Map(rows.map(row => [String(row.config_hash), row])));
+		});
+	}
+
+	async configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>> {
+		return this.#read(`reading the configs' means of sweep ${sweepId}`, async client => {
+			const {text, values} = toPositional(configMeansSql('postgres', sweepId, query, keys));
+			return decodeMeans((await client.query<Record<string, unknown>>(text, values)).rows, keys);
+		});
+	}
+
+	async configValues(sweepId: number, key: string, limit: number): Promise<string[]> {
+		return this.#read(`reading the values of ${key} in sweep ${sweepId}`, async client => {
+			const {text, values} = toPositional(configValuesSql('postgres', sweepId, key, limit));
+			return (await client.query<{value: string}>(text, values)).rows.map(row => row.value);
+		});
+	}
+
+	async trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; active?: boolean}): Promise<TrialRecord[]> {
+		return this.#read(`reading trials of sweep ${sweepId}`, async client =>
+			(
+				await client.query<PgTrialRow>(
+					`SELECT * FROM trials WHERE sweep_id = $1
+					AND (config_hash = ANY($2::text[]) OR ($3 AND state IN ('pending', 'running', 'interrupted') AND epochs_run > 0)) ORDER BY ordinal, id`,
+					[sweepId, [...(filter.configHashes ?? [])], filter.active === true],
+				)
+			).rows.map(row => toTrial(row, pgReal)),
+		);
+	}
+
+	async sweepActivity(sweepId: number, baseEpochs: number | null): Promise<SweepActivity> {
+		return this.#read(`summing the trials of sweep ${sweepId}`, async client => {
+			const {text, values} = toPositional(sweepActivitySql('postgres', sweepId, baseEpochs));
+			return decodeActivity((await client.query<Record<string, unknown>>(text, values)).rows[0]);
+		});
 	}
 
 	async close(): Promise<void> {

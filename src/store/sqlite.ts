@@ -6,18 +6,19 @@
 import {accessSync, constants as fsConstants, existsSync, mkdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import Database from 'better-sqlite3';
-import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialSpec, type TrialState} from '../types.js';
+import {FINISHED_STATES, type StepRecord, type SweepDefinition, type TrialOutcome, type TrialParams, type TrialSpec, type TrialState} from '../types.js';
 import {StoreError, SweeplabError} from '../errors.js';
 import {
 	checkCheckpointEpoch, checkHeartbeats, checkLease, checkOutcome, checkSameImport, checkSameSweep, checkStepNumber, closed, existingTrial, type Lease, needsMigration,
 	noSuchSweep, readOnly,
 } from './guards.js';
 import {loadMigrations} from './migrations.js';
+import {configMeansSql, configValuesSql, decodeActivity, decodeMeans, decodeRanking, type NamedSql, rankingSql, rowsSql, sqliteParams, sweepActivitySql, totalsOf, totalsProbe} from './ranking.js';
 import {
 	encodeMetrics, finalMetric, importedTrialRow, insertTrialRow, recordOutcomeSql, type StepMetricRow, stepSummariesSql, type StepSummaryRow, type SweepRow, toStepSummary,
 	type CheckpointRow, toCheckpoint, toSteps, toSweep, toSweepCheckpoint, toSweepStatuses, toTrial, type TrialRow,
 } from './rows.js';
-import type {CheckpointKind, StepSummary, Store, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
+import type {CheckpointKind, RankedPage, RankQuery, StepSummary, Store, SweepActivity, StoredCheckpoint, StoredStep, SweepCheckpoint, SweepRecord, SweepStatus, TrialRecord} from './store.js';
 
 export interface SqliteStoreOptions {
 	/** Open an existing database for reading only; every write rejects with StoreError. */
@@ -383,6 +384,49 @@ export class SqliteStore implements Store {
 		);
 	}
 
+	async rankConfigs(sweepId: number, query: RankQuery): Promise<RankedPage> {
+		return this.#read(`ranking the configs of sweep ${sweepId}`, () => {
+			const statement = rankingSql('sqlite', sweepId, query);
+			if (statement.joined) {
+				const page = decodeRanking(this.#db.prepare(statement.sql).iterate(sqliteParams(statement)) as Iterable<Record<string, unknown>>);
+				const probe = page.configs.length === 0 ? totalsProbe(query) : undefined;
+				return probe ? {...totalsOf(this.#all(rankingSql('sqlite', sweepId, probe))[0]), configs: []} : page;
+			}
+
+			const ranked = this.#all(statement);
+			const probe = ranked.length === 0 ? totalsProbe(query) : undefined;
+			if (probe) {
+				return {...totalsOf(this.#all(rankingSql('sqlite', sweepId, probe))[0]), configs: []};
+			}
+
+			if (ranked.length === 0) {
+				return decodeRanking(ranked);
+			}
+
+			const rows = this.#all(rowsSql('sqlite', sweepId, ranked.map(row => String(row.config_hash))));
+			return decodeRanking(ranked, new Map(rows.map(row => [String(row.config_hash), row])));
+		});
+	}
+
+	async configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>> {
+		return this.#read(`reading the configs' means of sweep ${sweepId}`, () => decodeMeans(this.#all(configMeansSql('sqlite', sweepId, query, keys)), keys));
+	}
+
+	async configValues(sweepId: number, key: string, limit: number): Promise<string[]> {
+		return this.#read(`reading the values of ${key} in sweep ${sweepId}`, () => this.#all(configValuesSql('sqlite', sweepId, key, limit)).map(row => String(row.value)));
+	}
+
+	async trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; active?: boolean}): Promise<TrialRecord[]> {
+		return this.#read(`reading trials of sweep ${sweepId}`, () =>
+			(this.#statements.trialsOf.all({sweepId, hashes: JSON.stringify(filter.configHashes ?? []), active: filter.active ? 1 : 0}) as SqliteTrialRow[])
+				.map(row => toTrial(row, decodeReal)),
+		);
+	}
+
+	async sweepActivity(sweepId: number, baseEpochs: number | null): Promise<SweepActivity> {
+		return this.#read(`summing the trials of sweep ${sweepId}`, () => decodeActivity(this.#all(sweepActivitySql('sqlite', sweepId, baseEpochs))[0]));
+	}
+
 	async close(): Promise<void> {
 		if (this.#db.open) {
 			this.#db.close();
@@ -394,6 +438,10 @@ export class SqliteStore implements Store {
 		for (const [name, value] of Object.entries(step.metrics)) {
 			this.#statements.insertMetric.run({stepId: id, name, value: encodeReal(value)});
 		}
+	}
+
+	#all(statement: NamedSql): Array<Record<string, unknown>> {
+		return this.#db.prepare(statement.sql).all(sqliteParams(statement)) as Array<Record<string, unknown>>;
 	}
 
 	#iso(): string {
@@ -543,6 +591,8 @@ function prepareStatements(db: Database.Database) {
 		setFinalMetrics: db.prepare('UPDATE trials SET final_metrics = @finalMetrics WHERE id = @id'),
 		stepSummaries: db.prepare(stepSummariesSql('@sweepId')),
 		trialsOfSweep: db.prepare('SELECT * FROM trials WHERE sweep_id = ? ORDER BY ordinal, id'),
+		trialsOf: db.prepare(`SELECT * FROM trials WHERE sweep_id = @sweepId
+			AND (config_hash IN (SELECT value FROM json_each(@hashes)) OR (@active AND state IN ('pending', 'running', 'interrupted') AND epochs_run > 0)) ORDER BY ordinal, id`),
 		stepsOfTrials: db.prepare(`
 			SELECT s.id, s.trial_id, s.step, s.seconds, m.name, m.value FROM steps s
 			LEFT JOIN metrics m ON m.step_id = s.id

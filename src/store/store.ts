@@ -3,7 +3,7 @@
  * named metrics. Only the main thread writes; workers stream steps to it. Async so that a PostgreSQL implementation (claims via SELECT ... FOR UPDATE SKIP LOCKED)
  * can sit behind the same interface as the synchronous SQLite one.
  */
-import type {StepRecord, SweepDefinition, TrialOutcome, TrialParams, TrialSpec, TrialState} from '../types.js';
+import type {MetricSpec, StepRecord, SweepDefinition, TrialOutcome, TrialParams, TrialSpec, TrialState} from '../types.js';
 import {StoreError} from '../errors.js';
 
 export interface SweepRecord {
@@ -106,6 +106,134 @@ export interface StepSummary {
 	 * test_accuracy is of); null without a test_epoch or a finite value there.
 	 */
 	testedValue: number | null;
+}
+
+/** Mean and sample standard deviation (0 for a single value; NaN for none) of `n` finite values. */
+export interface Spread {
+	mean: number;
+	std: number;
+	n: number;
+}
+
+/** One config of a sweep with its repeats aggregated. */
+export interface ConfigRow {
+	configHash: string;
+	config: TrialParams;
+	/** Trials of this config (repeats), and how many completed. */
+	trials: number;
+	completed: number;
+	states: Partial<Record<TrialState, number>>;
+	/** Best value of the sweep's metric (by its goal) of each completed trial: what configs are ranked by. */
+	value: Spread;
+	/** The final metric test_accuracy (the built-in trainer reports it). */
+	testAccuracy: Spread;
+	/**
+	 * The epoch (step) whose weights test_accuracy is of (report/leaderboard.ts testedEpochOf): the last one, or the
+	 * best one early stopping restored, which need not be the step `value` is from.
+	 */
+	testedEpoch: Spread;
+	/** The metric at testedEpoch: the validation numbers of the very weights test_accuracy is of. */
+	testedValue: Spread;
+	/** Step (epoch) of the best value. */
+	bestEpoch: Spread;
+	/** Epoch the trial converged at (src/report/convergence.ts). */
+	convergedEpoch: Spread;
+	epochsRun: Spread;
+	/** Sum of the step seconds up to and including the best step: what training would cost had it stopped there. */
+	secondsToBest: Spread;
+	/** Wall seconds spent training and validating the whole trial. */
+	trainSeconds: Spread;
+	/** trainSeconds / epochsRun of each trial. */
+	secondsPerEpoch: Spread;
+	paramCount: number | null;
+	backends: string[];
+}
+
+export interface RankedRow extends ConfigRow {
+	/**
+	 * 1-based competition rank by the mean best value of the metric; tied configs share the rank of the first of
+	 * them (1, 2, 2, 4). Null for a config without a finite value.
+	 */
+	rank: number | null;
+	/** Shares its rank with at least one other config (report/ranking.ts tied). */
+	tied: boolean;
+	/** Not dominated on (mean metric better, mean training seconds down). */
+	pareto: boolean;
+}
+
+/** Leaderboard columns a page can be sorted by (a mean where the column is a spread), or `param:<swept key>`. */
+export const RANK_SORTS = ['rank', 'value', 'testAccuracy', 'paramCount', 'epochsRun', 'convergedEpoch', 'bestEpoch', 'secondsToBest', 'trainSeconds', 'secondsPerEpoch', 'trials'] as const;
+
+/** Which of a sweep's ranked configs to read (Store.rankConfigs). */
+export type RankSelection =
+	/** Every config, best first. */
+	| {kind: 'all'}
+	/** These configs (unknown hashes have no row), best first. */
+	| {kind: 'configs'; hashes: readonly string[]}
+	/**
+	 * What the charts draw: the `top` best configs, the Pareto front, the fastest config within the margin and its
+	 * ties, and an even sample by rank of about `sample` configs; best first.
+	 */
+	| {kind: 'chart'; top: number; sample: number}
+	/**
+	 * One page of the leaderboard: configs with a trial in `state`, whose swept values are those of `params` (by key,
+	 * the values as Store.configValues gives them, any of them), sorted by a RANK_SORTS column or `param:<key>`
+	 * (configs without a value last whichever the direction, then by rank), `limit` of them after `offset`.
+	 */
+	| {kind: 'page'; sort: string; descending: boolean; state?: TrialState; params: Record<string, readonly string[]>; offset: number; limit: number};
+
+export interface RankQuery {
+	metric: MetricSpec;
+	/** For fastestWithinMargin: a fraction of the best value when `relativeMargin`, else in the metric's own units. */
+	margin: number;
+	relativeMargin: boolean;
+	select: RankSelection;
+}
+
+/** A config as the store ranks it, with its place in the whole sweep's ranking. */
+export interface RankedConfig {
+	row: RankedRow;
+	/** 1-based place in the ranking (best first; configs without a value last, by config hash). */
+	position: number;
+	/** Both its mean value and training time are finite: a point of the trade-off chart. */
+	usable: boolean;
+	/** Within the margin of the best config's value. */
+	withinMargin: boolean;
+	/** The fastest config within the margin (the best-ranked of equally fast ones). */
+	fastest: boolean;
+	/** Within the margin, and its training time and the fastest one's are within their repeats' spread. */
+	fastestTie: boolean;
+	/**
+	 * Completed trials without the final metric test_epoch (recorded before the trainer reported it): their tested
+	 * epoch is early stopping replayed on their steps, which report/data.ts does; the row's testedEpoch and
+	 * testedValue leave them out.
+	 */
+	replayed: number;
+}
+
+export interface RankedPage {
+	/** Configs the selection matched (for 'page': before the offset and limit). */
+	total: number;
+	/** Configs the selection matched with a finite value (a rank), and with a finite value and training time (for 'page': after the filters; else of the whole sweep). */
+	ranked: number;
+	usable: number;
+	configs: RankedConfig[];
+}
+
+/** How a sweep's trials have gone so far, summed by the store (for the dashboard's progress and ETA). */
+export interface SweepActivity {
+	/** Sum and count of the finite step seconds of the finished trials (their step summaries). */
+	stepSeconds: number;
+	timedSteps: number;
+	/** ISO 8601: the first start of any trial, the last finish of a finished one; null when none. */
+	firstStartedAt: string | null;
+	lastFinishedAt: string | null;
+	/** Finished trials (not pending, running or interrupted) with a finish time. */
+	ended: number;
+	/** Epochs the unfinished trials have left: each one's planned epochs (its config's `epochs`, else `baseEpochs`) less those run. */
+	remainingEpochs: number;
+	/** Trials that have recorded a step. */
+	withSteps: number;
 }
 
 export interface SweepStatus {
@@ -254,6 +382,31 @@ export interface Store {
 	 * (requeued) or newly added carries no time and is not included.
 	 */
 	trialsChangedSince(sinceMs: number): Promise<TrialRecord[]>;
+
+	/**
+	 * The sweep's configs ranked by the database (sql/<dialect>/queries/config-ranking.sql and config-rows.sql, the
+	 * rule of report/ranking.ts), from the step summaries of its finished trials: what `best`, the reports and the
+	 * dashboard show. Only the selected configs are read into memory.
+	 */
+	rankConfigs(sweepId: number, query: RankQuery): Promise<RankedPage>;
+
+	/**
+	 * The swept values (`keys` of the config) and mean value of each config that has one, best first, as
+	 * rankConfigs ranks them: what parameter importance is fitted to.
+	 */
+	configMeans(sweepId: number, query: Pick<RankQuery, 'metric' | 'margin' | 'relativeMargin'>, keys: readonly string[]): Promise<Array<{config: TrialParams; value: number}>>;
+
+	/**
+	 * The distinct values of a swept key over the sweep's configs, as JSON text the way this database writes it
+	 * (what a RankSelection 'page' filters by), at most `limit` of them; configs without the key have none.
+	 */
+	configValues(sweepId: number, key: string, limit: number): Promise<string[]>;
+
+	/** The trials of these configs and, with `active`, the unfinished trials that have recorded a step, by ordinal. */
+	trialsOf(sweepId: number, filter: {configHashes?: readonly string[]; active?: boolean}): Promise<TrialRecord[]>;
+
+	/** Sums over the sweep's trials for its progress; `baseEpochs` is the planned epochs of a config that does not say. */
+	sweepActivity(sweepId: number, baseEpochs: number | null): Promise<SweepActivity>;
 
 	/** Idempotent; any later call rejects with StoreError. */
 	close(): Promise<void>;

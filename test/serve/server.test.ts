@@ -150,6 +150,34 @@ test('the leaderboard rows are the ranking of the report code, filtered, sorted 
 	t.deepEqual(sweep.values.hidden, ['[16]', '[32]', '[48]']);
 });
 
+test('bad leaderboard parameters are a 400 with one line naming the parameter; a page past the end is empty', async t => {
+	const {dashboard, base} = await serveFixture(t);
+	for (const [query, named] of [
+		['offset=-1', 'offset=-1'],
+		['offset=1.5', 'offset=1.5'],
+		['limit=ten', 'limit=ten'],
+		['limit=501', 'limit=501'],
+		['sort=bogus', 'sort=bogus'],
+		['sort=param:depth', 'sort=param:depth'],
+		['dir=sideways', 'dir=sideways'],
+		['state=done', 'state=done'],
+		['p.depth=3', 'p.depth'],
+		[`p.hidden=${encodeURIComponent('[99]')}`, 'p.hidden=[99]'],
+	]) {
+		// eslint-disable-next-line no-await-in-loop
+		const response = await raw(dashboard.port, `/api/sweeps/widths/leaderboard?${query}`);
+		t.is(response.status, 400, query);
+		const {error} = JSON.parse(response.body) as {error: string};
+		t.true(error.startsWith(named), `${query}: ${error}`);
+		t.false(error.includes('\n'), query);
+	}
+
+	const past = await getJson(`${base}/api/sweeps/widths/leaderboard?offset=50&limit=10`);
+	t.deepEqual([past.total, past.rows, past.trials], [3, [], {}]);
+	const last = await getJson(`${base}/api/sweeps/widths/leaderboard?offset=2&limit=500&sort=value&dir=desc`);
+	t.deepEqual([last.total, last.rows.length], [3, 1]);
+});
+
 test('live: the event stream pushes only new epochs after the cursor, and catches a reconnecting page up', async t => {
 	const {dashboard, writer, sweepId} = await serveFixture(t);
 	const trial = (await writer.claimTrial(sweepId, OWNER_B, LONG_LEASE))!;

@@ -79,7 +79,7 @@ test('creates missing parent directories, turns WAL on and records the schema ve
 			.prepare(`SELECT name FROM sqlite_schema WHERE type IN ('table', 'view', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 			.all()
 			.map((row) => (row as {name: string}).name),
-		['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeps', 'trial_outcome', 'trial_summary', 'trials', 'trials_claim', 'trials_claimable'],
+		['checkpoints', 'epochs', 'leaderboard', 'metrics', 'pareto', 'steps', 'sweep_metric', 'sweeps', 'trial_outcome', 'trial_summary', 'trials', 'trials_claim', 'trials_claimable', 'trials_config_state'],
 	);
 });
 
