@@ -1,7 +1,8 @@
 /**
  * Writes the sweep file that retrains the most accurate config of a finished sweep with repeats, so its
  * accuracy is known with a spread: `node dist/scripts/retrain-sweep.js --db reports/study.db --from best
- * --out sweeps/best-retrain.yaml [--repeats 3] [--epochs 20]`.
+ * --out sweeps/best-retrain.yaml [--repeats 3] [--epochs 20] [--name best-retrain]`. With --name (a second retrain of the
+ * same winner, say for as many epochs as the search trained it) the question names the epochs.
  */
 import {writeFileSync} from 'node:fs';
 import {isDeepStrictEqual} from 'node:util';
@@ -40,14 +41,17 @@ try {
 		}
 	}
 
+	const epochs = Number(option('epochs', '20'));
+	const named = process.argv.includes('--name');
+	const searched = (sweep.definition.base as Partial<TrialConfig>).epochs;
 	const file = {
-		name: `${from}-retrain`,
-		question: `How accurate is the winner of '${from}' (${label(winner.config)}) over several seeds, trained to the end?`,
+		name: option('name', `${from}-retrain`),
+		question: `How accurate is the winner of '${from}' (${label(winner.config)}) over several seeds, ${named ? `trained for ${epochs === searched ? `the ${epochs} epochs of the search` : `${epochs} epochs`}` : 'trained to the end'}?`,
 		method: 'grid',
 		seed: sweep.definition.seed + 1,
 		repeats: Number(option('repeats', '3')),
 		dataset: sweep.definition.dataset,
-		base: {...config, epochs: Number(option('epochs', '20'))},
+		base: {...config, epochs},
 	};
 	const header = `# Written by scripts/retrain-sweep.ts from the most accurate config of sweep '${from}'\n# (validation accuracy ${(winner.value.mean * 100).toFixed(2)}%); scripts/study.sh or scripts/beyond.sh writes it again when it runs.\n`;
 	writeFileSync(option('out'), header + stringify(file, {flow: false}));
