@@ -216,8 +216,28 @@ async function benchSingleObjective(): Promise<void> {
 			console.log(`${problem.padEnd(18)} ${r.map(x => x.toFixed(2)).join(' / ')}`);
 		}
 
-		const last = rows.filter(entry => entry.ratios.at(-1)! <= 1).length;
-		console.log(`ratio <= 1 after ${checkpoints.at(-1)} trials on ${last} of ${rows.length} problems`);
+		for (const heldOut of [false, true]) {
+			const group = rows.filter(entry => problems.find(problem => problem.name === entry.problem)!.heldOut === heldOut);
+			if (group.length > 0) {
+				const last = group.filter(entry => entry.ratios.at(-1)! <= 1).length;
+				console.log(`ratio <= 1 after ${checkpoints.at(-1)} trials on ${last} of ${group.length} ${heldOut ? 'held-out problems' : 'problems the goal counts'}`);
+			}
+		}
+
+		// How far the last ratio could move by chance: both sides' seeds resampled (a bootstrap of the ratio of medians).
+		const rng = createRng(deriveSeed('bootstrap', comparison));
+		const resample = (values: number[]): number[] => values.map(() => values[Math.floor(rng.next() * values.length)]);
+		console.log(`90% bootstrap interval of the ratio after ${checkpoints.at(-1)} trials (2,000 resamples of each side's seeds)`);
+		for (const {problem} of rows) {
+			const at = (sampler: string): number[] => curves.get(`${problem}\t${sampler}`)!.map(curve => curve[checkpoints.at(-1)! - 1]);
+			const a = at(ours);
+			const b = at(peerName);
+			const draws = Array.from({length: 2000}, () => {
+				const [x, y] = [median(resample(a)), median(resample(b))];
+				return x === y ? 1 : x / y;
+			});
+			console.log(`${problem.padEnd(18)} [${quantile(draws, 0.05).toFixed(2)}, ${quantile(draws, 0.95).toFixed(2)}]`);
+		}
 	}
 
 	// 3. Seconds per suggestion with a long history, on the two largest mixed spaces.

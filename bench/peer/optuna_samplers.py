@@ -135,6 +135,40 @@ def study_tradeoff(params, data):
     return [study_table(params, data), seconds]
 
 
+
+def goldstein_price(params, data):
+    x, y = num(params, "x1"), num(params, "x2")
+    a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)
+    b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2)
+    return a * b
+
+
+def six_hump_camel(params, data):
+    x, y = num(params, "x1"), num(params, "x2")
+    return (4 - 2.1 * x ** 2 + x ** 4 / 3) * x ** 2 + x * y + (-4 + 4 * y ** 2) * y ** 2
+
+
+A3 = [[3, 10, 30], [0.1, 10, 35], [3, 10, 30], [0.1, 10, 35]]
+P3 = [[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]]
+
+
+def hartmann3(params, data):
+    total = 0.0
+    for i in range(4):
+        inner = 0.0
+        for j in range(3):
+            inner += A3[i][j] * (num(params, "x%d" % (j + 1)) - P3[i][j] * 1e-4) ** 2
+        total += ALPHA[i] * math.exp(-inner)
+    return -total
+
+
+def ackley5(params, data):
+    xs = [num(params, "x%d" % (i + 1)) for i in range(5)]
+    squares = sum(x * x for x in xs) / len(xs)
+    cosines = sum(math.cos(2 * math.pi * x) for x in xs) / len(xs)
+    return -20 * math.exp(-0.2 * math.sqrt(squares)) - math.exp(cosines) + 20 + math.e
+
+
 OBJECTIVES = {
     "zdt1": zdt(1),
     "zdt2": zdt(2),
@@ -146,6 +180,10 @@ OBJECTIVES = {
     "mixed-hpo": mixed_hpo,
     "styblinski-tang8": styblinski_tang8,
     "study-table": study_table,
+    "goldstein-price": goldstein_price,
+    "six-hump-camel": six_hump_camel,
+    "hartmann3": hartmann3,
+    "ackley5": ackley5,
 }
 
 

@@ -301,6 +301,16 @@ export function fitJoint(
 	return {weights, logWeights: weights.map((w) => Math.log(w)), parts};
 }
 
+/**
+ * coverage() for the joint estimator: a kernel's bandwidth is the product of its parts' (listed values count 1). The
+ * joint bandwidths are the same for every observation, so this only sets the prior's share.
+ */
+function jointCoverage(model: JointModel): JointModel {
+	const widths = model.weights.map((_, i) => model.parts.reduce((product, part) => product * (part.kind === 'numeric' ? part.model.estimator.sigmas[i] : 1), 1));
+	const weights = coveredWeights(model.weights, widths);
+	return {...model, weights, logWeights: weights.map((w) => Math.log(w))};
+}
+
 /** One joint draw: a kernel, then every parameter from that kernel. */
 function sampleJoint(model: JointModel, rng: Rng): unknown[] {
 	const kernel = drawIndex(model.weights, rng);
@@ -337,7 +347,7 @@ function suggestJoint(
 	belowWeights?: readonly number[],
 ): Record<string, unknown> {
 	const l = fitJoint(parameters, names, below, belowWeights);
-	const g = fitJoint(parameters, names, above);
+	const g = jointCoverage(fitJoint(parameters, names, above));
 	let best: unknown[] | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
 	for (let c = 0; c < candidates; c++) {
@@ -466,7 +476,7 @@ function sampleNumeric(model: NumericModel, rng: Rng, kernel = drawIndex(model.e
 
 function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng, goodWeights?: readonly number[]): number {
 	const l = fitNumeric(spec, good, undefined, goodWeights);
-	const g = fitNumeric(spec, bad);
+	const g = coverage(fitNumeric(spec, bad));
 	let best: number | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
 	for (let i = 0; i < candidates; i++) {
@@ -478,6 +488,40 @@ function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], cand
 		}
 	}
 	return best as number;
+}
+
+/**
+ * The share of g(x) (the bad group's estimator) that its prior kernel holds; see coverage().
+ */
+export const BAD_PRIOR_SHARE = 0.5;
+
+/**
+ * g(x) as sweeplab scores it, from Optuna's estimator of the bad group: each observation's kernel weighted by its
+ * bandwidth as well as by its default weight, the observations together holding 1 - BAD_PRIOR_SHARE of the mixture
+ * and the prior the rest. TPE draws most of its trials near good ones, so the bad group is dense where the search has
+ * been, not where the objective is bad; a kernel's bandwidth is the gap to its neighbours, so weighting by it makes
+ * g(x) measure how much of the space bad trials cover rather than how often the sampler went there (a crowded bad
+ * trial no longer repels candidates from a good region more than an isolated one). Optuna 3.1 did much the same by
+ * accident: its kernels' log densities lacked -log(sigma) (optuna#5109), which for g weights every kernel by its
+ * bandwidth and leaves the prior about 40% of the mass; but it did the same to l(x), so l was scored with weights it
+ * was not sampled with. docs/search.md gives the measurements, on the problems this was chosen on and four held out.
+ */
+export function coverage(model: NumericModel): NumericModel {
+	const weights = coveredWeights(model.estimator.weights, model.estimator.sigmas);
+	return {...model, estimator: {...model.estimator, weights, logWeights: weights.map((w) => Math.log(w))}};
+}
+
+/** Mixture weights (the prior's last) times the kernels' widths, the observations renormalised to 1 - BAD_PRIOR_SHARE. */
+function coveredWeights(weights: readonly number[], widths: readonly number[]): number[] {
+	const observed = weights.length - 1;
+	if (observed === 0) {
+		return [...weights];
+	}
+	let total = 0;
+	for (let i = 0; i < observed; i++) {
+		total += weights[i] * widths[i];
+	}
+	return weights.map((w, i) => (i < observed ? ((w * widths[i]) / total) * (1 - BAD_PRIOR_SHARE) : BAD_PRIOR_SHARE));
 }
 
 /**
