@@ -29,23 +29,12 @@ import numpy as np
 import optuna
 import sklearn
 from optuna._transform import _SearchSpaceTransform
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.importance import FanovaImportanceEvaluator, MeanDecreaseImpurityImportanceEvaluator
 from optuna.importance._fanova._fanova import _Fanova
+from optuna_space import distribution
 
 
 MAX_PAIR_COLUMNS = 8
-
-
-def distribution(spec):
-    kind = spec["kind"]
-    if kind == "values":
-        return CategoricalDistribution(spec["values"])
-    if kind in ("uniform", "log-uniform"):
-        return FloatDistribution(spec["min"], spec["max"], log=kind == "log-uniform")
-    if kind in ("int-uniform", "log-int-uniform"):
-        return IntDistribution(int(spec["min"]), int(spec["max"]), log=kind == "log-int-uniform")
-    raise ValueError("unknown parameter kind %r" % kind)
 
 
 def timed(rounds, call):

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import optuna
 from optuna.samplers._tpe import _truncnorm
+from optuna_space import distribution
 
 
 def num(params, name):
@@ -246,16 +247,6 @@ def run(problem, sampler, seed, trials):
 def timing(problem, history, repeats, sampler):
     """Seconds per suggestion (ask + every suggest call) with `history` finished trials in the study. For NSGA-II
     each trial is given the generation Optuna would have recorded had they run one at a time (50 per generation)."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    def distribution(spec):
-        kind = spec["kind"]
-        if kind == "values":
-            return CategoricalDistribution(spec["values"])
-        if kind in ("uniform", "log-uniform"):
-            return FloatDistribution(spec["min"], spec["max"], log=kind == "log-uniform")
-        return IntDistribution(spec["min"], spec["max"], log=kind == "log-int-uniform")
-
     names = sorted(problem["parameters"])
     distributions = {name: distribution(problem["parameters"][name]) for name in names}
     directions = ["minimize"] * problem.get("objectives", 1)

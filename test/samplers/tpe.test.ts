@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs';
 import test from 'ava';
-import {categoricalProbabilities, defaultGamma, defaultWeights, fitJoint, fitNumeric, jointLogPdfAt, numericLogPdf, suggestTpe} from '../../src/samplers/tpe.js';
+import {BAD_PRIOR_SHARE, categoricalProbabilities, coverage, defaultGamma, defaultWeights, fitJoint, fitNumeric, jointLogPdfAt, numericLogPdf, suggestTpe} from '../../src/samplers/tpe.js';
 import type {TpeInput, TpeObservation} from '../../src/samplers/tpe.js';
 import type {ParameterSpec} from '../../src/types.js';
 
@@ -344,4 +344,35 @@ test('multivariate TPE: deterministic, in the space, and well below random searc
 	const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
 	t.log(`mean regret: multivariate TPE ${mean(joint).toFixed(3)}, random ${mean(random).toFixed(3)}`);
 	t.true(mean(joint) < 0.8 * mean(random), `multivariate TPE ${mean(joint)} vs random ${mean(random)}`);
+});
+
+test('coverage: g(x) weighs each bad kernel by default weight times bandwidth, the prior holding BAD_PRIOR_SHARE', (t) => {
+	const spec: ParameterSpec = {kind: 'uniform', min: 0, max: 10};
+	// A crowd of five bad trials near 2 and one alone at 8: Optuna's g gives the crowd 5/7 of the mass; coverage gives
+	// it the share of the space its kernels span.
+	const model = fitNumeric(spec, [1.9, 2, 2.05, 2.1, 2.2, 8]);
+	const covered = coverage(model);
+	const {weights, sigmas} = model.estimator;
+	const raw = weights.slice(0, -1).map((w, i) => w * sigmas[i]);
+	const total = raw.reduce((sum, x) => sum + x, 0);
+	for (const [i, w] of covered.estimator.weights.slice(0, -1).entries()) {
+		t.true(Math.abs(w - (raw[i] / total) * (1 - BAD_PRIOR_SHARE)) < 1e-15, `kernel ${i}`);
+	}
+	t.is(covered.estimator.weights.at(-1), BAD_PRIOR_SHARE);
+	t.true(Math.abs(covered.estimator.weights.reduce((sum, w) => sum + w, 0) - 1) < 1e-12);
+	t.deepEqual(covered.estimator.logWeights, covered.estimator.weights.map((w) => Math.log(w)));
+	// The lone trial's kernel is wider than any in the crowd, so it now outweighs each of them.
+	const lone = covered.estimator.weights[5];
+	t.true(covered.estimator.weights.slice(0, 5).every((w) => w < lone));
+	// Kernels, bandwidths and the estimator it came from are unchanged; so is a bad group with no trials (the prior alone).
+	t.deepEqual(covered.estimator.sigmas, sigmas);
+	t.deepEqual(model.estimator.weights, weights);
+	const empty = fitNumeric(spec, []);
+	t.deepEqual(coverage(empty).estimator.weights, empty.estimator.weights);
+	// Still a density: it integrates to 1 over the range.
+	let integral = 0;
+	for (let x = 0.0005; x < 10; x += 0.001) {
+		integral += Math.exp(numericLogPdf(covered, x)) * 0.001;
+	}
+	t.true(Math.abs(integral - 1) < 1e-3, `integral ${integral}`);
 });
