@@ -70,6 +70,7 @@ export function suggestMotpe(input: MotpeInput): Record<string, unknown> {
 			above: [...above.map((i) => input.observations[i].params), ...input.pending],
 			candidates,
 			multivariate: input.multivariate === true,
+			coverBad: false,
 		},
 		rng,
 	);

@@ -88,7 +88,7 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 	}
 
 	const {below, above} = splitObservations(input);
-	return suggestFromGroups({parameters: input.parameters, below, above, candidates, multivariate: input.multivariate === true}, rng);
+	return suggestFromGroups({parameters: input.parameters, below, above, candidates, multivariate: input.multivariate === true, coverBad: true}, rng);
 }
 
 /** The good and bad groups TPE builds l(x) and g(x) from, and how it draws from them. */
@@ -103,6 +103,11 @@ export interface TpeGroups {
 	above: ReadonlyArray<Record<string, unknown>>;
 	candidates: number;
 	multivariate: boolean;
+	/**
+	 * g(x) weighted by bandwidth (coverage()): single-objective TPE's choice. Multi-objective TPE keeps Optuna's g, where
+	 * coverage measured worse (docs/search.md).
+	 */
+	coverBad: boolean;
 }
 
 /**
@@ -110,17 +115,17 @@ export interface TpeGroups {
  * l(x), and the one with the highest l(x)/g(x). Parameters are drawn in sorted-name order from `rng`.
  */
 export function suggestFromGroups(groups: TpeGroups, rng: Rng): Record<string, unknown> {
-	const {parameters, below, above, candidates, belowWeights} = groups;
+	const {parameters, below, above, candidates, belowWeights, coverBad} = groups;
 	const names = Object.keys(parameters).sort();
 	if (groups.multivariate) {
-		return suggestJoint(parameters, names, below, above, candidates, rng, belowWeights);
+		return suggestJoint(parameters, names, below, above, candidates, rng, coverBad, belowWeights);
 	}
 	const result: Record<string, unknown> = {};
 	for (const name of names) {
 		const spec = parameters[name];
 		const good = below.map((params) => params[name]);
 		const bad = above.map((params) => params[name]);
-		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng, belowWeights) : suggestNumeric(spec, good, bad, candidates, rng, belowWeights);
+		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng, belowWeights) : suggestNumeric(spec, good, bad, candidates, rng, coverBad, belowWeights);
 	}
 	return result;
 }
@@ -344,10 +349,12 @@ function suggestJoint(
 	above: ReadonlyArray<Record<string, unknown>>,
 	candidates: number,
 	rng: Rng,
+	coverBad: boolean,
 	belowWeights?: readonly number[],
 ): Record<string, unknown> {
 	const l = fitJoint(parameters, names, below, belowWeights);
-	const g = jointCoverage(fitJoint(parameters, names, above));
+	const fitted = fitJoint(parameters, names, above);
+	const g = coverBad ? jointCoverage(fitted) : fitted;
 	let best: unknown[] | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
 	for (let c = 0; c < candidates; c++) {
@@ -474,9 +481,10 @@ function sampleNumeric(model: NumericModel, rng: Rng, kernel = drawIndex(model.e
 	return clamp(model.integer ? Math.round(value) : value, model.spec.min, model.spec.max);
 }
 
-function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng, goodWeights?: readonly number[]): number {
+function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], candidates: number, rng: Rng, coverBad: boolean, goodWeights?: readonly number[]): number {
 	const l = fitNumeric(spec, good, undefined, goodWeights);
-	const g = coverage(fitNumeric(spec, bad));
+	const fitted = fitNumeric(spec, bad);
+	const g = coverBad ? coverage(fitted) : fitted;
 	let best: number | undefined;
 	let bestScore = Number.NEGATIVE_INFINITY;
 	for (let i = 0; i < candidates; i++) {
@@ -496,7 +504,7 @@ function suggestNumeric(spec: NumericSpec, good: unknown[], bad: unknown[], cand
 export const BAD_PRIOR_SHARE = 0.5;
 
 /**
- * g(x) as sweeplab scores it, from Optuna's estimator of the bad group: each observation's kernel weighted by its
+ * g(x) as single-objective TPE scores it, from Optuna's estimator of the bad group: each observation's kernel weighted by its
  * bandwidth as well as by its default weight, the observations together holding 1 - BAD_PRIOR_SHARE of the mixture
  * and the prior the rest. TPE draws most of its trials near good ones, so the bad group is dense where the search has
  * been, not where the objective is bad; a kernel's bandwidth is the gap to its neighbours, so weighting by it makes
@@ -504,7 +512,8 @@ export const BAD_PRIOR_SHARE = 0.5;
  * trial no longer repels candidates from a good region more than an isolated one). Optuna 3.1 did much the same by
  * accident: its kernels' log densities lacked -log(sigma) (optuna#5109), which for g weights every kernel by its
  * bandwidth and leaves the prior about 40% of the mass; but it did the same to l(x), so l was scored with weights it
- * was not sampled with. docs/search.md gives the measurements, on the problems this was chosen on and four held out.
+ * was not sampled with. docs/search.md gives the measurements, on the problems this was chosen on and four held out,
+ * and for multi-objective TPE, where it measured worse and is not used.
  */
 export function coverage(model: NumericModel): NumericModel {
 	const weights = coveredWeights(model.estimator.weights, model.estimator.sigmas);
