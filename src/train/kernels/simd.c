@@ -28,19 +28,23 @@ static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x
 /*
  * The matrix products: one blocked GEMM (the loop nest of Goto and van de Geijn's, as BLIS lays it out) behind three
  * exports for the three layouts training needs. A 4x8 tile of C lives in eight registers while a k-long strip of
- * A's 4 rows and B's 8 columns streams past: 4 broadcasts and 2 loads feed 8 multiplies and 8 adds. Blocks of
- * KC = 256 steps keep a strip of B (8 KB, packed contiguous) in L1 while every 4-row tile of an MC-row block of A
- * passes over it, and that block of A (128 KB) in L2 while B's panels pass. A is read in place (its rows or columns
+ * A's 4 rows and B's 8 columns streams past: 4 broadcasts and 2 loads feed 8 multiplies and 8 adds. (No wider tile:
+ * V8 issues all of a step's loads before its multiply-adds, so 8 accumulators, 2 rows of B and 4 broadcasts take 14
+ * of the 15 vector registers it allocates; a 5x8 tile spilled and ran at 0.4-0.65x the speed.) k is cut into the fewest
+ * blocks of at most KC = 512 steps, of equal length (784 = 2 x 392, not 3 x 256 + 16: every block costs each tile
+ * of C a load, add and store, and a short last one little else). A block keeps a strip of B (16 KB, packed
+ * contiguous) in L1 while every 4-row tile of an MC-row block of A passes over it, and that block of A (256 KB) in
+ * L2 while B's panels pass. A is read in place (its rows or columns
  * with a stride), which spares the pass over the im2col patches a packed A would cost. Edges: B's packed panels are
  * zero-padded to 8 columns and A's missing rows repeat its last, and a partial tile is written through a buffer.
  */
 #define MR 4
 #define NR 8
-#define KC 256
+#define KC 512
 #define MC 128
 #define NC 512
 
-/* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 512 KB of the instance's memory. */
+/* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 1 MB of the instance's memory. */
 static f32 packed_b[KC * NC];
 
 /*
@@ -136,10 +140,13 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 		return;
 	}
 	int pack = !(cb == 1 && n % NR == 0 && m <= 64);
+	/* The fewest blocks of at most KC steps, of equal length but the last. */
+	int blocks = (k + KC - 1) / KC;
+	int step = (k + blocks - 1) / blocks;
 	for (int jc = 0; jc < n; jc += NC) {
 		int nc = n - jc < NC ? n - jc : NC;
-		for (int pc = 0; pc < k; pc += KC) {
-			int kc = k - pc < KC ? k - pc : KC;
+		for (int pc = 0; pc < k; pc += step) {
+			int kc = k - pc < step ? k - pc : step;
 			int add = accumulate || pc > 0;
 			if (pack) {
 				pack_b(b + pc * rb + jc * cb, rb, cb, kc, nc);
