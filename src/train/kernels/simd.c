@@ -46,6 +46,8 @@ static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x
 
 /* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 1 MB of the instance's memory. */
 static f32 packed_b[KC * NC];
+/* A's current MC x KC block when A is a transposed matrix (pack_columns), as MC / 4 panels of 4 rows interleaved. 256 KB. */
+static f32 packed_a[MC * KC];
 
 /*
  * The 4x8 tile at c (row stride ldc) of A's 4 rows (row r's element p at a_r[p ca], or at a_r[cols_at[p]] when a
@@ -124,6 +126,29 @@ static void pack_b(const f32 *b, int rb, int cb, int kc, int nc) {
 }
 
 /*
+ * Packs mc x kc of an A whose rows lie side by side (element (i, p) at a[i + p ca]: a weight gradient's x^T) into
+ * packed_a as panels of 4 rows, step p's four values at 4 p (zeros for the missing rows of the last panel, whose
+ * results are dropped). Read in place, each step of a tile loads from a line of its own, ca floats on, for every
+ * panel of B again; packed, a tile streams its panel, and one load a step packs it.
+ */
+static void pack_columns(const f32 *a, int ca, int mc, int kc) {
+	for (int ir = 0; ir < mc; ir += MR) {
+		f32 *dst = packed_a + ir * kc;
+		const f32 *src = a + ir;
+		int rows = mc - ir < MR ? mc - ir : MR;
+		for (int p = 0; p < kc; p++) {
+			if (rows == MR) {
+				store(dst + p * MR, load(src + p * ca));
+				continue;
+			}
+			for (int r = 0; r < MR; r++) {
+				dst[p * MR + r] = r < rows ? src[p * ca + r] : 0;
+			}
+		}
+	}
+}
+
+/*
  * c[m x n] (row-major) = A . B (+ bias on every row), or += A . B when accumulate is set. A's element (i, p) is at
  * a[row(i) + col(p)], with row(i) = rows_at[i] or i ra, col(p) = cols_at[p] or p ca: the tables make a convolution's
  * input, read in place through its windows, the A of a plain product (implicit GEMM, no im2col copy). B's (p, j) is
@@ -140,6 +165,8 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 		return;
 	}
 	int pack = !(cb == 1 && n % NR == 0 && m <= 64);
+	/* A transposed A is packed where its block serves more than one panel of B. */
+	int pack_rows = ra == 1 && !rows_at && !cols_at && n > NR;
 	/* The fewest blocks of at most KC steps, of equal length but the last. */
 	int blocks = (k + KC - 1) / KC;
 	int step = (k + blocks - 1) / blocks;
@@ -154,6 +181,9 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 			const f32 *ap = cols_at ? a : a + pc * ca;
 			for (int ic = 0; ic < m; ic += MC) {
 				int mc = m - ic < MC ? m - ic : MC;
+				if (pack_rows) {
+					pack_columns(ap + ic, ca, mc, kc);
+				}
 				for (int jr = 0; jr < nc; jr += NR) {
 					const f32 *strip = pack ? packed_b + jr * kc : b + pc * rb + jc + jr;
 					int sb = pack ? NR : rb;
@@ -167,7 +197,10 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 						const f32 *a2 = rows > 2 ? ap + (rows_at ? rows_at[i + 2] : (i + 2) * ra) : a0;
 						const f32 *a3 = rows > 3 ? ap + (rows_at ? rows_at[i + 3] : (i + 3) * ra) : a0;
 						f32 *cp = c + i * n + jc + jr;
-						if (cols_at) {
+						if (pack_rows) {
+							const f32 *panel = packed_a + ir * kc;
+							tile(kc, panel, panel + 1, panel + 2, panel + 3, MR, 0, strip, sb, cp, n, rows, cols, add, z);
+						} else if (cols_at) {
 							tile(kc, a0, a1, a2, a3, 0, cols_at + pc, strip, sb, cp, n, rows, cols, add, z);
 						} else {
 							tile(kc, a0, a1, a2, a3, ca, 0, strip, sb, cp, n, rows, cols, add, z);
