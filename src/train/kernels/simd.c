@@ -28,20 +28,26 @@ static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x
 /*
  * The matrix products: one blocked GEMM (the loop nest of Goto and van de Geijn's, as BLIS lays it out) behind three
  * exports for the three layouts training needs. A 4x8 tile of C lives in eight registers while a k-long strip of
- * A's 4 rows and B's 8 columns streams past: 4 broadcasts and 2 loads feed 8 multiplies and 8 adds. Blocks of
- * KC = 256 steps keep a strip of B (8 KB, packed contiguous) in L1 while every 4-row tile of an MC-row block of A
- * passes over it, and that block of A (128 KB) in L2 while B's panels pass. A is read in place (its rows or columns
+ * A's 4 rows and B's 8 columns streams past: 4 broadcasts and 2 loads feed 8 multiplies and 8 adds. (No wider tile:
+ * V8 issues all of a step's loads before its multiply-adds, so 8 accumulators, 2 rows of B and 4 broadcasts take 14
+ * of the 15 vector registers it allocates; a 5x8 tile spilled and ran at 0.4-0.65x the speed.) k is cut into the fewest
+ * blocks of at most KC = 512 steps, of equal length (784 = 2 x 392, not 3 x 256 + 16: every block costs each tile
+ * of C a load, add and store, and a short last one little else). A block keeps a strip of B (16 KB, packed
+ * contiguous) in L1 while every 4-row tile of an MC-row block of A passes over it, and that block of A (256 KB) in
+ * L2 while B's panels pass. A is read in place (its rows or columns
  * with a stride), which spares the pass over the im2col patches a packed A would cost. Edges: B's packed panels are
  * zero-padded to 8 columns and A's missing rows repeat its last, and a partial tile is written through a buffer.
  */
 #define MR 4
 #define NR 8
-#define KC 256
+#define KC 512
 #define MC 128
 #define NC 512
 
-/* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 512 KB of the instance's memory. */
+/* B's current KC x NC block as NC / 8 panels of KC x 8, contiguous. 1 MB of the instance's memory. */
 static f32 packed_b[KC * NC];
+/* A's current MC x KC block when A is a transposed matrix (pack_columns), as MC / 4 panels of 4 rows interleaved. 256 KB. */
+static f32 packed_a[MC * KC];
 
 /*
  * The 4x8 tile at c (row stride ldc) of A's 4 rows (row r's element p at a_r[p ca], or at a_r[cols_at[p]] when a
@@ -120,6 +126,29 @@ static void pack_b(const f32 *b, int rb, int cb, int kc, int nc) {
 }
 
 /*
+ * Packs mc x kc of an A whose rows lie side by side (element (i, p) at a[i + p ca]: a weight gradient's x^T) into
+ * packed_a as panels of 4 rows, step p's four values at 4 p (zeros for the missing rows of the last panel, whose
+ * results are dropped). Read in place, each step of a tile loads from a line of its own, ca floats on, for every
+ * panel of B again; packed, a tile streams its panel, and one load a step packs it.
+ */
+static void pack_columns(const f32 *a, int ca, int mc, int kc) {
+	for (int ir = 0; ir < mc; ir += MR) {
+		f32 *dst = packed_a + ir * kc;
+		const f32 *src = a + ir;
+		int rows = mc - ir < MR ? mc - ir : MR;
+		for (int p = 0; p < kc; p++) {
+			if (rows == MR) {
+				store(dst + p * MR, load(src + p * ca));
+				continue;
+			}
+			for (int r = 0; r < MR; r++) {
+				dst[p * MR + r] = r < rows ? src[p * ca + r] : 0;
+			}
+		}
+	}
+}
+
+/*
  * c[m x n] (row-major) = A . B (+ bias on every row), or += A . B when accumulate is set. A's element (i, p) is at
  * a[row(i) + col(p)], with row(i) = rows_at[i] or i ra, col(p) = cols_at[p] or p ca: the tables make a convolution's
  * input, read in place through its windows, the A of a plain product (implicit GEMM, no im2col copy). B's (p, j) is
@@ -136,10 +165,15 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 		return;
 	}
 	int pack = !(cb == 1 && n % NR == 0 && m <= 64);
+	/* A transposed A is packed where its block serves more than one panel of B. */
+	int pack_rows = ra == 1 && !rows_at && !cols_at && n > NR;
+	/* The fewest blocks of at most KC steps, of equal length but the last. */
+	int blocks = (k + KC - 1) / KC;
+	int step = (k + blocks - 1) / blocks;
 	for (int jc = 0; jc < n; jc += NC) {
 		int nc = n - jc < NC ? n - jc : NC;
-		for (int pc = 0; pc < k; pc += KC) {
-			int kc = k - pc < KC ? k - pc : KC;
+		for (int pc = 0; pc < k; pc += step) {
+			int kc = k - pc < step ? k - pc : step;
 			int add = accumulate || pc > 0;
 			if (pack) {
 				pack_b(b + pc * rb + jc * cb, rb, cb, kc, nc);
@@ -147,6 +181,9 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 			const f32 *ap = cols_at ? a : a + pc * ca;
 			for (int ic = 0; ic < m; ic += MC) {
 				int mc = m - ic < MC ? m - ic : MC;
+				if (pack_rows) {
+					pack_columns(ap + ic, ca, mc, kc);
+				}
 				for (int jr = 0; jr < nc; jr += NR) {
 					const f32 *strip = pack ? packed_b + jr * kc : b + pc * rb + jc + jr;
 					int sb = pack ? NR : rb;
@@ -160,7 +197,10 @@ static void gemm(int m, int n, int k, const f32 *a, const int *rows_at, int ra, 
 						const f32 *a2 = rows > 2 ? ap + (rows_at ? rows_at[i + 2] : (i + 2) * ra) : a0;
 						const f32 *a3 = rows > 3 ? ap + (rows_at ? rows_at[i + 3] : (i + 3) * ra) : a0;
 						f32 *cp = c + i * n + jc + jr;
-						if (cols_at) {
+						if (pack_rows) {
+							const f32 *panel = packed_a + ir * kc;
+							tile(kc, panel, panel + 1, panel + 2, panel + 3, MR, 0, strip, sb, cp, n, rows, cols, add, z);
+						} else if (cols_at) {
 							tile(kc, a0, a1, a2, a3, 0, cols_at + pc, strip, sb, cp, n, rows, cols, add, z);
 						} else {
 							tile(kc, a0, a1, a2, a3, ca, 0, strip, sb, cp, n, rows, cols, add, z);

@@ -21,12 +21,15 @@ function naive(m: number, k: number, n: number, a: (i: number, p: number) => num
 
 /**
  * Shapes (m, k, n) that reach every edge of the blocked GEMM: rows past the 4-row tiles and the 128-row blocks,
- * columns past the 8-wide panels and the 512-column blocks, depths past the 256-step blocks, the unpacked-B
- * case (at most 64 rows, columns a multiple of 8) and its neighbours, single rows, columns and steps.
+ * columns past the 8-wide panels and the 512-column blocks, depths cut into 2 and 3 blocks of at most 512 steps
+ * (784 = 2 x 392, 1100 = 367 + 367 + 366, 1025 = 342 + 342 + 341) and just one (512), the unpacked-B case (at most
+ * 64 rows, columns a multiple of 8) and its neighbours, single rows, columns and steps. gemm_tn (whose depth is m)
+ * packs its transposed A where n > 8: in whole and partial 4-row panels, and over two depth blocks at m 600.
  */
 const shapes: Array<[number, number, number]> = [
 	[1, 1, 1], [1, 9, 8], [3, 5, 7], [4, 8, 8], [5, 3, 9], [7, 17, 15], [13, 31, 16], [64, 40, 64], [65, 40, 64],
 	[64, 33, 63], [32, 784, 64], [130, 257, 24], [129, 600, 11], [6, 70, 530], [9, 513, 1], [2, 1, 1030],
+	[128, 784, 64], [5, 1100, 9], [7, 1025, 16], [3, 512, 8], [600, 21, 16],
 ];
 
 for (const [variant, [m, k, n]] of VARIANTS.flatMap(variant => shapes.map(shape => [variant, shape] as const))) {
