@@ -12,7 +12,7 @@
  */
 import {greedyHypervolumeSubset, hypervolumeContributions, nadirReference, nondominatedRanks} from '../util/pareto.js';
 import {createRng, deriveSeed} from '../util/random.js';
-import {defaultGamma, randomParameters, suggestFromGroups, TPE_DEFAULT_CANDIDATES} from './tpe.js';
+import {defaultGamma, parameterGroups, randomParameters, suggestFromGroups, TPE_DEFAULT_CANDIDATES} from './tpe.js';
 import type {TpeInput} from './tpe.js';
 
 export interface MotpeObservation {
@@ -70,6 +70,7 @@ export function suggestMotpe(input: MotpeInput): Record<string, unknown> {
 			above: [...above.map((i) => input.observations[i].params), ...input.pending],
 			candidates,
 			multivariate: input.multivariate === true,
+			...(input.multivariate === true && {groups: parameterGroups(input.parameters, input.observations.map((observation) => observation.params))}),
 		},
 		rng,
 	);

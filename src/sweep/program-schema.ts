@@ -9,7 +9,7 @@ import {canonicalJson} from './hash.js';
 import {suggestionHint} from './did-you-mean.js';
 import {describeValue, formatNumber, compactJson, typeError, isPlainObject, type KeyPath} from './config-schema.js';
 import {objectivesProblems} from './objectives.js';
-import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
+import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, withCondition, WHEN_ALONE, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
 
 const programSchema = z
 	.strictObject(
@@ -54,7 +54,9 @@ const programSchema = z
 	});
 
 /** A program sweep's parameter: a list of any values, {choice: [...]}, or a numeric distribution; names are free-form. */
-const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => {
+const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => withCondition(raw, ctx, parseProgramParameter(raw, ctx)));
+
+function parseProgramParameter(raw: unknown, ctx: z.RefinementCtx): ParameterSpec {
 	const values = (list: unknown[], where: KeyPath): ParameterSpec => {
 		if (list.length === 0) {
 			addProblems(ctx, [{path: where, message: 'empty list (give at least one value)'}]);
@@ -102,9 +104,13 @@ const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec =
 		addProblems(ctx, problems);
 		return problems.length === 0 ? {kind: kind as Distribution, min: raw.min as number, max: raw.max as number} : {kind: 'values', values: []};
 	}
+	if (isPlainObject(raw) && 'when' in raw && !('choice' in raw)) {
+		addProblems(ctx, [{path: [], message: WHEN_ALONE}]);
+		return {kind: 'values', values: []};
+	}
 	addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (a fixed value belongs in base:)`}]);
 	return {kind: 'values', values: []};
-});
+}
 
 const PARAMETER_NAME = /^[A-Za-z_][\w.-]{0,63}$/;
 
@@ -122,7 +128,7 @@ export const programSweepSchema = z
 	.superRefine((file, ctx) => {
 		const parameters = file.parameters ?? {};
 		const base = file.base ?? {};
-		checkCommon(file, parameters, programEpochs(base), ctx, () => '[1, 2]');
+		checkCommon(file, parameters, new Set(Object.keys(base)), programEpochs(base), ctx, () => '[1, 2]');
 		addProblems(ctx, objectivesProblems(file, undefined));
 		if (!file.metric && !file.objectives) {
 			ctx.addIssue({code: 'custom', path: ['metric'], message: 'required key is missing for a program sweep (add e.g. metric: {name: val_accuracy, goal: maximize}: the name your program reports)'});
@@ -138,6 +144,12 @@ export const programSweepSchema = z
 				if (!PARAMETER_NAME.test(name)) {
 					ctx.addIssue({code: 'custom', path: [section, name], message: 'invalid parameter name (use letters, digits, "_", "." or "-", starting with a letter or "_"; it becomes --name=value)'});
 				}
+			}
+		}
+		for (const [name, value] of Object.entries(base)) {
+			if (isPlainObject(value) && 'when' in value && ('choice' in value || 'distribution' in value)) {
+				// A program takes any value, so this would reach it as a mapping: almost surely meant as a parameter.
+				ctx.addIssue({code: 'custom', path: ['base', name, 'when'], message: `a base value applies to every trial; a parameter that applies only when ${describeWhen(value.when)} goes under parameters:`});
 			}
 		}
 		for (const name of Object.keys(parameters)) {
@@ -170,4 +182,8 @@ export function checkProgramSweep(raw: Record<string, unknown>): SweepCheck {
 			...(file.metric !== undefined && {metric: file.metric as MetricSpec}),
 		},
 	};
+}
+
+function describeWhen(when: unknown): string {
+	return isPlainObject(when) ? Object.entries(when).map(([name, value]) => `${name}: ${compactJson(value)}`).join(', ') : 'its condition holds';
 }
