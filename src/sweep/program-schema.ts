@@ -9,7 +9,7 @@ import {canonicalJson} from './hash.js';
 import {suggestionHint} from './did-you-mean.js';
 import {describeValue, formatNumber, compactJson, typeError, isPlainObject, type KeyPath} from './config-schema.js';
 import {objectivesProblems} from './objectives.js';
-import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, withCondition, WHEN_ALONE, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
+import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, withCondition, WHEN_ALONE, baseWithoutConditions, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
 
 const programSchema = z
 	.strictObject(
@@ -122,7 +122,7 @@ export const programSweepSchema = z
 		metric: metricSchema.optional(),
 		checkpoint: checkpointSchema.optional(),
 		dataset: datasetSchema.optional(),
-		base: z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish(),
+		base: z.preprocess(baseWithoutConditions, z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish()),
 		parameters: z.record(z.string(), programParameterSchema, {error: typeError('a mapping from parameter names to lists such as {lr: [0.001, 0.01]}')}).nullish(),
 	})
 	.superRefine((file, ctx) => {
@@ -144,12 +144,6 @@ export const programSweepSchema = z
 				if (!PARAMETER_NAME.test(name)) {
 					ctx.addIssue({code: 'custom', path: [section, name], message: 'invalid parameter name (use letters, digits, "_", "." or "-", starting with a letter or "_"; it becomes --name=value)'});
 				}
-			}
-		}
-		for (const [name, value] of Object.entries(base)) {
-			if (isPlainObject(value) && 'when' in value && ('choice' in value || 'distribution' in value)) {
-				// A program takes any value, so this would reach it as a mapping: almost surely meant as a parameter.
-				ctx.addIssue({code: 'custom', path: ['base', name, 'when'], message: `a base value applies to every trial; a parameter that applies only when ${describeWhen(value.when)} goes under parameters:`});
 			}
 		}
 		for (const name of Object.keys(parameters)) {
@@ -184,6 +178,3 @@ export function checkProgramSweep(raw: Record<string, unknown>): SweepCheck {
 	};
 }
 
-function describeWhen(when: unknown): string {
-	return isPlainObject(when) ? Object.entries(when).map(([name, value]) => `${name}: ${compactJson(value)}`).join(', ') : 'its condition holds';
-}

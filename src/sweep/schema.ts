@@ -221,6 +221,26 @@ export function withCondition(raw: unknown, ctx: z.RefinementCtx, spec: Paramete
 	return when ? {...spec, when} : spec;
 }
 
+/**
+ * A base (fixed) value written as a conditional parameter ({choice: ..., when: ...}) is reported as that and left out,
+ * so that the one line says where it belongs rather than that a mapping is the wrong type.
+ */
+export function baseWithoutConditions(value: unknown, ctx: z.core.ParsePayload): unknown {
+	if (!isPlainObject(value)) {
+		return value;
+	}
+	const kept: Record<string, unknown> = {};
+	for (const [key, item] of Object.entries(value)) {
+		if (isPlainObject(item) && 'when' in item && ('choice' in item || 'distribution' in item)) {
+			const when = isPlainObject(item.when) ? Object.entries(item.when).map(([name, allowed]) => `${name}: ${compactJson(allowed)}`).join(', ') : 'its condition holds';
+			ctx.issues.push({code: 'custom', path: [key, 'when'], input: item, message: `a base value applies to every trial; a setting that applies only when ${when} goes under parameters:`});
+		} else {
+			kept[key] = item;
+		}
+	}
+	return kept;
+}
+
 /** Message for a mapping with `when:` but neither choice nor distribution. */
 export const WHEN_ALONE = 'a parameter with when needs its values next to it: {choice: [...], when: ...} or {distribution: ..., min, max, when: ...}';
 
@@ -252,7 +272,7 @@ function parseParameterSpec(key: keyof TrialConfig, raw: unknown, ctx: z.Refinem
 			addProblems(ctx, problems);
 			return spec ?? {kind: 'values', values: []};
 		}
-		const nearMiss = Object.keys(raw).find((k) => closestMatch(k, [...CHOICE_KEYS, 'distribution']) !== undefined);
+		const nearMiss = Object.keys(raw).find((k) => k !== 'when' && closestMatch(k, [...CHOICE_KEYS, 'distribution']) !== undefined);
 		if (nearMiss !== undefined) {
 			addProblems(ctx, [{path: [nearMiss], message: unknownKeyMessage(nearMiss, [...CHOICE_KEYS, ...DISTRIBUTION_KEYS], ['spec'])}]);
 		} else if ('min' in raw || 'max' in raw) {
@@ -466,7 +486,7 @@ export const sweepFileSchema = z
 	.strictObject({
 		...commonKeys,
 		dataset: datasetSchema,
-		base: partialConfigSchema.nullish(),
+		base: z.preprocess(baseWithoutConditions, partialConfigSchema.nullish()),
 		parameters: parametersSchema.nullish(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		metric: metricSchema.optional(),
@@ -506,6 +526,14 @@ export const sweepFileSchema = z
 							message: `${key} applies to model: cnn only, and no trial of this sweep is a cnn (remove ${key} or set model: cnn)`,
 						});
 					}
+				}
+			}
+		}
+		if (models.includes('cnn')) {
+			for (const key of ['conv', 'kernelSize', 'globalPool'] as const) {
+				const allowed = parameters[key]?.when?.model;
+				if (allowed !== undefined && !allowed.includes('cnn')) {
+					ctx.addIssue({code: 'custom', path: ['parameters', key], message: `${key} applies to model: cnn only, and its condition excludes cnn (model: ${allowed.join(', ')}; use when: {model: cnn})`});
 				}
 			}
 		}
