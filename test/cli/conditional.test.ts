@@ -14,6 +14,14 @@ test('plan: a conditional grid lists only the combinations its conditions allow'
 	t.deepEqual(trials.filter(trial => trial.config.model === 'cnn').map(trial => trial.config.hidden), Array.from({length: 4}, () => DEFAULT_TRIAL_CONFIG.hidden));
 });
 
+test('plan: the table shows each trial only the parameters that apply to it', async t => {
+	const result = await runCli(['plan', fixture('sweeps/good/conditional.yaml')]);
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stdout, /│ hidden=\[64\] model=mlp +│/);
+	t.regex(result.stdout, /│ conv=\[32,64\] kernelSize=5 model=cnn +│/);
+	t.regex(result.stdout, /6 trials \(grid\)/);
+});
+
 test('a conditional tpe sweep (multivariate, grouped) trains valid configs on the bundled subset', async t => {
 	const db = join(tempDir(t), 'conditional.db');
 	const result = await runCli(['run', fixture('e2e/conditional-tpe.yaml'), '--db', db, '--workers', '2']);
