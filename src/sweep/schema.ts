@@ -532,7 +532,8 @@ export const sweepFileSchema = z
 		if (models.includes('cnn')) {
 			for (const key of ['conv', 'kernelSize', 'globalPool'] as const) {
 				const allowed = parameters[key]?.when?.model;
-				if (allowed !== undefined && !allowed.includes('cnn')) {
+				// A condition naming a value model never takes is reported by conditionProblems alone.
+				if (allowed !== undefined && !allowed.includes('cnn') && allowed.every(value => models.includes(value))) {
 					ctx.addIssue({code: 'custom', path: ['parameters', key], message: `${key} applies to model: cnn only, and its condition excludes cnn (model: ${allowed.join(', ')}; use when: {model: cnn})`});
 				}
 			}

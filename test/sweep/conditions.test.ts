@@ -125,4 +125,8 @@ test('the grid limit counts active combinations only', (t) => {
 	const flags = Object.fromEntries(Array.from({length: 16}, (_, i) => [`p${i}`, values([0, 1], {model: ['cnn']})]));
 	t.is(activeCombinationCount({model: values(['mlp', 'cnn']), ...flags}), 1 + (2 ** 16));
 	t.is(activeCombinationCount({model: values(['mlp', 'cnn']), a: values([1, 2, 3])}), 6);
+	// docs/sweep-files.md's example: a chain (dropout applies where hidden does and is [128, 128]).
+	const chained = {...space, dropout: values([0, 0.3], {hidden: [[128, 128]]})};
+	t.is(activeCombinationCount(chained), 7);
+	t.is(expandSweep(definition({parameters: chained})).length, 7);
 });
