@@ -2,7 +2,9 @@
  * Tree-structured Parzen Estimator sampling (Bergstra et al. 2011), following Optuna's independent
  * TPESampler: per parameter, the observations are split into a good group (the best gamma(n)) and a bad
  * group; each group becomes a Parzen estimator (l for good, g for bad), candidates are drawn from l and the
- * one with the highest l(x)/g(x) wins; with `multivariate`, one joint estimator per group over all parameters.
+ * one with the highest l(x)/g(x) wins; with `multivariate`, one joint estimator per group over all parameters (per
+ * group of parameters that appear together, in a space with conditional parameters: Optuna's group=True). A
+ * conditional parameter is fitted on the trials it applied to and suggested only where its condition holds.
  * docs/search.md lists, item by item, where this follows Optuna 3.1 and where it does not (and why).
  * A pure function of its input: the run loop owns the trial history.
  */
@@ -114,8 +116,9 @@ export interface TpeGroups {
 /**
  * The TPE step once the history is split: per parameter (or jointly per group, with multivariate), `candidates` draws
  * from l(x), and the one with the highest l(x)/g(x). Groups are drawn in order, then the parameters in no group in
- * sorted-name order, all from `rng`. As Optuna does, every parameter is drawn and those whose condition fails for the
- * drawn values are then left out.
+ * sorted-name order, all from `rng`. Every parameter is drawn and those whose condition fails for the drawn values are
+ * then left out (Optuna's group sampling draws every group too); as each parameter or group is drawn on its own, this
+ * gives the values that drawing only the parameters that apply would.
  */
 export function suggestFromGroups(groups: TpeGroups, rng: Rng): Record<string, unknown> {
 	const {parameters, below, above, candidates, belowWeights} = groups;
