@@ -4,6 +4,7 @@ import {activeCombinationCount, activeParams, conditionProblems, isActive, param
 import {expandSweep, expandSweepWithStats} from '../../src/sweep/expand.js';
 import {configHash, definitionHash} from '../../src/sweep/hash.js';
 import {readSweepFile} from '../../src/sweep/read.js';
+import {checkBuiltinSweep, gridConfigCount} from '../../src/sweep/schema.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 import type {ParameterSpec, SweepDefinition} from '../../src/types.js';
 
@@ -129,4 +130,29 @@ test('the grid limit counts active combinations only', (t) => {
 	const chained = {...space, dropout: values([0, 0.3], {hidden: [[128, 128]]})};
 	t.is(activeCombinationCount(chained), 7);
 	t.is(expandSweep(definition({parameters: chained})).length, 7);
+});
+
+test('a grid whose full product is over the trial limit loads when its active combinations are not', (t) => {
+	const conv = Array.from({length: 30}, (_, i) => [i + 1]);
+	const hidden = Array.from({length: 30}, (_, i) => [i + 1]);
+	const file = (when: boolean) => ({
+		name: 'big',
+		method: 'grid',
+		dataset: {name: 'fashion-mnist-mini'},
+		parameters: {
+			model: ['mlp', 'cnn'],
+			conv: when ? {choice: conv, when: {model: 'cnn'}} : conv,
+			kernelSize: when ? {choice: [1, 3, 5, 7], when: {model: 'cnn'}} : [1, 3, 5, 7],
+			hidden: when ? {choice: hidden, when: {model: 'mlp'}} : hidden,
+			learningRate: Array.from({length: 20}, (_, i) => 0.001 * (i + 1)),
+			batchSize: Array.from({length: 10}, (_, i) => 8 * (i + 1)),
+		},
+	});
+	// (30 hidden + 30 conv x 4 kernel sizes) x 20 x 10 = 30,000 configs; the full product would be 1,440,000.
+	const conditional = checkBuiltinSweep(file(true));
+	t.true(conditional.ok);
+	t.is(conditional.ok && gridConfigCount(conditional.definition.parameters), 30_000);
+	const full = checkBuiltinSweep(file(false));
+	t.false(full.ok);
+	t.regex(full.ok ? '' : full.problems[0].message, /the grid expands to 1440000 trials/);
 });
