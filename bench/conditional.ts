@@ -5,6 +5,10 @@
  * median and quartiles over seeds. Constant liars and pruning play no part: trials run one at a time.
  *
  *   node dist/bench/conditional.js [--seeds 20] [--trials 60]
+ *
+ * Optuna's random, TPE and TPE with multivariate=True, group=True on the same problem (define-by-run):
+ *
+ *   /usr/bin/python3 bench/peer/optuna_conditional.py [--seeds 20] [--trials 60]
  */
 import {suggestTpe} from '../src/samplers/tpe.js';
 import type {ParameterSpec} from '../src/types.js';
