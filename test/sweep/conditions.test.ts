@@ -4,6 +4,7 @@ import {activeCombinationCount, activeParams, conditionProblems, isActive, param
 import {expandSweep, expandSweepWithStats} from '../../src/sweep/expand.js';
 import {configHash, definitionHash} from '../../src/sweep/hash.js';
 import {readSweepFile} from '../../src/sweep/read.js';
+import {checkSweep} from '../../src/sweep/check.js';
 import {checkBuiltinSweep, gridConfigCount} from '../../src/sweep/schema.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 import type {ParameterSpec, SweepDefinition} from '../../src/types.js';
@@ -155,4 +156,17 @@ test('a grid whose full product is over the trial limit loads when its active co
 	const full = checkBuiltinSweep(file(false));
 	t.false(full.ok);
 	t.regex(full.ok ? '' : full.problems[0].message, /the grid expands to 1440000 trials/);
+});
+
+test('program sweeps take when on choices and distributions, and check it as built-in sweeps do', (t) => {
+	const file = (parameters: Record<string, unknown>) => checkSweep({name: 'p', method: 'random', trials: 5, program: {module: './objective.js'}, metric: {name: 'score', goal: 'maximize'}, parameters});
+	const good = file({arch: ['shallow', 'deep'], depth: {choice: [2, 4], when: {arch: 'deep'}}, lr: {distribution: 'log-uniform', min: 0.001, max: 0.1, when: {arch: ['shallow', 'deep']}}});
+	t.true(good.ok, good.ok ? '' : JSON.stringify(good.problems));
+	t.deepEqual(good.ok && good.definition.parameters.depth, {kind: 'values', values: [2, 4], when: {arch: ['deep']}});
+	t.deepEqual(good.ok && good.definition.parameters.lr.when, {arch: ['shallow', 'deep']});
+	const bad = file({arch: ['shallow', 'deep'], depth: {choice: [2, 4], when: {arch: 'wide'}}});
+	t.false(bad.ok);
+	t.deepEqual(bad.ok ? [] : bad.problems.map(problem => problem.path.join('.')), ['parameters.depth.when.arch']);
+	const alone = file({arch: ['shallow', 'deep'], depth: {when: {arch: 'deep'}}});
+	t.regex(alone.ok ? '' : alone.problems[0].message, /a parameter with when needs its values next to it/);
 });
