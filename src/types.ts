@@ -147,13 +147,20 @@ export interface DatasetSpec {
 	validation: number | 'test';
 }
 
-/** A sampled or enumerated value space for one config key. */
-export type ParameterSpec =
+/**
+ * When a parameter applies: each named parameter (itself active) must take one of the listed values (matched by
+ * canonical JSON). A parameter whose condition fails is left out of the trial's config (src/sweep/conditions.ts).
+ */
+export type ParameterCondition = Record<string, unknown[]>;
+
+/** A sampled or enumerated value space for one config key, with the condition under which it applies (none: always). */
+export type ParameterSpec = (
 	| {kind: 'values'; values: unknown[]}
 	| {kind: 'uniform'; min: number; max: number}
 	| {kind: 'log-uniform'; min: number; max: number}
 	| {kind: 'int-uniform'; min: number; max: number}
-	| {kind: 'log-int-uniform'; min: number; max: number};
+	| {kind: 'log-int-uniform'; min: number; max: number}
+) & {when?: ParameterCondition};
 
 export const OBJECTIVES = ['val_accuracy', 'val_loss'] as const;
 export type Objective = (typeof OBJECTIVES)[number];

@@ -60,7 +60,7 @@ export async function askCommand(args: AskArgs): Promise<Asked | undefined> {
 		return trial && {
 			sweep: sweep.name,
 			trial,
-			label: describeConfig(trial.config, sweptKeys(sweep.definition)),
+			label: describeConfig(trial.config, sweptKeys(sweep.definition), sweep.definition.parameters),
 			args: programArgs(trial.config),
 			metric: sweepMetric(sweep.definition),
 		};

@@ -75,8 +75,8 @@ export function buildCli(argv: string[]): Argv {
 			process.exitCode = exitCode;
 		})
 		.command('plan <file>', 'Show the trials a sweep file expands to, without training', planBuilder, async args => {
-			const {plan, keys} = await planCommand(args);
-			processIo.stdout.write((args.json ? JSON.stringify(plan, null, 2) : renderPlan(plan, keys)) + '\n');
+			const {plan, keys, parameters} = await planCommand(args);
+			processIo.stdout.write((args.json ? JSON.stringify(plan, null, 2) : renderPlan(plan, keys, parameters)) + '\n');
 		})
 		.command('status', 'List the sweeps in the database with trial counts per state', statusBuilder, async args => {
 			const sweeps = await statusCommand(args);

@@ -6,7 +6,7 @@ import {countParams} from '../train/model.js';
 import type {TrainingPath} from '../train/trainer.js';
 import {expectedSteps, sweptKeys} from '../sweep/describe.js';
 import {totalEpochs} from '../sweep/expand.js';
-import {BACKENDS, builtinConfig, isSuggestedMethod, type TrialSpec} from '../types.js';
+import {BACKENDS, builtinConfig, isSuggestedMethod, type ParameterSpec, type TrialSpec} from '../types.js';
 import {globalOptions, type GlobalArgs, numberOption} from './common.js';
 import {loadSweepInput} from './sweep-input.js';
 import {planTable} from './tables.js';
@@ -48,7 +48,7 @@ export function planBuilder(yargs: Argv): Argv<PlanArgs> {
  * `sweeplab plan <file>`: the trials a run would train, without training or touching the database; with the
  * config keys the sweep varies, which the table shows.
  */
-export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: string[]}> {
+export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: string[]; parameters: Record<string, ParameterSpec>}> {
 	const {definition, specs, duplicatesSkipped, shape} = await loadSweepInput(args.file);
 	const backend = resolveBackend(args.backend);
 	const suggested = isSuggestedMethod(definition.method) ? {trials: trialsToSuggest(definition), startupTrials: randomStartupTrials(definition)} : undefined;
@@ -67,17 +67,17 @@ export async function planCommand(args: PlanArgs): Promise<{plan: Plan; keys: st
 		backend,
 		workers,
 	};
-	return {plan, keys: sweptKeys(definition)};
+	return {plan, keys: sweptKeys(definition), parameters: definition.parameters};
 }
 
-export function renderPlan(plan: Plan, keys: string[]): string {
+export function renderPlan(plan: Plan, keys: string[], parameters?: Readonly<Record<string, ParameterSpec>>): string {
 	const pool = `the pool would use ${plan.workers} worker${plan.workers === 1 ? '' : 's'} on the ${plan.backend} backend.`;
 	if (plan.suggested) {
 		return `${plan.suggested.trials} trials (${plan.method}), suggested one at a time as results come in, the first ${plan.suggested.startupTrials} at random; up to ${plan.totalEpochs} epochs in all; ${pool}`;
 	}
 
 	const lines = [
-		planTable(plan.trials, keys, plan.paramCounts, plan.trainingPaths),
+		planTable(plan.trials, keys, plan.paramCounts, plan.trainingPaths, parameters),
 		`${plan.trials.length} trials (${plan.method}${plan.duplicatesSkipped > 0 ? `, ${plan.duplicatesSkipped} duplicate samples skipped` : ''}), ${plan.totalEpochs} epochs in all; ${pool}`,
 	];
 	return lines.join('\n');

@@ -1,7 +1,7 @@
 import type {RunEvent} from '../run/loop.js';
 import type {TrialRecord} from '../store/store.js';
 import {describeConfig, expectedSteps} from '../sweep/describe.js';
-import {DEFAULT_METRIC, isUnfinished, type MetricSpec} from '../types.js';
+import {DEFAULT_METRIC, isUnfinished, type MetricSpec, type ParameterSpec} from '../types.js';
 import {metricValue, percent as formatPercent} from '../report/format.js';
 import {formatSeconds, type Io} from './common.js';
 
@@ -13,6 +13,7 @@ import {formatSeconds, type Io} from './common.js';
 export class ProgressPrinter {
 	private readonly io: Io;
 	private readonly keys: string[];
+	private readonly parameters?: Record<string, ParameterSpec>;
 	private readonly metric: MetricSpec;
 	private readonly workers: number;
 	private readonly total: number;
@@ -30,9 +31,10 @@ export class ProgressPrinter {
 	 * `planned`: trials a tpe sweep will still suggest beyond those stored, each expected to train
 	 * `epochs` epochs (counted in the total and the ETA).
 	 */
-	constructor(io: Io, options: {keys: string[]; metric?: MetricSpec; workers: number; trials: TrialRecord[]; planned?: {trials: number; epochs: number}}) {
+	constructor(io: Io, options: {keys: string[]; parameters?: Record<string, ParameterSpec>; metric?: MetricSpec; workers: number; trials: TrialRecord[]; planned?: {trials: number; epochs: number}}) {
 		this.io = io;
 		this.keys = options.keys;
+		this.parameters = options.parameters;
 		this.metric = options.metric ?? DEFAULT_METRIC;
 		this.workers = options.workers;
 		const planned = options.planned?.trials ?? 0;
@@ -129,7 +131,7 @@ export class ProgressPrinter {
 
 	private trialLine(event: Extract<RunEvent, {type: 'trial-end'}>): string {
 		const {trial, outcome} = event;
-		const label = describeConfig(trial.config, this.keys);
+		const label = describeConfig(trial.config, this.keys, this.parameters);
 		const repeat = trial.repeat > 0 ? ` (repeat ${trial.repeat})` : '';
 		const head = `  [${this.done}/${this.total}] #${trial.ordinal} ${label}${repeat}`;
 		if (outcome.state === 'completed') {

@@ -31,7 +31,7 @@ export async function loadSweepInput(file: string): Promise<SweepInput> {
 	const shape: ModelShape = {imageShape: [...entry.imageShape], numClasses: entry.numClasses};
 	const oversized = findOversizedConfig(specs as Array<TrialSpec & {config: TrialConfig}>, shape);
 	if (oversized) {
-		throw new SweepFileError(`${file}: trial #${oversized.item.ordinal} (${describeConfig(oversized.item.config, sweptKeys(definition))}): the network has ${oversized.params.toLocaleString('en-US')} parameters, over the limit of ${MAX_PARAMS.toLocaleString('en-US')} (use fewer or narrower hidden layers)`);
+		throw new SweepFileError(`${file}: trial #${oversized.item.ordinal} (${describeConfig(oversized.item.config, sweptKeys(definition), definition.parameters)}): the network has ${oversized.params.toLocaleString('en-US')} parameters, over the limit of ${MAX_PARAMS.toLocaleString('en-US')} (use fewer or narrower hidden layers)`);
 	}
 
 	return {definition, source, specs, duplicatesSkipped, shape};

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type {SweepStatus} from '../store/store.js';
 import {describeConfig} from '../sweep/describe.js';
-import type {TrialSpec} from '../types.js';
+import type {ParameterSpec, TrialSpec} from '../types.js';
 import {TRIAL_STATES} from '../types.js';
 
 /** Plain borders: tables are pasted into issues and logs as often as they are read in a terminal. */
@@ -82,11 +82,11 @@ export function fitTable(columns: readonly Column[], rows: ReadonlyArray<readonl
 }
 
 /** The trials of a plan; a program sweep's (without param counts and paths) show their config only. */
-export function planTable(specs: TrialSpec[], keys: readonly string[], paramCounts?: number[], paths?: string[]): string {
+export function planTable(specs: TrialSpec[], keys: readonly string[], paramCounts?: number[], paths?: string[], parameters?: Readonly<Record<string, ParameterSpec>>): string {
 	if (!paramCounts || !paths) {
 		const table = new Table({head: ['#', 'repeat', 'seed', 'config'], colAligns: ['right', 'right', 'right', 'left'], style});
 		for (const spec of specs) {
-			table.push([spec.ordinal, spec.repeat, spec.seed, describeConfig(spec.config, keys)]);
+			table.push([spec.ordinal, spec.repeat, spec.seed, describeConfig(spec.config, keys, parameters)]);
 		}
 
 		return table.toString();
@@ -98,7 +98,7 @@ export function planTable(specs: TrialSpec[], keys: readonly string[], paramCoun
 		style,
 	});
 	for (const [i, spec] of specs.entries()) {
-		table.push([spec.ordinal, spec.repeat, spec.seed, describeConfig(spec.config, keys), paramCounts[i].toLocaleString('en-US'), String(spec.config.epochs), String(spec.config.batchSize), paths[i]]);
+		table.push([spec.ordinal, spec.repeat, spec.seed, describeConfig(spec.config, keys, parameters), paramCounts[i].toLocaleString('en-US'), String(spec.config.epochs), String(spec.config.batchSize), paths[i]]);
 	}
 
 	return table.toString();

@@ -173,7 +173,7 @@ export interface TrainSweepOptions {
 export async function trainSweep(args: TrainArgs, io: Io, options: TrainSweepOptions): Promise<RunSummary> {
 	const {store, sweep, workers, signal} = options;
 	const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
+	const progress = new ProgressPrinter(io, {keys: sweptKeys(sweep.definition), parameters: sweep.definition.parameters, metric: sweepMetric(sweep.definition), workers, trials: options.trials, planned: options.planned});
 	const total: RunSummary = {ended: {completed: 0, failed: 0, diverged: 0, pruned: 0, interrupted: 0, timeout: 0}, wallSeconds: 0, interrupted: false};
 	try {
 		for (;;) {

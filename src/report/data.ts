@@ -63,7 +63,7 @@ export async function rankSweep(store: Store, name: string, options: {margin?: n
 		summaries,
 		metric,
 		keys,
-		label: config => describeConfig(config, keys),
+		label: config => describeConfig(config, keys, sweep.definition.parameters),
 		result: front ? onFront(result, front) : result,
 		...(front && {front}),
 	};

@@ -53,6 +53,12 @@ export interface ImportanceResult {
 type Feature = {name: string; kind: 'numeric'; encode(value: unknown): number | undefined} | {name: string; kind: 'categorical'; k: number; encode(value: unknown): number | undefined};
 
 function featureOf(name: string, spec: ParameterSpec): Feature | undefined {
+	if (spec.when !== undefined) {
+		// A conditional parameter has no value in the trials it did not apply to (a built-in config holds the base
+		// value there). Optuna's evaluators weigh only the parameters every trial has (the intersection search space),
+		// and so does sweeplab.
+		return undefined;
+	}
 	if (spec.kind === 'values') {
 		const index = new Map<string, number>();
 		for (const [i, value] of spec.values.entries()) {

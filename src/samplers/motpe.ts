@@ -12,7 +12,7 @@
  */
 import {greedyHypervolumeSubset, hypervolumeContributions, nadirReference, nondominatedRanks} from '../util/pareto.js';
 import {createRng, deriveSeed} from '../util/random.js';
-import {defaultGamma, randomParameters, suggestFromGroups, TPE_DEFAULT_CANDIDATES} from './tpe.js';
+import {defaultGamma, parameterGroups, randomParameters, suggestFromGroups, TPE_DEFAULT_CANDIDATES} from './tpe.js';
 import type {TpeInput} from './tpe.js';
 
 export interface MotpeObservation {
@@ -71,6 +71,7 @@ export function suggestMotpe(input: MotpeInput): Record<string, unknown> {
 			candidates,
 			multivariate: input.multivariate === true,
 			coverBad: false,
+			...(input.multivariate === true && {groups: parameterGroups(input.parameters, input.observations.map((observation) => observation.params))}),
 		},
 		rng,
 	);

@@ -1,3 +1,4 @@
+import {activeParams} from '../sweep/conditions.js';
 import {repeatSeed, sampleParameter} from '../sweep/expand.js';
 import {configHash} from '../sweep/hash.js';
 import {isSuggestedMethod, type MetricSpec, type SweepDefinition, sweepObjectives, type TrialParams, type TrialSpec} from '../types.js';
@@ -74,8 +75,9 @@ export function suggestNextTrial(definition: SweepDefinition, history: SamplerHi
 	const objectives = sweepObjectives(definition);
 	const {observations, pending} = history.observations(objectives);
 	const known = new Set([...observations.map(observation => configHash(observation.config, definition)), ...pending.map(config => configHash(config, definition))]);
-	const keys = Object.keys(definition.parameters);
-	const params = (config: TrialParams) => Object.fromEntries(keys.map(key => [key, config[key]]));
+	// The sampler sees only the parameters that applied to a trial: a built-in config still holds the base value of
+	// one that did not, which must not count as an observation of it.
+	const params = (config: TrialParams) => activeParams(definition.parameters, config);
 	for (let attempt = 0; attempt < TPE_TRIES + RANDOM_TRIES; attempt++) {
 		// A suggestion equal to a config already tried is asked again with another random stream.
 		const trialNumber = count + (attempt * 1_000_003);
@@ -113,5 +115,5 @@ function sample(definition: SweepDefinition, objectives: readonly MetricSpec[], 
 
 function randomSuggestion(definition: SweepDefinition, seed: number): Record<string, unknown> {
 	const rng = createRng(seed);
-	return Object.fromEntries(Object.keys(definition.parameters).sort().map(key => [key, sampleParameter(definition.parameters[key], rng)]));
+	return activeParams(definition.parameters, Object.fromEntries(Object.keys(definition.parameters).sort().map(key => [key, sampleParameter(definition.parameters[key], rng)])));
 }

@@ -12,6 +12,7 @@
  * belong to no population.
  */
 import type {ParameterSpec} from '../types.js';
+import {activeParams} from '../sweep/conditions.js';
 import {sampleParameter} from '../sweep/expand.js';
 import {crowdingDistances, dominates, nondominatedRanks} from '../util/pareto.js';
 import {createRng, deriveSeed} from '../util/random.js';
@@ -71,7 +72,7 @@ export function suggestNsga2(input: Nsga2Input): Record<string, unknown> {
 	const rng = createRng(deriveSeed(input.seed, 'nsga2', input.trialNumber));
 	const parents = parentPopulation(input.observations, input.directions, populationSize);
 	if (parents.length === 0) {
-		return Object.fromEntries(names.map((name) => [name, sampleParameter(input.parameters[name], rng)]));
+		return activeParams(input.parameters, Object.fromEntries(names.map((name) => [name, sampleParameter(input.parameters[name], rng)])));
 	}
 
 	let child: Record<string, unknown>;
@@ -90,7 +91,11 @@ export function suggestNsga2(input: Nsga2Input): Record<string, unknown> {
 		const keep = rng.next() >= mutationProb && inParameterSpace(input.parameters[name], child[name]);
 		result[name] = keep ? structuredClone(child[name]) : sampleParameter(input.parameters[name], rng);
 	}
-	return result;
+	// In a conditional space a child can mix parents that had different parameters: a parameter only one parent had is
+	// taken from it (or drawn afresh when the parent taken lacked it, as above), and one whose condition fails for the
+	// child is left out, so the child is always a valid config. Optuna crosses over only the parameters both parents
+	// have and samples the rest independently, which gives the same kind of child.
+	return activeParams(input.parameters, result);
 }
 
 export interface Member {

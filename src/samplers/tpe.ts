@@ -2,7 +2,9 @@
  * Tree-structured Parzen Estimator sampling (Bergstra et al. 2011), following Optuna's independent
  * TPESampler: per parameter, the observations are split into a good group (the best gamma(n)) and a bad
  * group; each group becomes a Parzen estimator (l for good, g for bad), candidates are drawn from l and the
- * one with the highest l(x)/g(x) wins; with `multivariate`, one joint estimator per group over all parameters.
+ * one with the highest l(x)/g(x) wins; with `multivariate`, one joint estimator per group over all parameters (per
+ * group of parameters that appear together, in a space with conditional parameters: Optuna's group=True). A
+ * conditional parameter is fitted on the trials it applied to and suggested only where its condition holds.
  * docs/search.md lists, item by item, where this follows Optuna 3.1 and where it does not (and why).
  * A pure function of its input: the run loop owns the trial history.
  */
@@ -11,9 +13,11 @@ import {erfc} from '../util/erfc.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
 import {sampleParameter} from '../sweep/expand.js';
+import {activeParams, hasConditions} from '../sweep/conditions.js';
 import {canonicalJson} from '../sweep/hash.js';
 
 export interface TpeObservation {
+	/** The parameters that applied to the trial (a conditional parameter that did not apply is absent). */
 	params: Record<string, unknown>;
 	/** The objective; NaN (a diverged trial) ranks worst whatever the direction. */
 	value: number;
@@ -41,7 +45,8 @@ export interface TpeInput {
 	/**
 	 * Optuna's multivariate TPE: one joint Parzen estimator over all parameters (each kernel a product over the
 	 * parameters, with a Scott-like bandwidth) instead of one per parameter, so that parameters that work together
-	 * are sampled together. Observations missing a parameter are left out of the joint estimators.
+	 * are sampled together. In a space with conditions, Optuna's group=True: one joint estimator per group of
+	 * parameters that always appeared together (parameterGroups), each fitted on the trials that had the group.
 	 */
 	multivariate?: boolean;
 	/** Size of the good group for n observations (pending trials not counted, as in Optuna); Optuna's default min(ceil(0.1 n), 25). */
@@ -88,7 +93,8 @@ export function suggestTpe(input: TpeInput): Record<string, unknown> {
 	}
 
 	const {below, above} = splitObservations(input);
-	return suggestFromGroups({parameters: input.parameters, below, above, candidates, multivariate: input.multivariate === true, coverBad: true}, rng);
+	const groups = input.multivariate === true ? parameterGroups(input.parameters, input.observations.map((observation) => observation.params)) : undefined;
+	return suggestFromGroups({parameters: input.parameters, below, above, candidates, multivariate: input.multivariate === true, groups, coverBad: true}, rng);
 }
 
 /** The good and bad groups TPE builds l(x) and g(x) from, and how it draws from them. */
@@ -103,6 +109,8 @@ export interface TpeGroups {
 	above: ReadonlyArray<Record<string, unknown>>;
 	candidates: number;
 	multivariate: boolean;
+	/** With multivariate: the groups sampled jointly (parameterGroups); absent, all parameters together. */
+	groups?: ReadonlyArray<readonly string[]>;
 	/**
 	 * g(x) weighted by bandwidth (coverage()): single-objective TPE's choice. Multi-objective TPE keeps Optuna's g, where
 	 * coverage measured worse (docs/search.md).
@@ -111,32 +119,71 @@ export interface TpeGroups {
 }
 
 /**
- * The TPE step once the history is split: per parameter (or jointly, with multivariate), `candidates` draws from
- * l(x), and the one with the highest l(x)/g(x). Parameters are drawn in sorted-name order from `rng`.
+ * The TPE step once the history is split: per parameter (or jointly per group, with multivariate), `candidates` draws
+ * from l(x), and the one with the highest l(x)/g(x). Groups are drawn in order, then the parameters in no group in
+ * sorted-name order, all from `rng`. Every parameter is drawn and those whose condition fails for the drawn values are
+ * then left out (Optuna's group sampling draws every group too); as each parameter or group is drawn on its own, this
+ * gives the values that drawing only the parameters that apply would.
  */
 export function suggestFromGroups(groups: TpeGroups, rng: Rng): Record<string, unknown> {
 	const {parameters, below, above, candidates, belowWeights, coverBad} = groups;
 	const names = Object.keys(parameters).sort();
-	if (groups.multivariate) {
-		return suggestJoint(parameters, names, below, above, candidates, rng, coverBad, belowWeights);
-	}
 	const result: Record<string, unknown> = {};
-	for (const name of names) {
+	let independent = names;
+	if (groups.multivariate) {
+		const joint = groups.groups ?? [names];
+		for (const group of joint) {
+			Object.assign(result, suggestJoint(parameters, group, below, above, candidates, rng, coverBad, belowWeights));
+		}
+		const grouped = new Set(joint.flat());
+		// A parameter no finished trial had yet (Optuna samples it independently, from the prior alone).
+		independent = names.filter((name) => !grouped.has(name));
+	}
+	for (const name of independent) {
 		const spec = parameters[name];
 		const good = below.map((params) => params[name]);
 		const bad = above.map((params) => params[name]);
 		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng, belowWeights) : suggestNumeric(spec, good, bad, candidates, rng, coverBad, belowWeights);
 	}
-	return result;
+	return activeParams(parameters, result);
 }
 
-/** Every parameter sampled uniformly from its space (in sorted-name order): the start-up trials. */
+/**
+ * Every parameter sampled uniformly from its space (in sorted-name order), those whose condition then fails left out:
+ * the start-up trials.
+ */
 export function randomParameters(parameters: Record<string, ParameterSpec>, rng: Rng): Record<string, unknown> {
 	const result: Record<string, unknown> = {};
 	for (const name of Object.keys(parameters).sort()) {
 		result[name] = sampleParameter(parameters[name], rng);
 	}
-	return result;
+	return activeParams(parameters, result);
+}
+
+/**
+ * The groups multivariate TPE samples jointly: without conditions, all parameters (every trial has all of them); with
+ * conditions, Optuna's group decomposition (_SearchSpaceGroup.add_distributions, as TPESampler(group=True) runs it over
+ * the finished trials): each trial's parameter set splits every group into the part it has and the part it lacks,
+ * and its parameters in no group yet form a new one. So a group is a set of parameters that every trial had all or none
+ * of. Names sorted within a group, groups by their first name; parameters no trial had are in no group.
+ */
+export function parameterGroups(parameters: Record<string, ParameterSpec>, observed: ReadonlyArray<Record<string, unknown>>): string[][] {
+	const names = Object.keys(parameters).sort();
+	if (!hasConditions(parameters)) {
+		return [names];
+	}
+	let groups: Array<Set<string>> = [];
+	for (const params of observed) {
+		let present = new Set(names.filter((name) => Object.hasOwn(params, name)));
+		const next: Array<Set<string>> = [];
+		for (const group of groups) {
+			next.push(new Set([...group].filter((name) => present.has(name))), new Set([...group].filter((name) => !present.has(name))));
+			present = new Set([...present].filter((name) => !group.has(name)));
+		}
+		next.push(present);
+		groups = next.filter((group) => group.size > 0);
+	}
+	return groups.map((group) => [...group].sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 /**

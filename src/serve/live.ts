@@ -187,7 +187,7 @@ export class LiveFeed {
 			return [{
 				id: trial.id,
 				sweep: status.sweep.name,
-				config: describeConfig(trial.config, sweptKeys(status.sweep.definition)),
+				config: describeConfig(trial.config, sweptKeys(status.sweep.definition), status.sweep.definition.parameters),
 				configHash: trial.configHash,
 				state: trial.state,
 				epochsRun: trial.epochsRun,

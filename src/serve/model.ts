@@ -212,7 +212,7 @@ export async function analyseSweep(store: Store, status: SweepStatus, now = Date
 	const {sweep} = status;
 	const keys = sweptKeys(sweep.definition);
 	const metric = sweepMetric(sweep.definition);
-	const label = (config: TrialParams) => describeConfig(config, keys);
+	const label = (config: TrialParams) => describeConfig(config, keys, sweep.definition.parameters);
 	const {objectives} = sweep.definition;
 	let front: ObjectiveFront | undefined;
 	if (objectives) {

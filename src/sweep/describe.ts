@@ -1,17 +1,22 @@
-import type {ProgramDefinition, SweepDefinition, TrialParams} from '../types.js';
+import type {ParameterSpec, ProgramDefinition, SweepDefinition, TrialParams} from '../types.js';
+import {isActive} from './conditions.js';
 
 /** The config keys that distinguish trials of a sweep: its parameters, in sorted order. */
 export function sweptKeys(definition: SweepDefinition): string[] {
 	return Object.keys(definition.parameters).sort();
 }
 
-/** `learningRate=0.001 hidden=[64,64]`: the swept values of a config, or `base` for a single-config sweep. */
-export function describeConfig(config: TrialParams, keys: readonly string[]): string {
+/**
+ * `learningRate=0.001 hidden=[64,64]`: the swept values of a config, or `base` for a single-config sweep. With the
+ * sweep's parameters, a conditional one that does not apply to the config is left out (a built-in config still holds
+ * its base value, which was not swept there).
+ */
+export function describeConfig(config: TrialParams, keys: readonly string[], parameters?: Readonly<Record<string, ParameterSpec>>): string {
 	if (keys.length === 0) {
 		return 'base';
 	}
 
-	return keys.map(key => `${key}=${formatValue(config[key])}`).join(' ');
+	return keys.filter(key => !parameters || !(key in parameters) || isActive(parameters, key, config)).map(key => `${key}=${formatValue(config[key])}`).join(' ');
 }
 
 /** `python3 train.py ${args}` or `module ./objective.js`: what a program sweep runs, in one line. */

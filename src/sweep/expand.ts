@@ -7,6 +7,7 @@ import {SweepFileError} from '../errors.js';
 import {isSuggestedMethod, type ParameterSpec, type SweepDefinition, type TrialParams, type TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
+import {activeParams, isActive, parameterOrder} from './conditions.js';
 import {expectedSteps} from './describe.js';
 import {configHash} from './hash.js';
 
@@ -68,14 +69,19 @@ function withValue(config: TrialParams, key: string, value: unknown): TrialParam
 
 function gridConfigs(definition: SweepDefinition): TrialParams[] {
 	let configs: TrialParams[] = [structuredClone(definition.base)];
-	// Each pass multiplies the list by one parameter, inner loop over its values: the first sorted name varies slowest.
-	for (const name of sortedNames(definition)) {
+	// Each pass multiplies the list by one parameter, inner loop over its values: the first name varies slowest. A
+	// conditional parameter comes after those it depends on, and multiplies only the configs it applies to.
+	for (const name of parameterOrder(definition.parameters)) {
 		const spec = definition.parameters[name];
 		if (spec.kind !== 'values') {
 			throw new SweepFileError(`sweep "${definition.name}": parameters.${name}: a grid needs a list of values, got a ${spec.kind} distribution (use method: random)`);
 		}
 		const next: TrialParams[] = [];
 		for (const config of configs) {
+			if (!isActive(definition.parameters, name, config)) {
+				next.push(config);
+				continue;
+			}
 			for (const value of spec.values) {
 				next.push(withValue(config, name, value));
 			}
@@ -118,9 +124,15 @@ function randomConfigs(definition: SweepDefinition): {configs: TrialParams[]; du
 	let duplicatesSkipped = 0;
 	const trials = definition.trials ?? 1;
 	for (let i = 0; i < trials; i++) {
-		let config = structuredClone(definition.base);
+		// Every parameter is drawn, in sorted order, and those whose condition fails are dropped: the values are independent,
+		// so this samples the same space as drawing in dependency order and keeps unconditional sweeps' streams as they were.
+		const drawn: TrialParams = {};
 		for (const name of names) {
-			config = withValue(config, name, sampleParameter(definition.parameters[name], rng));
+			drawn[name] = sampleParameter(definition.parameters[name], rng);
+		}
+		let config = structuredClone(definition.base);
+		for (const [name, value] of Object.entries(activeParams(definition.parameters, drawn))) {
+			config = withValue(config, name, value);
 		}
 		const hash = configHash(config, definition);
 		if (seen.has(hash)) {

@@ -9,7 +9,7 @@ import {canonicalJson} from './hash.js';
 import {suggestionHint} from './did-you-mean.js';
 import {describeValue, formatNumber, compactJson, typeError, isPlainObject, type KeyPath} from './config-schema.js';
 import {objectivesProblems} from './objectives.js';
-import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
+import {ARGS_PLACEHOLDER, CHOICE_KEYS, DISTRIBUTION_KEYS, DISTRIBUTIONS, addProblems, checkCommon, withCondition, WHEN_ALONE, baseWithoutConditions, checkpointSchema, checkStrictKeys, commonDefinition, commonKeys, datasetOf, datasetSchema, metricSchema, parseProblems, type Distribution, type SweepCheck} from './schema.js';
 
 const programSchema = z
 	.strictObject(
@@ -54,7 +54,9 @@ const programSchema = z
 	});
 
 /** A program sweep's parameter: a list of any values, {choice: [...]}, or a numeric distribution; names are free-form. */
-const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => {
+const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec => withCondition(raw, ctx, parseProgramParameter(raw, ctx)));
+
+function parseProgramParameter(raw: unknown, ctx: z.RefinementCtx): ParameterSpec {
 	const values = (list: unknown[], where: KeyPath): ParameterSpec => {
 		if (list.length === 0) {
 			addProblems(ctx, [{path: where, message: 'empty list (give at least one value)'}]);
@@ -102,9 +104,13 @@ const programParameterSchema = z.unknown().transform((raw, ctx): ParameterSpec =
 		addProblems(ctx, problems);
 		return problems.length === 0 ? {kind: kind as Distribution, min: raw.min as number, max: raw.max as number} : {kind: 'values', values: []};
 	}
+	if (isPlainObject(raw) && 'when' in raw && !('choice' in raw)) {
+		addProblems(ctx, [{path: [], message: WHEN_ALONE}]);
+		return {kind: 'values', values: []};
+	}
 	addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (a fixed value belongs in base:)`}]);
 	return {kind: 'values', values: []};
-});
+}
 
 const PARAMETER_NAME = /^[A-Za-z_][\w.-]{0,63}$/;
 
@@ -116,13 +122,13 @@ export const programSweepSchema = z
 		metric: metricSchema.optional(),
 		checkpoint: checkpointSchema.optional(),
 		dataset: datasetSchema.optional(),
-		base: z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish(),
+		base: z.preprocess(baseWithoutConditions, z.record(z.string(), z.unknown(), {error: typeError('a mapping of fixed parameters such as {epochs: 10}')}).nullish()),
 		parameters: z.record(z.string(), programParameterSchema, {error: typeError('a mapping from parameter names to lists such as {lr: [0.001, 0.01]}')}).nullish(),
 	})
 	.superRefine((file, ctx) => {
 		const parameters = file.parameters ?? {};
 		const base = file.base ?? {};
-		checkCommon(file, parameters, programEpochs(base), ctx, () => '[1, 2]');
+		checkCommon(file, parameters, new Set(Object.keys(base)), programEpochs(base), ctx, () => '[1, 2]');
 		addProblems(ctx, objectivesProblems(file, undefined));
 		if (!file.metric && !file.objectives) {
 			ctx.addIssue({code: 'custom', path: ['metric'], message: 'required key is missing for a program sweep (add e.g. metric: {name: val_accuracy, goal: maximize}: the name your program reports)'});
@@ -171,3 +177,4 @@ export function checkProgramSweep(raw: Record<string, unknown>): SweepCheck {
 		},
 	};
 }
+

@@ -8,6 +8,7 @@ import {DATASETS, DEFAULT_TRIAL_CONFIG, GOALS, isSuggestedMethod, OBJECTIVES, PR
 import type {DatasetSpec, MetricSpec, ParameterSpec, PrunerSpec, Scalarization, SweepDefinition, TrialConfig, TrialParams} from '../types.js';
 import {canonicalJson} from './hash.js';
 import {closestMatch, suggestionHint} from './did-you-mean.js';
+import {activeCombinationCount, conditionProblems, parseWhen} from './conditions.js';
 import {objectivesProblems} from './objectives.js';
 import {PRUNER_DEFAULTS, prunerSpecProblems, type PrunerKind} from './pruner-spec.js';
 import {describeValue, formatNumber, compactJson, typeError, intIn, enumOf, LR_SCHEDULE_KEYS, AUGMENT_KEYS, configValueSchemas, partialConfigSchema, FLOAT_KEYS, INT_KEYS, EXAMPLE_LISTS, isPlainObject, type KeyPath, type Problem} from './config-schema.js';
@@ -49,8 +50,8 @@ export const BUILTIN_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] 
 export const ARGS_PLACEHOLDER = '${args}';
 export const DATASET_KEYS = ['name', 'trainLimit', 'testLimit', 'validation'] as const;
 const CHECKPOINT_KEYS = ['everyEpochs', 'everySeconds'] as const;
-export const CHOICE_KEYS = ['choice'] as const;
-export const DISTRIBUTION_KEYS = ['distribution', 'min', 'max'] as const;
+export const CHOICE_KEYS = ['choice', 'when'] as const;
+export const DISTRIBUTION_KEYS = ['distribution', 'min', 'max', 'when'] as const;
 
 function issuesToProblems(issues: readonly z.core.$ZodIssue[], allowedKeysAt: (path: KeyPath) => readonly string[]): Problem[] {
 	const problems: Problem[] = [];
@@ -207,45 +208,85 @@ function checkDistribution(key: keyof TrialConfig, raw: Record<string, unknown>)
 	return {problems, spec: {kind, min, max}};
 }
 
+/**
+ * A parameter's `when:` (if its mapping has one) added to the spec parsed from the rest: the one place both kinds of
+ * sweep file read it, so that a list, {choice: ...} and {distribution: ...} all stay as they were without it.
+ */
+export function withCondition(raw: unknown, ctx: z.RefinementCtx, spec: ParameterSpec): ParameterSpec {
+	if (!isPlainObject(raw) || !('when' in raw)) {
+		return spec;
+	}
+	const {problems, when} = parseWhen(raw.when);
+	addProblems(ctx, problems);
+	return when ? {...spec, when} : spec;
+}
+
+/**
+ * A base (fixed) value written as a conditional parameter ({choice: ..., when: ...}) is reported as that and left out,
+ * so that the one line says where it belongs rather than that a mapping is the wrong type.
+ */
+export function baseWithoutConditions(value: unknown, ctx: z.core.ParsePayload): unknown {
+	if (!isPlainObject(value)) {
+		return value;
+	}
+	const kept: Record<string, unknown> = {};
+	for (const [key, item] of Object.entries(value)) {
+		if (isPlainObject(item) && 'when' in item && ('choice' in item || 'distribution' in item)) {
+			const when = isPlainObject(item.when) ? Object.entries(item.when).map(([name, allowed]) => `${name}: ${compactJson(allowed)}`).join(', ') : 'its condition holds';
+			ctx.issues.push({code: 'custom', path: [key, 'when'], input: item, message: `a base value applies to every trial; a setting that applies only when ${when} goes under parameters:`});
+		} else {
+			kept[key] = item;
+		}
+	}
+	return kept;
+}
+
+/** Message for a mapping with `when:` but neither choice nor distribution. */
+export const WHEN_ALONE = 'a parameter with when needs its values next to it: {choice: [...], when: ...} or {distribution: ..., min, max, when: ...}';
+
 function parameterSpecSchema(key: keyof TrialConfig) {
-	return z.unknown().transform((raw, ctx): ParameterSpec => {
-		if (Array.isArray(raw)) {
-			const {problems, values} = checkValueList(key, raw, []);
-			addProblems(ctx, problems);
+	return z.unknown().transform((raw, ctx): ParameterSpec => withCondition(raw, ctx, parseParameterSpec(key, raw, ctx)));
+}
+
+function parseParameterSpec(key: keyof TrialConfig, raw: unknown, ctx: z.RefinementCtx): ParameterSpec {
+	if (Array.isArray(raw)) {
+		const {problems, values} = checkValueList(key, raw, []);
+		addProblems(ctx, problems);
+		return {kind: 'values', values};
+	}
+	if (isPlainObject(raw)) {
+		if ('choice' in raw) {
+			const strict = checkStrictKeys(raw, CHOICE_KEYS).map((problem) =>
+				problem.path[0] === 'distribution' ? {...problem, message: 'a parameter takes either choice or distribution, not both (keep one)'} : problem,
+			);
+			if (!Array.isArray(raw.choice)) {
+				addProblems(ctx, [...strict, {path: ['choice'], message: `expected a list of values such as ${EXAMPLE_LISTS[key]}, got ${describeValue(raw.choice)}`}]);
+				return {kind: 'values', values: []};
+			}
+			const {problems, values} = checkValueList(key, raw.choice, ['choice']);
+			addProblems(ctx, [...strict, ...problems]);
 			return {kind: 'values', values};
 		}
-		if (isPlainObject(raw)) {
-			if ('choice' in raw) {
-				const strict = checkStrictKeys(raw, CHOICE_KEYS).map((problem) =>
-					problem.path[0] === 'distribution' ? {...problem, message: 'a parameter takes either choice or distribution, not both (keep one)'} : problem,
-				);
-				if (!Array.isArray(raw.choice)) {
-					addProblems(ctx, [...strict, {path: ['choice'], message: `expected a list of values such as ${EXAMPLE_LISTS[key]}, got ${describeValue(raw.choice)}`}]);
-					return {kind: 'values', values: []};
-				}
-				const {problems, values} = checkValueList(key, raw.choice, ['choice']);
-				addProblems(ctx, [...strict, ...problems]);
-				return {kind: 'values', values};
-			}
-			if ('distribution' in raw) {
-				const {problems, spec} = checkDistribution(key, raw);
-				addProblems(ctx, problems);
-				return spec ?? {kind: 'values', values: []};
-			}
-			const nearMiss = Object.keys(raw).find((k) => closestMatch(k, [...CHOICE_KEYS, 'distribution']) !== undefined);
-			if (nearMiss !== undefined) {
-				addProblems(ctx, [{path: [nearMiss], message: unknownKeyMessage(nearMiss, [...CHOICE_KEYS, ...DISTRIBUTION_KEYS], ['spec'])}]);
-			} else if ('min' in raw || 'max' in raw) {
-				addProblems(ctx, [{path: ['distribution'], message: `required key is missing (add distribution: ${INT_KEYS.has(key) ? 'int-uniform' : 'log-uniform'} next to min and max)`}]);
-			} else {
-				addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (e.g. ${key}: ${EXAMPLE_LISTS[key]})`}]);
-			}
-			return {kind: 'values', values: []};
+		if ('distribution' in raw) {
+			const {problems, spec} = checkDistribution(key, raw);
+			addProblems(ctx, problems);
+			return spec ?? {kind: 'values', values: []};
 		}
-		const got = raw === null ? 'nothing' : describeValue(raw);
-		addProblems(ctx, [{path: [], message: `expected a list of values, got ${got} (e.g. ${key}: ${EXAMPLE_LISTS[key]}; a fixed value belongs in base:)`}]);
+		const nearMiss = Object.keys(raw).find((k) => k !== 'when' && closestMatch(k, [...CHOICE_KEYS, 'distribution']) !== undefined);
+		if (nearMiss !== undefined) {
+			addProblems(ctx, [{path: [nearMiss], message: unknownKeyMessage(nearMiss, [...CHOICE_KEYS, ...DISTRIBUTION_KEYS], ['spec'])}]);
+		} else if ('min' in raw || 'max' in raw) {
+			addProblems(ctx, [{path: ['distribution'], message: `required key is missing (add distribution: ${INT_KEYS.has(key) ? 'int-uniform' : 'log-uniform'} next to min and max)`}]);
+		} else if ('when' in raw) {
+			addProblems(ctx, [{path: [], message: `${WHEN_ALONE} (e.g. ${key}: {choice: ${EXAMPLE_LISTS[key]}, when: {model: cnn}})`}]);
+		} else {
+			addProblems(ctx, [{path: [], message: `expected a list of values, {choice: [...]} or {distribution: ..., min, max}, got ${describeValue(raw)} (e.g. ${key}: ${EXAMPLE_LISTS[key]})`}]);
+		}
 		return {kind: 'values', values: []};
-	});
+	}
+	const got = raw === null ? 'nothing' : describeValue(raw);
+	addProblems(ctx, [{path: [], message: `expected a list of values, got ${got} (e.g. ${key}: ${EXAMPLE_LISTS[key]}; a fixed value belongs in base:)`}]);
+	return {kind: 'values', values: []};
 }
 
 const parametersSchema = z.strictObject(
@@ -366,8 +407,13 @@ type CommonFile = {
 	keepBestWeights?: boolean;
 };
 
-/** The checks of method, trials, repeats, pruner and grid size every sweep file gets; `epochs`: asha's default maxEpochs. */
-export function checkCommon(file: CommonFile, parameters: Partial<Record<string, ParameterSpec>>, epochs: number, ctx: z.RefinementCtx, example: (key: string) => string): void {
+/**
+ * The checks of method, trials, repeats, pruner, conditions and grid size every sweep file gets; `epochs`: asha's default
+ * maxEpochs; `fixed`: the settings that are not swept (base keys), which a condition cannot name.
+ */
+export function checkCommon(file: CommonFile, parameters: Partial<Record<string, ParameterSpec>>, fixed: ReadonlySet<string>, epochs: number, ctx: z.RefinementCtx, example: (key: string) => string): void {
+	const conditions = conditionProblems(parameters, fixed);
+	addProblems(ctx, conditions);
 	if (file.method === 'grid' && file.trials !== undefined) {
 		ctx.addIssue({code: 'custom', path: ['trials'], message: 'only random and tpe sweeps take trials; a grid runs every combination (remove trials or use method: random)'});
 	}
@@ -398,7 +444,10 @@ export function checkCommon(file: CommonFile, parameters: Partial<Record<string,
 				});
 			}
 		}
-		const configs = gridConfigCount(parameters);
+		if (conditions.length > 0) {
+			return;
+		}
+		const configs = gridConfigCount(parameters, MAX_TOTAL_TRIALS);
 		const total = configs * file.repeats;
 		if (total > MAX_TOTAL_TRIALS) {
 			ctx.addIssue({
@@ -437,7 +486,7 @@ export const sweepFileSchema = z
 	.strictObject({
 		...commonKeys,
 		dataset: datasetSchema,
-		base: partialConfigSchema.nullish(),
+		base: z.preprocess(baseWithoutConditions, partialConfigSchema.nullish()),
 		parameters: parametersSchema.nullish(),
 		objective: enumOf('objective', OBJECTIVES).optional(),
 		metric: metricSchema.optional(),
@@ -447,7 +496,7 @@ export const sweepFileSchema = z
 	.superRefine((file, ctx) => {
 		const parameters: Partial<Record<keyof TrialConfig, ParameterSpec>> = file.parameters ?? {};
 		const base = file.base ?? {};
-		checkCommon(file, parameters, {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs, ctx, key => EXAMPLE_LISTS[key as keyof TrialConfig]);
+		checkCommon(file, parameters, new Set(CONFIG_KEYS.filter(key => parameters[key] === undefined)), {...DEFAULT_TRIAL_CONFIG, ...stripUndefined(base)}.epochs, ctx, key => EXAMPLE_LISTS[key as keyof TrialConfig]);
 		addProblems(ctx, objectivesProblems(file, BUILTIN_METRICS));
 		if (file.metric) {
 			if (file.objective !== undefined) {
@@ -477,6 +526,15 @@ export const sweepFileSchema = z
 							message: `${key} applies to model: cnn only, and no trial of this sweep is a cnn (remove ${key} or set model: cnn)`,
 						});
 					}
+				}
+			}
+		}
+		if (models.includes('cnn')) {
+			for (const key of ['conv', 'kernelSize', 'globalPool'] as const) {
+				const allowed = parameters[key]?.when?.model;
+				// A condition naming a value model never takes is reported by conditionProblems alone.
+				if (allowed !== undefined && !allowed.includes('cnn') && allowed.every(value => models.includes(value))) {
+					ctx.addIssue({code: 'custom', path: ['parameters', key], message: `${key} applies to model: cnn only, and its condition excludes cnn (model: ${allowed.join(', ')}; use when: {model: cnn})`});
 				}
 			}
 		}
@@ -525,15 +583,18 @@ function completePruner(raw: {kind: PrunerKind; warmupEpochs?: number; minTrials
 	}
 }
 
-/** Configs in a grid over these parameters (1 without parameters); distributions count as one value. */
-export function gridConfigCount(parameters: Partial<Record<string, ParameterSpec>>): number {
-	let count = 1;
-	for (const spec of Object.values(parameters)) {
-		if (spec?.kind === 'values') {
-			count *= spec.values.length;
+/**
+ * Configs in a grid over these parameters (1 without parameters), counting only the combinations their conditions allow;
+ * distributions count as one value. Past `cap` the count may stop short (it is over the cap either way).
+ */
+export function gridConfigCount(parameters: Partial<Record<string, ParameterSpec>>, cap?: number): number {
+	const given: Record<string, ParameterSpec> = {};
+	for (const [key, spec] of Object.entries(parameters)) {
+		if (spec !== undefined) {
+			given[key] = spec;
 		}
 	}
-	return count;
+	return activeCombinationCount(given, cap);
 }
 
 export type SweepCheck = {ok: true; definition: SweepDefinition} | {ok: false; problems: Problem[]};

@@ -97,3 +97,19 @@ test('a sweep of more configs than the forest takes is subsampled, and says so',
 	t.true(Math.abs(share(result, 'x') - 0.9) < 0.05, `x ${share(result, 'x')}`);
 	t.is(parameterImportance({x: UNIT, y: UNIT}, observations.slice(0, 100)).sampledFrom, undefined);
 });
+
+test('a conditional parameter is left out (as Optuna weighs the intersection search space), every trial kept', t => {
+	const parameters: Record<string, ParameterSpec> = {
+		model: {kind: 'values', values: ['mlp', 'cnn']},
+		kernelSize: {kind: 'values', values: [3, 5], when: {model: ['cnn']}},
+	};
+	const rng = createRng(2);
+	const observations: ImportanceObservation[] = Array.from({length: 40}, (_, i) => {
+		// An mlp config holds the base kernelSize 7, which is not one of the swept values.
+		const params = i % 2 === 0 ? {model: 'mlp', kernelSize: 7} : {model: 'cnn', kernelSize: rng.next() < 0.5 ? 3 : 5};
+		return {params, value: (params.model === 'cnn' ? 1 : 0) + (0.01 * rng.next())};
+	});
+	const result = parameterImportance(parameters, observations, {seed: 1});
+	t.deepEqual(result.parameters.map(p => p.name), ['model']);
+	t.is(result.trials, 40);
+});

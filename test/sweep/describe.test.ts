@@ -9,3 +9,10 @@ test('a config is described by its swept values, mappings such as a schedule inc
 	t.is(formatValue(null), 'null');
 	t.is(formatValue({translate: 2, flip: true}), '{translate:2,flip:true}');
 });
+
+test('describeConfig leaves out a conditional parameter that does not apply to the config', t => {
+	const parameters = {model: {kind: 'values' as const, values: ['mlp', 'cnn']}, conv: {kind: 'values' as const, values: [[8], [16]], when: {model: ['cnn']}}};
+	t.is(describeConfig({model: 'mlp', conv: [16, 32]}, ['conv', 'model'], parameters), 'model=mlp');
+	t.is(describeConfig({model: 'cnn', conv: [8]}, ['conv', 'model'], parameters), 'conv=[8] model=cnn');
+	t.is(describeConfig({model: 'mlp', conv: [16, 32]}, ['conv', 'model']), 'conv=[16,32] model=mlp');
+});
