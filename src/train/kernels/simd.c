@@ -278,6 +278,257 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
 }
 
 /*
+ * Winograd convolution (issue 17), the other way to run the stride-1 'same' convolutions above: F(m x m, r x r)
+ * computes an m x m tile of outputs from an n x n tile of inputs, n = m + r - 1, with n n multiplies per channel
+ * pair where the windows take m m r r. Per tile and channel the input tile d becomes V = B^T d B, per channel pair
+ * the kernel g becomes U = G g G^T, and Y = A^T (sum over channels of U . V) A. The sum over channels is, for each
+ * of the n n points, one product [tiles x c] . [c x filters] on the blocked GEMM above. The backward passes are the
+ * same maps transposed (exact by the chain rule): dM = A dY A^T per tile, dU = V^T . dM and dV = dM . U^T per point,
+ * then dg = G^T dU G and d_input += B dV B^T, summed over the overlapping tiles. The transform matrices (BT n x n,
+ * AT m x n, G n x r, row-major, one after the other) come from the caller (kernels/conv.ts builds them from the
+ * interpolation points). Images are NHWC and unpadded: tiles past an edge read zeros and write nothing there.
+ * Channels and filters are multiples of 4 (the transforms run 4 channels to a lane), n at most 8. A pass runs
+ * `chunk` images at a time so that the tiles' V and M stay in cache between the transforms and the products; the
+ * caller's `work` holds n n chunk tiles (c + filters) + n n c filters + 3 n n max(c, filters, 64) floats.
+ */
+#define WINO_MAX 8
+#define WINO_BLOCK 64
+
+/* The nonzero entries of each row of an o x a matrix whose element (i, u) is at l[i li + u lu]: the transforms skip zeros. */
+typedef struct {
+	int rows;
+	int count[WINO_MAX];
+	int at[WINO_MAX][WINO_MAX];
+	f32 value[WINO_MAX][WINO_MAX];
+} sparse_rows;
+
+static void sparse_of(sparse_rows *s, const f32 *l, int o, int a, int li, int lu) {
+	s->rows = o;
+	for (int i = 0; i < o; i++) {
+		s->count[i] = 0;
+		for (int u = 0; u < a; u++) {
+			f32 v = l[i * li + u * lu];
+			if (v != 0) {
+				s->at[i][s->count[i]] = u;
+				s->value[i][s->count[i]] = v;
+				s->count[i]++;
+			}
+		}
+	}
+}
+
+/*
+ * y = L x L^T for an a x a tile x of ch-channel points and o x a L: y(i, j)[q] = sum over u, v of L(i, u) x(u, v)[q] L(j, v),
+ * point (u, v) of x at x + u xr + v xs, (i, j) of y at y + i yr + j ys; ch a multiple of 4; tmp holds o a ch floats.
+ */
+static void transform(const sparse_rows *l, int a, const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch, f32 *tmp) {
+	int o = l->rows;
+	for (int i = 0; i < o; i++) {
+		int count = l->count[i];
+		for (int v = 0; v < a; v++) {
+			f32 *t = tmp + (i * a + v) * ch;
+			for (int q = 0; q < ch; q += 4) {
+				f4 acc = splat(0);
+				for (int e = 0; e < count; e++) {
+					acc = madd(acc, splat(l->value[i][e]), load(x + l->at[i][e] * xr + v * xs + q));
+				}
+				store(t + q, acc);
+			}
+		}
+	}
+	for (int i = 0; i < o; i++) {
+		const f32 *t = tmp + i * a * ch;
+		for (int j = 0; j < o; j++) {
+			int count = l->count[j];
+			f32 *out = y + i * yr + j * ys;
+			for (int q = 0; q < ch; q += 4) {
+				f4 acc = splat(0);
+				for (int e = 0; e < count; e++) {
+					acc = madd(acc, splat(l->value[j][e]), load(t + l->at[j][e] * ch + q));
+				}
+				store(out + q, acc);
+			}
+		}
+	}
+}
+
+/* tile(u, v) = image(y0 + u, x0 + v) for u, v < a (an h x w image of ch channels), zeros outside the image. */
+static void gather_tile(const f32 *image, int h, int w, int ch, int y0, int x0, int a, f32 *tile) {
+	for (int u = 0; u < a; u++) {
+		for (int v = 0; v < a; v++) {
+			int y = y0 + u, x = x0 + v;
+			f32 *out = tile + (u * a + v) * ch;
+			const f32 *in = image + (y * w + x) * ch;
+			int inside = y >= 0 && y < h && x >= 0 && x < w;
+			for (int q = 0; q < ch; q += 4) {
+				store(out + q, inside ? load(in + q) : splat(0));
+			}
+		}
+	}
+}
+
+/* image(y0 + u, x0 + v) = tile(u, v) (+ bias), or += with add, for the tile's points inside the image. */
+static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int ch, int y0, int x0, const f32 *bias, int add) {
+	for (int u = 0; u < a; u++) {
+		int y = y0 + u;
+		if (y < 0 || y >= h) {
+			continue;
+		}
+		for (int v = 0; v < a; v++) {
+			int x = x0 + v;
+			if (x < 0 || x >= w) {
+				continue;
+			}
+			const f32 *in = tile + (u * a + v) * ch;
+			f32 *out = image + (y * w + x) * ch;
+			for (int q = 0; q < ch; q += 4) {
+				f4 value = load(in + q);
+				if (add) {
+					value = wasm_f32x4_add(value, load(out + q));
+				} else if (bias) {
+					value = wasm_f32x4_add(value, load(bias + q));
+				}
+				store(out + q, value);
+			}
+		}
+	}
+}
+
+/* A pass's tile geometry and the transforms' nonzeros, from the caller's shape and matrices. */
+typedef struct {
+	int h, w, c, filters, m, r, n, points, pad, rows, cols, tiles;
+	sparse_rows bt, at, b, a, g, gt;
+} wino_shape;
+
+static void wino_shape_of(wino_shape *s, const f32 *transforms, int h, int w, int c, int filters, int m, int r) {
+	int n = m + r - 1;
+	const f32 *bt = transforms, *at = bt + n * n, *g = at + m * n;
+	s->h = h; s->w = w; s->c = c; s->filters = filters; s->m = m; s->r = r; s->n = n;
+	s->points = n * n;
+	s->pad = (r - 1) / 2;
+	s->rows = (h + m - 1) / m;
+	s->cols = (w + m - 1) / m;
+	s->tiles = s->rows * s->cols;
+	sparse_of(&s->bt, bt, n, n, n, 1);
+	sparse_of(&s->b, bt, n, n, 1, n);
+	sparse_of(&s->at, at, m, n, n, 1);
+	sparse_of(&s->a, at, n, m, 1, n);
+	sparse_of(&s->g, g, n, r, r, 1);
+	sparse_of(&s->gt, g, r, n, 1, r);
+}
+
+/* v(point)[t][ch] = (B^T d B)(point) for the input tile d of each of `images` images' tiles t, from image `first` on. */
+static void input_tiles(const wino_shape *s, const f32 *input, int first, int images, f32 *v, f32 *tile, f32 *tmp) {
+	int c = s->c, n = s->n, count = images * s->tiles;
+	for (int b = 0, t = 0; b < images; b++) {
+		const f32 *image = input + (first + b) * s->h * s->w * c;
+		for (int i = 0; i < s->rows; i++) {
+			for (int j = 0; j < s->cols; j++, t++) {
+				int y0 = i * s->m - s->pad, x0 = j * s->m - s->pad;
+				if (y0 >= 0 && x0 >= 0 && y0 + n <= s->h && x0 + n <= s->w) {
+					transform(&s->bt, n, image + (y0 * s->w + x0) * c, s->w * c, c, v + t * c, n * count * c, count * c, c, tmp);
+				} else {
+					gather_tile(image, s->h, s->w, c, y0, x0, n, tile);
+					transform(&s->bt, n, tile, n * c, c, v + t * c, n * count * c, count * c, c, tmp);
+				}
+			}
+		}
+	}
+}
+
+/* u(point)[c][filter] = (G g G^T)(point) for the kernel g[r][r][c][filters]: the kernel in the transformed domain. */
+void winograd_kernel(const f32 *kernel, f32 *u, f32 *work, const f32 *transforms, int c, int filters, int m, int r) {
+	wino_shape s;
+	wino_shape_of(&s, transforms, r, r, c, filters, m, r);
+	int cf = c * filters;
+	for (int q = 0; q < cf; q += WINO_BLOCK) {
+		int ch = cf - q < WINO_BLOCK ? cf - q : WINO_BLOCK;
+		transform(&s.g, r, kernel + q, r * cf, cf, u + q, s.n * cf, cf, ch, work);
+	}
+}
+
+/* z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel turned into u (+ bias). */
+void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+	wino_shape s;
+	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
+	int points = s.points, wide = c > filters ? c : filters;
+	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
+	f32 *v = work, *mm = v + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + points * c * filters;
+	f32 *tmp = tile + points * wide, *y = tmp + points * wide;
+	for (int first = 0; first < batch; first += chunk) {
+		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
+		input_tiles(&s, input, first, images, v, tile, tmp);
+		for (int p = 0; p < points; p++) {
+			gemm(count, filters, c, v + p * count * c, 0, c, 0, 1, u + p * c * filters, filters, 1, mm + p * count * filters, 0, 0);
+		}
+		for (int b = 0, t = 0; b < images; b++) {
+			f32 *image = z + (first + b) * h * w * filters;
+			for (int i = 0; i < s.rows; i++) {
+				for (int j = 0; j < s.cols; j++, t++) {
+					transform(&s.at, s.n, mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters, tmp);
+					scatter_tile(y, m, image, h, w, filters, i * m, j * m, bias, 0);
+				}
+			}
+		}
+	}
+}
+
+/*
+ * From the output gradient dz: dkernel (the filter gradient) and, unless dinput is 0, dinput (the input gradient),
+ * for the convolution winograd_forward ran with u. work as winograd_forward's.
+ */
+void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+	wino_shape s;
+	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
+	int points = s.points, n = s.n, cf = c * filters, wide = c > filters ? c : filters;
+	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
+	f32 *v = work, *dm = v + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters;
+	f32 *tile = du + points * cf, *tmp = tile + points * wide, *y = tmp + points * wide;
+	if (dinput) {
+		for (int i = 0; i < batch * h * w * c; i++) {
+			dinput[i] = 0;
+		}
+	}
+	for (int first = 0; first < batch; first += chunk) {
+		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
+		input_tiles(&s, input, first, images, v, tile, tmp);
+		for (int b = 0, t = 0; b < images; b++) {
+			const f32 *image = dz + (first + b) * h * w * filters;
+			for (int i = 0; i < s.rows; i++) {
+				for (int j = 0; j < s.cols; j++, t++) {
+					gather_tile(image, h, w, filters, i * m, j * m, m, tile);
+					transform(&s.a, m, tile, m * filters, filters, dm + t * filters, n * count * filters, count * filters, filters, tmp);
+				}
+			}
+		}
+		for (int p = 0; p < points; p++) {
+			f32 *vp = v + p * count * c, *dmp = dm + p * count * filters;
+			gemm(c, filters, count, vp, 0, 1, 0, c, dmp, filters, 1, du + p * cf, 0, first > 0);
+			if (dinput) {
+				/* V(point) is spent: its room takes dV(point). */
+				gemm(count, c, filters, dmp, 0, filters, 0, 1, u + p * cf, 1, filters, vp, 0, 0);
+			}
+		}
+		if (!dinput) {
+			continue;
+		}
+		for (int b = 0, t = 0; b < images; b++) {
+			f32 *image = dinput + (first + b) * h * w * c;
+			for (int i = 0; i < s.rows; i++) {
+				for (int j = 0; j < s.cols; j++, t++) {
+					transform(&s.b, n, v + t * c, n * count * c, count * c, y, n * c, c, c, tmp);
+					scatter_tile(y, n, image, h, w, c, i * m - s.pad, j * m - s.pad, 0, 1);
+				}
+			}
+		}
+	}
+	for (int q = 0; q < cf; q += WINO_BLOCK) {
+		int ch = cf - q < WINO_BLOCK ? cf - q : WINO_BLOCK;
+		transform(&s.gt, n, du + q, n * cf, cf, dkernel + q, r * cf, cf, ch, tmp);
+	}
+}
+
+/*
  * The machine's limit for this instruction mix, with no memory in the way: 12 independent chains of x = x s + t
  * on 4 lanes (a multiply and an add each, as every product above), enough in flight to cover both operations'
  * latency on two pipes each. `iterations` rounds of 96 flops; out[0..4] holds s, out[4..8] t, and gets the sum back.

@@ -1,38 +1,7 @@
 import test from 'ava';
 import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, assertNear, fillRandom, runsHere, VARIANTS} from './helpers.js';
-
-/** TensorFlow's 'same' padding: (k - 1) / 2 before. */
-const before = (k: number): number => Math.floor((k - 1) / 2);
-
-/** The input pixel channel a window tap reads, or -1 outside the image. */
-function source(conv: ConvShape, b: number, y: number, x: number, dy: number, dx: number, ch: number): number {
-	const sy = y + dy - before(conv.kernelSize);
-	const sx = x + dx - before(conv.kernelSize);
-	return sy < 0 || sy >= conv.height || sx < 0 || sx >= conv.width ? -1 : (((((b * conv.height) + sy) * conv.width) + sx) * conv.channels) + ch;
-}
-
-/** Calls f(output index, input index or -1, kernel index) for every multiply of the convolution, in double by the caller. */
-function eachProduct(conv: ConvShape, rows: number, f: (out: number, inp: number, w: number) => void): void {
-	const {height, width, channels, filters, kernelSize: k} = conv;
-	for (let b = 0; b < rows; b++) {
-		for (let y = 0; y < height; y++) {
-			for (let x = 0; x < width; x++) {
-				for (let dy = 0; dy < k; dy++) {
-					for (let dx = 0; dx < k; dx++) {
-						for (let ch = 0; ch < channels; ch++) {
-							const inp = source(conv, b, y, x, dy, dx, ch);
-							for (let fi = 0; fi < filters; fi++) {
-								f((((((b * height) + y) * width) + x) * filters) + fi, inp, (((((dy * k) + dx) * channels) + ch) * filters) + fi);
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
+import {arenaFor, assertNear, fillRandom, naiveConv, runsHere, VARIANTS} from './helpers.js';
 
 /**
  * Shapes [height, width, channels, filters, kernel size, images]: filters past the 8-wide panels, windows (k k c)
@@ -67,21 +36,7 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VA
 		const tables = arena.allocateInt(tableLength(conv, rows));
 		const {kernels} = arena;
 
-		const expectedZ = new Float64Array(outputs);
-		const expectedDKernel = new Float64Array(weights);
-		const expectedDInput = new Float64Array(inputs);
-		for (let i = 0; i < outputs; i++) {
-			expectedZ[i] = bias[i % filters];
-		}
-
-		eachProduct(conv, rows, (out, inp, w) => {
-			if (inp >= 0) {
-				expectedZ[out] += input[inp] * kernel[w];
-				expectedDKernel[w] += input[inp] * dz[out];
-				expectedDInput[inp] += dz[out] * kernel[w];
-			}
-		});
-
+		const {z: expectedZ, dkernel: expectedDKernel, dInput: expectedDInput} = naiveConv(conv, rows, {input, kernel, bias, dz});
 		convForward(kernels, conv, rows, {input, padded, tables, kernel, bias, z});
 		assertNear(t, z, expectedZ, 1e-5, 'forward');
 		convFilterGradient(kernels, conv, rows, {padded, dz, tables, dkernel});
