@@ -318,36 +318,49 @@ static void sparse_of(sparse_rows *s, const f32 *l, int o, int a, int li, int lu
 }
 
 /*
+ * out[q] = sum over e < count of value[e] in[at[e] stride + q], for q < ch (a multiple of 4): one row of L applied to a
+ * line of points. 16 channels at a time (four chains of multiply-adds in flight, each coefficient splat once), then 4.
+ */
+static inline void combine(int count, const int *at, const f32 *value, const f32 *in, int stride, f32 *out, int ch) {
+	int q = 0;
+	for (; q + 16 <= ch; q += 16) {
+		f4 a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+		for (int e = 0; e < count; e++) {
+			const f32 *x = in + at[e] * stride + q;
+			f4 l = splat(value[e]);
+			a0 = madd(a0, l, load(x));
+			a1 = madd(a1, l, load(x + 4));
+			a2 = madd(a2, l, load(x + 8));
+			a3 = madd(a3, l, load(x + 12));
+		}
+		store(out + q, a0);
+		store(out + q + 4, a1);
+		store(out + q + 8, a2);
+		store(out + q + 12, a3);
+	}
+	for (; q < ch; q += 4) {
+		f4 acc = splat(0);
+		for (int e = 0; e < count; e++) {
+			acc = madd(acc, splat(value[e]), load(in + at[e] * stride + q));
+		}
+		store(out + q, acc);
+	}
+}
+
+/*
  * y = L x L^T for an a x a tile x of ch-channel points and o x a L: y(i, j)[q] = sum over u, v of L(i, u) x(u, v)[q] L(j, v),
  * point (u, v) of x at x + u xr + v xs, (i, j) of y at y + i yr + j ys; ch a multiple of 4; tmp holds o a ch floats.
  */
 static void transform(const sparse_rows *l, int a, const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch, f32 *tmp) {
 	int o = l->rows;
 	for (int i = 0; i < o; i++) {
-		int count = l->count[i];
 		for (int v = 0; v < a; v++) {
-			f32 *t = tmp + (i * a + v) * ch;
-			for (int q = 0; q < ch; q += 4) {
-				f4 acc = splat(0);
-				for (int e = 0; e < count; e++) {
-					acc = madd(acc, splat(l->value[i][e]), load(x + l->at[i][e] * xr + v * xs + q));
-				}
-				store(t + q, acc);
-			}
+			combine(l->count[i], l->at[i], l->value[i], x + v * xs, xr, tmp + (i * a + v) * ch, ch);
 		}
 	}
 	for (int i = 0; i < o; i++) {
-		const f32 *t = tmp + i * a * ch;
 		for (int j = 0; j < o; j++) {
-			int count = l->count[j];
-			f32 *out = y + i * yr + j * ys;
-			for (int q = 0; q < ch; q += 4) {
-				f4 acc = splat(0);
-				for (int e = 0; e < count; e++) {
-					acc = madd(acc, splat(l->value[j][e]), load(t + l->at[j][e] * ch + q));
-				}
-				store(out + q, acc);
-			}
+			combine(l->count[j], l->at[j], l->value[j], tmp + i * a * ch, ch, y + i * yr + j * ys, ch);
 		}
 	}
 }
