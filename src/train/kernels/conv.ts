@@ -65,19 +65,27 @@ export interface WinogradPlan {
 
 /** The interpolation points, in the order a transform of n points takes its first n - 1. */
 const POINTS = [0, 1, -1, 2, -2, 0.5, -0.5];
-/** Output tile sides by kernel size: Winograd F(4x4, 3x3) and F(2x2, 5x5), both on 6x6 input tiles. */
-const WINOGRAD_TILES: Partial<Record<number, number>> = {3: 4, 5: 2};
-/** Transformed tiles a chunk aims at: with 32 channels and 64 filters the chunk's V and M take about 1 MB. */
-const CHUNK_TILES = 96;
+/**
+ * Output tile sides by kernel size: F(4x4, 3x3) on 6x6 input tiles, F(4x4, 5x5) on 8x8. Measured on this project's
+ * machine (bench/kernels.ts winogradGflops, 14x14 maps, 32 images, fused kernels), in effective GFLOP/s of the forward
+ * pass: 5x5, 32 -> 64 channels: F(4x4) 114-120, F(2x2) 83-84, implicit GEMM 48; 3x3, 16 -> 32: F(4x4) 51, F(6x6) 36 (its
+ * tiles overrun a 14-wide map by 4), implicit GEMM 47.
+ */
+const WINOGRAD_TILES: Partial<Record<number, number>> = {3: 4, 5: 4};
+/** Transformed tiles a chunk aims at: with 32 channels and 64 filters on 8x8 tiles the chunk's V and M take 1.2 MB. */
+const CHUNK_TILES = 48;
 
 /**
- * How this convolution runs: Winograd where it does fewer multiplies at no loss of the product's speed (3x3 and 5x5
- * kernels, at least 8 input channels, channels and filters in whole lanes of 4), else undefined: implicit GEMM. The
- * first convolution of a network (one input channel) stays on implicit GEMM, whose window products are already short.
+ * How this convolution runs: Winograd where it does fewer multiplies and the transforms do not eat the saving, else
+ * undefined (implicit GEMM). The products cost channels x filters per tile point, the transforms channels + filters:
+ * Winograd wins where channels filters / (channels + filters) >= 10 (measured: 16 -> 32 channels wins by a little, 8 ->
+ * 16 loses by half; the first convolution of a network, on one channel, stays on implicit GEMM). Channels and filters
+ * must fill lanes of 4.
  */
 export function winogradPlan(conv: ConvShape): WinogradPlan | undefined {
+	const {channels, filters} = conv;
 	const tile = WINOGRAD_TILES[conv.kernelSize];
-	if (tile === undefined || conv.channels < 8 || conv.channels % 4 !== 0 || conv.filters % 4 !== 0) {
+	if (tile === undefined || channels * filters < 10 * (channels + filters) || channels % 4 !== 0 || filters % 4 !== 0) {
 		return undefined;
 	}
 

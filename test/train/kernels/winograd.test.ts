@@ -78,11 +78,11 @@ test('the transform matrices compute the 1-D correlation exactly in double', t =
 	}
 });
 
-test('winogradPlan takes Winograd for 3x3 and 5x5 kernels on 8 or more channels in lanes of 4, implicit GEMM elsewhere', t => {
-	t.deepEqual(winogradPlan({height: 14, width: 14, channels: 32, filters: 64, kernelSize: 5}), {tile: 2, chunk: 1});
-	t.deepEqual(winogradPlan({height: 14, width: 14, channels: 8, filters: 16, kernelSize: 3}), {tile: 4, chunk: 6});
+test('winogradPlan takes Winograd for 3x3 and 5x5 kernels where channels filters / (channels + filters) >= 10, in lanes of 4', t => {
+	t.deepEqual(winogradPlan({height: 14, width: 14, channels: 32, filters: 64, kernelSize: 5}), {tile: 4, chunk: 3});
+	t.deepEqual(winogradPlan({height: 7, width: 7, channels: 16, filters: 32, kernelSize: 3}), {tile: 4, chunk: 12});
 	t.is(winogradPlan({height: 28, width: 28, channels: 1, filters: 32, kernelSize: 5}), undefined);
-	t.is(winogradPlan({height: 14, width: 14, channels: 4, filters: 16, kernelSize: 3}), undefined);
-	t.is(winogradPlan({height: 14, width: 14, channels: 12, filters: 10, kernelSize: 3}), undefined);
-	t.is(winogradPlan({height: 14, width: 14, channels: 16, filters: 16, kernelSize: 7}), undefined);
+	t.is(winogradPlan({height: 14, width: 14, channels: 8, filters: 16, kernelSize: 3}), undefined);
+	t.is(winogradPlan({height: 14, width: 14, channels: 12, filters: 30, kernelSize: 3}), undefined);
+	t.is(winogradPlan({height: 14, width: 14, channels: 32, filters: 32, kernelSize: 7}), undefined);
 });
