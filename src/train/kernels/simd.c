@@ -289,26 +289,68 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
  * interpolation points). Images are NHWC and unpadded: tiles past an edge read zeros and write nothing there.
  * Channels and filters are multiples of 4 (the transforms run 4 channels to a lane), n at most 8. A pass runs
  * `chunk` images at a time so that the tiles' V and M stay in cache between the transforms and the products; the
- * caller's `work` holds n n chunk tiles (c + filters) + n n c filters + 3 n n max(c, filters, 64) floats.
+ * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + 3 n n max(c, filters, 64) floats.
  */
 #define WINO_MAX 8
 #define WINO_BLOCK 64
 
-/* The nonzero entries of each row of an o x a matrix whose element (i, u) is at l[i li + u lu]: the transforms skip zeros. */
+/*
+ * The nonzero entries of each row of an o x a matrix whose element (i, u) is at l[i li + u lu]: the transforms skip
+ * zeros. Rows of the points +p and -p come in pairs that agree up to the sign of some entries (row j = row i with the
+ * entries in `odd` negated): such a pair costs one row's multiplies, e = the row's sum over the other entries, o over
+ * those, then row i = e + o and row j = e - o. partner[i] is j for the first of a pair, -2 for the second, -1 alone.
+ */
 typedef struct {
 	int rows;
+	int partner[WINO_MAX];
 	int count[WINO_MAX];
 	int at[WINO_MAX][WINO_MAX];
 	f32 value[WINO_MAX][WINO_MAX];
+	/* For the first row of a pair: its entries the partner shares with a flipped sign. */
+	int odd_count[WINO_MAX];
+	int odd_at[WINO_MAX][WINO_MAX];
+	f32 odd_value[WINO_MAX][WINO_MAX];
 } sparse_rows;
 
 static void sparse_of(sparse_rows *s, const f32 *l, int o, int a, int li, int lu) {
 	s->rows = o;
 	for (int i = 0; i < o; i++) {
+		s->partner[i] = -1;
 		s->count[i] = 0;
+		s->odd_count[i] = 0;
+	}
+	for (int i = 0; i < o; i++) {
+		if (s->partner[i] != -1) {
+			continue;
+		}
+		for (int j = i + 1; j < o && s->partner[i] == -1; j++) {
+			int same = 1, flipped = 0;
+			for (int u = 0; u < a; u++) {
+				f32 x = l[i * li + u * lu], y = l[j * li + u * lu];
+				if (y == -x && x != 0) {
+					flipped++;
+				} else if (y != x) {
+					same = 0;
+				}
+			}
+			if (same && flipped > 0 && s->partner[j] == -1) {
+				s->partner[i] = j;
+				s->partner[j] = -2;
+			}
+		}
+	}
+	for (int i = 0; i < o; i++) {
+		int j = s->partner[i];
 		for (int u = 0; u < a; u++) {
 			f32 v = l[i * li + u * lu];
-			if (v != 0) {
+			if (v == 0) {
+				continue;
+			}
+			if (j >= 0 && l[j * li + u * lu] == -v) {
+				s->odd_at[i][s->odd_count[i]] = u;
+				s->odd_value[i][s->odd_count[i]] = v;
+				s->odd_count[i]++;
+			} else {
 				s->at[i][s->count[i]] = u;
 				s->value[i][s->count[i]] = v;
 				s->count[i]++;
@@ -347,6 +389,44 @@ static inline void combine(int count, const int *at, const f32 *value, const f32
 	}
 }
 
+/* A pair of rows (sparse_rows): first[q] = e + o and second[q] = e - o, e over the shared entries, o over the odd ones. 8 channels at a time, then 4. */
+static inline void combine_pair(const sparse_rows *l, int i, const f32 *in, int stride, f32 *first, f32 *second, int ch) {
+	int count = l->count[i], odd = l->odd_count[i];
+	const int *at = l->at[i], *odd_at = l->odd_at[i];
+	const f32 *value = l->value[i], *odd_value = l->odd_value[i];
+	int q = 0;
+	for (; q + 8 <= ch; q += 8) {
+		f4 e0 = splat(0), e1 = splat(0), o0 = splat(0), o1 = splat(0);
+		for (int e = 0; e < count; e++) {
+			const f32 *x = in + at[e] * stride + q;
+			f4 c = splat(value[e]);
+			e0 = madd(e0, c, load(x));
+			e1 = madd(e1, c, load(x + 4));
+		}
+		for (int e = 0; e < odd; e++) {
+			const f32 *x = in + odd_at[e] * stride + q;
+			f4 c = splat(odd_value[e]);
+			o0 = madd(o0, c, load(x));
+			o1 = madd(o1, c, load(x + 4));
+		}
+		store(first + q, wasm_f32x4_add(e0, o0));
+		store(first + q + 4, wasm_f32x4_add(e1, o1));
+		store(second + q, wasm_f32x4_sub(e0, o0));
+		store(second + q + 4, wasm_f32x4_sub(e1, o1));
+	}
+	for (; q < ch; q += 4) {
+		f4 e0 = splat(0), o0 = splat(0);
+		for (int e = 0; e < count; e++) {
+			e0 = madd(e0, splat(value[e]), load(in + at[e] * stride + q));
+		}
+		for (int e = 0; e < odd; e++) {
+			o0 = madd(o0, splat(odd_value[e]), load(in + odd_at[e] * stride + q));
+		}
+		store(first + q, wasm_f32x4_add(e0, o0));
+		store(second + q, wasm_f32x4_sub(e0, o0));
+	}
+}
+
 /*
  * y = L x L^T for an a x a tile x of ch-channel points and o x a L: y(i, j)[q] = sum over u, v of L(i, u) x(u, v)[q] L(j, v),
  * point (u, v) of x at x + u xr + v xs, (i, j) of y at y + i yr + j ys; ch a multiple of 4; tmp holds o a ch floats.
@@ -354,13 +434,23 @@ static inline void combine(int count, const int *at, const f32 *value, const f32
 static void transform(const sparse_rows *l, int a, const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch, f32 *tmp) {
 	int o = l->rows;
 	for (int i = 0; i < o; i++) {
-		for (int v = 0; v < a; v++) {
-			combine(l->count[i], l->at[i], l->value[i], x + v * xs, xr, tmp + (i * a + v) * ch, ch);
+		int partner = l->partner[i];
+		for (int v = 0; partner != -2 && v < a; v++) {
+			if (partner >= 0) {
+				combine_pair(l, i, x + v * xs, xr, tmp + (i * a + v) * ch, tmp + (partner * a + v) * ch, ch);
+			} else {
+				combine(l->count[i], l->at[i], l->value[i], x + v * xs, xr, tmp + (i * a + v) * ch, ch);
+			}
 		}
 	}
 	for (int i = 0; i < o; i++) {
 		for (int j = 0; j < o; j++) {
-			combine(l->count[j], l->at[j], l->value[j], tmp + i * a * ch, ch, y + i * yr + j * ys, ch);
+			int partner = l->partner[j];
+			if (partner >= 0) {
+				combine_pair(l, j, tmp + i * a * ch, ch, y + i * yr + j * ys, y + i * yr + partner * ys, ch);
+			} else if (partner == -1) {
+				combine(l->count[j], l->at[j], l->value[j], tmp + i * a * ch, ch, y + i * yr + j * ys, ch);
+			}
 		}
 	}
 }
@@ -466,7 +556,7 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
 	int points = s.points, wide = c > filters ? c : filters;
 	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
-	f32 *v = work, *mm = v + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + points * c * filters;
+	f32 *v = work, *mm = v + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + 2 * points * c * filters;
 	f32 *tmp = tile + points * wide, *y = tmp + points * wide;
 	for (int first = 0; first < batch; first += chunk) {
 		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
@@ -495,11 +585,19 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
 	int points = s.points, n = s.n, cf = c * filters, wide = c > filters ? c : filters;
 	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
-	f32 *v = work, *dm = v + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters;
-	f32 *tile = du + points * cf, *tmp = tile + points * wide, *y = tmp + points * wide;
+	f32 *v = work, *dm = v + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters, *ut = du + points * cf;
+	f32 *tile = ut + points * cf, *tmp = tile + points * wide, *y = tmp + points * wide;
 	if (dinput) {
 		for (int i = 0; i < batch * h * w * c; i++) {
 			dinput[i] = 0;
+		}
+		/* U transposed per point (filters x c), so that dV = dM . U^T reads it in place rather than packing it for every chunk. */
+		for (int p = 0; p < points; p++) {
+			for (int ch = 0; ch < c; ch++) {
+				for (int f = 0; f < filters; f++) {
+					ut[p * cf + f * c + ch] = u[p * cf + ch * filters + f];
+				}
+			}
 		}
 	}
 	for (int first = 0; first < batch; first += chunk) {
@@ -519,7 +617,7 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 			gemm(c, filters, count, vp, 0, 1, 0, c, dmp, filters, 1, du + p * cf, 0, first > 0);
 			if (dinput) {
 				/* V(point) is spent: its room takes dV(point). */
-				gemm(count, c, filters, dmp, 0, filters, 0, 1, u + p * cf, 1, filters, vp, 0, 0);
+				gemm(count, c, filters, dmp, 0, filters, 0, 1, ut + p * cf, c, 1, vp, 0, 0);
 			}
 		}
 		if (!dinput) {
