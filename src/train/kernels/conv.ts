@@ -186,7 +186,7 @@ export const winogradKernelLength = (conv: ConvShape, plan: WinogradPlan): numbe
 export function winogradWorkLength(conv: ConvShape, plan: WinogradPlan): number {
 	const points = side(conv, plan) ** 2;
 	const tiles = Math.ceil(conv.height / plan.tile) * Math.ceil(conv.width / plan.tile);
-	return (points * plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * points * conv.channels * conv.filters) + (3 * points * Math.max(conv.channels, conv.filters, 64));
+	return (points * plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * points * conv.channels * conv.filters) + (((3 * points) + side(conv, plan)) * Math.max(conv.channels, conv.filters, 64));
 }
 
 /** Floats of the transformed input tiles of `rows` images that a training step keeps from winogradForward for winogradBackward. */

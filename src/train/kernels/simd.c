@@ -289,7 +289,7 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
  * interpolation points). Images are NHWC and unpadded: tiles past an edge read zeros and write nothing there.
  * Channels and filters are multiples of 4 (the transforms run 4 channels to a lane), n at most 8. A pass runs
  * `chunk` images at a time so that the tiles' V and M stay in cache between the transforms and the products; the
- * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + 3 n n max(c, filters, 64) floats. A training
+ * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + (3 n n + n) max(c, filters, 64) floats. A training
  * step may give both passes `kept` (n n batch tiles c floats): the forward pass leaves the whole batch's V there and
  * the backward pass takes it instead of transforming the input again (a fifth of its time), overwriting it with dV.
  */
@@ -298,9 +298,13 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
 
 /*
  * The nonzero entries of each row of an o x a matrix whose element (i, u) is at l[i li + u lu]: the transforms skip
- * zeros. Rows of the points +p and -p come in pairs that agree up to the sign of some entries (row j = row i with the
- * entries in `odd` negated): such a pair costs one row's multiplies, e = the row's sum over the other entries, o over
- * those, then row i = e + o and row j = e - o. partner[i] is j for the first of a pair, -2 for the second, -1 alone.
+ * zeros. Two symmetries of the points +p and -p halve work where they hold:
+ * - Rows that agree up to the sign of some entries (row j = row i with the entries in `odd` negated) cost one row's
+ *   multiplies: e = the row's sum over the other entries, o over those, then row i = e + o and row j = e - o.
+ *   partner[i] is j for the first of a pair, -2 for the second, -1 alone. (B^T's and G's rows, A's.)
+ * - Columns that agree up to sign in every row (column u' = column u, or its negation, row by row) turn each line x
+ *   into y first: y[u] = x[u] + x[u'], y[u'] = x[u] - x[u'], the other points as they are; then a row reads one of the
+ *   two where it read both (its entries `at` index y). (A^T's columns, and B's and G^T's.) A matrix has one kind or the other.
  */
 typedef struct {
 	int rows;
@@ -312,16 +316,45 @@ typedef struct {
 	int odd_count[WINO_MAX];
 	int odd_at[WINO_MAX][WINO_MAX];
 	f32 odd_value[WINO_MAX][WINO_MAX];
+	/* paired[u] is u' for the first column of a pair, -2 for the second, -1 alone; pairs counts them. */
+	int pairs;
+	int paired[WINO_MAX];
 } sparse_rows;
+
+/* Whether column j of the o x a matrix is column i or its negation in every row, and not all zeros. */
+static int columns_pair(const f32 *l, int o, int li, int lu, int i, int j) {
+	int nonzero = 0;
+	for (int r = 0; r < o; r++) {
+		f32 x = l[r * li + i * lu], y = l[r * li + j * lu];
+		if (y != x && y != -x) {
+			return 0;
+		}
+		nonzero |= x != 0;
+	}
+	return nonzero;
+}
 
 static void sparse_of(sparse_rows *s, const f32 *l, int o, int a, int li, int lu) {
 	s->rows = o;
+	s->pairs = 0;
+	for (int u = 0; u < a; u++) {
+		s->paired[u] = -1;
+	}
+	for (int u = 0; u < a; u++) {
+		for (int j = u + 1; j < a && s->paired[u] == -1; j++) {
+			if (s->paired[j] == -1 && columns_pair(l, o, li, lu, u, j)) {
+				s->paired[u] = j;
+				s->paired[j] = -2;
+				s->pairs++;
+			}
+		}
+	}
 	for (int i = 0; i < o; i++) {
 		s->partner[i] = -1;
 		s->count[i] = 0;
 		s->odd_count[i] = 0;
 	}
-	for (int i = 0; i < o; i++) {
+	for (int i = 0; i < o && !s->pairs; i++) {
 		if (s->partner[i] != -1) {
 			continue;
 		}
@@ -345,18 +378,43 @@ static void sparse_of(sparse_rows *s, const f32 *l, int o, int a, int li, int lu
 		int j = s->partner[i];
 		for (int u = 0; u < a; u++) {
 			f32 v = l[i * li + u * lu];
-			if (v == 0) {
+			if (v == 0 || s->paired[u] == -2) {
 				continue;
 			}
+			int pair = s->paired[u];
 			if (j >= 0 && l[j * li + u * lu] == -v) {
 				s->odd_at[i][s->odd_count[i]] = u;
 				s->odd_value[i][s->odd_count[i]] = v;
 				s->odd_count[i]++;
 			} else {
-				s->at[i][s->count[i]] = u;
+				/* Of a column pair, the sum (at u) where the row's two entries agree, else the difference (at u'). */
+				s->at[i][s->count[i]] = pair >= 0 && l[i * li + pair * lu] != v ? pair : u;
 				s->value[i][s->count[i]] = v;
 				s->count[i]++;
 			}
+		}
+	}
+}
+
+/* y = the line x (a points of ch channels, point u at x + u stride) with its column pairs turned into sums and differences (sparse_rows). */
+static void pair_columns(const sparse_rows *l, int a, const f32 *x, int stride, f32 *y, int ch) {
+	for (int u = 0; u < a; u++) {
+		int j = l->paired[u];
+		if (j == -2) {
+			continue;
+		}
+		const f32 *first = x + u * stride;
+		if (j == -1) {
+			for (int q = 0; q < ch; q += 4) {
+				store(y + u * ch + q, load(first + q));
+			}
+			continue;
+		}
+		const f32 *second = x + j * stride;
+		for (int q = 0; q < ch; q += 4) {
+			f4 p = load(first + q), m = load(second + q);
+			store(y + u * ch + q, wasm_f32x4_add(p, m));
+			store(y + j * ch + q, wasm_f32x4_sub(p, m));
 		}
 	}
 }
@@ -429,31 +487,42 @@ static inline void combine_pair(const sparse_rows *l, int i, const f32 *in, int 
 	}
 }
 
+/* out + j stride_out = row j of L applied to the line in (a points, point u at in + u stride), for every row j; ch a multiple of 4. */
+static inline void apply_rows(const sparse_rows *l, const f32 *in, int stride, f32 *out, int out_stride, int ch) {
+	for (int j = 0; j < l->rows; j++) {
+		int partner = l->partner[j];
+		if (partner >= 0) {
+			combine_pair(l, j, in, stride, out + j * out_stride, out + partner * out_stride, ch);
+		} else if (partner == -1) {
+			combine(l->count[j], l->at[j], l->value[j], in, stride, out + j * out_stride, ch);
+		}
+	}
+}
+
 /*
  * y = L x L^T for an a x a tile x of ch-channel points and o x a L: y(i, j)[q] = sum over u, v of L(i, u) x(u, v)[q] L(j, v),
- * point (u, v) of x at x + u xr + v xs, (i, j) of y at y + i yr + j ys; ch a multiple of 4; tmp holds o a ch floats.
+ * point (u, v) of x at x + u xr + v xs, (i, j) of y at y + i yr + j ys; ch a multiple of 4; tmp holds (o + 1) a ch floats.
  */
 static void transform(const sparse_rows *l, int a, const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch, f32 *tmp) {
 	int o = l->rows;
-	for (int i = 0; i < o; i++) {
-		int partner = l->partner[i];
-		for (int v = 0; partner != -2 && v < a; v++) {
-			if (partner >= 0) {
-				combine_pair(l, i, x + v * xs, xr, tmp + (i * a + v) * ch, tmp + (partner * a + v) * ch, ch);
-			} else {
-				combine(l->count[i], l->at[i], l->value[i], x + v * xs, xr, tmp + (i * a + v) * ch, ch);
-			}
+	f32 *line = tmp + o * a * ch;
+	for (int v = 0; v < a; v++) {
+		const f32 *in = x + v * xs;
+		int stride = xr;
+		if (l->pairs) {
+			pair_columns(l, a, in, stride, line, ch);
+			in = line;
+			stride = ch;
 		}
+		apply_rows(l, in, stride, tmp + v * ch, a * ch, ch);
 	}
 	for (int i = 0; i < o; i++) {
-		for (int j = 0; j < o; j++) {
-			int partner = l->partner[j];
-			if (partner >= 0) {
-				combine_pair(l, j, tmp + i * a * ch, ch, y + i * yr + j * ys, y + i * yr + partner * ys, ch);
-			} else if (partner == -1) {
-				combine(l->count[j], l->at[j], l->value[j], tmp + i * a * ch, ch, y + i * yr + j * ys, ch);
-			}
+		const f32 *in = tmp + i * a * ch;
+		if (l->pairs) {
+			pair_columns(l, a, in, ch, line, ch);
+			in = line;
 		}
+		apply_rows(l, in, ch, y + i * yr, ys, ch);
 	}
 }
 
@@ -559,7 +628,7 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 	int points = s.points, wide = c > filters ? c : filters;
 	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
 	f32 *mm = work + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + 2 * points * c * filters;
-	f32 *tmp = tile + points * wide, *y = tmp + points * wide;
+	f32 *tmp = tile + points * wide, *y = tmp + (points + s.n) * wide;
 	for (int first = 0; first < batch; first += chunk) {
 		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
 		f32 *v = kept ? kept + first * s.tiles * points * c : work;
@@ -590,7 +659,7 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 	int points = s.points, n = s.n, cf = c * filters, wide = c > filters ? c : filters;
 	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
 	f32 *dm = work + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters, *ut = du + points * cf;
-	f32 *tile = ut + points * cf, *tmp = tile + points * wide, *y = tmp + points * wide;
+	f32 *tile = ut + points * cf, *tmp = tile + points * wide, *y = tmp + (points + n) * wide;
 	if (dinput) {
 		for (int i = 0; i < batch * h * w * c; i++) {
 			dinput[i] = 0;
