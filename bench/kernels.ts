@@ -6,7 +6,7 @@
  * loses the core to another process is not charged for the wait; it can still be slowed by what that process does
  * to the caches).
  */
-import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradPlan, winogradBackward, winogradForward, winogradKeptLength, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../src/train/kernels/conv.js';
+import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../src/train/kernels/conv.js';
 import {at, KernelArena, type KernelVariant} from '../src/train/kernels/load.js';
 
 /** CPU seconds this process has used. */
@@ -124,16 +124,14 @@ export type WinogradPass = 'forward' | 'both gradients' | 'filter gradient';
  * Effective GFLOP/s of a Winograd pass over `rows` images: the direct convolution's flops (2 k k c filters per output
  * pixel, per gradient) over the pass's time, kernel and output transforms included, so the figure compares with
  * convGflops'. Its backward pass computes both gradients at once ('both gradients': twice the direct flops), or only
- * the filter gradient, as for a network's first convolution. As in a training step, the forward pass keeps its
- * transformed input tiles and the backward pass reads them (its input gradient overwrites them with values of the
- * same size, so repeating it times the same work).
+ * the filter gradient, as for a network's first convolution.
  */
 export function winogradGflops(conv: ConvShape, plan: WinogradPlan, rows: number, pass: WinogradPass, variant: KernelVariant = 'plain'): number {
 	const {height, width, channels, filters, kernelSize} = conv;
 	const input = rows * height * width * channels;
 	const output = rows * height * width * filters;
 	const weights = kernelSize * kernelSize * channels * filters;
-	const arena = new KernelArena(KernelArena.floats([input, input, output, weights, weights, filters, winogradTransformsLength(conv, plan), winogradKernelLength(conv, plan), winogradWorkLength(conv, plan), winogradKeptLength(conv, plan, rows)]), variant);
+	const arena = new KernelArena(KernelArena.floats([input, input, output, weights, weights, filters, winogradTransformsLength(conv, plan), winogradKernelLength(conv, plan), winogradWorkLength(conv, plan)]), variant);
 	const buffers = {
 		input: fillValues(arena.allocate(input)),
 		dInput: arena.allocate(input),
@@ -144,7 +142,6 @@ export function winogradGflops(conv: ConvShape, plan: WinogradPlan, rows: number
 		transforms: arena.allocate(winogradTransformsLength(conv, plan)),
 		u: arena.allocate(winogradKernelLength(conv, plan)),
 		work: arena.allocate(winogradWorkLength(conv, plan)),
-		kept: arena.allocate(winogradKeptLength(conv, plan, rows)),
 	};
 	winogradTransforms(conv, plan, buffers.transforms);
 	const {kernels} = arena;

@@ -189,12 +189,6 @@ export function winogradWorkLength(conv: ConvShape, plan: WinogradPlan): number 
 	return (points * plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * points * conv.channels * conv.filters) + (((3 * points) + side(conv, plan)) * Math.max(conv.channels, conv.filters, 64));
 }
 
-/** Floats of the transformed input tiles of `rows` images that a training step keeps from winogradForward for winogradBackward. */
-export function winogradKeptLength(conv: ConvShape, plan: WinogradPlan, rows: number): number {
-	const tiles = Math.ceil(conv.height / plan.tile) * Math.ceil(conv.width / plan.tile);
-	return (side(conv, plan) ** 2) * tiles * rows * conv.channels;
-}
-
 /** A Winograd convolution's own arrays in the kernels' memory: the matrices, the transformed kernel, and the scratch. */
 export interface WinogradBuffers {
 	transforms: Float32Array;
@@ -202,23 +196,17 @@ export interface WinogradBuffers {
 	work: Float32Array;
 }
 
-/**
- * z = input * kernel (+ bias) over `rows` images; u keeps the transformed kernel for winogradBackward, and `kept`
- * (winogradKeptLength floats, or undefined) the transformed input tiles.
- */
-export function winogradForward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array; kept?: Float32Array}): void {
+/** z = input * kernel (+ bias) over `rows` images; u keeps the transformed kernel for winogradBackward. */
+export function winogradForward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {transforms, u, work, input, kernel, bias, z, kept} = buffers;
+	const {transforms, u, work, input, kernel, bias, z} = buffers;
 	kernels.winograd_kernel(at(kernel), at(u), at(work), at(transforms), channels, filters, plan.tile, kernelSize);
-	kernels.winograd_forward(at(input), at(u), bias ? at(bias) : 0, at(z), at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk, kept ? at(kept) : 0);
+	kernels.winograd_forward(at(input), at(u), bias ? at(bias) : 0, at(z), at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
 }
 
-/**
- * dkernel, and dInput unless it is undefined, from the output gradient dz, after winogradForward of the same input and
- * kernel. With `kept`, the tiles that winogradForward kept there are read instead of the input, and spent.
- */
-export function winogradBackward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; dz: Float32Array; dkernel: Float32Array; dInput: Float32Array | undefined; kept?: Float32Array}): void {
+/** dkernel, and dInput unless it is undefined, from the output gradient dz, after winogradForward of the same input and kernel. */
+export function winogradBackward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; dz: Float32Array; dkernel: Float32Array; dInput: Float32Array | undefined}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {transforms, u, work, input, dz, dkernel, dInput, kept} = buffers;
-	kernels.winograd_backward(at(input), at(dz), at(u), at(dkernel), dInput ? at(dInput) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk, kept ? at(kept) : 0);
+	const {transforms, u, work, input, dz, dkernel, dInput} = buffers;
+	kernels.winograd_backward(at(input), at(dz), at(u), at(dkernel), dInput ? at(dInput) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
 }

@@ -289,9 +289,7 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
  * interpolation points). Images are NHWC and unpadded: tiles past an edge read zeros and write nothing there.
  * Channels and filters are multiples of 4 (the transforms run 4 channels to a lane), n at most 8. A pass runs
  * `chunk` images at a time so that the tiles' V and M stay in cache between the transforms and the products; the
- * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + (3 n n + n) max(c, filters, 64) floats. A training
- * step may give both passes `kept` (n n batch tiles c floats): the forward pass leaves the whole batch's V there and
- * the backward pass takes it instead of transforming the input again (a fifth of its time), overwriting it with dV.
+ * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + (3 n n + n) max(c, filters, 64) floats.
  */
 #define WINO_MAX 8
 #define WINO_BLOCK 64
@@ -622,16 +620,15 @@ void winograd_kernel(const f32 *kernel, f32 *u, f32 *work, const f32 *transforms
 }
 
 /* z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel turned into u (+ bias). */
-void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk, f32 *kept) {
+void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
 	wino_shape s;
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
 	int points = s.points, wide = c > filters ? c : filters;
 	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
-	f32 *mm = work + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + 2 * points * c * filters;
+	f32 *v = work, *mm = v + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + 2 * points * c * filters;
 	f32 *tmp = tile + points * wide, *y = tmp + (points + s.n) * wide;
 	for (int first = 0; first < batch; first += chunk) {
 		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
-		f32 *v = kept ? kept + first * s.tiles * points * c : work;
 		input_tiles(&s, input, first, images, v, tile, tmp);
 		for (int p = 0; p < points; p++) {
 			gemm(count, filters, c, v + p * count * c, 0, c, 0, 1, u + p * c * filters, filters, 1, mm + p * count * filters, 0, 0);
@@ -650,15 +647,14 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 
 /*
  * From the output gradient dz: dkernel (the filter gradient) and, unless dinput is 0, dinput (the input gradient),
- * for the convolution winograd_forward ran with u (and with `kept`, if this pass has it: then input is not read).
- * work as winograd_forward's.
+ * for the convolution winograd_forward ran with u. work as winograd_forward's.
  */
-void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk, f32 *kept) {
+void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
 	wino_shape s;
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
 	int points = s.points, n = s.n, cf = c * filters, wide = c > filters ? c : filters;
 	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
-	f32 *dm = work + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters, *ut = du + points * cf;
+	f32 *v = work, *dm = v + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters, *ut = du + points * cf;
 	f32 *tile = ut + points * cf, *tmp = tile + points * wide, *y = tmp + (points + n) * wide;
 	if (dinput) {
 		for (int i = 0; i < batch * h * w * c; i++) {
@@ -675,10 +671,7 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 	}
 	for (int first = 0; first < batch; first += chunk) {
 		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
-		f32 *v = kept ? kept + first * s.tiles * points * c : work;
-		if (!kept) {
-			input_tiles(&s, input, first, images, v, tile, tmp);
-		}
+		input_tiles(&s, input, first, images, v, tile, tmp);
 		for (int b = 0, t = 0; b < images; b++) {
 			const f32 *image = dz + (first + b) * h * w * filters;
 			for (int i = 0; i < s.rows; i++) {

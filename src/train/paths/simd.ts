@@ -11,7 +11,7 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
-import {convAlgorithm, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKeptLength, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
+import {convAlgorithm, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
 import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -36,13 +36,12 @@ export function simdFmaCovers(_config: TrialConfig): boolean {
 const CNN_EVAL_ROWS = 256;
 
 /**
- * A convolution block's buffers for one pass: the padded input (implicit GEMM) or, in training, the transformed input
- * tiles (Winograd), either kept for the backward pass; the convolution, its batch-normalised form (the convolution
- * itself without batch norm), the activation (unused where relu pools first), the pooled output and the pool's winners.
+ * A convolution block's buffers for one pass: the padded input, the convolution, its batch-normalised form (the
+ * convolution itself without batch norm), the activation (unused where relu pools first), the pooled output and
+ * the pool's winners.
  */
 interface ConvBuffers {
 	padded: Float32Array;
-	kept: Float32Array | undefined;
 	z: Float32Array;
 	a: Float32Array;
 	y: Float32Array;
@@ -222,7 +221,6 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				const z = allocate(size);
 				return {
 					padded: allocate(plans[l] ? 0 : paddedLength(conv, rows, conv.channels)),
-					kept: plans[l] && training ? allocate(winogradKeptLength(conv, plans[l], rows)) : undefined,
 					z,
 					a: training && conv.gamma !== undefined ? allocate(size) : z,
 					y: training && !this.poolFirst ? allocate(size) : z,
@@ -385,13 +383,13 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		const {kernels, parameters, config} = this;
 		let input = pass.input;
 		for (const [l, conv] of this.convs.entries()) {
-			const {padded, kept, z, a, y, pooled, which} = pass.convs[l];
+			const {padded, z, a, y, pooled, which} = pass.convs[l];
 			const positions = rows * pixels(conv);
 			const kernel = parameters[conv.kernel];
 			const bias = conv.bias === undefined ? undefined : parameters[conv.bias];
 			const winograd = this.winograd[l];
 			if (winograd) {
-				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z, kept});
+				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z});
 			} else {
 				convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel, bias, z});
 			}
@@ -513,7 +511,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 
 		for (let l = convs.length - 1; l >= 0; l--) {
 			const conv = convs[l];
-			const {padded, kept, z, a, y, pooled, which} = train.convs[l];
+			const {padded, z, a, y, pooled, which} = train.convs[l];
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
 			const outputs = rows * pooledSize(conv);
@@ -541,9 +539,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 
 			const winograd = this.winograd[l];
 			if (winograd) {
-				// Both gradients in one pass over the tiles the forward pass kept (the filter gradient alone for the first convolution).
+				// Both gradients in one pass over the tiles (the filter gradient alone for the first convolution).
 				const input = l === 0 ? train.input : train.convs[l - 1].pooled;
-				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, kept, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
+				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
 			} else {
 				convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
 				if (l > 0) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import {type ConvShape, type WinogradPlan, winogradBackward, winogradForward, winogradKeptLength, winogradKernelLength, winogradMatrices, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../../../src/train/kernels/conv.js';
+import {type ConvShape, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradMatrices, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../../../src/train/kernels/conv.js';
 import {arenaFor, assertNear, fillRandom, naiveConv, runsHere, VARIANTS} from './helpers.js';
 
 /**
@@ -27,7 +27,7 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows, tile, 
 		const inputs = rows * height * width * channels;
 		const outputs = rows * height * width * filters;
 		const weights = kernelSize * kernelSize * channels * filters;
-		const arena = arenaFor([inputs, inputs, outputs, outputs, weights, weights, filters, winogradTransformsLength(conv, plan), winogradKernelLength(conv, plan), winogradWorkLength(conv, plan), winogradKeptLength(conv, plan, rows), inputs], variant);
+		const arena = arenaFor([inputs, inputs, outputs, outputs, weights, weights, filters, winogradTransformsLength(conv, plan), winogradKernelLength(conv, plan), winogradWorkLength(conv, plan)], variant);
 		const input = fillRandom(arena.allocate(inputs), inputs);
 		const dInput = arena.allocate(inputs).fill(Number.NaN);
 		const z = arena.allocate(outputs).fill(Number.NaN);
@@ -57,20 +57,6 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows, tile, 
 		z.fill(Number.NaN);
 		winogradForward(kernels, conv, plan, rows, {...buffers, input, kernel, bias: undefined, z});
 		assertNear(t, z, expected.z.map((value, i) => value - bias[i % filters]), tolerance, 'forward without bias');
-		// As a training step runs it: the forward pass keeps the transformed tiles, and the backward pass reads them, not the input.
-		const kept = arena.allocate(winogradKeptLength(conv, plan, rows)).fill(Number.NaN);
-		z.fill(Number.NaN);
-		winogradForward(kernels, conv, plan, rows, {...buffers, input, kernel, bias, z, kept});
-		assertNear(t, z, expected.z, tolerance, 'forward, keeping the tiles');
-		const elsewhere = arena.allocate(inputs).fill(Number.NaN);
-		dkernel.fill(Number.NaN);
-		winogradBackward(kernels, conv, plan, rows, {...buffers, input: elsewhere, kept, dz, dkernel, dInput: undefined});
-		assertNear(t, dkernel, expected.dkernel, tolerance, 'filter gradient alone from the kept tiles');
-		dkernel.fill(Number.NaN);
-		dInput.fill(Number.NaN);
-		winogradBackward(kernels, conv, plan, rows, {...buffers, input: elsewhere, kept, dz, dkernel, dInput});
-		assertNear(t, dkernel, expected.dkernel, tolerance, 'filter gradient from the kept tiles');
-		assertNear(t, dInput, expected.dInput, tolerance, 'input gradient from the kept tiles');
 	});
 }
 
