@@ -278,6 +278,147 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
 }
 
 /*
+ * Direct convolution for few input channels (a network's first layer, on 1 to 4 channels), over the padded images
+ * conv_forward reads. There implicit GEMM's products are k k c steps deep (25 for one channel and 5x5), too few to
+ * repay a 4x8 tile's set-up and its offset table. Here a block of 2 output pixels x up to 16 filters (8 accumulators)
+ * takes a whole window: per tap, 4 loads of the kernel's row and 2 splats of the pixels for 8 multiply-adds. A
+ * window's row of taps (dx, ch) lies contiguous in the padded row and in the kernel, so a tap is one step of a
+ * k c loop per window row. Filters are a multiple of 4. Larger blocks were slower (measured: 3 pixels x 16 filters
+ * and 3 x 12 lose to 2 x 16 on the 5x5 32-filter layer: 12 accumulators and their operands overflow V8's 16 registers).
+ */
+#define DIRECT_PIXELS 2
+#define DIRECT_TAPS 2
+
+/* z's pixels x (4 vectors) filters from the window at p (bias, or 0), for `pixels` pixels along a row. */
+static inline __attribute__((always_inline)) void direct_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int vectors, int pixels) {
+	f4 acc[DIRECT_PIXELS][4];
+	for (int j = 0; j < pixels; j++) {
+		for (int v = 0; v < vectors; v++) {
+			acc[j][v] = bias ? load(bias + 4 * v) : splat(0);
+		}
+	}
+	int kc = k * c;
+	for (int dy = 0; dy < k; dy++) {
+		const f32 *pp = p + dy * row, *kr = kernel + dy * kc * filters;
+		for (int q = 0; q < kc; q++, pp++, kr += filters) {
+			f4 w[4];
+			for (int v = 0; v < vectors; v++) {
+				w[v] = load(kr + 4 * v);
+			}
+			for (int j = 0; j < pixels; j++) {
+				f4 x = wasm_v128_load32_splat(pp + j * c);
+				for (int v = 0; v < vectors; v++) {
+					acc[j][v] = madd(acc[j][v], x, w[v]);
+				}
+			}
+		}
+	}
+	for (int j = 0; j < pixels; j++) {
+		for (int v = 0; v < vectors; v++) {
+			store(z + j * filters + 4 * v, acc[j][v]);
+		}
+	}
+}
+
+/* One output row's w pixels, for the 4 `vectors` filters from the kernel's and bias's column the pointers start at. */
+static inline __attribute__((always_inline)) void direct_row(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int w, int vectors) {
+	int x = 0;
+	for (; x + DIRECT_PIXELS <= w; x += DIRECT_PIXELS) {
+		direct_block(p + x * c, c, row, k, kernel, filters, bias, z + x * filters, vectors, DIRECT_PIXELS);
+	}
+	for (; x < w; x++) {
+		direct_block(p + x * c, c, row, k, kernel, filters, bias, z + x * filters, vectors, 1);
+	}
+}
+
+/* z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias), directly. */
+void conv_direct_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, int batch, int ph, int pw, int c, int k, int filters) {
+	int h = ph - k + 1, w = pw - k + 1;
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < h; y++) {
+			const f32 *p = padded + (b * ph + y) * pw * c;
+			f32 *out = z + (b * h + y) * w * filters;
+			for (int f = 0; f < filters; f += 16) {
+				const f32 *kf = kernel + f, *bf = bias ? bias + f : 0;
+				switch ((filters - f) / 4) {
+				case 1: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 1); break;
+				case 2: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 2); break;
+				case 3: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 3); break;
+				default: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 4); break;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * dkernel += the taps [first, first + taps) x (4 vectors) filters' sums over one output row of w pixels: dz's row
+ * (w x filters, from the column the pointer starts at) times the padded input's window rows. 2 taps x 16 filters
+ * a block: per pixel, 4 loads of dz and 2 splats for 8 multiply-adds, the block's sums in registers along the row.
+ */
+static inline __attribute__((always_inline)) void direct_gradient_block(const f32 *p, int c, int row, int k, const f32 *dz, int filters, f32 *dkernel, int w, int first, int taps, int vectors) {
+	f4 acc[DIRECT_TAPS][4];
+	int at[DIRECT_TAPS];
+	for (int t = 0; t < taps; t++) {
+		int tap = first + t;
+		at[t] = tap / (k * c) * row + tap % (k * c);
+		for (int v = 0; v < vectors; v++) {
+			acc[t][v] = load(dkernel + tap * filters + 4 * v);
+		}
+	}
+	for (int x = 0; x < w; x++, p += c, dz += filters) {
+		f4 d[4];
+		for (int v = 0; v < vectors; v++) {
+			d[v] = load(dz + 4 * v);
+		}
+		for (int t = 0; t < taps; t++) {
+			f4 s = wasm_v128_load32_splat(p + at[t]);
+			for (int v = 0; v < vectors; v++) {
+				acc[t][v] = madd(acc[t][v], s, d[v]);
+			}
+		}
+	}
+	for (int t = 0; t < taps; t++) {
+		for (int v = 0; v < vectors; v++) {
+			store(dkernel + (first + t) * filters + 4 * v, acc[t][v]);
+		}
+	}
+}
+
+/* Every tap's sums over one output row, for the 4 `vectors` filters from the column dz and dkernel start at. */
+static inline __attribute__((always_inline)) void direct_gradient_row(const f32 *p, int c, int row, int k, const f32 *dz, int filters, f32 *dkernel, int w, int vectors) {
+	int taps = k * k * c, t = 0;
+	for (; t + DIRECT_TAPS <= taps; t += DIRECT_TAPS) {
+		direct_gradient_block(p, c, row, k, dz, filters, dkernel, w, t, DIRECT_TAPS, vectors);
+	}
+	for (; t < taps; t++) {
+		direct_gradient_block(p, c, row, k, dz, filters, dkernel, w, t, 1, vectors);
+	}
+}
+
+/* dkernel[k x k x c x filters] = the filter gradient of conv_direct_forward's convolution, one output row at a time (dz's row stays in L1). */
+void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel, int batch, int ph, int pw, int c, int k, int filters) {
+	int h = ph - k + 1, w = pw - k + 1;
+	for (int i = 0; i < k * k * c * filters; i++) {
+		dkernel[i] = 0;
+	}
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < h; y++) {
+			const f32 *p = padded + (b * ph + y) * pw * c;
+			const f32 *d = dz + (b * h + y) * w * filters;
+			for (int f = 0; f < filters; f += 16) {
+				switch ((filters - f) / 4) {
+				case 1: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 1); break;
+				case 2: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 2); break;
+				case 3: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 3); break;
+				default: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 4); break;
+				}
+			}
+		}
+	}
+}
+
+/*
  * Winograd convolution (issue 17), the other way to run the stride-1 'same' convolutions above: F(m x m, r x r)
  * computes an m x m tile of outputs from an n x n tile of inputs, n = m + r - 1, with n n multiplies per channel
  * pair where the windows take m m r r. Per tile and channel the input tile d becomes V = B^T d B, per channel pair

@@ -1,6 +1,6 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
- * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, implicit-GEMM or Winograd
+ * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, direct, implicit-GEMM or Winograd
  * convolution (kernels/conv.ts, chosen per layer), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss)
  * in plain JS loops (math/), on weights that live in the kernels' memory; tfjs only initialises the weights.
  * On the lean path most of a batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for
@@ -11,7 +11,7 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
-import {convAlgorithm, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
+import {convAlgorithm, convDirectFilterGradient, convDirectForward, convFilterGradient, convForward, convInputGradient, directConv, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
 import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -120,6 +120,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	private readonly convs: ConvLayer[];
 	/** Per convolution, its Winograd plan and arrays (the transformed kernel kept from forward to backward), or undefined: implicit GEMM. */
 	private readonly winograd: Array<(WinogradBuffers & {plan: WinogradPlan}) | undefined>;
+	/** Per convolution, whether its forward pass and filter gradient run directly (kernels/conv.ts directConv). */
+	private readonly direct: boolean[];
 	private readonly layers: DenseLayer[];
 	private readonly convNorms: Array<Norm | undefined>;
 	private readonly denseNorms: Array<Norm | undefined>;
@@ -167,6 +169,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
 		this.convAlgorithms = this.convs.map(conv => convAlgorithm(conv));
+		this.direct = this.convs.map(conv => !winogradPlan(conv) && directConv(conv));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
 		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
@@ -206,9 +209,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		const allocate = (length: number) => memory.allocate(length);
 		const batch = config.batchSize;
 		const pooledMeans = (rows: number) => allocate(config.globalPool && convs.length > 0 ? rows * convs.at(-1)!.filters : 0);
-		// Winograd layers read their input unpadded and need no offset tables: only implicit GEMM's take room for those.
+		// Winograd layers read their input unpadded and need no offset tables, nor do direct ones forward: only implicit GEMM's passes take room for those.
 		const plans = convs.map(conv => winogradPlan(conv));
-		const gemmConvs = convs.filter((_, l) => !plans[l]);
+		const gemmConvs = convs.filter((conv, l) => !plans[l] && (l > 0 || !directConv(conv)));
 		const gemmInputGradients = convs.filter((_, l) => l > 0 && !plans[l]);
 		const work = allocate(Math.max(0, ...convs.map((conv, l) => (plans[l] ? winogradWorkLength(conv, plans[l]) : 0))));
 		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
@@ -390,6 +393,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const winograd = this.winograd[l];
 			if (winograd) {
 				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z});
+			} else if (this.direct[l]) {
+				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
 			} else {
 				convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel, bias, z});
 			}
@@ -543,7 +548,12 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				const input = l === 0 ? train.input : train.convs[l - 1].pooled;
 				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
 			} else {
-				convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
+				if (this.direct[l]) {
+					convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: grads[conv.kernel]});
+				} else {
+					convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
+				}
+
 				if (l > 0) {
 					convInputGradient(kernels, conv, rows, {dz, paddedDz: this.dPadded, flipped: this.flipped, tables: train.tables, kernel: parameters[conv.kernel], dInput: this.dFeatures});
 				}

@@ -39,6 +39,8 @@ const gradientCases: Array<[string, Partial<TrialConfig>]> = [
 	// The benchmark's CNN: 5x5 kernels, 32 and 64 channels (with Flatten, and pooled).
 	['the benchmark cnn: 5x5 kernels, 32-64 channels', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [16]}],
 	['the benchmark cnn with global average pooling', {model: 'cnn', conv: [32, 64], kernelSize: 5, hidden: [], globalPool: true}],
+	// Direct convolution in the second block (4 channels in, 16 filters), whose input gradient stays implicit GEMM's.
+	['a cnn with a direct convolution after the first, leakyRelu', {model: 'cnn', conv: [4, 16], hidden: [6], activation: 'leakyRelu'}],
 	// Winograd F(4x4, 3x3) in the second and third blocks (a 7x7 map the tiles overrun), activation before pooling, batch norm.
 	['a cnn with Winograd 3x3 convolutions, 16-32-32, batch norm, elu', {model: 'cnn', conv: [16, 32, 32], hidden: [8], batchNorm: true, activation: 'elu'}],
 ];
@@ -77,10 +79,12 @@ for (const [variant, [title, overrides]] of VARIANTS.flatMap(variant => gradient
 	});
 }
 
-test.serial('simd runs each convolution as its plan says: implicit GEMM on one channel, Winograd on the 5x5 32-64 layer', async t => {
+test.serial('simd runs each convolution as its plan says: direct on one channel, Winograd on the 5x5 32-64 layer, else implicit GEMM', async t => {
 	const {tf} = await loadBackend('wasm');
 	const simd = new SimdNet(tf, seedConfig({model: 'cnn', conv: [32, 64, 8], kernelSize: 5, hidden: []}), shape, 1);
-	t.deepEqual(simd.convAlgorithms, ['implicit GEMM', 'Winograd F(4x4, 5x5)', 'implicit GEMM']);
+	t.deepEqual(simd.convAlgorithms, ['direct', 'Winograd F(4x4, 5x5)', 'implicit GEMM']);
+	const study = new SimdNet(tf, seedConfig({model: 'cnn', conv: [8, 16], kernelSize: 3, hidden: [64, 64]}), shape, 1);
+	t.deepEqual(study.convAlgorithms, ['implicit GEMM', 'implicit GEMM']);
 });
 
 test.serial('simd dropout draws the same seeded masks as the lean path', async t => {
