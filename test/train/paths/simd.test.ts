@@ -230,12 +230,14 @@ test.serial('trainTrial takes the simd path by default (simd-fma where relaxed S
 	const configs = [seedConfig({epochs: 1}), seedConfig({epochs: 1, batchNorm: true}), seedConfig(cnn), seedConfig({...cnn, batchNorm: true})];
 	t.deepEqual(configs.map(config => simdCovers(config)), [true, true, true, true]);
 	const paths: string[] = [];
+	const algorithms: Array<string[] | undefined> = [];
 	const forced: Array<TrainingPath | undefined> = [undefined, 'lean', 'simd', 'layers'];
 	for (const [k, config] of configs.entries()) {
 		// eslint-disable-next-line no-await-in-loop
 		const result = await trainTrial(tf, {config, seed: 1, data, shape, path: forced[k]}, {
 			onStart(info) {
 				paths.push(info.trainingPath);
+				algorithms.push(info.convAlgorithms);
 			},
 			onEpoch() {},
 		});
@@ -243,5 +245,7 @@ test.serial('trainTrial takes the simd path by default (simd-fma where relaxed S
 	}
 
 	t.deepEqual(paths, [fusedKernelsAvailable() ? 'simd-fma' : 'simd', 'lean', 'simd', 'layers']);
+	// Only the SIMD path chooses how to run a convolution, and says so for a CNN.
+	t.deepEqual(algorithms, [undefined, undefined, ['implicit GEMM'], undefined]);
 	t.throws(() => makeTrainer(tf, configs[2], shape, 1, 'lean'), {message: /lean training path does not cover this config \(model 'cnn'/});
 });
