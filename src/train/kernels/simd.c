@@ -707,9 +707,69 @@ static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int c
 	}
 }
 
+/*
+ * The input transform of F(4x4, 5x5), the benchmark CNN's, written out: B^T at the points 0, +-1, +-2, +-1/2 and
+ * infinity, as kernels/conv.ts winogradMatrices(4, 5) builds it (wino_shape_of takes this path only when the caller's
+ * matrix is this one). A line's 8 points stay in registers and the coefficients are constants, where the general
+ * transform reads each point again from memory for every row and each coefficient from the table: measured 2.5x faster
+ * on 48 tiles of 32 channels (0.048 against 0.121 ms, plain build, best of 15 rounds, 2026-12-02 00:38 UTC).
+ */
+static const f32 BT_F4_5[64] = {
+	4, 0, -21, 0, 21, 0, -4, 0,
+	0, -4, -4, 17, 17, -4, -4, 0,
+	0, 4, -4, -17, 17, 4, -4, 0,
+	0, 2, 1, -10, -5, 8, 4, 0,
+	0, -2, 1, 10, -5, -8, 4, 0,
+	0, 64, 128, -80, -160, 16, 32, 0,
+	0, -64, 128, 80, -160, -16, 32, 0,
+	0, -4, 0, 21, 0, -21, 0, 4,
+};
+
+/* r = B^T x for one line of 8 points (4 lanes each), the pairs of rows for +-p as e + o and e - o. */
+static inline __attribute__((always_inline)) void bt_f4_5(const f4 *x, f4 *r) {
+	r[0] = madd(wasm_f32x4_mul(wasm_f32x4_sub(x[4], x[2]), splat(21)), wasm_f32x4_sub(x[0], x[6]), splat(4));
+	r[7] = madd(wasm_f32x4_mul(wasm_f32x4_sub(x[3], x[5]), splat(21)), wasm_f32x4_sub(x[7], x[1]), splat(4));
+	f4 e = madd(wasm_f32x4_mul(x[4], splat(17)), wasm_f32x4_add(x[2], x[6]), splat(-4));
+	f4 o = madd(wasm_f32x4_mul(x[3], splat(17)), wasm_f32x4_add(x[1], x[5]), splat(-4));
+	r[1] = wasm_f32x4_add(e, o);
+	r[2] = wasm_f32x4_sub(e, o);
+	e = madd(madd(x[2], x[4], splat(-5)), x[6], splat(4));
+	o = madd(madd(wasm_f32x4_mul(x[1], splat(2)), x[3], splat(-10)), x[5], splat(8));
+	r[3] = wasm_f32x4_add(e, o);
+	r[4] = wasm_f32x4_sub(e, o);
+	e = madd(madd(wasm_f32x4_mul(x[2], splat(128)), x[4], splat(-160)), x[6], splat(32));
+	o = madd(madd(wasm_f32x4_mul(x[1], splat(64)), x[3], splat(-80)), x[5], splat(16));
+	r[5] = wasm_f32x4_add(e, o);
+	r[6] = wasm_f32x4_sub(e, o);
+}
+
+/* transform(&bt, 8, ...) for F(4x4, 5x5): y = B^T x B, 4 channels at a time. */
+static void input_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+	for (int q = 0; q < ch; q += 4) {
+		f4 t[64], line[8], r[8];
+		for (int v = 0; v < 8; v++) {
+			for (int u = 0; u < 8; u++) {
+				line[u] = load(x + u * xr + v * xs + q);
+			}
+			bt_f4_5(line, r);
+			for (int i = 0; i < 8; i++) {
+				t[i * 8 + v] = r[i];
+			}
+		}
+		for (int i = 0; i < 8; i++) {
+			bt_f4_5(t + i * 8, r);
+			for (int j = 0; j < 8; j++) {
+				store(y + i * yr + j * ys + q, r[j]);
+			}
+		}
+	}
+}
+
 /* A pass's tile geometry and the transforms' nonzeros, from the caller's shape and matrices. */
 typedef struct {
 	int h, w, c, filters, m, r, n, points, pad, rows, cols, tiles;
+	/* Whether B^T is F(4x4, 5x5)'s, which input_transform_f4_5 computes with its constants. */
+	int bt_f4_5;
 	sparse_rows bt, at, b, a, g, gt;
 } wino_shape;
 
@@ -722,6 +782,10 @@ static void wino_shape_of(wino_shape *s, const f32 *transforms, int h, int w, in
 	s->rows = (h + m - 1) / m;
 	s->cols = (w + m - 1) / m;
 	s->tiles = s->rows * s->cols;
+	s->bt_f4_5 = n == 8;
+	for (int i = 0; i < n * n && s->bt_f4_5; i++) {
+		s->bt_f4_5 = bt[i] == BT_F4_5[i];
+	}
 	sparse_of(&s->bt, bt, n, n, n, 1);
 	sparse_of(&s->b, bt, n, n, 1, n);
 	sparse_of(&s->at, at, m, n, n, 1);
@@ -738,11 +802,17 @@ static void input_tiles(const wino_shape *s, const f32 *input, int first, int im
 		for (int i = 0; i < s->rows; i++) {
 			for (int j = 0; j < s->cols; j++, t++) {
 				int y0 = i * s->m - s->pad, x0 = j * s->m - s->pad;
-				if (y0 >= 0 && x0 >= 0 && y0 + n <= s->h && x0 + n <= s->w) {
-					transform(&s->bt, n, image + (y0 * s->w + x0) * c, s->w * c, c, v + t * c, n * count * c, count * c, c, tmp);
-				} else {
+				const f32 *x = image + (y0 * s->w + x0) * c;
+				int xr = s->w * c;
+				if (y0 < 0 || x0 < 0 || y0 + n > s->h || x0 + n > s->w) {
 					gather_tile(image, s->h, s->w, c, y0, x0, n, tile);
-					transform(&s->bt, n, tile, n * c, c, v + t * c, n * count * c, count * c, c, tmp);
+					x = tile;
+					xr = n * c;
+				}
+				if (s->bt_f4_5) {
+					input_transform_f4_5(x, xr, c, v + t * c, n * count * c, count * c, c);
+				} else {
+					transform(&s->bt, n, x, xr, c, v + t * c, n * count * c, count * c, c, tmp);
 				}
 			}
 		}
