@@ -712,7 +712,10 @@ static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int c
  * infinity, as kernels/conv.ts winogradMatrices(4, 5) builds it (wino_shape_of takes this path only when the caller's
  * matrix is this one). A line's 8 points stay in registers and the coefficients are constants, where the general
  * transform reads each point again from memory for every row and each coefficient from the table: measured 2.5x faster
- * on 48 tiles of 32 channels (0.048 against 0.121 ms, plain build, best of 15 rounds, 2026-12-02 00:38 UTC).
+ * on 48 tiles of 32 channels held in L1 (0.048 against 0.121 ms, plain build, best of 15 rounds, 2026-12-02 00:38 UTC).
+ * In a whole pass the gain is far smaller (the scattered writes of V to its 64 point blocks bound it): with the output
+ * and input-gradient transforms below also written out, a batch-32 forward pass 6.70 -> 6.62 ms and backward pass
+ * 10.76 -> 9.97 ms (best of 15 alternating rounds, plain build, 2026-12-02 00:41 UTC).
  */
 static const f32 BT_F4_5[64] = {
 	4, 0, -21, 0, 21, 0, -4, 0,
@@ -765,11 +768,89 @@ static void input_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, i
 	}
 }
 
+/* A^T of F(4x4, 5x5) (the output transform), as winogradMatrices(4, 5) builds it. */
+static const f32 AT_F4_5[32] = {
+	1, 1, 1, 1, 1, 1, 1, 0,
+	0, 1, -1, 2, -2, 0.5f, -0.5f, 0,
+	0, 1, 1, 4, 4, 0.25f, 0.25f, 0,
+	0, 1, -1, 8, -8, 0.125f, -0.125f, 1,
+};
+
+/* r = A^T x for a line of 8 points: the +-p points' sums and differences once, then the 4 rows. */
+static inline __attribute__((always_inline)) void at_f4_5(const f4 *x, f4 *r) {
+	f4 s1 = wasm_f32x4_add(x[1], x[2]), d1 = wasm_f32x4_sub(x[1], x[2]);
+	f4 s2 = wasm_f32x4_add(x[3], x[4]), d2 = wasm_f32x4_sub(x[3], x[4]);
+	f4 s3 = wasm_f32x4_add(x[5], x[6]), d3 = wasm_f32x4_sub(x[5], x[6]);
+	r[0] = wasm_f32x4_add(wasm_f32x4_add(x[0], s1), wasm_f32x4_add(s2, s3));
+	r[1] = madd(madd(d1, d2, splat(2)), d3, splat(0.5f));
+	r[2] = madd(madd(s1, s2, splat(4)), s3, splat(0.25f));
+	r[3] = madd(madd(wasm_f32x4_add(d1, x[7]), d2, splat(8)), d3, splat(0.125f));
+}
+
+/* transform(&at, 8, ...) for F(4x4, 5x5): the 4x4 outputs y = A^T x A of an 8x8 tile, 4 channels at a time. */
+static void output_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+	for (int q = 0; q < ch; q += 4) {
+		f4 t[32], line[8], r[4];
+		for (int v = 0; v < 8; v++) {
+			for (int u = 0; u < 8; u++) {
+				line[u] = load(x + u * xr + v * xs + q);
+			}
+			at_f4_5(line, r);
+			for (int i = 0; i < 4; i++) {
+				t[i * 8 + v] = r[i];
+			}
+		}
+		for (int i = 0; i < 4; i++) {
+			at_f4_5(t + i * 8, r);
+			for (int j = 0; j < 4; j++) {
+				store(y + i * yr + j * ys + q, r[j]);
+			}
+		}
+	}
+}
+
+/* r = B x (B = the transpose of BT_F4_5) for a line of 8 points: the input gradient's transform. */
+static inline __attribute__((always_inline)) void b_f4_5(const f4 *x, f4 *r) {
+	f4 s1 = wasm_f32x4_add(x[1], x[2]), d1 = wasm_f32x4_sub(x[1], x[2]);
+	f4 s2 = wasm_f32x4_add(x[3], x[4]), d2 = wasm_f32x4_sub(x[3], x[4]);
+	f4 s3 = wasm_f32x4_add(x[5], x[6]), d3 = wasm_f32x4_sub(x[5], x[6]);
+	r[0] = wasm_f32x4_mul(x[0], splat(4));
+	r[1] = madd(madd(madd(wasm_f32x4_mul(d1, splat(-4)), d2, splat(2)), d3, splat(64)), x[7], splat(-4));
+	r[2] = madd(madd(madd(wasm_f32x4_mul(x[0], splat(-21)), s1, splat(-4)), s3, splat(128)), s2, splat(1));
+	r[3] = madd(madd(madd(wasm_f32x4_mul(d1, splat(17)), d2, splat(-10)), d3, splat(-80)), x[7], splat(21));
+	r[4] = madd(madd(madd(wasm_f32x4_mul(x[0], splat(21)), s1, splat(17)), s2, splat(-5)), s3, splat(-160));
+	r[5] = madd(madd(madd(wasm_f32x4_mul(d1, splat(-4)), d2, splat(8)), d3, splat(16)), x[7], splat(-21));
+	r[6] = madd(madd(madd(wasm_f32x4_mul(x[0], splat(-4)), s1, splat(-4)), s2, splat(4)), s3, splat(32));
+	r[7] = wasm_f32x4_mul(x[7], splat(4));
+}
+
+/* transform(&b, 8, ...) for F(4x4, 5x5): y = B x B^T of an 8x8 tile, 4 channels at a time. */
+static void gradient_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+	for (int q = 0; q < ch; q += 4) {
+		f4 t[64], line[8], r[8];
+		for (int v = 0; v < 8; v++) {
+			for (int u = 0; u < 8; u++) {
+				line[u] = load(x + u * xr + v * xs + q);
+			}
+			b_f4_5(line, r);
+			for (int i = 0; i < 8; i++) {
+				t[i * 8 + v] = r[i];
+			}
+		}
+		for (int i = 0; i < 8; i++) {
+			b_f4_5(t + i * 8, r);
+			for (int j = 0; j < 8; j++) {
+				store(y + i * yr + j * ys + q, r[j]);
+			}
+		}
+	}
+}
+
 /* A pass's tile geometry and the transforms' nonzeros, from the caller's shape and matrices. */
 typedef struct {
 	int h, w, c, filters, m, r, n, points, pad, rows, cols, tiles;
-	/* Whether B^T is F(4x4, 5x5)'s, which input_transform_f4_5 computes with its constants. */
-	int bt_f4_5;
+	/* Whether B^T and A^T are F(4x4, 5x5)'s, which the *_transform_f4_5 functions compute with their constants. */
+	int bt_f4_5, at_f4_5;
 	sparse_rows bt, at, b, a, g, gt;
 } wino_shape;
 
@@ -785,6 +866,10 @@ static void wino_shape_of(wino_shape *s, const f32 *transforms, int h, int w, in
 	s->bt_f4_5 = n == 8;
 	for (int i = 0; i < n * n && s->bt_f4_5; i++) {
 		s->bt_f4_5 = bt[i] == BT_F4_5[i];
+	}
+	s->at_f4_5 = n == 8 && m == 4;
+	for (int i = 0; i < m * n && s->at_f4_5; i++) {
+		s->at_f4_5 = at[i] == AT_F4_5[i];
 	}
 	sparse_of(&s->bt, bt, n, n, n, 1);
 	sparse_of(&s->b, bt, n, n, 1, n);
@@ -848,7 +933,11 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 			f32 *image = z + (first + b) * h * w * filters;
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
-					transform(&s.at, s.n, mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters, tmp);
+					if (s.at_f4_5) {
+						output_transform_f4_5(mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters);
+					} else {
+						transform(&s.at, s.n, mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters, tmp);
+					}
 					scatter_tile(y, m, image, h, w, filters, i * m, j * m, bias, 0);
 				}
 			}
@@ -907,7 +996,11 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 			f32 *image = dinput + (first + b) * h * w * c;
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
-					transform(&s.b, n, v + t * c, n * count * c, count * c, y, n * c, c, c, tmp);
+					if (s.bt_f4_5) {
+						gradient_transform_f4_5(v + t * c, n * count * c, count * c, y, n * c, c, c);
+					} else {
+						transform(&s.b, n, v + t * c, n * count * c, count * c, y, n * c, c, c, tmp);
+					}
 					scatter_tile(y, n, image, h, w, c, i * m - s.pad, j * m - s.pad, 0, 1);
 				}
 			}
