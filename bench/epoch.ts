@@ -22,13 +22,13 @@ import {locateDataset} from '../src/data/locate.js';
 import {getDatasetEntry} from '../src/data/registry.js';
 import {loadBackend, nativeBackendInstalled} from '../src/train/backend.js';
 import {trialFlops} from '../src/train/choose.js';
-import {convAlgorithm, winogradPlan} from '../src/train/kernels/conv.js';
+import {convAlgorithm, directConv, winogradPlan} from '../src/train/kernels/conv.js';
 import {fusedKernelsAvailable, type KernelVariant} from '../src/train/kernels/load.js';
 import {trainTrial} from '../src/train/loop.js';
 import type {TrainingPath} from '../src/train/trainer.js';
 import {type BackendName, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
 import {BENCH_MODELS, type BenchModel, childJob, findPeerPython, machineLine, median, PEER_ENV, referenceBlasWarning, reportToParent, runChild} from './common.js';
-import {convGflops, type ConvPass, gemmGflops, peakGflops, winogradGflops} from './kernels.js';
+import {convGflops, type ConvPass, directGflops, gemmGflops, peakGflops, winogradGflops} from './kernels.js';
 
 const TRAIN_IMAGES = 60_000;
 const VALIDATION_IMAGES = 10_000;
@@ -127,6 +127,11 @@ function printKernels(models: BenchModel[], batches: number[]): void {
 					const passes: ConvPass[] = l === 0 ? ['forward', 'filter gradient'] : ['forward', 'filter gradient', 'input gradient'];
 					const figures = passes.map(pass => `${pass} ${each(variant => convGflops(conv, batch, pass, variant))}`);
 					console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}, implicit GEMM: ${figures.join(', ')}`);
+					if (directConv(conv) && !winogradPlan(conv)) {
+						const direct = (['forward', 'filter gradient'] as const).map(pass => `${pass} ${each(variant => directGflops(conv, batch, pass, variant))}`);
+						console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}, direct (what trains): ${direct.join(', ')}`);
+					}
+
 					// Where the SIMD path trains this layer by Winograd: its passes in effective GFLOP/s (the direct convolution's flops over its time).
 					const plan = winogradPlan(conv);
 					if (plan) {

@@ -6,7 +6,7 @@
  * loses the core to another process is not charged for the wait; it can still be slowed by what that process does
  * to the caches).
  */
-import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../src/train/kernels/conv.js';
+import {convDirectFilterGradient, convDirectForward, type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../src/train/kernels/conv.js';
 import {at, KernelArena, type KernelVariant} from '../src/train/kernels/load.js';
 
 /** CPU seconds this process has used. */
@@ -115,6 +115,33 @@ export function convGflops(conv: ConvShape, rows: number, pass: ConvPass, varian
 			convInputGradient(kernels, conv, rows, {...buffers, dz: buffers.z, dInput: buffers.input});
 		},
 	}[pass];
+	return 2 * rows * height * width * kernelSize * kernelSize * channels * filters / bestSeconds(run) / 1e9;
+}
+
+/** GFLOP/s of direct convolution's forward pass or filter gradient (conv.ts directConv's layers), padding included. */
+export function directGflops(conv: ConvShape, rows: number, pass: 'forward' | 'filter gradient', variant: KernelVariant = 'plain'): number {
+	const {height, width, channels, filters, kernelSize} = conv;
+	const input = rows * height * width * channels;
+	const output = rows * height * width * filters;
+	const weights = kernelSize * kernelSize * channels * filters;
+	const arena = new KernelArena(KernelArena.floats([input, paddedLength(conv, rows, channels), output, weights, weights, filters]), variant);
+	const buffers = {
+		input: fillValues(arena.allocate(input)),
+		padded: arena.allocate(paddedLength(conv, rows, channels)),
+		z: fillValues(arena.allocate(output)),
+		kernel: fillValues(arena.allocate(weights)),
+		dkernel: arena.allocate(weights),
+		bias: arena.allocate(filters),
+	};
+	const {kernels} = arena;
+	convDirectForward(kernels, conv, rows, buffers);
+	const run = pass === 'forward'
+		? () => {
+			convDirectForward(kernels, conv, rows, buffers);
+		}
+		: () => {
+			convDirectFilterGradient(kernels, conv, rows, {...buffers, dz: buffers.z});
+		};
 	return 2 * rows * height * width * kernelSize * kernelSize * channels * filters / bestSeconds(run) / 1e9;
 }
 
