@@ -7,7 +7,8 @@
  * `--epochs` epochs; with more than one the first is warm-up and not counted. `--fraction` trains on that share
  * of the 60,000 training and 10,000 validation images and scales the seconds to a whole epoch (the 5x5 CNN
  * defaults to 0.1: an epoch of it takes minutes). Then the kernels' GFLOP/s against the measured peak of 4-wide
- * float32 multiply-add (bench/kernels.ts). The last line is `s_per_epoch=<median>` of the first sweeplab row.
+ * float32 multiply-add (bench/kernels.ts), and where the SIMD path runs a convolution by Winograd, that pass's effective
+ * GFLOP/s (the direct convolution's flops over its time) beside implicit GEMM's. The last line is `s_per_epoch=<median>` of the first sweeplab row.
  *
  *   npm run bench:epoch [-- --model mlp,cnn,cnn5] [--batch 32,128] [--rounds 3] [--epochs 2] [--fraction F]
  *                       [--batch-norm] [--paths simd-fma,simd,lean,layers] [--backends wasm,cpu] [--no-kernels]
@@ -21,12 +22,13 @@ import {locateDataset} from '../src/data/locate.js';
 import {getDatasetEntry} from '../src/data/registry.js';
 import {loadBackend, nativeBackendInstalled} from '../src/train/backend.js';
 import {trialFlops} from '../src/train/choose.js';
+import {convAlgorithm, directConv, winogradPlan} from '../src/train/kernels/conv.js';
 import {fusedKernelsAvailable, type KernelVariant} from '../src/train/kernels/load.js';
 import {trainTrial} from '../src/train/loop.js';
 import type {TrainingPath} from '../src/train/trainer.js';
 import {type BackendName, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
 import {BENCH_MODELS, type BenchModel, childJob, findPeerPython, machineLine, median, PEER_ENV, referenceBlasWarning, reportToParent, runChild} from './common.js';
-import {convGflops, type ConvPass, gemmGflops, peakGflops} from './kernels.js';
+import {convGflops, type ConvPass, directGflops, gemmGflops, peakGflops, winogradGflops} from './kernels.js';
 
 const TRAIN_IMAGES = 60_000;
 const VALIDATION_IMAGES = 10_000;
@@ -114,7 +116,7 @@ function printKernels(models: BenchModel[], batches: number[]): void {
 	const peak = Math.max(...peaks);
 	const share = (gflops: number) => `${gflops.toFixed(1).padStart(5)} GFLOP/s ${(100 * gflops / peak).toFixed(0).padStart(3)}%`;
 	const each = (figure: (variant: KernelVariant) => number) => variants.map(variant => share(figure(variant))).join(' / ');
-	console.log(`\nkernels (best of 9 rounds by CPU time; ${variants.join(' / ')} builds, % of the machine's peak): peak of 4-wide f32 multiply-add (register-only peak_madd) ${peaks.map((value, i) => `${variants[i]} ${value.toFixed(1)}`).join(', ')} GFLOP/s`);
+	console.log(`\nkernels (best of 9 rounds by CPU time; ${variants.join(' / ')} builds, % of the machine's peak; a Winograd convolution's effective GFLOP/s can pass it): peak of 4-wide f32 multiply-add (register-only peak_madd) ${peaks.map((value, i) => `${variants[i]} ${value.toFixed(1)}`).join(', ')} GFLOP/s`);
 	for (const model of models) {
 		const config = {...DEFAULT_TRIAL_CONFIG, ...BENCH_MODELS[model].config} as TrialConfig;
 		for (const batch of batches) {
@@ -124,7 +126,22 @@ function printKernels(models: BenchModel[], batches: number[]): void {
 					const conv = {height, width, channels, filters, kernelSize: config.kernelSize};
 					const passes: ConvPass[] = l === 0 ? ['forward', 'filter gradient'] : ['forward', 'filter gradient', 'input gradient'];
 					const figures = passes.map(pass => `${pass} ${each(variant => convGflops(conv, batch, pass, variant))}`);
-					console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}: ${figures.join(', ')}`);
+					console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}, implicit GEMM: ${figures.join(', ')}`);
+					if (directConv(conv) && !winogradPlan(conv)) {
+						const direct = (['forward', 'filter gradient'] as const).map(pass => `${pass} ${each(variant => directGflops(conv, batch, pass, variant))}`);
+						console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}, direct (what trains): ${direct.join(', ')}`);
+					}
+
+					// Where the SIMD path trains this layer by Winograd: its passes in effective GFLOP/s (the direct convolution's flops over its time).
+					const plan = winogradPlan(conv);
+					if (plan) {
+						const winograd = [
+							`forward ${each(variant => winogradGflops(conv, plan, batch, 'forward', variant))}`,
+							l === 0 ? `filter gradient ${each(variant => winogradGflops(conv, plan, batch, 'filter gradient', variant))}` : `both gradients ${each(variant => winogradGflops(conv, plan, batch, 'both gradients', variant))}`,
+						];
+						console.log(`  ${model.padEnd(5)} batch ${String(batch).padEnd(4)} conv ${height}x${width}x${channels} -> ${filters} ${config.kernelSize}x${config.kernelSize}, ${convAlgorithm(conv)} (what trains), effective: ${winograd.join(', ')}`);
+					}
+
 					[height, width, channels] = [Math.floor(height / 2), Math.floor(width / 2), filters];
 				}
 			}

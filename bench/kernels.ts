@@ -6,7 +6,7 @@
  * loses the core to another process is not charged for the wait; it can still be slowed by what that process does
  * to the caches).
  */
-import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../src/train/kernels/conv.js';
+import {convDirectFilterGradient, convDirectForward, type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../src/train/kernels/conv.js';
 import {at, KernelArena, type KernelVariant} from '../src/train/kernels/load.js';
 
 /** CPU seconds this process has used. */
@@ -116,6 +116,75 @@ export function convGflops(conv: ConvShape, rows: number, pass: ConvPass, varian
 		},
 	}[pass];
 	return 2 * rows * height * width * kernelSize * kernelSize * channels * filters / bestSeconds(run) / 1e9;
+}
+
+/** GFLOP/s of direct convolution's forward pass or filter gradient (conv.ts directConv's layers), padding included. */
+export function directGflops(conv: ConvShape, rows: number, pass: 'forward' | 'filter gradient', variant: KernelVariant = 'plain'): number {
+	const {height, width, channels, filters, kernelSize} = conv;
+	const input = rows * height * width * channels;
+	const output = rows * height * width * filters;
+	const weights = kernelSize * kernelSize * channels * filters;
+	const arena = new KernelArena(KernelArena.floats([input, paddedLength(conv, rows, channels), output, weights, weights, filters]), variant);
+	const buffers = {
+		input: fillValues(arena.allocate(input)),
+		padded: arena.allocate(paddedLength(conv, rows, channels)),
+		z: fillValues(arena.allocate(output)),
+		kernel: fillValues(arena.allocate(weights)),
+		dkernel: arena.allocate(weights),
+		bias: arena.allocate(filters),
+	};
+	const {kernels} = arena;
+	convDirectForward(kernels, conv, rows, buffers);
+	const run = pass === 'forward'
+		? () => {
+			convDirectForward(kernels, conv, rows, buffers);
+		}
+		: () => {
+			convDirectFilterGradient(kernels, conv, rows, {...buffers, dz: buffers.z});
+		};
+	return 2 * rows * height * width * kernelSize * kernelSize * channels * filters / bestSeconds(run) / 1e9;
+}
+
+export type WinogradPass = 'forward' | 'both gradients' | 'filter gradient';
+
+/**
+ * Effective GFLOP/s of a Winograd pass over `rows` images: the direct convolution's flops (2 k k c filters per output
+ * pixel, per gradient) over the pass's time, kernel and output transforms included, so the figure compares with
+ * convGflops'. Its backward pass computes both gradients at once ('both gradients': twice the direct flops), or only
+ * the filter gradient, as for a network's first convolution.
+ */
+export function winogradGflops(conv: ConvShape, plan: WinogradPlan, rows: number, pass: WinogradPass, variant: KernelVariant = 'plain'): number {
+	const {height, width, channels, filters, kernelSize} = conv;
+	const input = rows * height * width * channels;
+	const output = rows * height * width * filters;
+	const weights = kernelSize * kernelSize * channels * filters;
+	const arena = new KernelArena(KernelArena.floats([input, input, output, weights, weights, filters, winogradTransformsLength(conv, plan), winogradKernelLength(conv, plan), winogradWorkLength(conv, plan)]), variant);
+	const buffers = {
+		input: fillValues(arena.allocate(input)),
+		dInput: arena.allocate(input),
+		z: fillValues(arena.allocate(output)),
+		kernel: fillValues(arena.allocate(weights)),
+		dkernel: arena.allocate(weights),
+		bias: arena.allocate(filters),
+		transforms: arena.allocate(winogradTransformsLength(conv, plan)),
+		u: arena.allocate(winogradKernelLength(conv, plan)),
+		work: arena.allocate(winogradWorkLength(conv, plan)),
+	};
+	winogradTransforms(conv, plan, buffers.transforms);
+	const {kernels} = arena;
+	winogradForward(kernels, conv, plan, rows, buffers);
+	const run = {
+		forward: () => {
+			winogradForward(kernels, conv, plan, rows, buffers);
+		},
+		'both gradients': () => {
+			winogradBackward(kernels, conv, plan, rows, {...buffers, dz: buffers.z});
+		},
+		'filter gradient': () => {
+			winogradBackward(kernels, conv, plan, rows, {...buffers, dz: buffers.z, dInput: undefined});
+		},
+	}[pass];
+	return (pass === 'both gradients' ? 2 : 1) * 2 * rows * height * width * kernelSize * kernelSize * channels * filters / bestSeconds(run) / 1e9;
 }
 
 /** Values in [-1, 1), so no product runs on denormals or zeros. */

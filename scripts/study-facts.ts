@@ -13,6 +13,7 @@ import {readSweep, type SweepData} from '../src/report/data.js';
 import {LEADERBOARD_ALIGN, leaderboardCells, leaderboardHead, percentSpread} from '../src/report/format.js';
 import {markdownTable} from '../src/report/markdown.js';
 import type {RankedRow} from '../src/report/ranking.js';
+import {trainingPathOfRecord} from '../src/train/trainer.js';
 import {builtinConfig} from '../src/types.js';
 
 const {values} = parseArgs({options: {db: {type: 'string', default: 'reports/study.db'}, sweeps: {type: 'string'}}});
@@ -85,7 +86,12 @@ try {
 		return config.model === model && config.batchSize === 32 && String(config.hidden) === '64,64' && config.dropout === 0 && !config.batchNorm && config.learningRate === 0.001 && config.activation === 'relu';
 	});
 	for (const [cnn, mlp] of perEpoch('cnn').flatMap(cnn => perEpoch('mlp').map(mlp => [cnn, mlp] as const))) {
-		const samePath = cnn.data.trials.find(trial => trial.configHash === cnn.row.configHash)?.trainingPath === mlp.data.trials.find(trial => trial.configHash === mlp.row.configHash)?.trainingPath;
+		// The path alone: a CNN's record adds its convolutions' algorithms (recordedTrainingPath).
+		const pathOf = (data: SweepData, hash: string) => {
+			const recorded = data.trials.find(trial => trial.configHash === hash)?.trainingPath;
+			return recorded ? trainingPathOfRecord(recorded) : undefined;
+		};
+		const samePath = pathOf(cnn.data, cnn.row.configHash) === pathOf(mlp.data, mlp.row.configHash);
 		lines.push(`- Seconds per epoch, \`${cnn.sweep}\` CNN against \`${mlp.sweep}\` seed MLP: ${cnn.row.secondsPerEpoch.mean.toFixed(2)} / ${mlp.row.secondsPerEpoch.mean.toFixed(2)} = ${(cnn.row.secondsPerEpoch.mean / mlp.row.secondsPerEpoch.mean).toFixed(1)}x${samePath ? '' : ' (NOT the same training path)'}; parameters ${cnn.row.paramCount?.toLocaleString('en-US')} against ${mlp.row.paramCount?.toLocaleString('en-US')}.`);
 	}
 

@@ -13,6 +13,7 @@ import {existsSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {openStore} from '../src/cli/common.js';
 import {fusedKernelsAvailable, kernelsAvailable} from '../src/train/kernels/load.js';
+import {trainingPathOfRecord} from '../src/train/trainer.js';
 
 const {values: given} = parseArgs({options: {db: {type: 'string'}, path: {type: 'string'}}});
 const values = {...given, path: given.path ?? (fusedKernelsAvailable() ? 'simd-fma' : 'simd')};
@@ -52,8 +53,9 @@ try {
 				continue;
 			}
 
-			counts.set(trial.trainingPath, (counts.get(trial.trainingPath) ?? 0) + 1);
-			if (trial.trainingPath !== values.path && !others.includes(sweep.name)) {
+			const path = trainingPathOfRecord(trial.trainingPath);
+			counts.set(path, (counts.get(path) ?? 0) + 1);
+			if (path !== values.path && !others.includes(sweep.name)) {
 				others.push(sweep.name);
 			}
 		}

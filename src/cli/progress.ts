@@ -136,7 +136,7 @@ export class ProgressPrinter {
 		const head = `  [${this.done}/${this.total}] #${trial.ordinal} ${label}${repeat}`;
 		if (outcome.state === 'completed') {
 			const test = outcome.metrics?.test_accuracy === undefined ? '' : `  test ${formatPercent(outcome.metrics.test_accuracy)}`;
-			return `${head}${test}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)}${event.backend ? ` (${event.backend})` : ''}${outcome.stopReason ? ` · ${outcome.stopReason.split(':')[0]}` : ''}`;
+			return `${head}${test}  ${event.epochsRun} ep in ${formatSeconds(outcome.trainSeconds ?? Number.NaN)}${event.backend ? ` (${[event.backend, event.trainingPath].filter(Boolean).join(', ')})` : ''}${outcome.stopReason ? ` · ${outcome.stopReason.split(':')[0]}` : ''}`;
 		}
 
 		const why = outcome.error ?? outcome.stopReason;

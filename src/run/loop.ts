@@ -3,6 +3,7 @@ import {decidePrune} from '../pruners/pruner.js';
 import {suggestNextTrial} from '../samplers/next.js';
 import {LeaseLostError, type Store, type SweepRecord, type TrialRecord} from '../store/store.js';
 import {isSuggestedMethod, type StepRecord, sweepMetric, sweepObjectives, type TrialOutcome} from '../types.js';
+import {recordedTrainingPath} from '../train/trainer.js';
 import {checkpointTask, CheckpointWriter} from './checkpoints.js';
 import {SweepHistory} from './history.js';
 import type {RunSink, TrialRunner} from './runner.js';
@@ -26,12 +27,13 @@ export interface RunOptions {
 
 export type RunEvent =
 	| {type: 'trial-start'; trial: TrialRecord}
-	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string; resumedFrom?: number}
+	| {type: 'trial-built'; trial: TrialRecord; backend: string; paramCount: number; trainingPath: string; convAlgorithms?: string[]; resumedFrom?: number}
 	/** A module objective restored its checkpoint after step `step`. */
 	| {type: 'resumed'; trial: TrialRecord; step: number}
 	| {type: 'warning'; trial: TrialRecord; message: string}
 	| {type: 'step'; trial: TrialRecord; record: StepRecord}
-	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string}
+	/** trainingPath: as trials.training_path records it (recordedTrainingPath: with the convolutions' algorithms). */
+	| {type: 'trial-end'; trial: TrialRecord; outcome: TrialOutcome; epochsRun: number; backend?: string; trainingPath?: string}
 	| {type: 'requeued'; trial: TrialRecord; reason: string}
 	| {type: 'retry'; trial: TrialRecord; error: string};
 
@@ -164,6 +166,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	const checkpointWriter = new CheckpointWriter(store, trial, owner, commit => void write(commit), message => onEvent?.({type: 'warning', trial, message}));
 	let backend: string | undefined;
 	let trainingPath: string | undefined;
+	let recordedPath: string | undefined;
 	let diverged: string | undefined;
 	let stepsRun = 0;
 	const finalMetrics: Record<string, number> = {};
@@ -178,9 +181,11 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 		started({resumedFrom, ...info}) {
 			backend = info.backend;
 			trainingPath = info.trainingPath;
+			recordedPath = recordedTrainingPath(info.trainingPath, info.convAlgorithms);
 			resumed(resumedFrom);
 			history?.setParamCount(trial.id, info.paramCount);
-			void write(async () => store.markStarted(trial.id, owner, {...info, host: owner.split(':')[0], cores: availableParallelism()}));
+			const {convAlgorithms: _convAlgorithms, ...started} = info;
+			void write(async () => store.markStarted(trial.id, owner, {...started, trainingPath: recordedPath!, host: owner.split(':')[0], cores: availableParallelism()}));
 			onEvent?.({...info, type: 'trial-built', trial, ...(resumedFrom !== undefined && {resumedFrom})});
 		},
 		resumed(step) {
@@ -274,7 +279,7 @@ async function runOne(options: RunOptions, trial: TrialRecord, owner: string, hi
 	}
 
 	await store.finishTrial(trial.id, owner, outcome);
-	onEvent?.({type: 'trial-end', trial, outcome, epochsRun: stepsRun, backend});
+	onEvent?.({type: 'trial-end', trial, outcome, epochsRun: stepsRun, backend, ...(recordedPath !== undefined && recordedPath !== trainingPath && {trainingPath: recordedPath})});
 	return outcome;
 }
 

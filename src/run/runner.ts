@@ -12,7 +12,7 @@ import type {TrialSink} from './trial-sink.js';
 /** The sink as the run loop gives it to runners: the contract's TrialSink, and where a built-in model says what it built. */
 export interface RunSink extends TrialSink {
 	/** The built-in trainer's model is built: where it trains and how big it is, and the checkpoint's epoch when it resumed from one. */
-	started(info: {backend: string; trainingPath: string; paramCount: number; resumedFrom?: number}): void;
+	started(info: {backend: string; trainingPath: string; convAlgorithms?: string[]; paramCount: number; resumedFrom?: number}): void;
 	/** A module objective resumed after step `epoch` of its checkpoint, or (undefined) went on without it. */
 	resumed(epoch: number | undefined): void;
 	/** The trial's state after `epoch` (docs/checkpoints.md), stored after that epoch's step. */

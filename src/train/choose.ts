@@ -9,7 +9,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type {TrialConfig} from '../types.js';
 import type {Tf} from './backend.js';
-import {type ConvShape, convForward, paddedLength, tableLength} from './kernels/conv.js';
+import {type ConvShape, convForward, paddedLength, tableLength, winogradForward, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from './kernels/conv.js';
 import {fusedKernelsAvailable, KernelArena, kernelsAvailable} from './kernels/load.js';
 import type {ModelShape} from './model.js';
 import type {TrainingPath} from './trainer.js';
@@ -118,18 +118,30 @@ export function measureCapability(native?: Tf, rounds = 20): PathCapability {
 		const variant = fusedKernelsAvailable() ? 'fma' : 'plain';
 		const input = PROBE_ROWS * PROBE.height * PROBE.width * PROBE.channels;
 		const weights = PROBE.kernelSize * PROBE.kernelSize * PROBE.channels * PROBE.filters;
-		const arena = new KernelArena(KernelArena.floats([input, paddedLength(PROBE, PROBE_ROWS, PROBE.channels), weights, PROBE.filters, input * 2, tableLength(PROBE, PROBE_ROWS)]), variant);
-		const buffers = {
-			input: arena.allocate(input).fill(0.5),
-			padded: arena.allocate(paddedLength(PROBE, PROBE_ROWS, PROBE.channels)),
-			kernel: arena.allocate(weights).fill(0.25),
-			bias: arena.allocate(PROBE.filters),
-			z: arena.allocate(input * 2),
-			tables: arena.allocateInt(tableLength(PROBE, PROBE_ROWS)),
-		};
-		const {gflops} = timeProbe(() => {
-			convForward(arena.kernels, PROBE, PROBE_ROWS, buffers);
-		}, rounds);
+		// The probe runs as the SIMD path trains it: by Winograd where winogradPlan takes it (GFLOP/s then effective: the direct convolution's flops over its time).
+		const plan = winogradPlan(PROBE);
+		const arena = new KernelArena(KernelArena.floats(plan
+			? [input, weights, PROBE.filters, input * 2, winogradTransformsLength(PROBE, plan), winogradKernelLength(PROBE, plan), winogradWorkLength(PROBE, plan)]
+			: [input, paddedLength(PROBE, PROBE_ROWS, PROBE.channels), weights, PROBE.filters, input * 2, tableLength(PROBE, PROBE_ROWS)]), variant);
+		const image = arena.allocate(input).fill(0.5);
+		const kernel = arena.allocate(weights).fill(0.25);
+		const bias = arena.allocate(PROBE.filters);
+		const z = arena.allocate(input * 2);
+		let run: () => void;
+		if (plan) {
+			const buffers = {input: image, kernel, bias, z, transforms: arena.allocate(winogradTransformsLength(PROBE, plan)), u: arena.allocate(winogradKernelLength(PROBE, plan)), work: arena.allocate(winogradWorkLength(PROBE, plan))};
+			winogradTransforms(PROBE, plan, buffers.transforms);
+			run = () => {
+				winogradForward(arena.kernels, PROBE, plan, PROBE_ROWS, buffers);
+			};
+		} else {
+			const buffers = {input: image, kernel, bias, z, padded: arena.allocate(paddedLength(PROBE, PROBE_ROWS, PROBE.channels)), tables: arena.allocateInt(tableLength(PROBE, PROBE_ROWS))};
+			run = () => {
+				convForward(arena.kernels, PROBE, PROBE_ROWS, buffers);
+			};
+		}
+
+		const {gflops} = timeProbe(run, rounds);
 		capability.simd = {path: variant === 'fma' ? 'simd-fma' : 'simd', gflops};
 	}
 

@@ -46,7 +46,7 @@ export interface TrainInput {
 
 export interface TrainHooks {
 	/** Called once the model is built (and restored from `resume`, when it could be: resumedFrom is then its epoch), before the first epoch. */
-	onStart?(info: {paramCount: number; trainingPath: string; resumedFrom?: number}): void;
+	onStart?(info: {paramCount: number; trainingPath: string; convAlgorithms?: string[]; resumedFrom?: number}): void;
 	/** Called after every epoch, in order; a trial's epochs are streamed through it. */
 	onEpoch(record: EpochRecord): void;
 	/** Polled between epochs: a reason string stops training after the current epoch. */
@@ -201,7 +201,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 		}
 	}
 
-	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath, ...(resumedFrom !== undefined && {resumedFrom})});
+	hooks.onStart?.({paramCount: trainer.paramCount, trainingPath: trainer.trainingPath, ...(trainer.convAlgorithms && trainer.convAlgorithms.length > 0 && {convAlgorithms: [...trainer.convAlgorithms]}), ...(resumedFrom !== undefined && {resumedFrom})});
 	const dim = data.train.x.length / data.train.n;
 	const batchX = trainer.batchInput?.() ?? new Float32Array(config.batchSize * dim);
 	const batchY = new Int32Array(config.batchSize);

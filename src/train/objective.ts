@@ -71,7 +71,7 @@ export class TrialPruned extends Error {
 
 /** Thread -> main thread, over the task's port. */
 export type TrialMessage =
-	| {type: 'started'; backend: string; trainingPath: string; paramCount: number; resumedFrom?: number}
+	| {type: 'started'; backend: string; trainingPath: string; convAlgorithms?: string[]; paramCount: number; resumedFrom?: number}
 	| {type: 'step'; report: StepRecord}
 	| {type: 'final'; metrics: Record<string, number>}
 	/** The state after step `epoch`, sent after that step (docs/checkpoints.md); its buffer is transferred. `seconds`: what capturing it cost. */

@@ -11,12 +11,28 @@ import type {StateReader, StateWriter} from './checkpoint.js';
 export type TrainingPath = 'simd-fma' | 'simd' | 'lean' | 'layers';
 
 /**
+ * What trials.training_path records: the path, and where the trainer chose per layer how to run its convolutions,
+ * those choices after a semicolon ('simd-fma; conv direct, Winograd F(4x4, 5x5)'), so a reviewer sees which algorithm
+ * trained a trial without a schema change. trainingPathOfRecord takes the path back.
+ */
+export function recordedTrainingPath(path: string, convAlgorithms?: readonly string[]): string {
+	return convAlgorithms && convAlgorithms.length > 0 ? `${path}; conv ${convAlgorithms.join(', ')}` : path;
+}
+
+/** The training path of a recorded trials.training_path (recordedTrainingPath's inverse on its first part). */
+export function trainingPathOfRecord(recorded: string): string {
+	return recorded.split(';')[0];
+}
+
+/**
  * One trial's network and optimizer behind the epoch loop of trainTrial. The loop owns shuffling,
  * batching, hooks, divergence and stopping; a trainer owns the weights and how a step is computed.
  */
 export interface Trainer {
 	readonly trainingPath: TrainingPath;
 	readonly paramCount: number;
+	/** Where the trainer chooses per layer how to run a convolution (the SIMD path: kernels/conv.ts convAlgorithm), its choices. */
+	readonly convAlgorithms?: readonly string[];
 	/** One optimisation step on the first `rows` rows of the batch buffers; loss and hits stay on the backend. */
 	trainBatch(x: Float32Array, y: Int32Array, rows: number): void;
 	/** Where it has one, the trainer's own batch input (batch size x image floats): a batch gathered there is read in place, not copied. */

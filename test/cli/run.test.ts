@@ -19,6 +19,18 @@ interface TrialRow {
 	repeat: number;
 }
 
+test('a CNN trial records how each of its convolutions ran beside its training path, and its line says so', async t => {
+	const db = join(tempDir(t), 'cnn.db');
+	const result = await runCli(['run', fixture('e2e/tiny-cnn.yaml'), '--db', db, '--workers', '1']);
+	t.is(result.code, 0, result.stderr);
+	const path = fusedKernelsAvailable() ? 'simd-fma' : 'simd';
+	// 1 -> 16 channels directly, 16 -> 32 by Winograd (kernels/conv.ts directConv, winogradPlan).
+	const recorded = `${path}; conv direct, Winograd F(4x4, 3x3)`;
+	const [trial] = query<TrialRow>(db, 'SELECT * FROM trials');
+	t.is(trial.training_path, recorded);
+	t.true(result.stdout.includes(`(wasm, ${recorded})`), result.stdout);
+});
+
 test('run trains every trial of a real sweep with 2 workers and records every epoch; a second run trains nothing', async t => {
 	const db = join(tempDir(t), 'e2e.db');
 	const first = await runCli(['run', fixture('e2e/tiny.yaml'), '--db', db, '--workers', '2']);

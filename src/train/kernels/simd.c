@@ -318,6 +318,741 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
 }
 
 /*
+ * Direct convolution for few input channels (a network's first layer, on 1 to 4 channels), over the padded images
+ * conv_forward reads. There implicit GEMM's products are k k c steps deep (25 for one channel and 5x5), too few to
+ * repay a 4x8 tile's set-up and its offset table. Here a block of 2 output pixels x up to 16 filters (8 accumulators)
+ * takes a whole window: per tap, 4 loads of the kernel's row and 2 splats of the pixels for 8 multiply-adds. A
+ * window's row of taps (dx, ch) lies contiguous in the padded row and in the kernel, so a tap is one step of a
+ * k c loop per window row. Filters are a multiple of 4. Larger blocks were slower (measured: 3 pixels x 16 filters
+ * and 3 x 12 lose to 2 x 16 on the 5x5 32-filter layer: 12 accumulators and their operands overflow V8's 16 registers).
+ */
+#define DIRECT_PIXELS 2
+#define DIRECT_TAPS 2
+
+/* z's pixels x (4 vectors) filters from the window at p (bias, or 0), for `pixels` pixels along a row. */
+static inline __attribute__((always_inline)) void direct_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int vectors, int pixels) {
+	f4 acc[DIRECT_PIXELS][4];
+	for (int j = 0; j < pixels; j++) {
+		for (int v = 0; v < vectors; v++) {
+			acc[j][v] = bias ? load(bias + 4 * v) : splat(0);
+		}
+	}
+	int kc = k * c;
+	for (int dy = 0; dy < k; dy++) {
+		const f32 *pp = p + dy * row, *kr = kernel + dy * kc * filters;
+		for (int q = 0; q < kc; q++, pp++, kr += filters) {
+			f4 w[4];
+			for (int v = 0; v < vectors; v++) {
+				w[v] = load(kr + 4 * v);
+			}
+			for (int j = 0; j < pixels; j++) {
+				f4 x = wasm_v128_load32_splat(pp + j * c);
+				for (int v = 0; v < vectors; v++) {
+					acc[j][v] = madd(acc[j][v], x, w[v]);
+				}
+			}
+		}
+	}
+	for (int j = 0; j < pixels; j++) {
+		for (int v = 0; v < vectors; v++) {
+			store(z + j * filters + 4 * v, acc[j][v]);
+		}
+	}
+}
+
+/* One output row's w pixels, for the 4 `vectors` filters from the kernel's and bias's column the pointers start at. */
+static inline __attribute__((always_inline)) void direct_row(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int w, int vectors) {
+	int x = 0;
+	for (; x + DIRECT_PIXELS <= w; x += DIRECT_PIXELS) {
+		direct_block(p + x * c, c, row, k, kernel, filters, bias, z + x * filters, vectors, DIRECT_PIXELS);
+	}
+	for (; x < w; x++) {
+		direct_block(p + x * c, c, row, k, kernel, filters, bias, z + x * filters, vectors, 1);
+	}
+}
+
+/* z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias), directly. */
+void conv_direct_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, int batch, int ph, int pw, int c, int k, int filters) {
+	int h = ph - k + 1, w = pw - k + 1;
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < h; y++) {
+			const f32 *p = padded + (b * ph + y) * pw * c;
+			f32 *out = z + (b * h + y) * w * filters;
+			for (int f = 0; f < filters; f += 16) {
+				const f32 *kf = kernel + f, *bf = bias ? bias + f : 0;
+				switch ((filters - f) / 4) {
+				case 1: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 1); break;
+				case 2: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 2); break;
+				case 3: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 3); break;
+				default: direct_row(p, c, pw * c, k, kf, filters, bf, out + f, w, 4); break;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * dkernel += the taps [first, first + taps) x (4 vectors) filters' sums over one output row of w pixels: dz's row
+ * (w x filters, from the column the pointer starts at) times the padded input's window rows. 2 taps x 16 filters
+ * a block: per pixel, 4 loads of dz and 2 splats for 8 multiply-adds, the block's sums in registers along the row.
+ */
+static inline __attribute__((always_inline)) void direct_gradient_block(const f32 *p, int c, int row, int k, const f32 *dz, int filters, f32 *dkernel, int w, int first, int taps, int vectors) {
+	f4 acc[DIRECT_TAPS][4];
+	int at[DIRECT_TAPS];
+	for (int t = 0; t < taps; t++) {
+		int tap = first + t;
+		at[t] = tap / (k * c) * row + tap % (k * c);
+		for (int v = 0; v < vectors; v++) {
+			acc[t][v] = load(dkernel + tap * filters + 4 * v);
+		}
+	}
+	for (int x = 0; x < w; x++, p += c, dz += filters) {
+		f4 d[4];
+		for (int v = 0; v < vectors; v++) {
+			d[v] = load(dz + 4 * v);
+		}
+		for (int t = 0; t < taps; t++) {
+			f4 s = wasm_v128_load32_splat(p + at[t]);
+			for (int v = 0; v < vectors; v++) {
+				acc[t][v] = madd(acc[t][v], s, d[v]);
+			}
+		}
+	}
+	for (int t = 0; t < taps; t++) {
+		for (int v = 0; v < vectors; v++) {
+			store(dkernel + (first + t) * filters + 4 * v, acc[t][v]);
+		}
+	}
+}
+
+/* Every tap's sums over one output row, for the 4 `vectors` filters from the column dz and dkernel start at. */
+static inline __attribute__((always_inline)) void direct_gradient_row(const f32 *p, int c, int row, int k, const f32 *dz, int filters, f32 *dkernel, int w, int vectors) {
+	int taps = k * k * c, t = 0;
+	for (; t + DIRECT_TAPS <= taps; t += DIRECT_TAPS) {
+		direct_gradient_block(p, c, row, k, dz, filters, dkernel, w, t, DIRECT_TAPS, vectors);
+	}
+	for (; t < taps; t++) {
+		direct_gradient_block(p, c, row, k, dz, filters, dkernel, w, t, 1, vectors);
+	}
+}
+
+/* dkernel[k x k x c x filters] = the filter gradient of conv_direct_forward's convolution, one output row at a time (dz's row stays in L1). */
+void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel, int batch, int ph, int pw, int c, int k, int filters) {
+	int h = ph - k + 1, w = pw - k + 1;
+	for (int i = 0; i < k * k * c * filters; i++) {
+		dkernel[i] = 0;
+	}
+	for (int b = 0; b < batch; b++) {
+		for (int y = 0; y < h; y++) {
+			const f32 *p = padded + (b * ph + y) * pw * c;
+			const f32 *d = dz + (b * h + y) * w * filters;
+			for (int f = 0; f < filters; f += 16) {
+				switch ((filters - f) / 4) {
+				case 1: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 1); break;
+				case 2: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 2); break;
+				case 3: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 3); break;
+				default: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 4); break;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * Winograd convolution (issue 17), the other way to run the stride-1 'same' convolutions above: F(m x m, r x r)
+ * computes an m x m tile of outputs from an n x n tile of inputs, n = m + r - 1, with n n multiplies per channel
+ * pair where the windows take m m r r. Per tile and channel the input tile d becomes V = B^T d B, per channel pair
+ * the kernel g becomes U = G g G^T, and Y = A^T (sum over channels of U . V) A. The sum over channels is, for each
+ * of the n n points, one product [tiles x c] . [c x filters] on the blocked GEMM above. The backward passes are the
+ * same maps transposed (exact by the chain rule): dM = A dY A^T per tile, dU = V^T . dM and dV = dM . U^T per point,
+ * then dg = G^T dU G and d_input += B dV B^T, summed over the overlapping tiles. The transform matrices (BT n x n,
+ * AT m x n, G n x r, row-major, one after the other) come from the caller (kernels/conv.ts builds them from the
+ * interpolation points). Images are NHWC and unpadded: tiles past an edge read zeros and write nothing there.
+ * Channels and filters are multiples of 4 (the transforms run 4 channels to a lane), n at most 8. A pass runs
+ * `chunk` images at a time so that the tiles' V and M stay in cache between the transforms and the products; the
+ * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + (3 n n + n) max(c, filters, 64) floats.
+ */
+#define WINO_MAX 8
+#define WINO_BLOCK 64
+
+/*
+ * The nonzero entries of each row of an o x a matrix whose element (i, u) is at l[i li + u lu]: the transforms skip
+ * zeros. Two symmetries of the points +p and -p halve work where they hold:
+ * - Rows that agree up to the sign of some entries (row j = row i with the entries in `odd` negated) cost one row's
+ *   multiplies: e = the row's sum over the other entries, o over those, then row i = e + o and row j = e - o.
+ *   partner[i] is j for the first of a pair, -2 for the second, -1 alone. (B^T's and G's rows, A's.)
+ * - Columns that agree up to sign in every row (column u' = column u, or its negation, row by row) turn each line x
+ *   into y first: y[u] = x[u] + x[u'], y[u'] = x[u] - x[u'], the other points as they are; then a row reads one of the
+ *   two where it read both (its entries `at` index y). (A^T's columns, and B's and G^T's.) A matrix has one kind or the other.
+ */
+typedef struct {
+	int rows;
+	int partner[WINO_MAX];
+	int count[WINO_MAX];
+	int at[WINO_MAX][WINO_MAX];
+	f32 value[WINO_MAX][WINO_MAX];
+	/* For the first row of a pair: its entries the partner shares with a flipped sign. */
+	int odd_count[WINO_MAX];
+	int odd_at[WINO_MAX][WINO_MAX];
+	f32 odd_value[WINO_MAX][WINO_MAX];
+	/* paired[u] is u' for the first column of a pair, -2 for the second, -1 alone; pairs counts them. */
+	int pairs;
+	int paired[WINO_MAX];
+} sparse_rows;
+
+/* Whether column j of the o x a matrix is column i or its negation in every row, and not all zeros. */
+static int columns_pair(const f32 *l, int o, int li, int lu, int i, int j) {
+	int nonzero = 0;
+	for (int r = 0; r < o; r++) {
+		f32 x = l[r * li + i * lu], y = l[r * li + j * lu];
+		if (y != x && y != -x) {
+			return 0;
+		}
+		nonzero |= x != 0;
+	}
+	return nonzero;
+}
+
+static void sparse_of(sparse_rows *s, const f32 *l, int o, int a, int li, int lu) {
+	s->rows = o;
+	s->pairs = 0;
+	for (int u = 0; u < a; u++) {
+		s->paired[u] = -1;
+	}
+	for (int u = 0; u < a; u++) {
+		for (int j = u + 1; j < a && s->paired[u] == -1; j++) {
+			if (s->paired[j] == -1 && columns_pair(l, o, li, lu, u, j)) {
+				s->paired[u] = j;
+				s->paired[j] = -2;
+				s->pairs++;
+			}
+		}
+	}
+	for (int i = 0; i < o; i++) {
+		s->partner[i] = -1;
+		s->count[i] = 0;
+		s->odd_count[i] = 0;
+	}
+	for (int i = 0; i < o && !s->pairs; i++) {
+		if (s->partner[i] != -1) {
+			continue;
+		}
+		for (int j = i + 1; j < o && s->partner[i] == -1; j++) {
+			int same = 1, flipped = 0;
+			for (int u = 0; u < a; u++) {
+				f32 x = l[i * li + u * lu], y = l[j * li + u * lu];
+				if (y == -x && x != 0) {
+					flipped++;
+				} else if (y != x) {
+					same = 0;
+				}
+			}
+			if (same && flipped > 0 && s->partner[j] == -1) {
+				s->partner[i] = j;
+				s->partner[j] = -2;
+			}
+		}
+	}
+	for (int i = 0; i < o; i++) {
+		int j = s->partner[i];
+		for (int u = 0; u < a; u++) {
+			f32 v = l[i * li + u * lu];
+			if (v == 0 || s->paired[u] == -2) {
+				continue;
+			}
+			int pair = s->paired[u];
+			if (j >= 0 && l[j * li + u * lu] == -v) {
+				s->odd_at[i][s->odd_count[i]] = u;
+				s->odd_value[i][s->odd_count[i]] = v;
+				s->odd_count[i]++;
+			} else {
+				/* Of a column pair, the sum (at u) where the row's two entries agree, else the difference (at u'). */
+				s->at[i][s->count[i]] = pair >= 0 && l[i * li + pair * lu] != v ? pair : u;
+				s->value[i][s->count[i]] = v;
+				s->count[i]++;
+			}
+		}
+	}
+}
+
+/* y = the line x (a points of ch channels, point u at x + u stride) with its column pairs turned into sums and differences (sparse_rows). */
+static void pair_columns(const sparse_rows *l, int a, const f32 *x, int stride, f32 *y, int ch) {
+	for (int u = 0; u < a; u++) {
+		int j = l->paired[u];
+		if (j == -2) {
+			continue;
+		}
+		const f32 *first = x + u * stride;
+		if (j == -1) {
+			for (int q = 0; q < ch; q += 4) {
+				store(y + u * ch + q, load(first + q));
+			}
+			continue;
+		}
+		const f32 *second = x + j * stride;
+		for (int q = 0; q < ch; q += 4) {
+			f4 p = load(first + q), m = load(second + q);
+			store(y + u * ch + q, wasm_f32x4_add(p, m));
+			store(y + j * ch + q, wasm_f32x4_sub(p, m));
+		}
+	}
+}
+
+/*
+ * out[q] = sum over e < count of value[e] in[at[e] stride + q], for q < ch (a multiple of 4): one row of L applied to a
+ * line of points. 16 channels at a time (four chains of multiply-adds in flight, each coefficient splat once), then 4.
+ */
+static inline void combine(int count, const int *at, const f32 *value, const f32 *in, int stride, f32 *out, int ch) {
+	int q = 0;
+	for (; q + 16 <= ch; q += 16) {
+		f4 a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+		for (int e = 0; e < count; e++) {
+			const f32 *x = in + at[e] * stride + q;
+			f4 l = splat(value[e]);
+			a0 = madd(a0, l, load(x));
+			a1 = madd(a1, l, load(x + 4));
+			a2 = madd(a2, l, load(x + 8));
+			a3 = madd(a3, l, load(x + 12));
+		}
+		store(out + q, a0);
+		store(out + q + 4, a1);
+		store(out + q + 8, a2);
+		store(out + q + 12, a3);
+	}
+	for (; q < ch; q += 4) {
+		f4 acc = splat(0);
+		for (int e = 0; e < count; e++) {
+			acc = madd(acc, splat(value[e]), load(in + at[e] * stride + q));
+		}
+		store(out + q, acc);
+	}
+}
+
+/* A pair of rows (sparse_rows): first[q] = e + o and second[q] = e - o, e over the shared entries, o over the odd ones. 8 channels at a time, then 4. */
+static inline void combine_pair(const sparse_rows *l, int i, const f32 *in, int stride, f32 *first, f32 *second, int ch) {
+	int count = l->count[i], odd = l->odd_count[i];
+	const int *at = l->at[i], *odd_at = l->odd_at[i];
+	const f32 *value = l->value[i], *odd_value = l->odd_value[i];
+	int q = 0;
+	for (; q + 8 <= ch; q += 8) {
+		f4 e0 = splat(0), e1 = splat(0), o0 = splat(0), o1 = splat(0);
+		for (int e = 0; e < count; e++) {
+			const f32 *x = in + at[e] * stride + q;
+			f4 c = splat(value[e]);
+			e0 = madd(e0, c, load(x));
+			e1 = madd(e1, c, load(x + 4));
+		}
+		for (int e = 0; e < odd; e++) {
+			const f32 *x = in + odd_at[e] * stride + q;
+			f4 c = splat(odd_value[e]);
+			o0 = madd(o0, c, load(x));
+			o1 = madd(o1, c, load(x + 4));
+		}
+		store(first + q, wasm_f32x4_add(e0, o0));
+		store(first + q + 4, wasm_f32x4_add(e1, o1));
+		store(second + q, wasm_f32x4_sub(e0, o0));
+		store(second + q + 4, wasm_f32x4_sub(e1, o1));
+	}
+	for (; q < ch; q += 4) {
+		f4 e0 = splat(0), o0 = splat(0);
+		for (int e = 0; e < count; e++) {
+			e0 = madd(e0, splat(value[e]), load(in + at[e] * stride + q));
+		}
+		for (int e = 0; e < odd; e++) {
+			o0 = madd(o0, splat(odd_value[e]), load(in + odd_at[e] * stride + q));
+		}
+		store(first + q, wasm_f32x4_add(e0, o0));
+		store(second + q, wasm_f32x4_sub(e0, o0));
+	}
+}
+
+/* out + j stride_out = row j of L applied to the line in (a points, point u at in + u stride), for every row j; ch a multiple of 4. */
+static inline void apply_rows(const sparse_rows *l, const f32 *in, int stride, f32 *out, int out_stride, int ch) {
+	for (int j = 0; j < l->rows; j++) {
+		int partner = l->partner[j];
+		if (partner >= 0) {
+			combine_pair(l, j, in, stride, out + j * out_stride, out + partner * out_stride, ch);
+		} else if (partner == -1) {
+			combine(l->count[j], l->at[j], l->value[j], in, stride, out + j * out_stride, ch);
+		}
+	}
+}
+
+/*
+ * y = L x L^T for an a x a tile x of ch-channel points and o x a L: y(i, j)[q] = sum over u, v of L(i, u) x(u, v)[q] L(j, v),
+ * point (u, v) of x at x + u xr + v xs, (i, j) of y at y + i yr + j ys; ch a multiple of 4; tmp holds (o + 1) a ch floats.
+ */
+static void transform(const sparse_rows *l, int a, const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch, f32 *tmp) {
+	int o = l->rows;
+	f32 *line = tmp + o * a * ch;
+	for (int v = 0; v < a; v++) {
+		const f32 *in = x + v * xs;
+		int stride = xr;
+		if (l->pairs) {
+			pair_columns(l, a, in, stride, line, ch);
+			in = line;
+			stride = ch;
+		}
+		apply_rows(l, in, stride, tmp + v * ch, a * ch, ch);
+	}
+	for (int i = 0; i < o; i++) {
+		const f32 *in = tmp + i * a * ch;
+		if (l->pairs) {
+			pair_columns(l, a, in, ch, line, ch);
+			in = line;
+		}
+		apply_rows(l, in, ch, y + i * yr, ys, ch);
+	}
+}
+
+/* tile(u, v) = image(y0 + u, x0 + v) for u, v < a (an h x w image of ch channels), zeros outside the image. */
+static void gather_tile(const f32 *image, int h, int w, int ch, int y0, int x0, int a, f32 *tile) {
+	for (int u = 0; u < a; u++) {
+		for (int v = 0; v < a; v++) {
+			int y = y0 + u, x = x0 + v;
+			f32 *out = tile + (u * a + v) * ch;
+			const f32 *in = image + (y * w + x) * ch;
+			int inside = y >= 0 && y < h && x >= 0 && x < w;
+			for (int q = 0; q < ch; q += 4) {
+				store(out + q, inside ? load(in + q) : splat(0));
+			}
+		}
+	}
+}
+
+/* image(y0 + u, x0 + v) = tile(u, v) (+ bias), or += with add, for the tile's points inside the image. */
+static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int ch, int y0, int x0, const f32 *bias, int add) {
+	for (int u = 0; u < a; u++) {
+		int y = y0 + u;
+		if (y < 0 || y >= h) {
+			continue;
+		}
+		for (int v = 0; v < a; v++) {
+			int x = x0 + v;
+			if (x < 0 || x >= w) {
+				continue;
+			}
+			const f32 *in = tile + (u * a + v) * ch;
+			f32 *out = image + (y * w + x) * ch;
+			for (int q = 0; q < ch; q += 4) {
+				f4 value = load(in + q);
+				if (add) {
+					value = wasm_f32x4_add(value, load(out + q));
+				} else if (bias) {
+					value = wasm_f32x4_add(value, load(bias + q));
+				}
+				store(out + q, value);
+			}
+		}
+	}
+}
+
+/*
+ * The input transform of F(4x4, 5x5), the benchmark CNN's, written out: B^T at the points 0, +-1, +-2, +-1/2 and
+ * infinity, as kernels/conv.ts winogradMatrices(4, 5) builds it (wino_shape_of takes this path only when the caller's
+ * matrix is this one). A line's 8 points stay in registers and the coefficients are constants, where the general
+ * transform reads each point again from memory for every row and each coefficient from the table: measured 2.5x faster
+ * on 48 tiles of 32 channels held in L1 (0.048 against 0.121 ms, plain build, best of 15 rounds, 2026-12-02 00:38 UTC).
+ * In a whole pass the gain is far smaller (the scattered writes of V to its 64 point blocks bound it): with the output
+ * and input-gradient transforms below also written out, a batch-32 forward pass 6.70 -> 6.62 ms and backward pass
+ * 10.76 -> 9.97 ms (best of 15 alternating rounds, plain build, 2026-12-02 00:41 UTC).
+ */
+static const f32 BT_F4_5[64] = {
+	4, 0, -21, 0, 21, 0, -4, 0,
+	0, -4, -4, 17, 17, -4, -4, 0,
+	0, 4, -4, -17, 17, 4, -4, 0,
+	0, 2, 1, -10, -5, 8, 4, 0,
+	0, -2, 1, 10, -5, -8, 4, 0,
+	0, 64, 128, -80, -160, 16, 32, 0,
+	0, -64, 128, 80, -160, -16, 32, 0,
+	0, -4, 0, 21, 0, -21, 0, 4,
+};
+
+/* r = B^T x for one line of 8 points (4 lanes each), the pairs of rows for +-p as e + o and e - o. */
+static inline __attribute__((always_inline)) void bt_f4_5(const f4 *x, f4 *r) {
+	r[0] = madd(wasm_f32x4_mul(wasm_f32x4_sub(x[4], x[2]), splat(21)), wasm_f32x4_sub(x[0], x[6]), splat(4));
+	r[7] = madd(wasm_f32x4_mul(wasm_f32x4_sub(x[3], x[5]), splat(21)), wasm_f32x4_sub(x[7], x[1]), splat(4));
+	f4 e = madd(wasm_f32x4_mul(x[4], splat(17)), wasm_f32x4_add(x[2], x[6]), splat(-4));
+	f4 o = madd(wasm_f32x4_mul(x[3], splat(17)), wasm_f32x4_add(x[1], x[5]), splat(-4));
+	r[1] = wasm_f32x4_add(e, o);
+	r[2] = wasm_f32x4_sub(e, o);
+	e = madd(madd(x[2], x[4], splat(-5)), x[6], splat(4));
+	o = madd(madd(wasm_f32x4_mul(x[1], splat(2)), x[3], splat(-10)), x[5], splat(8));
+	r[3] = wasm_f32x4_add(e, o);
+	r[4] = wasm_f32x4_sub(e, o);
+	e = madd(madd(wasm_f32x4_mul(x[2], splat(128)), x[4], splat(-160)), x[6], splat(32));
+	o = madd(madd(wasm_f32x4_mul(x[1], splat(64)), x[3], splat(-80)), x[5], splat(16));
+	r[5] = wasm_f32x4_add(e, o);
+	r[6] = wasm_f32x4_sub(e, o);
+}
+
+/* transform(&bt, 8, ...) for F(4x4, 5x5): y = B^T x B, 4 channels at a time. */
+static void input_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+	for (int q = 0; q < ch; q += 4) {
+		f4 t[64], line[8], r[8];
+		for (int v = 0; v < 8; v++) {
+			for (int u = 0; u < 8; u++) {
+				line[u] = load(x + u * xr + v * xs + q);
+			}
+			bt_f4_5(line, r);
+			for (int i = 0; i < 8; i++) {
+				t[i * 8 + v] = r[i];
+			}
+		}
+		for (int i = 0; i < 8; i++) {
+			bt_f4_5(t + i * 8, r);
+			for (int j = 0; j < 8; j++) {
+				store(y + i * yr + j * ys + q, r[j]);
+			}
+		}
+	}
+}
+
+/* A^T of F(4x4, 5x5) (the output transform), as winogradMatrices(4, 5) builds it. */
+static const f32 AT_F4_5[32] = {
+	1, 1, 1, 1, 1, 1, 1, 0,
+	0, 1, -1, 2, -2, 0.5f, -0.5f, 0,
+	0, 1, 1, 4, 4, 0.25f, 0.25f, 0,
+	0, 1, -1, 8, -8, 0.125f, -0.125f, 1,
+};
+
+/* r = A^T x for a line of 8 points: the +-p points' sums and differences once, then the 4 rows. */
+static inline __attribute__((always_inline)) void at_f4_5(const f4 *x, f4 *r) {
+	f4 s1 = wasm_f32x4_add(x[1], x[2]), d1 = wasm_f32x4_sub(x[1], x[2]);
+	f4 s2 = wasm_f32x4_add(x[3], x[4]), d2 = wasm_f32x4_sub(x[3], x[4]);
+	f4 s3 = wasm_f32x4_add(x[5], x[6]), d3 = wasm_f32x4_sub(x[5], x[6]);
+	r[0] = wasm_f32x4_add(wasm_f32x4_add(x[0], s1), wasm_f32x4_add(s2, s3));
+	r[1] = madd(madd(d1, d2, splat(2)), d3, splat(0.5f));
+	r[2] = madd(madd(s1, s2, splat(4)), s3, splat(0.25f));
+	r[3] = madd(madd(wasm_f32x4_add(d1, x[7]), d2, splat(8)), d3, splat(0.125f));
+}
+
+/* transform(&at, 8, ...) for F(4x4, 5x5): the 4x4 outputs y = A^T x A of an 8x8 tile, 4 channels at a time. */
+static void output_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+	for (int q = 0; q < ch; q += 4) {
+		f4 t[32], line[8], r[4];
+		for (int v = 0; v < 8; v++) {
+			for (int u = 0; u < 8; u++) {
+				line[u] = load(x + u * xr + v * xs + q);
+			}
+			at_f4_5(line, r);
+			for (int i = 0; i < 4; i++) {
+				t[i * 8 + v] = r[i];
+			}
+		}
+		for (int i = 0; i < 4; i++) {
+			at_f4_5(t + i * 8, r);
+			for (int j = 0; j < 4; j++) {
+				store(y + i * yr + j * ys + q, r[j]);
+			}
+		}
+	}
+}
+
+/* r = B x (B = the transpose of BT_F4_5) for a line of 8 points: the input gradient's transform. */
+static inline __attribute__((always_inline)) void b_f4_5(const f4 *x, f4 *r) {
+	f4 s1 = wasm_f32x4_add(x[1], x[2]), d1 = wasm_f32x4_sub(x[1], x[2]);
+	f4 s2 = wasm_f32x4_add(x[3], x[4]), d2 = wasm_f32x4_sub(x[3], x[4]);
+	f4 s3 = wasm_f32x4_add(x[5], x[6]), d3 = wasm_f32x4_sub(x[5], x[6]);
+	r[0] = wasm_f32x4_mul(x[0], splat(4));
+	r[1] = madd(madd(madd(wasm_f32x4_mul(d1, splat(-4)), d2, splat(2)), d3, splat(64)), x[7], splat(-4));
+	r[2] = madd(madd(madd(wasm_f32x4_mul(x[0], splat(-21)), s1, splat(-4)), s3, splat(128)), s2, splat(1));
+	r[3] = madd(madd(madd(wasm_f32x4_mul(d1, splat(17)), d2, splat(-10)), d3, splat(-80)), x[7], splat(21));
+	r[4] = madd(madd(madd(wasm_f32x4_mul(x[0], splat(21)), s1, splat(17)), s2, splat(-5)), s3, splat(-160));
+	r[5] = madd(madd(madd(wasm_f32x4_mul(d1, splat(-4)), d2, splat(8)), d3, splat(16)), x[7], splat(-21));
+	r[6] = madd(madd(madd(wasm_f32x4_mul(x[0], splat(-4)), s1, splat(-4)), s2, splat(4)), s3, splat(32));
+	r[7] = wasm_f32x4_mul(x[7], splat(4));
+}
+
+/* transform(&b, 8, ...) for F(4x4, 5x5): y = B x B^T of an 8x8 tile, 4 channels at a time. */
+static void gradient_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+	for (int q = 0; q < ch; q += 4) {
+		f4 t[64], line[8], r[8];
+		for (int v = 0; v < 8; v++) {
+			for (int u = 0; u < 8; u++) {
+				line[u] = load(x + u * xr + v * xs + q);
+			}
+			b_f4_5(line, r);
+			for (int i = 0; i < 8; i++) {
+				t[i * 8 + v] = r[i];
+			}
+		}
+		for (int i = 0; i < 8; i++) {
+			b_f4_5(t + i * 8, r);
+			for (int j = 0; j < 8; j++) {
+				store(y + i * yr + j * ys + q, r[j]);
+			}
+		}
+	}
+}
+
+/* A pass's tile geometry and the transforms' nonzeros, from the caller's shape and matrices. */
+typedef struct {
+	int h, w, c, filters, m, r, n, points, pad, rows, cols, tiles;
+	/* Whether B^T and A^T are F(4x4, 5x5)'s, which the *_transform_f4_5 functions compute with their constants. */
+	int bt_f4_5, at_f4_5;
+	sparse_rows bt, at, b, a, g, gt;
+} wino_shape;
+
+static void wino_shape_of(wino_shape *s, const f32 *transforms, int h, int w, int c, int filters, int m, int r) {
+	int n = m + r - 1;
+	const f32 *bt = transforms, *at = bt + n * n, *g = at + m * n;
+	s->h = h; s->w = w; s->c = c; s->filters = filters; s->m = m; s->r = r; s->n = n;
+	s->points = n * n;
+	s->pad = (r - 1) / 2;
+	s->rows = (h + m - 1) / m;
+	s->cols = (w + m - 1) / m;
+	s->tiles = s->rows * s->cols;
+	s->bt_f4_5 = n == 8;
+	for (int i = 0; i < n * n && s->bt_f4_5; i++) {
+		s->bt_f4_5 = bt[i] == BT_F4_5[i];
+	}
+	s->at_f4_5 = n == 8 && m == 4;
+	for (int i = 0; i < m * n && s->at_f4_5; i++) {
+		s->at_f4_5 = at[i] == AT_F4_5[i];
+	}
+	sparse_of(&s->bt, bt, n, n, n, 1);
+	sparse_of(&s->b, bt, n, n, 1, n);
+	sparse_of(&s->at, at, m, n, n, 1);
+	sparse_of(&s->a, at, n, m, 1, n);
+	sparse_of(&s->g, g, n, r, r, 1);
+	sparse_of(&s->gt, g, r, n, 1, r);
+}
+
+/* v(point)[t][ch] = (B^T d B)(point) for the input tile d of each of `images` images' tiles t, from image `first` on. */
+static void input_tiles(const wino_shape *s, const f32 *input, int first, int images, f32 *v, f32 *tile, f32 *tmp) {
+	int c = s->c, n = s->n, count = images * s->tiles;
+	for (int b = 0, t = 0; b < images; b++) {
+		const f32 *image = input + (first + b) * s->h * s->w * c;
+		for (int i = 0; i < s->rows; i++) {
+			for (int j = 0; j < s->cols; j++, t++) {
+				int y0 = i * s->m - s->pad, x0 = j * s->m - s->pad;
+				const f32 *x = image + (y0 * s->w + x0) * c;
+				int xr = s->w * c;
+				if (y0 < 0 || x0 < 0 || y0 + n > s->h || x0 + n > s->w) {
+					gather_tile(image, s->h, s->w, c, y0, x0, n, tile);
+					x = tile;
+					xr = n * c;
+				}
+				if (s->bt_f4_5) {
+					input_transform_f4_5(x, xr, c, v + t * c, n * count * c, count * c, c);
+				} else {
+					transform(&s->bt, n, x, xr, c, v + t * c, n * count * c, count * c, c, tmp);
+				}
+			}
+		}
+	}
+}
+
+/* u(point)[c][filter] = (G g G^T)(point) for the kernel g[r][r][c][filters]: the kernel in the transformed domain. */
+void winograd_kernel(const f32 *kernel, f32 *u, f32 *work, const f32 *transforms, int c, int filters, int m, int r) {
+	wino_shape s;
+	wino_shape_of(&s, transforms, r, r, c, filters, m, r);
+	int cf = c * filters;
+	for (int q = 0; q < cf; q += WINO_BLOCK) {
+		int ch = cf - q < WINO_BLOCK ? cf - q : WINO_BLOCK;
+		transform(&s.g, r, kernel + q, r * cf, cf, u + q, s.n * cf, cf, ch, work);
+	}
+}
+
+/* z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel turned into u (+ bias). */
+void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+	wino_shape s;
+	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
+	int points = s.points, wide = c > filters ? c : filters;
+	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
+	f32 *v = work, *mm = v + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + 2 * points * c * filters;
+	f32 *tmp = tile + points * wide, *y = tmp + (points + s.n) * wide;
+	for (int first = 0; first < batch; first += chunk) {
+		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
+		input_tiles(&s, input, first, images, v, tile, tmp);
+		for (int p = 0; p < points; p++) {
+			gemm(count, filters, c, v + p * count * c, 0, c, 0, 1, u + p * c * filters, filters, 1, mm + p * count * filters, 0, 0);
+		}
+		for (int b = 0, t = 0; b < images; b++) {
+			f32 *image = z + (first + b) * h * w * filters;
+			for (int i = 0; i < s.rows; i++) {
+				for (int j = 0; j < s.cols; j++, t++) {
+					if (s.at_f4_5) {
+						output_transform_f4_5(mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters);
+					} else {
+						transform(&s.at, s.n, mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters, tmp);
+					}
+					scatter_tile(y, m, image, h, w, filters, i * m, j * m, bias, 0);
+				}
+			}
+		}
+	}
+}
+
+/*
+ * From the output gradient dz: dkernel (the filter gradient) and, unless dinput is 0, dinput (the input gradient),
+ * for the convolution winograd_forward ran with u. work as winograd_forward's.
+ */
+void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+	wino_shape s;
+	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
+	int points = s.points, n = s.n, cf = c * filters, wide = c > filters ? c : filters;
+	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
+	f32 *v = work, *dm = v + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters, *ut = du + points * cf;
+	f32 *tile = ut + points * cf, *tmp = tile + points * wide, *y = tmp + (points + n) * wide;
+	if (dinput) {
+		for (int i = 0; i < batch * h * w * c; i++) {
+			dinput[i] = 0;
+		}
+		/* U transposed per point (filters x c), so that dV = dM . U^T reads it in place rather than packing it for every chunk. */
+		for (int p = 0; p < points; p++) {
+			for (int ch = 0; ch < c; ch++) {
+				for (int f = 0; f < filters; f++) {
+					ut[p * cf + f * c + ch] = u[p * cf + ch * filters + f];
+				}
+			}
+		}
+	}
+	for (int first = 0; first < batch; first += chunk) {
+		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
+		input_tiles(&s, input, first, images, v, tile, tmp);
+		for (int b = 0, t = 0; b < images; b++) {
+			const f32 *image = dz + (first + b) * h * w * filters;
+			for (int i = 0; i < s.rows; i++) {
+				for (int j = 0; j < s.cols; j++, t++) {
+					gather_tile(image, h, w, filters, i * m, j * m, m, tile);
+					transform(&s.a, m, tile, m * filters, filters, dm + t * filters, n * count * filters, count * filters, filters, tmp);
+				}
+			}
+		}
+		for (int p = 0; p < points; p++) {
+			f32 *vp = v + p * count * c, *dmp = dm + p * count * filters;
+			gemm(c, filters, count, vp, 0, 1, 0, c, dmp, filters, 1, du + p * cf, 0, first > 0);
+			if (dinput) {
+				/* V(point) is spent: its room takes dV(point). */
+				gemm(count, c, filters, dmp, 0, filters, 0, 1, ut + p * cf, c, 1, vp, 0, 0);
+			}
+		}
+		if (!dinput) {
+			continue;
+		}
+		for (int b = 0, t = 0; b < images; b++) {
+			f32 *image = dinput + (first + b) * h * w * c;
+			for (int i = 0; i < s.rows; i++) {
+				for (int j = 0; j < s.cols; j++, t++) {
+					if (s.bt_f4_5) {
+						gradient_transform_f4_5(v + t * c, n * count * c, count * c, y, n * c, c, c);
+					} else {
+						transform(&s.b, n, v + t * c, n * count * c, count * c, y, n * c, c, c, tmp);
+					}
+					scatter_tile(y, n, image, h, w, c, i * m - s.pad, j * m - s.pad, 0, 1);
+				}
+			}
+		}
+	}
+	for (int q = 0; q < cf; q += WINO_BLOCK) {
+		int ch = cf - q < WINO_BLOCK ? cf - q : WINO_BLOCK;
+		transform(&s.gt, n, du + q, n * cf, cf, dkernel + q, r * cf, cf, ch, tmp);
+	}
+}
+
+/*
  * The machine's limit for this instruction mix, with no memory in the way: 12 independent chains of x = x s + t
  * on 4 lanes (a multiply and an add each, as every product above), enough in flight to cover both operations'
  * latency on two pipes each. `iterations` rounds of 96 flops; out[0..4] holds s, out[4..8] t, and gets the sum back.

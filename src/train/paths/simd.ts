@@ -1,7 +1,7 @@
 /**
  * The SIMD training path for every MLP and CNN: the whole step (forward, loss, backward, optimizer) runs
- * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, implicit-GEMM convolution
- * (kernels/conv.ts), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss)
+ * on sweeplab's own WebAssembly SIMD kernels (kernels/simd.c: matrix products, direct, implicit-GEMM or Winograd
+ * convolution (kernels/conv.ts, chosen per layer), max pooling, batch norm, optimizer updates) with the rest (most activations, the loss)
  * in plain JS loops (math/), on weights that live in the kernels' memory; tfjs only initialises the weights.
  * On the lean path most of a batch-32 step is tfjs' per-kernel dispatch, the weight packing XNNPACK does for
  * every matmul, and copies in and out of the wasm heap; here a step is a few kernel calls per layer and no
@@ -11,7 +11,7 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
-import {convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../kernels/conv.js';
+import {convAlgorithm, convDirectFilterGradient, convDirectForward, convFilterGradient, convForward, convInputGradient, directConv, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
 import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -119,7 +119,13 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	/** Per batch-norm layer: moving mean, moving variance (as the model's non-trainable weights). */
 	readonly movingStatistics: Float32Array[];
 	protected readonly weights: NetWeights;
+	/** How each convolution runs ('implicit GEMM', 'Winograd F(4x4, 5x5)': kernels/conv.ts winogradPlan), for reports. */
+	readonly convAlgorithms: string[];
 	private readonly convs: ConvLayer[];
+	/** Per convolution, its Winograd plan and arrays (the transformed kernel kept from forward to backward), or undefined: implicit GEMM. */
+	private readonly winograd: Array<(WinogradBuffers & {plan: WinogradPlan}) | undefined>;
+	/** Per convolution, whether its forward pass and filter gradient run directly (kernels/conv.ts directConv). */
+	private readonly direct: boolean[];
 	private readonly layers: DenseLayer[];
 	private readonly convNorms: Array<Norm | undefined>;
 	private readonly denseNorms: Array<Norm | undefined>;
@@ -166,6 +172,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
+		this.convAlgorithms = this.convs.map(conv => convAlgorithm(conv));
+		this.direct = this.convs.map(conv => !winogradPlan(conv) && directConv(conv));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
 		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
@@ -189,7 +197,13 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, convNorms: this.convNorms, denseNorms: this.denseNorms} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, convNorms: this.convNorms, denseNorms: this.denseNorms, winograd: this.winograd} = this.buffers(arena));
+		for (const [l, conv] of this.convs.entries()) {
+			const winograd = this.winograd[l];
+			if (winograd) {
+				winogradTransforms(conv, winograd.plan, winograd.transforms);
+			}
+		}
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena, weightDecay: weightDecayOf(config)});
 	}
 
@@ -199,16 +213,21 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		const allocate = (length: number) => memory.allocate(length);
 		const batch = config.batchSize;
 		const pooledMeans = (rows: number) => allocate(config.globalPool && convs.length > 0 ? rows * convs.at(-1)!.filters : 0);
+		// Winograd layers read their input unpadded and need no offset tables, nor do direct ones forward: only implicit GEMM's passes take room for those.
+		const plans = convs.map(conv => winogradPlan(conv));
+		const gemmConvs = convs.filter((conv, l) => !plans[l] && (l > 0 || !directConv(conv)));
+		const gemmInputGradients = convs.filter((_, l) => l > 0 && !plans[l]);
+		const work = allocate(Math.max(0, ...convs.map((conv, l) => (plans[l] ? winogradWorkLength(conv, plans[l]) : 0))));
 		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
 		const pass = (rows: number, training: boolean): Pass => ({
 			rows,
 			input: allocate(rows * dim),
-			tables: memory.allocateInt(Math.max(0, ...convs.map(conv => tableLength(conv, rows)))),
-			convs: convs.map(conv => {
+			tables: memory.allocateInt(Math.max(0, ...gemmConvs.map(conv => tableLength(conv, rows)))),
+			convs: convs.map((conv, l) => {
 				const size = rows * pixels(conv) * conv.filters;
 				const z = allocate(size);
 				return {
-					padded: allocate(paddedLength(conv, rows, conv.channels)),
+					padded: allocate(plans[l] ? 0 : paddedLength(conv, rows, conv.channels)),
 					z,
 					a: training && conv.gamma !== undefined ? allocate(size) : z,
 					y: training && !this.poolFirst ? allocate(size) : z,
@@ -233,12 +252,16 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			dz: allocate(batch * widest),
 			dInput: allocate(batch * widest),
 			dConv: allocate(batch * Math.max(0, ...convs.map(conv => pixels(conv) * conv.filters))),
-			dPadded: allocate(Math.max(0, ...convs.slice(1).map(conv => paddedLength(conv, batch, conv.filters)))),
-			flipped: allocate(Math.max(0, ...convs.slice(1).map(conv => conv.kernelSize * conv.kernelSize * conv.channels * conv.filters))),
+			dPadded: allocate(Math.max(0, ...gemmInputGradients.map(conv => paddedLength(conv, batch, conv.filters)))),
+			flipped: allocate(Math.max(0, ...gemmInputGradients.map(conv => conv.kernelSize * conv.kernelSize * conv.channels * conv.filters))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
 			dPooled: allocate(config.globalPool && convs.length > 0 ? batch * pooledSize(convs.at(-1)!) : 0),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
+			winograd: convs.map((conv, l) => {
+				const plan = plans[l];
+				return plan && {plan, work, transforms: allocate(winogradTransformsLength(conv, plan)), u: allocate(winogradKernelLength(conv, plan))};
+			}),
 		};
 	}
 
@@ -369,7 +392,17 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		for (const [l, conv] of this.convs.entries()) {
 			const {padded, z, a, y, pooled, which} = pass.convs[l];
 			const positions = rows * pixels(conv);
-			convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel: parameters[conv.kernel], bias: conv.bias === undefined ? undefined : parameters[conv.bias], z});
+			const kernel = parameters[conv.kernel];
+			const bias = conv.bias === undefined ? undefined : parameters[conv.bias];
+			const winograd = this.winograd[l];
+			if (winograd) {
+				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z});
+			} else if (this.direct[l]) {
+				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
+			} else {
+				convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel, bias, z});
+			}
+
 			const norm = this.convNorms[l];
 			if (norm) {
 				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
@@ -509,15 +542,31 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				this.normalizeBackward(dz, z, positions, conv.filters, norm);
 			}
 
-			convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
 			if (conv.bias !== undefined && !this.poolFirst) {
 				kernels.column_sums(at(dz), at(grads[conv.bias]), positions, conv.filters);
 			}
+
+			const winograd = this.winograd[l];
+			if (winograd) {
+				// Both gradients in one pass over the tiles (the filter gradient alone for the first convolution).
+				const input = l === 0 ? train.input : train.convs[l - 1].pooled;
+				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
+			} else {
+				if (this.direct[l]) {
+					convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: grads[conv.kernel]});
+				} else {
+					convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
+				}
+
+				if (l > 0) {
+					convInputGradient(kernels, conv, rows, {dz, paddedDz: this.dPadded, flipped: this.flipped, tables: train.tables, kernel: parameters[conv.kernel], dInput: this.dFeatures});
+				}
+			}
+
 			if (l === 0) {
 				break;
 			}
 
-			convInputGradient(kernels, conv, rows, {dz, paddedDz: this.dPadded, flipped: this.flipped, tables: train.tables, kernel: parameters[conv.kernel], dInput: this.dFeatures});
 			dOutput = this.dFeatures;
 		}
 	}

@@ -1,38 +1,7 @@
 import test from 'ava';
-import {type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
+import {convAlgorithm, convDirectFilterGradient, convDirectForward, type ConvShape, convFilterGradient, convForward, convInputGradient, directConv, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, assertNear, fillRandom, runsHere, VARIANTS} from './helpers.js';
-
-/** TensorFlow's 'same' padding: (k - 1) / 2 before. */
-const before = (k: number): number => Math.floor((k - 1) / 2);
-
-/** The input pixel channel a window tap reads, or -1 outside the image. */
-function source(conv: ConvShape, b: number, y: number, x: number, dy: number, dx: number, ch: number): number {
-	const sy = y + dy - before(conv.kernelSize);
-	const sx = x + dx - before(conv.kernelSize);
-	return sy < 0 || sy >= conv.height || sx < 0 || sx >= conv.width ? -1 : (((((b * conv.height) + sy) * conv.width) + sx) * conv.channels) + ch;
-}
-
-/** Calls f(output index, input index or -1, kernel index) for every multiply of the convolution, in double by the caller. */
-function eachProduct(conv: ConvShape, rows: number, f: (out: number, inp: number, w: number) => void): void {
-	const {height, width, channels, filters, kernelSize: k} = conv;
-	for (let b = 0; b < rows; b++) {
-		for (let y = 0; y < height; y++) {
-			for (let x = 0; x < width; x++) {
-				for (let dy = 0; dy < k; dy++) {
-					for (let dx = 0; dx < k; dx++) {
-						for (let ch = 0; ch < channels; ch++) {
-							const inp = source(conv, b, y, x, dy, dx, ch);
-							for (let fi = 0; fi < filters; fi++) {
-								f((((((b * height) + y) * width) + x) * filters) + fi, inp, (((((dy * k) + dx) * channels) + ch) * filters) + fi);
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
+import {arenaFor, assertNear, fillRandom, naiveConv, runsHere, VARIANTS} from './helpers.js';
 
 /**
  * Shapes [height, width, channels, filters, kernel size, images]: filters past the 8-wide panels, windows (k k c)
@@ -67,21 +36,7 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VA
 		const tables = arena.allocateInt(tableLength(conv, rows));
 		const {kernels} = arena;
 
-		const expectedZ = new Float64Array(outputs);
-		const expectedDKernel = new Float64Array(weights);
-		const expectedDInput = new Float64Array(inputs);
-		for (let i = 0; i < outputs; i++) {
-			expectedZ[i] = bias[i % filters];
-		}
-
-		eachProduct(conv, rows, (out, inp, w) => {
-			if (inp >= 0) {
-				expectedZ[out] += input[inp] * kernel[w];
-				expectedDKernel[w] += input[inp] * dz[out];
-				expectedDInput[inp] += dz[out] * kernel[w];
-			}
-		});
-
+		const {z: expectedZ, dkernel: expectedDKernel, dInput: expectedDInput} = naiveConv(conv, rows, {input, kernel, bias, dz});
 		convForward(kernels, conv, rows, {input, padded, tables, kernel, bias, z});
 		assertNear(t, z, expectedZ, 1e-5, 'forward');
 		convFilterGradient(kernels, conv, rows, {padded, dz, tables, dkernel});
@@ -93,6 +48,56 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VA
 		assertNear(t, z, expectedZ.map((value, i) => value - bias[i % filters]), 1e-5, 'forward without bias');
 	});
 }
+
+/**
+ * Direct convolution's shapes [height, width, channels, filters, kernel size, images]: 1 to 4 channels; filters in
+ * 16-wide groups and the narrower last groups (4, 8 and 12 wide) the kernels also take; odd widths (a last pixel
+ * alone) and odd tap counts (a last tap alone); an even kernel; 1x1; the 5x5 32-64 CNN's first convolution.
+ */
+const directShapes: Array<[number, number, number, number, number, number]> = [
+	[7, 7, 1, 32, 5, 3], [5, 6, 3, 20, 3, 2], [4, 5, 2, 12, 5, 2], [6, 5, 4, 8, 2, 1], [3, 3, 1, 16, 1, 2], [9, 4, 1, 4, 3, 1], [28, 28, 1, 32, 5, 2],
+];
+
+for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VARIANTS.flatMap(variant => directShapes.map(shape => [variant, shape] as const))) {
+	const conv: ConvShape = {height, width, channels, filters, kernelSize};
+	test(`${variant}: direct convolution and filter gradient equal naive loops: ${height}x${width}x${channels}, ${filters} filters ${kernelSize}x${kernelSize}, ${rows} images`, t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
+		const inputs = rows * height * width * channels;
+		const outputs = rows * height * width * filters;
+		const weights = kernelSize * kernelSize * channels * filters;
+		const arena = arenaFor([inputs, paddedLength(conv, rows, channels), outputs, outputs, weights, weights, filters], variant);
+		const input = fillRandom(arena.allocate(inputs), inputs);
+		const padded = arena.allocate(paddedLength(conv, rows, channels));
+		const z = arena.allocate(outputs).fill(Number.NaN);
+		const dz = fillRandom(arena.allocate(outputs), outputs + 1);
+		const kernel = fillRandom(arena.allocate(weights), weights);
+		const dkernel = arena.allocate(weights).fill(Number.NaN);
+		const bias = fillRandom(arena.allocate(filters), filters);
+		const {kernels} = arena;
+
+		const expected = naiveConv(conv, rows, {input, kernel, bias, dz});
+		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
+		assertNear(t, z, expected.z, 1e-5, 'forward');
+		convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel});
+		assertNear(t, dkernel, expected.dkernel, 1e-5, 'filter gradient');
+		z.fill(Number.NaN);
+		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias: undefined, z});
+		assertNear(t, z, expected.z.map((value, i) => value - bias[i % filters]), 1e-5, 'forward without bias');
+	});
+}
+
+test('directConv takes few input channels and filters in 16-wide groups; convAlgorithm names each choice', t => {
+	const first = {height: 28, width: 28, channels: 1, filters: 32, kernelSize: 5};
+	t.true(directConv(first));
+	t.is(convAlgorithm(first), 'direct');
+	t.false(directConv({...first, filters: 8}));
+	t.is(convAlgorithm({...first, filters: 8}), 'implicit GEMM');
+	t.false(directConv({...first, channels: 8}));
+	t.is(convAlgorithm({height: 14, width: 14, channels: 32, filters: 64, kernelSize: 5}), 'Winograd F(4x4, 5x5)');
+});
 
 test('pad_images puts the images inside zero borders of the given widths', t => {
 	const [batch, h, w, c, before, after] = [2, 3, 2, 3, 1, 2];

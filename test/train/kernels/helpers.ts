@@ -1,5 +1,6 @@
 /** Arrays in a kernel arena filled from a seeded generator, and the comparison the per-kernel tests share. */
 import type {ExecutionContext} from 'ava';
+import type {ConvShape} from '../../../src/train/kernels/conv.js';
 import {fusedKernelsAvailable, KernelArena, type KernelVariant} from '../../../src/train/kernels/load.js';
 
 /** Both builds of simd.c: every kernel test runs on each. */
@@ -60,4 +61,55 @@ export function assertNear(t: ExecutionContext, actual: ArrayLike<number>, expec
 	}
 
 	t.true(worst <= tolerance * scale, `${what}: element ${where} is ${actual[where]}, the naive loop gives ${expected[where]}`);
+}
+
+/** TensorFlow's 'same' padding: (k - 1) / 2 before. */
+const before = (k: number): number => Math.floor((k - 1) / 2);
+
+/** The input pixel channel a window tap reads, or -1 outside the image. */
+function source(conv: ConvShape, b: number, y: number, x: number, dy: number, dx: number, ch: number): number {
+	const sy = y + dy - before(conv.kernelSize);
+	const sx = x + dx - before(conv.kernelSize);
+	return sy < 0 || sy >= conv.height || sx < 0 || sx >= conv.width ? -1 : (((((b * conv.height) + sy) * conv.width) + sx) * conv.channels) + ch;
+}
+
+/** Calls f(output index, input index or -1, kernel index) for every multiply of the convolution, in double by the caller. */
+export function eachProduct(conv: ConvShape, rows: number, f: (out: number, inp: number, w: number) => void): void {
+	const {height, width, channels, filters, kernelSize: k} = conv;
+	for (let b = 0; b < rows; b++) {
+		for (let y = 0; y < height; y++) {
+			for (let x = 0; x < width; x++) {
+				for (let dy = 0; dy < k; dy++) {
+					for (let dx = 0; dx < k; dx++) {
+						for (let ch = 0; ch < channels; ch++) {
+							const inp = source(conv, b, y, x, dy, dx, ch);
+							for (let fi = 0; fi < filters; fi++) {
+								f((((((b * height) + y) * width) + x) * filters) + fi, inp, (((((dy * k) + dx) * channels) + ch) * filters) + fi);
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+/** The convolution (+ bias), its filter gradient and its input gradient for the output gradient dz, by the naive loop in double. */
+export function naiveConv(conv: ConvShape, rows: number, arrays: {input: Float32Array; kernel: Float32Array; bias: Float32Array; dz: Float32Array}): {z: Float64Array; dkernel: Float64Array; dInput: Float64Array} {
+	const {input, kernel, bias, dz} = arrays;
+	const z = new Float64Array(dz.length);
+	const dkernel = new Float64Array(kernel.length);
+	const dInput = new Float64Array(input.length);
+	for (let i = 0; i < z.length; i++) {
+		z[i] = bias[i % conv.filters];
+	}
+
+	eachProduct(conv, rows, (out, inp, w) => {
+		if (inp >= 0) {
+			z[out] += input[inp] * kernel[w];
+			dkernel[w] += input[inp] * dz[out];
+			dInput[inp] += dz[out] * kernel[w];
+		}
+	});
+	return {z, dkernel, dInput};
 }
