@@ -53,6 +53,21 @@ const HARTMANN_P = [
 	[4047, 8828, 8732, 5743, 1091, 381],
 ];
 
+/** The Hartmann family: -sum_i alpha_i exp(-sum_j A_ij (x_j - P_ij / 10^4)^2) over the parameters `names`. */
+function hartmann(params: Record<string, unknown>, names: readonly string[], a: number[][], p: number[][]): number {
+	let sum = 0;
+	for (let i = 0; i < 4; i++) {
+		let inner = 0;
+		for (const [j, name] of names.entries()) {
+			inner += a[i][j] * (num(params, name) - p[i][j] * 1e-4) ** 2;
+		}
+
+		sum += HARTMANN_ALPHA[i] * Math.exp(-inner);
+	}
+
+	return -sum;
+}
+
 function hartmann6(): Problem {
 	const names = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6'];
 	return {
@@ -60,19 +75,7 @@ function hartmann6(): Problem {
 		description: '6 continuous',
 		parameters: Object.fromEntries(names.map(name => [name, {kind: 'uniform', min: 0, max: 1}])),
 		optimum: -3.32236801141551,
-		evaluate(params) {
-			let sum = 0;
-			for (let i = 0; i < 4; i++) {
-				let inner = 0;
-				for (let j = 0; j < 6; j++) {
-					inner += HARTMANN_A[i][j] * (num(params, names[j]) - HARTMANN_P[i][j] * 1e-4) ** 2;
-				}
-
-				sum += HARTMANN_ALPHA[i] * Math.exp(-inner);
-			}
-
-			return -sum;
-		},
+		evaluate: params => hartmann(params, names, HARTMANN_A, HARTMANN_P),
 	};
 }
 
@@ -348,19 +351,7 @@ function hartmann3(): Problem {
 		description: '3 continuous (held out)',
 		parameters: Object.fromEntries(names.map(name => [name, {kind: 'uniform', min: 0, max: 1}])),
 		optimum: -3.86278214782076,
-		evaluate(params) {
-			let sum = 0;
-			for (let i = 0; i < 4; i++) {
-				let inner = 0;
-				for (let j = 0; j < 3; j++) {
-					inner += HARTMANN3_A[i][j] * (num(params, names[j]) - HARTMANN3_P[i][j] * 1e-4) ** 2;
-				}
-
-				sum += HARTMANN_ALPHA[i] * Math.exp(-inner);
-			}
-
-			return -sum;
-		},
+		evaluate: params => hartmann(params, names, HARTMANN3_A, HARTMANN3_P),
 	};
 }
 

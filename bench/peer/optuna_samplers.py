@@ -47,14 +47,18 @@ P = [
 ]
 
 
-def hartmann6(params, data):
+def hartmann(params, a, p):
     total = 0.0
     for i in range(4):
         inner = 0.0
-        for j in range(6):
-            inner += A[i][j] * (num(params, "x%d" % (j + 1)) - P[i][j] * 1e-4) ** 2
+        for j in range(len(a[i])):
+            inner += a[i][j] * (num(params, "x%d" % (j + 1)) - p[i][j] * 1e-4) ** 2
         total += ALPHA[i] * math.exp(-inner)
     return -total
+
+
+def hartmann6(params, data):
+    return hartmann(params, A, P)
 
 
 def rosenbrock4(params, data):
@@ -154,13 +158,7 @@ P3 = [[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 88
 
 
 def hartmann3(params, data):
-    total = 0.0
-    for i in range(4):
-        inner = 0.0
-        for j in range(3):
-            inner += A3[i][j] * (num(params, "x%d" % (j + 1)) - P3[i][j] * 1e-4) ** 2
-        total += ALPHA[i] * math.exp(-inner)
-    return -total
+    return hartmann(params, A3, P3)
 
 
 def ackley5(params, data):

@@ -8,6 +8,7 @@ import {isActive} from '../../src/sweep/conditions.js';
 import {canonicalJson} from '../../src/sweep/hash.js';
 import {DEFAULT_TRIAL_CONFIG, type ParameterSpec, type SweepDefinition, type TrialParams} from '../../src/types.js';
 import {createRng} from '../../src/util/random.js';
+import {modelFamilySpace, values} from '../sweep/conditional-space.js';
 
 /** Optuna 3.1's group decomposition on fixed histories: test/fixtures/tpe/optuna_groups.py wrote this file. */
 const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/tpe/optuna-groups.json', import.meta.url), 'utf8')) as {
@@ -15,15 +16,8 @@ const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/tpe/op
 	cases: Array<{space: string; trials: string[][]; groups: string[][]}>;
 };
 
-function values(items: unknown[], when?: Record<string, unknown[]>): ParameterSpec {
-	return {kind: 'values', values: items, ...(when && {when})};
-}
-
 const space: Record<string, ParameterSpec> = {
-	model: values(['mlp', 'cnn']),
-	conv: values([[8, 16], [32, 64]], {model: ['cnn']}),
-	kernelSize: values([3, 5], {model: ['cnn']}),
-	hidden: values([[64], [128, 128]], {model: ['mlp']}),
+	...modelFamilySpace,
 	learningRate: {kind: 'log-uniform', min: 1e-4, max: 1e-1},
 	dropout: {kind: 'uniform', min: 0, max: 0.5, when: {model: ['cnn']}},
 };

@@ -8,20 +8,11 @@ import {checkSweep} from '../../src/sweep/check.js';
 import {checkBuiltinSweep, gridConfigCount} from '../../src/sweep/schema.js';
 import {DEFAULT_TRIAL_CONFIG} from '../../src/types.js';
 import type {ParameterSpec, SweepDefinition} from '../../src/types.js';
+import {modelFamilySpace, values} from './conditional-space.js';
 
 const fixture = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'sweeps', 'good', 'conditional.yaml');
 
-function values(items: unknown[], when?: Record<string, unknown[]>): ParameterSpec {
-	return {kind: 'values', values: items, ...(when && {when})};
-}
-
-/** The space of the docs' example: conv and kernelSize for the cnn, hidden for the mlp. */
-const space: Record<string, ParameterSpec> = {
-	model: values(['mlp', 'cnn']),
-	conv: values([[8, 16], [32, 64]], {model: ['cnn']}),
-	kernelSize: values([3, 5], {model: ['cnn']}),
-	hidden: values([[64], [128, 128]], {model: ['mlp']}),
-};
+const space = modelFamilySpace;
 
 function definition(overrides: Partial<SweepDefinition>): SweepDefinition {
 	return {name: 'test', method: 'grid', seed: 7, repeats: 1, dataset: {name: 'fashion-mnist-mini', validation: 0.1}, base: {...DEFAULT_TRIAL_CONFIG, epochs: 1}, parameters: space, ...overrides};
