@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {suggestMotpe} from '../src/samplers/motpe.js';
 import type {MotpeObservation} from '../src/samplers/motpe.js';
 import {suggestNsga2} from '../src/samplers/nsga2.js';
-import {randomParameters} from '../src/samplers/tpe.js';
+import {randomParameters} from '../src/sweep/expand.js';
 import {hypervolumeHistory} from '../src/util/pareto.js';
 import {createRng, deriveSeed} from '../src/util/random.js';
 import {askPython, median, quantile} from './common.js';

@@ -22,7 +22,7 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {TopLevelSpec} from 'vega-lite';
 import {renderSvg} from '../src/report/chart-common.js';
-import {sampleParameter} from '../src/sweep/expand.js';
+import {randomParameters} from '../src/sweep/expand.js';
 import {suggestTpe} from '../src/samplers/tpe.js';
 import {createRng, deriveSeed} from '../src/util/random.js';
 import {askPython, findPeerPython, machineLine, median, quantile} from './common.js';
@@ -78,8 +78,7 @@ async function askPeer<T>(request: Record<string, unknown>, name = 'spec'): Prom
 }
 
 function randomParams(problem: Problem, seed: number): Record<string, unknown> {
-	const rng = createRng(seed);
-	return Object.fromEntries(Object.keys(problem.parameters).sort().map(name => [name, sampleParameter(problem.parameters[name], rng)]));
+	return randomParameters(problem.parameters, createRng(seed));
 }
 
 /** A sequential study: each suggestion is evaluated before the next is asked. */

@@ -12,7 +12,8 @@
  */
 import {greedyHypervolumeSubset, hypervolumeContributions, nadirReference, nondominatedRanks} from '../util/pareto.js';
 import {createRng, deriveSeed} from '../util/random.js';
-import {defaultGamma, parameterGroups, randomParameters, suggestFromGroups, TPE_DEFAULT_CANDIDATES} from './tpe.js';
+import {randomParameters} from '../sweep/expand.js';
+import {defaultGamma, parameterGroups, suggestFromGroups, TPE_DEFAULT_CANDIDATES} from './tpe.js';
 import type {TpeInput} from './tpe.js';
 
 export interface MotpeObservation {

@@ -1,5 +1,5 @@
 import {activeParams} from '../sweep/conditions.js';
-import {repeatSeed, sampleParameter} from '../sweep/expand.js';
+import {randomParameters, repeatSeed} from '../sweep/expand.js';
 import {configHash} from '../sweep/hash.js';
 import {isSuggestedMethod, type MetricSpec, type SweepDefinition, sweepObjectives, type TrialParams, type TrialSpec} from '../types.js';
 import {createRng, deriveSeed} from '../util/random.js';
@@ -114,6 +114,5 @@ function sample(definition: SweepDefinition, objectives: readonly MetricSpec[], 
 }
 
 function randomSuggestion(definition: SweepDefinition, seed: number): Record<string, unknown> {
-	const rng = createRng(seed);
-	return activeParams(definition.parameters, Object.fromEntries(Object.keys(definition.parameters).sort().map(key => [key, sampleParameter(definition.parameters[key], rng)])));
+	return randomParameters(definition.parameters, createRng(seed));
 }

@@ -13,7 +13,7 @@
  */
 import type {ParameterSpec} from '../types.js';
 import {activeParams} from '../sweep/conditions.js';
-import {sampleParameter} from '../sweep/expand.js';
+import {randomParameters, sampleParameter} from '../sweep/expand.js';
 import {crowdingDistances, dominates, nondominatedRanks} from '../util/pareto.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
@@ -72,7 +72,7 @@ export function suggestNsga2(input: Nsga2Input): Record<string, unknown> {
 	const rng = createRng(deriveSeed(input.seed, 'nsga2', input.trialNumber));
 	const parents = parentPopulation(input.observations, input.directions, populationSize);
 	if (parents.length === 0) {
-		return activeParams(input.parameters, Object.fromEntries(names.map((name) => [name, sampleParameter(input.parameters[name], rng)])));
+		return randomParameters(input.parameters, rng);
 	}
 
 	let child: Record<string, unknown>;

@@ -12,7 +12,7 @@ import type {ParameterSpec} from '../types.js';
 import {erfc} from '../util/erfc.js';
 import {createRng, deriveSeed} from '../util/random.js';
 import type {Rng} from '../util/random.js';
-import {sampleParameter} from '../sweep/expand.js';
+import {randomParameters} from '../sweep/expand.js';
 import {activeParams, hasConditions} from '../sweep/conditions.js';
 import {canonicalJson} from '../sweep/hash.js';
 
@@ -144,18 +144,6 @@ export function suggestFromGroups(groups: TpeGroups, rng: Rng): Record<string, u
 		const good = below.map((params) => params[name]);
 		const bad = above.map((params) => params[name]);
 		result[name] = spec.kind === 'values' ? suggestCategorical(spec.values, good, bad, candidates, rng, belowWeights) : suggestNumeric(spec, good, bad, candidates, rng, coverBad, belowWeights);
-	}
-	return activeParams(parameters, result);
-}
-
-/**
- * Every parameter sampled uniformly from its space (in sorted-name order), those whose condition then fails left out:
- * the start-up trials.
- */
-export function randomParameters(parameters: Record<string, ParameterSpec>, rng: Rng): Record<string, unknown> {
-	const result: Record<string, unknown> = {};
-	for (const name of Object.keys(parameters).sort()) {
-		result[name] = sampleParameter(parameters[name], rng);
 	}
 	return activeParams(parameters, result);
 }

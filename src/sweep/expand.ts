@@ -58,10 +58,6 @@ export function totalEpochs(specs: readonly TrialSpec[]): number {
 	return sum;
 }
 
-function sortedNames(definition: SweepDefinition): string[] {
-	return Object.keys(definition.parameters).sort();
-}
-
 function withValue(config: TrialParams, key: string, value: unknown): TrialParams {
 	// Values come from a validated definition; cloning keeps configs from sharing arrays such as `hidden`.
 	return {...config, [key]: structuredClone(value)};
@@ -91,6 +87,19 @@ function gridConfigs(definition: SweepDefinition): TrialParams[] {
 	return configs;
 }
 
+/**
+ * Every parameter drawn uniformly from its space, in sorted-name order, and those whose condition then fails left out:
+ * a random-search config, and the samplers' start-up and fallback draws. The values are independent, so this samples
+ * the same space as drawing in dependency order, and a space without conditions keeps the stream it always had.
+ */
+export function randomParameters(parameters: Readonly<Record<string, ParameterSpec>>, rng: Rng): TrialParams {
+	const drawn: TrialParams = {};
+	for (const name of Object.keys(parameters).sort()) {
+		drawn[name] = sampleParameter(parameters[name], rng);
+	}
+	return activeParams(parameters, drawn);
+}
+
 /** One value drawn uniformly from a parameter's space: random search's sampler, and TPE's during start-up. */
 export function sampleParameter(spec: ParameterSpec, rng: Rng): unknown {
 	switch (spec.kind) {
@@ -118,20 +127,13 @@ export function sampleParameter(spec: ParameterSpec, rng: Rng): unknown {
 
 function randomConfigs(definition: SweepDefinition): {configs: TrialParams[]; duplicatesSkipped: number} {
 	const rng = createRng(deriveSeed(definition.seed, 'sample'));
-	const names = sortedNames(definition);
 	const seen = new Set<string>();
 	const configs: TrialParams[] = [];
 	let duplicatesSkipped = 0;
 	const trials = definition.trials ?? 1;
 	for (let i = 0; i < trials; i++) {
-		// Every parameter is drawn, in sorted order, and those whose condition fails are dropped: the values are independent,
-		// so this samples the same space as drawing in dependency order and keeps unconditional sweeps' streams as they were.
-		const drawn: TrialParams = {};
-		for (const name of names) {
-			drawn[name] = sampleParameter(definition.parameters[name], rng);
-		}
 		let config = structuredClone(definition.base);
-		for (const [name, value] of Object.entries(activeParams(definition.parameters, drawn))) {
+		for (const [name, value] of Object.entries(randomParameters(definition.parameters, rng))) {
 			config = withValue(config, name, value);
 		}
 		const hash = configHash(config, definition);
