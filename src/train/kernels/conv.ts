@@ -119,14 +119,23 @@ export function winogradPlan(conv: ConvShape): WinogradPlan | undefined {
 	return {tile, chunk: Math.max(1, Math.floor(CHUNK_TILES / tiles))};
 }
 
-/** 'direct', 'implicit GEMM' or 'Winograd F(4x4, 5x5)': how the SIMD path runs a convolution, for reports. */
-export function convAlgorithm(conv: ConvShape): string {
+/** How the SIMD path runs a convolution. */
+export type ConvMethod = {kind: 'winograd'; plan: WinogradPlan} | {kind: 'direct'} | {kind: 'implicit GEMM'};
+
+/** The one place the three are ranked: Winograd where winogradPlan takes the layer, else directly where directConv does, else implicit GEMM. */
+export function convMethod(conv: ConvShape): ConvMethod {
 	const plan = winogradPlan(conv);
 	if (plan) {
-		return `Winograd F(${plan.tile}x${plan.tile}, ${conv.kernelSize}x${conv.kernelSize})`;
+		return {kind: 'winograd', plan};
 	}
 
-	return directConv(conv) ? 'direct' : 'implicit GEMM';
+	return directConv(conv) ? {kind: 'direct'} : {kind: 'implicit GEMM'};
+}
+
+/** 'direct', 'implicit GEMM' or 'Winograd F(4x4, 5x5)': how the SIMD path runs a convolution, for reports. */
+export function convAlgorithm(conv: ConvShape): string {
+	const method = convMethod(conv);
+	return method.kind === 'winograd' ? `Winograd F(${method.plan.tile}x${method.plan.tile}, ${conv.kernelSize}x${conv.kernelSize})` : method.kind;
 }
 
 /**

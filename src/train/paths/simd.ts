@@ -11,7 +11,7 @@
 import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
-import {convAlgorithm, convDirectFilterGradient, convDirectForward, convFilterGradient, convForward, convInputGradient, directConv, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
+import {convAlgorithm, convDirectFilterGradient, convDirectForward, convFilterGradient, convForward, convInputGradient, type ConvMethod, convMethod, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
 import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -119,13 +119,13 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	/** Per batch-norm layer: moving mean, moving variance (as the model's non-trainable weights). */
 	readonly movingStatistics: Float32Array[];
 	protected readonly weights: NetWeights;
-	/** How each convolution runs ('implicit GEMM', 'Winograd F(4x4, 5x5)': kernels/conv.ts winogradPlan), for reports. */
+	/** How each convolution runs ('implicit GEMM', 'Winograd F(4x4, 5x5)': kernels/conv.ts convAlgorithm), for reports. */
 	readonly convAlgorithms: string[];
 	private readonly convs: ConvLayer[];
 	/** Per convolution, its Winograd plan and arrays (the transformed kernel kept from forward to backward), or undefined: implicit GEMM. */
 	private readonly winograd: Array<(WinogradBuffers & {plan: WinogradPlan}) | undefined>;
-	/** Per convolution, whether its forward pass and filter gradient run directly (kernels/conv.ts directConv). */
-	private readonly direct: boolean[];
+	/** Per convolution, how it runs (kernels/conv.ts convMethod). */
+	private readonly methods: ConvMethod[];
 	private readonly layers: DenseLayer[];
 	private readonly convNorms: Array<Norm | undefined>;
 	private readonly denseNorms: Array<Norm | undefined>;
@@ -172,8 +172,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.classes = shape.numClasses;
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
+		this.methods = this.convs.map(conv => convMethod(conv));
 		this.convAlgorithms = this.convs.map(conv => convAlgorithm(conv));
-		this.direct = this.convs.map(conv => !winogradPlan(conv) && directConv(conv));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
 		// The counting pass hands out empty arrays, so the layout must take lengths from the config, never from an array.
@@ -214,8 +214,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		const batch = config.batchSize;
 		const pooledMeans = (rows: number) => allocate(config.globalPool && convs.length > 0 ? rows * convs.at(-1)!.filters : 0);
 		// Winograd layers read their input unpadded and need no offset tables, nor do direct ones forward: only implicit GEMM's passes take room for those.
-		const plans = convs.map(conv => winogradPlan(conv));
-		const gemmConvs = convs.filter((conv, l) => !plans[l] && (l > 0 || !directConv(conv)));
+		const plans = this.methods.map(method => (method.kind === 'winograd' ? method.plan : undefined));
+		// A direct layer after the first takes its input gradient by implicit GEMM, so it needs the tables too.
+		const gemmConvs = convs.filter((_, l) => this.methods[l].kind === 'implicit GEMM' || (l > 0 && this.methods[l].kind === 'direct'));
 		const gemmInputGradients = convs.filter((_, l) => l > 0 && !plans[l]);
 		const work = allocate(Math.max(0, ...convs.map((conv, l) => (plans[l] ? winogradWorkLength(conv, plans[l]) : 0))));
 		// Evaluation activates in place and never applies dropout: one buffer per layer, where training keeps z, y and the masked output.
@@ -397,7 +398,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const winograd = this.winograd[l];
 			if (winograd) {
 				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z});
-			} else if (this.direct[l]) {
+			} else if (this.methods[l].kind === 'direct') {
 				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
 			} else {
 				convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel, bias, z});
@@ -552,7 +553,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				const input = l === 0 ? train.input : train.convs[l - 1].pooled;
 				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
 			} else {
-				if (this.direct[l]) {
+				if (this.methods[l].kind === 'direct') {
 					convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: grads[conv.kernel]});
 				} else {
 					convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
