@@ -246,7 +246,10 @@ export interface SweepDefinition {
 	trials?: number;
 	/** tpe: how many trials are sampled at random before the estimator takes over (default 10). */
 	startupTrials?: number;
-	/** tpe: one joint estimator over all parameters (Optuna's multivariate TPE) instead of one per parameter. */
+	/**
+	 * tpe: joint estimators over the parameters rather than one per parameter. Absent, single-objective TPE is
+	 * multivariate (sweeplab's estimators) and multi-objective TPE is not (Optuna's default); see samplers/tpe.ts.
+	 */
 	multivariate?: boolean;
 	/** The older spelling of `metric` for built-in sweeps: val_accuracy (maximize) or val_loss (minimize). */
 	objective?: Objective;

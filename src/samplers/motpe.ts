@@ -24,7 +24,13 @@ export interface MotpeObservation {
 	stoppedAt?: number;
 }
 
-export interface MotpeInput extends Omit<TpeInput, 'observations' | 'direction'> {
+export interface MotpeInput extends Omit<TpeInput, 'observations' | 'direction' | 'multivariate'> {
+	/**
+	 * Optuna's multivariate TPE (one Scott-like bandwidth for every kernel; grouped where parameters are conditional);
+	 * absent or false, one estimator per parameter, as Optuna's default. Single-objective TPE's joint estimators were
+	 * not measured here, so multi-objective TPE keeps Optuna's.
+	 */
+	multivariate?: boolean;
 	/** Finished and stopped trials, oldest first. */
 	observations: MotpeObservation[];
 	/** One per objective (two or more). */
@@ -71,7 +77,7 @@ export function suggestMotpe(input: MotpeInput): Record<string, unknown> {
 			above: [...above.map((i) => input.observations[i].params), ...input.pending],
 			candidates,
 			multivariate: input.multivariate === true,
-			coverBad: false,
+			estimators: 'optuna',
 			...(input.multivariate === true && {groups: parameterGroups(input.parameters, input.observations.map((observation) => observation.params))}),
 		},
 		rng,

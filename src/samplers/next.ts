@@ -105,7 +105,7 @@ function sample(definition: SweepDefinition, objectives: readonly MetricSpec[], 
 		return suggestNsga2({...common, observations, directions, populationSize: startupTrials(definition)});
 	}
 
-	const tpe = {...common, pending, startupTrials: startupTrials(definition), multivariate: definition.multivariate === true};
+	const tpe = {...common, pending, startupTrials: startupTrials(definition), ...(definition.multivariate !== undefined && {multivariate: definition.multivariate})};
 	if (objectives.length > 1) {
 		return suggestMotpe({...tpe, observations, directions});
 	}

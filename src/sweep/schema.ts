@@ -657,7 +657,7 @@ export function commonDefinition(
 		parameters,
 		...(file.timeoutMinutes !== undefined && {timeoutMinutes: file.timeoutMinutes}),
 		...(file.startupTrials !== undefined && {startupTrials: file.startupTrials}),
-		...(file.multivariate === true && {multivariate: true}),
+		...(file.multivariate !== undefined && {multivariate: file.multivariate}),
 		// The first reported metric among the objectives is also the sweep's metric, which the SQL views rank by.
 		...(file.objectives !== undefined && {objectives: file.objectives.map(({name, goal}) => ({name, goal})), metric: {...sweepMetric({objectives: file.objectives})}}),
 		...(file.pruner && {pruner: completePruner(file.pruner, epochs)}),

@@ -92,10 +92,11 @@ test('the history tells TPE how far a pruned or timed-out trial got, so it ranks
 	]);
 });
 
-test('multivariate: true in the sweep reaches the sampler (past start-up its draws differ from independent TPE), still never a repeated config', async t => {
+test('multivariate in the sweep reaches the sampler (absent or true: joint; false: independent TPE, whose draws differ past start-up), never a repeated config', async t => {
 	const values = [[8], [16], [32], [8, 8], [16, 16], [32, 32], [8, 8, 8], [16, 16, 16], [32, 32, 32], [64]];
-	const independent = await suggestAll(definition(8, values));
-	const joint = await suggestAll({...definition(8, values), multivariate: true});
+	const independent = await suggestAll({...definition(8, values), multivariate: false});
+	const joint = await suggestAll(definition(8, values));
+	t.deepEqual(await suggestAll({...definition(8, values), multivariate: true}), joint);
 	t.is(new Set(joint.map(value => JSON.stringify(value))).size, 8);
 	// The start-up trials are the same random draws; past them the samplers differ.
 	t.deepEqual(joint.slice(0, 2), independent.slice(0, 2));
