@@ -1,6 +1,6 @@
 /**
- * Search in a conditional space (issue 14, `when:`): sweeplab's random search, independent TPE and multivariate TPE
- * (which decomposes a conditional space into Optuna's groups) on one synthetic problem with two branches, each with
+ * Search in a conditional space (issue 14, `when:`): sweeplab's random search, its TPE (multivariate, the default, which
+ * decomposes a conditional space into Optuna's groups) and independent TPE on one synthetic problem with two branches, each with
  * parameters of its own and a shared one. Simple regret (best so far minus the optimum 0) after 20, 40 and 60 trials,
  * median and quartiles over seeds. Constant liars and pruning play no part: trials run one at a time.
  *
@@ -48,8 +48,8 @@ function objective(params: Record<string, unknown>): number {
 const checkpoints = [20, 40, 60].filter(n => n <= trials);
 const samplers = {
 	random: {startupTrials: Number.POSITIVE_INFINITY, multivariate: false},
-	tpe: {startupTrials: 10, multivariate: false},
-	'tpe multivariate (grouped)': {startupTrials: 10, multivariate: true},
+	'tpe (multivariate, grouped)': {startupTrials: 10, multivariate: true},
+	'tpe independent': {startupTrials: 10, multivariate: false},
 };
 
 console.log(`# conditional space, ${seeds} seeds x ${trials} trials; ${machineLine()}`);

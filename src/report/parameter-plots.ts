@@ -3,12 +3,16 @@
  * log-distributed or span decades) and the share of the metric's variance each parameter explains.
  */
 import type {TopLevelSpec} from 'vega-lite';
+import {isActive} from '../sweep/conditions.js';
 import type {MetricSpec, SweepDefinition} from '../types.js';
 import {axisOf, CHANCE_LEVEL, chanceOf, compareValues, fittedDomain, font, type Label, round, SCHEMA, TITLE} from './chart-common.js';
 import type {ImportanceResult} from './importance.js';
 import type {RankedRow} from './ranking.js';
 
 const LOG_KINDS = new Set(['log-uniform', 'log-int-uniform']);
+
+/** Where a config meets the axis of a conditional parameter that did not apply to it: below the axis, at a tick 'n/a'. */
+const NOT_APPLICABLE = -0.12;
 
 /** The swept parameters drawn on a log axis: log-distributed ones, and numeric grids spanning over a factor of 20. */
 export function logKeys(definition: SweepDefinition): string[] {
@@ -20,7 +24,8 @@ export function logKeys(definition: SweepDefinition): string[] {
 /**
  * Parallel coordinates: one vertical axis per swept parameter (log axes for log-distributed ones) and one for
  * validation accuracy, one line per config coloured by its accuracy, the best drawn on top. At most `maxLines`
- * configs (the best by rank).
+ * configs (the best by rank). A conditional parameter's axis spans the configs it applied to; the others meet it at 'n/a'
+ * below (a built-in trial keeps the base value of a parameter that did not apply, which is not what the sweep chose).
  */
 export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: SweepDefinition, label: Label, metric: MetricSpec, options: {maxLines?: number; rankedTotal?: number} = {}): TopLevelSpec {
 	const {factor, title} = axisOf(metric);
@@ -30,9 +35,12 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 	const shown = ranked.slice(0, options.maxLines ?? 500);
 	const logs = new Set(logKeys(definition));
 	const axes: Array<{name: string; position: (value: unknown) => number; ticks: Array<{position: number; text: string}>}> = [];
+	const applies = (row: RankedRow, key: string) => isActive(definition.parameters, key, row.config);
 	for (const key of keys) {
-		const values = shown.map(row => row.config[key]);
-		if (values.every(value => typeof value === 'number')) {
+		const values = shown.filter(row => applies(row, key)).map(row => row.config[key]);
+		if (values.length === 0) {
+			axes.push({name: key, position: () => 0.5, ticks: []});
+		} else if (values.every(value => typeof value === 'number')) {
 			const numbers = values as number[];
 			const log = logs.has(key) && numbers.every(value => value > 0);
 			const scale = (value: number) => (log ? Math.log10(value) : value);
@@ -49,6 +57,10 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 			const position = (value: unknown) => (distinct.length === 1 ? 0.5 : distinct.indexOf(JSON.stringify(value)) / (distinct.length - 1));
 			const every = Math.ceil(distinct.length / 12);
 			axes.push({name: key, position, ticks: distinct.filter((_, index) => index % every === 0).map(text => ({position: position(JSON.parse(text)), text: text.replaceAll('"', '')}))});
+		}
+
+		if (values.length < shown.length) {
+			axes.at(-1)!.ticks.push({position: NOT_APPLICABLE, text: 'n/a'});
 		}
 	}
 
@@ -67,13 +79,13 @@ export function parallelCoordinatesSpec(rows: readonly RankedRow[], definition: 
 			rank: ranked.length - index,
 			accuracy: round(accuracy),
 			axis: axis.name,
-			position: round(position === keys.length ? accuracyPosition(accuracy) : axis.position(row.config[keys[position]])),
+			position: round(position === keys.length ? accuracyPosition(accuracy) : applies(row, keys[position]) ? axis.position(row.config[keys[position]]) : NOT_APPLICABLE),
 		}));
 	});
 	const ticks = axes.flatMap(axis => axis.ticks.map(tick => ({kind: 'tick', axis: axis.name, position: tick.position, text: tick.text})));
 	const x = {field: 'axis', type: 'nominal' as const, sort: axes.map(axis => axis.name), title: null, axis: {orient: 'top' as const, labelAngle: 0, domain: false, ticks: false, labelFontWeight: 'bold' as const}, scale: {padding: 0.3}};
 	// Room above the top tick and below the bottom one, so their labels clear the axis names.
-	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [-0.04, 1.07]}};
+	const y = {field: 'position', type: 'quantitative' as const, axis: null, scale: {domain: [lines.some(line => line.position === NOT_APPLICABLE) ? NOT_APPLICABLE - 0.04 : -0.04, 1.07]}};
 	return {
 		$schema: SCHEMA,
 		title: {

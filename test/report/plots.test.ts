@@ -103,6 +103,28 @@ test('parallel coordinates: a log-distributed parameter gets a log axis', t => {
 	t.is(position('learningRate=0.01'), 1);
 });
 
+test('parallel coordinates: a config a conditional parameter did not apply to meets its axis at n/a, not at the base value', async t => {
+	const configs: TrialParams[] = [
+		{...DEFAULT_TRIAL_CONFIG, model: 'mlp'},
+		{...DEFAULT_TRIAL_CONFIG, model: 'cnn', conv: [8, 16]},
+		{...DEFAULT_TRIAL_CONFIG, model: 'cnn', conv: [32, 64]},
+	];
+	const trials = configs.map((config, index) => trial(index + 1, config, 10));
+	const epochs: StoredStep[] = trials.map(record => ({id: record.id, trialId: record.id, step: 1, metrics: {val_loss: 1, val_accuracy: 0.7 + record.id / 100}, seconds: 1}));
+	const parameters: SweepDefinition['parameters'] = {model: {kind: 'values', values: ['mlp', 'cnn']}, conv: {kind: 'values', values: [[8, 16], [32, 64]], when: {model: ['cnn']}}};
+	const definition: SweepDefinition = {name: 'c', method: 'grid', seed: 1, repeats: 1, dataset: {name: 'fashion-mnist-mini', validation: 0.1}, base: DEFAULT_TRIAL_CONFIG, parameters};
+	const label = (config: TrialParams) => describeConfig(config, ['conv', 'model'], parameters);
+	const rows = tradeoff(leaderboard(trials, epochs, metric), {metric}).rows;
+	const chart = spec(parallelCoordinatesSpec(rows, definition, label, metric));
+	const values = chart.data.values as Array<{kind: string; axis: string; config: string; position: number; text?: string}>;
+	const at = (config: string) => values.find(value => value.kind === 'line' && value.axis === 'conv' && value.config === config)!.position;
+	t.is(at('model=mlp'), -0.12);
+	t.deepEqual([at('conv=[8,16] model=cnn'), at('conv=[32,64] model=cnn')], [0, 1]);
+	t.deepEqual(values.filter(value => value.kind === 'tick' && value.axis === 'conv').map(value => value.text), ['[8,16]', '[32,64]', 'n/a']);
+	t.true(chart.layer[1].encoding.y.scale.domain[0] < -0.12, 'the n/a row is inside the chart');
+	t.regex(await renderSvg(chart), /n\/a/);
+});
+
 test('every chart renders to SVG', async t => {
 	const {trials, epochs, rows, label} = sweepOf(RATES, accuracyOf);
 	for (const chart of [tradeoffSpec(rows, label, metric), validationCurvesSpec(trials, epochs, rows, label, metric), learningCurvesSpec(trials, epochs, rows, label)]) {
