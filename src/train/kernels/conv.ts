@@ -221,11 +221,14 @@ export function winogradTransforms(conv: ConvShape, plan: WinogradPlan, transfor
 /** Floats of the transformed kernel (n n channels filters). */
 export const winogradKernelLength = (conv: ConvShape, plan: WinogradPlan): number => (side(conv, plan) ** 2) * conv.channels * conv.filters;
 
-/** Floats of the scratch a pass needs (simd.c's winograd_forward says what it holds). */
+/** Floats between a pass's point blocks beyond the blocks themselves (simd.c WINO_SKEW: a block's 64 points off one L1 set). */
+const WINOGRAD_SKEW = 16;
+
+/** Floats of the scratch a pass needs (simd.c's Winograd comment says what it holds). */
 export function winogradWorkLength(conv: ConvShape, plan: WinogradPlan): number {
 	const points = side(conv, plan) ** 2;
 	const tiles = Math.ceil(conv.height / plan.tile) * Math.ceil(conv.width / plan.tile);
-	return (points * plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * points * conv.channels * conv.filters) + (((3 * points) + side(conv, plan)) * Math.max(conv.channels, conv.filters, 64));
+	return (points * ((plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * WINOGRAD_SKEW))) + (2 * points * conv.channels * conv.filters) + (((3 * points) + side(conv, plan)) * Math.max(conv.channels, conv.filters, 64));
 }
 
 /** A Winograd convolution's own arrays in the kernels' memory: the matrices, the transformed kernel, and the scratch. */
