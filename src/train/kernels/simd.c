@@ -858,6 +858,58 @@ static void output_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, 
 	}
 }
 
+/* r = A x for a line of 4 points (A = the transpose of AT_F4_5): the output gradient's transform, 4 points to 8. */
+static inline __attribute__((always_inline)) void a_f4_5(const f4 *x, f4 *r) {
+	f4 e1 = wasm_f32x4_add(x[0], x[2]), o1 = wasm_f32x4_add(x[1], x[3]);
+	f4 e2 = madd(x[0], x[2], splat(4)), o2 = madd(wasm_f32x4_mul(x[1], splat(2)), x[3], splat(8));
+	f4 e3 = madd(x[0], x[2], splat(0.25f)), o3 = madd(wasm_f32x4_mul(x[1], splat(0.5f)), x[3], splat(0.125f));
+	r[0] = x[0];
+	r[1] = wasm_f32x4_add(e1, o1);
+	r[2] = wasm_f32x4_sub(e1, o1);
+	r[3] = wasm_f32x4_add(e2, o2);
+	r[4] = wasm_f32x4_sub(e2, o2);
+	r[5] = wasm_f32x4_add(e3, o3);
+	r[6] = wasm_f32x4_sub(e3, o3);
+	r[7] = x[3];
+}
+
+/*
+ * transform(&a, 4, ...) for F(4x4, 5x5): the 8x8 points dM = A dY A^T of a 4x4 tile of the output gradient (4
+ * channels, d[u 4 + v]), stored at y + i yr + j ys. The caller loads the tile straight from dz, zeros past its edges.
+ */
+static inline __attribute__((always_inline)) void output_gradient_f4_5(const f4 *d, f32 *y, int yr, int ys) {
+	f4 t[32], line[4], r[8];
+	for (int v = 0; v < 4; v++) {
+		for (int u = 0; u < 4; u++) {
+			line[u] = d[u * 4 + v];
+		}
+		a_f4_5(line, r);
+		for (int i = 0; i < 8; i++) {
+			t[i * 4 + v] = r[i];
+		}
+	}
+	for (int i = 0; i < 8; i++) {
+		a_f4_5(t + i * 4, r);
+		for (int j = 0; j < 8; j++) {
+			store(y + i * yr + j * ys, r[j]);
+		}
+	}
+}
+
+/* output_gradient_f4_5 for every 4 channels of the tile of dz (h x w x ch) at (y0, x0). */
+static void output_gradient_tile_f4_5(const f32 *dz, int h, int w, int ch, int y0, int x0, f32 *y, int yr, int ys) {
+	int rows = h - y0 < 4 ? h - y0 : 4, cols = w - x0 < 4 ? w - x0 : 4;
+	for (int q = 0; q < ch; q += 4) {
+		f4 d[16];
+		for (int u = 0; u < 4; u++) {
+			for (int v = 0; v < 4; v++) {
+				d[u * 4 + v] = u < rows && v < cols ? load(dz + ((y0 + u) * w + x0 + v) * ch + q) : splat(0);
+			}
+		}
+		output_gradient_f4_5(d, y + q, yr, ys);
+	}
+}
+
 /* r = B x (B = the transpose of BT_F4_5) for a line of 8 points: the input gradient's transform. */
 static inline __attribute__((always_inline)) void b_f4_5(const f4 *x, f4 *r) {
 	f4 s1 = wasm_f32x4_add(x[1], x[2]), d1 = wasm_f32x4_sub(x[1], x[2]);
@@ -1046,6 +1098,10 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 			const f32 *image = dz + (first + b) * h * w * filters;
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
+					if (s.at_f4_5) {
+						output_gradient_tile_f4_5(image, h, w, filters, i * m, j * m, o.m + t * filters, n * ms, ms);
+						continue;
+					}
 					gather_tile(image, h, w, filters, i * m, j * m, m, o.tile);
 					transform(&s.a, m, o.tile, m * filters, filters, o.m + t * filters, n * ms, ms, filters, o.tmp);
 				}
