@@ -238,17 +238,31 @@ export interface WinogradBuffers {
 	work: Float32Array;
 }
 
-/** z = input * kernel (+ bias) over `rows` images; u keeps the transformed kernel for winogradBackward. */
-export function winogradForward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array}): void {
-	const {height, width, channels, filters, kernelSize} = conv;
-	const {transforms, u, work, input, kernel, bias, z} = buffers;
-	kernels.winograd_kernel(at(kernel), at(u), at(work), at(transforms), channels, filters, plan.tile, kernelSize);
-	kernels.winograd_forward(at(input), at(u), bias ? at(bias) : 0, at(z), at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
+/** A convolution's 2x2 max pooling done in its own pass (Winograd's): the pooled map and each output's winner (an offset into z), as simd.c maxpool writes them. */
+export interface FusedPool {
+	pooled: Float32Array;
+	which: Int32Array;
 }
 
-/** dkernel, and dInput unless it is undefined, from the output gradient dz, after winogradForward of the same input and kernel. */
-export function winogradBackward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; dz: Float32Array; dkernel: Float32Array; dInput: Float32Array | undefined}): void {
+/**
+ * z = input * kernel (+ bias) over `rows` images; u keeps the transformed kernel for winogradBackward. With `pool`,
+ * the pass writes z's 2x2 max pooling there instead of z (z is then not written and may be empty): the output tiles
+ * are pooled while they are in cache, and z's whole map never goes to memory.
+ */
+export function winogradForward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array; pool?: FusedPool}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {transforms, u, work, input, dz, dkernel, dInput} = buffers;
-	kernels.winograd_backward(at(input), at(dz), at(u), at(dkernel), dInput ? at(dInput) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
+	const {transforms, u, work, input, kernel, bias, z, pool} = buffers;
+	kernels.winograd_kernel(at(kernel), at(u), at(work), at(transforms), channels, filters, plan.tile, kernelSize);
+	kernels.winograd_forward(at(input), at(u), bias ? at(bias) : 0, pool ? 0 : at(z), pool ? at(pool.pooled) : 0, pool ? at(pool.which) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
+}
+
+/**
+ * dkernel, and dInput unless it is undefined, from the output gradient dz, after winogradForward of the same input and
+ * kernel. With `which` (the winners of a winogradForward with `pool`), dz is the gradient of the pooled map, and the
+ * pass spreads it over the windows itself (maxpool_backward's work, without writing the full map's gradient).
+ */
+export function winogradBackward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; dz: Float32Array; which?: Int32Array; dkernel: Float32Array; dInput: Float32Array | undefined}): void {
+	const {height, width, channels, filters, kernelSize} = conv;
+	const {transforms, u, work, input, dz, which, dkernel, dInput} = buffers;
+	kernels.winograd_backward(at(input), at(dz), which ? at(which) : 0, at(u), at(dkernel), dInput ? at(dInput) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
 }

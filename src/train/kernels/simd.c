@@ -757,6 +757,80 @@ static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int c
 }
 
 /*
+ * With 2x2 max pooling fused into the forward pass: the pooled outputs of an output tile (a x a, a even, at even y0
+ * and x0; an image of h x w x ch), each window's four values + bias, and the winners' offsets in z (base: the image's
+ * first), exactly as maxpool over z gives them (the first largest in row-major window order). z is never written.
+ */
+static void pool_tile(const f32 *tile, int a, f32 *pooled, int *which, int h, int w, int ch, int y0, int x0, const f32 *bias, int base) {
+	int oh = h / 2, ow = w / 2;
+	int from[4] = {0, ch, a * ch, (a + 1) * ch}, offsets[4] = {0, ch, w * ch, (w + 1) * ch};
+	for (int wy = 0; wy < a / 2 && y0 / 2 + wy < oh; wy++) {
+		int py = y0 / 2 + wy;
+		for (int wx = 0; wx < a / 2 && x0 / 2 + wx < ow; wx++) {
+			int px = x0 / 2 + wx;
+			const f32 *in = tile + (2 * wy * a + 2 * wx) * ch;
+			int first = base + (2 * py * w + 2 * px) * ch, out = (py * ow + px) * ch;
+			for (int q = 0; q < ch; q += 4) {
+				f4 b = bias ? load(bias + q) : splat(0);
+				v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + q), wasm_i32x4_make(0, 1, 2, 3));
+				v128_t best = at;
+				f4 max = load(in + q);
+				max = bias ? wasm_f32x4_add(max, b) : max;
+				for (int t = 1; t < 4; t++) {
+					f4 v = load(in + from[t] + q);
+					v = bias ? wasm_f32x4_add(v, b) : v;
+					v128_t larger = wasm_f32x4_gt(v, max);
+					max = wasm_v128_bitselect(v, max, larger);
+					best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), best, larger);
+				}
+				store(pooled + out + q, max);
+				wasm_v128_store(which + out + q, best);
+			}
+		}
+	}
+}
+
+/*
+ * Where a backward pass reads an image's output gradient dY (h x w x ch): d itself, or with the pooling fused (which
+ * not 0), the pooled gradient d (h/2 x w/2 x ch) and the pool's winners, spread as maxpool_backward would spread it:
+ * a pixel gets its window's gradient where it won (which holds z offsets from base, the image's first), else 0, as do
+ * the rows and columns the pool dropped.
+ */
+typedef struct {
+	const f32 *d;
+	const int *which;
+	int h, w, ch, base;
+} dy_image;
+
+/* dY at (y, x), channels q to q + 3, for y, x >= 0: zeros past the image. */
+static inline __attribute__((always_inline)) f4 dy_at(const dy_image *g, int y, int x, int q) {
+	if (y >= g->h || x >= g->w) {
+		return splat(0);
+	}
+	if (!g->which) {
+		return load(g->d + (y * g->w + x) * g->ch + q);
+	}
+	int ow = g->w / 2, py = y / 2, px = x / 2;
+	if (py >= g->h / 2 || px >= ow) {
+		return splat(0);
+	}
+	int o = (py * ow + px) * g->ch + q;
+	v128_t here = wasm_i32x4_add(wasm_i32x4_splat(g->base + (y * g->w + x) * g->ch + q), wasm_i32x4_make(0, 1, 2, 3));
+	return wasm_v128_and(load(g->d + o), wasm_i32x4_eq(wasm_v128_load(g->which + o), here));
+}
+
+/* tile(u, v) = dY(y0 + u, x0 + v) for u, v < a. */
+static void gather_dy(const dy_image *g, int y0, int x0, int a, f32 *tile) {
+	for (int u = 0; u < a; u++) {
+		for (int v = 0; v < a; v++) {
+			for (int q = 0; q < g->ch; q += 4) {
+				store(tile + (u * a + v) * g->ch + q, dy_at(g, y0 + u, x0 + v, q));
+			}
+		}
+	}
+}
+
+/*
  * The input transform of F(4x4, 5x5), the benchmark CNN's, written out: B^T at the points 0, +-1, +-2, +-1/2 and
  * infinity, as kernels/conv.ts winogradMatrices(4, 5) builds it (wino_shape_of takes this path only when the caller's
  * matrix is this one). A line's 8 points stay in registers and the coefficients are constants, where the general
@@ -896,14 +970,13 @@ static inline __attribute__((always_inline)) void output_gradient_f4_5(const f4 
 	}
 }
 
-/* output_gradient_f4_5 for every 4 channels of the tile of dz (h x w x ch) at (y0, x0). */
-static void output_gradient_tile_f4_5(const f32 *dz, int h, int w, int ch, int y0, int x0, f32 *y, int yr, int ys) {
-	int rows = h - y0 < 4 ? h - y0 : 4, cols = w - x0 < 4 ? w - x0 : 4;
-	for (int q = 0; q < ch; q += 4) {
+/* output_gradient_f4_5 for every 4 channels of the tile of dY at (y0, x0). */
+static void output_gradient_tile_f4_5(const dy_image *g, int y0, int x0, f32 *y, int yr, int ys) {
+	for (int q = 0; q < g->ch; q += 4) {
 		f4 d[16];
 		for (int u = 0; u < 4; u++) {
 			for (int v = 0; v < 4; v++) {
-				d[u * 4 + v] = u < rows && v < cols ? load(dz + ((y0 + u) * w + x0 + v) * ch + q) : splat(0);
+				d[u * 4 + v] = dy_at(g, y0 + u, x0 + v, q);
 			}
 		}
 		output_gradient_f4_5(d, y + q, yr, ys);
@@ -1037,8 +1110,12 @@ static void wino_work_of(wino_work *o, const wino_shape *s, f32 *work, int chunk
 	o->y = o->tmp + (points + s->n) * wide;
 }
 
-/* z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel turned into u (+ bias). */
-void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+/*
+ * z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel
+ * turned into u (+ bias); or, where pooled is not 0, z's 2x2 max pooling (pooled and which as maxpool writes them) in
+ * its place, z itself never written (m even).
+ */
+void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *pooled, int *which, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
 	wino_shape s;
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
 	wino_work o;
@@ -1052,7 +1129,7 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 			gemm(count, filters, c, o.v + p * vs, 0, c, 0, 1, u + p * c * filters, filters, 1, o.m + p * ms, 0, 0);
 		}
 		for (int b = 0, t = 0; b < images; b++) {
-			f32 *image = z + (first + b) * h * w * filters;
+			int base = (first + b) * h * w * filters, pooled_base = (first + b) * (h / 2) * (w / 2) * filters;
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
 					if (s.at_f4_5) {
@@ -1060,7 +1137,11 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 					} else {
 						transform(&s.at, n, o.m + t * filters, n * ms, ms, o.y, m * filters, filters, filters, o.tmp);
 					}
-					scatter_tile(o.y, m, image, h, w, filters, i * m, j * m, bias, 0);
+					if (pooled) {
+						pool_tile(o.y, m, pooled + pooled_base, which + pooled_base, h, w, filters, i * m, j * m, bias, base);
+					} else {
+						scatter_tile(o.y, m, z + base, h, w, filters, i * m, j * m, bias, 0);
+					}
 				}
 			}
 		}
@@ -1069,9 +1150,10 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 
 /*
  * From the output gradient dz: dkernel (the filter gradient) and, unless dinput is 0, dinput (the input gradient),
- * for the convolution winograd_forward ran with u. work as winograd_forward's.
+ * for the convolution winograd_forward ran with u. With which not 0, the pooling was fused: dz is the gradient of
+ * the pooled output and which its winners, as winograd_forward wrote them. work as winograd_forward's.
  */
-void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+void winograd_backward(const f32 *input, const f32 *dz, const int *which, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
 	wino_shape s;
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
 	wino_work o;
@@ -1095,14 +1177,15 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 		int vs = count * c + WINO_SKEW, ms = count * filters + WINO_SKEW;
 		input_tiles(&s, input, first, images, o.v, vs, o.tile, o.tmp);
 		for (int b = 0, t = 0; b < images; b++) {
-			const f32 *image = dz + (first + b) * h * w * filters;
+			int base = (first + b) * h * w * filters, pooled_base = (first + b) * (h / 2) * (w / 2) * filters;
+			dy_image g = {which ? dz + pooled_base : dz + base, which ? which + pooled_base : 0, h, w, filters, base};
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
 					if (s.at_f4_5) {
-						output_gradient_tile_f4_5(image, h, w, filters, i * m, j * m, o.m + t * filters, n * ms, ms);
+						output_gradient_tile_f4_5(&g, i * m, j * m, o.m + t * filters, n * ms, ms);
 						continue;
 					}
-					gather_tile(image, h, w, filters, i * m, j * m, m, o.tile);
+					gather_dy(&g, i * m, j * m, m, o.tile);
 					transform(&s.a, m, o.tile, m * filters, filters, o.m + t * filters, n * ms, ms, filters, o.tmp);
 				}
 			}

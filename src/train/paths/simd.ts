@@ -126,6 +126,11 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	private readonly winograd: Array<(WinogradBuffers & {plan: WinogradPlan}) | undefined>;
 	/** Per convolution, how it runs (kernels/conv.ts convMethod). */
 	private readonly methods: ConvMethod[];
+	/**
+	 * Per convolution, whether its pass pools as well (kernels/conv.ts FusedPool: a Winograd layer that pools right
+	 * after the convolution, relu pooling first, no batch norm): z is then never written, nor its gradient.
+	 */
+	private readonly fusedPool: boolean[];
 	private readonly layers: DenseLayer[];
 	private readonly convNorms: Array<Norm | undefined>;
 	private readonly denseNorms: Array<Norm | undefined>;
@@ -173,6 +178,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
 		this.methods = this.convs.map(conv => convMethod(conv));
+		this.fusedPool = this.convs.map((conv, l) => this.methods[l].kind === 'winograd' && this.poolFirst && conv.gamma === undefined);
 		this.convAlgorithms = this.convs.map(conv => convAlgorithm(conv));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
@@ -226,7 +232,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			tables: memory.allocateInt(Math.max(0, ...gemmConvs.map(conv => tableLength(conv, rows)))),
 			convs: convs.map((conv, l) => {
 				const size = rows * pixels(conv) * conv.filters;
-				const z = allocate(size);
+				const z = allocate(this.fusedPool[l] ? 0 : size);
 				return {
 					padded: allocate(plans[l] ? 0 : paddedLength(conv, rows, conv.channels)),
 					z,
@@ -396,8 +402,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const kernel = parameters[conv.kernel];
 			const bias = conv.bias === undefined ? undefined : parameters[conv.bias];
 			const winograd = this.winograd[l];
+			const fused = this.fusedPool[l];
 			if (winograd) {
-				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z});
+				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z, pool: fused ? {pooled, which} : undefined});
 			} else if (this.methods[l].kind === 'direct') {
 				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
 			} else {
@@ -410,7 +417,10 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			}
 
 			if (this.poolFirst) {
-				kernels.maxpool(at(a), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+				if (!fused) {
+					kernels.maxpool(at(a), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+				}
+
 				kernels.relu(at(pooled), at(pooled), rows * pooledSize(conv));
 			} else {
 				this.activate(a.subarray(0, positions * conv.filters), y);
@@ -525,6 +535,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
 			const outputs = rows * pooledSize(conv);
+			const fused = this.fusedPool[l];
 			if (this.poolFirst) {
 				// relu'(z) at the winner is pooled > 0. A bias's gradient, the column sums of dz, is the sums of the pooled gradient, which dz only spreads out.
 				kernels.relu_backward(at(dOutput), at(pooled), at(dOutput), outputs);
@@ -532,7 +543,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 					kernels.column_sums(at(dOutput), at(grads[conv.bias]), outputs / conv.filters, conv.filters);
 				}
 
-				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+				if (!fused) {
+					kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+				}
 			} else {
 				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
 				this.activationGradient(dz, a, y, dz);
@@ -551,7 +564,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			if (winograd) {
 				// Both gradients in one pass over the tiles (the filter gradient alone for the first convolution).
 				const input = l === 0 ? train.input : train.convs[l - 1].pooled;
-				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
+				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz: fused ? dOutput : dz, which: fused ? which : undefined, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
 			} else {
 				if (this.methods[l].kind === 'direct') {
 					convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: grads[conv.kernel]});

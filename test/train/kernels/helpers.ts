@@ -113,3 +113,29 @@ export function naiveConv(conv: ConvShape, rows: number, arrays: {input: Float32
 	});
 	return {z, dkernel, dInput};
 }
+
+/** 2x2 max pooling, stride 2, odd edges dropped; the winner is the first largest in row-major window order. */
+export function naiveMaxpool(input: ArrayLike<number>, batch: number, h: number, w: number, c: number): {output: number[]; which: number[]} {
+	const output: number[] = [];
+	const which: number[] = [];
+	for (let b = 0; b < batch; b++) {
+		for (let y = 0; y < Math.floor(h / 2); y++) {
+			for (let x = 0; x < Math.floor(w / 2); x++) {
+				for (let ch = 0; ch < c; ch++) {
+					let best = -1;
+					for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+						const index = (((((b * h) + (2 * y) + dy) * w) + (2 * x) + dx) * c) + ch;
+						if (best === -1 || input[index] > input[best]) {
+							best = index;
+						}
+					}
+
+					output.push(input[best]);
+					which.push(best);
+				}
+			}
+		}
+	}
+
+	return {output, which};
+}

@@ -1,6 +1,7 @@
 import test from 'ava';
 import {type ConvShape, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradMatrices, winogradPlan, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../../../src/train/kernels/conv.js';
-import {arenaFor, assertNear, fillRandom, naiveConv, runsHere, VARIANTS} from './helpers.js';
+import {at} from '../../../src/train/kernels/load.js';
+import {arenaFor, assertNear, fillRandom, naiveConv, naiveMaxpool, runsHere, VARIANTS} from './helpers.js';
 
 /**
  * Shapes [height, width, channels, filters, kernel size, images, tile, chunk]: odd and even maps, maps that the tiles
@@ -57,6 +58,74 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows, tile, 
 		z.fill(Number.NaN);
 		winogradForward(kernels, conv, plan, rows, {...buffers, input, kernel, bias: undefined, z});
 		assertNear(t, z, expected.z.map((value, i) => value - bias[i % filters]), tolerance, 'forward without bias');
+	});
+}
+
+/**
+ * Shapes as above for the pooling fused into the passes: the 5x5 32-64 CNN's second convolution, odd maps (the pool
+ * drops their last row and column), tiles that overrun the map, and 2x2 tiles.
+ */
+const pooledShapes: Array<[number, number, number, number, number, number, number, number]> = [
+	[14, 14, 32, 64, 5, 2, 4, 1], [7, 7, 8, 12, 5, 3, 4, 2], [10, 9, 12, 16, 3, 2, 4, 2], [8, 6, 16, 8, 3, 2, 2, 1],
+];
+
+for (const [variant, [height, width, channels, filters, kernelSize, rows, tile, chunk]] of VARIANTS.flatMap(variant => pooledShapes.map(shape => [variant, shape] as const))) {
+	const conv: ConvShape = {height, width, channels, filters, kernelSize};
+	const plan: WinogradPlan = {tile, chunk};
+	test(`${variant}: Winograd F(${tile}x${tile}, ${kernelSize}x${kernelSize}) with 2x2 max pooling fused gives maxpool's output and winners and the gradients through them, to the bit: ${height}x${width}x${channels}, ${filters} filters, ${rows} images`, t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
+		const inputs = rows * height * width * channels;
+		const outputs = rows * height * width * filters;
+		const pooledLength = rows * Math.floor(height / 2) * Math.floor(width / 2) * filters;
+		const weights = kernelSize * kernelSize * channels * filters;
+		const arena = arenaFor([inputs, inputs, inputs, outputs, outputs, weights, weights, weights, filters, pooledLength, pooledLength, pooledLength, pooledLength, pooledLength, winogradTransformsLength(conv, plan), winogradKernelLength(conv, plan), winogradWorkLength(conv, plan)], variant);
+		const input = fillRandom(arena.allocate(inputs), inputs + 3);
+		const z = arena.allocate(outputs);
+		const dz = arena.allocate(outputs);
+		const kernel = fillRandom(arena.allocate(weights), weights + 5);
+		const bias = fillRandom(arena.allocate(filters), filters + 7);
+		const pooled = arena.allocate(pooledLength).fill(Number.NaN);
+		const which = arena.allocateInt(pooledLength).fill(-1);
+		const unfusedPooled = arena.allocate(pooledLength);
+		const unfusedWhich = arena.allocateInt(pooledLength);
+		const dPooled = fillRandom(arena.allocate(pooledLength), pooledLength + 11);
+		const [dkernel, unfusedDkernel] = [arena.allocate(weights).fill(Number.NaN), arena.allocate(weights)];
+		const [dInput, unfusedDInput] = [arena.allocate(inputs).fill(Number.NaN), arena.allocate(inputs)];
+		const buffers = {
+			transforms: arena.allocate(winogradTransformsLength(conv, plan)),
+			u: arena.allocate(winogradKernelLength(conv, plan)),
+			work: arena.allocate(winogradWorkLength(conv, plan)).fill(Number.NaN),
+		};
+		winogradTransforms(conv, plan, buffers.transforms);
+		const {kernels} = arena;
+
+		// The unfused kernels: the pass into z, maxpool, and back through maxpool_backward.
+		winogradForward(kernels, conv, plan, rows, {...buffers, input, kernel, bias, z});
+		kernels.maxpool(at(z), at(unfusedPooled), at(unfusedWhich), rows, height, width, filters);
+		kernels.maxpool_backward(at(dPooled), at(unfusedWhich), at(dz), rows, height, width, filters);
+		winogradBackward(kernels, conv, plan, rows, {...buffers, input, dz, dkernel: unfusedDkernel, dInput: unfusedDInput});
+
+		winogradForward(kernels, conv, plan, rows, {...buffers, input, kernel, bias, z: new Float32Array(0), pool: {pooled, which}});
+		t.deepEqual([...pooled], [...unfusedPooled], 'pooled output');
+		t.deepEqual([...which], [...unfusedWhich], 'winners');
+		winogradBackward(kernels, conv, plan, rows, {...buffers, input, dz: dPooled, which, dkernel, dInput});
+		t.deepEqual([...dkernel], [...unfusedDkernel], 'filter gradient');
+		t.deepEqual([...dInput], [...unfusedDInput], 'input gradient');
+
+		// And against float64 loops: the pool of the naive convolution, and the naive gradients of the pooled gradient spread to the winners.
+		const tolerance = TOLERANCE[tile + kernelSize - 1];
+		const spread = new Float32Array(outputs);
+		for (const [i, winner] of which.entries()) {
+			spread[winner] = dPooled[i];
+		}
+
+		const expected = naiveConv(conv, rows, {input, kernel, bias, dz: spread});
+		assertNear(t, pooled, naiveMaxpool(expected.z, rows, height, width, filters).output, tolerance, 'pooled output, naive');
+		assertNear(t, dkernel, expected.dkernel, tolerance, 'filter gradient, naive');
+		assertNear(t, dInput, expected.dInput, tolerance, 'input gradient, naive');
 	});
 }
 
