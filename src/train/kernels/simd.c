@@ -1115,22 +1115,23 @@ static void wino_work_of(wino_work *o, const wino_shape *s, f32 *work, int chunk
 }
 
 /*
- * The forward pass's product for one point: m (count x fc, rows fc apart) = v (count x c) . u's fc columns (rows
- * filters apart), on the 4x8 tile, everything read in place: v and u's block are a few KB, in L1, and a product of
- * c (32) steps is too short to repay packing. The pass takes the filters WINO_FILTERS at a time (a block of M, 64
+ * A point's product on the 4x8 tile, everything read in place: c (rows x cols, rows ldc apart) = a . b, or += with add,
+ * over k steps, a's element (i, p) at a[i ra + p ca], b's row p at b + p rb. The operands are a few KB (in L1) and the
+ * products 32 to 64 steps deep, too short to repay packing; a transposed a (ra 1) reads its 4 rows from one line.
+ * The forward pass's m (count x fc) = v (count x c) . u's fc columns (rows filters apart). The pass takes the filters WINO_FILTERS at a time (a block of M, 64
  * points of count x 16, 200 KB, stays in L2 from the products to the output transform, where all 64 filters' 790 KB
  * went out to L3): measured (fused build, batch 32, 14x14 32 -> 64, best of 5x9 rounds, 2026-12-02 02:40 UTC)
  * 4.44 ms forward through gemm and the whole M, 4.14 through this and the whole M, 3.94 with blocks of 16 filters.
  */
 #define WINO_FILTERS 16
 
-static void wino_product(int count, int fc, int c, const f32 *v, int ra, const f32 *u, int rb, f32 *m, int ldc) {
-	for (int jr = 0; jr < fc; jr += NR) {
-		int cols = fc - jr < NR ? fc - jr : NR;
-		for (int ir = 0; ir < count; ir += MR) {
-			int rows = count - ir < MR ? count - ir : MR;
-			const f32 *a0 = v + ir * ra;
-			tile(c, a0, rows > 1 ? a0 + ra : a0, rows > 2 ? a0 + 2 * ra : a0, rows > 3 ? a0 + 3 * ra : a0, 1, 0, u + jr, rb, m + ir * ldc + jr, ldc, rows, cols, 0, 0);
+static void wino_product(int rows, int cols, int k, const f32 *a, int ra, int ca, const f32 *b, int rb, f32 *c, int ldc, int add) {
+	for (int jr = 0; jr < cols; jr += NR) {
+		int nc = cols - jr < NR ? cols - jr : NR;
+		for (int ir = 0; ir < rows; ir += MR) {
+			int mr = rows - ir < MR ? rows - ir : MR;
+			const f32 *a0 = a + ir * ra;
+			tile(k, a0, mr > 1 ? a0 + ra : a0, mr > 2 ? a0 + 2 * ra : a0, mr > 3 ? a0 + 3 * ra : a0, ca, 0, b + jr, rb, c + ir * ldc + jr, ldc, mr, nc, add, 0);
 		}
 	}
 }
@@ -1152,7 +1153,7 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 		input_tiles(&s, input, first, images, o.v, vs, o.tile, o.tmp);
 		for (int f = 0; f < filters; f += fc) {
 			for (int p = 0; p < points; p++) {
-				wino_product(count, fc, c, o.v + p * vs, c, u + p * c * filters + f, filters, o.m + p * ms, fc);
+				wino_product(count, fc, c, o.v + p * vs, c, 1, u + p * c * filters + f, filters, o.m + p * ms, fc, 0);
 			}
 			const f32 *bf = bias ? bias + f : 0;
 			for (int b = 0, t = 0; b < images; b++) {
@@ -1220,10 +1221,10 @@ void winograd_backward(const f32 *input, const f32 *dz, const int *which, const 
 		}
 		for (int p = 0; p < points; p++) {
 			f32 *vp = o.v + p * vs, *dmp = o.m + p * ms;
-			gemm(c, filters, count, vp, 0, 1, 0, c, dmp, filters, 1, o.du + p * cf, 0, first > 0);
+			wino_product(c, filters, count, vp, 1, c, dmp, filters, o.du + p * cf, filters, first > 0);
 			if (dinput) {
 				/* V(point) is spent: its room takes dV(point). */
-				gemm(count, c, filters, dmp, 0, filters, 0, 1, o.ut + p * cf, c, 1, vp, 0, 0);
+				wino_product(count, c, filters, dmp, filters, 1, o.ut + p * cf, c, vp, c, 0);
 			}
 		}
 		if (!dinput) {
