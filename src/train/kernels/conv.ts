@@ -52,6 +52,15 @@ export function convInputGradient(kernels: Kernels, conv: ConvShape, rows: numbe
 }
 
 /**
+ * A convolution's 2x2 max pooling done in its own pass (Winograd's or the direct one): the pooled map and each output's
+ * winner (an offset into z), as simd.c maxpool writes them, z itself never written.
+ */
+export interface FusedPool {
+	pooled: Float32Array;
+	which: Int32Array;
+}
+
+/**
  * Whether this convolution runs directly (simd.c conv_direct_*: forward and filter gradient; its input gradient, if a
  * network needs one, stays implicit GEMM's): on 1 to 4 input channels, where implicit GEMM's products are only k k c
  * steps deep, and filters in 16-wide groups. Measured on this project's machine (fused kernels, 32 images of 28x28, best
@@ -62,18 +71,25 @@ export function directConv(conv: ConvShape): boolean {
 	return conv.channels <= 4 && conv.filters % 16 === 0;
 }
 
-/** z = input * kernel (+ bias) over `rows` images, directly; `padded` keeps the padded input for convDirectFilterGradient. */
-export function convDirectForward(kernels: Kernels, conv: ConvShape, rows: number, buffers: {input: Float32Array; padded: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array}): void {
+/**
+ * z = input * kernel (+ bias) over `rows` images, directly; `padded` keeps the padded input for convDirectFilterGradient.
+ * With `pool`, z's 2x2 max pooling instead of z, as winogradForward's (each window's 4 pixels in registers).
+ */
+export function convDirectForward(kernels: Kernels, conv: ConvShape, rows: number, buffers: {input: Float32Array; padded: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array; pool?: FusedPool}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {input, padded, kernel, bias, z} = buffers;
+	const {input, padded, kernel, bias, z, pool} = buffers;
 	kernels.pad_images(at(input), at(padded), rows, height, width, channels, before(conv), kernelSize - 1 - before(conv));
-	kernels.conv_direct_forward(at(padded), at(kernel), bias ? at(bias) : 0, at(z), rows, paddedHeight(conv), paddedWidth(conv), channels, kernelSize, filters);
+	kernels.conv_direct_forward(at(padded), at(kernel), bias ? at(bias) : 0, pool ? 0 : at(z), pool ? at(pool.pooled) : 0, pool ? at(pool.which) : 0, rows, paddedHeight(conv), paddedWidth(conv), channels, kernelSize, filters);
 }
 
-/** dkernel from the padded input convDirectForward kept and the output gradient dz, directly. */
-export function convDirectFilterGradient(kernels: Kernels, conv: ConvShape, rows: number, buffers: {padded: Float32Array; dz: Float32Array; dkernel: Float32Array}): void {
-	const {padded, dz, dkernel} = buffers;
-	kernels.conv_direct_filter_gradient(at(padded), at(dz), at(dkernel), rows, paddedHeight(conv), paddedWidth(conv), conv.channels, conv.kernelSize, conv.filters);
+/**
+ * dkernel from the padded input convDirectForward kept and the output gradient dz, directly. With `pooled` (the
+ * winners of a convDirectForward with `pool`, and room for one row of the full map's gradient, width x filters),
+ * dz is the gradient of the pooled map, spread row by row as maxpool_backward would spread it.
+ */
+export function convDirectFilterGradient(kernels: Kernels, conv: ConvShape, rows: number, buffers: {padded: Float32Array; dz: Float32Array; pooled?: {which: Int32Array; row: Float32Array}; dkernel: Float32Array}): void {
+	const {padded, dz, pooled, dkernel} = buffers;
+	kernels.conv_direct_filter_gradient(at(padded), at(dz), pooled ? at(pooled.which) : 0, pooled ? at(pooled.row) : 0, at(dkernel), rows, paddedHeight(conv), paddedWidth(conv), conv.channels, conv.kernelSize, conv.filters);
 }
 
 /**
@@ -236,12 +252,6 @@ export interface WinogradBuffers {
 	transforms: Float32Array;
 	u: Float32Array;
 	work: Float32Array;
-}
-
-/** A convolution's 2x2 max pooling done in its own pass (Winograd's): the pooled map and each output's winner (an offset into z), as simd.c maxpool writes them. */
-export interface FusedPool {
-	pooled: Float32Array;
-	which: Int32Array;
 }
 
 /**

@@ -371,10 +371,80 @@ static inline __attribute__((always_inline)) void direct_row(const f32 *p, int c
 	}
 }
 
-/* z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias), directly. */
-void conv_direct_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, int batch, int ph, int pw, int c, int k, int filters) {
+/*
+ * With 2x2 max pooling fused: the window of 2x2 output pixels whose first is at padded p, x (2 vectors) filters:
+ * 4 pixels' sums (+ bias) in 8 accumulators, added in the order direct_block adds them (the same bits), per tap 2
+ * loads of the kernel's row and 4 splats for 8 multiply-adds; then the window's max and winner (its offset in z,
+ * `first` that of the window's first pixel) as maxpool takes them.
+ */
+static inline __attribute__((always_inline)) void direct_pool_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *pooled, int *which, int first, int w, int vectors) {
+	f4 acc[4][2];
+	int from[4] = {0, c, row, row + c};
+	for (int j = 0; j < 4; j++) {
+		for (int v = 0; v < vectors; v++) {
+			acc[j][v] = bias ? load(bias + 4 * v) : splat(0);
+		}
+	}
+	int kc = k * c;
+	for (int dy = 0; dy < k; dy++) {
+		const f32 *pp = p + dy * row, *kr = kernel + dy * kc * filters;
+		for (int q = 0; q < kc; q++, pp++, kr += filters) {
+			f4 wv[2];
+			for (int v = 0; v < vectors; v++) {
+				wv[v] = load(kr + 4 * v);
+			}
+			for (int j = 0; j < 4; j++) {
+				f4 x = wasm_v128_load32_splat(pp + from[j]);
+				for (int v = 0; v < vectors; v++) {
+					acc[j][v] = madd(acc[j][v], x, wv[v]);
+				}
+			}
+		}
+	}
+	int offsets[4] = {0, filters, w * filters, (w + 1) * filters};
+	for (int v = 0; v < vectors; v++) {
+		v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + 4 * v), wasm_i32x4_make(0, 1, 2, 3));
+		v128_t best = at;
+		f4 max = acc[0][v];
+		for (int j = 1; j < 4; j++) {
+			v128_t larger = wasm_f32x4_gt(acc[j][v], max);
+			max = wasm_v128_bitselect(acc[j][v], max, larger);
+			best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[j])), best, larger);
+		}
+		store(pooled + 4 * v, max);
+		wasm_v128_store(which + 4 * v, best);
+	}
+}
+
+/* Every pooled output of one row of windows (output rows y and y + 1), for the 2 `vectors` filters from the column the pointers start at. */
+static inline __attribute__((always_inline)) void direct_pool_row(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *pooled, int *which, int first, int w, int vectors) {
+	for (int x = 0; x < w / 2; x++) {
+		direct_pool_block(p + 2 * x * c, c, row, k, kernel, filters, bias, pooled + x * filters, which + x * filters, first + 2 * x * filters, w, vectors);
+	}
+}
+
+/*
+ * z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias),
+ * directly; or, where pooled is not 0, z's 2x2 max pooling (pooled and which as maxpool writes them) in its place, z
+ * itself never written.
+ */
+void conv_direct_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, f32 *pooled, int *which, int batch, int ph, int pw, int c, int k, int filters) {
 	int h = ph - k + 1, w = pw - k + 1;
-	for (int b = 0; b < batch; b++) {
+	for (int b = 0; pooled && b < batch; b++) {
+		for (int y = 0; y < h / 2; y++) {
+			const f32 *p = padded + (b * ph + 2 * y) * pw * c;
+			int out = (b * (h / 2) + y) * (w / 2) * filters, first = (b * h + 2 * y) * w * filters;
+			for (int f = 0; f < filters; f += 8) {
+				const f32 *kf = kernel + f, *bf = bias ? bias + f : 0;
+				if (filters - f == 4) {
+					direct_pool_row(p, c, pw * c, k, kf, filters, bf, pooled + out + f, which + out + f, first + f, w, 1);
+				} else {
+					direct_pool_row(p, c, pw * c, k, kf, filters, bf, pooled + out + f, which + out + f, first + f, w, 2);
+				}
+			}
+		}
+	}
+	for (int b = 0; !pooled && b < batch; b++) {
 		for (int y = 0; y < h; y++) {
 			const f32 *p = padded + (b * ph + y) * pw * c;
 			f32 *out = z + (b * h + y) * w * filters;
@@ -436,8 +506,33 @@ static inline __attribute__((always_inline)) void direct_gradient_row(const f32 
 	}
 }
 
-/* dkernel[k x k x c x filters] = the filter gradient of conv_direct_forward's convolution, one output row at a time (dz's row stays in L1). */
-void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel, int batch, int ph, int pw, int c, int k, int filters) {
+/*
+ * With the pooling fused (conv_direct_forward's pooled): row y of the output gradient (w x filters, into `row`) from
+ * the pooled gradient and the pool's winners, as maxpool_backward spreads them (zeros where a pixel did not win, and
+ * in the row and column the pool dropped).
+ */
+static void unpool_row(const f32 *dpooled, const int *which, f32 *row, int b, int y, int h, int w, int filters) {
+	int oh = h / 2, ow = w / 2, py = y / 2;
+	for (int x = 0; x < w; x++) {
+		int px = x / 2, out = ((b * oh + py) * ow + px) * filters;
+		v128_t at = wasm_i32x4_add(wasm_i32x4_splat(((b * h + y) * w + x) * filters), wasm_i32x4_make(0, 1, 2, 3));
+		for (int q = 0; q < filters; q += 4) {
+			f4 d = splat(0);
+			if (py < oh && px < ow) {
+				v128_t here = wasm_i32x4_eq(wasm_v128_load(which + out + q), wasm_i32x4_add(at, wasm_i32x4_splat(q)));
+				d = wasm_v128_and(load(dpooled + out + q), here);
+			}
+			store(row + x * filters + q, d);
+		}
+	}
+}
+
+/*
+ * dkernel[k x k x c x filters] = the filter gradient of conv_direct_forward's convolution, one output row at a time (dz's
+ * row stays in L1). With which not 0, the pooling was fused: dz is the pooled gradient, and each row of the output
+ * gradient is spread from it (unpool_row) into `row` (w x filters floats), so the full map's gradient is never written.
+ */
+void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, const int *which, f32 *row, f32 *dkernel, int batch, int ph, int pw, int c, int k, int filters) {
 	int h = ph - k + 1, w = pw - k + 1;
 	for (int i = 0; i < k * k * c * filters; i++) {
 		dkernel[i] = 0;
@@ -446,6 +541,10 @@ void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel,
 		for (int y = 0; y < h; y++) {
 			const f32 *p = padded + (b * ph + y) * pw * c;
 			const f32 *d = dz + (b * h + y) * w * filters;
+			if (which) {
+				unpool_row(dz, which, row, b, y, h, w, filters);
+				d = row;
+			}
 			for (int f = 0; f < filters; f += 16) {
 				switch ((filters - f) / 4) {
 				case 1: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 1); break;

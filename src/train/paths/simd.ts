@@ -127,8 +127,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	/** Per convolution, how it runs (kernels/conv.ts convMethod). */
 	private readonly methods: ConvMethod[];
 	/**
-	 * Per convolution, whether its pass pools as well (kernels/conv.ts FusedPool: a Winograd layer that pools right
-	 * after the convolution, relu pooling first, no batch norm): z is then never written, nor its gradient.
+	 * Per convolution, whether its passes pool as well (kernels/conv.ts FusedPool), where relu pools first and there is
+	 * no batch norm: a Winograd layer, and a direct one that needs no input gradient (its full output gradient would
+	 * feed implicit GEMM's). z is then never written, nor its gradient.
 	 */
 	private readonly fusedPool: boolean[];
 	private readonly layers: DenseLayer[];
@@ -178,7 +179,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
 		this.methods = this.convs.map(conv => convMethod(conv));
-		this.fusedPool = this.convs.map((conv, l) => this.methods[l].kind === 'winograd' && this.poolFirst && conv.gamma === undefined);
+		this.fusedPool = this.convs.map((conv, l) => this.poolFirst && conv.gamma === undefined && (this.methods[l].kind === 'winograd' || (this.methods[l].kind === 'direct' && l === 0)));
 		this.convAlgorithms = this.convs.map(conv => convAlgorithm(conv));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
@@ -406,7 +407,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			if (winograd) {
 				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z, pool: fused ? {pooled, which} : undefined});
 			} else if (this.methods[l].kind === 'direct') {
-				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
+				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z, pool: fused ? {pooled, which} : undefined});
 			} else {
 				convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel, bias, z});
 			}
@@ -567,7 +568,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz: fused ? dOutput : dz, which: fused ? which : undefined, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
 			} else {
 				if (this.methods[l].kind === 'direct') {
-					convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: grads[conv.kernel]});
+					// Fused, dz's room takes one row of the output gradient at a time.
+					convDirectFilterGradient(kernels, conv, rows, {padded, dz: fused ? dOutput : dz, pooled: fused ? {which, row: dz} : undefined, dkernel: grads[conv.kernel]});
 				} else {
 					convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
 				}
