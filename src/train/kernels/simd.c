@@ -329,9 +329,12 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
 #define DIRECT_PIXELS 2
 #define DIRECT_TAPS 2
 
-/* z's pixels x (4 vectors) filters from the window at p (bias, or 0), for `pixels` pixels along a row. */
-static inline __attribute__((always_inline)) void direct_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int vectors, int pixels) {
-	f4 acc[DIRECT_PIXELS][4];
+/*
+ * acc[j][v] = the sums (+ bias) of `pixels` output pixels, pixel j's window at p + from[j], x (`vectors` vectors) filters
+ * from the kernel's and bias's column the pointers start at: per tap, `vectors` loads of the kernel's row and `pixels`
+ * splats. pixels vectors is at most 8 (the accumulators), and both are constants where it is inlined.
+ */
+static inline __attribute__((always_inline)) void direct_sums(const f32 *p, const int *from, int pixels, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, int vectors, f4 acc[4][4]) {
 	for (int j = 0; j < pixels; j++) {
 		for (int v = 0; v < vectors; v++) {
 			acc[j][v] = bias ? load(bias + 4 * v) : splat(0);
@@ -346,13 +349,20 @@ static inline __attribute__((always_inline)) void direct_block(const f32 *p, int
 				w[v] = load(kr + 4 * v);
 			}
 			for (int j = 0; j < pixels; j++) {
-				f4 x = wasm_v128_load32_splat(pp + j * c);
+				f4 x = wasm_v128_load32_splat(pp + from[j]);
 				for (int v = 0; v < vectors; v++) {
 					acc[j][v] = madd(acc[j][v], x, w[v]);
 				}
 			}
 		}
 	}
+}
+
+/* z's pixels x (4 vectors) filters from the window at p (bias, or 0), for `pixels` pixels along a row. */
+static inline __attribute__((always_inline)) void direct_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int vectors, int pixels) {
+	f4 acc[4][4];
+	int from[DIRECT_PIXELS] = {0, c};
+	direct_sums(p, from, pixels, c, row, k, kernel, filters, bias, vectors, acc);
 	for (int j = 0; j < pixels; j++) {
 		for (int v = 0; v < vectors; v++) {
 			store(z + j * filters + 4 * v, acc[j][v]);
@@ -372,45 +382,37 @@ static inline __attribute__((always_inline)) void direct_row(const f32 *p, int c
 }
 
 /*
+ * 2x2 max pooling of one window, 4 channels: the largest of its values v[0..3] (row-major window order) and where it
+ * is, at + offsets[j] for the first largest (a later value wins only when strictly larger, as the scalar rule does).
+ * maxpool and the passes that pool as they go (direct_pool_block, pool_tile) all take a window's winner here.
+ */
+static inline __attribute__((always_inline)) void window_max(const f4 *v, v128_t at, const int *offsets, f4 *max, v128_t *best) {
+	f4 m = v[0];
+	v128_t b = at;
+	for (int j = 1; j < 4; j++) {
+		v128_t larger = wasm_f32x4_gt(v[j], m);
+		m = wasm_v128_bitselect(v[j], m, larger);
+		b = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[j])), b, larger);
+	}
+	*max = m;
+	*best = b;
+}
+
+/*
  * With 2x2 max pooling fused: the window of 2x2 output pixels whose first is at padded p, x (2 vectors) filters:
  * 4 pixels' sums (+ bias) in 8 accumulators, added in the order direct_block adds them (the same bits), per tap 2
  * loads of the kernel's row and 4 splats for 8 multiply-adds; then the window's max and winner (its offset in z,
  * `first` that of the window's first pixel) as maxpool takes them.
  */
 static inline __attribute__((always_inline)) void direct_pool_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *pooled, int *which, int first, int w, int vectors) {
-	f4 acc[4][2];
+	f4 acc[4][4];
 	int from[4] = {0, c, row, row + c};
-	for (int j = 0; j < 4; j++) {
-		for (int v = 0; v < vectors; v++) {
-			acc[j][v] = bias ? load(bias + 4 * v) : splat(0);
-		}
-	}
-	int kc = k * c;
-	for (int dy = 0; dy < k; dy++) {
-		const f32 *pp = p + dy * row, *kr = kernel + dy * kc * filters;
-		for (int q = 0; q < kc; q++, pp++, kr += filters) {
-			f4 wv[2];
-			for (int v = 0; v < vectors; v++) {
-				wv[v] = load(kr + 4 * v);
-			}
-			for (int j = 0; j < 4; j++) {
-				f4 x = wasm_v128_load32_splat(pp + from[j]);
-				for (int v = 0; v < vectors; v++) {
-					acc[j][v] = madd(acc[j][v], x, wv[v]);
-				}
-			}
-		}
-	}
+	direct_sums(p, from, 4, c, row, k, kernel, filters, bias, vectors, acc);
 	int offsets[4] = {0, filters, w * filters, (w + 1) * filters};
 	for (int v = 0; v < vectors; v++) {
-		v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + 4 * v), wasm_i32x4_make(0, 1, 2, 3));
-		v128_t best = at;
-		f4 max = acc[0][v];
-		for (int j = 1; j < 4; j++) {
-			v128_t larger = wasm_f32x4_gt(acc[j][v], max);
-			max = wasm_v128_bitselect(acc[j][v], max, larger);
-			best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[j])), best, larger);
-		}
+		f4 values[4] = {acc[0][v], acc[1][v], acc[2][v], acc[3][v]}, max;
+		v128_t best;
+		window_max(values, wasm_i32x4_add(wasm_i32x4_splat(first + 4 * v), wasm_i32x4_make(0, 1, 2, 3)), offsets, &max, &best);
 		store(pooled + 4 * v, max);
 		wasm_v128_store(which + 4 * v, best);
 	}
@@ -874,18 +876,12 @@ static void pool_tile(const f32 *tile, int a, int tc, f32 *pooled, int *which, i
 			const f32 *in = tile + (2 * wy * a + 2 * wx) * tc;
 			int first = base + (2 * py * w + 2 * px) * ch, out = (py * ow + px) * ch;
 			for (int q = 0; q < tc; q += 4) {
-				f4 b = bias ? load(bias + q) : splat(0);
-				v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + q), wasm_i32x4_make(0, 1, 2, 3));
-				v128_t best = at;
-				f4 max = load(in + q);
-				max = bias ? wasm_f32x4_add(max, b) : max;
-				for (int t = 1; t < 4; t++) {
-					f4 v = load(in + from[t] + q);
-					v = bias ? wasm_f32x4_add(v, b) : v;
-					v128_t larger = wasm_f32x4_gt(v, max);
-					max = wasm_v128_bitselect(v, max, larger);
-					best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), best, larger);
+				f4 values[4], max;
+				for (int t = 0; t < 4; t++) {
+					values[t] = bias ? wasm_f32x4_add(load(in + from[t] + q), load(bias + q)) : load(in + from[t] + q);
 				}
+				v128_t best;
+				window_max(values, wasm_i32x4_add(wasm_i32x4_splat(first + q), wasm_i32x4_make(0, 1, 2, 3)), offsets, &max, &best);
 				store(pooled + out + q, max);
 				wasm_v128_store(which + out + q, best);
 			}
@@ -1464,15 +1460,12 @@ void maxpool(const f32 *input, f32 *output, int *which, int batch, int h, int w,
 				int offsets[4] = {0, c, w * c, (w + 1) * c};
 				int out = ((b * oh + y) * ow + x) * c;
 				for (int ch = 0; ch < c4; ch += 4) {
-					v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3));
-					v128_t best = at;
-					f4 max = load(input + first + ch);
-					for (int t = 1; t < 4; t++) {
-						f4 v = load(input + first + offsets[t] + ch);
-						v128_t larger = wasm_f32x4_gt(v, max);
-						max = wasm_v128_bitselect(v, max, larger);
-						best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), best, larger);
+					f4 values[4], max;
+					for (int t = 0; t < 4; t++) {
+						values[t] = load(input + first + offsets[t] + ch);
 					}
+					v128_t best;
+					window_max(values, wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3)), offsets, &max, &best);
 					store(output + out + ch, max);
 					wasm_v128_store(which + out + ch, best);
 				}
