@@ -1,7 +1,7 @@
 import test from 'ava';
 import {convAlgorithm, convDirectFilterGradient, convDirectForward, type ConvShape, convFilterGradient, convForward, convInputGradient, directConv, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, assertNear, fillRandom, naiveConv, naiveMaxpool, runsHere, VARIANTS} from './helpers.js';
+import {arenaFor, assertNear, fillRandom, naiveConv, naiveMaxpool, pooledCase, runsHere, spreadToWinners, VARIANTS} from './helpers.js';
 
 /**
  * Shapes [height, width, channels, filters, kernel size, images]: filters past the 8-wide panels, windows (k k c)
@@ -98,44 +98,24 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VA
 			return;
 		}
 
-		const inputs = rows * height * width * channels;
-		const outputs = rows * height * width * filters;
-		const pooledLength = rows * Math.floor(height / 2) * Math.floor(width / 2) * filters;
-		const weights = kernelSize * kernelSize * channels * filters;
-		const arena = arenaFor([inputs, paddedLength(conv, rows, channels), outputs, outputs, weights, weights, weights, filters, width * filters, pooledLength, pooledLength, pooledLength, pooledLength, pooledLength], variant);
-		const input = fillRandom(arena.allocate(inputs), inputs + 3);
+		const {arena, input, z, dz, kernel, dkernel, unfusedDkernel, bias, pool, unfused, dPooled} = pooledCase(conv, rows, variant, [paddedLength(conv, rows, channels), width * filters]);
 		const padded = arena.allocate(paddedLength(conv, rows, channels));
-		const z = arena.allocate(outputs);
-		const dz = arena.allocate(outputs);
-		const [dkernel, unfusedDkernel] = [arena.allocate(weights).fill(Number.NaN), arena.allocate(weights)];
-		const kernel = fillRandom(arena.allocate(weights), weights + 5);
-		const bias = fillRandom(arena.allocate(filters), filters + 7);
 		const row = arena.allocate(width * filters).fill(Number.NaN);
-		const pooled = arena.allocate(pooledLength).fill(Number.NaN);
-		const which = arena.allocateInt(pooledLength).fill(-1);
-		const unfusedPooled = arena.allocate(pooledLength);
-		const unfusedWhich = arena.allocateInt(pooledLength);
-		const dPooled = fillRandom(arena.allocate(pooledLength), pooledLength + 11);
 		const {kernels} = arena;
 
 		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
-		kernels.maxpool(at(z), at(unfusedPooled), at(unfusedWhich), rows, height, width, filters);
-		kernels.maxpool_backward(at(dPooled), at(unfusedWhich), at(dz), rows, height, width, filters);
+		kernels.maxpool(at(z), at(unfused.pooled), at(unfused.which), rows, height, width, filters);
+		kernels.maxpool_backward(at(dPooled), at(unfused.which), at(dz), rows, height, width, filters);
 		convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: unfusedDkernel});
 
-		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z: new Float32Array(0), pool: {pooled, which}});
-		t.deepEqual([...pooled], [...unfusedPooled], 'pooled output');
-		t.deepEqual([...which], [...unfusedWhich], 'winners');
-		convDirectFilterGradient(kernels, conv, rows, {padded, dz: dPooled, pooled: {which, row}, dkernel});
+		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z: new Float32Array(0), pool});
+		t.deepEqual([...pool.pooled], [...unfused.pooled], 'pooled output');
+		t.deepEqual([...pool.which], [...unfused.which], 'winners');
+		convDirectFilterGradient(kernels, conv, rows, {padded, dz: dPooled, pooled: {which: pool.which, row}, dkernel});
 		t.deepEqual([...dkernel], [...unfusedDkernel], 'filter gradient');
 
-		const spread = new Float32Array(outputs);
-		for (const [i, winner] of which.entries()) {
-			spread[winner] = dPooled[i];
-		}
-
-		const expected = naiveConv(conv, rows, {input, kernel, bias, dz: spread});
-		assertNear(t, pooled, naiveMaxpool(expected.z, rows, height, width, filters).output, 1e-5, 'pooled output, naive');
+		const expected = naiveConv(conv, rows, {input, kernel, bias, dz: spreadToWinners(dPooled, pool.which, z.length)});
+		assertNear(t, pool.pooled, naiveMaxpool(expected.z, rows, height, width, filters).output, 1e-5, 'pooled output, naive');
 		assertNear(t, dkernel, expected.dkernel, 1e-5, 'filter gradient, naive');
 	});
 }
