@@ -344,6 +344,12 @@ static inline __attribute__((always_inline)) void direct_sums(const f32 *p, cons
 	for (int dy = 0; dy < k; dy++) {
 		const f32 *pp = p + dy * row, *kr = kernel + dy * kc * filters;
 		for (int q = 0; q < kc; q++, pp++, kr += filters) {
+			/*
+			 * An opaque kr: else clang's loop-strength reduction turns kr + 4 v into additions of their own, which
+			 * V8 cannot fold into the loads; from one opaque pointer they become the loads' offsets. The unpooled
+			 * forward kernel 46.0 -> 51.0 GFLOP/s (fused build, 32 images of 28x28, 1 -> 32 5x5, best of 4x9 rounds).
+			 */
+			__asm__("" : "+r"(kr));
 			f4 w[4];
 			for (int v = 0; v < vectors; v++) {
 				w[v] = load(kr + 4 * v);
