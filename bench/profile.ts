@@ -19,7 +19,7 @@ import {BENCH_MODELS, type BenchModel, machineLine, median} from './common.js';
 const POINTERS: Record<string, number> = {
 	pad_images: 2, conv_forward: 5, conv_filter_gradient: 4, conv_flip: 2, maxpool: 3, maxpool_backward: 3, relu: 2, relu_backward: 3,
 	leaky_relu: 2, leaky_relu_backward: 3, column_sums: 2, batchnorm_stats: 1, scale_shift: 2, batchnorm_backward: 2,
-	winograd_kernel: 4, winograd_forward: 6, winograd_backward: 7, conv_direct_forward: 4, conv_direct_filter_gradient: 3,
+	winograd_kernel: 4, winograd_forward: 8, winograd_backward: 8, conv_direct_forward: 6, conv_direct_filter_gradient: 5,
 };
 
 interface Call {

@@ -52,6 +52,15 @@ export function convInputGradient(kernels: Kernels, conv: ConvShape, rows: numbe
 }
 
 /**
+ * A convolution's 2x2 max pooling done in its own pass (Winograd's or the direct one): the pooled map and each output's
+ * winner (an offset into z), as simd.c maxpool writes them, z itself never written.
+ */
+export interface FusedPool {
+	pooled: Float32Array;
+	which: Int32Array;
+}
+
+/**
  * Whether this convolution runs directly (simd.c conv_direct_*: forward and filter gradient; its input gradient, if a
  * network needs one, stays implicit GEMM's): on 1 to 4 input channels, where implicit GEMM's products are only k k c
  * steps deep, and filters in 16-wide groups. Measured on this project's machine (fused kernels, 32 images of 28x28, best
@@ -62,18 +71,25 @@ export function directConv(conv: ConvShape): boolean {
 	return conv.channels <= 4 && conv.filters % 16 === 0;
 }
 
-/** z = input * kernel (+ bias) over `rows` images, directly; `padded` keeps the padded input for convDirectFilterGradient. */
-export function convDirectForward(kernels: Kernels, conv: ConvShape, rows: number, buffers: {input: Float32Array; padded: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array}): void {
+/**
+ * z = input * kernel (+ bias) over `rows` images, directly; `padded` keeps the padded input for convDirectFilterGradient.
+ * With `pool`, z's 2x2 max pooling instead of z, as winogradForward's (each window's 4 pixels in registers).
+ */
+export function convDirectForward(kernels: Kernels, conv: ConvShape, rows: number, buffers: {input: Float32Array; padded: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array; pool?: FusedPool}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {input, padded, kernel, bias, z} = buffers;
+	const {input, padded, kernel, bias, z, pool} = buffers;
 	kernels.pad_images(at(input), at(padded), rows, height, width, channels, before(conv), kernelSize - 1 - before(conv));
-	kernels.conv_direct_forward(at(padded), at(kernel), bias ? at(bias) : 0, at(z), rows, paddedHeight(conv), paddedWidth(conv), channels, kernelSize, filters);
+	kernels.conv_direct_forward(at(padded), at(kernel), bias ? at(bias) : 0, pool ? 0 : at(z), pool ? at(pool.pooled) : 0, pool ? at(pool.which) : 0, rows, paddedHeight(conv), paddedWidth(conv), channels, kernelSize, filters);
 }
 
-/** dkernel from the padded input convDirectForward kept and the output gradient dz, directly. */
-export function convDirectFilterGradient(kernels: Kernels, conv: ConvShape, rows: number, buffers: {padded: Float32Array; dz: Float32Array; dkernel: Float32Array}): void {
-	const {padded, dz, dkernel} = buffers;
-	kernels.conv_direct_filter_gradient(at(padded), at(dz), at(dkernel), rows, paddedHeight(conv), paddedWidth(conv), conv.channels, conv.kernelSize, conv.filters);
+/**
+ * dkernel from the padded input convDirectForward kept and the output gradient dz, directly. With `pooled` (the
+ * winners of a convDirectForward with `pool`, and room for one row of the full map's gradient, width x filters),
+ * dz is the gradient of the pooled map, spread row by row as maxpool_backward would spread it.
+ */
+export function convDirectFilterGradient(kernels: Kernels, conv: ConvShape, rows: number, buffers: {padded: Float32Array; dz: Float32Array; pooled?: {which: Int32Array; row: Float32Array}; dkernel: Float32Array}): void {
+	const {padded, dz, pooled, dkernel} = buffers;
+	kernels.conv_direct_filter_gradient(at(padded), at(dz), pooled ? at(pooled.which) : 0, pooled ? at(pooled.row) : 0, at(dkernel), rows, paddedHeight(conv), paddedWidth(conv), conv.channels, conv.kernelSize, conv.filters);
 }
 
 /**
@@ -221,11 +237,14 @@ export function winogradTransforms(conv: ConvShape, plan: WinogradPlan, transfor
 /** Floats of the transformed kernel (n n channels filters). */
 export const winogradKernelLength = (conv: ConvShape, plan: WinogradPlan): number => (side(conv, plan) ** 2) * conv.channels * conv.filters;
 
-/** Floats of the scratch a pass needs (simd.c's winograd_forward says what it holds). */
+/** Floats between a pass's point blocks beyond the blocks themselves (simd.c WINO_SKEW: a block's 64 points off one L1 set). */
+const WINOGRAD_SKEW = 16;
+
+/** Floats of the scratch a pass needs (simd.c's Winograd comment says what it holds). */
 export function winogradWorkLength(conv: ConvShape, plan: WinogradPlan): number {
 	const points = side(conv, plan) ** 2;
 	const tiles = Math.ceil(conv.height / plan.tile) * Math.ceil(conv.width / plan.tile);
-	return (points * plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * points * conv.channels * conv.filters) + (((3 * points) + side(conv, plan)) * Math.max(conv.channels, conv.filters, 64));
+	return (points * ((plan.chunk * tiles * (conv.channels + conv.filters)) + (2 * WINOGRAD_SKEW))) + (2 * points * conv.channels * conv.filters) + (((3 * points) + side(conv, plan)) * Math.max(conv.channels, conv.filters, 64));
 }
 
 /** A Winograd convolution's own arrays in the kernels' memory: the matrices, the transformed kernel, and the scratch. */
@@ -235,17 +254,25 @@ export interface WinogradBuffers {
 	work: Float32Array;
 }
 
-/** z = input * kernel (+ bias) over `rows` images; u keeps the transformed kernel for winogradBackward. */
-export function winogradForward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array}): void {
+/**
+ * z = input * kernel (+ bias) over `rows` images; u keeps the transformed kernel for winogradBackward. With `pool`,
+ * the pass writes z's 2x2 max pooling there instead of z (z is then not written and may be empty): the output tiles
+ * are pooled while they are in cache, and z's whole map never goes to memory.
+ */
+export function winogradForward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; kernel: Float32Array; bias: Float32Array | undefined; z: Float32Array; pool?: FusedPool}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {transforms, u, work, input, kernel, bias, z} = buffers;
+	const {transforms, u, work, input, kernel, bias, z, pool} = buffers;
 	kernels.winograd_kernel(at(kernel), at(u), at(work), at(transforms), channels, filters, plan.tile, kernelSize);
-	kernels.winograd_forward(at(input), at(u), bias ? at(bias) : 0, at(z), at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
+	kernels.winograd_forward(at(input), at(u), bias ? at(bias) : 0, pool ? 0 : at(z), pool ? at(pool.pooled) : 0, pool ? at(pool.which) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
 }
 
-/** dkernel, and dInput unless it is undefined, from the output gradient dz, after winogradForward of the same input and kernel. */
-export function winogradBackward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; dz: Float32Array; dkernel: Float32Array; dInput: Float32Array | undefined}): void {
+/**
+ * dkernel, and dInput unless it is undefined, from the output gradient dz, after winogradForward of the same input and
+ * kernel. With `which` (the winners of a winogradForward with `pool`), dz is the gradient of the pooled map, and the
+ * pass spreads it over the windows itself (maxpool_backward's work, without writing the full map's gradient).
+ */
+export function winogradBackward(kernels: Kernels, conv: ConvShape, plan: WinogradPlan, rows: number, buffers: WinogradBuffers & {input: Float32Array; dz: Float32Array; which?: Int32Array; dkernel: Float32Array; dInput: Float32Array | undefined}): void {
 	const {height, width, channels, filters, kernelSize} = conv;
-	const {transforms, u, work, input, dz, dkernel, dInput} = buffers;
-	kernels.winograd_backward(at(input), at(dz), at(u), at(dkernel), dInput ? at(dInput) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
+	const {transforms, u, work, input, dz, which, dkernel, dInput} = buffers;
+	kernels.winograd_backward(at(input), at(dz), which ? at(which) : 0, at(u), at(dkernel), dInput ? at(dInput) : 0, at(work), at(transforms), rows, height, width, channels, filters, plan.tile, kernelSize, plan.chunk);
 }

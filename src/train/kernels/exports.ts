@@ -8,11 +8,11 @@ export interface Kernels {
 	conv_forward(padded: number, kernel: number, bias: number, z: number, tables: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
 	conv_filter_gradient(padded: number, dz: number, dkernel: number, tables: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
 	conv_flip(kernel: number, flipped: number, k: number, c: number, filters: number): void;
-	conv_direct_forward(padded: number, kernel: number, bias: number, z: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
-	conv_direct_filter_gradient(padded: number, dz: number, dkernel: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
+	conv_direct_forward(padded: number, kernel: number, bias: number, z: number, pooled: number, which: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
+	conv_direct_filter_gradient(padded: number, dz: number, which: number, row: number, dkernel: number, batch: number, ph: number, pw: number, c: number, k: number, filters: number): void;
 	winograd_kernel(kernel: number, u: number, work: number, transforms: number, c: number, filters: number, m: number, r: number): void;
-	winograd_forward(input: number, u: number, bias: number, z: number, work: number, transforms: number, batch: number, h: number, w: number, c: number, filters: number, m: number, r: number, chunk: number): void;
-	winograd_backward(input: number, dz: number, u: number, dkernel: number, dinput: number, work: number, transforms: number, batch: number, h: number, w: number, c: number, filters: number, m: number, r: number, chunk: number): void;
+	winograd_forward(input: number, u: number, bias: number, z: number, pooled: number, which: number, work: number, transforms: number, batch: number, h: number, w: number, c: number, filters: number, m: number, r: number, chunk: number): void;
+	winograd_backward(input: number, dz: number, which: number, u: number, dkernel: number, dinput: number, work: number, transforms: number, batch: number, h: number, w: number, c: number, filters: number, m: number, r: number, chunk: number): void;
 	peak_madd(out: number, iterations: number): void;
 	sgd(p: number, g: number, n: number, lr: number): void;
 	momentum(p: number, g: number, acc: number, n: number, lr: number, mom: number): void;

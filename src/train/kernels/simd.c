@@ -329,9 +329,12 @@ void conv_flip(const f32 *restrict kernel, f32 *restrict flipped, int k, int c, 
 #define DIRECT_PIXELS 2
 #define DIRECT_TAPS 2
 
-/* z's pixels x (4 vectors) filters from the window at p (bias, or 0), for `pixels` pixels along a row. */
-static inline __attribute__((always_inline)) void direct_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int vectors, int pixels) {
-	f4 acc[DIRECT_PIXELS][4];
+/*
+ * acc[j][v] = the sums (+ bias) of `pixels` output pixels, pixel j's window at p + from[j], x (`vectors` vectors) filters
+ * from the kernel's and bias's column the pointers start at: per tap, `vectors` loads of the kernel's row and `pixels`
+ * splats. pixels vectors is at most 8 (the accumulators), and both are constants where it is inlined.
+ */
+static inline __attribute__((always_inline)) void direct_sums(const f32 *p, const int *from, int pixels, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, int vectors, f4 acc[4][4]) {
 	for (int j = 0; j < pixels; j++) {
 		for (int v = 0; v < vectors; v++) {
 			acc[j][v] = bias ? load(bias + 4 * v) : splat(0);
@@ -341,18 +344,31 @@ static inline __attribute__((always_inline)) void direct_block(const f32 *p, int
 	for (int dy = 0; dy < k; dy++) {
 		const f32 *pp = p + dy * row, *kr = kernel + dy * kc * filters;
 		for (int q = 0; q < kc; q++, pp++, kr += filters) {
+			/*
+			 * An opaque kr: else clang's loop-strength reduction turns kr + 4 v into additions of their own, which
+			 * V8 cannot fold into the loads; from one opaque pointer they become the loads' offsets. The unpooled
+			 * forward kernel 46.0 -> 51.0 GFLOP/s (fused build, 32 images of 28x28, 1 -> 32 5x5, best of 4x9 rounds).
+			 */
+			__asm__("" : "+r"(kr));
 			f4 w[4];
 			for (int v = 0; v < vectors; v++) {
 				w[v] = load(kr + 4 * v);
 			}
 			for (int j = 0; j < pixels; j++) {
-				f4 x = wasm_v128_load32_splat(pp + j * c);
+				f4 x = wasm_v128_load32_splat(pp + from[j]);
 				for (int v = 0; v < vectors; v++) {
 					acc[j][v] = madd(acc[j][v], x, w[v]);
 				}
 			}
 		}
 	}
+}
+
+/* z's pixels x (4 vectors) filters from the window at p (bias, or 0), for `pixels` pixels along a row. */
+static inline __attribute__((always_inline)) void direct_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *z, int vectors, int pixels) {
+	f4 acc[4][4];
+	int from[DIRECT_PIXELS] = {0, c};
+	direct_sums(p, from, pixels, c, row, k, kernel, filters, bias, vectors, acc);
 	for (int j = 0; j < pixels; j++) {
 		for (int v = 0; v < vectors; v++) {
 			store(z + j * filters + 4 * v, acc[j][v]);
@@ -371,10 +387,72 @@ static inline __attribute__((always_inline)) void direct_row(const f32 *p, int c
 	}
 }
 
-/* z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias), directly. */
-void conv_direct_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, int batch, int ph, int pw, int c, int k, int filters) {
+/*
+ * 2x2 max pooling of one window, 4 channels: the largest of its values v[0..3] (row-major window order) and where it
+ * is, at + offsets[j] for the first largest (a later value wins only when strictly larger, as the scalar rule does).
+ * maxpool and the passes that pool as they go (direct_pool_block, pool_tile) all take a window's winner here.
+ */
+static inline __attribute__((always_inline)) void window_max(const f4 *v, v128_t at, const int *offsets, f4 *max, v128_t *best) {
+	f4 m = v[0];
+	v128_t b = at;
+	for (int j = 1; j < 4; j++) {
+		v128_t larger = wasm_f32x4_gt(v[j], m);
+		m = wasm_v128_bitselect(v[j], m, larger);
+		b = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[j])), b, larger);
+	}
+	*max = m;
+	*best = b;
+}
+
+/*
+ * With 2x2 max pooling fused: the window of 2x2 output pixels whose first is at padded p, x (2 vectors) filters:
+ * 4 pixels' sums (+ bias) in 8 accumulators, added in the order direct_block adds them (the same bits), per tap 2
+ * loads of the kernel's row and 4 splats for 8 multiply-adds; then the window's max and winner (its offset in z,
+ * `first` that of the window's first pixel) as maxpool takes them.
+ */
+static inline __attribute__((always_inline)) void direct_pool_block(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *pooled, int *which, int first, int w, int vectors) {
+	f4 acc[4][4];
+	int from[4] = {0, c, row, row + c};
+	direct_sums(p, from, 4, c, row, k, kernel, filters, bias, vectors, acc);
+	int offsets[4] = {0, filters, w * filters, (w + 1) * filters};
+	for (int v = 0; v < vectors; v++) {
+		f4 values[4] = {acc[0][v], acc[1][v], acc[2][v], acc[3][v]}, max;
+		v128_t best;
+		window_max(values, wasm_i32x4_add(wasm_i32x4_splat(first + 4 * v), wasm_i32x4_make(0, 1, 2, 3)), offsets, &max, &best);
+		store(pooled + 4 * v, max);
+		wasm_v128_store(which + 4 * v, best);
+	}
+}
+
+/* Every pooled output of one row of windows (output rows y and y + 1), for the 2 `vectors` filters from the column the pointers start at. */
+static inline __attribute__((always_inline)) void direct_pool_row(const f32 *p, int c, int row, int k, const f32 *kernel, int filters, const f32 *bias, f32 *pooled, int *which, int first, int w, int vectors) {
+	for (int x = 0; x < w / 2; x++) {
+		direct_pool_block(p + 2 * x * c, c, row, k, kernel, filters, bias, pooled + x * filters, which + x * filters, first + 2 * x * filters, w, vectors);
+	}
+}
+
+/*
+ * z[batch x h x w x filters] = the convolution of the padded images (ph x pw x c) by kernel[k x k x c x filters] (+ bias),
+ * directly; or, where pooled is not 0, z's 2x2 max pooling (pooled and which as maxpool writes them) in its place, z
+ * itself never written.
+ */
+void conv_direct_forward(const f32 *padded, const f32 *kernel, const f32 *bias, f32 *z, f32 *pooled, int *which, int batch, int ph, int pw, int c, int k, int filters) {
 	int h = ph - k + 1, w = pw - k + 1;
-	for (int b = 0; b < batch; b++) {
+	for (int b = 0; pooled && b < batch; b++) {
+		for (int y = 0; y < h / 2; y++) {
+			const f32 *p = padded + (b * ph + 2 * y) * pw * c;
+			int out = (b * (h / 2) + y) * (w / 2) * filters, first = (b * h + 2 * y) * w * filters;
+			for (int f = 0; f < filters; f += 8) {
+				const f32 *kf = kernel + f, *bf = bias ? bias + f : 0;
+				if (filters - f == 4) {
+					direct_pool_row(p, c, pw * c, k, kf, filters, bf, pooled + out + f, which + out + f, first + f, w, 1);
+				} else {
+					direct_pool_row(p, c, pw * c, k, kf, filters, bf, pooled + out + f, which + out + f, first + f, w, 2);
+				}
+			}
+		}
+	}
+	for (int b = 0; !pooled && b < batch; b++) {
 		for (int y = 0; y < h; y++) {
 			const f32 *p = padded + (b * ph + y) * pw * c;
 			f32 *out = z + (b * h + y) * w * filters;
@@ -436,8 +514,33 @@ static inline __attribute__((always_inline)) void direct_gradient_row(const f32 
 	}
 }
 
-/* dkernel[k x k x c x filters] = the filter gradient of conv_direct_forward's convolution, one output row at a time (dz's row stays in L1). */
-void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel, int batch, int ph, int pw, int c, int k, int filters) {
+/*
+ * With the pooling fused (conv_direct_forward's pooled): row y of the output gradient (w x filters, into `row`) from
+ * the pooled gradient and the pool's winners, as maxpool_backward spreads them (zeros where a pixel did not win, and
+ * in the row and column the pool dropped).
+ */
+static void unpool_row(const f32 *dpooled, const int *which, f32 *row, int b, int y, int h, int w, int filters) {
+	int oh = h / 2, ow = w / 2, py = y / 2;
+	for (int x = 0; x < w; x++) {
+		int px = x / 2, out = ((b * oh + py) * ow + px) * filters;
+		v128_t at = wasm_i32x4_add(wasm_i32x4_splat(((b * h + y) * w + x) * filters), wasm_i32x4_make(0, 1, 2, 3));
+		for (int q = 0; q < filters; q += 4) {
+			f4 d = splat(0);
+			if (py < oh && px < ow) {
+				v128_t here = wasm_i32x4_eq(wasm_v128_load(which + out + q), wasm_i32x4_add(at, wasm_i32x4_splat(q)));
+				d = wasm_v128_and(load(dpooled + out + q), here);
+			}
+			store(row + x * filters + q, d);
+		}
+	}
+}
+
+/*
+ * dkernel[k x k x c x filters] = the filter gradient of conv_direct_forward's convolution, one output row at a time (dz's
+ * row stays in L1). With which not 0, the pooling was fused: dz is the pooled gradient, and each row of the output
+ * gradient is spread from it (unpool_row) into `row` (w x filters floats), so the full map's gradient is never written.
+ */
+void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, const int *which, f32 *row, f32 *dkernel, int batch, int ph, int pw, int c, int k, int filters) {
 	int h = ph - k + 1, w = pw - k + 1;
 	for (int i = 0; i < k * k * c * filters; i++) {
 		dkernel[i] = 0;
@@ -446,6 +549,10 @@ void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel,
 		for (int y = 0; y < h; y++) {
 			const f32 *p = padded + (b * ph + y) * pw * c;
 			const f32 *d = dz + (b * h + y) * w * filters;
+			if (which) {
+				unpool_row(dz, which, row, b, y, h, w, filters);
+				d = row;
+			}
 			for (int f = 0; f < filters; f += 16) {
 				switch ((filters - f) / 4) {
 				case 1: direct_gradient_row(p, c, pw * c, k, d + f, filters, dkernel + f, w, 1); break;
@@ -470,10 +577,19 @@ void conv_direct_filter_gradient(const f32 *padded, const f32 *dz, f32 *dkernel,
  * interpolation points). Images are NHWC and unpadded: tiles past an edge read zeros and write nothing there.
  * Channels and filters are multiples of 4 (the transforms run 4 channels to a lane), n at most 8. A pass runs
  * `chunk` images at a time so that the tiles' V and M stay in cache between the transforms and the products; the
- * caller's `work` holds n n chunk tiles (c + filters) + 2 n n c filters + (3 n n + n) max(c, filters, 64) floats.
+ * caller's `work` holds n n (chunk tiles (c + filters) + 2 WINO_SKEW) + 2 n n c filters + (3 n n + n) max(c, filters, 64)
+ * floats (wino_work_of lays them out).
  */
 #define WINO_MAX 8
 #define WINO_BLOCK 64
+/*
+ * Floats between consecutive point blocks of V, M and dM beyond the block itself. A block of 48 tiles x 64 filters is
+ * 12 KB, a multiple of 4 KB, so without a gap a tile's 64 points (which the transforms read or write one after another)
+ * all fall in the same L1 set, and 8 ways hold 8 of them: each load went to L2. One cache line more per block spreads
+ * them over 64 sets. Measured (fused build, batch 32, 14x14 32 -> 64, best of 3x9 rounds, 2026-12-02 02:40 UTC): the
+ * forward pass 5.66 -> 4.59 ms.
+ */
+#define WINO_SKEW 16
 
 /*
  * The nonzero entries of each row of an o x a matrix whose element (i, u) is at l[i li + u lu]: the transforms skip
@@ -720,8 +836,11 @@ static void gather_tile(const f32 *image, int h, int w, int ch, int y0, int x0, 
 	}
 }
 
-/* image(y0 + u, x0 + v) = tile(u, v) (+ bias), or += with add, for the tile's points inside the image. */
-static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int ch, int y0, int x0, const f32 *bias, int add) {
+/*
+ * image(y0 + u, x0 + v) = tile(u, v) (+ bias), or += with add, for the tile's points inside the image: tc channels a
+ * point in the tile, from the channel the image pointer starts at in the image's ch.
+ */
+static void scatter_tile(const f32 *tile, int a, int tc, f32 *image, int h, int w, int ch, int y0, int x0, const f32 *bias, int add) {
 	for (int u = 0; u < a; u++) {
 		int y = y0 + u;
 		if (y < 0 || y >= h) {
@@ -732,9 +851,9 @@ static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int c
 			if (x < 0 || x >= w) {
 				continue;
 			}
-			const f32 *in = tile + (u * a + v) * ch;
+			const f32 *in = tile + (u * a + v) * tc;
 			f32 *out = image + (y * w + x) * ch;
-			for (int q = 0; q < ch; q += 4) {
+			for (int q = 0; q < tc; q += 4) {
 				f4 value = load(in + q);
 				if (add) {
 					value = wasm_f32x4_add(value, load(out + q));
@@ -742,6 +861,75 @@ static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int c
 					value = wasm_f32x4_add(value, load(bias + q));
 				}
 				store(out + q, value);
+			}
+		}
+	}
+}
+
+/*
+ * With 2x2 max pooling fused into the forward pass: the pooled outputs of an output tile (a x a, a even, at even y0
+ * and x0; an image of h x w x ch), each window's four values + bias, and the winners' offsets in z (base: that of
+ * the tile's first channel), exactly as maxpool over z gives them (the first largest in row-major window order). z is
+ * never written. tc channels as scatter_tile's.
+ */
+static void pool_tile(const f32 *tile, int a, int tc, f32 *pooled, int *which, int h, int w, int ch, int y0, int x0, const f32 *bias, int base) {
+	int oh = h / 2, ow = w / 2;
+	int from[4] = {0, tc, a * tc, (a + 1) * tc}, offsets[4] = {0, ch, w * ch, (w + 1) * ch};
+	for (int wy = 0; wy < a / 2 && y0 / 2 + wy < oh; wy++) {
+		int py = y0 / 2 + wy;
+		for (int wx = 0; wx < a / 2 && x0 / 2 + wx < ow; wx++) {
+			int px = x0 / 2 + wx;
+			const f32 *in = tile + (2 * wy * a + 2 * wx) * tc;
+			int first = base + (2 * py * w + 2 * px) * ch, out = (py * ow + px) * ch;
+			for (int q = 0; q < tc; q += 4) {
+				f4 values[4], max;
+				for (int t = 0; t < 4; t++) {
+					values[t] = bias ? wasm_f32x4_add(load(in + from[t] + q), load(bias + q)) : load(in + from[t] + q);
+				}
+				v128_t best;
+				window_max(values, wasm_i32x4_add(wasm_i32x4_splat(first + q), wasm_i32x4_make(0, 1, 2, 3)), offsets, &max, &best);
+				store(pooled + out + q, max);
+				wasm_v128_store(which + out + q, best);
+			}
+		}
+	}
+}
+
+/*
+ * Where a backward pass reads an image's output gradient dY (h x w x ch): d itself, or with the pooling fused (which
+ * not 0), the pooled gradient d (h/2 x w/2 x ch) and the pool's winners, spread as maxpool_backward would spread it:
+ * a pixel gets its window's gradient where it won (which holds z offsets from base, the image's first), else 0, as do
+ * the rows and columns the pool dropped.
+ */
+typedef struct {
+	const f32 *d;
+	const int *which;
+	int h, w, ch, base;
+} dy_image;
+
+/* dY at (y, x), channels q to q + 3, for y, x >= 0: zeros past the image. */
+static inline __attribute__((always_inline)) f4 dy_at(const dy_image *g, int y, int x, int q) {
+	if (y >= g->h || x >= g->w) {
+		return splat(0);
+	}
+	if (!g->which) {
+		return load(g->d + (y * g->w + x) * g->ch + q);
+	}
+	int ow = g->w / 2, py = y / 2, px = x / 2;
+	if (py >= g->h / 2 || px >= ow) {
+		return splat(0);
+	}
+	int o = (py * ow + px) * g->ch + q;
+	v128_t here = wasm_i32x4_add(wasm_i32x4_splat(g->base + (y * g->w + x) * g->ch + q), wasm_i32x4_make(0, 1, 2, 3));
+	return wasm_v128_and(load(g->d + o), wasm_i32x4_eq(wasm_v128_load(g->which + o), here));
+}
+
+/* tile(u, v) = dY(y0 + u, x0 + v) for u, v < a. */
+static void gather_dy(const dy_image *g, int y0, int x0, int a, f32 *tile) {
+	for (int u = 0; u < a; u++) {
+		for (int v = 0; v < a; v++) {
+			for (int q = 0; q < g->ch; q += 4) {
+				store(tile + (u * a + v) * g->ch + q, dy_at(g, y0 + u, x0 + v, q));
 			}
 		}
 	}
@@ -757,6 +945,16 @@ static void scatter_tile(const f32 *tile, int a, f32 *image, int h, int w, int c
  * and input-gradient transforms below also written out, a batch-32 forward pass 6.70 -> 6.62 ms and backward pass
  * 10.76 -> 9.97 ms (best of 15 alternating rounds, plain build, 2026-12-02 00:41 UTC).
  */
+/*
+ * Between the lines of a written-out transform's first pass. Fully unrolled, a transform's 64 loads have no order
+ * among themselves, and clang issues them all first with their 64 addresses; V8 then keeps those addresses and the
+ * loaded points on its stack (its 16 vector registers hold a line, not a tile) and reloads each. An empty asm that
+ * clobbers memory keeps each line's loads after the previous line's stores: measured (fused build, batch 32, 14x14
+ * 32 -> 64, pooled, best of 5x9 rounds, 2026-12-02 03:20 UTC) the forward pass 3.90 -> 3.51 ms; the plain build, whose
+ * loads clang keeps in order already, compiles to the same module.
+ */
+static inline __attribute__((always_inline)) void line_done(void) { __asm__ volatile("" ::: "memory"); }
+
 static const f32 BT_F4_5[64] = {
 	4, 0, -21, 0, 21, 0, -4, 0,
 	0, -4, -4, 17, 17, -4, -4, 0,
@@ -786,18 +984,24 @@ static inline __attribute__((always_inline)) void bt_f4_5(const f4 *x, f4 *r) {
 	r[6] = wasm_f32x4_sub(e, o);
 }
 
-/* transform(&bt, 8, ...) for F(4x4, 5x5): y = B^T x B, 4 channels at a time. */
-static void input_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, int ys, int ch) {
+/*
+ * transform(&bt, 8, ...) for F(4x4, 5x5): y = B^T x B for the 8x8 tile at (y0, x0) of an h x w image of ch channels,
+ * 4 channels at a time, read in place with zeros past the image's edges (where gathering the tile first cost 0.2 ms of
+ * a batch-32 pass: 12 of the 14x14 map's 16 tiles cross an edge).
+ */
+static inline __attribute__((always_inline)) void input_transform_f4_5_at(const f32 *image, int h, int w, int y0, int x0, f32 *y, int yr, int ys, int ch, int edge) {
+	int u0 = y0 < 0 ? -y0 : 0, u1 = h - y0 < 8 ? h - y0 : 8, v0 = x0 < 0 ? -x0 : 0, v1 = w - x0 < 8 ? w - x0 : 8;
 	for (int q = 0; q < ch; q += 4) {
 		f4 t[64], line[8], r[8];
 		for (int v = 0; v < 8; v++) {
 			for (int u = 0; u < 8; u++) {
-				line[u] = load(x + u * xr + v * xs + q);
+				line[u] = !edge || (u >= u0 && u < u1 && v >= v0 && v < v1) ? load(image + ((y0 + u) * w + x0 + v) * ch + q) : splat(0);
 			}
 			bt_f4_5(line, r);
 			for (int i = 0; i < 8; i++) {
 				t[i * 8 + v] = r[i];
 			}
+			line_done();
 		}
 		for (int i = 0; i < 8; i++) {
 			bt_f4_5(t + i * 8, r);
@@ -805,6 +1009,14 @@ static void input_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, i
 				store(y + i * yr + j * ys + q, r[j]);
 			}
 		}
+	}
+}
+
+static void input_transform_f4_5(const f32 *image, int h, int w, int y0, int x0, f32 *y, int yr, int ys, int ch) {
+	if (y0 < 0 || x0 < 0 || y0 + 8 > h || x0 + 8 > w) {
+		input_transform_f4_5_at(image, h, w, y0, x0, y, yr, ys, ch, 1);
+	} else {
+		input_transform_f4_5_at(image, h, w, y0, x0, y, yr, ys, ch, 0);
 	}
 }
 
@@ -839,6 +1051,7 @@ static void output_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, 
 			for (int i = 0; i < 4; i++) {
 				t[i * 8 + v] = r[i];
 			}
+			line_done();
 		}
 		for (int i = 0; i < 4; i++) {
 			at_f4_5(t + i * 8, r);
@@ -846,6 +1059,58 @@ static void output_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr, 
 				store(y + i * yr + j * ys + q, r[j]);
 			}
 		}
+	}
+}
+
+/* r = A x for a line of 4 points (A = the transpose of AT_F4_5): the output gradient's transform, 4 points to 8. */
+static inline __attribute__((always_inline)) void a_f4_5(const f4 *x, f4 *r) {
+	f4 e1 = wasm_f32x4_add(x[0], x[2]), o1 = wasm_f32x4_add(x[1], x[3]);
+	f4 e2 = madd(x[0], x[2], splat(4)), o2 = madd(wasm_f32x4_mul(x[1], splat(2)), x[3], splat(8));
+	f4 e3 = madd(x[0], x[2], splat(0.25f)), o3 = madd(wasm_f32x4_mul(x[1], splat(0.5f)), x[3], splat(0.125f));
+	r[0] = x[0];
+	r[1] = wasm_f32x4_add(e1, o1);
+	r[2] = wasm_f32x4_sub(e1, o1);
+	r[3] = wasm_f32x4_add(e2, o2);
+	r[4] = wasm_f32x4_sub(e2, o2);
+	r[5] = wasm_f32x4_add(e3, o3);
+	r[6] = wasm_f32x4_sub(e3, o3);
+	r[7] = x[3];
+}
+
+/*
+ * transform(&a, 4, ...) for F(4x4, 5x5): the 8x8 points dM = A dY A^T of a 4x4 tile of the output gradient (4
+ * channels, d[u 4 + v]), stored at y + i yr + j ys. The caller loads the tile straight from dz, zeros past its edges.
+ */
+static inline __attribute__((always_inline)) void output_gradient_f4_5(const f4 *d, f32 *y, int yr, int ys) {
+	f4 t[32], line[4], r[8];
+	for (int v = 0; v < 4; v++) {
+		for (int u = 0; u < 4; u++) {
+			line[u] = d[u * 4 + v];
+		}
+		a_f4_5(line, r);
+		for (int i = 0; i < 8; i++) {
+			t[i * 4 + v] = r[i];
+		}
+		line_done();
+	}
+	for (int i = 0; i < 8; i++) {
+		a_f4_5(t + i * 4, r);
+		for (int j = 0; j < 8; j++) {
+			store(y + i * yr + j * ys, r[j]);
+		}
+	}
+}
+
+/* output_gradient_f4_5 for every 4 channels of the tile of dY at (y0, x0). */
+static void output_gradient_tile_f4_5(const dy_image *g, int y0, int x0, f32 *y, int yr, int ys) {
+	for (int q = 0; q < g->ch; q += 4) {
+		f4 d[16];
+		for (int u = 0; u < 4; u++) {
+			for (int v = 0; v < 4; v++) {
+				d[u * 4 + v] = dy_at(g, y0 + u, x0 + v, q);
+			}
+		}
+		output_gradient_f4_5(d, y + q, yr, ys);
 	}
 }
 
@@ -876,6 +1141,7 @@ static void gradient_transform_f4_5(const f32 *x, int xr, int xs, f32 *y, int yr
 			for (int i = 0; i < 8; i++) {
 				t[i * 8 + v] = r[i];
 			}
+			line_done();
 		}
 		for (int i = 0; i < 8; i++) {
 			b_f4_5(t + i * 8, r);
@@ -920,13 +1186,17 @@ static void wino_shape_of(wino_shape *s, const f32 *transforms, int h, int w, in
 }
 
 /* v(point)[t][ch] = (B^T d B)(point) for the input tile d of each of `images` images' tiles t, from image `first` on. */
-static void input_tiles(const wino_shape *s, const f32 *input, int first, int images, f32 *v, f32 *tile, f32 *tmp) {
-	int c = s->c, n = s->n, count = images * s->tiles;
+static void input_tiles(const wino_shape *s, const f32 *input, int first, int images, f32 *v, int vs, f32 *tile, f32 *tmp) {
+	int c = s->c, n = s->n;
 	for (int b = 0, t = 0; b < images; b++) {
 		const f32 *image = input + (first + b) * s->h * s->w * c;
 		for (int i = 0; i < s->rows; i++) {
 			for (int j = 0; j < s->cols; j++, t++) {
 				int y0 = i * s->m - s->pad, x0 = j * s->m - s->pad;
+				if (s->bt_f4_5) {
+					input_transform_f4_5(image, s->h, s->w, y0, x0, v + t * c, n * vs, vs, c);
+					continue;
+				}
 				const f32 *x = image + (y0 * s->w + x0) * c;
 				int xr = s->w * c;
 				if (y0 < 0 || x0 < 0 || y0 + n > s->h || x0 + n > s->w) {
@@ -934,11 +1204,7 @@ static void input_tiles(const wino_shape *s, const f32 *input, int first, int im
 					x = tile;
 					xr = n * c;
 				}
-				if (s->bt_f4_5) {
-					input_transform_f4_5(x, xr, c, v + t * c, n * count * c, count * c, c);
-				} else {
-					transform(&s->bt, n, x, xr, c, v + t * c, n * count * c, count * c, c, tmp);
-				}
+				transform(&s->bt, n, x, xr, c, v + t * c, n * vs, vs, c, tmp);
 			}
 		}
 	}
@@ -955,30 +1221,84 @@ void winograd_kernel(const f32 *kernel, f32 *u, f32 *work, const f32 *transforms
 	}
 }
 
-/* z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel turned into u (+ bias). */
-void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+/*
+ * A pass's scratch, from the caller's work: V (each point's block of a chunk's tiles x c, blocks WINO_SKEW floats
+ * apart), M or dM (tiles x filters a point, likewise), the backward pass's dU and U transposed (n n c filters each),
+ * then room for a tile, the general transform's lines and an output tile.
+ */
+typedef struct {
+	f32 *v, *m, *du, *ut, *tile, *tmp, *y;
+} wino_work;
+
+static void wino_work_of(wino_work *o, const wino_shape *s, f32 *work, int chunk) {
+	int points = s->points, cf = s->c * s->filters, wide = s->c > s->filters ? s->c : s->filters;
+	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
+	o->v = work;
+	o->m = o->v + points * (chunk * s->tiles * s->c + WINO_SKEW);
+	o->du = o->m + points * (chunk * s->tiles * s->filters + WINO_SKEW);
+	o->ut = o->du + points * cf;
+	o->tile = o->ut + points * cf;
+	o->tmp = o->tile + points * wide;
+	o->y = o->tmp + (points + s->n) * wide;
+}
+
+/*
+ * A point's product on the 4x8 tile, everything read in place: c (rows x cols, rows ldc apart) = a . b, or += with add,
+ * over k steps, a's element (i, p) at a[i ra + p ca], b's row p at b + p rb. The operands are a few KB (in L1) and the
+ * products 32 to 64 steps deep, too short to repay packing; a transposed a (ra 1) reads its 4 rows from one line.
+ * The forward pass's m (count x fc) = v (count x c) . u's fc columns (rows filters apart). The pass takes the filters WINO_FILTERS at a time (a block of M, 64
+ * points of count x 16, 200 KB, stays in L2 from the products to the output transform, where all 64 filters' 790 KB
+ * went out to L3): measured (fused build, batch 32, 14x14 32 -> 64, best of 5x9 rounds, 2026-12-02 02:40 UTC)
+ * 4.44 ms forward through gemm and the whole M, 4.14 through this and the whole M, 3.94 with blocks of 16 filters.
+ */
+#define WINO_FILTERS 16
+
+static void wino_product(int rows, int cols, int k, const f32 *a, int ra, int ca, const f32 *b, int rb, f32 *c, int ldc, int add) {
+	for (int jr = 0; jr < cols; jr += NR) {
+		int nc = cols - jr < NR ? cols - jr : NR;
+		for (int ir = 0; ir < rows; ir += MR) {
+			int mr = rows - ir < MR ? rows - ir : MR;
+			const f32 *a0 = a + ir * ra;
+			tile(k, a0, mr > 1 ? a0 + ra : a0, mr > 2 ? a0 + 2 * ra : a0, mr > 3 ? a0 + 3 * ra : a0, ca, 0, b + jr, rb, c + ir * ldc + jr, ldc, mr, nc, add, 0);
+		}
+	}
+}
+
+/*
+ * z[batch x h x w x filters] = the 'same' convolution of input[batch x h x w x c] by the kernel that winograd_kernel
+ * turned into u (+ bias); or, where pooled is not 0, z's 2x2 max pooling (pooled and which as maxpool writes them) in
+ * its place, z itself never written (m even).
+ */
+void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f32 *pooled, int *which, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
 	wino_shape s;
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
-	int points = s.points, wide = c > filters ? c : filters;
-	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
-	f32 *v = work, *mm = v + points * chunk * s.tiles * c, *tile = mm + points * chunk * s.tiles * filters + 2 * points * c * filters;
-	f32 *tmp = tile + points * wide, *y = tmp + (points + s.n) * wide;
+	wino_work o;
+	wino_work_of(&o, &s, work, chunk);
+	int points = s.points, n = s.n, fc = filters % WINO_FILTERS ? filters : WINO_FILTERS;
 	for (int first = 0; first < batch; first += chunk) {
 		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
-		input_tiles(&s, input, first, images, v, tile, tmp);
-		for (int p = 0; p < points; p++) {
-			gemm(count, filters, c, v + p * count * c, 0, c, 0, 1, u + p * c * filters, filters, 1, mm + p * count * filters, 0, 0);
-		}
-		for (int b = 0, t = 0; b < images; b++) {
-			f32 *image = z + (first + b) * h * w * filters;
-			for (int i = 0; i < s.rows; i++) {
-				for (int j = 0; j < s.cols; j++, t++) {
-					if (s.at_f4_5) {
-						output_transform_f4_5(mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters);
-					} else {
-						transform(&s.at, s.n, mm + t * filters, s.n * count * filters, count * filters, y, m * filters, filters, filters, tmp);
+		int vs = count * c + WINO_SKEW, ms = count * fc + WINO_SKEW;
+		input_tiles(&s, input, first, images, o.v, vs, o.tile, o.tmp);
+		for (int f = 0; f < filters; f += fc) {
+			for (int p = 0; p < points; p++) {
+				wino_product(count, fc, c, o.v + p * vs, c, 1, u + p * c * filters + f, filters, o.m + p * ms, fc, 0);
+			}
+			const f32 *bf = bias ? bias + f : 0;
+			for (int b = 0, t = 0; b < images; b++) {
+				int base = (first + b) * h * w * filters + f, pooled_base = (first + b) * (h / 2) * (w / 2) * filters + f;
+				for (int i = 0; i < s.rows; i++) {
+					for (int j = 0; j < s.cols; j++, t++) {
+						if (s.at_f4_5) {
+							output_transform_f4_5(o.m + t * fc, n * ms, ms, o.y, m * fc, fc, fc);
+						} else {
+							transform(&s.at, n, o.m + t * fc, n * ms, ms, o.y, m * fc, fc, fc, o.tmp);
+						}
+						if (pooled) {
+							pool_tile(o.y, m, fc, pooled + pooled_base, which + pooled_base, h, w, filters, i * m, j * m, bf, base);
+						} else {
+							scatter_tile(o.y, m, fc, z + base, h, w, filters, i * m, j * m, bf, 0);
+						}
 					}
-					scatter_tile(y, m, image, h, w, filters, i * m, j * m, bias, 0);
 				}
 			}
 		}
@@ -987,15 +1307,15 @@ void winograd_forward(const f32 *input, const f32 *u, const f32 *bias, f32 *z, f
 
 /*
  * From the output gradient dz: dkernel (the filter gradient) and, unless dinput is 0, dinput (the input gradient),
- * for the convolution winograd_forward ran with u. work as winograd_forward's.
+ * for the convolution winograd_forward ran with u. With which not 0, the pooling was fused: dz is the gradient of
+ * the pooled output and which its winners, as winograd_forward wrote them. work as winograd_forward's.
  */
-void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
+void winograd_backward(const f32 *input, const f32 *dz, const int *which, const f32 *u, f32 *dkernel, f32 *dinput, f32 *work, const f32 *transforms, int batch, int h, int w, int c, int filters, int m, int r, int chunk) {
 	wino_shape s;
 	wino_shape_of(&s, transforms, h, w, c, filters, m, r);
-	int points = s.points, n = s.n, cf = c * filters, wide = c > filters ? c : filters;
-	wide = wide > WINO_BLOCK ? wide : WINO_BLOCK;
-	f32 *v = work, *dm = v + points * chunk * s.tiles * c, *du = dm + points * chunk * s.tiles * filters, *ut = du + points * cf;
-	f32 *tile = ut + points * cf, *tmp = tile + points * wide, *y = tmp + (points + n) * wide;
+	wino_work o;
+	wino_work_of(&o, &s, work, chunk);
+	int points = s.points, n = s.n, cf = c * filters;
 	if (dinput) {
 		for (int i = 0; i < batch * h * w * c; i++) {
 			dinput[i] = 0;
@@ -1004,29 +1324,35 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 		for (int p = 0; p < points; p++) {
 			for (int ch = 0; ch < c; ch++) {
 				for (int f = 0; f < filters; f++) {
-					ut[p * cf + f * c + ch] = u[p * cf + ch * filters + f];
+					o.ut[p * cf + f * c + ch] = u[p * cf + ch * filters + f];
 				}
 			}
 		}
 	}
 	for (int first = 0; first < batch; first += chunk) {
 		int images = batch - first < chunk ? batch - first : chunk, count = images * s.tiles;
-		input_tiles(&s, input, first, images, v, tile, tmp);
+		int vs = count * c + WINO_SKEW, ms = count * filters + WINO_SKEW;
+		input_tiles(&s, input, first, images, o.v, vs, o.tile, o.tmp);
 		for (int b = 0, t = 0; b < images; b++) {
-			const f32 *image = dz + (first + b) * h * w * filters;
+			int base = (first + b) * h * w * filters, pooled_base = (first + b) * (h / 2) * (w / 2) * filters;
+			dy_image g = {which ? dz + pooled_base : dz + base, which ? which + pooled_base : 0, h, w, filters, base};
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
-					gather_tile(image, h, w, filters, i * m, j * m, m, tile);
-					transform(&s.a, m, tile, m * filters, filters, dm + t * filters, n * count * filters, count * filters, filters, tmp);
+					if (s.at_f4_5) {
+						output_gradient_tile_f4_5(&g, i * m, j * m, o.m + t * filters, n * ms, ms);
+						continue;
+					}
+					gather_dy(&g, i * m, j * m, m, o.tile);
+					transform(&s.a, m, o.tile, m * filters, filters, o.m + t * filters, n * ms, ms, filters, o.tmp);
 				}
 			}
 		}
 		for (int p = 0; p < points; p++) {
-			f32 *vp = v + p * count * c, *dmp = dm + p * count * filters;
-			gemm(c, filters, count, vp, 0, 1, 0, c, dmp, filters, 1, du + p * cf, 0, first > 0);
+			f32 *vp = o.v + p * vs, *dmp = o.m + p * ms;
+			wino_product(c, filters, count, vp, 1, c, dmp, filters, o.du + p * cf, filters, first > 0);
 			if (dinput) {
 				/* V(point) is spent: its room takes dV(point). */
-				gemm(count, c, filters, dmp, 0, filters, 0, 1, ut + p * cf, c, 1, vp, 0, 0);
+				wino_product(count, c, filters, dmp, filters, 1, o.ut + p * cf, c, vp, c, 0);
 			}
 		}
 		if (!dinput) {
@@ -1037,18 +1363,18 @@ void winograd_backward(const f32 *input, const f32 *dz, const f32 *u, f32 *dkern
 			for (int i = 0; i < s.rows; i++) {
 				for (int j = 0; j < s.cols; j++, t++) {
 					if (s.bt_f4_5) {
-						gradient_transform_f4_5(v + t * c, n * count * c, count * c, y, n * c, c, c);
+						gradient_transform_f4_5(o.v + t * c, n * vs, vs, o.y, n * c, c, c);
 					} else {
-						transform(&s.b, n, v + t * c, n * count * c, count * c, y, n * c, c, c, tmp);
+						transform(&s.b, n, o.v + t * c, n * vs, vs, o.y, n * c, c, c, o.tmp);
 					}
-					scatter_tile(y, n, image, h, w, c, i * m - s.pad, j * m - s.pad, 0, 1);
+					scatter_tile(o.y, n, c, image, h, w, c, i * m - s.pad, j * m - s.pad, 0, 1);
 				}
 			}
 		}
 	}
 	for (int q = 0; q < cf; q += WINO_BLOCK) {
 		int ch = cf - q < WINO_BLOCK ? cf - q : WINO_BLOCK;
-		transform(&s.gt, n, du + q, n * cf, cf, dkernel + q, r * cf, cf, ch, tmp);
+		transform(&s.gt, n, o.du + q, n * cf, cf, dkernel + q, r * cf, cf, ch, o.tmp);
 	}
 }
 
@@ -1154,15 +1480,12 @@ void maxpool(const f32 *input, f32 *output, int *which, int batch, int h, int w,
 				int offsets[4] = {0, c, w * c, (w + 1) * c};
 				int out = ((b * oh + y) * ow + x) * c;
 				for (int ch = 0; ch < c4; ch += 4) {
-					v128_t at = wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3));
-					v128_t best = at;
-					f4 max = load(input + first + ch);
-					for (int t = 1; t < 4; t++) {
-						f4 v = load(input + first + offsets[t] + ch);
-						v128_t larger = wasm_f32x4_gt(v, max);
-						max = wasm_v128_bitselect(v, max, larger);
-						best = wasm_v128_bitselect(wasm_i32x4_add(at, wasm_i32x4_splat(offsets[t])), best, larger);
+					f4 values[4], max;
+					for (int t = 0; t < 4; t++) {
+						values[t] = load(input + first + offsets[t] + ch);
 					}
+					v128_t best;
+					window_max(values, wasm_i32x4_add(wasm_i32x4_splat(first + ch), wasm_i32x4_make(0, 1, 2, 3)), offsets, &max, &best);
 					store(output + out + ch, max);
 					wasm_v128_store(which + out + ch, best);
 				}

@@ -126,6 +126,12 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	private readonly winograd: Array<(WinogradBuffers & {plan: WinogradPlan}) | undefined>;
 	/** Per convolution, how it runs (kernels/conv.ts convMethod). */
 	private readonly methods: ConvMethod[];
+	/**
+	 * Per convolution, whether its passes pool as well (kernels/conv.ts FusedPool), where relu pools first and there is
+	 * no batch norm: a Winograd layer, and a direct one that needs no input gradient (its full output gradient would
+	 * feed implicit GEMM's). z is then never written, nor its gradient.
+	 */
+	private readonly fusedPool: boolean[];
 	private readonly layers: DenseLayer[];
 	private readonly convNorms: Array<Norm | undefined>;
 	private readonly denseNorms: Array<Norm | undefined>;
@@ -173,6 +179,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.weights = new NetWeights(tf, config, shape, seed);
 		({paramCount: this.paramCount, convs: this.convs, layers: this.layers, movingStatistics: this.movingStatistics} = this.weights);
 		this.methods = this.convs.map(conv => convMethod(conv));
+		this.fusedPool = this.convs.map((conv, l) => this.poolFirst && conv.gamma === undefined && (this.methods[l].kind === 'winograd' || (this.methods[l].kind === 'direct' && l === 0)));
 		this.convAlgorithms = this.convs.map(conv => convAlgorithm(conv));
 		const parameterLengths = this.weights.parameters.map(values => values.length);
 		// The buffers are laid out twice: once counting (to size the memory, which never grows after), then for real.
@@ -226,7 +233,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			tables: memory.allocateInt(Math.max(0, ...gemmConvs.map(conv => tableLength(conv, rows)))),
 			convs: convs.map((conv, l) => {
 				const size = rows * pixels(conv) * conv.filters;
-				const z = allocate(size);
+				const z = allocate(this.fusedPool[l] ? 0 : size);
 				return {
 					padded: allocate(plans[l] ? 0 : paddedLength(conv, rows, conv.channels)),
 					z,
@@ -396,10 +403,11 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const kernel = parameters[conv.kernel];
 			const bias = conv.bias === undefined ? undefined : parameters[conv.bias];
 			const winograd = this.winograd[l];
+			const fused = this.fusedPool[l];
 			if (winograd) {
-				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z});
+				winogradForward(kernels, conv, winograd.plan, rows, {...winograd, input, kernel, bias, z, pool: fused ? {pooled, which} : undefined});
 			} else if (this.methods[l].kind === 'direct') {
-				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
+				convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z, pool: fused ? {pooled, which} : undefined});
 			} else {
 				convForward(kernels, conv, rows, {input, padded, tables: pass.tables, kernel, bias, z});
 			}
@@ -410,7 +418,10 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			}
 
 			if (this.poolFirst) {
-				kernels.maxpool(at(a), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+				if (!fused) {
+					kernels.maxpool(at(a), at(pooled), at(which), rows, conv.height, conv.width, conv.filters);
+				}
+
 				kernels.relu(at(pooled), at(pooled), rows * pooledSize(conv));
 			} else {
 				this.activate(a.subarray(0, positions * conv.filters), y);
@@ -525,6 +536,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const positions = rows * pixels(conv);
 			const dz = this.dConv.subarray(0, positions * conv.filters);
 			const outputs = rows * pooledSize(conv);
+			const fused = this.fusedPool[l];
 			if (this.poolFirst) {
 				// relu'(z) at the winner is pooled > 0. A bias's gradient, the column sums of dz, is the sums of the pooled gradient, which dz only spreads out.
 				kernels.relu_backward(at(dOutput), at(pooled), at(dOutput), outputs);
@@ -532,7 +544,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 					kernels.column_sums(at(dOutput), at(grads[conv.bias]), outputs / conv.filters, conv.filters);
 				}
 
-				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+				if (!fused) {
+					kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
+				}
 			} else {
 				kernels.maxpool_backward(at(dOutput), at(which), at(dz), rows, conv.height, conv.width, conv.filters);
 				this.activationGradient(dz, a, y, dz);
@@ -551,10 +565,11 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			if (winograd) {
 				// Both gradients in one pass over the tiles (the filter gradient alone for the first convolution).
 				const input = l === 0 ? train.input : train.convs[l - 1].pooled;
-				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
+				winogradBackward(kernels, conv, winograd.plan, rows, {...winograd, input, dz: fused ? dOutput : dz, which: fused ? which : undefined, dkernel: grads[conv.kernel], dInput: l === 0 ? undefined : this.dFeatures});
 			} else {
 				if (this.methods[l].kind === 'direct') {
-					convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: grads[conv.kernel]});
+					// Fused, dz's room takes one row of the output gradient at a time.
+					convDirectFilterGradient(kernels, conv, rows, {padded, dz: fused ? dOutput : dz, pooled: fused ? {which, row: dz} : undefined, dkernel: grads[conv.kernel]});
 				} else {
 					convFilterGradient(kernels, conv, rows, {padded, dz, tables: train.tables, dkernel: grads[conv.kernel]});
 				}

@@ -1,7 +1,7 @@
 import test from 'ava';
 import {convAlgorithm, convDirectFilterGradient, convDirectForward, type ConvShape, convFilterGradient, convForward, convInputGradient, directConv, paddedLength, tableLength} from '../../../src/train/kernels/conv.js';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, assertNear, fillRandom, naiveConv, runsHere, VARIANTS} from './helpers.js';
+import {arenaFor, assertNear, fillRandom, naiveConv, naiveMaxpool, pooledCase, runsHere, spreadToWinners, VARIANTS} from './helpers.js';
 
 /**
  * Shapes [height, width, channels, filters, kernel size, images]: filters past the 8-wide panels, windows (k k c)
@@ -86,6 +86,37 @@ for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VA
 		z.fill(Number.NaN);
 		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias: undefined, z});
 		assertNear(t, z, expected.z.map((value, i) => value - bias[i % filters]), 1e-5, 'forward without bias');
+	});
+}
+
+// The pooling fused into the direct passes, on the shapes above: 8-wide filter groups and a 4-wide rest (20, 12, 4), odd maps (the pool drops
+// their last row and column), even and 1x1 kernels.
+for (const [variant, [height, width, channels, filters, kernelSize, rows]] of VARIANTS.flatMap(variant => directShapes.map(shape => [variant, shape] as const))) {
+	const conv: ConvShape = {height, width, channels, filters, kernelSize};
+	test(`${variant}: direct convolution with 2x2 max pooling fused gives maxpool's output and winners and the filter gradient through them, to the bit: ${height}x${width}x${channels}, ${filters} filters ${kernelSize}x${kernelSize}, ${rows} images`, t => {
+		if (!runsHere(t, variant)) {
+			return;
+		}
+
+		const {arena, input, z, dz, kernel, dkernel, unfusedDkernel, bias, pool, unfused, dPooled} = pooledCase(conv, rows, variant, [paddedLength(conv, rows, channels), width * filters]);
+		const padded = arena.allocate(paddedLength(conv, rows, channels));
+		const row = arena.allocate(width * filters).fill(Number.NaN);
+		const {kernels} = arena;
+
+		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z});
+		kernels.maxpool(at(z), at(unfused.pooled), at(unfused.which), rows, height, width, filters);
+		kernels.maxpool_backward(at(dPooled), at(unfused.which), at(dz), rows, height, width, filters);
+		convDirectFilterGradient(kernels, conv, rows, {padded, dz, dkernel: unfusedDkernel});
+
+		convDirectForward(kernels, conv, rows, {input, padded, kernel, bias, z: new Float32Array(0), pool});
+		t.deepEqual([...pool.pooled], [...unfused.pooled], 'pooled output');
+		t.deepEqual([...pool.which], [...unfused.which], 'winners');
+		convDirectFilterGradient(kernels, conv, rows, {padded, dz: dPooled, pooled: {which: pool.which, row}, dkernel});
+		t.deepEqual([...dkernel], [...unfusedDkernel], 'filter gradient');
+
+		const expected = naiveConv(conv, rows, {input, kernel, bias, dz: spreadToWinners(dPooled, pool.which, z.length)});
+		assertNear(t, pool.pooled, naiveMaxpool(expected.z, rows, height, width, filters).output, 1e-5, 'pooled output, naive');
+		assertNear(t, dkernel, expected.dkernel, 1e-5, 'filter gradient, naive');
 	});
 }
 

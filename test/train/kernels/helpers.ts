@@ -113,3 +113,66 @@ export function naiveConv(conv: ConvShape, rows: number, arrays: {input: Float32
 	});
 	return {z, dkernel, dInput};
 }
+
+/** 2x2 max pooling, stride 2, odd edges dropped; the winner is the first largest in row-major window order. */
+export function naiveMaxpool(input: ArrayLike<number>, batch: number, h: number, w: number, c: number): {output: number[]; which: number[]} {
+	const output: number[] = [];
+	const which: number[] = [];
+	for (let b = 0; b < batch; b++) {
+		for (let y = 0; y < Math.floor(h / 2); y++) {
+			for (let x = 0; x < Math.floor(w / 2); x++) {
+				for (let ch = 0; ch < c; ch++) {
+					let best = -1;
+					for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+						const index = (((((b * h) + (2 * y) + dy) * w) + (2 * x) + dx) * c) + ch;
+						if (best === -1 || input[index] > input[best]) {
+							best = index;
+						}
+					}
+
+					output.push(input[best]);
+					which.push(best);
+				}
+			}
+		}
+	}
+
+	return {output, which};
+}
+
+/**
+ * A test of a convolution with its 2x2 max pooling fused (kernels/conv.ts FusedPool): an arena with the convolution's
+ * arrays, the fused pass's pooled map and winners (NaN and -1 until written), the unfused kernels' (the pass into z,
+ * then maxpool and maxpool_backward) to compare with, the pooled map's gradient, and room for `more` arrays.
+ */
+export function pooledCase(conv: ConvShape, rows: number, variant: KernelVariant, more: number[]) {
+	const {height, width, channels, filters, kernelSize} = conv;
+	const inputs = rows * height * width * channels;
+	const outputs = rows * height * width * filters;
+	const pooled = rows * Math.floor(height / 2) * Math.floor(width / 2) * filters;
+	const weights = kernelSize * kernelSize * channels * filters;
+	const arena = arenaFor([inputs, outputs, outputs, weights, weights, weights, filters, pooled, pooled, pooled, pooled, pooled, ...more], variant);
+	return {
+		arena,
+		input: fillRandom(arena.allocate(inputs), inputs + 3),
+		z: arena.allocate(outputs),
+		dz: arena.allocate(outputs),
+		kernel: fillRandom(arena.allocate(weights), weights + 5),
+		dkernel: arena.allocate(weights).fill(Number.NaN),
+		unfusedDkernel: arena.allocate(weights),
+		bias: fillRandom(arena.allocate(filters), filters + 7),
+		pool: {pooled: arena.allocate(pooled).fill(Number.NaN), which: arena.allocateInt(pooled).fill(-1)},
+		unfused: {pooled: arena.allocate(pooled), which: arena.allocateInt(pooled)},
+		dPooled: fillRandom(arena.allocate(pooled), pooled + 11),
+	};
+}
+
+/** The pooled map's gradient where each window's winner is, zeros elsewhere (what maxpool_backward writes), by a plain loop. */
+export function spreadToWinners(dPooled: Float32Array, which: Int32Array, outputs: number): Float32Array {
+	const spread = new Float32Array(outputs);
+	for (const [i, winner] of which.entries()) {
+		spread[winner] = dPooled[i];
+	}
+
+	return spread;
+}

@@ -1,32 +1,6 @@
 import test from 'ava';
 import {at} from '../../../src/train/kernels/load.js';
-import {arenaFor, fillRandom} from './helpers.js';
-
-/** 2x2 max pooling, stride 2, odd edges dropped; the winner is the first largest in row-major window order. */
-function naiveMaxpool(input: Float32Array, batch: number, h: number, w: number, c: number): {output: number[]; which: number[]} {
-	const output: number[] = [];
-	const which: number[] = [];
-	for (let b = 0; b < batch; b++) {
-		for (let y = 0; y < Math.floor(h / 2); y++) {
-			for (let x = 0; x < Math.floor(w / 2); x++) {
-				for (let ch = 0; ch < c; ch++) {
-					let best = -1;
-					for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
-						const index = (((((b * h) + (2 * y) + dy) * w) + (2 * x) + dx) * c) + ch;
-						if (best === -1 || input[index] > input[best]) {
-							best = index;
-						}
-					}
-
-					output.push(input[best]);
-					which.push(best);
-				}
-			}
-		}
-	}
-
-	return {output, which};
-}
+import {arenaFor, fillRandom, naiveMaxpool} from './helpers.js';
 
 // Channels: whole groups of 4 lanes, groups plus a remainder, fewer than 4; odd maps drop their last row and column.
 for (const [batch, h, w, c] of [[2, 4, 6, 8], [1, 5, 7, 5], [3, 3, 4, 3], [2, 28, 28, 16], [1, 2, 2, 1]]) {
