@@ -28,7 +28,7 @@ import {trainTrial} from '../src/train/loop.js';
 import type {TrainingPath} from '../src/train/trainer.js';
 import {type BackendName, DEFAULT_TRIAL_CONFIG, type TrialConfig} from '../src/types.js';
 import {BENCH_MODELS, type BenchModel, childJob, findPeerPython, machineLine, median, PEER_ENV, referenceBlasWarning, reportToParent, runChild} from './common.js';
-import {convGflops, type ConvPass, directGflops, gemmGflops, peakGflops, winogradGflops} from './kernels.js';
+import {convGflops, type ConvPass, directGflops, gatherSeconds, gemmGflops, peakGflops, winogradGflops} from './kernels.js';
 
 const TRAIN_IMAGES = 60_000;
 const VALIDATION_IMAGES = 10_000;
@@ -117,6 +117,13 @@ function printKernels(models: BenchModel[], batches: number[]): void {
 	const share = (gflops: number) => `${gflops.toFixed(1).padStart(5)} GFLOP/s ${(100 * gflops / peak).toFixed(0).padStart(3)}%`;
 	const each = (figure: (variant: KernelVariant) => number) => variants.map(variant => share(figure(variant))).join(' / ');
 	console.log(`\nkernels (best of 9 rounds by CPU time; ${variants.join(' / ')} builds, % of the machine's peak; a Winograd convolution's effective GFLOP/s can pass it): peak of 4-wide f32 multiply-add (register-only peak_madd) ${peaks.map((value, i) => `${variants[i]} ${value.toFixed(1)}`).join(', ')} GFLOP/s`);
+	// Gathering the shuffled batches: the same for every network on 28x28 images (the build does not matter: no products).
+	for (const batch of batches) {
+		const [bytes, floats] = [gatherSeconds(batch, 'bytes'), gatherSeconds(batch, 'floats')];
+		const rate = (seconds: number, size: number) => `${(1000 * seconds).toFixed(1)} ms (${(60_000 * 784 * size / seconds / 1e9).toFixed(1)} GB/s read)`;
+		console.log(`  batch ${String(batch).padEnd(4)} gathering an epoch's batches (60,000 random 28x28 images, best of 3): from bytes (gather_bytes, what trains) ${rate(bytes, 1)}; the loop's copy of float rows ${rate(floats, 4)}`);
+	}
+
 	for (const model of models) {
 		const config = {...DEFAULT_TRIAL_CONFIG, ...BENCH_MODELS[model].config} as TrialConfig;
 		for (const batch of batches) {

@@ -37,6 +37,11 @@ export interface Trainer {
 	trainBatch(x: Float32Array, y: Int32Array, rows: number): void;
 	/** Where it has one, the trainer's own batch input (batch size x image floats): a batch gathered there is read in place, not copied. */
 	batchInput?(): Float32Array;
+	/**
+	 * Where it keeps its own copy of the training set it was built with, gathers images order[start, start + rows) of
+	 * it into batchInput() and returns true: the loop's copy from the set's floats, done faster. False otherwise.
+	 */
+	gatherBatch?(order: Uint32Array, start: number, rows: number): boolean;
 	/** Summed (not mean) loss and correct predictions of the batches since the last call, read once. */
 	takeSums(): {loss: number; correct: number};
 	/** Mean loss and accuracy on a set in inference mode (dropout off, batch-norm moving statistics). */

@@ -148,6 +148,11 @@ export class KernelArena {
 		return new Float64Array(this.buffer, this.reserve(2 * length), length);
 	}
 
+	/** A zeroed byte array in the arena (rounded up to whole floats' room). */
+	allocateBytes(length: number): Uint8Array {
+		return new Uint8Array(this.buffer, this.reserve(Math.ceil(length / FLOAT_BYTES)), length);
+	}
+
 	/** A zeroed int32 array in the arena (4-byte elements, laid out like floats). */
 	allocateInt(length: number): Int32Array {
 		return new Int32Array(this.buffer, this.reserve(length), length);
@@ -170,4 +175,4 @@ export class KernelArena {
 }
 
 /** Address of an arena's view, for the kernel calls. */
-export const at = (view: Float32Array | Float64Array | Int32Array): number => view.byteOffset;
+export const at = (view: Float32Array | Float64Array | Int32Array | Uint8Array): number => view.byteOffset;

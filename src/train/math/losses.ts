@@ -6,6 +6,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type {LossName} from '../../types.js';
 import type {Tf} from '../backend.js';
+import {exp} from './exp.js';
 
 /**
  * Mean loss of a batch from logits and integer labels. Cross-entropy uses the fused, stable
@@ -66,7 +67,7 @@ export function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<n
 
 		let total = 0;
 		for (let c = 0; c < classes; c++) {
-			probabilities[c] = Math.exp(logits[offset + c] - max);
+			probabilities[c] = exp(logits[offset + c] - max);
 			total += probabilities[c];
 		}
 

@@ -39,6 +39,9 @@ export function simdFmaCovers(_config: TrialConfig): boolean {
  */
 const EVAL_ROWS = 256;
 
+/** How many rows on gather_bytes reads ahead (simd.c GATHER_AHEAD). */
+const GATHER_AHEAD = 4;
+
 /**
  * A convolution block's buffers for one pass: the padded input, the convolution, its batch-normalised form (the
  * convolution itself without batch norm), the activation (unused where relu pools first), the pooled output and
@@ -162,10 +165,16 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	 * saturated sigmoid, say, would move the gradient).
 	 */
 	private readonly poolFirst: boolean;
+	/**
+	 * With a training set decoded from bytes (ImageSet.bytes), a copy of those bytes in the kernels' memory and room
+	 * for a batch's row indices (and the next rows the gather reads ahead): gatherBatch's source.
+	 */
+	private readonly images: {bytes: Uint8Array; rows: Int32Array} | undefined;
 	private loss = 0;
 	private correct = 0;
 
-	constructor(tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number, variant: KernelVariant = 'plain') {
+	/** `train`, where given, is the set gatherBatch gathers from (trainTrial's training set). */
+	constructor(tf: Tf, private readonly config: TrialConfig, shape: ModelShape, seed: number, variant: KernelVariant = 'plain', train?: ImageSet) {
 		super();
 		if (!(variant === 'fma' ? simdFmaCovers(config) : simdCovers(config))) {
 			throw new RangeError(`SimdNet: this config or this runtime is not covered (check ${variant === 'fma' ? 'simdFmaCovers' : 'simdCovers'} first)`);
@@ -200,6 +209,11 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			},
 		};
 		this.buffers(counting);
+		const bytes = train?.bytes;
+		if (bytes) {
+			floats += KernelArena.floats([Math.ceil(bytes.length / 4), config.batchSize + GATHER_AHEAD]);
+		}
+
 		const arena = new KernelArena(floats, variant);
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
@@ -211,6 +225,11 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				winogradTransforms(conv, winograd.plan, winograd.transforms);
 			}
 		}
+		if (bytes) {
+			this.images = {bytes: arena.allocateBytes(bytes.length), rows: arena.allocateInt(config.batchSize + GATHER_AHEAD)};
+			this.images.bytes.set(bytes);
+		}
+
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena, weightDecay: weightDecayOf(config)});
 	}
 
@@ -290,6 +309,24 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 
 	batchInput(): Float32Array {
 		return this.train.input;
+	}
+
+	/**
+	 * Gathers images order[start, start + rows) of the training set given to the constructor into batchInput(), from
+	 * the kernels' copy of its bytes (kernels/simd.c gather_bytes: the same floats as the set's x, a quarter of the
+	 * memory traffic); false, gathering nothing, where there is no such copy.
+	 */
+	gatherBatch(order: Uint32Array, start: number, rows: number): boolean {
+		const {images} = this;
+		if (!images) {
+			return false;
+		}
+
+		// The gather reads ahead into the next batch's first rows too, where the epoch has them.
+		const known = order.subarray(start, Math.min(order.length, start + rows + GATHER_AHEAD));
+		images.rows.set(known);
+		this.kernels.gather_bytes(at(images.bytes), at(images.rows), rows, known.length, this.dim, at(this.train.input));
+		return true;
 	}
 
 	takeSums(): {loss: number; correct: number} {

@@ -249,3 +249,39 @@ test.serial('trainTrial takes the simd path by default (simd-fma where relaxed S
 	t.deepEqual(algorithms, [undefined, undefined, ['implicit GEMM'], undefined]);
 	t.throws(() => makeTrainer(tf, configs[2], shape, 1, 'lean'), {message: /lean training path does not cover this config \(model 'cnn'/});
 });
+
+test.serial('the simd path gathers batches from the set\'s bytes, to the same floats as the loop\'s copy of x', async t => {
+	const {tf} = await loadBackend('wasm');
+	const dataset = await loadDataset('fashion-mnist-mini');
+	const data = splitDataset(dataset, {name: 'fashion-mnist-mini', trainLimit: 300, testLimit: 100, validation: 0.2});
+	t.truthy(data.train.bytes, 'a dataset decoded from IDX bytes keeps them');
+	t.is(data.train.bytes!.length, data.train.x.length);
+	const config = seedConfig({epochs: 2, batchSize: 32});
+	const order = Uint32Array.from({length: data.train.n}, (_, i) => (i * 97) % data.train.n);
+	const dim = data.train.x.length / data.train.n;
+
+	// gatherBatch: the same floats as copying x's rows; no copy of the bytes, no gather.
+	const net = makeTrainer(tf, config, shape, 1, 'simd', data.train);
+	t.true(net.gatherBatch!(order, 64, 29));
+	const expected = Array.from({length: 29 * dim}, (_, j) => data.train.x[(order[64 + Math.floor(j / dim)] * dim) + (j % dim)]);
+	t.deepEqual([...net.batchInput!().subarray(0, 29 * dim)], expected);
+	const {bytes: _, ...floatsOnly} = data.train;
+	t.false(makeTrainer(tf, config, shape, 1, 'simd', floatsOnly).gatherBatch!(order, 0, 32));
+
+	// trainTrial takes the bytes: the same epochs as from the floats alone, and other epochs where the bytes disagree with x.
+	const train = async (trainSet: typeof data.train) => {
+		const records: unknown[] = [];
+		await trainTrial(tf, {config, seed: 1, data: {...data, train: trainSet}, shape, path: 'simd'}, {
+			onEpoch(record) {
+				records.push({...record, seconds: 0});
+			},
+		});
+		return records;
+	};
+
+	const fromBytes = await train(data.train);
+	t.deepEqual(fromBytes, await train(floatsOnly));
+	const dimmed = new Uint8Array(data.train.bytes!.length);
+	dimmed.set(data.train.bytes!.map(value => value >> 1));
+	t.notDeepEqual(fromBytes, await train({...data.train, bytes: dimmed}));
+});
