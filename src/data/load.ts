@@ -128,9 +128,10 @@ function decodeImages(entry: DatasetEntry, images: IdxArray, file: string): {x: 
 	// A 256-entry table makes the scaling a lookup, and keeps the values identical to byte / 255.
 	const scale = new Float32Array(256);
 	for (let i = 0; i < 256; i++) scale[i] = i / 255;
-	const bytes = new Uint8Array(new SharedArrayBuffer(images.data.length));
-	bytes.set(images.data);
-	for (let i = 0; i < bytes.length; i++) x[i] = scale[bytes[i]];
+	const data = images.data;
+	for (let i = 0; i < data.length; i++) x[i] = scale[data[i]];
+	const bytes = new Uint8Array(new SharedArrayBuffer(data.length));
+	bytes.set(data);
 	return {x, bytes};
 }
 

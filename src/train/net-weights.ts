@@ -54,6 +54,8 @@ export class NetWeights {
 	readonly convs: ConvLayer[] = [];
 	/** The Dense layers after them, the last one the logits. */
 	readonly layers: DenseLayer[] = [];
+	/** drawMasks' answer, one slot per Dense layer. */
+	private readonly masks: Array<Float32Array | undefined> = [];
 
 	constructor(tf: Tf, config: TrialConfig, shape: ModelShape, seed: number) {
 		checkConvLayers(config, shape);
@@ -119,21 +121,28 @@ export class NetWeights {
 	}
 
 	/** Every Dense layer's dropout mask for a batch of `rows`: tf.dropout's rule (keep where u >= rate, scale by 1 / (1 - rate)) from the layer's seeded stream. */
-	drawMasks(rows: number): Array<Float32Array | undefined> {
-		return this.layers.map(layer => {
-			if (!layer.dropout) {
-				return undefined;
+	drawMasks(rows: number): ReadonlyArray<Float32Array | undefined> {
+		// One array, refilled each step: a fresh one a step was garbage, and its elements' kind could change between
+		// steps, which threw away the optimised code of the passes that read it (V8's 'wrong map').
+		const masks = this.masks;
+		for (let l = 0; l < this.layers.length; l++) {
+			const {dropout, units} = this.layers[l];
+			if (!dropout) {
+				masks[l] = undefined;
+				continue;
 			}
 
-			const {rate, rng} = layer.dropout;
-			const mask = layer.dropout.mask.subarray(0, rows * layer.units);
+			const {rate, rng} = dropout;
+			const mask = dropout.mask.subarray(0, rows * units);
 			const scale = 1 / (1 - rate);
 			for (let i = 0; i < mask.length; i++) {
 				mask[i] = rng.next() >= rate ? scale : 0;
 			}
 
-			return mask;
-		});
+			masks[l] = mask;
+		}
+
+		return masks;
 	}
 
 	/** Every weight in the order of the Keras-style model's getWeights(): the trainable ones, then the moving statistics. */

@@ -14,6 +14,7 @@ export interface Kernels {
 	winograd_forward(input: number, u: number, bias: number, z: number, pooled: number, which: number, work: number, transforms: number, batch: number, h: number, w: number, c: number, filters: number, m: number, r: number, chunk: number): void;
 	winograd_backward(input: number, dz: number, which: number, u: number, dkernel: number, dinput: number, work: number, transforms: number, batch: number, h: number, w: number, c: number, filters: number, m: number, r: number, chunk: number): void;
 	gather_bytes(images: number, rows: number, count: number, known: number, pixels: number, out: number): void;
+	softmax_cross_entropy(logits: number, labels: number, rows: number, classes: number, smoothing: number, dlogits: number, sums: number): void;
 	peak_madd(out: number, iterations: number): void;
 	sgd(p: number, g: number, n: number, lr: number): void;
 	momentum(p: number, g: number, acc: number, n: number, lr: number, mom: number): void;

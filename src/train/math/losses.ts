@@ -37,15 +37,13 @@ export function lossFromLogits(tf: Tf, name: LossName, logits: TF.Tensor2D, labe
 }
 
 /**
- * The same losses over plain arrays (the SIMD path): summed loss and correct predictions of `rows` rows of
- * logits, as lossFromLogits defines the loss (its batch mean times the rows), and, when `dLogits` is given,
- * the gradient of the batch's mean loss with respect to the logits. A row is correct when its first largest
- * logit is the label's, as tf.argMax picks.
+ * The losses on softmax probabilities over plain arrays (the SIMD path; its cross-entropy is the kernel
+ * softmax_cross_entropy of kernels/simd.c): summed loss and correct predictions of `rows` rows of logits, as
+ * lossFromLogits defines the loss (its batch mean times the rows), and, when `dLogits` is given, the gradient of the
+ * batch's mean loss with respect to the logits. A row is correct when its first largest logit is the label's, as
+ * tf.argMax picks.
  */
-export function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<number>, rows: number, classes: number, dLogits: Float32Array | undefined, labelSmoothing = 0): {loss: number; correct: number} {
-	// Smoothed cross-entropy: targets q_c = (1 - s) [c = label] + s / classes, loss -sum q_c log p_c, gradient p - q.
-	const offTarget = labelSmoothing / classes;
-	const onTarget = 1 - labelSmoothing + offTarget;
+export function lossOf(name: Exclude<LossName, 'sparseCategoricalCrossentropy'>, logits: Float32Array, labels: ArrayLike<number>, rows: number, classes: number, dLogits: Float32Array | undefined): {loss: number; correct: number} {
 	const probabilities = new Float64Array(classes);
 	let loss = 0;
 	let correct = 0;
@@ -76,26 +74,6 @@ export function lossOf(name: LossName, logits: Float32Array, labels: ArrayLike<n
 		}
 
 		switch (name) {
-			case 'sparseCategoricalCrossentropy': {
-				// -log p_c = max + log(total) - logit_c; the targets sum to 1.
-				const logTotal = max + Math.log(total);
-				if (labelSmoothing === 0) {
-					loss += logTotal - logits[offset + label];
-				} else {
-					for (let c = 0; c < classes; c++) {
-						loss += (c === label ? onTarget : offTarget) * (logTotal - logits[offset + c]);
-					}
-				}
-
-				if (dLogits) {
-					for (let c = 0; c < classes; c++) {
-						dLogits[offset + c] = (probabilities[c] - (c === label ? onTarget : offTarget)) / rows;
-					}
-				}
-
-				break;
-			}
-
 			case 'meanSquaredError': {
 				// Mean over rows and classes of (p - onehot)^2; dL/dp = 2 (p - onehot) / (rows classes), then through the softmax.
 				let rowLoss = 0;

@@ -163,7 +163,7 @@ export class LeanMlp extends ArrayTrainer implements Trainer {
 	 * Logits of a batch. Training mode (`masks` given) applies dropout and normalises with the batch's
 	 * own statistics, which it hands out through `statistics` (kept; the caller disposes them).
 	 */
-	private forward(ps: TF.Tensor[], xs: TF.Tensor2D, mode: {masks: Array<Float32Array | undefined>; statistics: TF.Tensor[]; inputTransposed: TF.Tensor2D} | {moving: TF.Tensor1D[]}): TF.Tensor2D {
+	private forward(ps: TF.Tensor[], xs: TF.Tensor2D, mode: {masks: ReadonlyArray<Float32Array | undefined>; statistics: TF.Tensor[]; inputTransposed: TF.Tensor2D} | {moving: TF.Tensor1D[]}): TF.Tensor2D {
 		const {tf} = this;
 		let h = xs;
 		for (const [i, layer] of this.layers.entries()) {

@@ -39,6 +39,12 @@ export function simdFmaCovers(_config: TrialConfig): boolean {
  */
 const EVAL_ROWS = 256;
 
+/** softmax_cross_entropy's four sums (kernels/simd.c) as the rows' summed loss and correct predictions. */
+export function crossEntropySums(sums: Float64Array): {loss: number; correct: number} {
+	const [part, mantissa, power, correct] = sums;
+	return {loss: part + Math.log(mantissa) + (power * Math.LN2), correct};
+}
+
 /** How many rows on gather_bytes reads ahead (simd.c GATHER_AHEAD). */
 const GATHER_AHEAD = 4;
 
@@ -170,6 +176,9 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	 * for a batch's row indices (and the next rows the gather reads ahead): gatherBatch's source.
 	 */
 	private readonly images: {bytes: Uint8Array; rows: Int32Array} | undefined;
+	/** The labels of a pass (training or evaluation) for the cross-entropy kernel, and its four sums (kernels/simd.c softmax_cross_entropy). */
+	private readonly labels: Int32Array;
+	private readonly lossSums: Float64Array;
 	private loss = 0;
 	private correct = 0;
 
@@ -218,7 +227,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, convNorms: this.convNorms, denseNorms: this.denseNorms, winograd: this.winograd} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, labels: this.labels, lossSums: this.lossSums, convNorms: this.convNorms, denseNorms: this.denseNorms, winograd: this.winograd} = this.buffers(arena));
 		for (const [l, conv] of this.convs.entries()) {
 			const winograd = this.winograd[l];
 			if (winograd) {
@@ -283,6 +292,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			flipped: allocate(Math.max(0, ...gemmInputGradients.map(conv => conv.kernelSize * conv.kernelSize * conv.channels * conv.filters))),
 			dFeatures: allocate(batch * Math.max(0, ...convs.slice(1).map(conv => pixels(conv) * conv.channels))),
 			dPooled: allocate(config.globalPool && convs.length > 0 ? batch * pooledSize(convs.at(-1)!) : 0),
+			labels: memory.allocateInt(Math.max(batch, EVAL_ROWS)),
+			lossSums: memory.allocateF64(4),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
 			winograd: convs.map((conv, l) => {
@@ -344,7 +355,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			const rows = Math.min(evaluation.rows, set.n - start);
 			evaluation.input.set(set.x.subarray(start * dim, (start + rows) * dim));
 			const logits = this.forward(evaluation, rows, undefined);
-			const sums = lossOf(this.config.loss, logits, set.y.subarray(start, start + rows), rows, this.classes, undefined);
+			const sums = this.lossOf(logits, set.y.subarray(start, start + rows), rows, undefined);
 			loss += sums.loss;
 			correct += sums.correct;
 		}
@@ -353,6 +364,18 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	}
 
 	dispose(): void {}
+
+	/** Summed loss and correct predictions of `rows` rows of logits, and with dLogits the mean loss's gradient: cross-entropy as a kernel, the others in JS (math/losses.ts). */
+	private lossOf(logits: Float32Array, labels: Int32Array | Uint8Array, rows: number, dLogits: Float32Array | undefined): {loss: number; correct: number} {
+		const {config, classes} = this;
+		if (config.loss !== 'sparseCategoricalCrossentropy') {
+			return lossOf(config.loss, logits, labels, rows, classes, dLogits);
+		}
+
+		this.labels.set(labels);
+		this.kernels.softmax_cross_entropy(at(logits), at(this.labels), rows, classes, config.labelSmoothing, dLogits ? at(dLogits) : 0, at(this.lossSums));
+		return crossEntropySums(this.lossSums);
+	}
 
 	/** y = act(z) over z's length: the piecewise-linear activations as kernels, the rest in JS. */
 	private activate(z: Float32Array, y: Float32Array): void {
@@ -431,7 +454,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	}
 
 	/** Logits of the first `rows` rows of `pass.input`; `masks` (training) applies dropout. */
-	private forward(pass: Pass, rows: number, masks: Array<Float32Array | undefined> | undefined): Float32Array {
+	private forward(pass: Pass, rows: number, masks: ReadonlyArray<Float32Array | undefined> | undefined): Float32Array {
 		const {kernels, parameters, config} = this;
 		let input = pass.input;
 		for (const [l, conv] of this.convs.entries()) {
@@ -510,7 +533,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		}
 
 		const logits = this.forward(train, rows, masks);
-		const sums = lossOf(config.loss, logits, labels, rows, this.classes, this.dz.subarray(0, logits.length), config.labelSmoothing);
+		const sums = this.lossOf(logits, labels.subarray(0, rows), rows, this.dz.subarray(0, logits.length));
 		if (record) {
 			this.loss += sums.loss;
 			this.correct += sums.correct;
