@@ -150,6 +150,15 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 	}
 }
 
+/** order = 0, 1, ..., n - 1 shuffled: an epoch's order of the images. Not inline in trainTrial, whose 60,000-step loop made V8 compile all of it (~10-25 ms) in the middle of an epoch. */
+function shuffleOrder(order: Uint32Array, rng: Rng): void {
+	for (let i = 0; i < order.length; i++) {
+		order[i] = i;
+	}
+
+	rng.shuffle(order);
+}
+
 /** What one epoch's batches need (trainBatches). */
 interface EpochBatches {
 	trainer: Trainer;
@@ -172,7 +181,7 @@ interface EpochBatches {
  * One epoch's batches in `order`: gathered into the batch buffers, augmented, standardised and trained on; returns the
  * rate the trainer steps with at the end. The hot loop is a function of its own so that V8 optimises it alone: inside
  * trainTrial it was compiled on stack replacement with all of trainTrial (~10 ms of compiling), and thrown away again
- * when code around it first ran in the second epoch.
+ * when code around it first ran in the second epoch (trainTrial itself runs once, and stays in the interpreter).
  */
 function trainBatches(epoch: EpochBatches): number {
 	const {trainer, config, train, order, batchX, batchY, augmenter, augmentRng, standardizer, schedule} = epoch;
@@ -305,11 +314,7 @@ export async function trainTrial(tf: Tf, input: TrainInput, hooks: TrainHooks): 
 			}
 
 			const started = performance.now();
-			for (let i = 0; i < order.length; i++) {
-				order[i] = i;
-			}
-
-			createRng(deriveSeed(seed, 'shuffle', epoch)).shuffle(order);
+			shuffleOrder(order, createRng(deriveSeed(seed, 'shuffle', epoch)));
 			learningRate = trainBatches({trainer, config, train: data.train, order, batchX, batchY, augmenter, augmentRng: createRng(deriveSeed(seed, 'augment', epoch)), standardizer, schedule, epoch, learningRate});
 			const sums = trainer.takeSums();
 			const [loss, correct] = [sums.loss / order.length, sums.correct];
