@@ -1381,10 +1381,13 @@ void winograd_backward(const f32 *input, const f32 *dz, const int *which, const 
 /*
  * A training batch gathered from the images kept as bytes in the arena (the dataset's pixels; x = byte / 255):
  * out's row i (pixels floats) is image rows[i]. The batch's rows lie at random in a 47 MB array (Fashion-MNIST's
- * 60,000 images), so a row's lines come from memory: reading a quarter of the float copy's bytes, and touching every
- * line of the row AHEAD rows on (an index of `known` ones) before converting this one, so that several rows' misses
- * are in flight at once, gathers an epoch of the seed MLP's batches in ~22 ms instead of ~50 (`npm run bench:epoch`
- * prints both). The floats are the dataset's own, float(byte / 255), bit for bit (bytes_to_floats).
+ * 60,000 images), so a row's lines come from memory, each row on a page of its own. Reading a quarter of the float
+ * copy's bytes; one load from every row first, so that the batch's page walks (whose tables the training step has
+ * evicted from the caches) run side by side, not one per row; and touching every line of the row GATHER_AHEAD rows
+ * on (an index of `known` ones) before converting this one, so that several rows' misses are in flight at once: an
+ * epoch of the seed MLP's batches takes ~25 ms inside the training loop, where the loop's copy of float rows took
+ * ~70 (`npm run bench:epoch` prints the gathers alone). The floats are the dataset's own, float(byte / 255), bit for
+ * bit (bytes_to_floats).
  */
 #define GATHER_AHEAD 4
 typedef unsigned char u8;
@@ -1411,6 +1414,9 @@ static inline void bytes_to_floats(const u8 *src, f32 *dst) {
 void gather_bytes(const u8 *images, const int *rows, int count, int known, int pixels, f32 *out) {
 	int touched = 0;
 	int whole = pixels & ~15;
+	for (int i = 0; i < count; i++) {
+		touched += images[rows[i] * pixels];
+	}
 	for (int i = 0; i < count; i++) {
 		if (i + GATHER_AHEAD < known) {
 			const u8 *next = images + rows[i + GATHER_AHEAD] * pixels;
