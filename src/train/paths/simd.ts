@@ -453,8 +453,18 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 		this.grads[norm.gamma].set(sumDHat);
 	}
 
-	/** Logits of the first `rows` rows of `pass.input`; `masks` (training) applies dropout. */
+	/**
+	 * Logits of the first `rows` rows of `pass.input`; `masks` (training) applies dropout. The conv blocks and the Dense
+	 * layers are methods of their own, as are their backward passes: V8 optimises a function after a number of calls that
+	 * grows with its bytecode, and an MLP's passes, inside one method with the conv blocks', ran unoptimised for the
+	 * first ~900 steps (two epochs at batch 128) and were compiled in the second.
+	 */
 	private forward(pass: Pass, rows: number, masks: ReadonlyArray<Float32Array | undefined> | undefined): Float32Array {
+		return this.denseForward(pass, rows, masks, this.convs.length > 0 ? this.convForward(pass, rows, Boolean(masks)) : pass.input);
+	}
+
+	/** The conv blocks' forward pass (and global pooling): the first Dense layer's input. */
+	private convForward(pass: Pass, rows: number, training: boolean): Float32Array {
 		const {kernels, parameters, config} = this;
 		let input = pass.input;
 		for (const [l, conv] of this.convs.entries()) {
@@ -474,7 +484,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 
 			const norm = this.convNorms[l];
 			if (norm) {
-				this.normalize(z, a, positions, conv.filters, norm, Boolean(masks));
+				this.normalize(z, a, positions, conv.filters, norm, training);
 			}
 
 			if (this.poolFirst) {
@@ -491,12 +501,18 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			input = pooled;
 		}
 
-		if (config.globalPool && this.convs.length > 0) {
+		if (config.globalPool) {
 			const last = this.convs.at(-1)!;
 			globalAveragePool(input, pass.pooledMeans, rows, pooledPixels(last), last.filters);
 			input = pass.pooledMeans;
 		}
 
+		return input;
+	}
+
+	/** The Dense layers' forward pass from `input`: the logits. */
+	private denseForward(pass: Pass, rows: number, masks: ReadonlyArray<Float32Array | undefined> | undefined, input: Float32Array): Float32Array {
+		const {kernels, parameters} = this;
 		for (const [i, layer] of this.layers.entries()) {
 			const {z, a, y, out} = pass.dense[i];
 			const n = rows * layer.units;
@@ -526,7 +542,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 
 	/** Forward and backward pass of one batch; gradients land in grads. With `record`, the batch joins the epoch's sums. */
 	private step(x: Float32Array, labels: Int32Array, rows: number, record: boolean): void {
-		const {kernels, layers, convs, parameters, grads, train, config} = this;
+		const {train} = this;
 		const masks = this.weights.drawMasks(rows);
 		if (x !== train.input) {
 			train.input.set(x.subarray(0, rows * this.dim));
@@ -539,6 +555,15 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			this.correct += sums.correct;
 		}
 
+		this.denseBackward(rows, masks);
+		if (this.convs.length > 0) {
+			this.convBackward(rows);
+		}
+	}
+
+	/** Back through the Dense layers from dL/d(logits) in dz: their gradients, and (under conv blocks) dL/d(their input) in dInput. */
+	private denseBackward(rows: number, masks: ReadonlyArray<Float32Array | undefined>): void {
+		const {kernels, layers, convs, parameters, grads, train, config} = this;
 		const inputOf = (i: number): Float32Array => {
 			if (i > 0) {
 				return train.dense[i - 1].out;
@@ -583,6 +608,11 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			}
 		}
 
+	}
+
+	/** Back through the conv blocks from dL/d(the Dense layers' input) in dInput: their gradients. */
+	private convBackward(rows: number): void {
+		const {kernels, convs, parameters, grads, train, config} = this;
 		let dOutput = this.dInput;
 		if (config.globalPool) {
 			const last = convs.at(-1)!;
