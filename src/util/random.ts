@@ -30,6 +30,56 @@ function splitmix32(state: number): {state: number; value: number} {
 }
 
 /**
+ * sfc32 behind the Rng interface. A class, not closures per generator: a training loop makes a generator an epoch,
+ * and V8's optimised code for a loop calling one generator's closures was thrown away ('wrong call target') when the
+ * next epoch's arrived; the methods of a class are the same functions for every generator.
+ */
+class Sfc32 implements Rng {
+	constructor(private a: number, private b: number, private c: number, private d: number) {}
+
+	nextUint32(): number {
+		const t = (((this.a + this.b) | 0) + this.d) | 0;
+		this.d = (this.d + 1) | 0;
+		this.a = this.b ^ (this.b >>> 9);
+		this.b = (this.c + (this.c << 3)) | 0;
+		this.c = (this.c << 21) | (this.c >>> 11);
+		this.c = (this.c + t) | 0;
+		return t >>> 0;
+	}
+
+	next(): number {
+		return this.nextUint32() / TWO_POW_32;
+	}
+
+	int(minInclusive: number, maxInclusive: number): number {
+		if (!Number.isSafeInteger(minInclusive) || !Number.isSafeInteger(maxInclusive) || minInclusive > maxInclusive) {
+			throw new RangeError(`Rng.int: need integers with min <= max, got ${minInclusive}..${maxInclusive}`);
+		}
+		return minInclusive + Math.floor(this.next() * (maxInclusive - minInclusive + 1));
+	}
+
+	shuffle<T>(array: T[] | Uint32Array | Int32Array): void {
+		for (let i = array.length - 1; i > 0; i--) {
+			const j = Math.floor(this.next() * (i + 1));
+			const tmp = array[i];
+			array[i] = array[j];
+			array[j] = tmp;
+		}
+	}
+
+	getState(): Uint32Array {
+		return Uint32Array.of(this.a, this.b, this.c, this.d);
+	}
+
+	setState(state: ArrayLike<number>): void {
+		if (state.length !== 4) {
+			throw new RangeError(`Rng.setState: need 4 words, got ${state.length}`);
+		}
+		[this.a, this.b, this.c, this.d] = [state[0] | 0, state[1] | 0, state[2] | 0, state[3] | 0];
+	}
+}
+
+/**
  * @param seed any safe integer; negative seeds and seeds beyond 2^32 are taken as 64-bit two's complement,
  * so they do not alias smaller seeds. Throws RangeError for a non-integer seed.
  */
@@ -40,56 +90,17 @@ export function createRng(seed: number): Rng {
 	const low = seed >>> 0;
 	const high = Math.floor(seed / TWO_POW_32) >>> 0;
 	let sm = splitmix32(low);
-	let a = sm.value;
+	const a = sm.value;
 	sm = splitmix32(sm.state);
-	let b = sm.value ^ high;
+	const b = sm.value ^ high;
 	sm = splitmix32(sm.state ^ high);
-	let c = sm.value;
-	let d = 1;
-
-	const nextUint32 = (): number => {
-		const t = (((a + b) | 0) + d) | 0;
-		d = (d + 1) | 0;
-		a = b ^ (b >>> 9);
-		b = (c + (c << 3)) | 0;
-		c = (c << 21) | (c >>> 11);
-		c = (c + t) | 0;
-		return t >>> 0;
-	};
-
+	const rng = new Sfc32(a, b, sm.value, 1);
 	// sfc32 needs a few rounds before a low-entropy state is well mixed.
 	for (let i = 0; i < 12; i++) {
-		nextUint32();
+		rng.nextUint32();
 	}
 
-	const next = (): number => nextUint32() / TWO_POW_32;
-
-	return {
-		next,
-		int(minInclusive: number, maxInclusive: number): number {
-			if (!Number.isSafeInteger(minInclusive) || !Number.isSafeInteger(maxInclusive) || minInclusive > maxInclusive) {
-				throw new RangeError(`Rng.int: need integers with min <= max, got ${minInclusive}..${maxInclusive}`);
-			}
-			return minInclusive + Math.floor(next() * (maxInclusive - minInclusive + 1));
-		},
-		shuffle<T>(array: T[] | Uint32Array | Int32Array): void {
-			for (let i = array.length - 1; i > 0; i--) {
-				const j = Math.floor(next() * (i + 1));
-				const tmp = array[i];
-				array[i] = array[j];
-				array[j] = tmp;
-			}
-		},
-		getState(): Uint32Array {
-			return Uint32Array.of(a, b, c, d);
-		},
-		setState(state: ArrayLike<number>): void {
-			if (state.length !== 4) {
-				throw new RangeError(`Rng.setState: need 4 words, got ${state.length}`);
-			}
-			[a, b, c, d] = [state[0] | 0, state[1] | 0, state[2] | 0, state[3] | 0];
-		},
-	};
+	return rng;
 }
 
 /** murmur3's finaliser: every input bit affects every output bit. */
