@@ -45,6 +45,9 @@ export function crossEntropySums(sums: Float64Array): {loss: number; correct: nu
 	return {loss: part + Math.log(mantissa) + (power * Math.LN2), correct};
 }
 
+/** The largest training set whose bytes a SimdNet copies into its arena for gatherBatch (Fashion-MNIST's are 47 MB). */
+const GATHER_BYTES_LIMIT = 2 ** 30;
+
 /** How many rows on gather_bytes reads ahead (simd.c GATHER_AHEAD). */
 const GATHER_AHEAD = 4;
 
@@ -218,7 +221,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			},
 		};
 		this.buffers(counting);
-		const bytes = train?.bytes;
+		// A copy that would crowd the arena's 4 GB (WebAssembly's 32-bit addresses) is not made: the loop copies floats then.
+		const bytes = train?.bytes && train.bytes.length <= GATHER_BYTES_LIMIT ? train.bytes : undefined;
 		if (bytes) {
 			floats += KernelArena.floats([Math.ceil(bytes.length / 4), config.batchSize + GATHER_AHEAD]);
 		}
