@@ -41,8 +41,7 @@ const EVAL_ROWS = 256;
 
 /** softmax_cross_entropy's four sums (kernels/simd.c) as the rows' summed loss and correct predictions. */
 export function crossEntropySums(sums: Float64Array): {loss: number; correct: number} {
-	const [part, mantissa, power, correct] = sums;
-	return {loss: part + Math.log(mantissa) + (power * Math.LN2), correct};
+	return {loss: sums[0] + Math.log(sums[1]) + (sums[2] * Math.LN2), correct: sums[3]};
 }
 
 /** The largest training set whose bytes a SimdNet copies into its arena for gatherBatch (Fashion-MNIST's are 47 MB). */
