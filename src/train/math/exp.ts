@@ -1,7 +1,7 @@
 /**
  * e^x in double precision, within 2 units in the last place of Math.exp, for the softmax of the losses computed in
- * JS (losses.ts lossOf). V8's Math.exp is a call into its fdlibm port, ~10-18 ns each on this project's machine; this
- * one is inlined where it is hot and takes ~5-7 ns. kernels/simd.c's softmax_cross_entropy computes e^x the same way.
+ * JS (losses.ts lossOf). V8's Math.exp is a call into its fdlibm port; this one is a few multiplies and adds that V8
+ * inlines where it is hot. kernels/simd.c's softmax_cross_entropy computes e^x the same way.
  *
  * e^x = 2^(k/64) e^r: k = round(64 x / ln 2) and r = x - k ln2/64 (|r| <= ln2/128; ln2/64 split in two so that k times
  * the high part is exact), e^r by its Taylor polynomial to degree 5 (the next term is below 2^-57), 2^(j/64) and
