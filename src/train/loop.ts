@@ -209,7 +209,7 @@ function trainBatches(epoch: EpochBatches): number {
 
 /**
  * Train one trial: seeded initialisation, seeded shuffling every epoch, mini-batches copied straight
- * from the shared pixel arrays, loss and accuracy accumulated on the backend and read once per epoch
+ * from the shared pixel arrays (or gathered by the trainer from its copy of their bytes), loss and accuracy accumulated on the backend and read once per epoch
  * (a per-batch read forces a sync). Every network takes the SIMD path (paths/simd.ts) where WebAssembly SIMD
  * runs, with the fused kernels (simd-fma) where relaxed SIMD fuses; elsewhere MLPs take the lean path (paths/lean.ts)
  * and CNNs Keras-style layers (paths/layers.ts). A resumed trial keeps its checkpoint's path. onStart reports which.
