@@ -1384,10 +1384,9 @@ void winograd_backward(const f32 *input, const f32 *dz, const int *which, const 
  * 60,000 images), so a row's lines come from memory, each row on a page of its own. Reading a quarter of the float
  * copy's bytes; one load from every row first, so that the batch's page walks (whose tables the training step has
  * evicted from the caches) run side by side, not one per row; and touching every line of the row GATHER_AHEAD rows
- * on (an index of `known` ones) before converting this one, so that several rows' misses are in flight at once: an
- * epoch of the seed MLP's batches takes ~25 ms inside the training loop, where the loop's copy of float rows took
- * ~70 (`npm run bench:epoch` prints the gathers alone). The floats are the dataset's own, float(byte / 255), bit for
- * bit (bytes_to_floats).
+ * on (an index of `known` ones) before converting this one, so that several rows' misses are in flight at once. An
+ * epoch's batches take ~19 ms this way, 55-71 ms by the loop's copy of float rows (`npm run bench:epoch` prints both).
+ * The floats are the dataset's own, float(byte / 255), bit for bit (bytes_to_floats).
  */
 #define GATHER_AHEAD 4
 typedef unsigned char u8;
@@ -1446,7 +1445,8 @@ void gather_bytes(const u8 *images, const int *rows, int count, int known, int p
  * the product of their totals as a mantissa in [1, 2) and a power of two (the loss is sums[0] + log sums[1] + sums[2]
  * ln 2), sums[3] the rows whose first largest logit is the label's (as tf.argMax picks). With dlogits (not 0): the
  * gradient of the batch's mean loss, (p - q) / rows. A NaN or infinite logit makes sums[0] NaN or infinite. In JS
- * the seed MLP's loss took 9-10 ms of an epoch (1,280 exponentials a step at batch 128), here ~4.
+ * the loss was ~10 ms of the seed MLP's epoch (1,280 exponentials a step at batch 128); `npm run bench:profile` times
+ * this kernel at about half that.
  */
 static const double EXP2_STEPS[64] = {
 	0x1.0000000000000p+0, 0x1.02c9a3e778061p+0, 0x1.059b0d3158574p+0, 0x1.0874518759bc8p+0,
@@ -1472,8 +1472,8 @@ static inline double exp_nonpositive(double x) {
 	if (!(x >= -708.0)) {
 		return x != x ? x : 0.0;
 	}
-	/* k = round(64 x / ln 2) by adding 1.5 2^52: the sum's low bits are k (two's complement). A rounding instruction and
-	 * a float-to-int conversion, which V8 checks for a trap, made the kernel 1.4 times slower. */
+	/* k = round(64 x / ln 2) by adding 1.5 2^52: the sum's low bits are k (two's complement). With a rounding
+	 * instruction and a float-to-int conversion, which V8 checks for a trap, the kernel alone took ~1.4 times as long. */
 	union { double d; unsigned long long u; } shifted = {.d = (x * (64 / 0.693147180559945309417232121458)) + 0x1.8p52};
 	double k = shifted.d - 0x1.8p52;
 	int steps = (int) (unsigned) shifted.u;
@@ -1523,7 +1523,7 @@ void softmax_cross_entropy(const f32 *logits, const int *labels, int rows, int c
 		bits.u = (bits.u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
 		product = bits.d;
 		if (dlogits) {
-			/* Two divides an element took a third of the kernel's time: one a row, and multiplies. */
+			/* One divide a row, then multiplies. */
 			f32 *d = dlogits + r * classes;
 			double share = 1 / total;
 			for (int c = 0; c < classes; c++) {
