@@ -7,7 +7,9 @@
  * to the caches).
  */
 import {convDirectFilterGradient, convDirectForward, type ConvShape, convFilterGradient, convForward, convInputGradient, paddedLength, tableLength, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../src/train/kernels/conv.js';
+import {ByteImages} from '../src/train/kernels/gather.js';
 import {at, KernelArena, type KernelVariant} from '../src/train/kernels/load.js';
+import {copyRows} from '../src/train/loop.js';
 
 /** CPU seconds this process has used. */
 const cpuSeconds = (): number => {
@@ -207,13 +209,13 @@ const GATHER_PIXELS = 784;
  * it (every other case). Best of 3 rounds: a round is an epoch of random 3 KB rows from 188 MB, or 784 B from 47 MB.
  */
 export function gatherSeconds(batch: number, source: 'bytes' | 'floats', variant: KernelVariant = 'plain'): number {
-	const arena = new KernelArena(KernelArena.floats([source === 'bytes' ? GATHER_IMAGES * GATHER_PIXELS / 4 : 0, batch + 4, batch * GATHER_PIXELS]), variant);
-	const bytes = arena.allocateBytes(source === 'bytes' ? GATHER_IMAGES * GATHER_PIXELS : 0);
-	const rows = arena.allocateInt(batch + 4);
+	const length = source === 'bytes' ? GATHER_IMAGES * GATHER_PIXELS : 0;
+	const arena = new KernelArena(ByteImages.floats(length, batch) + KernelArena.floats([batch * GATHER_PIXELS]), variant);
+	const images = new ByteImages(arena, length, batch);
 	const out = arena.allocate(batch * GATHER_PIXELS);
 	const floats = source === 'floats' ? new Float32Array(new SharedArrayBuffer(GATHER_IMAGES * GATHER_PIXELS * 4)) : new Float32Array(0);
-	for (let i = 0; i < bytes.length; i++) {
-		bytes[i] = i % 251;
+	for (let i = 0; i < images.bytes.length; i++) {
+		images.bytes[i] = i % 251;
 	}
 
 	for (let i = 0; i < floats.length; i++) {
@@ -222,21 +224,15 @@ export function gatherSeconds(batch: number, source: 'bytes' | 'floats', variant
 
 	// A fixed shuffle (a multiplier prime to the count), the same every round.
 	const order = Uint32Array.from({length: GATHER_IMAGES}, (_, i) => (i * 7919) % GATHER_IMAGES);
-	const epoch = source === 'bytes'
-		? () => {
-			for (let start = 0; start < GATHER_IMAGES; start += batch) {
-				const known = order.subarray(start, Math.min(GATHER_IMAGES, start + batch + 4));
-				rows.set(known);
-				arena.kernels.gather_bytes(at(bytes), at(rows), Math.min(batch, GATHER_IMAGES - start), known.length, GATHER_PIXELS, at(out));
+	const epoch = () => {
+		for (let start = 0; start < GATHER_IMAGES; start += batch) {
+			const rows = Math.min(batch, GATHER_IMAGES - start);
+			if (source === 'bytes') {
+				images.gather(arena.kernels, order, start, rows, GATHER_PIXELS, out);
+			} else {
+				copyRows(floats, order, start, rows, GATHER_PIXELS, out);
 			}
 		}
-		: () => {
-			for (let start = 0; start < GATHER_IMAGES; start += batch) {
-				for (let i = 0; i < Math.min(batch, GATHER_IMAGES - start); i++) {
-					const index = order[start + i];
-					out.set(floats.subarray(index * GATHER_PIXELS, (index + 1) * GATHER_PIXELS), i * GATHER_PIXELS);
-				}
-			}
-		};
+	};
 	return bestSeconds(epoch, 3);
 }

@@ -15,12 +15,14 @@ import {SimdNet} from '../src/train/paths/simd.js';
 import {DEFAULT_TRIAL_CONFIG} from '../src/types.js';
 import {BENCH_MODELS, type BenchModel, machineLine, median} from './common.js';
 
-/** How many leading arguments of a kernel are addresses, left out of its shape (softmax_cross_entropy's last two are too: the shape is rows, classes, smoothing). */
+/** How many leading arguments of a kernel are addresses, left out of its shape. */
 const POINTERS: Record<string, number> = {
 	pad_images: 2, conv_forward: 5, conv_filter_gradient: 4, conv_flip: 2, maxpool: 3, maxpool_backward: 3, relu: 2, relu_backward: 3,
 	leaky_relu: 2, leaky_relu_backward: 3, column_sums: 2, batchnorm_stats: 1, scale_shift: 2, batchnorm_backward: 2,
 	winograd_kernel: 4, winograd_forward: 8, winograd_backward: 8, conv_direct_forward: 6, conv_direct_filter_gradient: 5, softmax_cross_entropy: 2,
 };
+/** How many trailing arguments are addresses, left out too. */
+const TRAILING_POINTERS: Record<string, number> = {softmax_cross_entropy: 2};
 
 interface Call {
 	name: string;
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
 	const byName = new Map<string, number>();
 	for (const {place, name, args, ms} of places) {
 		byName.set(name, (byName.get(name) ?? 0) + ms);
-		const shape = name.startsWith('gemm') ? `m ${args[3]} k ${args[4]} n ${args[5]}, ${(2 * args[3] * args[4] * args[5] / (ms / steps) / 1e6).toFixed(2)} GFLOP/s` : args.slice(POINTERS[name] ?? 0, name === 'softmax_cross_entropy' ? -2 : undefined).join(' ');
+		const shape = name.startsWith('gemm') ? `m ${args[3]} k ${args[4]} n ${args[5]}, ${(2 * args[3] * args[4] * args[5] / (ms / steps) / 1e6).toFixed(2)} GFLOP/s` : args.slice(POINTERS[name] ?? 0, args.length - (TRAILING_POINTERS[name] ?? 0)).join(' ');
 		console.log(`  ${String(place).padStart(3)} ${name.padEnd(20)} ${(ms / steps).toFixed(3).padStart(8)} ms ${(100 * ms / steps / cpuStep).toFixed(1).padStart(5)}%  ${shape}`);
 	}
 

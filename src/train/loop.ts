@@ -150,6 +150,14 @@ export function makeTrainer(tf: Tf, config: TrialConfig, shape: ModelShape, seed
 	}
 }
 
+/** Rows order[start, start + rows) of `x` (rows of `dim` floats) into `into`: a batch, where the trainer does not gather it. */
+export function copyRows(x: Float32Array, order: Uint32Array, start: number, rows: number, dim: number, into: Float32Array): void {
+	for (let i = 0; i < rows; i++) {
+		const index = order[start + i];
+		into.set(x.subarray(index * dim, (index + 1) * dim), i * dim);
+	}
+}
+
 /** What one epoch's batches need (trainBatches). */
 interface EpochBatches {
 	trainer: Trainer;
@@ -180,14 +188,12 @@ function trainBatches(epoch: EpochBatches): number {
 	let {learningRate} = epoch;
 	for (let start = 0; start < order.length; start += config.batchSize) {
 		const rows = Math.min(config.batchSize, order.length - start);
-		const gathered = trainer.gatherBatch?.(order, start, rows) ?? false;
-		for (let i = 0; i < rows; i++) {
-			const index = order[start + i];
-			if (!gathered) {
-				batchX.set(train.x.subarray(index * dim, (index + 1) * dim), i * dim);
-			}
+		if (!trainer.gatherBatch?.(order, start, rows)) {
+			copyRows(train.x, order, start, rows, dim, batchX);
+		}
 
-			batchY[i] = train.y[index];
+		for (let i = 0; i < rows; i++) {
+			batchY[i] = train.y[order[start + i]];
 		}
 
 		augmenter?.apply(batchX, rows, augmentRng);

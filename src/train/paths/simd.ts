@@ -12,6 +12,7 @@ import type {ImageSet} from '../../data/load.js';
 import type {TrialConfig} from '../../types.js';
 import type {Tf} from '../backend.js';
 import {convAlgorithm, convDirectFilterGradient, convDirectForward, convFilterGradient, convForward, convInputGradient, type ConvMethod, convMethod, paddedLength, tableLength, type WinogradBuffers, type WinogradPlan, winogradBackward, winogradForward, winogradKernelLength, winogradTransforms, winogradTransformsLength, winogradWorkLength} from '../kernels/conv.js';
+import {ByteImages} from '../kernels/gather.js';
 import {at, fusedKernelsAvailable, KernelArena, type Kernels, type KernelVariant, kernelsAvailable} from '../kernels/load.js';
 import {activate, activationGradient, LEAKY_RELU_ALPHA} from '../math/activations.js';
 import {BN_EPSILON, updateMovingStatistic} from '../math/batch-norm.js';
@@ -46,9 +47,6 @@ export function crossEntropySums(sums: Float64Array): {loss: number; correct: nu
 
 /** The largest training set whose bytes a SimdNet copies into its arena for gatherBatch (Fashion-MNIST's are 47 MB). */
 const GATHER_BYTES_LIMIT = 2 ** 30;
-
-/** How many rows on gather_bytes reads ahead (simd.c GATHER_AHEAD). */
-const GATHER_AHEAD = 4;
 
 /**
  * A convolution block's buffers for one pass: the padded input, the convolution, its batch-normalised form (the
@@ -100,7 +98,7 @@ interface Norm {
 	sumDHat: Float64Array;
 }
 
-type Memory = Pick<KernelArena, 'allocate' | 'allocateInt' | 'allocateF64'>;
+type Memory = Pick<KernelArena, 'allocate' | 'allocateInt' | 'allocateF64' | 'allocateBytes'>;
 
 const normOf = (layer: {gamma?: number; beta?: number; moving?: number}, units: number, memory: Memory): Norm | undefined => (
 	layer.gamma === undefined || layer.beta === undefined || layer.moving === undefined
@@ -173,11 +171,8 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 	 * saturated sigmoid, say, would move the gradient).
 	 */
 	private readonly poolFirst: boolean;
-	/**
-	 * With a training set decoded from bytes (ImageSet.bytes), a copy of those bytes in the kernels' memory and room
-	 * for a batch's row indices (and the next rows the gather reads ahead): gatherBatch's source.
-	 */
-	private readonly images: {bytes: Uint8Array; rows: Int32Array} | undefined;
+	/** With a training set decoded from bytes (ImageSet.bytes), a copy of those bytes in the kernels' memory: gatherBatch's source. */
+	private readonly images: ByteImages | undefined;
 	/** The labels of a pass (training or evaluation) for the cross-entropy kernel, and its four sums (kernels/simd.c softmax_cross_entropy). */
 	private readonly labels: Int32Array;
 	private readonly lossSums: Float64Array;
@@ -218,35 +213,34 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 				floats += KernelArena.floats([2 * length]);
 				return new Float64Array(0);
 			},
+			allocateBytes: (length: number) => {
+				floats += KernelArena.floats([Math.ceil(length / 4)]);
+				return new Uint8Array(0);
+			},
 		};
-		this.buffers(counting);
 		// A copy that would crowd the arena's 4 GB (WebAssembly's 32-bit addresses) is not made: the loop copies floats then.
 		const bytes = train?.bytes && train.bytes.length <= GATHER_BYTES_LIMIT ? train.bytes : undefined;
-		if (bytes) {
-			floats += KernelArena.floats([Math.ceil(bytes.length / 4), config.batchSize + GATHER_AHEAD]);
-		}
-
+		this.buffers(counting, bytes?.length);
 		const arena = new KernelArena(floats, variant);
 		this.kernels = arena.kernels;
 		this.weights.relocate(length => arena.allocate(length));
 		this.parameters = this.weights.parameters;
-		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, labels: this.labels, lossSums: this.lossSums, convNorms: this.convNorms, denseNorms: this.denseNorms, winograd: this.winograd} = this.buffers(arena));
+		({grads: this.grads, train: this.train, evaluation: this.evaluation, dz: this.dz, dInput: this.dInput, dConv: this.dConv, dPadded: this.dPadded, flipped: this.flipped, dFeatures: this.dFeatures, dPooled: this.dPooled, labels: this.labels, lossSums: this.lossSums, images: this.images, convNorms: this.convNorms, denseNorms: this.denseNorms, winograd: this.winograd} = this.buffers(arena, bytes?.length));
 		for (const [l, conv] of this.convs.entries()) {
 			const winograd = this.winograd[l];
 			if (winograd) {
 				winogradTransforms(conv, winograd.plan, winograd.transforms);
 			}
 		}
-		if (bytes) {
-			this.images = {bytes: arena.allocateBytes(bytes.length), rows: arena.allocateInt(config.batchSize + GATHER_AHEAD)};
+		if (this.images && bytes) {
 			this.images.bytes.set(bytes);
 		}
 
 		this.optimizer = makeArrayOptimizer(config.optimizer, config.learningRate, tf.backend().epsilon(), {arena, weightDecay: weightDecayOf(config)});
 	}
 
-	/** Every buffer but the weights and the optimizer state, from `memory`. */
-	private buffers(memory: Memory) {
+	/** Every buffer but the weights and the optimizer state, from `memory`; with `imageBytes`, room for a training set's bytes (ByteImages). */
+	private buffers(memory: Memory, imageBytes: number | undefined) {
 		const {convs, layers, dim, config} = this;
 		const allocate = (length: number) => memory.allocate(length);
 		const batch = config.batchSize;
@@ -297,6 +291,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			dPooled: allocate(config.globalPool && convs.length > 0 ? batch * pooledSize(convs.at(-1)!) : 0),
 			labels: memory.allocateInt(Math.max(batch, EVAL_ROWS)),
 			lossSums: memory.allocateF64(4),
+			images: imageBytes === undefined ? undefined : new ByteImages(memory, imageBytes, batch),
 			convNorms: convs.map(conv => normOf(conv, conv.filters, memory)),
 			denseNorms: layers.map(layer => normOf(layer, layer.units, memory)),
 			winograd: convs.map((conv, l) => {
@@ -336,10 +331,7 @@ export class SimdNet extends ArrayTrainer implements Trainer {
 			return false;
 		}
 
-		// The gather reads ahead into the next batch's first rows too, where the epoch has them.
-		const known = order.subarray(start, Math.min(order.length, start + rows + GATHER_AHEAD));
-		images.rows.set(known);
-		this.kernels.gather_bytes(at(images.bytes), at(images.rows), rows, known.length, this.dim, at(this.train.input));
+		images.gather(this.kernels, order, start, rows, this.dim, this.train.input);
 		return true;
 	}
 
